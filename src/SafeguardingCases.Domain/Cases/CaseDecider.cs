@@ -1,0 +1,161 @@
+using NodaTime;
+using SafeguardingCases.Domain.Policy;
+
+namespace SafeguardingCases.Domain.Cases;
+
+/// <summary>Who is acting, when, and under which policy options: the context every decide function receives.</summary>
+public sealed record CommandContext(Actor Actor, Instant Now, PolicyOptions Options);
+
+public sealed record OpenCase(Guid CaseId, Channel Channel, string SourceReference, string ServiceUserReference, Age ServiceUserAge, string Summary);
+public sealed record AddNote(Guid NoteId, string Text);
+public sealed record AddPerson(string Reference, string Description, Age Age);
+public sealed record UpdatePerson(string PersonId, Age Age, bool? CareAndSupportNeeds, bool? ExperiencingOrAtRiskOfAbuseOrNeglect, bool? UnableToProtectSelf);
+public sealed record RecordDisclosure(Guid DisclosureId, Instant DisclosedAt, Channel Channel, string SourceReference, string Summary, IReadOnlyList<Concern> Concerns);
+public sealed record RecordRiskAssessment(Guid RiskAssessmentId, IReadOnlyList<PersonAssessment> Assessments, string Rationale);
+public sealed record RecordSafetyPlanAttempt(Guid SafetyPlanId, SafetyPlanOutcome Outcome, string Reason);
+public sealed record Escalate(Guid EscalationId, EscalationRequest Request);
+public sealed record RecordNoEscalationDecision(Guid DecisionId, string Reason);
+public sealed record SendTransparencyNotice(Guid EscalationId, string Message, string SentVia);
+public sealed record WithholdTransparencyNotice(Guid EscalationId, WithholdReason Reason, string Detail);
+public sealed record RecordAgencyResponse(Guid EscalationId, string Summary);
+public sealed record RequestOverride(Guid OverrideId, Route Route, string PersonId, string Justification);
+public sealed record ApproveOverride(Guid OverrideId, string Justification);
+public sealed record DelayRequiredReport(string PersonId, Instant Until, string Reason);
+public sealed record CloseCase(string Reason);
+public sealed record ReopenCase(string Reason);
+
+/// <summary>
+/// The decide functions: each takes the case state and a command and returns the events to append or a refusal.
+/// Pure: no I/O and no clock; the time comes in with the context. The policy decides through <see cref="PolicyEngine"/>.
+/// </summary>
+public static class CaseDecider
+{
+    public static Decision Open(OpenCase c, CommandContext ctx) =>
+        Decision.Accept(new CaseOpened(c.CaseId, c.Channel, c.SourceReference, c.ServiceUserReference, c.ServiceUserAge, c.Summary, ctx.Actor, ctx.Now));
+
+    public static Decision Decide(CaseState state, AddNote c, CommandContext ctx) =>
+        WhileOpen(state) ?? Decision.Accept(new NoteAdded(c.NoteId, c.Text, ctx.Actor, ctx.Now));
+
+    public static Decision Decide(CaseState state, AddPerson c, CommandContext ctx) =>
+        WhileOpen(state) ?? Decision.Accept(new PersonAdded(state.NextPersonId(), c.Reference, c.Description, c.Age, ctx.Actor, ctx.Now));
+
+    public static Decision Decide(CaseState state, UpdatePerson c, CommandContext ctx)
+    {
+        if (WhileOpen(state) is { } closed) return closed;
+        if (state.FindPerson(c.PersonId) is null) return Refusal.NotFound($"Person '{c.PersonId}' is not a person at risk in this case.");
+        return Decision.Accept(new PersonUpdated(c.PersonId, c.Age, c.CareAndSupportNeeds, c.ExperiencingOrAtRiskOfAbuseOrNeglect, c.UnableToProtectSelf, ctx.Actor, ctx.Now));
+    }
+
+    public static Decision Decide(CaseState state, RecordDisclosure c, CommandContext ctx)
+    {
+        if (WhileOpen(state) is { } closed) return closed;
+        foreach (var concern in c.Concerns)
+        {
+            if (state.FindPerson(concern.PersonId) is null)
+                return Refusal.NotFound($"Person '{concern.PersonId}' is not a person at risk in this case; add them first.");
+        }
+        return Decision.Accept(new DisclosureRecorded(c.DisclosureId, c.DisclosedAt, c.Channel, c.SourceReference, c.Summary, c.Concerns, ctx.Actor, ctx.Now));
+    }
+
+    public static Decision Decide(CaseState state, RecordRiskAssessment c, CommandContext ctx)
+    {
+        if (WhileOpen(state) is { } closed) return closed;
+        if (!ctx.Actor.HasRole(Roles.Clinician))
+            return Refusal.Policy("Only a clinician records a risk assessment", [RuleIds.ClinicianDecides], ["Risk assessments are recorded by clinicians."]);
+        foreach (var pa in c.Assessments)
+        {
+            if (state.FindPerson(pa.PersonId) is null) return Refusal.NotFound($"Person '{pa.PersonId}' is not a person at risk in this case.");
+        }
+        if (c.Assessments.Select(a => a.PersonId).Distinct(StringComparer.Ordinal).Count() != c.Assessments.Count)
+            return Refusal.Conflict("Each person is assessed once in a risk assessment.");
+        return Decision.Accept(new RiskAssessmentRecorded(c.RiskAssessmentId, c.Assessments, c.Rationale, ctx.Actor, ctx.Now));
+    }
+
+    public static Decision Decide(CaseState state, RecordSafetyPlanAttempt c, CommandContext ctx) =>
+        WhileOpen(state) ?? Decision.Accept(new SafetyPlanAttemptRecorded(c.SafetyPlanId, c.Outcome, c.Reason, ctx.Actor, ctx.Now));
+
+    public static Decision Decide(CaseState state, Escalate c, CommandContext ctx)
+    {
+        if (WhileOpen(state) is { } closed) return closed;
+        var check = PolicyEngine.CheckEscalation(state, c.Request, ctx.Options, ctx.Now);
+        if (check.Refusal is { } refusal) return refusal;
+        var r = c.Request;
+        return Decision.Accept(new EscalationMade(c.EscalationId, r.Route, r.Agency, r.PersonId, r.RiskAssessmentId, r.ReliesOn,
+            r.InformationShared, r.OverrideId, check.Decision!, ctx.Actor, ctx.Now));
+    }
+
+    public static Decision Decide(CaseState state, RecordNoEscalationDecision c, CommandContext ctx)
+    {
+        if (WhileOpen(state) is { } closed) return closed;
+        if (state.RiskAssessments.IsEmpty)
+            return Refusal.Policy("A decision not to escalate follows a risk assessment", [RuleIds.RecordNoEscalation], ["Record a risk assessment first."]);
+        return Decision.Accept(new NoEscalationDecisionRecorded(c.DecisionId, state.RiskAssessments[^1].RiskAssessmentId, c.Reason, ctx.Actor, ctx.Now));
+    }
+
+    public static Decision Decide(CaseState state, SendTransparencyNotice c, CommandContext ctx)
+    {
+        if (WhileOpen(state) is { } closed) return closed;
+        var escalation = state.FindEscalation(c.EscalationId);
+        if (escalation is null) return Refusal.NotFound($"Escalation {c.EscalationId} is not in this case.");
+        if (!escalation.NoticeOutstanding) return Refusal.Conflict("The transparency notice for this escalation was already sent or withheld.", RuleIds.Transparency);
+        return Decision.Accept(new TransparencyNoticeSent(c.EscalationId, c.Message, c.SentVia, ctx.Actor, ctx.Now));
+    }
+
+    public static Decision Decide(CaseState state, WithholdTransparencyNotice c, CommandContext ctx)
+    {
+        if (WhileOpen(state) is { } closed) return closed;
+        if (PolicyEngine.CheckWithhold(state, c.EscalationId, ctx.Actor) is { } refusal) return refusal;
+        return Decision.Accept(new TransparencyNoticeWithheld(c.EscalationId, c.Reason, c.Detail, ctx.Actor, ctx.Now));
+    }
+
+    public static Decision Decide(CaseState state, RecordAgencyResponse c, CommandContext ctx)
+    {
+        if (WhileOpen(state) is { } closed) return closed;
+        if (state.FindEscalation(c.EscalationId) is null) return Refusal.NotFound($"Escalation {c.EscalationId} is not in this case.");
+        return Decision.Accept(new AgencyResponseRecorded(c.EscalationId, c.Summary, ctx.Actor, ctx.Now));
+    }
+
+    public static Decision Decide(CaseState state, RequestOverride c, CommandContext ctx)
+    {
+        if (WhileOpen(state) is { } closed) return closed;
+        if (state.FindPerson(c.PersonId) is null) return Refusal.NotFound($"Person '{c.PersonId}' is not a person at risk in this case.");
+        if (c.Route is not (Route.Emergency or Route.NonEmergency))
+            return Refusal.Policy("An override is for an escalation route", [RuleIds.Override], ["An override's route is Emergency or NonEmergency."]);
+        return Decision.Accept(new OverrideRequested(c.OverrideId, c.Route, c.PersonId, c.Justification, ctx.Actor, ctx.Now));
+    }
+
+    public static Decision Decide(CaseState state, ApproveOverride c, CommandContext ctx)
+    {
+        if (WhileOpen(state) is { } closed) return closed;
+        var o = state.FindOverride(c.OverrideId);
+        if (o is null) return Refusal.NotFound($"Override {c.OverrideId} is not in this case.");
+        if (o.UsedByEscalation is not null) return Refusal.Conflict("The override has already served an escalation.", RuleIds.Override);
+        if (o.Approvals.Any(a => a.By.Subject == ctx.Actor.Subject))
+            return Refusal.Conflict("This lead has already approved the override; a second, different lead must approve it.", RuleIds.Override);
+        if (o.IsApproved) return Refusal.Conflict("The override is already approved by two different leads.", RuleIds.Override);
+        return Decision.Accept(new OverrideApproved(c.OverrideId, c.Justification, ctx.Actor, ctx.Now));
+    }
+
+    public static Decision Decide(CaseState state, DelayRequiredReport c, CommandContext ctx)
+    {
+        if (WhileOpen(state) is { } closed) return closed;
+        if (PolicyEngine.CheckReportDelay(state, c.PersonId, c.Until, ctx.Options, ctx.Now) is { } refusal) return refusal;
+        return Decision.Accept(new RequiredReportDelayed(c.PersonId, c.Until, c.Reason, ctx.Actor, ctx.Now));
+    }
+
+    public static Decision Decide(CaseState state, CloseCase c, CommandContext ctx)
+    {
+        if (WhileOpen(state) is { } closed) return closed;
+        if (PolicyEngine.CheckClose(state, ctx.Options) is { } refusal) return refusal;
+        return Decision.Accept(new CaseClosed(c.Reason, ctx.Actor, ctx.Now));
+    }
+
+    public static Decision Decide(CaseState state, ReopenCase c, CommandContext ctx) =>
+        state.Status == CaseStatus.Closed
+            ? Decision.Accept(new CaseReopened(c.Reason, ctx.Actor, ctx.Now))
+            : Refusal.Conflict("The case is open.");
+
+    /// <summary>A closed case refuses every command but reopen.</summary>
+    private static Decision? WhileOpen(CaseState state) =>
+        state.Status == CaseStatus.Closed ? Decision.Refuse(Refusal.Conflict("The case is closed; reopen it first.")) : null;
+}

@@ -1,0 +1,105 @@
+using NodaTime;
+using SafeguardingCases.Domain.Policy;
+
+namespace SafeguardingCases.Domain.Cases;
+
+/// <summary>Every fact about a case: immutable, past tense, carrying who recorded it and when.</summary>
+public interface ICaseEvent
+{
+    Actor By { get; }
+    Instant At { get; }
+}
+
+/// <summary>A concern raised by a disclosure about one person at risk.</summary>
+/// <param name="ConsensualPeerActivity">
+/// MANDATORY-CSA exemption: the sexual activity was consensual between two people aged 13 to 17 of similar age.
+/// </param>
+public sealed record Concern(ConcernCategory Category, ConcernStatus Status, string PersonId, bool ConsensualPeerActivity = false);
+
+/// <summary>A clinician's assessment of one person within a risk assessment.</summary>
+public sealed record PersonAssessment(
+    string PersonId,
+    ThreatToLife ThreatToLife,
+    IReadOnlyList<ConcernCategory> CurrentConcerns,
+    Route RecommendedRoute);
+
+/// <summary>The policy decision an escalation was made under, kept with it for auditors.</summary>
+public sealed record EscalationDecision(
+    PolicyVersion PolicyVersion,
+    PersonClassification Classification,
+    IReadOnlyList<string> RuleIds);
+
+public sealed record CaseOpened(
+    Guid CaseId,
+    Channel Channel,
+    string SourceReference,
+    string ServiceUserReference,
+    Age ServiceUserAge,
+    string Summary,
+    Actor By,
+    Instant At) : ICaseEvent;
+
+public sealed record NoteAdded(Guid NoteId, string Text, Actor By, Instant At) : ICaseEvent;
+
+public sealed record PersonAdded(string PersonId, string Reference, string Description, Age Age, Actor By, Instant At) : ICaseEvent;
+
+/// <summary>Age and the three adult-at-risk answers (ADULT-AT-RISK); null answers are not yet known.</summary>
+public sealed record PersonUpdated(
+    string PersonId,
+    Age Age,
+    bool? CareAndSupportNeeds,
+    bool? ExperiencingOrAtRiskOfAbuseOrNeglect,
+    bool? UnableToProtectSelf,
+    Actor By,
+    Instant At) : ICaseEvent;
+
+public sealed record DisclosureRecorded(
+    Guid DisclosureId,
+    Instant DisclosedAt,
+    Channel Channel,
+    string SourceReference,
+    string Summary,
+    IReadOnlyList<Concern> Concerns,
+    Actor By,
+    Instant At) : ICaseEvent;
+
+/// <summary>A clinician's risk assessment; its time is <see cref="At"/>, the server's clock.</summary>
+public sealed record RiskAssessmentRecorded(
+    Guid RiskAssessmentId,
+    IReadOnlyList<PersonAssessment> Assessments,
+    string Rationale,
+    Actor By,
+    Instant At) : ICaseEvent;
+
+public sealed record SafetyPlanAttemptRecorded(Guid SafetyPlanId, SafetyPlanOutcome Outcome, string Reason, Actor By, Instant At) : ICaseEvent;
+
+public sealed record EscalationMade(
+    Guid EscalationId,
+    Route Route,
+    Agency Agency,
+    string PersonId,
+    Guid RiskAssessmentId,
+    IReadOnlyList<Guid> ReliesOn,
+    IReadOnlyList<InformationShared> InformationShared,
+    Guid? OverrideId,
+    EscalationDecision Decision,
+    Actor By,
+    Instant At) : ICaseEvent;
+
+public sealed record NoEscalationDecisionRecorded(Guid DecisionId, Guid? RiskAssessmentId, string Reason, Actor By, Instant At) : ICaseEvent;
+
+public sealed record TransparencyNoticeSent(Guid EscalationId, string Message, string SentVia, Actor By, Instant At) : ICaseEvent;
+
+public sealed record TransparencyNoticeWithheld(Guid EscalationId, WithholdReason Reason, string Detail, Actor By, Instant At) : ICaseEvent;
+
+public sealed record AgencyResponseRecorded(Guid EscalationId, string Summary, Actor By, Instant At) : ICaseEvent;
+
+public sealed record OverrideRequested(Guid OverrideId, Route Route, string PersonId, string Justification, Actor By, Instant At) : ICaseEvent;
+
+public sealed record OverrideApproved(Guid OverrideId, string Justification, Actor By, Instant At) : ICaseEvent;
+
+public sealed record RequiredReportDelayed(string PersonId, Instant Until, string Reason, Actor By, Instant At) : ICaseEvent;
+
+public sealed record CaseClosed(string Reason, Actor By, Instant At) : ICaseEvent;
+
+public sealed record CaseReopened(string Reason, Actor By, Instant At) : ICaseEvent;

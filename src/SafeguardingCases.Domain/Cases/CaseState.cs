@@ -1,0 +1,141 @@
+using System.Collections.Immutable;
+using NodaTime;
+
+namespace SafeguardingCases.Domain.Cases;
+
+/// <summary>A person the policy is evaluated for; the service user is one, with id <see cref="CaseState.ServiceUserId"/>.</summary>
+public sealed record PersonAtRisk(
+    string Id,
+    string Reference,
+    string Description,
+    Age Age,
+    bool? CareAndSupportNeeds,
+    bool? ExperiencingOrAtRiskOfAbuseOrNeglect,
+    bool? UnableToProtectSelf);
+
+/// <summary>An escalation and what followed it: the notice owed (TRANSPARENCY) and agency responses (AGENCY-FEEDBACK).</summary>
+public sealed record EscalationRecord(
+    EscalationMade Made,
+    TransparencyNoticeSent? NoticeSent,
+    TransparencyNoticeWithheld? NoticeWithheld,
+    ImmutableArray<AgencyResponseRecorded> AgencyResponses)
+{
+    public bool NoticeOutstanding => NoticeSent is null && NoticeWithheld is null;
+}
+
+/// <summary>A policy override (OVERRIDE): requested by a lead, usable once approved by two different leads.</summary>
+public sealed record OverrideRecord(OverrideRequested Request, ImmutableArray<OverrideApproved> Approvals, Guid? UsedByEscalation)
+{
+    public const int ApprovalsNeeded = 2;
+    public bool IsApproved => Approvals.Select(a => a.By.Subject).Distinct(StringComparer.Ordinal).Count() >= ApprovalsNeeded;
+    public bool IsUsable => IsApproved && UsedByEscalation is null;
+}
+
+/// <summary>
+/// The state of one case, built from its events by <see cref="Evolve"/>. Immutable: every event gives a new state.
+/// <see cref="Version"/> counts the events applied, so it equals the stream version.
+/// </summary>
+public sealed record CaseState
+{
+    public const string ServiceUserId = "service-user";
+
+    public Guid Id { get; init; }
+    public long Version { get; init; }
+    public CaseStatus Status { get; init; }
+    public Channel Channel { get; init; }
+    public string SourceReference { get; init; } = "";
+    public string Summary { get; init; } = "";
+    public Instant OpenedAt { get; init; }
+    public Instant LastChangedAt { get; init; }
+    public ImmutableArray<PersonAtRisk> Persons { get; init; } = [];
+    public ImmutableArray<DisclosureRecorded> Disclosures { get; init; } = [];
+    public ImmutableArray<RiskAssessmentRecorded> RiskAssessments { get; init; } = [];
+    public ImmutableArray<SafetyPlanAttemptRecorded> SafetyPlanAttempts { get; init; } = [];
+    public ImmutableArray<EscalationRecord> Escalations { get; init; } = [];
+    public ImmutableArray<NoEscalationDecisionRecorded> NoEscalationDecisions { get; init; } = [];
+    public ImmutableArray<OverrideRecord> Overrides { get; init; } = [];
+    public ImmutableArray<RequiredReportDelayed> ReportDelays { get; init; } = [];
+    public int NoteCount { get; init; }
+
+    public PersonAtRisk? FindPerson(string personId) => Persons.FirstOrDefault(p => p.Id == personId);
+    public DisclosureRecorded? FindDisclosure(Guid id) => Disclosures.FirstOrDefault(d => d.DisclosureId == id);
+    public RiskAssessmentRecorded? FindRiskAssessment(Guid id) => RiskAssessments.FirstOrDefault(r => r.RiskAssessmentId == id);
+    public EscalationRecord? FindEscalation(Guid id) => Escalations.FirstOrDefault(e => e.Made.EscalationId == id);
+    public OverrideRecord? FindOverride(Guid id) => Overrides.FirstOrDefault(o => o.Request.OverrideId == id);
+
+    /// <summary>The next id for an added person: <c>person-2</c>, <c>person-3</c>, ... (the service user is the first).</summary>
+    public string NextPersonId() => $"person-{Persons.Length + 1}";
+
+    /// <summary>The evolve function: the state after one more event. Pure; unknown events only bump the version.</summary>
+    public static CaseState Evolve(CaseState? state, ICaseEvent @event)
+    {
+        var s = state ?? new CaseState();
+        s = s with { Version = s.Version + 1, LastChangedAt = @event.At };
+        return @event switch
+        {
+            CaseOpened e => s with
+            {
+                Id = e.CaseId,
+                Status = CaseStatus.Open,
+                Channel = e.Channel,
+                SourceReference = e.SourceReference,
+                Summary = e.Summary,
+                OpenedAt = e.At,
+                Persons = [new PersonAtRisk(ServiceUserId, e.ServiceUserReference, "Service user", e.ServiceUserAge, null, null, null)],
+            },
+            NoteAdded => s with { NoteCount = s.NoteCount + 1 },
+            PersonAdded e => s with { Persons = s.Persons.Add(new PersonAtRisk(e.PersonId, e.Reference, e.Description, e.Age, null, null, null)) },
+            PersonUpdated e => s with
+            {
+                Persons = Replace(s.Persons, p => p.Id == e.PersonId, p => p with
+                {
+                    Age = e.Age,
+                    CareAndSupportNeeds = e.CareAndSupportNeeds,
+                    ExperiencingOrAtRiskOfAbuseOrNeglect = e.ExperiencingOrAtRiskOfAbuseOrNeglect,
+                    UnableToProtectSelf = e.UnableToProtectSelf,
+                }),
+            },
+            DisclosureRecorded e => s with { Disclosures = s.Disclosures.Add(e) },
+            RiskAssessmentRecorded e => s with { RiskAssessments = s.RiskAssessments.Add(e) },
+            SafetyPlanAttemptRecorded e => s with { SafetyPlanAttempts = s.SafetyPlanAttempts.Add(e) },
+            EscalationMade e => s with
+            {
+                Escalations = s.Escalations.Add(new EscalationRecord(e, null, null, [])),
+                Overrides = e.OverrideId is { } oid
+                    ? Replace(s.Overrides, o => o.Request.OverrideId == oid, o => o with { UsedByEscalation = e.EscalationId })
+                    : s.Overrides,
+            },
+            NoEscalationDecisionRecorded e => s with { NoEscalationDecisions = s.NoEscalationDecisions.Add(e) },
+            TransparencyNoticeSent e => s with { Escalations = Replace(s.Escalations, x => x.Made.EscalationId == e.EscalationId, x => x with { NoticeSent = e }) },
+            TransparencyNoticeWithheld e => s with { Escalations = Replace(s.Escalations, x => x.Made.EscalationId == e.EscalationId, x => x with { NoticeWithheld = e }) },
+            AgencyResponseRecorded e => s with
+            {
+                Escalations = Replace(s.Escalations, x => x.Made.EscalationId == e.EscalationId, x => x with { AgencyResponses = x.AgencyResponses.Add(e) }),
+            },
+            OverrideRequested e => s with { Overrides = s.Overrides.Add(new OverrideRecord(e, [], null)) },
+            OverrideApproved e => s with { Overrides = Replace(s.Overrides, o => o.Request.OverrideId == e.OverrideId, o => o with { Approvals = o.Approvals.Add(e) }) },
+            RequiredReportDelayed e => s with { ReportDelays = s.ReportDelays.Add(e) },
+            CaseClosed => s with { Status = CaseStatus.Closed },
+            CaseReopened => s with { Status = CaseStatus.Open },
+            _ => s,
+        };
+    }
+
+    /// <summary>Folds a stream of events into the state; null for an empty stream.</summary>
+    public static CaseState? Replay(IEnumerable<ICaseEvent> events)
+    {
+        CaseState? state = null;
+        foreach (var e in events) state = Evolve(state, e);
+        return state;
+    }
+
+    private static ImmutableArray<T> Replace<T>(ImmutableArray<T> items, Func<T, bool> match, Func<T, T> change)
+    {
+        var builder = items.ToBuilder();
+        for (var i = 0; i < builder.Count; i++)
+        {
+            if (match(builder[i])) builder[i] = change(builder[i]);
+        }
+        return builder.ToImmutable();
+    }
+}

@@ -1,0 +1,54 @@
+namespace SafeguardingCases.Domain.Policy;
+
+/// <summary>The rule IDs of POLICY.md, in one place. Every decision and refusal cites these strings.</summary>
+public static class RuleIds
+{
+    // 1. Who is at risk
+    public const string AgeChild = "AGE-CHILD";
+    public const string AgeUnknown = "AGE-UNKNOWN";
+    public const string AdultAtRisk = "ADULT-AT-RISK";
+    public const string AdultNotAtRisk = "ADULT-NOT-AT-RISK";
+
+    // 2. What was disclosed, and when
+    public const string PolicyVersion = "POLICY-VERSION";
+    public const string CurrentInfo = "CURRENT-INFO";
+
+    // 3. The unified policy
+    public const string EmergencyLife = "EMERGENCY-LIFE";
+    public const string SafetyPlanFirst = "SAFETY-PLAN-FIRST";
+    public const string HistoricalNotEmergency = "HISTORICAL-NOT-EMERGENCY";
+    public const string ChildSafeguarding = "CHILD-SAFEGUARDING";
+    public const string AdultAtRiskSafeguarding = "ADULT-AT-RISK-SAFEGUARDING";
+    public const string AdultNoNonEmergency = "ADULT-NO-NON-EMERGENCY";
+    public const string PositionOfTrust = "POSITION-OF-TRUST";
+    public const string MandatoryCsa = "MANDATORY-CSA";
+    public const string ClinicianDecides = "CLINICIAN-DECIDES";
+    public const string MinimumNecessary = "MINIMUM-NECESSARY";
+    public const string RecordNoEscalation = "RECORD-NO-ESCALATION";
+
+    // 4. What the service owes the user afterwards
+    public const string Transparency = "TRANSPARENCY";
+    public const string TransparencyWithheld = "TRANSPARENCY-WITHHELD";
+    public const string CloseObligations = "CLOSE-OBLIGATIONS";
+    public const string AgencyFeedback = "AGENCY-FEEDBACK";
+
+    // 5. The legacy policy
+    public const string LegacyLife = "LEGACY-LIFE";
+    public const string LegacyPositionOfTrust = "LEGACY-POSITION-OF-TRUST";
+    public const string LegacyNothingElse = "LEGACY-NOTHING-ELSE";
+
+    // 6. Departing from the policy
+    public const string Override = "OVERRIDE";
+
+    /// <summary>Every rule ID, in POLICY.md's order.</summary>
+    public static readonly IReadOnlyList<string> All =
+    [
+        AgeChild, AgeUnknown, AdultAtRisk, AdultNotAtRisk,
+        PolicyVersion, CurrentInfo,
+        EmergencyLife, SafetyPlanFirst, HistoricalNotEmergency, ChildSafeguarding, AdultAtRiskSafeguarding,
+        AdultNoNonEmergency, PositionOfTrust, MandatoryCsa, ClinicianDecides, MinimumNecessary, RecordNoEscalation,
+        Transparency, TransparencyWithheld, CloseObligations, AgencyFeedback,
+        LegacyLife, LegacyPositionOfTrust, LegacyNothingElse,
+        Override,
+    ];
+}
