@@ -1,0 +1,91 @@
+using NodaTime;
+using SafeguardingCases.Domain.Cases;
+using SafeguardingCases.Domain.Policy;
+
+namespace SafeguardingCases.Api.Features.Cases;
+
+public sealed record PersonView(
+    string Id, string Reference, string Description, int? AgeYears, AgeBand? AgeBand,
+    bool? CareAndSupportNeeds, bool? ExperiencingOrAtRiskOfAbuseOrNeglect, bool? UnableToProtectSelf,
+    PersonClassification Classification, string ClassificationRuleId);
+
+public sealed record DisclosureView(
+    Guid Id, Instant DisclosedAt, Instant RecordedAt, Channel Channel, string SourceReference, string Summary,
+    PolicyVersion PolicyVersion, IReadOnlyList<Concern> Concerns, Actor RecordedBy);
+
+public sealed record RiskAssessmentView(Guid Id, Instant AssessedAt, Actor Clinician, IReadOnlyList<PersonAssessment> Assessments, string Rationale);
+
+public sealed record SafetyPlanAttemptView(Guid Id, SafetyPlanOutcome Outcome, string Reason, Instant RecordedAt, Actor RecordedBy);
+
+public enum NoticeStatus { Due, Sent, Withheld }
+
+public sealed record TransparencyNoticeView(NoticeStatus Status, Instant DueBy, Instant? At, Actor? By, string? SentVia, WithholdReason? WithheldReason);
+
+public sealed record AgencyResponseView(string Summary, Instant RecordedAt, Actor RecordedBy);
+
+public sealed record EscalationView(
+    Guid Id, Route Route, Agency Agency, string PersonId, Guid RiskAssessmentId, IReadOnlyList<Guid> ReliesOn,
+    IReadOnlyList<InformationShared> InformationShared, Guid? OverrideId, EscalationDecision Decision,
+    Instant MadeAt, Actor MadeBy, TransparencyNoticeView TransparencyNotice, IReadOnlyList<AgencyResponseView> AgencyResponses);
+
+public sealed record NoEscalationDecisionView(Guid Id, Guid? RiskAssessmentId, string Reason, Instant RecordedAt, Actor RecordedBy);
+
+public sealed record OverrideApprovalView(Actor By, Instant At, string Justification);
+
+public sealed record OverrideView(
+    Guid Id, Route Route, string PersonId, string Justification, Actor RequestedBy, Instant RequestedAt,
+    IReadOnlyList<OverrideApprovalView> Approvals, bool Approved, Guid? UsedByEscalation);
+
+public sealed record ReportDelayView(string PersonId, Instant Until, string Reason, Instant RecordedAt, Actor RecordedBy);
+
+/// <summary>The case as officers, clinicians, leads and auditors read it (GET /cases/{id}, and as-of).</summary>
+public sealed record CaseView(
+    Guid Id, long Version, CaseStatus Status, Channel Channel, string SourceReference, string Summary,
+    Instant OpenedAt, Instant LastChangedAt,
+    IReadOnlyList<PersonView> Persons,
+    IReadOnlyList<DisclosureView> Disclosures,
+    RiskAssessmentView? LatestRiskAssessment,
+    IReadOnlyList<SafetyPlanAttemptView> SafetyPlanAttempts,
+    IReadOnlyList<EscalationView> Escalations,
+    IReadOnlyList<NoEscalationDecisionView> NoEscalationDecisions,
+    IReadOnlyList<OverrideView> Overrides,
+    IReadOnlyList<ReportDelayView> RequiredReportDelays,
+    IReadOnlyList<Obligation> OutstandingObligations,
+    int NoteCount)
+{
+    public static CaseView From(CaseState s, PolicyOptions options) => new(
+        s.Id, s.Version, s.Status, s.Channel, s.SourceReference, s.Summary, s.OpenedAt, s.LastChangedAt,
+        [.. s.Persons.Select(p =>
+        {
+            var (classification, rule) = PolicyEngine.Classify(p);
+            return new PersonView(p.Id, p.Reference, p.Description, p.Age.Years, p.Age.Band, p.CareAndSupportNeeds,
+                p.ExperiencingOrAtRiskOfAbuseOrNeglect, p.UnableToProtectSelf, classification, rule);
+        })],
+        [.. s.Disclosures.Select(d => new DisclosureView(d.DisclosureId, d.DisclosedAt, d.At, d.Channel, d.SourceReference, d.Summary,
+            PolicyEngine.VersionOf(d, options), d.Concerns, d.By))],
+        s.RiskAssessments.IsEmpty ? null : ToView(s.RiskAssessments[^1]),
+        [.. s.SafetyPlanAttempts.Select(a => new SafetyPlanAttemptView(a.SafetyPlanId, a.Outcome, a.Reason, a.At, a.By))],
+        [.. s.Escalations.Select(e => ToView(e, options))],
+        [.. s.NoEscalationDecisions.Select(n => new NoEscalationDecisionView(n.DecisionId, n.RiskAssessmentId, n.Reason, n.At, n.By))],
+        [.. s.Overrides.Select(o => new OverrideView(o.Request.OverrideId, o.Request.Route, o.Request.PersonId, o.Request.Justification,
+            o.Request.By, o.Request.At, [.. o.Approvals.Select(a => new OverrideApprovalView(a.By, a.At, a.Justification))], o.IsApproved, o.UsedByEscalation))],
+        [.. s.ReportDelays.Select(d => new ReportDelayView(d.PersonId, d.Until, d.Reason, d.At, d.By))],
+        PolicyEngine.Obligations(s, options),
+        s.NoteCount);
+
+    private static RiskAssessmentView ToView(RiskAssessmentRecorded r) => new(r.RiskAssessmentId, r.At, r.By, r.Assessments, r.Rationale);
+
+    private static EscalationView ToView(EscalationRecord e, PolicyOptions options)
+    {
+        var m = e.Made;
+        var due = m.At + options.TransparencyNoticeDue;
+        var notice = e switch
+        {
+            { NoticeSent: { } sent } => new TransparencyNoticeView(NoticeStatus.Sent, due, sent.At, sent.By, sent.SentVia, null),
+            { NoticeWithheld: { } withheld } => new TransparencyNoticeView(NoticeStatus.Withheld, due, withheld.At, withheld.By, null, withheld.Reason),
+            _ => new TransparencyNoticeView(NoticeStatus.Due, due, null, null, null, null),
+        };
+        return new EscalationView(m.EscalationId, m.Route, m.Agency, m.PersonId, m.RiskAssessmentId, m.ReliesOn, m.InformationShared,
+            m.OverrideId, m.Decision, m.At, m.By, notice, [.. e.AgencyResponses.Select(r => new AgencyResponseView(r.Summary, r.At, r.By))]);
+    }
+}

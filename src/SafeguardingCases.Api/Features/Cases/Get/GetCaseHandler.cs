@@ -1,0 +1,19 @@
+using Marten;
+using Mediator;
+using Microsoft.Extensions.Options;
+using SafeguardingCases.Domain.Cases;
+using SafeguardingCases.Domain.Policy;
+
+namespace SafeguardingCases.Api.Features.Cases.Get;
+
+public sealed record GetCaseQuery(Guid CaseId) : IRequest<CaseView?>;
+
+/// <summary>Reads the inline case projection, written in the same transaction as the case's events.</summary>
+public sealed class GetCaseHandler(IQuerySession session, IOptions<PolicyOptions> policy) : IRequestHandler<GetCaseQuery, CaseView?>
+{
+    public async ValueTask<CaseView?> Handle(GetCaseQuery request, CancellationToken cancellationToken)
+    {
+        var state = await session.LoadAsync<CaseState>(request.CaseId, cancellationToken);
+        return state is null ? null : CaseView.From(state, policy.Value);
+    }
+}

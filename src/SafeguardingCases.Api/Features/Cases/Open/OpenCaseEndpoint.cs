@@ -1,0 +1,52 @@
+using FastEndpoints;
+using FluentValidation;
+using Mediator;
+using SafeguardingCases.Api.Features.Shared;
+using SafeguardingCases.Api.Infrastructure.Auth;
+using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Domain.Cases;
+
+namespace SafeguardingCases.Api.Features.Cases.Open;
+
+public sealed record ServiceUserInput(string? Reference, int? AgeYears, AgeBand? AgeBand);
+
+public sealed record OpenCaseRequest(Channel? Channel, string? SourceReference, ServiceUserInput? ServiceUser, string? Summary);
+
+public sealed record OpenCaseResponse(Guid Id, long Version);
+
+public sealed class OpenCaseValidator : Validator<OpenCaseRequest>
+{
+    public OpenCaseValidator()
+    {
+        RuleFor(x => x.Channel).NotNull().IsInEnum();
+        RuleFor(x => x.SourceReference).NotEmpty().MaximumLength(TextLimits.Reference);
+        RuleFor(x => x.Summary).NotEmpty().MaximumLength(TextLimits.Summary);
+        RuleFor(x => x.ServiceUser).NotNull();
+        RuleFor(x => x.ServiceUser!.Reference).NotEmpty().MaximumLength(TextLimits.Reference).When(x => x.ServiceUser is not null)
+            .OverridePropertyName("serviceUser.reference");
+        RuleFor(x => x.ServiceUser!.AgeYears).InclusiveBetween(0, AgeRules.MaxYears).When(x => x.ServiceUser is not null)
+            .OverridePropertyName("serviceUser.ageYears");
+        RuleFor(x => x.ServiceUser!).Must(s => s.AgeYears is null || s.AgeBand is null).When(x => x.ServiceUser is not null)
+            .OverridePropertyName("serviceUser.ageYears").WithMessage("Give ageYears or ageBand, not both.");
+    }
+}
+
+/// <summary>POST /cases: an officer opens a case from a worrying post, chat or text.</summary>
+public sealed class OpenCaseEndpoint(ISender sender) : Endpoint<OpenCaseRequest, OpenCaseResponse>
+{
+    public override void Configure()
+    {
+        Post("/cases");
+        Roles(Domain.Cases.Roles.SafeguardingOfficer);
+        Description(b => b.WithTags("Cases").WithSummary("Open a case")
+            .Produces<OpenCaseResponse>(201).ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(422), clearDefaults: true);
+    }
+
+    public override async Task HandleAsync(OpenCaseRequest req, CancellationToken ct)
+    {
+        var user = req.ServiceUser!;
+        var result = await sender.Send(new OpenCaseCommand(User.ToActor(), new OpenCase(Guid.NewGuid(), req.Channel!.Value, req.SourceReference!,
+            user.Reference!, AgeRules.ToAge(user.AgeYears, user.AgeBand), req.Summary!)), ct);
+        await this.SendCaseResultAsync(result, StatusCodes.Status201Created, r => $"/api/v1/cases/{r.Id}");
+    }
+}

@@ -1,0 +1,24 @@
+using FastEndpoints;
+using Mediator;
+using SafeguardingCases.Api.Infrastructure.Http;
+using R = SafeguardingCases.Domain.Cases.Roles;
+
+namespace SafeguardingCases.Api.Features.History.Get;
+
+/// <summary>GET /cases/{id}/history: every event of the case, in order, with who recorded it and when.</summary>
+public sealed class GetHistoryEndpoint(ISender sender) : EndpointWithoutRequest<CaseHistory>
+{
+    public override void Configure()
+    {
+        Get("/cases/{id}/history");
+        Roles(R.Auditor, R.SafeguardingLead);
+        Description(b => b.WithTags("Audit").WithSummary("Every event of the case, in order")
+            .Produces<CaseHistory>(200).ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(404), clearDefaults: true);
+    }
+
+    public override async Task HandleAsync(CancellationToken ct)
+    {
+        var history = await sender.Send(new GetHistoryQuery(Route<Guid>("id")), ct);
+        await this.SendCaseReadAsync(history, history?.Version ?? 0);
+    }
+}

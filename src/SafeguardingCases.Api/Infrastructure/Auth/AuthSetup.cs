@@ -1,0 +1,113 @@
+using System.Security.Claims;
+using System.Text;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using SafeguardingCases.Domain.Cases;
+
+namespace SafeguardingCases.Api.Infrastructure.Auth;
+
+/// <summary>The <c>Auth</c> configuration section (DESIGN.md configuration contract).</summary>
+public sealed class AuthOptions
+{
+    public const string SectionName = "Auth";
+    public const string DevIssuer = "safeguarding-dev";
+    public const string DevAudience = "safeguarding-api";
+
+    public string? Authority { get; set; }
+    public string? Audience { get; set; }
+    public string? DevSigningKey { get; set; }
+}
+
+/// <summary>JWT bearer authentication (dev HS256 or OpenID Connect) and one authorization policy per role; deny by default.</summary>
+public static class AuthSetup
+{
+    public static IServiceCollection AddSafeguardingAuth(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
+    {
+        var auth = configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
+        Validate(auth, environment);
+
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
+        {
+            o.MapInboundClaims = false;
+            o.TokenValidationParameters = new TokenValidationParameters
+            {
+                NameClaimType = "name",
+                RoleClaimType = "role",
+                ValidateLifetime = true,
+                ClockSkew = TimeSpan.FromMinutes(1),
+            };
+            if (!string.IsNullOrWhiteSpace(auth.DevSigningKey))
+            {
+                o.TokenValidationParameters.ValidIssuer = AuthOptions.DevIssuer;
+                o.TokenValidationParameters.ValidAudience = AuthOptions.DevAudience;
+                o.TokenValidationParameters.IssuerSigningKey = DevTokens.SigningKey(auth.DevSigningKey);
+            }
+            else
+            {
+                o.Authority = auth.Authority;
+                o.Audience = auth.Audience;
+                o.TokenValidationParameters.ValidAudience = auth.Audience;
+            }
+        });
+
+        services.AddAuthorization(o =>
+        {
+            foreach (var role in Roles.All) o.AddPolicy(role, p => p.RequireAuthenticatedUser().RequireRole(role));
+            // Deny by default: anything not marked anonymous needs an authenticated caller.
+            o.FallbackPolicy = new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build();
+        });
+        return services;
+    }
+
+    /// <summary>Exactly one of DevSigningKey or Authority+Audience; outside Development, refuse to start otherwise.</summary>
+    public static void Validate(AuthOptions auth, IHostEnvironment environment)
+    {
+        var dev = !string.IsNullOrWhiteSpace(auth.DevSigningKey);
+        var oidc = !string.IsNullOrWhiteSpace(auth.Authority) || !string.IsNullOrWhiteSpace(auth.Audience);
+        if (dev && oidc)
+            throw new InvalidOperationException("Auth__DevSigningKey must never be set together with Auth__Authority/Auth__Audience: choose one.");
+        if (dev && Encoding.UTF8.GetByteCount(auth.DevSigningKey!) < 32)
+            throw new InvalidOperationException("Auth__DevSigningKey must be at least 32 bytes.");
+        if (oidc && (string.IsNullOrWhiteSpace(auth.Authority) || string.IsNullOrWhiteSpace(auth.Audience)))
+            throw new InvalidOperationException("Auth__Authority and Auth__Audience go together: set both.");
+        if (!dev && !oidc && !environment.IsDevelopment())
+            throw new InvalidOperationException("No authentication configured: set Auth__Authority and Auth__Audience (production) or Auth__DevSigningKey (development and tests).");
+    }
+
+    /// <summary>The acting user from a validated token: <c>sub</c>, <c>name</c> and every <c>role</c>.</summary>
+    public static Actor ToActor(this ClaimsPrincipal user)
+    {
+        var sub = user.FindFirst("sub")?.Value ?? throw new InvalidOperationException("The token has no 'sub' claim.");
+        var name = user.FindFirst("name")?.Value ?? sub;
+        var roles = user.FindAll("role").Select(c => c.Value).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        return new Actor(sub, name, roles);
+    }
+}
+
+/// <summary>Mints development tokens (HS256, issuer <c>safeguarding-dev</c>, audience <c>safeguarding-api</c>).</summary>
+public static class DevTokens
+{
+    public static SymmetricSecurityKey SigningKey(string key) => new(Encoding.UTF8.GetBytes(key));
+
+    public static string Mint(string signingKey, string subject, string name, IEnumerable<string> roles, TimeSpan lifetime)
+    {
+        var claims = new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["sub"] = subject,
+            ["name"] = name,
+            ["role"] = roles.ToArray(),
+        };
+        var descriptor = new SecurityTokenDescriptor
+        {
+            Issuer = AuthOptions.DevIssuer,
+            Audience = AuthOptions.DevAudience,
+            Claims = claims,
+            IssuedAt = DateTime.UtcNow,
+            NotBefore = DateTime.UtcNow.AddMinutes(-1),
+            Expires = DateTime.UtcNow.Add(lifetime),
+            SigningCredentials = new SigningCredentials(SigningKey(signingKey), SecurityAlgorithms.HmacSha256),
+        };
+        return new JsonWebTokenHandler().CreateToken(descriptor);
+    }
+}

@@ -1,0 +1,53 @@
+using SafeguardingCases.Domain.Cases;
+
+namespace SafeguardingCases.Api.Infrastructure.Auth;
+
+/// <summary>
+/// <c>dotnet run --project src/SafeguardingCases.Api -- dev-token ROLE [ROLE...] [--sub ID] [--name NAME] [--hours N]</c>:
+/// prints a development token signed with <c>Auth__DevSigningKey</c>.
+/// </summary>
+public static class DevTokenCommand
+{
+    public static int Run(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder();
+        var key = builder.Configuration[$"{AuthOptions.SectionName}:{nameof(AuthOptions.DevSigningKey)}"];
+        if (string.IsNullOrWhiteSpace(key))
+        {
+            Console.Error.WriteLine("Auth__DevSigningKey is not set (it is in appsettings.Development.json; run with ASPNETCORE_ENVIRONMENT=Development).");
+            return 2;
+        }
+
+        var roles = new List<string>();
+        string? sub = null, name = null;
+        var hours = 8;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--sub" when i + 1 < args.Length: sub = args[++i]; break;
+                case "--name" when i + 1 < args.Length: name = args[++i]; break;
+                case "--hours" when i + 1 < args.Length && int.TryParse(args[i + 1], out var h): hours = h; i++; break;
+                default:
+                    var role = Roles.All.FirstOrDefault(r => string.Equals(r, args[i], StringComparison.OrdinalIgnoreCase));
+                    if (role is null)
+                    {
+                        Console.Error.WriteLine($"Unknown role '{args[i]}'. Roles: {string.Join(", ", Roles.All)}.");
+                        return 2;
+                    }
+                    roles.Add(role);
+                    break;
+            }
+        }
+        if (roles.Count == 0)
+        {
+            Console.Error.WriteLine($"Usage: dev-token ROLE [ROLE...] [--sub ID] [--name NAME] [--hours N]. Roles: {string.Join(", ", Roles.All)}.");
+            return 2;
+        }
+
+        sub ??= $"dev-{roles[0].ToLowerInvariant()}";
+        name ??= $"Dev {roles[0]}";
+        Console.WriteLine(DevTokens.Mint(key, sub, name, roles, TimeSpan.FromHours(hours)));
+        return 0;
+    }
+}

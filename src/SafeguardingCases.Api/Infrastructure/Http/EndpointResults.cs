@@ -1,0 +1,65 @@
+using FastEndpoints;
+using SafeguardingCases.Api.Infrastructure.Json;
+using SafeguardingCases.Api.Infrastructure.Persistence;
+
+namespace SafeguardingCases.Api.Infrastructure.Http;
+
+/// <summary>Maps a command's result to HTTP: ETag on success, problem details (with rule IDs) otherwise.</summary>
+public static class EndpointResults
+{
+    private static readonly System.Text.Json.JsonSerializerOptions Json = JsonSetup.Create();
+
+    public static async Task SendCaseResultAsync<T>(this IEndpoint endpoint, CaseCommandResult<T> result, int successStatus, Func<T, string>? location = null)
+    {
+        var http = endpoint.HttpContext;
+        switch (result.Status)
+        {
+            case CommandStatus.Done:
+                http.Response.Headers.ETag = CaseVersion.ToETag(result.Version);
+                if (location is not null) http.Response.Headers.Location = location(result.Value!);
+                await SendJsonAsync(http, result.Value, successStatus);
+                break;
+            case CommandStatus.CaseNotFound:
+                await Problems.WriteAsync(http, Problems.Create(404, "Case not found", "No case has this id."));
+                break;
+            case CommandStatus.Refused:
+                await Problems.WriteAsync(http, Problems.From(result.Refusal!));
+                break;
+            case CommandStatus.StaleVersion:
+                await Problems.WriteAsync(http, Problems.Create(412, "The case has changed", "If-Match does not match the case's current version; reload the case and decide again."));
+                break;
+            case CommandStatus.ConcurrentChange:
+                await Problems.WriteAsync(http, Problems.Create(409, "The case changed while the command ran", "Another change landed first; reload the case and try again."));
+                break;
+        }
+    }
+
+    /// <summary>A read about a case: the body and its ETag, or 404.</summary>
+    public static async Task SendCaseReadAsync<T>(this IEndpoint endpoint, T? body, long version)
+    {
+        var http = endpoint.HttpContext;
+        if (body is null)
+        {
+            await Problems.WriteAsync(http, Problems.Create(404, "Case not found", "No case has this id."));
+            return;
+        }
+        http.Response.Headers.ETag = CaseVersion.ToETag(version);
+        await SendJsonAsync(http, body, StatusCodes.Status200OK);
+    }
+
+    /// <summary>Reads If-Match; writes 400 and returns false when it is malformed.</summary>
+    public static async Task<(bool Ok, long? Version)> ReadIfMatchAsync(this IEndpoint endpoint)
+    {
+        var http = endpoint.HttpContext;
+        if (CaseVersion.TryParseIfMatch(http.Request.Headers.IfMatch, out var version)) return (true, version);
+        await Problems.WriteAsync(http, Problems.Create(400, "Malformed If-Match", "If-Match takes the case's ETag, for example \"7\"."));
+        return (false, null);
+    }
+
+    public static Task SendJsonAsync<T>(HttpContext http, T body, int status)
+    {
+        http.Response.StatusCode = status;
+        http.MarkResponseStart();
+        return http.Response.WriteAsJsonAsync(body, Json, "application/json", http.RequestAborted);
+    }
+}

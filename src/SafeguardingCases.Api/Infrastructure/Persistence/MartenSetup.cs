@@ -1,0 +1,59 @@
+using JasperFx;
+using JasperFx.Events;
+using JasperFx.Events.Projections;
+using Marten;
+using Marten.Events.Aggregation;
+using NodaTime;
+using NodaTime.Serialization.SystemTextJson;
+using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Domain.Cases;
+using Weasel.Core;
+
+namespace SafeguardingCases.Api.Infrastructure.Persistence;
+
+/// <summary>The Marten event store: one stream per case (Guid ids), System.Text.Json with NodaTime, enums as strings.</summary>
+public static class MartenSetup
+{
+    public const string ConnectionStringName = "Marten";
+
+    /// <summary>Every event type of a case, registered so Marten can read any stream back.</summary>
+    public static readonly Type[] CaseEventTypes = typeof(ICaseEvent).Assembly.GetTypes()
+        .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(ICaseEvent).IsAssignableFrom(t))
+        .OrderBy(t => t.Name, StringComparer.Ordinal)
+        .ToArray();
+
+    public static IServiceCollection AddSafeguardingMarten(this IServiceCollection services, IConfiguration configuration)
+    {
+        var connectionString = configuration.GetConnectionString(ConnectionStringName);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                "ConnectionStrings__Marten is not set. Run the API with deploy/run-api.sh (it starts a local PostgreSQL), " +
+                "or set ConnectionStrings__Marten to your PostgreSQL.");
+        }
+
+        services.AddMarten(_ => Configure(new StoreOptions(), connectionString)).UseLightweightSessions();
+        return services;
+    }
+
+    public static StoreOptions Configure(StoreOptions opts, string connectionString)
+    {
+        opts.Connection(connectionString);
+        opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase,
+            o => o.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb));
+        opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+        opts.Events.StreamIdentity = StreamIdentity.AsGuid;
+        opts.Events.AddEventTypes(CaseEventTypes);
+        // The case state is kept inline: written in the same transaction as the events that changed it.
+        opts.Projections.Add(new CaseStateProjection(), ProjectionLifecycle.Inline);
+        opts.Schema.For<IdempotencyRecord>().Identity(x => x.Id);
+        return opts;
+    }
+}
+
+/// <summary>Builds <see cref="CaseState"/> with the domain's own pure evolve function.</summary>
+public sealed class CaseStateProjection : SingleStreamProjection<CaseState, Guid>
+{
+    public override CaseState? Evolve(CaseState? snapshot, Guid id, IEvent e) =>
+        e.Data is ICaseEvent caseEvent ? CaseState.Evolve(snapshot, caseEvent) : snapshot;
+}
