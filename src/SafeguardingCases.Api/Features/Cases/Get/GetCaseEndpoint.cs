@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Mediator;
 using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Api.Infrastructure.OpenApi;
 using R = SafeguardingCases.Domain.Cases.Roles;
 
 namespace SafeguardingCases.Api.Features.Cases.Get;
@@ -12,8 +13,7 @@ public sealed class GetCaseEndpoint(ISender sender) : EndpointWithoutRequest<Cas
     {
         Get("/cases/{id}");
         Roles(R.SafeguardingOfficer, R.Clinician, R.SafeguardingLead, R.Auditor);
-        Description(b => b.WithTags("Cases").WithSummary("The case as it stands now")
-            .Produces<CaseView>(200).ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(404), clearDefaults: true);
+        Description(b => b.Read<CaseView>("Cases", "The case as it stands now"), clearDefaults: true);
     }
 
     public override async Task HandleAsync(CancellationToken ct)

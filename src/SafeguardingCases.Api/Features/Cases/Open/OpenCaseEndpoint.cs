@@ -4,6 +4,7 @@ using Mediator;
 using SafeguardingCases.Api.Features.Shared;
 using SafeguardingCases.Api.Infrastructure.Auth;
 using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Api.Infrastructure.OpenApi;
 using SafeguardingCases.Domain.Cases;
 
 namespace SafeguardingCases.Api.Features.Cases.Open;
@@ -38,8 +39,7 @@ public sealed class OpenCaseEndpoint(ISender sender) : Endpoint<OpenCaseRequest,
     {
         Post("/cases");
         Roles(Domain.Cases.Roles.SafeguardingOfficer);
-        Description(b => b.WithTags("Cases").WithSummary("Open a case")
-            .Produces<OpenCaseResponse>(201).ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(422), clearDefaults: true);
+        Description(b => b.Command<OpenCaseRequest, OpenCaseResponse>("Cases", "Open a case", onCase: false), clearDefaults: true);
     }
 
     public override async Task HandleAsync(OpenCaseRequest req, CancellationToken ct)

@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Mediator;
 using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Api.Infrastructure.OpenApi;
 using R = SafeguardingCases.Domain.Cases.Roles;
 
 namespace SafeguardingCases.Api.Features.History.Get;
@@ -12,8 +13,7 @@ public sealed class GetHistoryEndpoint(ISender sender) : EndpointWithoutRequest<
     {
         Get("/cases/{id}/history");
         Roles(R.Auditor, R.SafeguardingLead);
-        Description(b => b.WithTags("Audit").WithSummary("Every event of the case, in order")
-            .Produces<CaseHistory>(200).ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(404), clearDefaults: true);
+        Description(b => b.Read<CaseHistory>("Audit", "Every event of the case, in order"), clearDefaults: true);
     }
 
     public override async Task HandleAsync(CancellationToken ct)

@@ -4,6 +4,7 @@ using Mediator;
 using SafeguardingCases.Api.Features.Shared;
 using SafeguardingCases.Api.Infrastructure.Auth;
 using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Api.Infrastructure.OpenApi;
 using SafeguardingCases.Domain.Cases;
 using R = SafeguardingCases.Domain.Cases.Roles;
 
@@ -25,9 +26,7 @@ public sealed class AddNoteEndpoint(ISender sender) : Endpoint<AddNoteRequest, A
     {
         Post("/cases/{id}/notes");
         Roles(R.SafeguardingOfficer, R.Clinician, R.SafeguardingLead);
-        Description(b => b.WithTags("Notes").WithSummary("Add a note")
-            .Produces<AddNoteResponse>(201).ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(404)
-            .ProducesProblem(409).ProducesProblem(412).ProducesProblem(422), clearDefaults: true);
+        Description(b => b.Command<AddNoteRequest, AddNoteResponse>("Notes", "Add a note"), clearDefaults: true);
     }
 
     public override async Task HandleAsync(AddNoteRequest req, CancellationToken ct)

@@ -1,0 +1,95 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using SafeguardingCases.Api.Infrastructure;
+using SafeguardingCases.Api.Infrastructure.Auth;
+using SafeguardingCases.Api.Tests.Infrastructure;
+
+namespace SafeguardingCases.Api.Tests.Foundation;
+
+/// <summary>Health checks, Swagger UI, and start-up refusing unsafe configuration.</summary>
+public sealed class HostingTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    [Fact]
+    public async Task Live_and_ready_answer_anonymously_when_postgres_answers()
+    {
+        var client = api.ClientFor();
+        await client.GetAsync("/health/live").ShouldBe(HttpStatusCode.OK);
+        await client.GetAsync("/health/ready").ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Ready_is_503_when_postgres_does_not_answer()
+    {
+        await using var broken = new UnreachableDatabase();
+        await broken.ClientFor().GetAsync("/health/live").ShouldBe(HttpStatusCode.OK);
+        await broken.ClientFor().GetAsync("/health/ready").ShouldBe(HttpStatusCode.ServiceUnavailable);
+    }
+
+    [Fact]
+    public async Task Swagger_ui_and_the_document_are_served_anonymously()
+    {
+        var client = api.ClientFor();
+        var ui = await client.GetAsync("/swagger/index.html").ShouldBe(HttpStatusCode.OK);
+        (await ui.Content.ReadAsStringAsync()).ShouldContain("swagger-ui");
+        var doc = await client.GetAsync("/swagger/v1/swagger.json").ShouldBe(HttpStatusCode.OK);
+        (await doc.Content.ReadAsStringAsync()).ShouldContain("/api/v1/cases/{id}/notes");
+    }
+
+    [Theory]
+    [InlineData("Production", null, null, null, "No authentication configured")]
+    [InlineData("Production", "https://login.example", "api", "a-development-signing-key-of-32-bytes!", "never be set together")]
+    [InlineData("Development", "https://login.example", null, null, "go together")]
+    [InlineData("Production", null, null, "too-short", "at least 32 bytes")]
+    public void Unsafe_auth_configuration_stops_start_up(string environment, string? authority, string? audience, string? devKey, string message)
+    {
+        var auth = new AuthOptions { Authority = authority, Audience = audience, DevSigningKey = devKey };
+        Should.Throw<InvalidOperationException>(() => AuthSetup.Validate(auth, new Env(environment))).Message.ShouldContain(message);
+    }
+
+    [Theory]
+    [InlineData(null, null, "a-development-signing-key-of-32-bytes!")]
+    [InlineData("https://login.example", "safeguarding-api", null)]
+    public void One_auth_mode_in_production_is_accepted(string? authority, string? audience, string? devKey) =>
+        AuthSetup.Validate(new AuthOptions { Authority = authority, Audience = audience, DevSigningKey = devKey }, new Env("Production"));
+
+    [Fact]
+    public void Policy_options_bind_iso_and_clock_durations_and_refuse_nonsense()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Policy:UnifiedPolicyEffectiveFrom"] = "2025-06-01T00:00:00Z",
+            ["Policy:RiskAssessmentValidFor"] = "PT12H",
+            ["Policy:EmergencyRiskAssessmentValidFor"] = "00:30:00",
+            ["Policy:MandatoryReportingDuty"] = "false",
+        }).Build();
+        var options = PolicyConfiguration.Bind(config);
+        options.UnifiedPolicyEffectiveFrom.ShouldBe(NodaTime.Instant.FromUtc(2025, 6, 1, 0, 0));
+        options.RiskAssessmentValidFor.ShouldBe(NodaTime.Duration.FromHours(12));
+        options.EmergencyRiskAssessmentValidFor.ShouldBe(NodaTime.Duration.FromMinutes(30));
+        options.MandatoryReportingDuty.ShouldBeFalse();
+        options.TransparencyNoticeDue.ShouldBe(NodaTime.Duration.FromHours(24));
+
+        var bad = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Policy:TransparencyNoticeDue"] = "tomorrow",
+        }).Build();
+        Should.Throw<InvalidOperationException>(() => PolicyConfiguration.Bind(bad)).Message.ShouldContain("Policy__TransparencyNoticeDue");
+    }
+
+    private sealed class Env(string name) : IHostEnvironment
+    {
+        public string EnvironmentName { get; set; } = name;
+        public string ApplicationName { get; set; } = "test";
+        public string ContentRootPath { get; set; } = "/";
+        public Microsoft.Extensions.FileProviders.IFileProvider ContentRootFileProvider { get; set; } = null!;
+    }
+
+    private sealed class UnreachableDatabase : ApiFactory
+    {
+        protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Marten"] = "Host=127.0.0.1;Port=1;Database=none;Username=none;Timeout=2",
+        };
+    }
+}

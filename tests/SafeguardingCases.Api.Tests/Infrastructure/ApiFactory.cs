@@ -1,0 +1,75 @@
+using System.Net.Http.Headers;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using NodaTime;
+using NodaTime.Testing;
+using SafeguardingCases.Api.Infrastructure.Auth;
+
+namespace SafeguardingCases.Api.Tests.Infrastructure;
+
+/// <summary>
+/// The real API in memory, over a database of its own on the run's PostgreSQL. One per test class, so test classes
+/// never see each other's data. The clock is a <see cref="FakeClock"/> that tests can move.
+/// </summary>
+public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string SigningKey = "test-signing-key-that-is-at-least-32-bytes-long";
+
+    public FakeClock Clock { get; } = new(SystemClock.Instance.GetCurrentInstant(), Duration.FromMilliseconds(1));
+
+    public string ConnectionString { get; private set; } = "";
+
+    protected virtual IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>();
+
+    public async ValueTask InitializeAsync()
+    {
+        var server = await PostgresServer.GetAsync();
+        ConnectionString = await server.CreateDatabaseAsync(GetType().Name);
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("ConnectionStrings:Marten", ConnectionString);
+        builder.UseSetting("Auth:DevSigningKey", SigningKey);
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (var (key, value) in ExtraSettings) builder.UseSetting(key, value);
+        builder.ConfigureServices(services =>
+        {
+            services.RemoveAll<IClock>();
+            services.AddSingleton<IClock>(Clock);
+        });
+    }
+
+    public IDocumentStore Store => Services.GetRequiredService<IDocumentStore>();
+
+    /// <summary>An HTTP client carrying a development token for the given roles (none: anonymous).</summary>
+    public HttpClient ClientFor(params string[] roles) => ClientAs(roles.Length == 0 ? "" : $"test-{string.Join('-', roles).ToLowerInvariant()}", roles);
+
+    public HttpClient ClientAs(string subject, params string[] roles)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        if (roles.Length > 0)
+        {
+            var token = DevTokens.Mint(SigningKey, subject, $"Test {subject}", roles, TimeSpan.FromHours(1));
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+        return client;
+    }
+
+    /// <summary>The events stored for a case, straight from Marten.</summary>
+    public async Task<IReadOnlyList<JasperFx.Events.IEvent>> EventsOf(Guid caseId)
+    {
+        await using var session = Store.QuerySession();
+        return await session.Events.FetchStreamAsync(caseId);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+}
