@@ -156,6 +156,9 @@ public static partial class PolicyEngine
         }
 
         f.OverrideAgencies = EmergencyAgencies;
+        // CURRENT-INFO and CLINICIAN-DECIDES first: nothing, not even an override, lifts them.
+        var pa = CheckCurrentInfo(person.Id, assessment, latestDisclosure, options.EmergencyRiskAssessmentValidFor, now, f);
+        CheckRecommendation(pa, Route.Emergency, f);
         if (!anyConcern)
         {
             f.Refuse(RuleIds.EmergencyLife, "No disclosure raises a concern about this person.");
@@ -170,14 +173,10 @@ public static partial class PolicyEngine
 
         var lifeRule = currentUnified ? RuleIds.EmergencyLife : RuleIds.LegacyLife;
         f.Version = currentUnified ? PolicyVersion.Unified : PolicyVersion.Legacy;
-
-        var pa = CheckCurrentInfo(person.Id, assessment, latestDisclosure, options.EmergencyRiskAssessmentValidFor, now, f);
         if (pa is not null)
         {
             if (pa.ThreatToLife == ThreatToLife.Immediate) f.Ground(lifeRule, EmergencyAgencies);
             else f.Refuse(lifeRule, $"The clinician's assessment records threat to life as {pa.ThreatToLife}, not Immediate.");
-            if (pa.RecommendedRoute == Route.Emergency) f.Met(RuleIds.ClinicianDecides);
-            else f.Block(RuleIds.ClinicianDecides, $"The clinician's assessment recommends {pa.RecommendedRoute}, not Emergency.");
         }
 
         var attempt = LatestSafetyPlanAttemptSince(state, latestDisclosure);
@@ -235,16 +234,17 @@ public static partial class PolicyEngine
         }
 
         f.Version = anyUnified || !anyLegacy ? PolicyVersion.Unified : PolicyVersion.Legacy;
+        // CURRENT-INFO and CLINICIAN-DECIDES first: nothing, not even an override, lifts them.
+        var pa = CheckCurrentInfo(person.Id, assessment, latestDisclosure, options.RiskAssessmentValidFor, now, f);
+        CheckRecommendation(pa, Route.NonEmergency, f);
         if (classification == PersonClassification.AdultNotAtRisk)
         {
             f.Refuse(RuleIds.AdultNoNonEmergency, "This person is an adult not at risk: only an emergency escalation is ever possible.");
             f.Refuse(classRule, "The three adult-at-risk tests are not all recorded as met.");
-            CheckCurrentInfo(person.Id, assessment, latestDisclosure, options.RiskAssessmentValidFor, now, f);
             return;
         }
 
         var safeguardingRule = childLike ? RuleIds.ChildSafeguarding : RuleIds.AdultAtRiskSafeguarding;
-        var pa = CheckCurrentInfo(person.Id, assessment, latestDisclosure, options.RiskAssessmentValidFor, now, f);
         var clinicianAcceptsSafeguarding = pa is null || AcceptsSafeguardingConcern(pa);
         var clinicianAcceptsPositionOfTrust = pa is null || pa.CurrentConcerns.Contains(ConcernCategory.PositionOfTrust);
 
@@ -282,9 +282,14 @@ public static partial class PolicyEngine
                     : "No disclosure raises a concern about this person.");
         }
 
+    }
+
+    /// <summary>CLINICIAN-DECIDES: the clinician's assessment of the person recommends this route.</summary>
+    private static void CheckRecommendation(PersonAssessment? pa, Route route, Findings f)
+    {
         if (pa is null) return;
-        if (pa.RecommendedRoute == Route.NonEmergency) f.Met(RuleIds.ClinicianDecides);
-        else f.Block(RuleIds.ClinicianDecides, $"The clinician's assessment recommends {pa.RecommendedRoute}, not NonEmergency.");
+        if (pa.RecommendedRoute == route) f.Met(RuleIds.ClinicianDecides);
+        else f.Block(RuleIds.ClinicianDecides, $"The clinician's assessment recommends {pa.RecommendedRoute}, not {route}.");
     }
 
     /// <summary>

@@ -1,0 +1,222 @@
+using System.Text;
+using CsCheck;
+using NodaTime;
+using SafeguardingCases.Domain.Cases;
+using SafeguardingCases.Domain.Policy;
+
+namespace SafeguardingCases.Domain.Tests;
+
+/// <summary>Invariants of the policy over generated case states.</summary>
+public sealed class PolicyPropertyTests
+{
+    private const long Iterations = 3_000;
+    private static readonly PolicyOptions Options = new() { UnifiedPolicyEffectiveFrom = CaseBuilder.EffectiveFrom };
+    private static readonly Instant Base = CaseBuilder.EffectiveFrom;
+    private static readonly Actor Officer = CaseBuilder.Officer;
+    private static readonly Actor Clinician = CaseBuilder.Clinician;
+
+    private static readonly Gen<Age> GenAge = Gen.OneOf(
+        Gen.Int[0, 90].Select(y => new Age(y, null)),
+        Gen.Enum<AgeBand>().Select(b => new Age(null, b)),
+        Gen.Const(Age.Unknown));
+
+    private static readonly Gen<bool?> GenAnswer = Gen.OneOf<bool?>(true, false, null);
+
+    /// <summary>A generated case: persons, disclosures either side of the effective date, assessments, safety plans, overrides.</summary>
+    private static Gen<(CaseState State, Instant Now)> GenCase(bool withOverrides = true, Gen<Instant>? disclosedAt = null) =>
+        from personCount in Gen.Int[1, 3]
+        from ages in GenAge.Array[personCount]
+        from answers in Gen.Select(GenAnswer, GenAnswer, GenAnswer).Array[personCount]
+        from disclosures in Gen.Select(
+                disclosedAt ?? Gen.Int[-400, 400].Select(d => Base + Duration.FromDays(d)),
+                Gen.Select(Gen.Enum<ConcernCategory>(), Gen.Enum<ConcernStatus>(), Gen.Int[0, personCount - 1], Gen.Bool).Array[0, 3])
+            .Array[0, 5]
+        from assessments in Gen.Select(Gen.Int[0, personCount - 1], Gen.Enum<ThreatToLife>(), Gen.Enum<ConcernCategory>().Array[0, 3], Gen.Enum<Route>()).Array[0, 3]
+        from plans in Gen.Enum<SafetyPlanOutcome>().Array[0, 2]
+        from overrides in Gen.Select(Gen.Int[0, personCount - 1], Gen.OneOf(Route.Emergency, Route.NonEmergency), Gen.Int[0, 2]).Array[withOverrides ? 0 : 0, withOverrides ? 2 : 0]
+        from order in Gen.Int[0, 1000].Array[disclosures.Length + assessments.Length + plans.Length]
+        from nowOffsetMinutes in Gen.OneOf(Gen.Int[0, 45], Gen.Int[0, 3000])
+        select Build(ages, answers, disclosures, assessments, plans, overrides, order, nowOffsetMinutes);
+
+    private static (CaseState, Instant) Build(
+        Age[] ages, (bool?, bool?, bool?)[] answers,
+        (Instant At, (ConcernCategory, ConcernStatus, int, bool)[] Concerns)[] disclosures,
+        (int Person, ThreatToLife Threat, ConcernCategory[] Current, Route Route)[] assessments,
+        SafetyPlanOutcome[] plans, (int Person, Route Route, int Approvals)[] overrides, int[] order, int nowOffsetMinutes)
+    {
+        var t = Instant.FromUtc(2026, 1, 1, 0, 0);
+        var events = new List<ICaseEvent> { new CaseOpened(Guid.NewGuid(), Channel.Chat, "s", "u", ages[0], "x", Officer, t) };
+        string Id(int i) => i == 0 ? CaseState.ServiceUserId : $"person-{i + 1}";
+        for (var i = 1; i < ages.Length; i++) events.Add(new PersonAdded(Id(i), $"r{i}", "d", ages[i], Officer, t));
+        for (var i = 0; i < ages.Length; i++)
+        {
+            var (a, b, c) = answers[i];
+            events.Add(new PersonUpdated(Id(i), ages[i], a, b, c, Officer, t));
+        }
+
+        // Disclosures, assessments and safety plans interleaved in a generated order, a few minutes apart.
+        var steps = new List<(int Key, Func<Instant, ICaseEvent> Make)>();
+        var k = 0;
+        foreach (var d in disclosures)
+        {
+            var concerns = d.Concerns.Select(x => new Concern(x.Item1, x.Item2, Id(x.Item3), x.Item4)).ToList();
+            steps.Add((order[k++], at => new DisclosureRecorded(Guid.NewGuid(), d.At, Channel.Chat, "s", "x", concerns, Officer, at)));
+        }
+        foreach (var a in assessments)
+            steps.Add((order[k++], at => new RiskAssessmentRecorded(Guid.NewGuid(), [new PersonAssessment(Id(a.Person), a.Threat, a.Current, a.Route)], "r", Clinician, at)));
+        foreach (var p in plans)
+            steps.Add((order[k++], at => new SafetyPlanAttemptRecorded(Guid.NewGuid(), p, "r", Clinician, at)));
+        foreach (var (step, i) in steps.OrderBy(s => s.Key).Select((s, i) => (s, i)))
+            events.Add(step.Make(t + Duration.FromMinutes(10 * (i + 1))));
+
+        foreach (var o in overrides)
+        {
+            var id = Guid.NewGuid();
+            events.Add(new OverrideRequested(id, o.Route, Id(o.Person), "j", CaseBuilder.Lead1, t));
+            if (o.Approvals >= 1) events.Add(new OverrideApproved(id, "j", CaseBuilder.Lead1, t));
+            if (o.Approvals >= 2) events.Add(new OverrideApproved(id, "j", CaseBuilder.Lead2, t));
+        }
+
+        var state = CaseState.Replay(events)!;
+        return (state, t + Duration.FromMinutes(10 * (steps.Count + 1) + nowOffsetMinutes));
+    }
+
+    private static bool HasUsableOverride(CaseState s, string personId, Route route) =>
+        s.Overrides.Any(o => o.IsUsable && o.Request.PersonId == personId && o.Request.Route == route);
+
+    [Fact]
+    public void An_adult_not_at_risk_never_gets_non_emergency_without_an_approved_override() =>
+        GenCase().Sample(x =>
+        {
+            var decision = PolicyEngine.Evaluate(x.State, Options, x.Now);
+            foreach (var p in decision.Persons.Where(p => p.Classification == PersonClassification.AdultNotAtRisk))
+            {
+                if (p.NonEmergency.Status != RouteStatus.NotPermitted && !HasUsableOverride(x.State, p.PersonId, Route.NonEmergency))
+                    return false;
+            }
+            return true;
+        }, iter: Iterations, print: x => Describe(x.State));
+
+    [Fact]
+    public void Disclosures_only_before_the_effective_date_never_permit_non_emergency_except_under_legacy_position_of_trust() =>
+        GenCase(withOverrides: false, disclosedAt: Gen.Int[-800, -1].Select(d => Base + Duration.FromDays(d))).Sample(x =>
+        {
+            var decision = PolicyEngine.Evaluate(x.State, Options, x.Now);
+            return decision.Persons.All(p =>
+                p.NonEmergency.Status == RouteStatus.NotPermitted || p.NonEmergency.RuleIds.Contains(RuleIds.LegacyPositionOfTrust));
+        }, iter: Iterations, print: x => Describe(x.State));
+
+    [Fact]
+    public void Historical_only_concerns_never_permit_an_emergency_without_an_override() =>
+        GenCase().Sample(x =>
+        {
+            var decision = PolicyEngine.Evaluate(x.State, Options, x.Now);
+            foreach (var p in decision.Persons)
+            {
+                var concerns = x.State.Disclosures.SelectMany(d => d.Concerns).Where(c => c.PersonId == p.PersonId).ToList();
+                var historicalOnly = concerns.Count > 0 && concerns.All(c => c.Status == ConcernStatus.Historical);
+                if (historicalOnly && p.Emergency.Status != RouteStatus.NotPermitted && !HasUsableOverride(x.State, p.PersonId, Route.Emergency))
+                    return false;
+            }
+            return true;
+        }, iter: Iterations, print: x => Describe(x.State));
+
+    [Fact]
+    public void Every_permitted_or_required_route_cites_at_least_one_rule_id() =>
+        GenCase().Sample(x =>
+        {
+            var decision = PolicyEngine.Evaluate(x.State, Options, x.Now);
+            return decision.Persons.SelectMany(p => new[] { p.Emergency, p.NonEmergency })
+                .Where(r => r.Status != RouteStatus.NotPermitted)
+                .All(r => r.RuleIds.Count > 0 && r.RuleIds.All(RuleIds.All.Contains));
+        }, iter: Iterations, print: x => Describe(x.State));
+
+    [Fact]
+    public void Every_not_permitted_route_says_why_with_a_rule_id() =>
+        GenCase().Sample(x =>
+            PolicyEngine.Evaluate(x.State, Options, x.Now).Persons.SelectMany(p => new[] { p.Emergency, p.NonEmergency })
+                .Where(r => r.Status == RouteStatus.NotPermitted)
+                .All(r => r.RuleIds.Count > 0 && r.RuleIds.All(RuleIds.All.Contains) && r.Reasons.Count > 0),
+            iter: Iterations, print: x => Describe(x.State));
+
+    [Fact]
+    public void Whatever_is_permitted_rests_on_a_current_assessment_recommending_that_route() =>
+        GenCase().Sample(x =>
+            PolicyEngine.Evaluate(x.State, Options, x.Now).Persons.SelectMany(p => new[] { p.Emergency, p.NonEmergency })
+                .Where(r => r.Status == RouteStatus.Permitted)
+                .All(r => r.RuleIds.Contains(RuleIds.Override) || (r.RuleIds.Contains(RuleIds.CurrentInfo) && r.RuleIds.Contains(RuleIds.ClinicianDecides))),
+            iter: Iterations, print: x => Describe(x.State));
+
+    [Fact]
+    public void An_override_never_lifts_current_info_or_the_clinicians_recommendation() =>
+        GenCase().Sample(x =>
+        {
+            var decision = PolicyEngine.Evaluate(x.State, Options, x.Now);
+            foreach (var p in decision.Persons)
+            {
+                var assessment = PolicyEngine.LatestAssessmentCovering(x.State, p.PersonId);
+                var pa = assessment?.Assessments.First(a => a.PersonId == p.PersonId);
+                foreach (var r in new[] { p.Emergency, p.NonEmergency })
+                {
+                    if (r.Status != RouteStatus.Permitted) continue;
+                    if (pa is null || pa.RecommendedRoute != r.Route) return false;
+                }
+            }
+            return true;
+        }, iter: Iterations, print: x => Describe(x.State));
+
+    [Fact]
+    public void Evaluate_never_throws_and_is_deterministic() =>
+        GenCase().Sample(x =>
+        {
+            var first = Fingerprint(PolicyEngine.Evaluate(x.State, Options, x.Now));
+            var second = Fingerprint(PolicyEngine.Evaluate(x.State, Options, x.Now));
+            first.ShouldBe(second);
+        }, iter: Iterations, print: x => Describe(x.State));
+
+    [Fact]
+    public void The_generator_reaches_every_answer_so_the_properties_above_are_not_vacuous()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        GenCase().Sample(x =>
+        {
+            foreach (var p in PolicyEngine.Evaluate(x.State, Options, x.Now).Persons)
+            {
+                foreach (var r in new[] { p.Emergency, p.NonEmergency })
+                {
+                    seen.Add($"{r.Route}:{r.Status}");
+                    if (r.Status == RouteStatus.Permitted && r.RuleIds.Contains(RuleIds.Override)) seen.Add($"{r.Route}:override");
+                }
+                seen.Add(p.Classification.ToString());
+            }
+        }, iter: Iterations, threads: 1);
+
+        string[] expected = [
+            "Emergency:Permitted", "Emergency:NotPermitted", "NonEmergency:Permitted", "NonEmergency:Required", "NonEmergency:NotPermitted",
+            "NonEmergency:override", "Child", "AdultAtRisk", "AdultNotAtRisk", "UnknownTreatedAsChild",
+        ];
+        expected.Except(seen).ShouldBeEmpty();
+    }
+
+    private static string Fingerprint(PolicyDecision d)
+    {
+        var sb = new StringBuilder();
+        foreach (var p in d.Persons)
+        {
+            sb.Append(p.PersonId).Append(p.Classification).Append(p.ClassificationRuleId);
+            foreach (var r in new[] { p.Emergency, p.NonEmergency })
+                sb.Append(r.Route).Append(r.Status).AppendJoin(',', r.RuleIds).Append('|').AppendJoin(',', r.Unmet).Append('|')
+                  .AppendJoin(',', r.Agencies).Append('|').AppendJoin(',', r.Reasons).Append(r.PolicyVersion);
+        }
+        foreach (var o in d.Obligations) sb.Append(o.Type).Append(o.DueBy).Append(o.PersonId).Append(o.EscalationId).Append(o.RuleId);
+        foreach (var v in d.Disclosures) sb.Append(v.DisclosureId).Append(v.PolicyVersion);
+        return sb.ToString();
+    }
+
+    private static string Describe(CaseState s) =>
+        string.Join("; ", s.Persons.Select(p => $"{p.Id} {p.Age} {p.CareAndSupportNeeds}/{p.ExperiencingOrAtRiskOfAbuseOrNeglect}/{p.UnableToProtectSelf}")) + " | " +
+        string.Join("; ", s.Disclosures.Select(d => $"{d.DisclosedAt}@{d.At}: {string.Join(",", d.Concerns.Select(c => $"{c.Category}/{c.Status}/{c.PersonId}/{c.ConsensualPeerActivity}"))}")) + " | " +
+        string.Join("; ", s.RiskAssessments.Select(a => $"@{a.At} " + string.Join(",", a.Assessments.Select(x => $"{x.PersonId} {x.ThreatToLife} {x.RecommendedRoute} [{string.Join(",", x.CurrentConcerns)}]")))) + " | " +
+        string.Join("; ", s.SafetyPlanAttempts.Select(p => $"{p.Outcome}@{p.At}")) + " | " +
+        string.Join("; ", s.Overrides.Select(o => $"{o.Request.Route} {o.Request.PersonId} approvals={o.Approvals.Length}"));
+}
