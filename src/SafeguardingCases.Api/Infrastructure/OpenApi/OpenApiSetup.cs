@@ -97,8 +97,11 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
         }
         else
         {
-            operation.Parameters.Add(Header(IdempotencyKeyOptions.HeaderName,
-                "Repeat a POST safely: the same key and body return the first response and append nothing; another body with the same key gets 422."));
+            if (HttpMethods.IsPost(method))
+            {
+                operation.Parameters.Add(Header(IdempotencyKeyOptions.HeaderName,
+                    "Repeat a POST safely: the same key and body return the first response and append nothing; another body with the same key gets 422."));
+            }
             if (path.Contains("{id}", StringComparison.Ordinal))
                 operation.Parameters.Add(Header("If-Match", "The case version you last saw, as its ETag (\"7\"). A stale version gets 412."));
         }

@@ -61,7 +61,7 @@ public sealed class CaseCommandRunner(IDocumentStore store, IClock clock, IOptio
     public async Task<CaseCommandResult<T>> RunAsync<T>(
         Guid caseId, long? expectedVersion, Actor actor,
         Func<CaseState, CommandContext, Decision> decide,
-        Func<IReadOnlyList<ICaseEvent>, long, T> respond,
+        Func<CaseState, IReadOnlyList<ICaseEvent>, long, T> respond,
         CancellationToken ct)
     {
         var pinned = expectedVersion;
@@ -83,7 +83,8 @@ public sealed class CaseCommandRunner(IDocumentStore store, IClock clock, IOptio
                 stream.AppendMany([.. decision.Events]);
                 await session.SaveChangesAsync(token);
                 var version = startVersion + decision.Events.Count;
-                return CaseCommandResult.Done(respond(decision.Events, version), version);
+                var after = decision.Events.Aggregate(stream.Aggregate, CaseState.Evolve);
+                return CaseCommandResult.Done(respond(after, decision.Events, version), version);
             }, ct);
         }
         catch (ConcurrencyException e)

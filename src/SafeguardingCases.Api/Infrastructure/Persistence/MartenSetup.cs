@@ -6,7 +6,10 @@ using Marten.Events.Aggregation;
 using NodaTime;
 using NodaTime.Serialization.SystemTextJson;
 using SafeguardingCases.Api.Infrastructure.Http;
+using Microsoft.Extensions.Options;
+using SafeguardingCases.Api.Features.Cases.List;
 using SafeguardingCases.Domain.Cases;
+using SafeguardingCases.Domain.Policy;
 using Weasel.Core;
 
 namespace SafeguardingCases.Api.Infrastructure.Persistence;
@@ -32,11 +35,11 @@ public static class MartenSetup
                 "or set ConnectionStrings__Marten to your PostgreSQL.");
         }
 
-        services.AddMarten(_ => Configure(new StoreOptions(), connectionString)).UseLightweightSessions();
+        services.AddMarten(sp => Configure(new StoreOptions(), connectionString, sp.GetRequiredService<IOptions<PolicyOptions>>().Value)).UseLightweightSessions();
         return services;
     }
 
-    public static StoreOptions Configure(StoreOptions opts, string connectionString)
+    public static StoreOptions Configure(StoreOptions opts, string connectionString, PolicyOptions policy)
     {
         opts.Connection(connectionString);
         opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase,
@@ -46,6 +49,8 @@ public static class MartenSetup
         opts.Events.AddEventTypes(CaseEventTypes);
         // The case state is kept inline: written in the same transaction as the events that changed it.
         opts.Projections.Add(new CaseStateProjection(), ProjectionLifecycle.Inline);
+        // The case list, with the obligations the policy computes (due instants depend on the policy options).
+        opts.Projections.Add(new CaseSummaryProjection(policy), ProjectionLifecycle.Inline);
         opts.Schema.For<IdempotencyRecord>().Identity(x => x.Id);
         return opts;
     }

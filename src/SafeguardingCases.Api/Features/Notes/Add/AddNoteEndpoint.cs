@@ -2,9 +2,9 @@ using FastEndpoints;
 using FluentValidation;
 using Mediator;
 using SafeguardingCases.Api.Features.Shared;
-using SafeguardingCases.Api.Infrastructure.Auth;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Api.Infrastructure.OpenApi;
+using SafeguardingCases.Api.Infrastructure.Persistence;
 using SafeguardingCases.Domain.Cases;
 using R = SafeguardingCases.Domain.Cases.Roles;
 
@@ -20,7 +20,7 @@ public sealed class AddNoteValidator : Validator<AddNoteRequest>
 }
 
 /// <summary>POST /cases/{id}/notes: a free-text note on the case record.</summary>
-public sealed class AddNoteEndpoint(ISender sender) : Endpoint<AddNoteRequest, AddNoteResponse>
+public sealed class AddNoteEndpoint(ISender sender) : CaseCommandEndpoint<AddNoteRequest, AddNoteResponse>(sender)
 {
     public override void Configure()
     {
@@ -29,11 +29,6 @@ public sealed class AddNoteEndpoint(ISender sender) : Endpoint<AddNoteRequest, A
         Description(b => b.Command<AddNoteRequest, AddNoteResponse>("Notes", "Add a note"), clearDefaults: true);
     }
 
-    public override async Task HandleAsync(AddNoteRequest req, CancellationToken ct)
-    {
-        var (ok, expected) = await this.ReadIfMatchAsync();
-        if (!ok) return;
-        var result = await sender.Send(new AddNoteCommand(Route<Guid>("id"), expected, User.ToActor(), new AddNote(Guid.NewGuid(), req.Text!)), ct);
-        await this.SendCaseResultAsync(result, StatusCodes.Status201Created);
-    }
+    protected override ICaseCommand<AddNoteResponse> ToCommand(AddNoteRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+        new AddNoteCommand(caseId, expectedVersion, actor, new AddNote(Guid.NewGuid(), req.Text!));
 }

@@ -1,0 +1,39 @@
+using FastEndpoints;
+using FluentValidation;
+using Mediator;
+using SafeguardingCases.Api.Features.Shared;
+using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Api.Infrastructure.OpenApi;
+using SafeguardingCases.Api.Infrastructure.Persistence;
+using SafeguardingCases.Domain.Cases;
+using R = SafeguardingCases.Domain.Cases.Roles;
+
+namespace SafeguardingCases.Api.Features.Persons.Add;
+
+public sealed record AddPersonRequest(string? Reference, string? Description, int? AgeYears, AgeBand? AgeBand);
+
+public sealed record AddPersonResponse(string PersonId, long Version);
+
+public sealed class AddPersonValidator : Validator<AddPersonRequest>
+{
+    public AddPersonValidator()
+    {
+        RuleFor(x => x.Reference).NotEmpty().MaximumLength(TextLimits.Reference);
+        RuleFor(x => x.Description).NotEmpty().MaximumLength(TextLimits.Summary);
+        this.AddAgeRules(x => x.AgeYears, x => x.AgeBand);
+    }
+}
+
+/// <summary>POST /cases/{id}/persons: another person at risk, such as the children a coach still trains.</summary>
+public sealed class AddPersonEndpoint(ISender sender) : CaseCommandEndpoint<AddPersonRequest, AddPersonResponse>(sender)
+{
+    public override void Configure()
+    {
+        Post("/cases/{id}/persons");
+        Roles(R.SafeguardingOfficer, R.Clinician);
+        Description(b => b.Command<AddPersonRequest, AddPersonResponse>("Persons", "Add a person at risk"), clearDefaults: true);
+    }
+
+    protected override ICaseCommand<AddPersonResponse> ToCommand(AddPersonRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+        new AddPersonCommand(caseId, expectedVersion, actor, new AddPerson(req.Reference!, req.Description!, AgeRules.ToAge(req.AgeYears, req.AgeBand)));
+}

@@ -1,0 +1,40 @@
+using FastEndpoints;
+using Mediator;
+using SafeguardingCases.Api.Features.Shared;
+using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Api.Infrastructure.OpenApi;
+using SafeguardingCases.Api.Infrastructure.Persistence;
+using SafeguardingCases.Domain.Cases;
+using R = SafeguardingCases.Domain.Cases.Roles;
+
+namespace SafeguardingCases.Api.Features.Persons.Update;
+
+/// <summary>
+/// Age and the three adult-at-risk answers (ADULT-AT-RISK). An answer left out is recorded as not known. When neither
+/// ageYears nor ageBand is given the age already recorded is kept, so recording the answers never erases an age;
+/// <c>"ageBand": "Unknown"</c> records an unknown age.
+/// </summary>
+public sealed record UpdatePersonRequest(int? AgeYears, AgeBand? AgeBand, bool? CareAndSupportNeeds, bool? ExperiencingOrAtRiskOfAbuseOrNeglect, bool? UnableToProtectSelf);
+
+public sealed record UpdatePersonResponse(string PersonId, long Version);
+
+public sealed class UpdatePersonValidator : Validator<UpdatePersonRequest>
+{
+    public UpdatePersonValidator() => this.AddAgeRules(x => x.AgeYears, x => x.AgeBand);
+}
+
+/// <summary>PUT /cases/{id}/persons/{personId}: record a person's age and the adult-at-risk answers.</summary>
+public sealed class UpdatePersonEndpoint(ISender sender) : CaseCommandEndpoint<UpdatePersonRequest, UpdatePersonResponse>(sender)
+{
+    protected override int SuccessStatus => StatusCodes.Status200OK;
+
+    public override void Configure()
+    {
+        Put("/cases/{id}/persons/{personId}");
+        Roles(R.SafeguardingOfficer, R.Clinician);
+        Description(b => b.Command<UpdatePersonRequest, UpdatePersonResponse>("Persons", "Record a person's age and the adult-at-risk answers", status: 200), clearDefaults: true);
+    }
+
+    protected override ICaseCommand<UpdatePersonResponse> ToCommand(UpdatePersonRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+        new UpdatePersonCommand(caseId, expectedVersion, actor, Route<string>("personId")!, req);
+}

@@ -1,0 +1,50 @@
+using FastEndpoints;
+using FluentValidation;
+using Mediator;
+using SafeguardingCases.Api.Features.Shared;
+using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Api.Infrastructure.OpenApi;
+using SafeguardingCases.Api.Infrastructure.Persistence;
+using SafeguardingCases.Domain.Cases;
+using R = SafeguardingCases.Domain.Cases.Roles;
+
+namespace SafeguardingCases.Api.Features.RiskAssessments.Record;
+
+public sealed record PersonAssessmentInput(string? PersonId, ThreatToLife? ThreatToLife, IReadOnlyList<ConcernCategory>? CurrentConcerns, Route? RecommendedRoute);
+
+public sealed record RecordRiskAssessmentRequest(IReadOnlyList<PersonAssessmentInput>? Assessments, string? Rationale);
+
+public sealed record RecordRiskAssessmentResponse(Guid RiskAssessmentId, long Version);
+
+public sealed class RecordRiskAssessmentValidator : Validator<RecordRiskAssessmentRequest>
+{
+    public RecordRiskAssessmentValidator()
+    {
+        RuleFor(x => x.Assessments).NotEmpty().Must(a => a is null || a.Count <= 20).WithMessage("At most 20 persons per assessment.");
+        RuleForEach(x => x.Assessments).ChildRules(a =>
+        {
+            a.RuleFor(x => x.PersonId).NotEmpty().MaximumLength(TextLimits.Reference);
+            a.RuleFor(x => x.ThreatToLife).NotNull().IsInEnum();
+            a.RuleFor(x => x.RecommendedRoute).NotNull().IsInEnum();
+            a.RuleFor(x => x.CurrentConcerns).NotNull();
+            a.RuleForEach(x => x.CurrentConcerns).IsInEnum();
+        });
+        RuleFor(x => x.Rationale).NotEmpty().MaximumLength(TextLimits.LongText);
+    }
+}
+
+/// <summary>POST /cases/{id}/risk-assessments: a clinician's risk assessment; its time is the server's clock.</summary>
+public sealed class RecordRiskAssessmentEndpoint(ISender sender) : CaseCommandEndpoint<RecordRiskAssessmentRequest, RecordRiskAssessmentResponse>(sender)
+{
+    public override void Configure()
+    {
+        Post("/cases/{id}/risk-assessments");
+        Roles(R.Clinician);
+        Description(b => b.Command<RecordRiskAssessmentRequest, RecordRiskAssessmentResponse>("Risk assessments", "Record a clinician's risk assessment"), clearDefaults: true);
+    }
+
+    protected override ICaseCommand<RecordRiskAssessmentResponse> ToCommand(RecordRiskAssessmentRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+        new RecordRiskAssessmentCommand(caseId, expectedVersion, actor, new RecordRiskAssessment(Guid.NewGuid(),
+            [.. req.Assessments!.Select(a => new PersonAssessment(a.PersonId!, a.ThreatToLife!.Value, [.. a.CurrentConcerns!.Distinct()], a.RecommendedRoute!.Value))],
+            req.Rationale!));
+}

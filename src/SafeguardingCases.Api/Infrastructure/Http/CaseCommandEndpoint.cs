@@ -1,0 +1,29 @@
+using FastEndpoints;
+using Mediator;
+using SafeguardingCases.Api.Infrastructure.Auth;
+using SafeguardingCases.Api.Infrastructure.Persistence;
+using SafeguardingCases.Domain.Cases;
+
+namespace SafeguardingCases.Api.Infrastructure.Http;
+
+/// <summary>
+/// A thin endpoint for a command on an existing case: reads <c>{id}</c> and <c>If-Match</c>, sends one Mediator
+/// command, and maps the result (ETag, or problem details with rule IDs). A feature supplies only the route, roles
+/// and <see cref="ToCommand"/>.
+/// </summary>
+public abstract class CaseCommandEndpoint<TRequest, TResponse>(ISender sender) : Endpoint<TRequest, TResponse>
+    where TRequest : notnull
+{
+    /// <summary>The status of a successful answer: 201 for something recorded, 200 for a change of state.</summary>
+    protected virtual int SuccessStatus => StatusCodes.Status201Created;
+
+    protected abstract ICaseCommand<TResponse> ToCommand(TRequest request, Guid caseId, long? expectedVersion, Actor actor);
+
+    public override async Task HandleAsync(TRequest req, CancellationToken ct)
+    {
+        var (ok, expected) = await this.ReadIfMatchAsync();
+        if (!ok) return;
+        var result = await sender.Send(ToCommand(req, Route<Guid>("id"), expected, User.ToActor()), ct);
+        await this.SendCaseResultAsync(result, SuccessStatus);
+    }
+}

@@ -1,0 +1,30 @@
+using Mediator;
+using SafeguardingCases.Domain.Cases;
+
+namespace SafeguardingCases.Api.Infrastructure.Persistence;
+
+/// <summary>A Mediator command on an existing case: which case, the version the caller saw, and who is acting.</summary>
+public interface ICaseCommand<TResponse> : IRequest<CaseCommandResult<TResponse>>
+{
+    Guid CaseId { get; }
+    long? ExpectedVersion { get; }
+    Actor Actor { get; }
+}
+
+/// <summary>
+/// The handler shape every case command shares: run the pure decide function through <see cref="CaseCommandRunner"/>
+/// and build the response from what was appended. A feature supplies only <see cref="Decide"/> and <see cref="Respond"/>.
+/// </summary>
+public abstract class CaseCommandHandler<TCommand, TResponse>(CaseCommandRunner runner) : IRequestHandler<TCommand, CaseCommandResult<TResponse>>
+    where TCommand : ICaseCommand<TResponse>
+{
+    public async ValueTask<CaseCommandResult<TResponse>> Handle(TCommand request, CancellationToken cancellationToken) =>
+        await runner.RunAsync(request.CaseId, request.ExpectedVersion, request.Actor,
+            (state, ctx) => Decide(state, request, ctx),
+            (after, events, version) => Respond(request, after, version), cancellationToken);
+
+    protected abstract Decision Decide(CaseState state, TCommand command, CommandContext context);
+
+    /// <summary>The response, from the command and the case as it stands after the appended events.</summary>
+    protected abstract TResponse Respond(TCommand command, CaseState after, long version);
+}
