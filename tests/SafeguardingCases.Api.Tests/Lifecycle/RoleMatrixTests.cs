@@ -1,0 +1,84 @@
+using System.Net;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using SafeguardingCases.Api.Tests.Infrastructure;
+using SafeguardingCases.Domain.Cases;
+
+namespace SafeguardingCases.Api.Tests.Lifecycle;
+
+/// <summary>
+/// Every route × every role and anonymous. Allowed roles get past authorization (any status but 401/403), others
+/// get 403, anonymous gets 401. The test fails when the API serves a route this table has no row for.
+/// </summary>
+public sealed class RoleMatrixTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    private const string O = Roles.SafeguardingOfficer, C = Roles.Clinician, L = Roles.SafeguardingLead, A = Roles.Auditor;
+
+    /// <summary>method, route template, roles allowed (empty: anyone, including anonymous).</summary>
+    public static readonly (string Method, string Route, string[] Allowed)[] Matrix =
+    [
+        ("POST", "/api/v1/cases", [O]),
+        ("GET", "/api/v1/cases", [O, C, L]),
+        ("GET", "/api/v1/cases/{id}", [O, C, L, A]),
+        ("POST", "/api/v1/cases/{id}/disclosures", [O, C]),
+        ("POST", "/api/v1/cases/{id}/persons", [O, C]),
+        ("PUT", "/api/v1/cases/{id}/persons/{personId}", [O, C]),
+        ("POST", "/api/v1/cases/{id}/risk-assessments", [C]),
+        ("POST", "/api/v1/cases/{id}/safety-plans", [O, C]),
+        ("GET", "/api/v1/cases/{id}/policy", [O, C, L, A]),
+        ("POST", "/api/v1/cases/{id}/escalations", [O]),
+        ("POST", "/api/v1/cases/{id}/no-escalation-decisions", [C]),
+        ("POST", "/api/v1/cases/{id}/transparency-notices", [O, C]),
+        ("POST", "/api/v1/cases/{id}/transparency-notices/withheld", [C]),
+        ("POST", "/api/v1/cases/{id}/agency-responses", [O]),
+        ("POST", "/api/v1/cases/{id}/notes", [O, C, L]),
+        ("POST", "/api/v1/cases/{id}/overrides", [L]),
+        ("POST", "/api/v1/cases/{id}/overrides/{overrideId}/approvals", [L]),
+        ("POST", "/api/v1/cases/{id}/close", [O]),
+        ("POST", "/api/v1/cases/{id}/reopen", [O]),
+        ("POST", "/api/v1/cases/{id}/required-report-delays", [C]),
+        ("GET", "/api/v1/cases/{id}/history", [A, L]),
+        ("GET", "/api/v1/glossary", []),
+    ];
+
+    public static TheoryData<string, string> Rows => new(Matrix.Select(m => (m.Method, m.Route)));
+
+    [Theory]
+    [MemberData(nameof(Rows))]
+    public async Task Each_role_gets_what_the_contract_says(string method, string route)
+    {
+        var allowed = Matrix.Single(m => m.Method == method && m.Route == route).Allowed;
+        var url = route.Replace("{id}", Guid.NewGuid().ToString(), StringComparison.Ordinal)
+            .Replace("{personId}", "service-user", StringComparison.Ordinal)
+            .Replace("{overrideId}", Guid.NewGuid().ToString(), StringComparison.Ordinal);
+
+        foreach (var role in Roles.All)
+        {
+            var status = (await Send(api.ClientFor(role), method, url)).StatusCode;
+            if (allowed.Length == 0 || allowed.Contains(role))
+                status.ShouldNotBeOneOf([HttpStatusCode.Unauthorized, HttpStatusCode.Forbidden], $"{role} {method} {route}");
+            else
+                status.ShouldBe(HttpStatusCode.Forbidden, $"{role} {method} {route}");
+        }
+
+        var anonymous = (await Send(api.ClientFor(), method, url)).StatusCode;
+        if (allowed.Length == 0) anonymous.ShouldNotBeOneOf([HttpStatusCode.Unauthorized, HttpStatusCode.Forbidden]);
+        else anonymous.ShouldBe(HttpStatusCode.Unauthorized, $"anonymous {method} {route}");
+    }
+
+    [Fact]
+    public void Every_route_the_api_serves_has_a_row()
+    {
+        var served = api.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith("api/v1", StringComparison.Ordinal) == true
+                        || e.RoutePattern.RawText?.StartsWith("/api/v1", StringComparison.Ordinal) == true)
+            .SelectMany(e => (e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()?.HttpMethods ?? []).Select(m => (m, "/" + e.RoutePattern.RawText!.TrimStart('/'))))
+            .ToHashSet();
+        var rows = Matrix.Select(m => (m.Method, m.Route)).ToHashSet();
+        served.Except(rows).ShouldBeEmpty("a served route has no row in the role matrix");
+        rows.Except(served).ShouldBeEmpty("the role matrix names a route the API does not serve");
+    }
+
+    private static Task<HttpResponseMessage> Send(HttpClient client, string method, string url) =>
+        method == "GET" ? client.GetAsync(url) : client.SendJson(new HttpMethod(method), url, "{}");
+}
