@@ -95,9 +95,10 @@ public static partial class PolicyEngine
     private static PersonAssessment? Assessed(RiskAssessmentRecorded? assessment, string personId)
     {
         if (assessment is null) return null;
-        foreach (var pa in assessment.Assessments)
+        var assessments = assessment.Assessments;
+        for (var i = 0; i < assessments.Count; i++)
         {
-            if (pa.PersonId == personId) return pa;
+            if (assessments[i].PersonId == personId) return assessments[i];
         }
         return null;
     }
@@ -144,8 +145,9 @@ public static partial class PolicyEngine
         foreach (var d in disclosures)
         {
             var version = VersionOf(d, options);
-            foreach (var c in d.Concerns)
+            for (var ci = 0; ci < d.Concerns.Count; ci++)
             {
+                var c = d.Concerns[ci];
                 if (c.PersonId != person.Id) continue;
                 anyConcern = true;
                 latestDisclosure = Max(latestDisclosure, d.At);
@@ -214,8 +216,9 @@ public static partial class PolicyEngine
         foreach (var d in disclosures)
         {
             var unified = VersionOf(d, options) == PolicyVersion.Unified;
-            foreach (var c in d.Concerns)
+            for (var ci = 0; ci < d.Concerns.Count; ci++)
             {
+                var c = d.Concerns[ci];
                 if (c.PersonId != person.Id) continue;
                 latestDisclosure = Max(latestDisclosure, d.At);
                 if (!unified)
@@ -328,9 +331,10 @@ public static partial class PolicyEngine
 
     private static bool AcceptsSafeguardingConcern(PersonAssessment pa)
     {
-        foreach (var c in pa.CurrentConcerns)
+        var concerns = pa.CurrentConcerns;
+        for (var i = 0; i < concerns.Count; i++)
         {
-            if (IsSafeguardingCategory(c)) return true;
+            if (IsSafeguardingCategory(concerns[i])) return true;
         }
         return false;
     }
@@ -374,8 +378,9 @@ public static partial class PolicyEngine
         DisclosureRecorded? latest = null;
         foreach (var d in state.Disclosures)
         {
-            foreach (var c in d.Concerns)
+            for (var ci = 0; ci < d.Concerns.Count; ci++)
             {
+                var c = d.Concerns[ci];
                 if (c.PersonId == person.Id) { latest = d; break; }
             }
         }
@@ -397,8 +402,9 @@ public static partial class PolicyEngine
         Instant? latestDisclosure = null;
         foreach (var d in state.Disclosures)
         {
-            foreach (var c in d.Concerns)
+            for (var ci = 0; ci < d.Concerns.Count; ci++)
             {
+                var c = d.Concerns[ci];
                 if (c.PersonId == person.Id) latestDisclosure = Max(latestDisclosure, d.At);
             }
         }
@@ -430,8 +436,9 @@ public static partial class PolicyEngine
         {
             if (lastReport is { } reported && d.At <= reported) continue;
             if (VersionOf(d, options) != PolicyVersion.Unified) continue;
-            foreach (var c in d.Concerns)
+            for (var ci = 0; ci < d.Concerns.Count; ci++)
             {
+                var c = d.Concerns[ci];
                 if (c.PersonId == person.Id && c.Category == ConcernCategory.Sexual && !IsExemptPeerActivity(c, person))
                     earliestPending = earliestPending is { } p && p <= d.DisclosedAt ? p : d.DisclosedAt;
             }
@@ -451,8 +458,9 @@ public static partial class PolicyEngine
     {
         if (state.RiskAssessments.IsEmpty) return;
         var latest = state.RiskAssessments[^1];
-        foreach (var pa in latest.Assessments)
+        for (var ai = 0; ai < latest.Assessments.Count; ai++)
         {
+            var pa = latest.Assessments[ai];
             if (pa.RecommendedRoute != Route.None) return;
         }
 
@@ -461,8 +469,9 @@ public static partial class PolicyEngine
         {
             if (d.At <= latest.At && d.Concerns.Count > 0) { hadConcerns = true; break; }
         }
-        foreach (var pa in latest.Assessments)
+        for (var ai = 0; ai < latest.Assessments.Count; ai++)
         {
+            var pa = latest.Assessments[ai];
             hadConcerns |= pa.CurrentConcerns.Count > 0 || pa.ThreatToLife != ThreatToLife.None;
         }
         if (!hadConcerns) return;
@@ -484,99 +493,104 @@ public static partial class PolicyEngine
         d.TotalHours >= 1 && d.Minutes == 0 && d.Seconds == 0 ? $"{(long)d.TotalHours} h" : d.ToString("H:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// What the checks of one route found: grounds (substantive rules that permit, with their agencies), rules met,
-    /// refusals an override may lift, refusals of a single ground (which matter only when no ground holds),
-    /// and blockers that nothing lifts (CURRENT-INFO, CLINICIAN-DECIDES).
+    /// What the checks of one route found. Rule lists are built in place, in the order they are reported:
+    /// grounds (substantive rules that permit, with their agencies) then rules met; refusals (which an override may
+    /// lift) then blockers (CURRENT-INFO, CLINICIAN-DECIDES, which nothing lifts). Refusals of a single ground
+    /// matter only when no ground holds. Lists are allocated only when used: Evaluate runs on every read of a case.
     /// </summary>
     private sealed class Findings
     {
-        private List<string>? grounds;
-        private List<string>? met;
-        private List<string>? refusals;
+        private List<string>? decided;
+        private int groundCount;
+        private List<string>? refusing;
+        private int refusalCount;
         private List<string>? groundRefusals;
-        private List<string>? blockers;
         private List<string>? reasons;
-        private List<Agency>? agencies;
+        private IReadOnlyList<Agency>? agencies;
+        private bool agenciesOwned;
 
         public IReadOnlyList<Agency> OverrideAgencies { get; set; } = [];
         public bool Required { get; set; }
         public PolicyVersion Version { get; set; } = PolicyVersion.Unified;
-        public bool HasGrounds => grounds is { Count: > 0 };
-        public bool HasRefusals => refusals is { Count: > 0 } || groundRefusals is { Count: > 0 };
+        public bool HasGrounds => groundCount > 0;
+        public bool HasRefusals => refusalCount > 0 || groundRefusals is { Count: > 0 };
+        private bool HasBlockers => refusing is not null && refusing.Count > refusalCount;
 
-        public void Ground(string rule, IReadOnlyList<Agency> forAgencies)
+        public void Ground(string rule, Agency[] forAgencies)
         {
-            AddDistinct(ref grounds, rule);
-            agencies ??= [];
-            foreach (var a in forAgencies)
+            if (!Contains(decided, rule)) (decided ??= new(4)).Insert(groundCount++, rule);
+            if (agencies is null)
             {
-                if (!agencies.Contains(a)) agencies.Add(a);
+                agencies = forAgencies;
+                return;
+            }
+            if (!agenciesOwned)
+            {
+                agencies = new List<Agency>(agencies);
+                agenciesOwned = true;
+            }
+            var owned = (List<Agency>)agencies;
+            for (var i = 0; i < forAgencies.Length; i++)
+            {
+                if (!owned.Contains(forAgencies[i])) owned.Add(forAgencies[i]);
             }
         }
 
-        public void Met(string rule) => AddDistinct(ref met, rule);
+        public void Met(string rule)
+        {
+            if (!Contains(decided, rule)) (decided ??= new(4)).Add(rule);
+        }
 
         public void Refuse(string rule, string reason)
         {
-            AddDistinct(ref refusals, rule);
-            (reasons ??= []).Add(reason);
+            if (!Contains(refusing, rule)) (refusing ??= new(4)).Insert(refusalCount++, rule);
+            (reasons ??= new(2)).Add(reason);
         }
 
         public void RefuseGround(string rule, string reason)
         {
-            AddDistinct(ref groundRefusals, rule);
-            (reasons ??= []).Add(reason);
+            if (!Contains(groundRefusals, rule)) (groundRefusals ??= new(2)).Add(rule);
+            (reasons ??= new(2)).Add(reason);
         }
 
         public void Block(string rule, string reason)
         {
-            AddDistinct(ref blockers, rule);
-            (reasons ??= []).Add(reason);
+            if (!Contains(refusing, rule)) (refusing ??= new(4)).Add(rule);
+            (reasons ??= new(2)).Add(reason);
         }
 
         public RouteDecision ToDecision(Route route, OverrideRecord? usableOverride)
         {
             IReadOnlyList<string> reasonList = reasons ?? (IReadOnlyList<string>)[];
-            // A ground the clinician did not accept refuses only when no other ground holds.
-            var refused = HasGrounds ? refusals ?? [] : Concat(refusals, groundRefusals);
+            if (!HasGrounds && groundRefusals is not null)
+            {
+                // A ground the clinician did not accept refuses only when no other ground holds.
+                foreach (var rule in groundRefusals)
+                {
+                    if (!Contains(refusing, rule)) (refusing ??= new(4)).Insert(refusalCount++, rule);
+                }
+            }
+
             if (Required)
             {
                 // MANDATORY-CSA: the duty stands whatever else is found; what blocks carrying it out is reported as unmet.
-                return new RouteDecision(route, RouteStatus.Required, Concat(grounds, met), Concat(refused, blockers), agencies ?? [], reasonList, Version);
+                return new RouteDecision(route, RouteStatus.Required, decided!, refusing ?? (IReadOnlyList<string>)[], agencies ?? [], reasonList, Version);
             }
 
-            var noRefusal = refused.Count == 0;
-            if (blockers is null && noRefusal && HasGrounds)
-                return new RouteDecision(route, RouteStatus.Permitted, Concat(grounds, met), [], agencies!, reasonList, Version);
+            if (refusing is null && HasGrounds)
+                return new RouteDecision(route, RouteStatus.Permitted, decided!, [], agencies!, reasonList, Version);
 
-            if (blockers is null && !noRefusal && usableOverride is not null)
+            if (!HasBlockers && refusalCount > 0 && usableOverride is not null)
             {
                 // OVERRIDE: two leads approved departing from the refusals found; the override is cited first.
-                var cited = new List<string>(1 + refused.Count) { RuleIds.Override };
-                cited.AddRange(refused);
+                var cited = new List<string>(1 + refusalCount) { RuleIds.Override };
+                cited.AddRange(refusing!);
                 return new RouteDecision(route, RouteStatus.Permitted, cited, [], OverrideAgencies, reasonList, Version);
             }
 
-            return new RouteDecision(route, RouteStatus.NotPermitted, Concat(refused, blockers), [], [], reasonList, Version);
+            return new RouteDecision(route, RouteStatus.NotPermitted, refusing ?? (IReadOnlyList<string>)[], [], [], reasonList, Version);
         }
 
-        private static List<string> Concat(List<string>? a, List<string>? b)
-        {
-            if (a is null || a.Count == 0) return b ?? [];
-            var all = new List<string>(a.Count + (b?.Count ?? 0));
-            all.AddRange(a);
-            if (b is null) return all;
-            foreach (var x in b)
-            {
-                if (!all.Contains(x)) all.Add(x);
-            }
-            return all;
-        }
-
-        private static void AddDistinct(ref List<string>? list, string rule)
-        {
-            list ??= [];
-            if (!list.Contains(rule)) list.Add(rule);
-        }
+        private static bool Contains(List<string>? list, string rule) => list is not null && list.Contains(rule);
     }
 }
