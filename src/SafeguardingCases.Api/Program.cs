@@ -31,12 +31,13 @@ builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = bodyLimit);
 services.AddSafeguardingAuth(configuration, builder.Environment);
 services.AddSafeguardingMarten(configuration);
 services.AddScoped<CaseCommandRunner>();
+services.AddHttpContextAccessor();
 services.AddHostedService<IdempotencyCleanup>();
 services.AddMediator((MediatorOptions o) =>
 {
     // Scoped: handlers take Marten sessions, which are scoped.
     o.ServiceLifetime = ServiceLifetime.Scoped;
-    o.PipelineBehaviors = [typeof(LoggingBehavior<,>)];
+    o.PipelineBehaviors = [typeof(LoggingBehavior<,>), typeof(AccessLogBehavior<,>)];
 });
 services.AddFastEndpoints();
 services.AddSafeguardingOpenApi();
@@ -63,6 +64,9 @@ app.UseFastEndpoints(c =>
     c.Endpoints.RoutePrefix = "api/v1";
     c.Errors.UseProblemDetails();
     JsonSetup.Configure(c.Serializer.Options);
+    // Query-string instants (as-of, audit and report ranges) in the same ISO-8601 form as the JSON.
+    c.Binding.ValueParserFor<Instant>(QueryValues.ParseInstant);
+    c.Binding.ValueParserFor<Instant?>(QueryValues.ParseInstant);
 });
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
 app.MapHealthChecks("/health/ready", new() { Predicate = r => r.Tags.Contains("ready") }).AllowAnonymous();

@@ -89,7 +89,9 @@ public static class CaseDecider
         if (WhileOpen(state) is { } closed) return closed;
         if (state.RiskAssessments.IsEmpty)
             return Refusal.Policy("A decision not to escalate follows a risk assessment", [RuleIds.RecordNoEscalation], ["Record a risk assessment first."]);
-        return Decision.Accept(new NoEscalationDecisionRecorded(c.DecisionId, state.RiskAssessments[^1].RiskAssessmentId, c.Reason, ctx.Actor, ctx.Now));
+        var serviceUser = state.FindPerson(CaseState.ServiceUserId);
+        PersonClassification? classification = serviceUser is null ? null : PolicyEngine.Classify(serviceUser).Classification;
+        return Decision.Accept(new NoEscalationDecisionRecorded(c.DecisionId, state.RiskAssessments[^1].RiskAssessmentId, c.Reason, ctx.Actor, ctx.Now, classification));
     }
 
     public static Decision Decide(CaseState state, SendTransparencyNotice c, CommandContext ctx)

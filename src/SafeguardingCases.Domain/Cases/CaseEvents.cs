@@ -23,11 +23,15 @@ public sealed record PersonAssessment(
     IReadOnlyList<ConcernCategory> CurrentConcerns,
     Route RecommendedRoute);
 
-/// <summary>The policy decision an escalation was made under, kept with it for auditors.</summary>
+/// <summary>
+/// The policy decision an escalation was made under, kept with it for auditors: the policy version, how the person was
+/// classified, the rule IDs, and the policy parameters in force, so a re-check can use the policy of the time.
+/// </summary>
 public sealed record EscalationDecision(
     PolicyVersion PolicyVersion,
     PersonClassification Classification,
-    IReadOnlyList<string> RuleIds);
+    IReadOnlyList<string> RuleIds,
+    PolicyOptions? Parameters = null);
 
 public sealed record CaseOpened(
     Guid CaseId,
@@ -86,7 +90,14 @@ public sealed record EscalationMade(
     Actor By,
     Instant At) : ICaseEvent;
 
-public sealed record NoEscalationDecisionRecorded(Guid DecisionId, Guid? RiskAssessmentId, string Reason, Actor By, Instant At) : ICaseEvent;
+/// <summary>RECORD-NO-ESCALATION: a decision not to escalate, with the service user's classification at the time (for reports).</summary>
+public sealed record NoEscalationDecisionRecorded(
+    Guid DecisionId,
+    Guid? RiskAssessmentId,
+    string Reason,
+    Actor By,
+    Instant At,
+    PersonClassification? ServiceUserClassification = null) : ICaseEvent;
 
 public sealed record TransparencyNoticeSent(Guid EscalationId, string Message, string SentVia, Actor By, Instant At) : ICaseEvent;
 

@@ -97,7 +97,7 @@ public static partial class PolicyEngine
         if (refusing.Count > 0) return Refused(refusing, reasons);
 
         var (classification, _) = Classify(person);
-        return new EscalationCheck(new EscalationDecision(decision.PolicyVersion, classification, decision.RuleIds), null);
+        return new EscalationCheck(new EscalationDecision(decision.PolicyVersion, classification, decision.RuleIds, options), null);
     }
 
     /// <summary>The rules that decide whether an agency fits a route.</summary>

@@ -38,6 +38,11 @@ public sealed class RoleMatrixTests(ApiFactory api) : IClassFixture<ApiFactory>
         ("POST", "/api/v1/cases/{id}/reopen", [O]),
         ("POST", "/api/v1/cases/{id}/required-report-delays", [C]),
         ("GET", "/api/v1/cases/{id}/history", [A, L]),
+        ("GET", "/api/v1/cases/{id}/as-of", [A, L]),
+        ("GET", "/api/v1/cases/{id}/integrity", [A]),
+        ("GET", "/api/v1/audit/escalations", [A]),
+        ("GET", "/api/v1/audit/access", [A]),
+        ("GET", "/api/v1/reports/escalations", [L, A]),
         ("GET", "/api/v1/glossary", []),
     ];
 

@@ -55,7 +55,7 @@ public static class Problems
 /// The last line: exceptions become problem details with a 4xx where the client is at fault (bad JSON, a body
 /// too large, a stale version), 503 where the database is unreachable, and 500 only for a real fault.
 /// </summary>
-public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> logger, IHostEnvironment environment) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -72,7 +72,10 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
         if (problem is null)
         {
             logger.LogError(exception, "Unhandled exception on {Method} {Path}", http.Request.Method, http.Request.Path);
-            problem = Problems.Create(500, "Internal server error", "An unexpected error occurred; it has been logged.");
+            // Outside production the cause helps whoever is developing; in production it stays in the log only.
+            problem = Problems.Create(500, "Internal server error", environment.IsProduction()
+                ? "An unexpected error occurred; it has been logged."
+                : $"An unexpected error occurred; it has been logged. {exception.GetType().Name}: {exception.Message}");
         }
         else
         {

@@ -52,6 +52,7 @@ public sealed class CaseCommandRunner(IDocumentStore store, IClock clock, IOptio
         {
             await using var session = store.LightweightSession();
             session.Events.StartStream<CaseState>(caseId, [.. decision.Events]);
+            ChainHashes(session, caseId, 0, EventHashChain.Genesis, decision.Events);
             await session.SaveChangesAsync(token);
         }, ct);
         return CaseCommandResult.Done(respond(), decision.Events.Count);
@@ -81,6 +82,9 @@ public sealed class CaseCommandRunner(IDocumentStore store, IClock clock, IOptio
                 if (decision.Refusal is { } refusal) return CaseCommandResult.Fail<T>(CommandStatus.Refused, refusal);
 
                 stream.AppendMany([.. decision.Events]);
+                var previous = await session.LoadAsync<EventHash>(EventHash.IdFor(caseId, startVersion), token);
+                // A missing link stays missing: the chain is not restarted, so the integrity check still reports it.
+                ChainHashes(session, caseId, startVersion, previous?.Hash ?? "missing", decision.Events);
                 await session.SaveChangesAsync(token);
                 var version = startVersion + decision.Events.Count;
                 var after = decision.Events.Aggregate(stream.Aggregate, CaseState.Evolve);
@@ -97,4 +101,18 @@ public sealed class CaseCommandRunner(IDocumentStore store, IClock clock, IOptio
     }
 
     private CommandContext Context(Actor actor) => new(actor, clock.GetCurrentInstant(), policy.Value);
+
+    /// <summary>Adds each new event's hash to the session, so it commits (or not) with the events themselves.</summary>
+    private void ChainHashes(IDocumentSession session, Guid caseId, long startVersion, string previousHash, IReadOnlyList<ICaseEvent> events)
+    {
+        var serializer = store.Options.Serializer();
+        var previous = previousHash;
+        for (var i = 0; i < events.Count; i++)
+        {
+            var version = startVersion + i + 1;
+            var hash = EventHashChain.Hash(previous, caseId, version, events[i].GetType().Name, serializer.ToJson(events[i]));
+            session.Insert(new EventHash { Id = EventHash.IdFor(caseId, version), StreamId = caseId, Version = version, Hash = hash });
+            previous = hash;
+        }
+    }
 }

@@ -5,8 +5,10 @@ using Marten;
 using Marten.Events.Aggregation;
 using NodaTime;
 using NodaTime.Serialization.SystemTextJson;
+using Npgsql;
 using SafeguardingCases.Api.Infrastructure.Http;
 using Microsoft.Extensions.Options;
+using SafeguardingCases.Api.Features.Audit;
 using SafeguardingCases.Api.Features.Cases.List;
 using SafeguardingCases.Domain.Cases;
 using SafeguardingCases.Domain.Policy;
@@ -35,13 +37,19 @@ public static class MartenSetup
                 "or set ConnectionStrings__Marten to your PostgreSQL.");
         }
 
-        services.AddMarten(sp => Configure(new StoreOptions(), connectionString, sp.GetRequiredService<IOptions<PolicyOptions>>().Value)).UseLightweightSessions();
+        // One pool for Marten and for the raw reads (history, integrity) that need the stored JSON as it is.
+        services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        services.AddMarten(sp => Configure(new StoreOptions(), sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IOptions<PolicyOptions>>().Value))
+            .UseLightweightSessions();
         return services;
     }
 
-    public static StoreOptions Configure(StoreOptions opts, string connectionString, PolicyOptions policy)
+    /// <summary>The event table, for the raw reads.</summary>
+    public const string EventsTable = "public.mt_events";
+
+    public static StoreOptions Configure(StoreOptions opts, NpgsqlDataSource dataSource, PolicyOptions policy)
     {
-        opts.Connection(connectionString);
+        opts.Connection(dataSource);
         opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase,
             o => o.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb));
         opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
@@ -51,7 +59,12 @@ public static class MartenSetup
         opts.Projections.Add(new CaseStateProjection(), ProjectionLifecycle.Inline);
         // The case list, with the obligations the policy computes (due instants depend on the policy options).
         opts.Projections.Add(new CaseSummaryProjection(policy), ProjectionLifecycle.Inline);
+        // Escalations and no-escalation decisions across cases, by time: the escalation audit and the weekly report.
+        opts.Projections.Add(new DecisionRecordProjection(), ProjectionLifecycle.Inline);
+        opts.Schema.For<DecisionRecord>().Index(x => x.AtUnixMs);
         opts.Schema.For<IdempotencyRecord>().Identity(x => x.Id);
+        opts.Schema.For<EventHash>().Identity(x => x.Id).Index(x => x.StreamId);
+        opts.Schema.For<Messaging.CaseAccessRecord>().Index(x => x.CaseId).Index(x => x.AtUnixMs);
         return opts;
     }
 }

@@ -1,12 +1,13 @@
 using Marten;
 using Mediator;
+using SafeguardingCases.Api.Infrastructure.Messaging;
 using Microsoft.Extensions.Options;
 using SafeguardingCases.Domain.Cases;
 using SafeguardingCases.Domain.Policy;
 
 namespace SafeguardingCases.Api.Features.Cases.Get;
 
-public sealed record GetCaseQuery(Guid CaseId) : IRequest<CaseView?>;
+public sealed record GetCaseQuery(Guid CaseId) : IRequest<CaseView?>, ICaseRead;
 
 /// <summary>Reads the inline case projection, written in the same transaction as the case's events.</summary>
 public sealed class GetCaseHandler(IQuerySession session, IOptions<PolicyOptions> policy) : IRequestHandler<GetCaseQuery, CaseView?>

@@ -19,6 +19,14 @@ public sealed class GetHistoryEndpoint(ISender sender) : EndpointWithoutRequest<
     public override async Task HandleAsync(CancellationToken ct)
     {
         var history = await sender.Send(new GetHistoryQuery(Route<Guid>("id")), ct);
-        await this.SendCaseReadAsync(history, history?.Version ?? 0);
+        if (history is null)
+        {
+            await this.SendCaseReadAsync<object>(null, 0);
+            return;
+        }
+        HttpContext.Response.Headers.ETag = CaseVersion.ToETag(history.Version);
+        HttpContext.MarkResponseStart();
+        HttpContext.Response.ContentType = "application/json";
+        await HttpContext.Response.Body.WriteAsync(history.Json, ct);
     }
 }

@@ -1,5 +1,6 @@
 using Marten;
 using Mediator;
+using SafeguardingCases.Api.Infrastructure.Messaging;
 using Microsoft.Extensions.Options;
 using NodaTime;
 using SafeguardingCases.Domain.Cases;
@@ -16,7 +17,7 @@ public sealed record CasePolicyView(
     IReadOnlyList<Obligation> Obligations,
     IReadOnlyList<DisclosurePolicy> Disclosures);
 
-public sealed record GetPolicyQuery(Guid CaseId) : IRequest<CasePolicyView?>;
+public sealed record GetPolicyQuery(Guid CaseId) : IRequest<CasePolicyView?>, ICaseRead;
 
 public sealed class GetPolicyHandler(IQuerySession session, IOptions<PolicyOptions> policy, IClock clock) : IRequestHandler<GetPolicyQuery, CasePolicyView?>
 {

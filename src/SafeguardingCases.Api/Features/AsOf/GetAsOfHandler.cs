@@ -1,0 +1,53 @@
+using Marten;
+using Mediator;
+using Microsoft.Extensions.Options;
+using NodaTime;
+using SafeguardingCases.Api.Features.Cases;
+using SafeguardingCases.Api.Infrastructure.Messaging;
+using SafeguardingCases.Domain.Cases;
+using SafeguardingCases.Domain.Policy;
+
+namespace SafeguardingCases.Api.Features.AsOf;
+
+public sealed record GetAsOfQuery(Guid CaseId, long? Version, Instant? At) : IRequest<CaseView?>, ICaseRead;
+
+/// <summary>
+/// Replays the case's events up to the version or instant with the domain's own evolve function. At the current
+/// version (or any instant after the last event) the inline projection already is that state, written in the same
+/// transaction as the events, so it is read instead of replaying the whole stream.
+/// </summary>
+public sealed class GetAsOfHandler(IQuerySession session, IOptions<PolicyOptions> policy) : IRequestHandler<GetAsOfQuery, CaseView?>
+{
+    public async ValueTask<CaseView?> Handle(GetAsOfQuery request, CancellationToken cancellationToken)
+    {
+        var current = await session.LoadAsync<CaseState>(request.CaseId, cancellationToken);
+        if (current is null) return null;
+
+        CaseState? state;
+        if (request.Version is { } version)
+        {
+            if (version > current.Version || version < 1) return null;
+            state = version == current.Version ? current : await ReplayAsync(request.CaseId, version, null, cancellationToken);
+        }
+        else
+        {
+            var at = request.At!.Value;
+            if (at < current.OpenedAt) return null;
+            state = at >= current.LastChangedAt ? current : await ReplayAsync(request.CaseId, null, at, cancellationToken);
+        }
+        return state is null ? null : CaseView.From(state, policy.Value);
+    }
+
+    private async Task<CaseState?> ReplayAsync(Guid caseId, long? version, Instant? at, CancellationToken ct)
+    {
+        var events = await session.Events.FetchStreamAsync(caseId, version ?? 0, token: ct);
+        CaseState? state = null;
+        foreach (var e in events)
+        {
+            if (e.Data is not ICaseEvent data) continue;
+            if (at is { } instant && data.At > instant) break;
+            state = CaseState.Evolve(state, data);
+        }
+        return state;
+    }
+}

@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace SafeguardingCases.Api.Infrastructure.Persistence;
+
+/// <summary>The stored hash of one event of a case, written in the same transaction as the event.</summary>
+public sealed class EventHash
+{
+    public string Id { get; set; } = "";
+    public Guid StreamId { get; set; }
+    public long Version { get; set; }
+    public string Hash { get; set; } = "";
+
+    public static string IdFor(Guid streamId, long version) => $"{streamId:N}:{version.ToString(CultureInfo.InvariantCulture)}";
+}
+
+/// <summary>
+/// Tamper evidence: each event's hash is SHA-256 over the previous event's hash, the stream id, the version, the event
+/// type, the event's canonical JSON, the actor and the timestamp. Canonical JSON has object keys in ordinal order,
+/// no white space and one escaping, so the JSON we serialise at append time and the jsonb PostgreSQL gives back hash
+/// the same; any change to a stored event changes its hash and breaks the chain from there.
+/// </summary>
+public static class EventHashChain
+{
+    /// <summary>The "previous hash" of a stream's first event.</summary>
+    public static readonly string Genesis = new('0', 64);
+
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
+
+    public static string Hash(string previousHash, Guid streamId, long version, string eventType, string eventJson)
+    {
+        var data = JsonNode.Parse(eventJson);
+        var canonical = Canonical(data);
+        var actor = data?["by"]?["subject"]?.GetValue<string>() ?? "";
+        var timestamp = data?["at"]?.GetValue<string>() ?? "";
+        var text = string.Join('\n', previousHash, streamId.ToString("D"), version.ToString(CultureInfo.InvariantCulture), eventType, canonical, actor, timestamp);
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+    }
+
+    /// <summary>The event type as hashed: the CLR type's name (from mt_dotnet_type when reading back).</summary>
+    public static string TypeName(string dotnetTypeName)
+    {
+        var name = dotnetTypeName.Split(',')[0];
+        return name[(name.LastIndexOf('.') + 1)..];
+    }
+
+    public static string Canonical(JsonNode? node)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) Write(writer, node);
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void Write(Utf8JsonWriter writer, JsonNode? node)
+    {
+        switch (node)
+        {
+            case null:
+                writer.WriteNullValue();
+                break;
+            case JsonObject obj:
+                writer.WriteStartObject();
+                foreach (var (key, value) in obj.OrderBy(p => p.Key, StringComparer.Ordinal))
+                {
+                    writer.WritePropertyName(key);
+                    Write(writer, value);
+                }
+                writer.WriteEndObject();
+                break;
+            case JsonArray array:
+                writer.WriteStartArray();
+                foreach (var item in array) Write(writer, item);
+                writer.WriteEndArray();
+                break;
+            case JsonValue value:
+                var element = value.GetValue<JsonElement>();
+                switch (element.ValueKind)
+                {
+                    case JsonValueKind.String: writer.WriteStringValue(element.GetString()); break;
+                    case JsonValueKind.Number: writer.WriteNumberValue(decimal.Parse(element.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture)); break;
+                    case JsonValueKind.True: writer.WriteBooleanValue(true); break;
+                    case JsonValueKind.False: writer.WriteBooleanValue(false); break;
+                    default: writer.WriteNullValue(); break;
+                }
+                break;
+        }
+    }
+}
