@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using NodaTime;
 using NodaTime.Testing;
 using SafeguardingCases.Api.Infrastructure.Auth;
+using SafeguardingCases.Testing;
 
 namespace SafeguardingCases.Api.Tests.Infrastructure;
 

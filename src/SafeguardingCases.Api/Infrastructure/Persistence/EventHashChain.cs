@@ -41,12 +41,18 @@ public static class EventHashChain
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
     }
 
-    /// <summary>The event type as hashed: the CLR type's name (from mt_dotnet_type when reading back).</summary>
-    public static string TypeName(string dotnetTypeName)
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> TypeNames = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The event type as hashed and shown: the CLR type's name, from mt_dotnet_type when reading back
+    /// ("SafeguardingCases.Domain.Cases.NoteAdded, SafeguardingCases.Domain" is "NoteAdded"). Cached: there are few types.
+    /// </summary>
+    public static string TypeName(string dotnetTypeName) => TypeNames.GetOrAdd(dotnetTypeName, static full =>
     {
-        var name = dotnetTypeName.Split(',')[0];
+        var comma = full.IndexOf(',', StringComparison.Ordinal);
+        var name = comma < 0 ? full : full[..comma];
         return name[(name.LastIndexOf('.') + 1)..];
-    }
+    });
 
     public static string Canonical(JsonNode? node)
     {

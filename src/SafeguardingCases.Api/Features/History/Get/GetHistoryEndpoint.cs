@@ -18,15 +18,15 @@ public sealed class GetHistoryEndpoint(ISender sender) : EndpointWithoutRequest<
 
     public override async Task HandleAsync(CancellationToken ct)
     {
-        var history = await sender.Send(new GetHistoryQuery(Route<Guid>("id")), ct);
+        await using var history = await sender.Send(new GetHistoryQuery(Route<Guid>("id")), ct);
         if (history is null)
         {
             await this.SendCaseReadAsync<object>(null, 0);
             return;
         }
         HttpContext.Response.Headers.ETag = CaseVersion.ToETag(history.Version);
-        HttpContext.MarkResponseStart();
         HttpContext.Response.ContentType = "application/json";
-        await HttpContext.Response.Body.WriteAsync(history.Json, ct);
+        HttpContext.MarkResponseStart();
+        await history.WriteToAsync(HttpContext.Response.Body, ct);
     }
 }

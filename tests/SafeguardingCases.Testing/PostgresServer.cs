@@ -4,16 +4,14 @@ using System.Net.Sockets;
 using Npgsql;
 using Testcontainers.PostgreSql;
 
-[assembly: AssemblyFixture(typeof(SafeguardingCases.Api.Tests.Infrastructure.PostgresServer))]
-
-namespace SafeguardingCases.Api.Tests.Infrastructure;
+namespace SafeguardingCases.Testing;
 
 /// <summary>
 /// One PostgreSQL per test run, chosen in this order: SAFEGUARDING_TEST_DB (a connection string), Testcontainers
 /// when a Docker engine answers, a throwaway local cluster (initdb/pg_ctl) in a temp folder, stopped at the end.
 /// Each test class gets a database of its own on it.
 /// </summary>
-public sealed class PostgresServer : IAsyncLifetime
+public sealed class PostgresServer
 {
     public const string EnvironmentVariable = "SAFEGUARDING_TEST_DB";
     private static readonly SemaphoreSlim Gate = new(1, 1);
@@ -45,9 +43,8 @@ public sealed class PostgresServer : IAsyncLifetime
         }
     }
 
-    public async ValueTask InitializeAsync() => await GetAsync();
-
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops what this run started (the container or the local cluster); a given connection string is left alone.</summary>
+    public static async Task StopAsync()
     {
         var server = current;
         current = null;
