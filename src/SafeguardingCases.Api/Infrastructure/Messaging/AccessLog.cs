@@ -37,17 +37,28 @@ public sealed class AccessLogBehavior<TMessage, TResponse>(IHttpContextAccessor 
 {
     public async ValueTask<TResponse> Handle(TMessage message, MessageHandlerDelegate<TMessage, TResponse> next, CancellationToken cancellationToken)
     {
-        var found = false;
+        TResponse response;
         try
         {
-            var response = await next(message, cancellationToken);
-            found = response is not null;
-            return response;
+            response = await next(message, cancellationToken);
         }
-        finally
+        catch
         {
-            await RecordAsync(message.CaseId, found);
+            await RecordAsync(message.CaseId, found: false);
+            throw;
         }
+
+        try
+        {
+            await RecordAsync(message.CaseId, response is not null);
+        }
+        catch
+        {
+            // No read goes out unlogged: release what the read holds (a history keeps a database snapshot open).
+            if (response is IAsyncDisposable disposable) await disposable.DisposeAsync();
+            throw;
+        }
+        return response;
     }
 
     private async Task RecordAsync(Guid caseId, bool found)
