@@ -1,4 +1,3 @@
-using FastEndpoints;
 using Mediator;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Api.Infrastructure.OpenApi;
@@ -7,7 +6,7 @@ using R = SafeguardingCases.Domain.Cases.Roles;
 namespace SafeguardingCases.Api.Features.Integrity;
 
 /// <summary>GET /cases/{id}/integrity: recompute the case's hash chain from the stored events.</summary>
-public sealed class VerifyIntegrityEndpoint(ISender sender) : EndpointWithoutRequest<IntegrityReport>
+public sealed class VerifyIntegrityEndpoint(ISender sender) : CaseReadEndpoint<IntegrityReport>(sender)
 {
     public override void Configure()
     {
@@ -16,9 +15,7 @@ public sealed class VerifyIntegrityEndpoint(ISender sender) : EndpointWithoutReq
         Description(b => b.Read<IntegrityReport>("Audit", "Verify the case's tamper-evident hash chain"), clearDefaults: true);
     }
 
-    public override async Task HandleAsync(CancellationToken ct)
-    {
-        var report = await sender.Send(new VerifyIntegrityQuery(Route<Guid>("id")), ct);
-        await this.SendCaseReadAsync(report, report?.Events ?? 0);
-    }
+    protected override IRequest<IntegrityReport?> Query(Guid caseId) => new VerifyIntegrityQuery(caseId);
+
+    protected override long VersionOf(IntegrityReport view) => view.Events;
 }

@@ -1,4 +1,3 @@
-using FastEndpoints;
 using Mediator;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Api.Infrastructure.OpenApi;
@@ -7,7 +6,7 @@ using R = SafeguardingCases.Domain.Cases.Roles;
 namespace SafeguardingCases.Api.Features.Cases.Get;
 
 /// <summary>GET /cases/{id}: the case as it stands, with classifications and outstanding obligations.</summary>
-public sealed class GetCaseEndpoint(ISender sender) : EndpointWithoutRequest<CaseView>
+public sealed class GetCaseEndpoint(ISender sender) : CaseReadEndpoint<CaseView>(sender)
 {
     public override void Configure()
     {
@@ -16,9 +15,7 @@ public sealed class GetCaseEndpoint(ISender sender) : EndpointWithoutRequest<Cas
         Description(b => b.Read<CaseView>("Cases", "The case as it stands now"), clearDefaults: true);
     }
 
-    public override async Task HandleAsync(CancellationToken ct)
-    {
-        var view = await sender.Send(new GetCaseQuery(Route<Guid>("id")), ct);
-        await this.SendCaseReadAsync(view, view?.Version ?? 0);
-    }
+    protected override IRequest<CaseView?> Query(Guid caseId) => new GetCaseQuery(caseId);
+
+    protected override long VersionOf(CaseView view) => view.Version;
 }

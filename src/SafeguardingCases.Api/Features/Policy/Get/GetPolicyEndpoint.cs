@@ -1,4 +1,3 @@
-using FastEndpoints;
 using Mediator;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Api.Infrastructure.OpenApi;
@@ -7,7 +6,7 @@ using R = SafeguardingCases.Domain.Cases.Roles;
 namespace SafeguardingCases.Api.Features.Policy.Get;
 
 /// <summary>GET /cases/{id}/policy: what the policy says now, for every person and route, with the rule IDs.</summary>
-public sealed class GetPolicyEndpoint(ISender sender) : EndpointWithoutRequest<CasePolicyView>
+public sealed class GetPolicyEndpoint(ISender sender) : CaseReadEndpoint<CasePolicyView>(sender)
 {
     public override void Configure()
     {
@@ -16,9 +15,7 @@ public sealed class GetPolicyEndpoint(ISender sender) : EndpointWithoutRequest<C
         Description(b => b.Read<CasePolicyView>("Policy", "The policy decision for this case now (POLICY.md section 7)"), clearDefaults: true);
     }
 
-    public override async Task HandleAsync(CancellationToken ct)
-    {
-        var view = await sender.Send(new GetPolicyQuery(Route<Guid>("id")), ct);
-        await this.SendCaseReadAsync(view, view?.Version ?? 0);
-    }
+    protected override IRequest<CasePolicyView?> Query(Guid caseId) => new GetPolicyQuery(caseId);
+
+    protected override long VersionOf(CasePolicyView view) => view.Version;
 }
