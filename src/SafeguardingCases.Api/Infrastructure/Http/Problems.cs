@@ -66,6 +66,8 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
             BadHttpRequestException bad => Problems.Create(bad.StatusCode, "Bad request", bad.Message),
             JsonException json => Problems.Create(400, "Malformed JSON", json.Message),
             JasperFx.ConcurrencyException => Problems.Create(412, "The case has changed", "The case changed since the version you sent; reload it and try again."),
+            // A retried open whose first commit did land: the case exists; the Idempotency-Key replay gives its id.
+            JasperFx.Events.ExistingStreamIdCollisionException => Problems.Create(409, "The case already exists", "This case was already opened; repeat the request with its Idempotency-Key to get its id."),
             NpgsqlException { IsTransient: true } => Problems.Create(503, "Database unavailable", "The database could not be reached; try again shortly."),
             _ => null,
         };
