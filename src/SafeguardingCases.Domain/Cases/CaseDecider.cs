@@ -42,7 +42,7 @@ public static class CaseDecider
     public static Decision Decide(CaseState state, UpdatePerson c, CommandContext ctx)
     {
         if (WhileOpen(state) is { } closed) return closed;
-        if (state.FindPerson(c.PersonId) is null) return Refusal.NotFound($"Person '{c.PersonId}' is not a person at risk in this case.");
+        if (state.FindPerson(c.PersonId) is null) return Refusal.PersonNotFound(c.PersonId);
         return Decision.Accept(new PersonUpdated(c.PersonId, c.Age, c.CareAndSupportNeeds, c.ExperiencingOrAtRiskOfAbuseOrNeglect, c.UnableToProtectSelf, ctx.Actor, ctx.Now));
     }
 
@@ -64,7 +64,7 @@ public static class CaseDecider
             return Refusal.Policy("Only a clinician records a risk assessment", [RuleIds.ClinicianDecides], ["Risk assessments are recorded by clinicians."]);
         foreach (var pa in c.Assessments)
         {
-            if (state.FindPerson(pa.PersonId) is null) return Refusal.NotFound($"Person '{pa.PersonId}' is not a person at risk in this case.");
+            if (state.FindPerson(pa.PersonId) is null) return Refusal.PersonNotFound(pa.PersonId);
         }
         if (c.Assessments.Select(a => a.PersonId).Distinct(StringComparer.Ordinal).Count() != c.Assessments.Count)
             return Refusal.Conflict("Each person is assessed once in a risk assessment.");
@@ -120,7 +120,7 @@ public static class CaseDecider
     public static Decision Decide(CaseState state, RequestOverride c, CommandContext ctx)
     {
         if (WhileOpen(state) is { } closed) return closed;
-        if (state.FindPerson(c.PersonId) is null) return Refusal.NotFound($"Person '{c.PersonId}' is not a person at risk in this case.");
+        if (state.FindPerson(c.PersonId) is null) return Refusal.PersonNotFound(c.PersonId);
         if (c.Route is not (Route.Emergency or Route.NonEmergency))
             return Refusal.Policy("An override is for an escalation route", [RuleIds.Override], ["An override's route is Emergency or NonEmergency."]);
         return Decision.Accept(new OverrideRequested(c.OverrideId, c.Route, c.PersonId, c.Justification, ctx.Actor, ctx.Now));

@@ -20,6 +20,8 @@ public sealed record Refusal(RefusalKind Kind, string Title, string Detail, IRea
     public static Refusal Conflict(string detail, params string[] ruleIds) => new(RefusalKind.Conflict, "Conflict with the case's state", detail, ruleIds);
 
     public static Refusal NotFound(string detail) => new(RefusalKind.NotFound, "Not found in this case", detail, []);
+
+    public static Refusal PersonNotFound(string personId) => NotFound($"Person '{personId}' is not a person at risk in this case.");
 }
 
 /// <summary>The outcome of a decide function: the events to append, or a refusal (then nothing is appended).</summary>

@@ -25,7 +25,7 @@ public static partial class PolicyEngine
     public static EscalationCheck CheckEscalation(CaseState state, EscalationRequest request, PolicyOptions options, Instant now)
     {
         var person = state.FindPerson(request.PersonId);
-        if (person is null) return NotFound($"Person '{request.PersonId}' is not a person at risk in this case.");
+        if (person is null) return new EscalationCheck(null, Refusal.PersonNotFound(request.PersonId));
         var assessment = state.FindRiskAssessment(request.RiskAssessmentId);
         if (assessment is null) return NotFound($"Risk assessment {request.RiskAssessmentId} is not in this case.");
         var disclosures = new DisclosureRecorded[request.ReliesOn.Count];
@@ -144,7 +144,7 @@ public static partial class PolicyEngine
     public static Refusal? CheckReportDelay(CaseState state, string personId, Instant until, PolicyOptions options, Instant now)
     {
         var person = state.FindPerson(personId);
-        if (person is null) return Refusal.NotFound($"Person '{personId}' is not a person at risk in this case.");
+        if (person is null) return Refusal.PersonNotFound(personId);
         var report = PendingRequiredReport(state, person, options);
         if (report is null)
             return Refusal.Policy("No required report to delay", [RuleIds.MandatoryCsa], ["No MANDATORY-CSA report is outstanding for this person."]);

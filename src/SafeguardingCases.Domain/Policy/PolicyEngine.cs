@@ -354,8 +354,10 @@ public static partial class PolicyEngine
         var obligations = new List<Obligation>();
         foreach (var person in state.Persons)
         {
-            AddRiskAssessmentNeeded(state, person, obligations);
-            AddSafetyPlanFirst(state, person, obligations);
+            var latest = LatestDisclosureAbout(state, person.Id);
+            var assessment = LatestAssessmentCovering(state, person.Id);
+            AddRiskAssessmentNeeded(person, latest, assessment, obligations);
+            AddSafetyPlanFirst(state, person, latest, assessment, obligations);
             if (PendingRequiredReport(state, person, options) is { } report)
                 obligations.Add(new Obligation(ObligationType.ReportDue, RuleIds.MandatoryCsa, report.DueBy, person.Id, null));
         }
@@ -373,44 +375,36 @@ public static partial class PolicyEngine
         return obligations;
     }
 
-    private static void AddRiskAssessmentNeeded(CaseState state, PersonAtRisk person, List<Obligation> obligations)
+    private static void AddRiskAssessmentNeeded(PersonAtRisk person, DisclosureRecorded? latest, RiskAssessmentRecorded? assessment, List<Obligation> obligations)
     {
-        DisclosureRecorded? latest = null;
-        foreach (var d in state.Disclosures)
-        {
-            for (var ci = 0; ci < d.Concerns.Count; ci++)
-            {
-                var c = d.Concerns[ci];
-                if (c.PersonId == person.Id) { latest = d; break; }
-            }
-        }
         if (latest is null) return;
-        var assessment = LatestAssessmentCovering(state, person.Id);
         if (assessment is null || assessment.At < latest.At)
             obligations.Add(new Obligation(ObligationType.RiskAssessmentNeeded, RuleIds.CurrentInfo, latest.At, person.Id, null));
     }
 
-    private static void AddSafetyPlanFirst(CaseState state, PersonAtRisk person, List<Obligation> obligations)
+    private static void AddSafetyPlanFirst(CaseState state, PersonAtRisk person, DisclosureRecorded? latest, RiskAssessmentRecorded? assessment, List<Obligation> obligations)
     {
-        var assessment = LatestAssessmentCovering(state, person.Id);
-        if (Assessed(assessment, person.Id) is not { ThreatToLife: ThreatToLife.Immediate } || assessment is null) return;
+        if (assessment is null || Assessed(assessment, person.Id) is not { ThreatToLife: ThreatToLife.Immediate }) return;
         foreach (var e in state.Escalations)
         {
             if (e.Made.PersonId == person.Id && e.Made.Route == Route.Emergency && e.Made.At >= assessment.At) return;
         }
+        if (LatestSafetyPlanAttemptSince(state, latest?.At) is null)
+            obligations.Add(new Obligation(ObligationType.SafetyPlanFirst, RuleIds.SafetyPlanFirst, assessment.At, person.Id, null));
+    }
 
-        Instant? latestDisclosure = null;
-        foreach (var d in state.Disclosures)
+    /// <summary>The latest disclosure raising a concern about the person (disclosures are kept in the order recorded).</summary>
+    private static DisclosureRecorded? LatestDisclosureAbout(CaseState state, string personId)
+    {
+        for (var i = state.Disclosures.Length - 1; i >= 0; i--)
         {
+            var d = state.Disclosures[i];
             for (var ci = 0; ci < d.Concerns.Count; ci++)
             {
-                var c = d.Concerns[ci];
-                if (c.PersonId == person.Id) latestDisclosure = Max(latestDisclosure, d.At);
+                if (d.Concerns[ci].PersonId == personId) return d;
             }
         }
-        var attempt = LatestSafetyPlanAttemptSince(state, latestDisclosure);
-        if (attempt is null)
-            obligations.Add(new Obligation(ObligationType.SafetyPlanFirst, RuleIds.SafetyPlanFirst, assessment.At, person.Id, null));
+        return null;
     }
 
     /// <summary>A MANDATORY-CSA report owed for a person: the original due instant and the one in force after delays.</summary>
