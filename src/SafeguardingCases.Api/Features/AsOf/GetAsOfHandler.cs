@@ -41,13 +41,6 @@ public sealed class GetAsOfHandler(IQuerySession session, IOptions<PolicyOptions
     private async Task<CaseState?> ReplayAsync(Guid caseId, long? version, Instant? at, CancellationToken ct)
     {
         var events = await session.Events.FetchStreamAsync(caseId, version ?? 0, token: ct);
-        CaseState? state = null;
-        foreach (var e in events)
-        {
-            if (e.Data is not ICaseEvent data) continue;
-            if (at is { } instant && data.At > instant) break;
-            state = CaseState.Evolve(state, data);
-        }
-        return state;
+        return CaseState.Replay(events.Select(e => e.Data).OfType<ICaseEvent>().TakeWhile(e => at is not { } instant || e.At <= instant));
     }
 }

@@ -8,12 +8,13 @@ public static class AgeRules
 {
     public const int MaxYears = 130;
 
-    public static void AddAgeRules<T>(this AbstractValidator<T> validator, Func<T, int?> years, Func<T, AgeBand?> band)
+    /// <param name="prefix">Where the age sits in the body, e.g. <c>"serviceUser."</c>; empty at the top level.</param>
+    public static void AddAgeRules<T>(this AbstractValidator<T> validator, Func<T, int?> years, Func<T, AgeBand?> band, string prefix = "")
     {
-        validator.RuleFor(x => years(x)).InclusiveBetween(0, MaxYears).OverridePropertyName("ageYears")
+        validator.RuleFor(x => years(x)).InclusiveBetween(0, MaxYears).OverridePropertyName($"{prefix}ageYears")
             .WithMessage($"ageYears is between 0 and {MaxYears}.");
-        validator.RuleFor(x => band(x)).IsInEnum().OverridePropertyName("ageBand");
-        validator.RuleFor(x => x).Must(x => years(x) is null || band(x) is null).OverridePropertyName("ageYears")
+        validator.RuleFor(x => band(x)).IsInEnum().OverridePropertyName($"{prefix}ageBand");
+        validator.RuleFor(x => x).Must(x => years(x) is null || band(x) is null).OverridePropertyName($"{prefix}ageYears")
             .WithMessage("Give ageYears or ageBand, not both.");
     }
 

@@ -25,10 +25,7 @@ public sealed class OpenCaseValidator : Validator<OpenCaseRequest>
         RuleFor(x => x.ServiceUser).NotNull();
         RuleFor(x => x.ServiceUser!.Reference).NotEmpty().MaximumLength(TextLimits.Reference).When(x => x.ServiceUser is not null)
             .OverridePropertyName("serviceUser.reference");
-        RuleFor(x => x.ServiceUser!.AgeYears).InclusiveBetween(0, AgeRules.MaxYears).When(x => x.ServiceUser is not null)
-            .OverridePropertyName("serviceUser.ageYears");
-        RuleFor(x => x.ServiceUser!).Must(s => s.AgeYears is null || s.AgeBand is null).When(x => x.ServiceUser is not null)
-            .OverridePropertyName("serviceUser.ageYears").WithMessage("Give ageYears or ageBand, not both.");
+        this.AddAgeRules(x => x.ServiceUser?.AgeYears, x => x.ServiceUser?.AgeBand, prefix: "serviceUser.");
     }
 }
 
