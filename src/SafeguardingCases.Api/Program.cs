@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using NodaTime;
 using SafeguardingCases.Api.Infrastructure;
 using SafeguardingCases.Api.Infrastructure.Auth;
+using SafeguardingCases.Api.Infrastructure.Configuration;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Api.Infrastructure.Json;
 using SafeguardingCases.Api.Infrastructure.Messaging;
@@ -12,67 +13,92 @@ using SafeguardingCases.Api.Infrastructure.Persistence;
 
 if (args is ["dev-token", ..]) return DevTokenCommand.Run(args[1..]);
 
-// Validation messages name fields as the JSON does ("sourceReference"), not as split words.
-FluentValidation.ValidatorOptions.Global.DisplayNameResolver = (_, member, _) =>
-    member is null ? null : System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(member.Name);
-
-var builder = WebApplication.CreateBuilder(args);
-var services = builder.Services;
-var configuration = builder.Configuration;
-
-var policy = PolicyConfiguration.Bind(configuration);
-services.AddSingleton(Options.Create(policy));
-services.AddSingleton<IClock>(SystemClock.Instance);
-services.Configure<HttpLimitsOptions>(configuration.GetSection(HttpLimitsOptions.SectionName));
-services.Configure<IdempotencyKeyOptions>(configuration.GetSection(IdempotencyKeyOptions.SectionName));
-var bodyLimit = configuration.GetSection(HttpLimitsOptions.SectionName).Get<HttpLimitsOptions>()?.MaxRequestBodyBytes ?? new HttpLimitsOptions().MaxRequestBodyBytes;
-builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = bodyLimit);
-
-services.AddSafeguardingAuth(configuration, builder.Environment);
-services.AddSafeguardingMarten(configuration);
-services.AddScoped<CaseCommandRunner>();
-services.AddHttpContextAccessor();
-services.AddHostedService<IdempotencyCleanup>();
-services.AddMediator((MediatorOptions o) =>
+try
 {
-    // Scoped: handlers take Marten sessions, which are scoped.
-    o.ServiceLifetime = ServiceLifetime.Scoped;
-    o.PipelineBehaviors = [typeof(LoggingBehavior<,>), typeof(AccessLogBehavior<,>)];
-});
-services.AddFastEndpoints();
-services.AddSafeguardingOpenApi();
-services.AddExceptionHandler<ProblemExceptionHandler>();
-services.AddProblemDetails();
-services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
-
-var app = builder.Build();
-
-app.UseExceptionHandler();
-app.UseStatusCodePages();
-app.UseMiddleware<RequestBodyLimitMiddleware>();
-app.UseSwagger();
-app.UseSwaggerUI(o =>
+    await RunApiAsync(args);
+    return 0;
+}
+catch (StartupRefusedException refusal)
 {
-    o.SwaggerEndpoint($"/swagger/{OpenApiSetup.DocumentName}/swagger.json", "SafeguardingCases v1");
-    o.RoutePrefix = "swagger";
-});
-app.UseAuthentication();
-app.UseAuthorization();
-app.UseMiddleware<IdempotencyMiddleware>();
-app.UseFastEndpoints(c =>
-{
-    c.Endpoints.RoutePrefix = "api/v1";
-    c.Errors.UseProblemDetails();
-    JsonSetup.Configure(c.Serializer.Options);
-    // Query-string instants (as-of, audit and report ranges) in the same ISO-8601 form as the JSON.
-    c.Binding.ValueParserFor<Instant>(QueryValues.ParseInstant);
-    c.Binding.ValueParserFor<Instant?>(QueryValues.ParseInstant);
-});
-app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
-app.MapHealthChecks("/health/ready", new() { Predicate = r => r.Tags.Contains("ready") }).AllowAnonymous();
+    // One clear line naming the setting, and a non-zero exit: no stack trace for a configuration mistake.
+    await Console.Error.WriteLineAsync($"SafeguardingCases will not start: {refusal.Message}");
+    return StartupRefusedException.ExitCode;
+}
 
-await app.RunAsync();
-return 0;
+static async Task RunApiAsync(string[] args)
+{
+    // Validation messages name fields as the JSON does ("sourceReference"), not as split words.
+    FluentValidation.ValidatorOptions.Global.DisplayNameResolver = (_, member, _) =>
+        member is null ? null : System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(member.Name);
+
+    var builder = WebApplication.CreateBuilder(args);
+    var services = builder.Services;
+    var configuration = builder.Configuration;
+
+    var policy = PolicyConfiguration.Bind(configuration);
+    services.AddSingleton(Options.Create(policy));
+    services.AddSingleton<IClock>(SystemClock.Instance);
+    services.AddSingleton(Options.Create(new IdempotencyKeyOptions
+    {
+        Expiry = Settings.ReadDuration(configuration, $"{IdempotencyKeyOptions.SectionName}:{nameof(IdempotencyKeyOptions.Expiry)}")
+            ?? new IdempotencyKeyOptions().Expiry,
+    }));
+    services.AddScoped<IdempotencyScope>();
+    var bodyLimit = Settings.ReadPositiveLong(configuration, $"{HttpLimitsOptions.SectionName}:{nameof(HttpLimitsOptions.MaxRequestBodyBytes)}")
+        ?? new HttpLimitsOptions().MaxRequestBodyBytes;
+    services.AddSingleton(Options.Create(new HttpLimitsOptions { MaxRequestBodyBytes = bodyLimit }));
+    builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = bodyLimit);
+
+    services.AddSafeguardingAuth(configuration, builder.Environment);
+    services.AddSafeguardingMarten(configuration);
+    services.AddScoped<CaseCommandRunner>();
+    services.AddHttpContextAccessor();
+    services.AddHostedService<IdempotencyCleanup>();
+    services.AddMediator((MediatorOptions o) =>
+    {
+        // Scoped: handlers take Marten sessions, which are scoped.
+        o.ServiceLifetime = ServiceLifetime.Scoped;
+        o.PipelineBehaviors = [typeof(LoggingBehavior<,>), typeof(AccessLogBehavior<,>)];
+    });
+    services.AddFastEndpoints();
+    services.AddSafeguardingOpenApi();
+    services.AddExceptionHandler<ProblemExceptionHandler>();
+    services.AddProblemDetails();
+    services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
+
+    var app = builder.Build();
+
+    app.UseMiddleware<TraceIdMiddleware>();
+    app.UseExceptionHandler();
+    app.UseStatusCodePages();
+    app.UseMiddleware<RequestBodyLimitMiddleware>();
+    app.UseSwagger();
+    app.UseSwaggerUI(o =>
+    {
+        o.SwaggerEndpoint($"/swagger/{OpenApiSetup.DocumentName}/swagger.json", "SafeguardingCases v1");
+        o.RoutePrefix = "swagger";
+    });
+    app.UseAuthentication();
+    app.UseAuthorization();
+    app.UseMiddleware<IdempotencyMiddleware>();
+    app.UseFastEndpoints(c =>
+    {
+        c.Endpoints.RoutePrefix = "api/v1";
+        c.Errors.UseProblemDetails(p =>
+        {
+            p.TypeValue = Problems.TypeFor("validation");
+            p.TitleValue = "One or more validation errors occurred.";
+        });
+        JsonSetup.Configure(c.Serializer.Options);
+        // Query-string instants (as-of, audit and report ranges) in the same ISO-8601 form as the JSON.
+        c.Binding.ValueParserFor<Instant>(QueryValues.ParseInstant);
+        c.Binding.ValueParserFor<Instant?>(QueryValues.ParseInstant);
+    });
+    app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
+    app.MapHealthChecks("/health/ready", new() { Predicate = r => r.Tags.Contains("ready") }).AllowAnonymous();
+
+    await app.RunAsync();
+}
 
 /// <summary>The entry point, visible to the tests' WebApplicationFactory.</summary>
 public partial class Program;

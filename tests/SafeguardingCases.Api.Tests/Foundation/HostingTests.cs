@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
-using SafeguardingCases.Api.Infrastructure;
+using SafeguardingCases.Api.Infrastructure.Configuration;
 using SafeguardingCases.Api.Infrastructure.Auth;
 using SafeguardingCases.Api.Tests.Infrastructure;
 
@@ -44,7 +44,7 @@ public sealed class HostingTests(ApiFactory api) : IClassFixture<ApiFactory>
     public void Unsafe_auth_configuration_stops_start_up(string environment, string? authority, string? audience, string? devKey, string message)
     {
         var auth = new AuthOptions { Authority = authority, Audience = audience, DevSigningKey = devKey };
-        Should.Throw<InvalidOperationException>(() => AuthSetup.Validate(auth, new Env(environment))).Message.ShouldContain(message);
+        Should.Throw<StartupRefusedException>(() => AuthSetup.Validate(auth, new Env(environment))).Message.ShouldContain(message);
     }
 
     [Theory]
@@ -74,7 +74,7 @@ public sealed class HostingTests(ApiFactory api) : IClassFixture<ApiFactory>
         {
             ["Policy:TransparencyNoticeDue"] = "tomorrow",
         }).Build();
-        Should.Throw<InvalidOperationException>(() => PolicyConfiguration.Bind(bad)).Message.ShouldContain("Policy__TransparencyNoticeDue");
+        Should.Throw<StartupRefusedException>(() => PolicyConfiguration.Bind(bad)).Message.ShouldContain("Policy__TransparencyNoticeDue");
     }
 
     private sealed class Env(string name) : IHostEnvironment

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using NodaTime;
 using SafeguardingCases.Api.Features.Cases;
 using SafeguardingCases.Api.Infrastructure.Messaging;
+using SafeguardingCases.Api.Infrastructure.Persistence;
 using SafeguardingCases.Domain.Cases;
 using SafeguardingCases.Domain.Policy;
 
@@ -20,7 +21,7 @@ public sealed class GetAsOfHandler(IQuerySession session, IOptions<PolicyOptions
 {
     public async ValueTask<CaseView?> Handle(GetAsOfQuery request, CancellationToken cancellationToken)
     {
-        var current = await session.LoadAsync<CaseState>(request.CaseId, cancellationToken);
+        var current = (await session.LoadAsync<CaseStream>(request.CaseId, cancellationToken))?.State;
         if (current is null) return null;
 
         CaseState? state;

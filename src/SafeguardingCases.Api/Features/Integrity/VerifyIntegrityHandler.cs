@@ -1,4 +1,4 @@
-using Marten;
+using System.Data;
 using Mediator;
 using Npgsql;
 using SafeguardingCases.Api.Infrastructure.Messaging;
@@ -12,37 +12,59 @@ public sealed record IntegrityReport(bool Valid, long Events, long? FirstBrokenV
 public sealed record VerifyIntegrityQuery(Guid CaseId) : IRequest<IntegrityReport?>, ICaseRead;
 
 /// <summary>
-/// Reads the events as PostgreSQL holds them (not through deserialisation, which could hide an added field) and the
-/// stored hashes, and recomputes the chain. A changed, missing or extra event breaks it at that version.
+/// Reads the events as PostgreSQL holds them (not through deserialisation, which could hide an added field), each with
+/// the hash stored in its own row, and recomputes the chain; then compares the end of the chain with the stream's
+/// version and the chain head kept with the case state. A changed, missing or extra event breaks it at that version.
+/// Everything is read in one repeatable-read snapshot, so a write landing meanwhile can never look like tampering.
 /// </summary>
-public sealed class VerifyIntegrityHandler(NpgsqlDataSource db, IQuerySession session) : IRequestHandler<VerifyIntegrityQuery, IntegrityReport?>
+public sealed class VerifyIntegrityHandler(NpgsqlDataSource db) : IRequestHandler<VerifyIntegrityQuery, IntegrityReport?>
 {
     public async ValueTask<IntegrityReport?> Handle(VerifyIntegrityQuery request, CancellationToken cancellationToken)
     {
-        var stored = (await session.Query<EventHash>().Where(h => h.StreamId == request.CaseId).ToListAsync(cancellationToken))
-            .ToDictionary(h => h.Version, h => h.Hash);
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
 
-        await using var command = db.CreateCommand(
-            $"select version, mt_dotnet_type, data::text from {MartenSetup.EventsTable} where stream_id = $1 order by version");
+        await using var head = new NpgsqlCommand(
+            $"select s.version, d.data->>'chainHead' from {MartenSetup.StreamsTable} s " +
+            $"left join {MartenSetup.CaseStreamTable} d on d.id = s.id where s.id = $1", connection, transaction);
+        head.Parameters.AddWithValue(request.CaseId);
+        long? streamVersion = null;
+        string? chainHead = null;
+        await using (var reader = await head.ExecuteReaderAsync(cancellationToken))
+        {
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                streamVersion = reader.GetInt64(0);
+                chainHead = reader.IsDBNull(1) ? null : reader.GetString(1);
+            }
+        }
+
+        await using var command = new NpgsqlCommand(
+            $"select version, mt_dotnet_type, data::text, headers->>'{EventHashChain.Header}' from {MartenSetup.EventsTable} " +
+            "where stream_id = $1 order by version", connection, transaction);
         command.Parameters.AddWithValue(request.CaseId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
 
         long events = 0;
         long? firstBroken = null;
         var previous = EventHashChain.Genesis;
-        while (await reader.ReadAsync(cancellationToken))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            var version = reader.GetInt64(0);
-            events++;
-            if (firstBroken is not null) continue;
-            var expected = EventHashChain.Hash(previous, request.CaseId, version, EventHashChain.TypeName(reader.GetString(1)), reader.GetString(2));
-            if (version != events || !stored.TryGetValue(version, out var hash) || hash != expected) firstBroken = Math.Min(version, events);
-            previous = expected;
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var version = reader.GetInt64(0);
+                events++;
+                if (firstBroken is not null) continue;
+                var expected = EventHashChain.Hash(previous, request.CaseId, version, EventHashChain.TypeName(reader.GetString(1)), reader.GetString(2));
+                var stored = reader.IsDBNull(3) ? null : reader.GetString(3);
+                if (version != events || stored != expected) firstBroken = Math.Min(version, events);
+                previous = expected;
+            }
         }
 
-        if (events == 0 && stored.Count == 0) return null;
-        // A hash with no event behind it means an event was removed from the end.
-        if (firstBroken is null && stored.Keys.Any(v => v > events)) firstBroken = events + 1;
+        if (events == 0 && streamVersion is null) return null;
+        // The stream says it has more events than are there, or the state was built on a chain that ended elsewhere:
+        // events were removed from the end.
+        if (firstBroken is null && (streamVersion != events || chainHead != previous)) firstBroken = events + 1;
         return new IntegrityReport(firstBroken is null, events, firstBroken);
     }
 }

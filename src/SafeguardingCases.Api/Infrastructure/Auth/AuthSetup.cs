@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using SafeguardingCases.Api.Infrastructure.Configuration;
 using SafeguardingCases.Domain.Cases;
 
 namespace SafeguardingCases.Api.Infrastructure.Auth;
@@ -37,6 +38,15 @@ public static class AuthSetup
                 ValidateLifetime = true,
                 ClockSkew = TimeSpan.FromMinutes(1),
             };
+            o.Events = new JwtBearerEvents
+            {
+                // Every event records who acted: a token that does not say who its bearer is gets 401.
+                OnTokenValidated = context =>
+                {
+                    if (string.IsNullOrWhiteSpace(context.Principal?.FindFirst("sub")?.Value)) context.Fail("The token has no 'sub' claim.");
+                    return Task.CompletedTask;
+                },
+            };
             if (!string.IsNullOrWhiteSpace(auth.DevSigningKey))
             {
                 o.TokenValidationParameters.ValidIssuer = AuthOptions.DevIssuer;
@@ -66,13 +76,13 @@ public static class AuthSetup
         var dev = !string.IsNullOrWhiteSpace(auth.DevSigningKey);
         var oidc = !string.IsNullOrWhiteSpace(auth.Authority) || !string.IsNullOrWhiteSpace(auth.Audience);
         if (dev && oidc)
-            throw new InvalidOperationException("Auth__DevSigningKey must never be set together with Auth__Authority/Auth__Audience: choose one.");
+            throw new StartupRefusedException("Auth__DevSigningKey must never be set together with Auth__Authority/Auth__Audience: choose one.");
         if (dev && Encoding.UTF8.GetByteCount(auth.DevSigningKey!) < 32)
-            throw new InvalidOperationException("Auth__DevSigningKey must be at least 32 bytes.");
+            throw new StartupRefusedException("Auth__DevSigningKey must be at least 32 bytes.");
         if (oidc && (string.IsNullOrWhiteSpace(auth.Authority) || string.IsNullOrWhiteSpace(auth.Audience)))
-            throw new InvalidOperationException("Auth__Authority and Auth__Audience go together: set both.");
+            throw new StartupRefusedException("Auth__Authority and Auth__Audience go together: set both.");
         if (!dev && !oidc && !environment.IsDevelopment())
-            throw new InvalidOperationException("No authentication configured: set Auth__Authority and Auth__Audience (production) or Auth__DevSigningKey (development and tests).");
+            throw new StartupRefusedException("No authentication configured: set Auth__Authority and Auth__Audience (production) or Auth__DevSigningKey (development and tests).");
     }
 
     /// <summary>The acting user from a validated token: <c>sub</c>, <c>name</c> and every <c>role</c>.</summary>

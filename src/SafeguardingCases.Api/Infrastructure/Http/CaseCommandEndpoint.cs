@@ -23,6 +23,7 @@ public abstract class CaseCommandEndpoint<TRequest, TResponse>(ISender sender) :
     {
         var (ok, expected) = await this.ReadIfMatchAsync();
         if (!ok) return;
+        Resolve<IdempotencyScope>().Answers(SuccessStatus);
         var result = await sender.Send(ToCommand(req, Route<Guid>("id"), expected, User.ToActor()), ct);
         await this.SendCaseResultAsync(result, SuccessStatus);
     }

@@ -28,8 +28,9 @@ public static class EndpointResults
             case CommandStatus.StaleVersion:
                 await Problems.WriteAsync(http, Problems.Create(412, "The case has changed", "If-Match does not match the case's current version; reload the case and decide again."));
                 break;
-            case CommandStatus.ConcurrentChange:
-                await Problems.WriteAsync(http, Problems.Create(409, "The case changed while the command ran", "Another change landed first; reload the case and try again."));
+            case CommandStatus.AnsweredBefore:
+                var scope = http.RequestServices.GetRequiredService<IdempotencyScope>();
+                await IdempotencyScope.ReplayAsync(http, scope.EarlierAnswer!, scope.RequestHash);
                 break;
         }
     }

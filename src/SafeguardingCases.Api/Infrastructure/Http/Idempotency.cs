@@ -1,8 +1,10 @@
 using System.Security.Cryptography;
-using JasperFx;
+using System.Text;
+using System.Text.Json;
 using Marten;
 using Microsoft.Extensions.Options;
 using NodaTime;
+using SafeguardingCases.Api.Infrastructure.Json;
 
 namespace SafeguardingCases.Api.Infrastructure.Http;
 
@@ -13,19 +15,17 @@ public sealed class IdempotencyKeyOptions
     public const string HeaderName = "Idempotency-Key";
     public const int MaxKeyLength = 200;
 
-    /// <summary>How long a key is remembered.</summary>
-    public TimeSpan Expiry { get; set; } = TimeSpan.FromHours(24);
+    /// <summary>How long a key is remembered (<c>Idempotency__Expiry</c>, ISO-8601, default <c>PT24H</c>).</summary>
+    public Duration Expiry { get; set; } = Duration.FromHours(24);
 }
 
-/// <summary>A remembered POST: the request's hash and the first response, stored in PostgreSQL.</summary>
+/// <summary>The remembered answer of a command that appended events, committed in the same transaction as its events.</summary>
 public sealed class IdempotencyRecord
 {
     public string Id { get; set; } = "";
     public string RequestHash { get; set; } = "";
-    public bool Completed { get; set; }
     public int StatusCode { get; set; }
-    public string? ContentType { get; set; }
-    public string? Body { get; set; }
+    public string Body { get; set; } = "";
     public string? Location { get; set; }
     public string? ETag { get; set; }
     public long CreatedAtUnixMs { get; set; }
@@ -33,124 +33,154 @@ public sealed class IdempotencyRecord
 }
 
 /// <summary>
-/// <c>Idempotency-Key</c> on every POST. The same key with the same body returns the first response and runs nothing;
-/// with another body, 422. Keys are per caller (<c>sub</c>) and live in PostgreSQL, so they hold across restarts and
-/// instances. A key is claimed before the command runs, so two concurrent requests with one key cannot both run:
-/// the second gets 409 until the first has answered.
+/// The Idempotency-Key of the request in hand (one per request scope). The edge (<see cref="IdempotencyMiddleware"/>)
+/// fills it in; the endpoint says what a success answers; the command runner stages the answer in the command's own
+/// transaction. Nothing here reads <see cref="HttpContext"/>.
 /// </summary>
-public sealed class IdempotencyMiddleware(RequestDelegate next, IOptions<IdempotencyKeyOptions> options, IClock clock, ILogger<IdempotencyMiddleware> logger)
+public sealed class IdempotencyScope(IOptions<IdempotencyKeyOptions> options, IClock clock)
 {
-    public async Task InvokeAsync(HttpContext http, IDocumentStore store)
+    private static readonly JsonSerializerOptions Json = JsonSetup.Create();
+
+    private bool replaceExpired;
+    private int successStatus = StatusCodes.Status201Created;
+    private Func<object, string>? location;
+
+    /// <summary>The stored record's id (<c>sub:key</c>), or null when the request carries no key.</summary>
+    public string? RecordId { get; private set; }
+
+    public string RequestHash { get; private set; } = "";
+
+    /// <summary>The answer of an earlier request with this key, found when this one lost the race to commit.</summary>
+    public IdempotencyRecord? EarlierAnswer { get; private set; }
+
+    public void Begin(string recordId, string requestHash, bool replaceExpired)
     {
-        if (!HttpMethods.IsPost(http.Request.Method) || http.GetEndpoint() is null
+        RecordId = recordId;
+        RequestHash = requestHash;
+        this.replaceExpired = replaceExpired;
+    }
+
+    /// <summary>What a success answers: its status and, for something new, where it lives.</summary>
+    public void Answers(int status, Func<object, string>? locationOf = null)
+    {
+        successStatus = status;
+        location = locationOf;
+    }
+
+    /// <summary>
+    /// A new case's id. With a key it is derived from the caller and the key, so a retried open of the same case
+    /// collides with the first one instead of opening a second case.
+    /// </summary>
+    public Guid NewCaseId()
+    {
+        if (RecordId is null) return Guid.CreateVersion7();
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes("open-case\n" + RecordId), hash);
+        var bytes = hash[..16];
+        bytes[7] = (byte)((bytes[7] & 0x0F) | 0x80); // version 8 (custom), in the little-endian layout Guid uses
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 9562 variant
+        return new Guid(bytes);
+    }
+
+    /// <summary>Adds the answer to the command's session, so it commits with the command's events or not at all.</summary>
+    public void Stage(IDocumentSession session, object value, long version)
+    {
+        if (RecordId is null) return;
+        var now = clock.GetCurrentInstant();
+        var record = new IdempotencyRecord
+        {
+            Id = RecordId,
+            RequestHash = RequestHash,
+            StatusCode = successStatus,
+            Body = JsonSerializer.Serialize(value, value.GetType(), Json),
+            Location = location?.Invoke(value),
+            ETag = CaseVersion.ToETag(version),
+            CreatedAtUnixMs = now.ToUnixTimeMilliseconds(),
+            ExpiresAtUnixMs = (now + options.Value.Expiry).ToUnixTimeMilliseconds(),
+        };
+        // Insert, so two requests with one key cannot both commit; an expired record of the key is replaced.
+        if (replaceExpired) session.Store(record);
+        else session.Insert(record);
+    }
+
+    /// <summary>After a lost race or a refusal: did a request with this key commit first? Then its answer is ours.</summary>
+    public async Task<bool> FindEarlierAnswerAsync(IDocumentStore store, CancellationToken ct)
+    {
+        if (RecordId is null) return false;
+        await using var session = store.QuerySession();
+        var record = await session.LoadAsync<IdempotencyRecord>(RecordId, ct);
+        if (record is null || record.ExpiresAtUnixMs <= clock.GetCurrentInstant().ToUnixTimeMilliseconds()) return false;
+        EarlierAnswer = record;
+        return true;
+    }
+
+    /// <summary>Writes a remembered answer: the first response again, or 422 when the key came with another request.</summary>
+    public static async Task ReplayAsync(HttpContext http, IdempotencyRecord record, string requestHash)
+    {
+        if (record.RequestHash != requestHash)
+        {
+            await Problems.WriteAsync(http, Problems.Create(422, "Idempotency-Key reused",
+                "This Idempotency-Key was used with a different request; use a new key for a new request.",
+                type: "idempotency-key-reused"));
+            return;
+        }
+
+        http.Response.StatusCode = record.StatusCode;
+        http.Response.Headers["Idempotent-Replayed"] = "true";
+        if (record.Location is not null) http.Response.Headers.Location = record.Location;
+        if (record.ETag is not null) http.Response.Headers.ETag = record.ETag;
+        http.Response.ContentType = "application/json; charset=utf-8";
+        await http.Response.WriteAsync(record.Body, http.RequestAborted);
+    }
+}
+
+/// <summary>
+/// <c>Idempotency-Key</c> on commands (POST and PUT). A key that has an answer gets that answer again and runs
+/// nothing (with another request, 422). Otherwise the request runs, and the command runner stores its answer in
+/// the same transaction as its events: only effects are remembered, so a refusal, a validation error or a failure
+/// stores nothing and a retry runs again. Keys are per caller (<c>sub</c>) and live in PostgreSQL, so they hold
+/// across restarts and instances.
+/// </summary>
+public sealed class IdempotencyMiddleware(RequestDelegate next, IClock clock)
+{
+    public async Task InvokeAsync(HttpContext http, IDocumentStore store, IdempotencyScope scope)
+    {
+        if (!(HttpMethods.IsPost(http.Request.Method) || HttpMethods.IsPut(http.Request.Method)) || http.GetEndpoint() is null
             || !http.Request.Headers.TryGetValue(IdempotencyKeyOptions.HeaderName, out var keys))
         {
             await next(http);
             return;
         }
 
-        var key = keys.ToString().Trim();
-        if (key.Length is 0 or > IdempotencyKeyOptions.MaxKeyLength || keys.Count > 1)
+        var key = keys.ToString();
+        if (keys.Count > 1 || !IsValidKey(key))
         {
-            await Problems.WriteAsync(http, Problems.Create(400, "Invalid Idempotency-Key", $"Send one Idempotency-Key of 1 to {IdempotencyKeyOptions.MaxKeyLength} characters."));
+            await Problems.WriteAsync(http, Problems.Validation(IdempotencyKeyOptions.HeaderName,
+                $"Send one Idempotency-Key of 1 to {IdempotencyKeyOptions.MaxKeyLength} printable ASCII characters."));
             return;
         }
 
-        var subject = http.User.FindFirst("sub")?.Value ?? "anonymous";
+        // Authorization has run: every command requires a caller, and every token names its subject.
+        var subject = http.User.FindFirst("sub")?.Value ?? "";
         var id = $"{subject}:{key}";
         var hash = await HashRequestAsync(http);
-        var now = clock.GetCurrentInstant().ToUnixTimeMilliseconds();
 
-        await using (var session = store.LightweightSession())
+        await using (var session = store.QuerySession())
         {
             var existing = await session.LoadAsync<IdempotencyRecord>(id, http.RequestAborted);
-            if (existing is not null && existing.ExpiresAtUnixMs > now)
+            var live = existing is not null && existing.ExpiresAtUnixMs > clock.GetCurrentInstant().ToUnixTimeMilliseconds();
+            if (live)
             {
-                await AnswerFromRecordAsync(http, existing, hash);
+                await IdempotencyScope.ReplayAsync(http, existing!, hash);
                 return;
             }
-            if (existing is not null) session.Delete(existing);
-            session.Insert(new IdempotencyRecord
-            {
-                Id = id,
-                RequestHash = hash,
-                CreatedAtUnixMs = now,
-                ExpiresAtUnixMs = now + (long)options.Value.Expiry.TotalMilliseconds,
-            });
-            try
-            {
-                await session.SaveChangesAsync(http.RequestAborted);
-            }
-            catch (DocumentAlreadyExistsException)
-            {
-                // Another request claimed the key between our read and our insert.
-                await using var again = store.QuerySession();
-                var winner = await again.LoadAsync<IdempotencyRecord>(id, http.RequestAborted);
-                if (winner is null) throw;
-                await AnswerFromRecordAsync(http, winner, hash);
-                return;
-            }
+            scope.Begin(id, hash, replaceExpired: existing is not null);
         }
-
-        var originalBody = http.Response.Body;
-        using var captured = new MemoryStream();
-        http.Response.Body = captured;
-        var completed = false;
-        try
-        {
-            await next(http);
-            completed = http.Response.StatusCode < 500;
-        }
-        finally
-        {
-            http.Response.Body = originalBody;
-            await using var session = store.LightweightSession();
-            if (completed)
-            {
-                var record = await session.LoadAsync<IdempotencyRecord>(id, CancellationToken.None);
-                if (record is not null)
-                {
-                    record.Completed = true;
-                    record.StatusCode = http.Response.StatusCode;
-                    record.ContentType = http.Response.ContentType;
-                    record.Body = System.Text.Encoding.UTF8.GetString(captured.ToArray());
-                    record.Location = http.Response.Headers.Location.ToString() is { Length: > 0 } l ? l : null;
-                    record.ETag = http.Response.Headers.ETag.ToString() is { Length: > 0 } e ? e : null;
-                    session.Store(record);
-                }
-            }
-            else
-            {
-                // A fault answered nothing lasting: release the key so the client can retry it.
-                session.Delete<IdempotencyRecord>(id);
-            }
-            await session.SaveChangesAsync(CancellationToken.None);
-            captured.Position = 0;
-            await captured.CopyToAsync(originalBody, CancellationToken.None);
-        }
+        await next(http);
     }
 
-    private async Task AnswerFromRecordAsync(HttpContext http, IdempotencyRecord record, string hash)
-    {
-        if (record.RequestHash != hash)
-        {
-            await Problems.WriteAsync(http, Problems.Create(422, "Idempotency-Key reused", "This Idempotency-Key was used with a different request; use a new key for a new request."));
-            return;
-        }
-        if (!record.Completed)
-        {
-            await Problems.WriteAsync(http, Problems.Create(409, "Request in progress", "A request with this Idempotency-Key is still being processed; retry shortly."));
-            return;
-        }
-
-        logger.LogInformation("Replaying the response for Idempotency-Key {Key}", record.Id);
-        http.Response.StatusCode = record.StatusCode;
-        http.Response.Headers["Idempotent-Replayed"] = "true";
-        if (record.Location is not null) http.Response.Headers.Location = record.Location;
-        if (record.ETag is not null) http.Response.Headers.ETag = record.ETag;
-        if (record.ContentType is not null) http.Response.ContentType = record.ContentType;
-        if (record.Body is { Length: > 0 }) await http.Response.WriteAsync(record.Body, http.RequestAborted);
-    }
+    private static bool IsValidKey(string key) =>
+        key.Length is > 0 and <= IdempotencyKeyOptions.MaxKeyLength && key.All(c => c is >= '!' and <= '~');
 
     /// <summary>SHA-256 over the method, path, If-Match and body: "the same request".</summary>
     private static async Task<string> HashRequestAsync(HttpContext http)
@@ -159,7 +189,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IOptions<Idempot
         using var buffer = new MemoryStream();
         await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
         http.Request.Body.Position = 0;
-        var head = System.Text.Encoding.UTF8.GetBytes($"{http.Request.Method} {http.Request.Path}\n{http.Request.Headers.IfMatch}\n");
+        var head = Encoding.UTF8.GetBytes($"{http.Request.Method} {http.Request.Path}\n{http.Request.Headers.IfMatch}\n");
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         sha.AppendData(head);
         sha.AppendData(buffer.GetBuffer(), 0, (int)buffer.Length);
@@ -167,12 +197,17 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IOptions<Idempot
     }
 }
 
-/// <summary>Deletes expired idempotency keys once an hour.</summary>
+/// <summary>
+/// Deletes expired idempotency keys every <see cref="Interval"/> (one indexed DELETE). Any instance may run it:
+/// deleting an expired key twice is harmless.
+/// </summary>
 public sealed class IdempotencyCleanup(IDocumentStore store, IClock clock, ILogger<IdempotencyCleanup> logger) : BackgroundService
 {
+    public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromHours(1));
+        using var timer = new PeriodicTimer(Interval);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
@@ -184,7 +219,7 @@ public sealed class IdempotencyCleanup(IDocumentStore store, IClock clock, ILogg
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogWarning(e, "Could not delete expired idempotency keys; will try again in an hour.");
+                logger.LogWarning("Could not delete expired idempotency keys ({Error}); will try again in an hour.", e.GetType().Name);
             }
         }
     }

@@ -2,26 +2,57 @@ using System.Text.Json;
 using FastEndpoints;
 using ProblemDetails = Microsoft.AspNetCore.Mvc.ProblemDetails;
 using Microsoft.AspNetCore.Diagnostics;
-using Npgsql;
+using SafeguardingCases.Api.Infrastructure.Persistence;
 using SafeguardingCases.Domain.Cases;
 
 namespace SafeguardingCases.Api.Infrastructure.Http;
 
-/// <summary>application/problem+json answers, built in one place so every error looks the same.</summary>
+/// <summary>
+/// application/problem+json answers, built in one place so every error looks the same: one <c>type</c> family
+/// (<c>/problems/&lt;slug&gt;</c>, listed in the README), the request's W3C trace id, and never exception text, SQL
+/// or host names.
+/// </summary>
 public static class Problems
 {
     public const string ContentType = "application/problem+json";
 
-    public static ProblemDetails Create(int status, string title, string? detail = null, IReadOnlyList<string>? ruleIds = null)
+    /// <summary>Seconds a client should wait before retrying when the database is unavailable.</summary>
+    public const int RetryAfterSeconds = 2;
+
+    public static string TypeFor(string slug) => $"/problems/{slug}";
+
+    public static string SlugFor(int status) => status switch
+    {
+        400 => "validation",
+        401 => "unauthenticated",
+        403 => "forbidden",
+        404 => "not-found",
+        409 => "conflict",
+        412 => "stale-version",
+        413 => "body-too-large",
+        422 => "policy-refusal",
+        503 => "unavailable",
+        _ => "internal",
+    };
+
+    public static ProblemDetails Create(int status, string title, string? detail = null, IReadOnlyList<string>? ruleIds = null, string? type = null)
     {
         var problem = new ProblemDetails
         {
             Status = status,
             Title = title,
             Detail = detail,
-            Type = $"https://httpstatuses.io/{status}",
+            Type = TypeFor(type ?? SlugFor(status)),
         };
         if (ruleIds is not null) problem.Extensions["ruleIds"] = ruleIds;
+        return problem;
+    }
+
+    /// <summary>400 naming one field (or header) and what is wrong with it, in the shape FastEndpoints' validation uses.</summary>
+    public static ProblemDetails Validation(string field, string reason)
+    {
+        var problem = Create(400, "One or more validation errors occurred.", reason);
+        problem.Extensions["errors"] = new[] { new { name = field, reason } };
         return problem;
     }
 
@@ -36,11 +67,16 @@ public static class Problems
     public static ProblemDetails From(Refusal refusal) =>
         Create(StatusFor(refusal.Kind), refusal.Title, refusal.Detail, refusal.RuleIds);
 
+    public static ProblemDetails Unavailable() =>
+        Create(503, "Database unavailable", "The database could not be reached; try again shortly.");
+
     public static async Task WriteAsync(HttpContext http, ProblemDetails problem)
     {
         http.Response.StatusCode = problem.Status ?? 500;
         problem.Extensions["traceId"] = http.TraceIdentifier;
-        // Tell FastEndpoints a response was sent, even when the body goes to a buffer (Idempotency-Key capture).
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable)
+            http.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // Tell FastEndpoints a response was sent.
         http.MarkResponseStart();
         await http.Response.WriteAsJsonAsync(problem, JsonSetupCache.Options, ContentType, http.RequestAborted);
     }
@@ -52,36 +88,47 @@ public static class Problems
 }
 
 /// <summary>
+/// Makes the request's trace identifier its W3C trace id (from the incoming <c>traceparent</c> or the request's
+/// activity), so problem bodies, FastEndpoints' validation problems and logs all carry the same id.
+/// </summary>
+public sealed class TraceIdMiddleware(RequestDelegate next)
+{
+    public Task InvokeAsync(HttpContext http)
+    {
+        http.TraceIdentifier = (System.Diagnostics.Activity.Current?.TraceId ?? System.Diagnostics.ActivityTraceId.CreateRandom()).ToHexString();
+        return next(http);
+    }
+}
+
+/// <summary>
 /// The last line: exceptions become problem details with a 4xx where the client is at fault (bad JSON, a body
 /// too large, a stale version), 503 where the database is unreachable, and 500 only for a real fault.
 /// </summary>
-public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> logger, IHostEnvironment environment) : IExceptionHandler
+public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         var http = httpContext;
         var problem = exception switch
         {
-            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => Problems.Create(413, "Request body too large", exception.Message),
-            BadHttpRequestException bad => Problems.Create(bad.StatusCode, "Bad request", bad.Message),
-            JsonException json => Problems.Create(400, "Malformed JSON", json.Message),
-            JasperFx.ConcurrencyException => Problems.Create(412, "The case has changed", "The case changed since the version you sent; reload it and try again."),
-            // A retried open whose first commit did land: the case exists; the Idempotency-Key replay gives its id.
-            JasperFx.Events.ExistingStreamIdCollisionException => Problems.Create(409, "The case already exists", "This case was already opened; repeat the request with its Idempotency-Key to get its id."),
-            NpgsqlException { IsTransient: true } => Problems.Create(503, "Database unavailable", "The database could not be reached; try again shortly."),
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
+                Problems.Create(413, "Request body too large", "The request body is larger than this API accepts."),
+            BadHttpRequestException bad => Problems.Create(bad.StatusCode, "Bad request", "The request could not be read."),
+            JsonException json => Problems.Validation(JsonPath(json), "The request body is not valid JSON for this route."),
+            _ when DatabaseFailures.IsTransient(exception) => Problems.Unavailable(),
+            _ when DatabaseFailures.IsConflict(exception) =>
+                Problems.Create(409, "Conflict", "Another change landed first; reload the case and try again."),
             _ => null,
         };
         if (problem is null)
         {
-            logger.LogError(exception, "Unhandled exception on {Method} {Path}", http.Request.Method, http.Request.Path);
-            // Outside production the cause helps whoever is developing; in production it stays in the log only.
-            problem = Problems.Create(500, "Internal server error", environment.IsProduction()
-                ? "An unexpected error occurred; it has been logged."
-                : $"An unexpected error occurred; it has been logged. {exception.GetType().Name}: {exception.Message}");
+            // The cause stays in the log (with the trace id); the body says only that it happened.
+            logger.LogError(exception, "Unhandled exception on {Method} {Route}", http.Request.Method, RouteOf(http));
+            problem = Problems.Create(500, "Internal server error", "An unexpected error occurred; it has been logged under the trace id.");
         }
         else
         {
-            logger.LogInformation("Request refused with {Status}: {Message}", problem.Status, exception.Message);
+            logger.LogInformation("Request answered {Status} ({Exception})", problem.Status, exception.GetType().Name);
         }
 
         if (http.Response.HasStarted) return false;
@@ -89,4 +136,12 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
         await Problems.WriteAsync(http, problem);
         return true;
     }
+
+    /// <summary>The JSON path of a malformed body's bad value ("$.channel" is "channel"), or "body".</summary>
+    private static string JsonPath(JsonException json) =>
+        json.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : "body";
+
+    /// <summary>The route template, not the path: paths carry case ids, which are not for the log.</summary>
+    private static string RouteOf(HttpContext http) =>
+        (http.GetEndpoint() as Microsoft.AspNetCore.Routing.RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
 }

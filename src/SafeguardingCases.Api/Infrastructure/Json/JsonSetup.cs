@@ -2,10 +2,15 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using NodaTime;
 using NodaTime.Serialization.SystemTextJson;
+using NodaTime.Text;
+using SafeguardingCases.Api.Infrastructure.Configuration;
 
 namespace SafeguardingCases.Api.Infrastructure.Json;
 
-/// <summary>One JSON shape for HTTP and the event store: camelCase, enums as strings, NodaTime instants as ISO-8601.</summary>
+/// <summary>
+/// The JSON shape of HTTP bodies: camelCase, enums as strings, NodaTime instants and durations as ISO-8601, and no
+/// string that PostgreSQL's jsonb cannot store (a NUL character, an unpaired surrogate) gets past the edge.
+/// </summary>
 public static class JsonSetup
 {
     public static JsonSerializerOptions Configure(JsonSerializerOptions options)
@@ -14,9 +19,63 @@ public static class JsonSetup
         options.DictionaryKeyPolicy = JsonNamingPolicy.CamelCase;
         // Numbers are not accepted for enums: "route": 2 is as wrong as "route": "Sideways".
         options.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false));
+        // Before NodaTime's own converters, which write durations as "1:00:00:00".
+        options.Converters.Add(new IsoDurationConverter());
+        options.Converters.Add(new StorableStringConverter());
         options.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb);
         return options;
     }
 
     public static JsonSerializerOptions Create() => Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+}
+
+/// <summary>Durations as ISO-8601 (<c>PT24H</c>); read in the same forms configuration accepts.</summary>
+public sealed class IsoDurationConverter : JsonConverter<Duration>
+{
+    public override Duration Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.String && Settings.ParseDuration(reader.GetString()!) is { } duration
+            ? duration
+            : throw new JsonException("Expected an ISO-8601 duration such as PT24H.");
+
+    public override void Write(Utf8JsonWriter writer, Duration value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(PeriodPattern.NormalizingIso.Format(Period.FromNanoseconds(value.ToInt64Nanoseconds()).Normalize()));
+}
+
+/// <summary>
+/// Refuses, while reading a request, any string PostgreSQL's jsonb cannot store: a NUL character (<c>\u0000</c>) or
+/// an unpaired UTF-16 surrogate. The request then fails validation naming the field, instead of failing in the
+/// database with a 500.
+/// </summary>
+public sealed class StorableStringConverter : JsonConverter<string>
+{
+    public const string Message = "contains a character that cannot be stored (a NUL character or an unpaired surrogate).";
+
+    public override bool HandleNull => false;
+
+    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var value = reader.GetString();
+        return value is null || IsStorable(value) ? value : throw new JsonException(Message);
+    }
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+
+    public static bool IsStorable(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (c == '\0') return false;
+            if (char.IsHighSurrogate(c))
+            {
+                if (i + 1 >= value.Length || !char.IsLowSurrogate(value[i + 1])) return false;
+                i++;
+            }
+            else if (char.IsLowSurrogate(c))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
 }

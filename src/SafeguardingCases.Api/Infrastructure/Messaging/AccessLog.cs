@@ -85,9 +85,10 @@ public sealed class AccessLogBehavior<TMessage, TResponse>(IHttpContextAccessor 
         {
             await session.SaveChangesAsync(CancellationToken.None);
         }
-        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+        catch (Exception e) when (Persistence.DatabaseFailures.IsTransient(e))
         {
-            logger.LogError(e, "Could not record a read of case {CaseId} by {Subject}", caseId, actor?.Subject);
+            // No staff identifier in the log: the trace id leads to the request.
+            logger.LogWarning("Could not record a read of case {CaseId} ({Error}); the read is refused", caseId, e.GetType().Name);
             throw;
         }
     }

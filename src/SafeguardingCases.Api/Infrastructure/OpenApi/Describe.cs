@@ -11,7 +11,8 @@ public static class Describe
         where TRequest : notnull
     {
         b.WithTags(tag).WithSummary(summary).Accepts<TRequest>("application/json").Produces<TResponse>(status)
-            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(413).ProducesProblem(422);
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(413).ProducesProblem(422)
+            .ProducesProblem(503);
         if (onCase) b.ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
         return b;
     }
@@ -19,7 +20,8 @@ public static class Describe
     /// <summary>A read: <typeparamref name="TResponse"/> out, or a problem.</summary>
     public static RouteHandlerBuilder Read<TResponse>(this RouteHandlerBuilder b, string tag, string summary, bool onCase = true)
     {
-        b.WithTags(tag).WithSummary(summary).Produces<TResponse>(200).ProducesProblem(400).ProducesProblem(401).ProducesProblem(403);
+        b.WithTags(tag).WithSummary(summary).Produces<TResponse>(200).ProducesProblem(400).ProducesProblem(401).ProducesProblem(403)
+            .ProducesProblem(503);
         if (onCase) b.ProducesProblem(404);
         return b;
     }

@@ -1,17 +1,25 @@
-using JasperFx;
 using Marten;
 using Microsoft.Extensions.Options;
 using NodaTime;
-using Npgsql;
 using Polly;
 using Polly.Retry;
+using SafeguardingCases.Api.Features.Cases.List;
+using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Domain.Cases;
 using SafeguardingCases.Domain.Policy;
 
 namespace SafeguardingCases.Api.Infrastructure.Persistence;
 
 /// <summary>How a command on a case ended.</summary>
-public enum CommandStatus { Done, CaseNotFound, Refused, StaleVersion, ConcurrentChange }
+public enum CommandStatus
+{
+    Done,
+    CaseNotFound,
+    Refused,
+    StaleVersion,
+    /// <summary>A concurrent request with the same Idempotency-Key committed first; its stored answer is the answer.</summary>
+    AnsweredBefore,
+}
 
 /// <summary>The result of a command: the response and new stream version, or why nothing was appended.</summary>
 public sealed record CaseCommandResult<T>(CommandStatus Status, T? Value, long Version, Refusal? Refusal);
@@ -24,95 +32,216 @@ public static class CaseCommandResult
 }
 
 /// <summary>
-/// The one write path for cases: load the stream at the expected version, run the pure decide function, append.
-/// A refusal appends nothing. Transient PostgreSQL failures are retried with a fresh session, always at the version
-/// first seen, so a retry after a commit that did land fails on the version check instead of appending twice.
+/// The one write path for cases. Each attempt is one unit of work: fetch the case (state, version and chain head in
+/// one round trip), run the pure decide function, and commit in one transaction the events with their hashes, the
+/// case list row and the Idempotency-Key's answer. So a command's effect and its remembered answer land together or
+/// not at all; a refusal appends and remembers nothing.
+/// <list type="bullet">
+/// <item>Without If-Match a lost version race is not an error: the case is fetched again and the command decided
+/// again (the decide function is pure), a bounded number of times; the last try holds the stream's row lock, so it
+/// cannot lose. With If-Match a lost race is 412.</item>
+/// <item>A transient database failure is retried with a fresh session. A failure during the commit is ambiguous (the
+/// commit may have landed before the connection died), so the next try first asks whether this attempt's events are
+/// in the store, and answers from them if they are: a retry never appends twice.</item>
+/// <item>A concurrent request with the same Idempotency-Key that committed first is answered with its stored response.</item>
+/// </list>
 /// </summary>
-public sealed class CaseCommandRunner(IDocumentStore store, IClock clock, IOptions<PolicyOptions> policy, ILogger<CaseCommandRunner> logger)
+public sealed class CaseCommandRunner(
+    IDocumentStore store,
+    IClock clock,
+    IOptions<PolicyOptions> policy,
+    IdempotencyScope idempotency,
+    ILogger<CaseCommandRunner> logger)
 {
-    private static readonly ResiliencePipeline Retry = new ResiliencePipelineBuilder()
+    /// <summary>How many times a command without If-Match is decided again after losing a version race.</summary>
+    public const int MaxDecisions = 8;
+
+    private static readonly ResiliencePipeline TransientRetry = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>(e => e.IsTransient),
-            MaxRetryAttempts = 3,
-            Delay = TimeSpan.FromMilliseconds(100),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(DatabaseFailures.IsTransient),
+            MaxRetryAttempts = 5,
+            Delay = TimeSpan.FromMilliseconds(200),
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
         })
         .Build();
 
     /// <summary>Starts a new case stream from a decision that needs no prior state.</summary>
-    public async Task<CaseCommandResult<T>> StartAsync<T>(Guid caseId, Actor actor, Func<CommandContext, Decision> decide, Func<T> respond, CancellationToken ct)
-    {
-        var ctx = Context(actor);
-        var decision = decide(ctx);
-        if (decision.Refusal is { } refusal) return CaseCommandResult.Fail<T>(CommandStatus.Refused, refusal);
-        // A new Guid per case: a retry whose first commit landed fails on the stream id instead of starting a duplicate.
-        await Retry.ExecuteAsync(async token =>
+    public Task<CaseCommandResult<T>> StartAsync<T>(Guid caseId, Actor actor, Func<CommandContext, Decision> decide,
+        Func<CaseState, T> respond, CancellationToken ct) =>
+        RunAttemptsAsync<T>((session, _, _) =>
         {
-            await using var session = store.LightweightSession();
-            session.Events.StartStream<CaseState>(caseId, [.. decision.Events]);
-            ChainHashes(session, caseId, 0, EventHashChain.Genesis, decision.Events);
-            await session.SaveChangesAsync(token);
-        }, ct);
-        return CaseCommandResult.Done(respond(), decision.Events.Count);
-    }
+            var decision = decide(Context(actor));
+            if (decision.Refusal is { } refusal) return Task.FromResult(Outcome<T>.Refused(refusal));
+            session.Events.StartStream<CaseStream>(caseId, [.. decision.Events]);
+            return Task.FromResult(Stage(session, caseId, null, EventHashChain.Genesis, decision.Events, (after, _, _) => respond(after)));
+        }, caseId, AlreadyOpened, ct);
+
+    /// <summary>A case id that is already taken, with no remembered answer to give: the case was opened before.</summary>
+    private static readonly Refusal AlreadyOpened = Refusal.Conflict(
+        "This case was already opened. Repeat the request with the same Idempotency-Key within its expiry to get the case's id.");
 
     /// <summary>Runs a command on an existing case. <paramref name="expectedVersion"/> comes from <c>If-Match</c>.</summary>
-    public async Task<CaseCommandResult<T>> RunAsync<T>(
+    public Task<CaseCommandResult<T>> RunAsync<T>(
         Guid caseId, long? expectedVersion, Actor actor,
         Func<CaseState, CommandContext, Decision> decide,
         Func<CaseState, IReadOnlyList<ICaseEvent>, long, T> respond,
-        CancellationToken ct)
+        CancellationToken ct) =>
+        RunAttemptsAsync<T>(async (session, lastTry, token) =>
+        {
+            var stream = expectedVersion is { } v
+                ? await session.Events.FetchForWriting<CaseStream>(caseId, v, token)
+                : lastTry
+                    ? await session.Events.FetchForExclusiveWriting<CaseStream>(caseId, token)
+                    : await session.Events.FetchForWriting<CaseStream>(caseId, token);
+            if (stream.Aggregate is not { } current || stream.CurrentVersion is null or 0) return Outcome<T>.NotFound;
+
+            var decision = decide(current.State, Context(actor));
+            if (decision.Refusal is { } refusal) return Outcome<T>.Refused(refusal);
+            stream.AppendMany([.. decision.Events]);
+            // A case without a chain head keeps a visible gap: the chain is not restarted, so integrity reports it.
+            return Stage(session, caseId, current.State, current.ChainHead ?? "missing", decision.Events, respond);
+        }, caseId, expectedVersion is null ? null : StaleVersion, ct);
+
+    /// <summary>Stands for 412: the version the caller sent in If-Match is no longer the case's version.</summary>
+    private static readonly Refusal StaleVersion = Refusal.Conflict("If-Match is stale.");
+
+    /// <summary>
+    /// Runs attempts until one commits, is refused, or loses a race it may not decide again (<paramref name="onConflict"/>
+    /// set: the If-Match version, or a new stream's id, was taken). Transient failures are retried by Polly around each
+    /// attempt; an attempt whose commit failed ambiguously is checked before anything is decided again.
+    /// </summary>
+    private async Task<CaseCommandResult<T>> RunAttemptsAsync<T>(
+        Func<IDocumentSession, bool, CancellationToken, Task<Outcome<T>>> attempt, Guid caseId, Refusal? onConflict, CancellationToken ct)
     {
-        var pinned = expectedVersion;
-        try
+        for (var decisions = 1; ; decisions++)
         {
-            return await Retry.ExecuteAsync(async token =>
+            Outcome<T>? unconfirmed = null;
+            var outcome = await TransientRetry.ExecuteAsync(async token =>
             {
+                if (unconfirmed is { } previous)
+                {
+                    // The last commit failed on the wire: it may have landed. If it did, that is the answer.
+                    if (await LandedAsync(previous.EventIds, token)) return previous;
+                    unconfirmed = null;
+                }
+
                 await using var session = store.LightweightSession();
-                var stream = pinned is { } v
-                    ? await session.Events.FetchForWriting<CaseState>(caseId, v, token)
-                    : await session.Events.FetchForWriting<CaseState>(caseId, token);
-                if (stream.Aggregate is null || stream.CurrentVersion is null or 0) return CaseCommandResult.Fail<T>(CommandStatus.CaseNotFound);
-                var startVersion = stream.CurrentVersion.Value;
-                pinned ??= startVersion;
+                Outcome<T> staged;
+                try
+                {
+                    staged = await attempt(session, decisions == MaxDecisions, token);
+                }
+                catch (Exception e) when (DatabaseFailures.IsConflict(e))
+                {
+                    // With If-Match, Marten refuses at fetch time when the version has already moved on.
+                    return Outcome<T>.Conflict;
+                }
+                if (staged.Kind != OutcomeKind.Staged) return staged;
 
-                var decision = decide(stream.Aggregate, Context(actor));
-                if (decision.Refusal is { } refusal) return CaseCommandResult.Fail<T>(CommandStatus.Refused, refusal);
-
-                stream.AppendMany([.. decision.Events]);
-                var previous = await session.LoadAsync<EventHash>(EventHash.IdFor(caseId, startVersion), token);
-                // A missing link stays missing: the chain is not restarted, so the integrity check still reports it.
-                ChainHashes(session, caseId, startVersion, previous?.Hash ?? "missing", decision.Events);
-                await session.SaveChangesAsync(token);
-                var version = startVersion + decision.Events.Count;
-                var after = decision.Events.Aggregate(stream.Aggregate, CaseState.Evolve);
-                return CaseCommandResult.Done(respond(after, decision.Events, version), version);
+                unconfirmed = staged;
+                try
+                {
+                    // Once started, a commit is not cancelled by the caller going away: it lands or fails on its own.
+                    await session.SaveChangesAsync(CancellationToken.None);
+                }
+                catch (Exception e) when (DatabaseFailures.IsConflict(e))
+                {
+                    unconfirmed = null;
+                    return Outcome<T>.Conflict;
+                }
+                unconfirmed = null;
+                return staged;
             }, ct);
+
+            switch (outcome.Kind)
+            {
+                case OutcomeKind.Staged:
+                    return CaseCommandResult.Done(outcome.Value!, outcome.Version);
+                case OutcomeKind.NotFound:
+                    return CaseCommandResult.Fail<T>(CommandStatus.CaseNotFound);
+                case OutcomeKind.Refused:
+                    // A refusal may be what a concurrent twin's commit left behind (say, NO-DUPLICATE-ESCALATION):
+                    // if that twin carried this request's Idempotency-Key, its answer is this request's answer.
+                    return await idempotency.FindEarlierAnswerAsync(store, ct)
+                        ? CaseCommandResult.Fail<T>(CommandStatus.AnsweredBefore)
+                        : CaseCommandResult.Fail<T>(CommandStatus.Refused, outcome.Refusal);
+                case OutcomeKind.Conflict:
+                    if (await idempotency.FindEarlierAnswerAsync(store, ct)) return CaseCommandResult.Fail<T>(CommandStatus.AnsweredBefore);
+                    if (onConflict == StaleVersion)
+                    {
+                        // Marten refuses an expected version on a stream that does not exist as it refuses a stale one.
+                        return await ExistsAsync(caseId, ct)
+                            ? CaseCommandResult.Fail<T>(CommandStatus.StaleVersion)
+                            : CaseCommandResult.Fail<T>(CommandStatus.CaseNotFound);
+                    }
+                    if (onConflict is not null) return CaseCommandResult.Fail<T>(CommandStatus.Refused, onConflict);
+                    if (decisions >= MaxDecisions)
+                    {
+                        // Not expected: the last try holds the stream's row lock. Say so rather than loop.
+                        logger.LogWarning("A command lost {Count} version races in a row", decisions);
+                        return CaseCommandResult.Fail<T>(CommandStatus.Refused, Refusal.Conflict("The case is changing too fast; try again."));
+                    }
+                    logger.LogDebug("A command lost a version race; deciding again (try {Try})", decisions + 1);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * decisions)), ct);
+                    break;
+            }
         }
-        catch (ConcurrencyException e)
+    }
+
+    /// <summary>
+    /// Adds to the session everything the command commits besides its events: each event's hash (as the event's header),
+    /// the case list row, and the Idempotency-Key's answer. Returns the staged outcome with the events' ids, so an
+    /// ambiguous commit can be checked.
+    /// </summary>
+    private Outcome<T> Stage<T>(IDocumentSession session, Guid caseId, CaseState? before, string chainHead,
+        IReadOnlyList<ICaseEvent> events, Func<CaseState, IReadOnlyList<ICaseEvent>, long, T> respond)
+    {
+        var pending = session.PendingChanges.Streams().Single(s => s.Id == caseId).Events;
+        var startVersion = before?.Version ?? 0;
+        var serializer = store.Options.Serializer();
+        var previous = chainHead;
+        for (var i = 0; i < events.Count; i++)
         {
-            await using var query = store.QuerySession();
-            if (await query.Events.FetchStreamStateAsync(caseId, ct) is null) return CaseCommandResult.Fail<T>(CommandStatus.CaseNotFound);
-            logger.LogInformation("Command on case {CaseId} lost a version race: {Message}", caseId, e.Message);
-            return CaseCommandResult.Fail<T>(expectedVersion is null ? CommandStatus.ConcurrentChange : CommandStatus.StaleVersion);
+            var hash = EventHashChain.Hash(previous, caseId, startVersion + i + 1, events[i].GetType().Name, serializer.ToJson(events[i]));
+            pending[pending.Count - events.Count + i].SetHeader(EventHashChain.Header, hash);
+            previous = hash;
         }
+
+        var after = events.Aggregate(before, CaseState.Evolve)!;
+        session.Store(CaseSummary.From(after, policy.Value));
+        var value = respond(after, events, after.Version);
+        idempotency.Stage(session, value!, after.Version);
+        return Outcome<T>.Staged(value, after.Version, [.. pending.Select(e => e.Id)]);
+    }
+
+    /// <summary>Whether events with these ids are in the store: did a commit whose answer was lost land after all?</summary>
+    private async Task<bool> LandedAsync(IReadOnlyList<Guid> eventIds, CancellationToken ct)
+    {
+        await using var query = store.QuerySession();
+        var first = eventIds[0];
+        var landed = await query.Events.QueryAllRawEvents().AnyAsync(e => e.Id == first, ct);
+        logger.LogInformation("A commit that failed on the wire had {Outcome}", landed ? "landed" : "not landed");
+        return landed;
+    }
+
+    private async Task<bool> ExistsAsync(Guid caseId, CancellationToken ct)
+    {
+        await using var query = store.QuerySession();
+        return await query.Events.FetchStreamStateAsync(caseId, ct) is not null;
     }
 
     private CommandContext Context(Actor actor) => new(actor, clock.GetCurrentInstant(), policy.Value);
 
-    /// <summary>Adds each new event's hash to the session, so it commits (or not) with the events themselves.</summary>
-    private void ChainHashes(IDocumentSession session, Guid caseId, long startVersion, string previousHash, IReadOnlyList<ICaseEvent> events)
+    private enum OutcomeKind { Staged, NotFound, Refused, Conflict }
+
+    /// <summary>What one attempt came to.</summary>
+    private sealed record Outcome<T>(OutcomeKind Kind, T? Value, long Version, Refusal? Refusal, IReadOnlyList<Guid> EventIds)
     {
-        var serializer = store.Options.Serializer();
-        var previous = previousHash;
-        for (var i = 0; i < events.Count; i++)
-        {
-            var version = startVersion + i + 1;
-            var hash = EventHashChain.Hash(previous, caseId, version, events[i].GetType().Name, serializer.ToJson(events[i]));
-            session.Insert(new EventHash { Id = EventHash.IdFor(caseId, version), StreamId = caseId, Version = version, Hash = hash });
-            previous = hash;
-        }
+        public static readonly Outcome<T> NotFound = new(OutcomeKind.NotFound, default, 0, null, []);
+        public static readonly Outcome<T> Conflict = new(OutcomeKind.Conflict, default, 0, null, []);
+        public static Outcome<T> Refused(Refusal refusal) => new(OutcomeKind.Refused, default, 0, refusal, []);
+        public static Outcome<T> Staged(T value, long version, IReadOnlyList<Guid> eventIds) => new(OutcomeKind.Staged, value, version, null, eventIds);
     }
 }

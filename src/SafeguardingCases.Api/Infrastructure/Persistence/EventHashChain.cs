@@ -7,17 +7,6 @@ using System.Text.Json.Nodes;
 
 namespace SafeguardingCases.Api.Infrastructure.Persistence;
 
-/// <summary>The stored hash of one event of a case, written in the same transaction as the event.</summary>
-public sealed class EventHash
-{
-    public string Id { get; set; } = "";
-    public Guid StreamId { get; set; }
-    public long Version { get; set; }
-    public string Hash { get; set; } = "";
-
-    public static string IdFor(Guid streamId, long version) => $"{streamId:N}:{version.ToString(CultureInfo.InvariantCulture)}";
-}
-
 /// <summary>
 /// Tamper evidence: each event's hash is SHA-256 over the previous event's hash, the stream id, the version, the event
 /// type, the event's canonical JSON, the actor and the timestamp. Canonical JSON has object keys in ordinal order,
@@ -28,6 +17,15 @@ public static class EventHashChain
 {
     /// <summary>The "previous hash" of a stream's first event.</summary>
     public static readonly string Genesis = new('0', 64);
+
+    /// <summary>
+    /// The event header (Marten's <c>headers</c> column of <c>mt_events</c>) that holds each event's hash, in the same
+    /// row as the event, so the hash and the event it covers are always written and read together.
+    /// </summary>
+    public const string Header = "hash";
+
+    /// <summary>The hash header of an event, whether set in memory (a string) or read back from jsonb.</summary>
+    public static string? HeaderOf(JasperFx.Events.IEvent e) => e.GetHeader(Header)?.ToString();
 
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
 

@@ -2,16 +2,13 @@ using JasperFx;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Marten;
-using Marten.Events.Aggregation;
 using NodaTime;
 using NodaTime.Serialization.SystemTextJson;
 using Npgsql;
 using SafeguardingCases.Api.Infrastructure.Http;
-using Microsoft.Extensions.Options;
 using SafeguardingCases.Api.Features.Audit;
 using SafeguardingCases.Api.Features.Cases.List;
 using SafeguardingCases.Domain.Cases;
-using SafeguardingCases.Domain.Policy;
 using Weasel.Core;
 
 namespace SafeguardingCases.Api.Infrastructure.Persistence;
@@ -32,14 +29,19 @@ public static class MartenSetup
         var connectionString = configuration.GetConnectionString(ConnectionStringName);
         if (string.IsNullOrWhiteSpace(connectionString))
         {
-            throw new InvalidOperationException(
+            throw new Configuration.StartupRefusedException(
                 "ConnectionStrings__Marten is not set. Run the API with deploy/run-api.sh (it starts a local PostgreSQL), " +
                 "or set ConnectionStrings__Marten to your PostgreSQL.");
         }
 
         // One pool for Marten and for the raw reads (history, integrity) that need the stored JSON as it is.
         services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
-        services.AddMarten(sp => Configure(new StoreOptions(), sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IOptions<PolicyOptions>>().Value))
+        services.AddMarten(sp =>
+            {
+                var options = Configure(new StoreOptions(), sp.GetRequiredService<NpgsqlDataSource>());
+                options.Logger(new MartenLogging(sp.GetRequiredService<ILoggerFactory>().CreateLogger("Marten")));
+                return options;
+            })
             .UseLightweightSessions();
         return services;
     }
@@ -47,7 +49,13 @@ public static class MartenSetup
     /// <summary>The event table, for the raw reads.</summary>
     public const string EventsTable = "public.mt_events";
 
-    public static StoreOptions Configure(StoreOptions opts, NpgsqlDataSource dataSource, PolicyOptions policy)
+    /// <summary>The stream table (one row a case, with its version), for the raw reads.</summary>
+    public const string StreamsTable = "public.mt_streams";
+
+    /// <summary>The case documents (<see cref="CaseStream"/>), for the raw reads.</summary>
+    public const string CaseStreamTable = "public.mt_doc_casestream";
+
+    public static StoreOptions Configure(StoreOptions opts, NpgsqlDataSource dataSource)
     {
         opts.Connection(dataSource);
         opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase,
@@ -55,23 +63,22 @@ public static class MartenSetup
         opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
         opts.Events.StreamIdentity = StreamIdentity.AsGuid;
         opts.Events.AddEventTypes(CaseEventTypes);
-        // The case state is kept inline: written in the same transaction as the events that changed it.
-        opts.Projections.Add(new CaseStateProjection(), ProjectionLifecycle.Inline);
-        // The case list, with the obligations the policy computes (due instants depend on the policy options).
-        opts.Projections.Add(new CaseSummaryProjection(policy), ProjectionLifecycle.Inline);
+        // Each event's hash travels in its own row (the headers column), so hash and event are written and read together.
+        opts.Events.MetadataConfig.HeadersEnabled = true;
+        // The case state and its chain head are kept inline: written in the same transaction as the events. Marten 9
+        // keeps the aggregate FetchForWriting loaded in the identity map, so the commit applies the new events to it
+        // without reading it again, and appends with its quick append function (both are Marten 9 defaults, set here
+        // so the write path does not depend on them silently).
+        opts.Events.UseIdentityMapForAggregates = true;
+        opts.Events.AppendMode = EventAppendMode.QuickWithServerTimestamps;
+        opts.Projections.Add(new CaseStreamProjection(), ProjectionLifecycle.Inline);
         // Escalations and no-escalation decisions across cases, by time: the escalation audit and the weekly report.
         opts.Projections.Add(new DecisionRecordProjection(), ProjectionLifecycle.Inline);
         opts.Schema.For<DecisionRecord>().Index(x => x.AtUnixMs);
-        opts.Schema.For<IdempotencyRecord>().Identity(x => x.Id);
-        opts.Schema.For<EventHash>().Identity(x => x.Id).Index(x => x.StreamId);
+        opts.Schema.For<IdempotencyRecord>().Identity(x => x.Id).Index(x => x.ExpiresAtUnixMs);
+        // The case list row is written by the command runner from the state it evolved (see CaseCommandRunner).
+        opts.Schema.For<CaseSummary>();
         opts.Schema.For<Messaging.CaseAccessRecord>().Index(x => x.CaseId).Index(x => x.AtUnixMs);
         return opts;
     }
-}
-
-/// <summary>Builds <see cref="CaseState"/> with the domain's own pure evolve function.</summary>
-public sealed class CaseStateProjection : SingleStreamProjection<CaseState, Guid>
-{
-    public override CaseState? Evolve(CaseState? snapshot, Guid id, IEvent e) =>
-        e.Data is ICaseEvent caseEvent ? CaseState.Evolve(snapshot, caseEvent) : snapshot;
 }

@@ -22,7 +22,7 @@ public sealed class ListAccessValidator : Validator<ListAccessRequest>
 {
     public ListAccessValidator()
     {
-        RuleFor(x => x.Page).GreaterThanOrEqualTo(1);
+        RuleFor(x => x.Page).InclusiveBetween(1, Paging.MaxPage);
         RuleFor(x => x.PageSize).InclusiveBetween(1, 500);
     }
 }

@@ -1,8 +1,8 @@
 using Marten;
 using Mediator;
 using SafeguardingCases.Api.Infrastructure.Messaging;
+using SafeguardingCases.Api.Infrastructure.Persistence;
 using Microsoft.Extensions.Options;
-using SafeguardingCases.Domain.Cases;
 using SafeguardingCases.Domain.Policy;
 
 namespace SafeguardingCases.Api.Features.Cases.Get;
@@ -14,7 +14,7 @@ public sealed class GetCaseHandler(IQuerySession session, IOptions<PolicyOptions
 {
     public async ValueTask<CaseView?> Handle(GetCaseQuery request, CancellationToken cancellationToken)
     {
-        var state = await session.LoadAsync<CaseState>(request.CaseId, cancellationToken);
+        var state = (await session.LoadAsync<CaseStream>(request.CaseId, cancellationToken))?.State;
         return state is null ? null : CaseView.From(state, policy.Value);
     }
 }

@@ -1,5 +1,3 @@
-using JasperFx.Events;
-using Marten.Events.Aggregation;
 using NodaTime;
 using SafeguardingCases.Domain.Cases;
 using SafeguardingCases.Domain.Policy;
@@ -10,7 +8,8 @@ namespace SafeguardingCases.Api.Features.Cases.List;
 public sealed record ObligationSummary(ObligationType Type, Instant DueBy, string? PersonId, Guid? EscalationId);
 
 /// <summary>
-/// One row of the case list, kept inline with the case's events so the list always agrees with the case. The
+/// One row of the case list: a small document with its own fields (no copy of the case state), written by the command
+/// runner in the same transaction as the events that changed the case, from the state it has just evolved. The
 /// obligation types and due instants are stored as plain values PostgreSQL can filter and sort on.
 /// </summary>
 public sealed class CaseSummary
@@ -30,17 +29,9 @@ public sealed class CaseSummary
     /// <summary>The earliest due instant of any outstanding obligation, for queue order; long.MaxValue when none.</summary>
     public long NextDueByUnixMs { get; set; } = long.MaxValue;
 
-    /// <summary>The case state the row is derived from, kept so the next event can be applied to it.</summary>
-    public CaseState State { get; set; } = new();
-}
-
-/// <summary>Keeps <see cref="CaseSummary"/> with the domain's evolve function and the policy's obligations.</summary>
-public sealed class CaseSummaryProjection(PolicyOptions options) : SingleStreamProjection<CaseSummary, Guid>
-{
-    public override CaseSummary? Evolve(CaseSummary? snapshot, Guid id, IEvent e)
+    /// <summary>The row for a case as it stands, with the obligations the policy computes under these options.</summary>
+    public static CaseSummary From(CaseState state, PolicyOptions options)
     {
-        if (e.Data is not ICaseEvent caseEvent) return snapshot;
-        var state = CaseState.Evolve(snapshot?.State.Version > 0 ? snapshot.State : null, caseEvent);
         var obligations = PolicyEngine.Obligations(state, options);
         var serviceUser = state.FindPerson(CaseState.ServiceUserId);
         return new CaseSummary
@@ -54,11 +45,12 @@ public sealed class CaseSummaryProjection(PolicyOptions options) : SingleStreamP
             OpenedAt = state.OpenedAt,
             LastChangedAt = state.LastChangedAt,
             LastChangedAtUnixMs = state.LastChangedAt.ToUnixTimeMilliseconds(),
-            ServiceUserClassification = serviceUser is null ? PersonClassification.UnknownTreatedAsChild : PolicyEngine.Classify(serviceUser).Classification,
+            ServiceUserClassification = serviceUser is null
+                ? PersonClassification.UnknownTreatedAsChild
+                : PolicyEngine.Classify(serviceUser).Classification,
             ObligationTypes = [.. obligations.Select(o => o.Type.ToString()).Distinct()],
             Obligations = [.. obligations.Select(o => new ObligationSummary(o.Type, o.DueBy, o.PersonId, o.EscalationId))],
             NextDueByUnixMs = obligations.Count == 0 ? long.MaxValue : obligations.Min(o => o.DueBy.ToUnixTimeMilliseconds()),
-            State = state,
         };
     }
 }

@@ -25,7 +25,7 @@ public sealed class ListCasesValidator : Validator<ListCasesRequest>
     {
         RuleFor(x => x.Status).IsInEnum();
         RuleFor(x => x.Obligation).IsInEnum();
-        RuleFor(x => x.Page).GreaterThanOrEqualTo(1);
+        RuleFor(x => x.Page).InclusiveBetween(1, Paging.MaxPage);
         RuleFor(x => x.PageSize).InclusiveBetween(1, MaxPageSize);
     }
 }

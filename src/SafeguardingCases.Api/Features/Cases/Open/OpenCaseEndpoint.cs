@@ -42,8 +42,12 @@ public sealed class OpenCaseEndpoint(ISender sender) : Endpoint<OpenCaseRequest,
     public override async Task HandleAsync(OpenCaseRequest req, CancellationToken ct)
     {
         var user = req.ServiceUser!;
-        var result = await sender.Send(new OpenCaseCommand(User.ToActor(), new OpenCase(Guid.NewGuid(), req.Channel!.Value, req.SourceReference!,
+        var idempotency = Resolve<IdempotencyScope>();
+        idempotency.Answers(StatusCodes.Status201Created, r => LocationOf((OpenCaseResponse)r));
+        var result = await sender.Send(new OpenCaseCommand(User.ToActor(), new OpenCase(idempotency.NewCaseId(), req.Channel!.Value, req.SourceReference!,
             user.Reference!, AgeRules.ToAge(user.AgeYears, user.AgeBand), req.Summary!)), ct);
-        await this.SendCaseResultAsync(result, StatusCodes.Status201Created, r => $"/api/v1/cases/{r.Id}");
+        await this.SendCaseResultAsync(result, StatusCodes.Status201Created, LocationOf);
     }
+
+    private static string LocationOf(OpenCaseResponse opened) => $"/api/v1/cases/{opened.Id}";
 }

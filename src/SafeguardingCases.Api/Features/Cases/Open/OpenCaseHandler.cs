@@ -11,6 +11,6 @@ public sealed class OpenCaseHandler(CaseCommandRunner runner) : IRequestHandler<
     public async ValueTask<CaseCommandResult<OpenCaseResponse>> Handle(OpenCaseCommand request, CancellationToken cancellationToken)
     {
         var c = request.Command;
-        return await runner.StartAsync(c.CaseId, request.Actor, ctx => CaseDecider.Open(c, ctx), () => new OpenCaseResponse(c.CaseId, 1), cancellationToken);
+        return await runner.StartAsync(c.CaseId, request.Actor, ctx => CaseDecider.Open(c, ctx), after => new OpenCaseResponse(c.CaseId, after.Version), cancellationToken);
     }
 }

@@ -1,9 +1,9 @@
 using Marten;
 using Mediator;
 using SafeguardingCases.Api.Infrastructure.Messaging;
+using SafeguardingCases.Api.Infrastructure.Persistence;
 using Microsoft.Extensions.Options;
 using NodaTime;
-using SafeguardingCases.Domain.Cases;
 using SafeguardingCases.Domain.Policy;
 
 namespace SafeguardingCases.Api.Features.Policy.Get;
@@ -23,7 +23,7 @@ public sealed class GetPolicyHandler(IQuerySession session, IOptions<PolicyOptio
 {
     public async ValueTask<CasePolicyView?> Handle(GetPolicyQuery request, CancellationToken cancellationToken)
     {
-        var state = await session.LoadAsync<CaseState>(request.CaseId, cancellationToken);
+        var state = (await session.LoadAsync<CaseStream>(request.CaseId, cancellationToken))?.State;
         if (state is null) return null;
         var decision = PolicyEngine.Evaluate(state, policy.Value, clock.GetCurrentInstant());
         return new CasePolicyView(state.Id, state.Version, decision.EvaluatedAt, decision.Persons, decision.Obligations, decision.Disclosures);
