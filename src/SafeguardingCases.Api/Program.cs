@@ -86,8 +86,8 @@ static async Task RunApiAsync(string[] args)
         c.Endpoints.RoutePrefix = "api/v1";
         c.Errors.UseProblemDetails(p =>
         {
-            p.TypeValue = Problems.TypeFor("validation");
-            p.TitleValue = "One or more validation errors occurred.";
+            p.TypeTransformer = _ => Problems.TypeFor("validation");
+            p.TitleTransformer = _ => "One or more validation errors occurred.";
         });
         JsonSetup.Configure(c.Serializer.Options);
         // Query-string instants (as-of, audit and report ranges) in the same ISO-8601 form as the JSON.

@@ -125,6 +125,7 @@ public sealed class LocalCluster : IDisposable
 {
     private readonly string binDirectory;
     private readonly bool asPostgresUser;
+    private string durability = "";
 
     private LocalCluster(string binDirectory, string dataDirectory, int port, bool asPostgresUser)
     {
@@ -138,7 +139,12 @@ public sealed class LocalCluster : IDisposable
     public int Port { get; }
     public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Include Error Detail=true";
 
-    public static async Task<LocalCluster> StartAsync()
+    /// <summary>
+    /// Starts a cluster. A <paramref name="durable"/> one commits as production does (fsync and synchronous commit
+    /// on), for crash tests: an acknowledged commit must survive <see cref="CrashAsync"/>. Otherwise durability is
+    /// traded for speed, as a test database can afford.
+    /// </summary>
+    public static async Task<LocalCluster> StartAsync(bool durable = false)
     {
         var bin = FindBinaries() ?? throw new InvalidOperationException(
             "PostgreSQL server binaries (initdb, pg_ctl, postgres) were not found on PATH or in /usr/lib/postgresql/*/bin");
@@ -147,13 +153,20 @@ public sealed class LocalCluster : IDisposable
         Directory.CreateDirectory(data);
         if (root) await RunAsync("chown", ["postgres", data], asPostgres: false);
         var port = FreePort();
-        var cluster = new LocalCluster(bin, data, port, root);
+        var cluster = new LocalCluster(bin, data, port, root) { durability = durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off" };
         await cluster.PgAsync("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"]);
         await cluster.PgAsync("pg_ctl", ["-D", data, "-l", Path.Combine(data, "server.log"), "-w", "-t", "60", "-o",
-            $"-p {port} -c listen_addresses=127.0.0.1 -k {data} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400",
+            $"-p {port} -c listen_addresses=127.0.0.1 -k {data}{cluster.durability} -c max_connections=400",
             "start"]);
         return cluster;
     }
+
+    /// <summary>Crashes the server as a power cut would: <c>pg_ctl stop -m immediate</c> (no checkpoint, no clean shutdown).</summary>
+    public Task CrashAsync() => PgAsync("pg_ctl", ["-D", DataDirectory, "-m", "immediate", "-w", "stop"]);
+
+    /// <summary>Starts the server again on the same port; it recovers from its write-ahead log.</summary>
+    public Task RestartAsync() => PgAsync("pg_ctl", ["-D", DataDirectory, "-l", Path.Combine(DataDirectory, "server.log"), "-w", "-t", "60", "-o",
+        $"-p {Port} -c listen_addresses=127.0.0.1 -k {DataDirectory}{durability} -c max_connections=400", "start"]);
 
     public void Dispose()
     {

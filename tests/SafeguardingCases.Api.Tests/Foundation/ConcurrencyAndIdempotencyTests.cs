@@ -86,14 +86,98 @@ public sealed class ConcurrencyAndIdempotencyTests(ApiFactory api) : IClassFixtu
     }
 
     [Fact]
-    public async Task Concurrent_requests_with_one_key_run_the_command_once()
+    public async Task Concurrent_requests_with_one_key_run_the_command_once_and_all_get_its_answer()
     {
         var id = await api.OpenCase();
-        var responses = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ =>
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
             officer.PostJson($"/api/v1/cases/{id}/notes", new { text = "same" }, idempotencyKey: "burst")));
 
-        responses.ShouldAllBe(r => r.StatusCode == HttpStatusCode.Created || r.StatusCode == HttpStatusCode.Conflict);
+        responses.ShouldAllBe(r => r.StatusCode == HttpStatusCode.Created);
+        var bodies = await Task.WhenAll(responses.Select(r => r.Content.ReadAsStringAsync()));
+        bodies.Distinct().Count().ShouldBe(1, "the losers answer the winner's stored response");
+        responses.Select(r => r.ETag()).Distinct().Count().ShouldBe(1);
         (await api.EventsOf(id)).Count.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Concurrent_opens_with_one_key_open_one_case()
+    {
+        var before = await api.EventCountAll();
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ =>
+            officer.PostJson("/api/v1/cases", Scenario.OpenCaseBody(), idempotencyKey: "open-burst")));
+
+        responses.ShouldAllBe(r => r.StatusCode == HttpStatusCode.Created);
+        responses.Select(r => r.Headers.Location).Distinct().Count().ShouldBe(1);
+        (await api.EventCountAll()).ShouldBe(before + 1);
+    }
+
+    [Fact]
+    public async Task Sixteen_writers_on_four_cases_without_if_match_all_land()
+    {
+        var cases = new List<Guid>();
+        for (var i = 0; i < 4; i++) cases.Add(await api.OpenCase());
+        var clients = Enumerable.Range(0, 16).Select(w => api.ClientAs($"writer-{w}", Roles.SafeguardingOfficer)).ToArray();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 16).Select(async w =>
+        {
+            var statuses = new List<HttpStatusCode>();
+            for (var n = 0; n < 10; n++)
+                statuses.Add((await clients[w].PostJson($"/api/v1/cases/{cases[w % 4]}/notes", new { text = $"w{w} n{n}" })).StatusCode);
+            return statuses;
+        }));
+
+        responses.SelectMany(r => r).ShouldAllBe(s => s == HttpStatusCode.Created, "no writer without If-Match is refused");
+        foreach (var id in cases)
+        {
+            (await api.EventsOf(id)).Count.ShouldBe(1 + 40);
+            var integrity = await (await api.ClientFor(Roles.Auditor).GetAsync($"/api/v1/cases/{id}/integrity").ShouldBe(HttpStatusCode.OK)).Json();
+            integrity["valid"]!.GetValue<bool>().ShouldBeTrue("concurrent writers never fork the hash chain");
+            var view = await (await officer.GetAsync($"/api/v1/cases/{id}").ShouldBe(HttpStatusCode.OK)).Json();
+            view["version"]!.GetValue<long>().ShouldBe(41, "the stored state has every event applied");
+        }
+    }
+
+    [Fact]
+    public async Task A_retried_escalation_with_one_key_is_made_once()
+    {
+        var c = await CaseApi.Open(api);
+        var disclosure = await c.Disclosure(CaseApi.Concern("Physical"));
+        var assessment = await c.Assessment(CaseApi.Assessment("service-user", "None", "NonEmergency", "Physical"));
+        var body = CaseApi.EscalationBody("NonEmergency", "ChildrensSocialCare", assessment, [disclosure]);
+
+        var first = await c.Officer.PostJson($"{c.Url}/escalations", body, idempotencyKey: "refer-1").ShouldBe(HttpStatusCode.Created);
+        var again = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => c.Officer.PostJson($"{c.Url}/escalations", body, idempotencyKey: "refer-1")));
+
+        again.ShouldAllBe(r => r.StatusCode == HttpStatusCode.Created);
+        foreach (var r in again) (await r.Content.ReadAsStringAsync()).ShouldBe(await first.Content.ReadAsStringAsync());
+        (await c.View())["escalations"]!.AsArray().Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Concurrent_identical_escalations_with_one_key_make_one()
+    {
+        var c = await CaseApi.Open(api);
+        var disclosure = await c.Disclosure(CaseApi.Concern("Physical"));
+        var assessment = await c.Assessment(CaseApi.Assessment("service-user", "None", "NonEmergency", "Physical"));
+        var body = CaseApi.EscalationBody("NonEmergency", "ChildrensSocialCare", assessment, [disclosure]);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => c.Officer.PostJson($"{c.Url}/escalations", body, idempotencyKey: "refer-burst")));
+
+        responses.ShouldAllBe(r => r.StatusCode == HttpStatusCode.Created);
+        (await Task.WhenAll(responses.Select(r => r.Content.ReadAsStringAsync()))).Distinct().Count().ShouldBe(1);
+        (await c.View())["escalations"]!.AsArray().Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task A_refusal_is_not_remembered_so_a_retry_with_the_key_runs_again()
+    {
+        var id = await api.OpenCase();
+        await officer.PostJson($"/api/v1/cases/{id}/close", new { reason = "done" }).ShouldBe(HttpStatusCode.OK);
+        await (await officer.PostJson($"/api/v1/cases/{id}/notes", new { text = "late" }, idempotencyKey: "after-close")).ShouldBeProblem(HttpStatusCode.Conflict);
+        await officer.PostJson($"/api/v1/cases/{id}/reopen", new { reason = "more" }).ShouldBe(HttpStatusCode.OK);
+
+        await officer.PostJson($"/api/v1/cases/{id}/notes", new { text = "late" }, idempotencyKey: "after-close").ShouldBe(HttpStatusCode.Created);
+        (await api.EventsOf(id)).Count.ShouldBe(4);
     }
 
     [Fact]

@@ -21,11 +21,11 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     public FakeClock Clock { get; } = new(SystemClock.Instance.GetCurrentInstant(), Duration.FromMilliseconds(1));
 
-    public string ConnectionString { get; private set; } = "";
+    public string ConnectionString { get; protected set; } = "";
 
     protected virtual IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>();
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         var server = await PostgresServer.GetAsync();
         ConnectionString = await server.CreateDatabaseAsync(GetType().Name);
@@ -66,6 +66,15 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     {
         await using var session = Store.QuerySession();
         return await session.Events.FetchStreamAsync(caseId);
+    }
+
+    /// <summary>How many events the whole store holds: a refused command must not change it.</summary>
+    public async Task<long> EventCountAll()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("select count(*) from mt_events", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     public override async ValueTask DisposeAsync()

@@ -54,4 +54,15 @@ public static class Http
     }
 
     public static Task<T?> Read<T>(this HttpResponseMessage response) => response.Content.ReadFromJsonAsync<T>();
+
+    /// <summary>A problem body says what is wrong in the contract's words: no .NET, SQL or host details.</summary>
+    public static void ShouldCarryNoInternals(this JsonNode problem)
+    {
+        var text = problem.ToJsonString();
+        foreach (var leak in new[] { "Exception", "System.", "Npgsql", "Marten", "SELECT", "select ", "insert ", "127.0.0.1", "localhost", "   at " })
+        {
+            text.ShouldNotContain(leak, Case.Sensitive, $"problem body leaks '{leak}': {text}");
+        }
+        problem["traceId"]!.GetValue<string>().ShouldMatch("^[0-9a-f]{32}$");
+    }
 }

@@ -38,8 +38,7 @@ public static class CaseCommandResult
 /// not at all; a refusal appends and remembers nothing.
 /// <list type="bullet">
 /// <item>Without If-Match a lost version race is not an error: the case is fetched again and the command decided
-/// again (the decide function is pure), a bounded number of times; the last try holds the stream's row lock, so it
-/// cannot lose. With If-Match a lost race is 412.</item>
+/// again (the decide function is pure), a bounded number of times. With If-Match a lost race is 412.</item>
 /// <item>A transient database failure is retried with a fresh session. A failure during the commit is ambiguous (the
 /// commit may have landed before the connection died), so the next try first asks whether this attempt's events are
 /// in the store, and answers from them if they are: a retry never appends twice.</item>
@@ -53,8 +52,12 @@ public sealed class CaseCommandRunner(
     IdempotencyScope idempotency,
     ILogger<CaseCommandRunner> logger)
 {
-    /// <summary>How many times a command without If-Match is decided again after losing a version race.</summary>
-    public const int MaxDecisions = 8;
+    /// <summary>
+    /// How many times a command without If-Match is decided. Each lost race means another writer's command landed,
+    /// and the losers wait a growing, jittered moment before trying again, so a run of this many losses in a row
+    /// would take a case receiving commands faster than PostgreSQL can commit them.
+    /// </summary>
+    public const int MaxDecisions = 40;
 
     private static readonly ResiliencePipeline TransientRetry = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
@@ -70,7 +73,7 @@ public sealed class CaseCommandRunner(
     /// <summary>Starts a new case stream from a decision that needs no prior state.</summary>
     public Task<CaseCommandResult<T>> StartAsync<T>(Guid caseId, Actor actor, Func<CommandContext, Decision> decide,
         Func<CaseState, T> respond, CancellationToken ct) =>
-        RunAttemptsAsync<T>((session, _, _) =>
+        RunAttemptsAsync<T>((session, _) =>
         {
             var decision = decide(Context(actor));
             if (decision.Refusal is { } refusal) return Task.FromResult(Outcome<T>.Refused(refusal));
@@ -88,13 +91,11 @@ public sealed class CaseCommandRunner(
         Func<CaseState, CommandContext, Decision> decide,
         Func<CaseState, IReadOnlyList<ICaseEvent>, long, T> respond,
         CancellationToken ct) =>
-        RunAttemptsAsync<T>(async (session, lastTry, token) =>
+        RunAttemptsAsync<T>(async (session, token) =>
         {
             var stream = expectedVersion is { } v
                 ? await session.Events.FetchForWriting<CaseStream>(caseId, v, token)
-                : lastTry
-                    ? await session.Events.FetchForExclusiveWriting<CaseStream>(caseId, token)
-                    : await session.Events.FetchForWriting<CaseStream>(caseId, token);
+                : await session.Events.FetchForWriting<CaseStream>(caseId, token);
             if (stream.Aggregate is not { } current || stream.CurrentVersion is null or 0) return Outcome<T>.NotFound;
 
             var decision = decide(current.State, Context(actor));
@@ -113,7 +114,7 @@ public sealed class CaseCommandRunner(
     /// attempt; an attempt whose commit failed ambiguously is checked before anything is decided again.
     /// </summary>
     private async Task<CaseCommandResult<T>> RunAttemptsAsync<T>(
-        Func<IDocumentSession, bool, CancellationToken, Task<Outcome<T>>> attempt, Guid caseId, Refusal? onConflict, CancellationToken ct)
+        Func<IDocumentSession, CancellationToken, Task<Outcome<T>>> attempt, Guid caseId, Refusal? onConflict, CancellationToken ct)
     {
         for (var decisions = 1; ; decisions++)
         {
@@ -131,7 +132,7 @@ public sealed class CaseCommandRunner(
                 Outcome<T> staged;
                 try
                 {
-                    staged = await attempt(session, decisions == MaxDecisions, token);
+                    staged = await attempt(session, token);
                 }
                 catch (Exception e) when (DatabaseFailures.IsConflict(e))
                 {
@@ -179,12 +180,12 @@ public sealed class CaseCommandRunner(
                     if (onConflict is not null) return CaseCommandResult.Fail<T>(CommandStatus.Refused, onConflict);
                     if (decisions >= MaxDecisions)
                     {
-                        // Not expected: the last try holds the stream's row lock. Say so rather than loop.
+                        // Not expected in practice; say so rather than loop for ever.
                         logger.LogWarning("A command lost {Count} version races in a row", decisions);
                         return CaseCommandResult.Fail<T>(CommandStatus.Refused, Refusal.Conflict("The case is changing too fast; try again."));
                     }
                     logger.LogDebug("A command lost a version race; deciding again (try {Try})", decisions + 1);
-                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * decisions)), ct);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 2 + Math.Min(50, 4 * decisions))), ct);
                     break;
             }
         }

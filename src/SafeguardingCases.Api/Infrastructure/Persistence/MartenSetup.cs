@@ -71,6 +71,9 @@ public static class MartenSetup
         // so the write path does not depend on them silently).
         opts.Events.UseIdentityMapForAggregates = true;
         opts.Events.AppendMode = EventAppendMode.QuickWithServerTimestamps;
+        // The loser of an append race waits for the winner's commit and then fails its version check cleanly, instead
+        // of failing on the events' unique key after taking a sequence number (a gap the async daemon would stall on).
+        opts.Events.UseExclusiveLockOnConcurrentAppends = true;
         opts.Projections.Add(new CaseStreamProjection(), ProjectionLifecycle.Inline);
         // Escalations and no-escalation decisions across cases, by time: the escalation audit and the weekly report.
         opts.Projections.Add(new DecisionRecordProjection(), ProjectionLifecycle.Inline);

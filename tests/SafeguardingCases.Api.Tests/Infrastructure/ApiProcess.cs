@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace SafeguardingCases.Api.Tests.Infrastructure;
+
+/// <summary>
+/// The API as a real process (the built <c>SafeguardingCases.Api.dll</c> under Kestrel), so a test can kill it
+/// with SIGKILL mid-request and start it again, as an operator's crash would.
+/// </summary>
+public sealed class ApiProcess : IAsyncDisposable
+{
+    private readonly Process process;
+
+    private ApiProcess(Process process, Uri address)
+    {
+        this.process = process;
+        Address = address;
+    }
+
+    public Uri Address { get; }
+
+    public static async Task<ApiProcess> StartAsync(string connectionString, int port, IDictionary<string, string>? settings = null)
+    {
+        var directory = AppContext.BaseDirectory;
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(directory, "SafeguardingCases.Api.dll"));
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["ConnectionStrings__Marten"] = connectionString;
+        start.Environment["Auth__DevSigningKey"] = ApiFactory.SigningKey;
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key] = value;
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the API process");
+        // Drain its output so it never blocks on a full pipe.
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var api = new ApiProcess(process, new Uri($"http://127.0.0.1:{port}"));
+        await api.WaitUntilReadyAsync();
+        return api;
+    }
+
+    public HttpClient ClientAs(string subject, params string[] roles)
+    {
+        var client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
+        var token = Api.Infrastructure.Auth.DevTokens.Mint(ApiFactory.SigningKey, subject, $"Test {subject}", roles, TimeSpan.FromHours(1));
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        return client;
+    }
+
+    /// <summary>SIGKILL: no graceful shutdown, in-flight requests are cut off wherever they are.</summary>
+    public async Task KillAsync()
+    {
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+    }
+
+    private async Task WaitUntilReadyAsync()
+    {
+        using var client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"The API process exited with {process.ExitCode} while starting");
+            try
+            {
+                if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("The API process did not become ready within 60 s");
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!process.HasExited) await KillAsync();
+        process.Dispose();
+    }
+}
