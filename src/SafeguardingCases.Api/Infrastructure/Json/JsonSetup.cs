@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using NodaTime;
 using NodaTime.Serialization.SystemTextJson;
-using NodaTime.Text;
 using SafeguardingCases.Api.Infrastructure.Configuration;
 
 namespace SafeguardingCases.Api.Infrastructure.Json;
@@ -29,16 +28,33 @@ public static class JsonSetup
     public static JsonSerializerOptions Create() => Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
 }
 
-/// <summary>Durations as ISO-8601 (<c>PT24H</c>); read in the same forms configuration accepts.</summary>
+/// <summary>
+/// Durations as ISO-8601 in hours, minutes and seconds (<c>PT24H</c>, <c>PT168H</c>; never <c>P1D</c>, which a reader may
+/// take for a calendar day); read in the same forms configuration accepts.
+/// </summary>
 public sealed class IsoDurationConverter : JsonConverter<Duration>
 {
+    public static string Format(Duration value)
+    {
+        if (value == Duration.Zero) return "PT0S";
+        var text = new System.Text.StringBuilder(value < Duration.Zero ? "-PT" : "PT");
+        var d = value < Duration.Zero ? -value : value;
+        var hours = (long)Math.Floor(d.TotalHours);
+        var minutes = d.Minutes;
+        var seconds = d.Seconds + d.SubsecondNanoseconds / 1e9m;
+        if (hours > 0) text.Append(hours.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('H');
+        if (minutes > 0) text.Append(minutes.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('M');
+        if (seconds > 0) text.Append(seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('S');
+        return text.ToString();
+    }
+
     public override Duration Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         reader.TokenType == JsonTokenType.String && Settings.ParseDuration(reader.GetString()!) is { } duration
             ? duration
             : throw new JsonException("Expected an ISO-8601 duration such as PT24H.");
 
     public override void Write(Utf8JsonWriter writer, Duration value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(PeriodPattern.NormalizingIso.Format(Period.FromNanoseconds(value.ToInt64Nanoseconds()).Normalize()));
+        writer.WriteStringValue(Format(value));
 }
 
 /// <summary>

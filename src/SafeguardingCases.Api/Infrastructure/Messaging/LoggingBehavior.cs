@@ -3,7 +3,10 @@ using Mediator;
 
 namespace SafeguardingCases.Api.Infrastructure.Messaging;
 
-/// <summary>Logs every command and query through Mediator with how long it took and whether it threw.</summary>
+/// <summary>
+/// Logs every command and query through Mediator: one Information line with how long it took and how it ended (a
+/// refusal is an outcome, not an error), and a Warning only when it threw. Never the message's contents.
+/// </summary>
 public sealed class LoggingBehavior<TMessage, TResponse>(ILogger<LoggingBehavior<TMessage, TResponse>> logger) : IPipelineBehavior<TMessage, TResponse>
     where TMessage : notnull, IMessage
 {
@@ -14,12 +17,17 @@ public sealed class LoggingBehavior<TMessage, TResponse>(ILogger<LoggingBehavior
         try
         {
             var response = await next(message, cancellationToken);
-            logger.LogInformation("{Message} handled in {ElapsedMs:F1} ms", name, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            logger.LogInformation("{Message} handled in {ElapsedMs:F1} ms: {Outcome}", name, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                response is Persistence.IHasOutcome result ? result.Outcome : "Done");
             return response;
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "{Message} failed after {ElapsedMs:F1} ms", name, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            if (Persistence.DatabaseFailures.IsTransient(e))
+                logger.LogWarning("{Message} failed after {ElapsedMs:F1} ms: database unavailable ({Error})", name,
+                    Stopwatch.GetElapsedTime(started).TotalMilliseconds, e.GetType().Name);
+            else
+                logger.LogWarning(e, "{Message} failed after {ElapsedMs:F1} ms", name, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             throw;
         }
     }

@@ -21,8 +21,17 @@ public enum CommandStatus
     AnsweredBefore,
 }
 
+/// <summary>A result that can say, for the log, how its command ended (no personal data: a status and rule IDs).</summary>
+public interface IHasOutcome
+{
+    string Outcome { get; }
+}
+
 /// <summary>The result of a command: the response and new stream version, or why nothing was appended.</summary>
-public sealed record CaseCommandResult<T>(CommandStatus Status, T? Value, long Version, Refusal? Refusal);
+public sealed record CaseCommandResult<T>(CommandStatus Status, T? Value, long Version, Refusal? Refusal) : IHasOutcome
+{
+    public string Outcome => Refusal is { RuleIds.Count: > 0 } r ? $"{Status} ({string.Join(", ", r.RuleIds)})" : Status.ToString();
+}
 
 /// <summary>Factories for <see cref="CaseCommandResult{T}"/>.</summary>
 public static class CaseCommandResult

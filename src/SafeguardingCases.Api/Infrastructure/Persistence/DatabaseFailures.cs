@@ -11,6 +11,9 @@ namespace SafeguardingCases.Api.Infrastructure.Persistence;
 /// </summary>
 public static class DatabaseFailures
 {
+    /// <summary>The SQLSTATE Marten's append function raises when a stream is not at the expected version.</summary>
+    public const string StreamVersionMismatch = "MT003";
+
     public static bool IsTransient(Exception exception) => Causes(exception).Any(e => e switch
     {
         PostgresException pg => IsTransientState(pg.SqlState),
@@ -24,7 +27,7 @@ public static class DatabaseFailures
     {
         ConcurrencyException or DocumentAlreadyExistsException => true,
         JasperFx.Events.ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException => true,
-        PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } => true,
+        PostgresException { SqlState: PostgresErrorCodes.UniqueViolation or StreamVersionMismatch } => true,
         _ => false,
     });
 
