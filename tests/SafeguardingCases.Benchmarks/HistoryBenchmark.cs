@@ -51,7 +51,7 @@ public class HistoryBenchmark
         for (var i = 1; i < Events; i++) events.Add(new NoteAdded(Guid.NewGuid(), $"Note {i}: follow-up call with the user about their week.", officer, t + Duration.FromMinutes(i)));
         await using (var session = api.Services.GetRequiredService<IDocumentStore>().LightweightSession())
         {
-            session.Events.StartStream<CaseState>(caseId, events);
+            session.Events.StartStream<SafeguardingCases.Api.Infrastructure.Persistence.CaseStream>(caseId, events);
             await session.SaveChangesAsync();
         }
 

@@ -5,8 +5,15 @@ namespace SafeguardingCases.Benchmarks;
 /// <summary>
 /// dotnet run -c Release --project tests/SafeguardingCases.Benchmarks -- --filter '*'
 /// (PolicyEvaluateBenchmark needs nothing; HistoryBenchmark starts a throwaway PostgreSQL like the tests do.)
+/// dotnet run -c Release --project tests/SafeguardingCases.Benchmarks -- write (the write path under HTTP load).
 /// </summary>
 public static class BenchmarkEntry
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(BenchmarkEntry).Assembly).Run(args);
+    public static async Task<int> Main(string[] args)
+    {
+        if (args is ["write", ..]) return await WriteBenchmark.RunAsync(args[1..]);
+        if (args is ["minimal-endpoint", ..]) return await MinimalEndpoint.RunAsync(args[1..]);
+        BenchmarkSwitcher.FromAssembly(typeof(BenchmarkEntry).Assembly).Run(args);
+        return 0;
+    }
 }

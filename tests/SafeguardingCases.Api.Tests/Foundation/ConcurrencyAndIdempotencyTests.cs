@@ -169,6 +169,21 @@ public sealed class ConcurrencyAndIdempotencyTests(ApiFactory api) : IClassFixtu
     }
 
     [Fact]
+    public async Task An_expired_key_is_forgotten_and_its_record_replaced()
+    {
+        var id = await api.OpenCase();
+        await officer.PostJson($"/api/v1/cases/{id}/notes", new { text = "daily" }, idempotencyKey: "expiring").ShouldBe(HttpStatusCode.Created);
+        api.Clock.Advance(NodaTime.Duration.FromHours(25));
+
+        var again = await officer.PostJson($"/api/v1/cases/{id}/notes", new { text = "daily" }, idempotencyKey: "expiring").ShouldBe(HttpStatusCode.Created);
+        again.Headers.Contains("Idempotent-Replayed").ShouldBeFalse("past its expiry the key is forgotten");
+        var replay = await officer.PostJson($"/api/v1/cases/{id}/notes", new { text = "daily" }, idempotencyKey: "expiring").ShouldBe(HttpStatusCode.Created);
+        replay.Headers.Contains("Idempotent-Replayed").ShouldBeTrue("the new answer is remembered in its place");
+        (await replay.Content.ReadAsStringAsync()).ShouldBe(await again.Content.ReadAsStringAsync());
+        (await api.EventsOf(id)).Count.ShouldBe(3);
+    }
+
+    [Fact]
     public async Task A_refusal_is_not_remembered_so_a_retry_with_the_key_runs_again()
     {
         var id = await api.OpenCase();

@@ -53,11 +53,10 @@ public sealed class IdempotencyScope(IOptions<IdempotencyKeyOptions> options, IC
     /// <summary>The answer of an earlier request with this key, found when this one lost the race to commit.</summary>
     public IdempotencyRecord? EarlierAnswer { get; private set; }
 
-    public void Begin(string recordId, string requestHash, bool replaceExpired)
+    public void Begin(string recordId, string requestHash)
     {
         RecordId = recordId;
         RequestHash = requestHash;
-        this.replaceExpired = replaceExpired;
     }
 
     /// <summary>What a success answers: its status and, for something new, where it lives.</summary>
@@ -103,16 +102,27 @@ public sealed class IdempotencyScope(IOptions<IdempotencyKeyOptions> options, IC
         else session.Insert(record);
     }
 
-    /// <summary>After a lost race or a refusal: did a request with this key commit first? Then its answer is ours.</summary>
+    /// <summary>
+    /// After a lost race or a refusal: did a request with this key commit first? Then its answer is ours. A record
+    /// past its expiry no longer counts: it is replaced by this request's answer when this request commits.
+    /// </summary>
     public async Task<bool> FindEarlierAnswerAsync(IDocumentStore store, CancellationToken ct)
     {
         if (RecordId is null) return false;
         await using var session = store.QuerySession();
         var record = await session.LoadAsync<IdempotencyRecord>(RecordId, ct);
-        if (record is null || record.ExpiresAtUnixMs <= clock.GetCurrentInstant().ToUnixTimeMilliseconds()) return false;
+        if (record is null) return false;
+        if (record.ExpiresAtUnixMs <= clock.GetCurrentInstant().ToUnixTimeMilliseconds())
+        {
+            replaceExpired = true;
+            return false;
+        }
         EarlierAnswer = record;
         return true;
     }
+
+    /// <summary>True once an expired record of this key was found: the next try replaces it instead of colliding.</summary>
+    public bool ReplacesExpired => replaceExpired;
 
     /// <summary>Writes a remembered answer: the first response again, or 422 when the key came with another request.</summary>
     public static async Task ReplayAsync(HttpContext http, IdempotencyRecord record, string requestHash)
@@ -135,15 +145,17 @@ public sealed class IdempotencyScope(IOptions<IdempotencyKeyOptions> options, IC
 }
 
 /// <summary>
-/// <c>Idempotency-Key</c> on commands (POST and PUT). A key that has an answer gets that answer again and runs
-/// nothing (with another request, 422). Otherwise the request runs, and the command runner stores its answer in
-/// the same transaction as its events: only effects are remembered, so a refusal, a validation error or a failure
-/// stores nothing and a retry runs again. Keys are per caller (<c>sub</c>) and live in PostgreSQL, so they hold
-/// across restarts and instances.
+/// <c>Idempotency-Key</c> on commands (POST and PUT): checks the key and hashes the request, then lets it run. The
+/// command runner stores the answer in the same transaction as the command's events, with the key as the record's
+/// primary key, so a second commit under one key cannot happen: a repeated request decides again, fails to commit
+/// (or is refused by the state the first one left), finds the first answer and gives it (with another request,
+/// 422). Only effects are remembered, so a refusal, a validation error or a failure stores nothing and a retry runs
+/// again. A fresh request pays nothing for this: no read before it runs. Keys are per caller (<c>sub</c>) and live
+/// in PostgreSQL, so they hold across restarts and instances.
 /// </summary>
-public sealed class IdempotencyMiddleware(RequestDelegate next, IClock clock)
+public sealed class IdempotencyMiddleware(RequestDelegate next)
 {
-    public async Task InvokeAsync(HttpContext http, IDocumentStore store, IdempotencyScope scope)
+    public async Task InvokeAsync(HttpContext http, IdempotencyScope scope)
     {
         if (!(HttpMethods.IsPost(http.Request.Method) || HttpMethods.IsPut(http.Request.Method)) || http.GetEndpoint() is null
             || !http.Request.Headers.TryGetValue(IdempotencyKeyOptions.HeaderName, out var keys))
@@ -163,19 +175,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IClock clock)
         // Authorization has run: every command requires a caller, and every token names its subject.
         var subject = http.User.FindFirst("sub")?.Value ?? "";
         var id = $"{subject}:{key}";
-        var hash = await HashRequestAsync(http);
-
-        await using (var session = store.QuerySession())
-        {
-            var existing = await session.LoadAsync<IdempotencyRecord>(id, http.RequestAborted);
-            var live = existing is not null && existing.ExpiresAtUnixMs > clock.GetCurrentInstant().ToUnixTimeMilliseconds();
-            if (live)
-            {
-                await IdempotencyScope.ReplayAsync(http, existing!, hash);
-                return;
-            }
-            scope.Begin(id, hash, replaceExpired: existing is not null);
-        }
+        scope.Begin(id, await HashRequestAsync(http));
         await next(http);
     }
 

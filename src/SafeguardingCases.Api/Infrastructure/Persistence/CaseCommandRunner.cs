@@ -178,7 +178,10 @@ public sealed class CaseCommandRunner(
                         ? CaseCommandResult.Fail<T>(CommandStatus.AnsweredBefore)
                         : CaseCommandResult.Fail<T>(CommandStatus.Refused, outcome.Refusal);
                 case OutcomeKind.Conflict:
+                    var expiredBefore = idempotency.ReplacesExpired;
                     if (await idempotency.FindEarlierAnswerAsync(store, ct)) return CaseCommandResult.Fail<T>(CommandStatus.AnsweredBefore);
+                    // The key's old, expired record is what collided: try again, replacing it.
+                    if (idempotency.ReplacesExpired && !expiredBefore) break;
                     if (onConflict == StaleVersion)
                     {
                         // Marten refuses an expected version on a stream that does not exist as it refuses a stale one.

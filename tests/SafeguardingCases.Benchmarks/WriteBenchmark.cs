@@ -1,0 +1,313 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.Tokens;
+using Npgsql;
+using SafeguardingCases.Api.Infrastructure.Auth;
+using SafeguardingCases.Domain.Cases;
+using SafeguardingCases.Testing;
+
+namespace SafeguardingCases.Benchmarks;
+
+/// <summary>
+/// The write path under HTTP load, against a baseline in the same invocation on the same PostgreSQL:
+/// <list type="bullet">
+/// <item>baseline: a minimal ASP.NET endpoint with the same JWT validation doing one raw INSERT of the note as jsonb;</item>
+/// <item>the API's <c>POST /cases/{id}/notes</c>, each with its own Idempotency-Key, as a retrying client sends it.</item>
+/// </list>
+/// Both run as their own processes under Kestrel; this process is the load generator: 32 connections, each sending
+/// one request after another to a random one of 1,000 cases, for a fixed time after a warm-up. It prints requests/s,
+/// p50, p99 and non-2xx for each, and the ratio, for each round (baseline and API alternate).
+/// Run: dotnet run -c Release --project tests/SafeguardingCases.Benchmarks -- write [--rounds 3] [--seconds 10] [--without-keys]
+/// Targets (issue 8): the API at ≥ 0.5× the baseline's requests/s, p99 ≤ 50 ms, 0 non-2xx.
+/// </summary>
+public static class WriteBenchmark
+{
+    private const string SigningKey = "benchmark-signing-key-that-is-at-least-32-bytes";
+    private const int Connections = 32, Cases = 1_000;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var rounds = Option(args, "--rounds", 3);
+        var seconds = Option(args, "--seconds", 10);
+        var warmup = Option(args, "--warmup", 3);
+        var server = await PostgresServer.GetAsync();
+        Console.WriteLine($"PostgreSQL: {server.Source}; {Connections} connections, {Cases} cases, {warmup} s warm-up, {seconds} s measured, {rounds} rounds");
+        try
+        {
+            var baselineDb = await server.CreateDatabaseAsync("writebase");
+            var apiDb = await server.CreateDatabaseAsync("writeapi");
+            await using var baseline = await Server.StartAsync(["minimal-endpoint"], baselineDb);
+            await using var api = await Server.StartAsync([], apiDb);
+
+            var token = DevTokens.Mint(SigningKey, "officer-bench", "Bench Officer", [Roles.SafeguardingOfficer], TimeSpan.FromHours(4));
+            using var client = LoadClient(token);
+            var apiCases = await OpenCasesAsync(client, api.Address);
+            var baselineCases = Enumerable.Range(0, Cases).Select(_ => Guid.NewGuid()).ToArray();
+
+            // Both servers warm up once at full load first (tiered JIT, connection pools, prepared statements), so the
+            // first round measures them as warm as the last.
+            await LoadAsync(client, baseline, baselineCases, keyed: false, warmup * 3, 1);
+            await LoadAsync(client, api, apiCases, keyed: true, warmup * 3, 1);
+
+            var results = new List<(Result Baseline, Result Api)>();
+            for (var round = 1; round <= rounds; round++)
+            {
+                var b = await LoadAsync(client, baseline, baselineCases, keyed: false, warmup, seconds);
+                Console.WriteLine($"round {round}: loading the API (process {api.ProcessId})");
+                var a = await LoadAsync(client, api, apiCases, keyed: !args.Contains("--without-keys"), warmup, seconds);
+                results.Add((b, a));
+                Console.WriteLine($"round {round}: baseline {b}");
+                Console.WriteLine($"round {round}: API      {a}");
+                Console.WriteLine($"round {round}: API/baseline requests/s = {a.PerSecond / b.PerSecond:F2}");
+            }
+            var ratios = results.Select(r => r.Api.PerSecond / r.Baseline.PerSecond).Order().ToArray();
+            Console.WriteLine($"ratio over {rounds} rounds: median {ratios[ratios.Length / 2]:F2} (min {ratios[0]:F2}, max {ratios[^1]:F2}); " +
+                $"API p99 max {results.Max(r => r.Api.P99Ms):F1} ms; API non-2xx {results.Sum(r => r.Api.Non2xx)}");
+            return 0;
+        }
+        finally
+        {
+            await PostgresServer.StopAsync();
+        }
+    }
+
+    private static async Task<Guid[]> OpenCasesAsync(HttpClient client, Uri api)
+    {
+        var ids = new Guid[Cases];
+        await Parallel.ForAsync(0, Cases, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+        {
+            var body = $$"""{"channel":"Chat","sourceReference":"chat-{{i}}","serviceUser":{"reference":"user-{{i}}","ageYears":16},"summary":"Benchmark case"}""";
+            using var response = await client.PostAsync(new Uri(api, "/api/v1/cases"), new StringContent(body, Encoding.UTF8, "application/json"), ct);
+            response.EnsureSuccessStatusCode();
+            ids[i] = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("id").GetGuid();
+        });
+        return ids;
+    }
+
+    private static async Task<Result> LoadAsync(HttpClient client, Server server, Guid[] cases, bool keyed, int warmupSeconds, int seconds)
+    {
+        var address = server.Address;
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var measuring = false;
+        var stop = false;
+        var latencies = new List<double>[Connections];
+        var non2xx = new int[Connections];
+        var workers = Enumerable.Range(0, Connections).Select(w => Task.Run(async () =>
+        {
+            var mine = latencies[w] = new List<double>(100_000);
+            var n = 0;
+            while (!Volatile.Read(ref stop))
+            {
+                var id = cases[Random.Shared.Next(cases.Length)];
+                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(address, $"/api/v1/cases/{id}/notes"))
+                {
+                    Content = new StringContent("""{"text":"Called the user back; they are safe tonight and will talk to their teacher."}""", Encoding.UTF8, "application/json"),
+                };
+                if (keyed) request.Headers.Add("Idempotency-Key", $"{run}-{w}-{n++}");
+                var started = Stopwatch.GetTimestamp();
+                var ok = false;
+                try
+                {
+                    using var response = await client.SendAsync(request);
+                    await response.Content.LoadIntoBufferAsync();
+                    ok = (int)response.StatusCode is >= 200 and < 300;
+                }
+                catch (HttpRequestException)
+                {
+                }
+                if (!Volatile.Read(ref measuring)) continue;
+                mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (!ok) non2xx[w]++;
+            }
+        })).ToArray();
+
+        await Task.Delay(TimeSpan.FromSeconds(warmupSeconds));
+        Volatile.Write(ref measuring, true);
+        var clock = Stopwatch.StartNew();
+        var (serverCpu, postgresCpu, ownCpu) = (server.CpuTime(), PostgresCpuTime(), Process.GetCurrentProcess().TotalProcessorTime);
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        Volatile.Write(ref measuring, false);
+        var elapsed = clock.Elapsed.TotalSeconds;
+        (serverCpu, postgresCpu, ownCpu) = (server.CpuTime() - serverCpu, PostgresCpuTime() - postgresCpu, Process.GetCurrentProcess().TotalProcessorTime - ownCpu);
+        Volatile.Write(ref stop, true);
+        await Task.WhenAll(workers);
+
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        return new Result(all.Length / elapsed, Percentile(all, 0.50), Percentile(all, 0.99), non2xx.Sum(), all.Length,
+            serverCpu.TotalMilliseconds / all.Length, postgresCpu.TotalMilliseconds / all.Length, ownCpu.TotalMilliseconds / all.Length);
+    }
+
+    /// <summary>CPU time of every postgres process on the machine (this benchmark's cluster is the only busy one).</summary>
+    private static TimeSpan PostgresCpuTime()
+    {
+        var ticks = 0L;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                if (!int.TryParse(Path.GetFileName(dir), out _) || !File.ReadAllText(Path.Combine(dir, "comm")).StartsWith("postgres", StringComparison.Ordinal)) continue;
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+            }
+        }
+        return TimeSpan.FromSeconds(ticks / 100.0);
+    }
+
+    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+
+    private static HttpClient LoadClient(string token)
+    {
+        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Connections, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+        {
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private sealed record Result(double PerSecond, double P50Ms, double P99Ms, int Non2xx, int Requests, double ServerCpuMs, double PostgresCpuMs, double LoadCpuMs)
+    {
+        public override string ToString() =>
+            $"{PerSecond,8:F0} requests/s  p50 {P50Ms,6:F1} ms  p99 {P99Ms,6:F1} ms  non-2xx {Non2xx} of {Requests}  " +
+            $"CPU per request: server {ServerCpuMs:F2} ms, PostgreSQL {PostgresCpuMs:F2} ms, load generator {LoadCpuMs:F2} ms";
+    }
+
+    /// <summary>A server process: the API, or this assembly's minimal endpoint.</summary>
+    private sealed class Server(Process process, Uri address) : IAsyncDisposable
+    {
+        public Uri Address { get; } = address;
+
+        public int ProcessId => process.Id;
+
+        public TimeSpan CpuTime()
+        {
+            process.Refresh();
+            return process.TotalProcessorTime;
+        }
+
+        public static async Task<Server> StartAsync(string[] mode, string connectionString)
+        {
+            var port = FreePort();
+            var dll = mode.Length == 0 ? "SafeguardingCases.Api.dll" : "SafeguardingCases.Benchmarks.dll";
+            var start = new ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
+            foreach (var a in mode) start.ArgumentList.Add(a);
+            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Benchmark";
+            start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+            start.Environment["ConnectionStrings__Marten"] = connectionString;
+            start.Environment["Auth__DevSigningKey"] = SigningKey;
+            start.Environment["Logging__LogLevel__Default"] = "Warning";
+            var process = Process.Start(start)!;
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[{dll}] {e.Data}"); };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            var address = new Uri($"http://127.0.0.1:{port}");
+            using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+            for (var i = 0; i < 600; i++)
+            {
+                if (process.HasExited) throw new InvalidOperationException($"{dll} exited with {process.ExitCode}");
+                try
+                {
+                    if ((await probe.GetAsync(new Uri(address, "/health/ready"))).StatusCode == HttpStatusCode.OK) return new Server(process, address);
+                }
+                catch (HttpRequestException)
+                {
+                }
+                catch (TaskCanceledException)
+                {
+                }
+                await Task.Delay(100);
+            }
+            throw new TimeoutException($"{dll} did not become ready");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            process.Dispose();
+        }
+
+        private static int FreePort()
+        {
+            using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+    }
+}
+
+/// <summary>
+/// The baseline server: what any ASP.NET endpoint that accepts a note must do (Kestrel, the same JWT validation, JSON
+/// binding) and one INSERT of the note as jsonb through Npgsql, with nothing else.
+/// </summary>
+public static class MinimalEndpoint
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.Logging.ClearProviders();
+        var connectionString = builder.Configuration.GetConnectionString("Marten")!;
+        var key = builder.Configuration["Auth:DevSigningKey"]!;
+        var db = NpgsqlDataSource.Create(connectionString);
+        await using (var create = db.CreateCommand("create table if not exists notes (id uuid primary key, case_id uuid not null, data jsonb not null)"))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+        builder.Services.AddSingleton(db);
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
+        {
+            o.MapInboundClaims = false;
+            o.TokenValidationParameters = new TokenValidationParameters
+            {
+                NameClaimType = "name",
+                RoleClaimType = "role",
+                ValidateLifetime = true,
+                ClockSkew = TimeSpan.FromMinutes(1),
+                ValidIssuer = AuthOptions.DevIssuer,
+                ValidAudience = AuthOptions.DevAudience,
+                IssuerSigningKey = DevTokens.SigningKey(key),
+            };
+        });
+        builder.Services.AddAuthorization();
+        var app = builder.Build();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapGet("/health/ready", () => Results.Ok());
+        app.MapPost("/api/v1/cases/{id:guid}/notes", async (Guid id, NoteBody body, NpgsqlDataSource data) =>
+        {
+            var noteId = Guid.CreateVersion7();
+            await using var insert = data.CreateCommand("insert into notes (id, case_id, data) values ($1, $2, $3::jsonb)");
+            insert.Parameters.AddWithValue(noteId);
+            insert.Parameters.AddWithValue(id);
+            insert.Parameters.AddWithValue(JsonSerializer.Serialize(body));
+            await insert.ExecuteNonQueryAsync();
+            return Results.Created($"/api/v1/cases/{id}/notes/{noteId}", new { noteId, version = 1 });
+        }).RequireAuthorization(p => p.RequireRole(Roles.SafeguardingOfficer));
+        await app.RunAsync();
+        return 0;
+    }
+
+    public sealed record NoteBody(string Text);
+}
