@@ -54,6 +54,17 @@ public sealed class CaseBuilder
         return this;
     }
 
+    /// <summary>Records a person's date of birth (AGE-CHILD), keeping the adult-at-risk answers.</summary>
+    public CaseBuilder Born(string personId, LocalDate dateOfBirth)
+    {
+        var person = State.FindPerson(personId)!;
+        Run(s => CaseDecider.Decide(s, new UpdatePerson(personId, Age.Born(dateOfBirth), person.CareAndSupportNeeds,
+            person.ExperiencingOrAtRiskOfAbuseOrNeglect, person.UnableToProtectSelf), Context(Officer)));
+        return this;
+    }
+
+    public Decision TryClose() => Step(s => CaseDecider.Decide(s, new CloseCase("done"), Context(Officer)));
+
     /// <summary>Makes a person an adult at risk (ADULT-AT-RISK: all three answers recorded as yes).</summary>
     public CaseBuilder AdultAtRisk(string personId, int ageYears = 30) => Answers(personId, true, true, true, ageYears);
 
@@ -124,8 +135,8 @@ public sealed class CaseBuilder
         foreach (var e in decision.Events) State = CaseState.Evolve(State.Id == Guid.Empty && e is CaseOpened ? null : State, e);
     }
 
-    public static Concern C(ConcernCategory category, string personId = CaseState.ServiceUserId, ConcernStatus status = ConcernStatus.Current, bool consensual = false) =>
-        new(category, status, personId, consensual);
+    public static Concern C(ConcernCategory category, string personId = CaseState.ServiceUserId, ConcernStatus status = ConcernStatus.Current) =>
+        new(category, status, personId);
 
     public static Concern H(ConcernCategory category, string personId = CaseState.ServiceUserId) => C(category, personId, ConcernStatus.Historical);
 

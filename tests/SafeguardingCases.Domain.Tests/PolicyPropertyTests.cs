@@ -59,7 +59,7 @@ public sealed class PolicyPropertyTests
         var k = 0;
         foreach (var d in disclosures)
         {
-            var concerns = d.Concerns.Select(x => new Concern(x.Item1, x.Item2, Id(x.Item3), x.Item4)).ToList();
+            var concerns = d.Concerns.Select(x => new Concern(x.Item1, x.Item2, Id(x.Item3))).ToList();
             steps.Add((order[k++], at => new DisclosureRecorded(Guid.NewGuid(), d.At, Channel.Chat, "s", "x", concerns, Officer, at)));
         }
         foreach (var a in assessments)
@@ -154,7 +154,7 @@ public sealed class PolicyPropertyTests
             var decision = PolicyEngine.Evaluate(x.State, Options, x.Now);
             foreach (var p in decision.Persons)
             {
-                var assessment = PolicyEngine.LatestAssessmentCovering(x.State, p.PersonId);
+                var assessment = Rules.LatestAssessmentOf(x.State, p.PersonId);
                 var pa = assessment?.Assessments.First(a => a.PersonId == p.PersonId);
                 foreach (var r in new[] { p.Emergency, p.NonEmergency })
                 {
@@ -198,6 +198,95 @@ public sealed class PolicyPropertyTests
         expected.Except(seen).ShouldBeEmpty();
     }
 
+    /// <summary>A generated case and an escalation someone might ask for in it: any person, route, agency and disclosures.</summary>
+    private static Gen<(CaseState State, Instant Now, EscalationRequest Request)> GenEscalation() =>
+        from x in GenCase()
+        from person in Gen.Int[0, 2]
+        from route in Gen.OneOf(Route.Emergency, Route.NonEmergency)
+        from agency in Gen.Enum<Agency>()
+        from mask in Gen.Int[1, 31]
+        from withOverride in Gen.Bool
+        select MakeRequest(x.State, x.Now, person, route, agency, mask, withOverride);
+
+    private static (CaseState, Instant, EscalationRequest) MakeRequest(CaseState s, Instant now, int person, Route route, Agency agency, int mask, bool withOverride)
+    {
+        var personId = s.Persons[person % s.Persons.Length].Id;
+        var assessment = Rules.LatestAssessmentOf(s, personId)?.RiskAssessmentId ?? s.RiskAssessments.FirstOrDefault()?.RiskAssessmentId ?? Guid.Empty;
+        var reliesOn = s.Disclosures.Where((_, i) => (mask & (1 << i)) != 0).Select(d => d.DisclosureId).ToList();
+        var overrideId = withOverride ? Rules.UsableOverride(s, personId, route)?.Request.OverrideId : null;
+        return (s, now, new EscalationRequest(route, agency, personId, assessment, reliesOn, [InformationShared.Name], overrideId));
+    }
+
+    private static bool Permitted(CaseState s, Instant now, EscalationRequest r, out EscalationDecision decision)
+    {
+        decision = PolicyEngine.CheckEscalation(s, r, Options, now).Decision!;
+        return decision is not null;
+    }
+
+    [Fact]
+    public void Whatever_an_escalation_relies_on_was_recorded_before_its_assessment() =>
+        GenEscalation().Sample(x =>
+        {
+            if (!Permitted(x.State, x.Now, x.Request, out _)) return true;
+            var assessed = x.State.FindRiskAssessment(x.Request.RiskAssessmentId)!.At;
+            return x.Request.ReliesOn.All(id => x.State.FindDisclosure(id)!.At <= assessed);
+        }, iter: Iterations, print: x => Describe(x.State));
+
+    [Fact]
+    public void A_legacy_disclosure_never_supports_more_than_section_5_allows() =>
+        GenEscalation().Sample(x =>
+        {
+            var r = x.Request;
+            if (r.OverrideId is not null || !Permitted(x.State, x.Now, r, out _)) return true;
+            foreach (var d in r.ReliesOn.Select(id => x.State.FindDisclosure(id)!).Where(d => Rules.VersionOf(d, Options) == PolicyVersion.Legacy))
+            {
+                var about = d.Concerns.Where(c => c.PersonId == r.PersonId).ToList();
+                var allowed = r.Route == Route.Emergency
+                    ? about.Any(c => c.Status == ConcernStatus.Current)
+                    : r.PersonId == CaseState.ServiceUserId && r.Agency is Agency.Lado or Agency.Police101
+                      && about.Any(c => c.Category == ConcernCategory.PositionOfTrust);
+                if (!allowed) return false;
+            }
+            return true;
+        }, iter: Iterations, print: x => Describe(x.State));
+
+    [Fact]
+    public void A_required_report_is_discharged_only_by_a_report_relying_on_its_disclosure() =>
+        GenEscalation().Sample(x =>
+        {
+            var r = x.Request;
+            if (!Permitted(x.State, x.Now, r, out var decision)) return true;
+            var person = x.State.FindPerson(r.PersonId)!;
+            var before = Rules.PendingReports(x.State, person, Options).Select(p => p.DisclosureId).ToHashSet();
+            var after = CaseState.Evolve(x.State, new EscalationMade(Guid.NewGuid(), r.Route, r.Agency, r.PersonId, r.RiskAssessmentId, r.ReliesOn,
+                r.InformationShared, r.OverrideId, decision, Officer, x.Now));
+            var discharged = before.Except(Rules.PendingReports(after, after.FindPerson(r.PersonId)!, Options).Select(p => p.DisclosureId)).ToList();
+            return discharged.All(id => r.ReliesOn.Contains(id) && r.Route == Route.NonEmergency && r.Agency is Agency.Police101 or Agency.ChildrensSocialCare);
+        }, iter: Iterations, print: x => Describe(x.State));
+
+    [Fact]
+    public void No_non_emergency_escalation_of_an_adult_not_at_risk_without_an_override() =>
+        GenEscalation().Sample(x =>
+        {
+            var r = x.Request;
+            if (r.Route != Route.NonEmergency || r.OverrideId is not null || !Permitted(x.State, x.Now, r, out _)) return true;
+            var person = x.State.FindPerson(r.PersonId)!;
+            return r.ReliesOn.All(id => Rules.Classify(person, x.State.FindDisclosure(id)!.DisclosedAt).Classification != PersonClassification.AdultNotAtRisk);
+        }, iter: Iterations, print: x => Describe(x.State));
+
+    [Fact]
+    public void The_escalation_generator_reaches_permitted_refused_and_overridden_escalations()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        GenEscalation().Sample(x =>
+        {
+            var check = PolicyEngine.CheckEscalation(x.State, x.Request, Options, x.Now);
+            seen.Add(check.Decision is null ? $"refused:{check.Refusal!.Kind}" : check.Decision.RuleIds.Contains(RuleIds.Override) ? "overridden" : $"permitted:{x.Request.Route}");
+            if (check.Decision is not null && x.Request.ReliesOn.Any(id => Rules.VersionOf(x.State.FindDisclosure(id)!, Options) == PolicyVersion.Legacy)) seen.Add("legacy");
+        }, iter: Iterations * 3, threads: 1);
+        new[] { "refused:Policy", "permitted:Emergency", "permitted:NonEmergency", "overridden", "legacy" }.Except(seen).ShouldBeEmpty();
+    }
+
     private static string Fingerprint(PolicyDecision d)
     {
         var sb = new StringBuilder();
@@ -215,7 +304,7 @@ public sealed class PolicyPropertyTests
 
     private static string Describe(CaseState s) =>
         string.Join("; ", s.Persons.Select(p => $"{p.Id} {p.Age} {p.CareAndSupportNeeds}/{p.ExperiencingOrAtRiskOfAbuseOrNeglect}/{p.UnableToProtectSelf}")) + " | " +
-        string.Join("; ", s.Disclosures.Select(d => $"{d.DisclosedAt}@{d.At}: {string.Join(",", d.Concerns.Select(c => $"{c.Category}/{c.Status}/{c.PersonId}/{c.ConsensualPeerActivity}"))}")) + " | " +
+        string.Join("; ", s.Disclosures.Select(d => $"{d.DisclosedAt}@{d.At}: {string.Join(",", d.Concerns.Select(c => $"{c.Category}/{c.Status}/{c.PersonId}"))}")) + " | " +
         string.Join("; ", s.RiskAssessments.Select(a => $"@{a.At} " + string.Join(",", a.Assessments.Select(x => $"{x.PersonId} {x.ThreatToLife} {x.RecommendedRoute} [{string.Join(",", x.CurrentConcerns)}]")))) + " | " +
         string.Join("; ", s.SafetyPlanAttempts.Select(p => $"{p.Outcome}@{p.At}")) + " | " +
         string.Join("; ", s.Overrides.Select(o => $"{o.Request.Route} {o.Request.PersonId} approvals={o.Approvals.Length}"));

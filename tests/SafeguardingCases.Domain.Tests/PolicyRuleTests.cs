@@ -7,7 +7,7 @@ using static SafeguardingCases.Domain.Tests.CaseBuilder;
 namespace SafeguardingCases.Domain.Tests;
 
 /// <summary>Every rule of POLICY.md, both sides: a state where it permits or requires, and one where it refuses.</summary>
-public sealed class PolicyRuleTests
+public sealed partial class PolicyRuleTests
 {
     // ---- 1. Who is at risk ----
 
@@ -423,10 +423,12 @@ public sealed class PolicyRuleTests
     [InlineData(13, true, false)]
     [InlineData(12, true, true)]
     [InlineData(15, false, true)]
-    public void MANDATORY_CSA_consensual_activity_between_13_to_17_year_olds_is_exempt(int age, bool consensual, bool required)
+    public void MANDATORY_CSA_a_clinicians_peer_exemption_for_13_to_17_year_olds_lifts_the_duty(int age, bool exempted, bool required)
     {
         var c = new CaseBuilder(age);
-        c.Disclose(C(Sexual, consensual: consensual));
+        c.Disclose(C(Sexual));
+        c.Assess(new PersonAssessment(c.ServiceUser, ThreatToLife.None, [Sexual], Route.None,
+            exempted ? new PeerExemption("Consensual, similar age, no coercion or abuse of power") : null));
         c.Evaluate().Obligations.Any(o => o.Type == ObligationType.ReportDue).ShouldBe(required);
         (c.Person().NonEmergency.Status == RouteStatus.Required).ShouldBe(required);
     }
@@ -694,7 +696,11 @@ public sealed class PolicyRuleTests
         made.Decision.RuleIds.ShouldContain(RuleIds.Override);
         made.Decision.RuleIds.ShouldContain(RuleIds.AdultNoNonEmergency);
 
-        c.TryEscalate(Request(Route.NonEmergency, Agency.Police101, c.ServiceUser, a, [d], overrideId: o)).Refusal!.RuleIds.ShouldContain(RuleIds.Override);
+        c.TryEscalate(Request(Route.NonEmergency, Agency.Police101, c.ServiceUser, a, [d], overrideId: o)).Refusal!.RuleIds
+            .ShouldBe([RuleIds.NoDuplicateEscalation]);
+        var d2 = c.Disclose(C(Domestic));
+        var a2 = c.Assess(c.ServiceUser, ThreatToLife.None, Route.NonEmergency, Domestic);
+        c.TryEscalate(Request(Route.NonEmergency, Agency.Police101, c.ServiceUser, a2, [d2], overrideId: o)).Refusal!.RuleIds.ShouldContain(RuleIds.Override);
         c.Person().NonEmergency.Status.ShouldBe(RouteStatus.NotPermitted);
     }
 

@@ -9,7 +9,8 @@ public sealed record CommandContext(Actor Actor, Instant Now, PolicyOptions Opti
 public sealed record OpenCase(Guid CaseId, Channel Channel, string SourceReference, string ServiceUserReference, Age ServiceUserAge, string Summary);
 public sealed record AddNote(Guid NoteId, string Text);
 public sealed record AddPerson(string Reference, string Description, Age Age);
-public sealed record UpdatePerson(string PersonId, Age Age, bool? CareAndSupportNeeds, bool? ExperiencingOrAtRiskOfAbuseOrNeglect, bool? UnableToProtectSelf);
+/// <summary>Records a person's age and the adult-at-risk answers; a null <paramref name="Age"/> keeps the age already recorded.</summary>
+public sealed record UpdatePerson(string PersonId, Age? Age, bool? CareAndSupportNeeds, bool? ExperiencingOrAtRiskOfAbuseOrNeglect, bool? UnableToProtectSelf);
 public sealed record RecordDisclosure(Guid DisclosureId, Instant DisclosedAt, Channel Channel, string SourceReference, string Summary, IReadOnlyList<Concern> Concerns);
 public sealed record RecordRiskAssessment(Guid RiskAssessmentId, IReadOnlyList<PersonAssessment> Assessments, string Rationale);
 public sealed record RecordSafetyPlanAttempt(Guid SafetyPlanId, SafetyPlanOutcome Outcome, string Reason);
@@ -42,8 +43,9 @@ public static class CaseDecider
     public static Decision Decide(CaseState state, UpdatePerson c, CommandContext ctx)
     {
         if (WhileOpen(state) is { } closed) return closed;
-        if (state.FindPerson(c.PersonId) is null) return Refusal.PersonNotFound(c.PersonId);
-        return Decision.Accept(new PersonUpdated(c.PersonId, c.Age, c.CareAndSupportNeeds, c.ExperiencingOrAtRiskOfAbuseOrNeglect, c.UnableToProtectSelf, ctx.Actor, ctx.Now));
+        if (state.FindPerson(c.PersonId) is not { } person) return Refusal.PersonNotFound(c.PersonId);
+        // Recording the adult-at-risk answers never erases an age: no age given keeps the one recorded.
+        return Decision.Accept(new PersonUpdated(c.PersonId, c.Age ?? person.Age, c.CareAndSupportNeeds, c.ExperiencingOrAtRiskOfAbuseOrNeglect, c.UnableToProtectSelf, ctx.Actor, ctx.Now));
     }
 
     public static Decision Decide(CaseState state, RecordDisclosure c, CommandContext ctx)
@@ -87,10 +89,9 @@ public static class CaseDecider
     public static Decision Decide(CaseState state, RecordNoEscalationDecision c, CommandContext ctx)
     {
         if (WhileOpen(state) is { } closed) return closed;
-        if (state.RiskAssessments.IsEmpty)
-            return Refusal.Policy("A decision not to escalate follows a risk assessment", [RuleIds.RecordNoEscalation], ["Record a risk assessment first."]);
+        if (Rules.CheckNoEscalationDecision(state) is { } refusal) return refusal;
         var serviceUser = state.FindPerson(CaseState.ServiceUserId);
-        PersonClassification? classification = serviceUser is null ? null : PolicyEngine.Classify(serviceUser).Classification;
+        PersonClassification? classification = serviceUser is null ? null : Rules.Classify(serviceUser, ctx.Now).Classification;
         return Decision.Accept(new NoEscalationDecisionRecorded(c.DecisionId, state.RiskAssessments[^1].RiskAssessmentId, c.Reason, ctx.Actor, ctx.Now, classification));
     }
 
@@ -106,14 +107,14 @@ public static class CaseDecider
     public static Decision Decide(CaseState state, WithholdTransparencyNotice c, CommandContext ctx)
     {
         if (WhileOpen(state) is { } closed) return closed;
-        if (PolicyEngine.CheckWithhold(state, c.EscalationId, ctx.Actor) is { } refusal) return refusal;
+        if (Rules.TransparencyWithheld(state, c.EscalationId, ctx.Actor) is { } refusal) return refusal;
         return Decision.Accept(new TransparencyNoticeWithheld(c.EscalationId, c.Reason, c.Detail, ctx.Actor, ctx.Now));
     }
 
+    /// <summary>AGENCY-FEEDBACK: recorded when it comes, on an open or a closed case (closing never waits for it).</summary>
     public static Decision Decide(CaseState state, RecordAgencyResponse c, CommandContext ctx)
     {
-        if (WhileOpen(state) is { } closed) return closed;
-        if (state.FindEscalation(c.EscalationId) is null) return Refusal.NotFound($"Escalation {c.EscalationId} is not in this case.");
+        if (Rules.AgencyFeedback(state, c.EscalationId) is { } refusal) return refusal;
         return Decision.Accept(new AgencyResponseRecorded(c.EscalationId, c.Summary, ctx.Actor, ctx.Now));
     }
 
@@ -141,7 +142,7 @@ public static class CaseDecider
     public static Decision Decide(CaseState state, DelayRequiredReport c, CommandContext ctx)
     {
         if (WhileOpen(state) is { } closed) return closed;
-        if (PolicyEngine.CheckReportDelay(state, c.PersonId, c.Until, ctx.Options, ctx.Now) is { } refusal) return refusal;
+        if (Rules.ReportDelay(state, c.PersonId, c.Until, ctx.Options, ctx.Now) is { } refusal) return refusal;
         return Decision.Accept(new RequiredReportDelayed(c.PersonId, c.Until, c.Reason, ctx.Actor, ctx.Now));
     }
 
@@ -157,7 +158,7 @@ public static class CaseDecider
             ? Decision.Accept(new CaseReopened(c.Reason, ctx.Actor, ctx.Now))
             : Refusal.Conflict("The case is open.");
 
-    /// <summary>A closed case refuses every command but reopen.</summary>
+    /// <summary>A closed case refuses every command but reopen and an agency's response (AGENCY-FEEDBACK).</summary>
     private static Decision? WhileOpen(CaseState state) =>
         state.Status == CaseStatus.Closed ? Decision.Refuse(Refusal.Conflict("The case is closed; reopen it first.")) : null;
 }

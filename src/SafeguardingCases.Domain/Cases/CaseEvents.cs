@@ -11,17 +11,16 @@ public interface ICaseEvent
 }
 
 /// <summary>A concern raised by a disclosure about one person at risk.</summary>
-/// <param name="ConsensualPeerActivity">
-/// MANDATORY-CSA exemption: the sexual activity was consensual between two people aged 13 to 17 of similar age.
-/// </param>
-public sealed record Concern(ConcernCategory Category, ConcernStatus Status, string PersonId, bool ConsensualPeerActivity = false);
+public sealed record Concern(ConcernCategory Category, ConcernStatus Status, string PersonId);
 
 /// <summary>A clinician's assessment of one person within a risk assessment.</summary>
+/// <param name="PeerExemption">MANDATORY-CSA: the clinician's recorded peer exemption for this person, if any.</param>
 public sealed record PersonAssessment(
     string PersonId,
     ThreatToLife ThreatToLife,
     IReadOnlyList<ConcernCategory> CurrentConcerns,
-    Route RecommendedRoute);
+    Route RecommendedRoute,
+    PeerExemption? PeerExemption = null);
 
 /// <summary>
 /// The policy decision an escalation was made under, kept with it for auditors: the policy version, how the person was

@@ -1,3 +1,5 @@
+using NodaTime;
+
 namespace SafeguardingCases.Domain.Cases;
 
 /// <summary>Who did something: the token's subject, display name and roles at the time.</summary>
@@ -57,8 +59,19 @@ public enum CaseStatus { Open, Closed }
 /// <summary>Which policy a disclosure is judged under (POLICY-VERSION).</summary>
 public enum PolicyVersion { Legacy, Unified }
 
-/// <summary>A person's age as recorded: years when known, else a band, else unknown.</summary>
-public sealed record Age(int? Years, AgeBand? Band)
+/// <summary>
+/// A person's age as recorded (AGE-CHILD): a date of birth when known, else years, else a band, else unknown.
+/// Years and bands are the age as recorded; a date of birth gives the exact age at any instant.
+/// </summary>
+public sealed record Age(int? Years, AgeBand? Band, LocalDate? DateOfBirth = null)
 {
     public static readonly Age Unknown = new(null, null);
+
+    public static Age Born(LocalDate dateOfBirth) => new(null, null, dateOfBirth);
 }
+
+/// <summary>
+/// MANDATORY-CSA: a clinician's judgement, in the risk assessment of a person aged 13 to 17, that sexual activity
+/// disclosed about them was consensual between people of similar age (no coercion, exploitation or abuse of power).
+/// </summary>
+public sealed record PeerExemption(string Reason);

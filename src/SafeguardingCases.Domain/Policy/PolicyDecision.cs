@@ -12,8 +12,8 @@ public enum PersonClassification { Child, AdultAtRisk, AdultNotAtRisk, UnknownTr
 /// <summary>Something the service owes, with the instant it is due by.</summary>
 public enum ObligationType { SafetyPlanFirst, RiskAssessmentNeeded, TransparencyNoticeDue, ReportDue, NoEscalationDecisionDue }
 
-/// <summary>An outstanding obligation the policy creates.</summary>
-public sealed record Obligation(ObligationType Type, string RuleId, Instant DueBy, string? PersonId, Guid? EscalationId);
+/// <summary>An outstanding obligation the policy creates; a required report names the disclosure that raised it.</summary>
+public sealed record Obligation(ObligationType Type, string RuleId, Instant DueBy, string? PersonId, Guid? EscalationId, Guid? DisclosureId = null);
 
 /// <summary>
 /// The policy's answer for one route and person. <see cref="RuleIds"/> are the rules that decided it;
@@ -36,8 +36,11 @@ public sealed record PersonDecision(
     RouteDecision Emergency,
     RouteDecision NonEmergency);
 
-/// <summary>Which policy a disclosure is judged under (POLICY-VERSION).</summary>
-public sealed record DisclosurePolicy(Guid DisclosureId, PolicyVersion PolicyVersion, string RuleId);
+/// <summary>How a person was classified at a disclosure (AGE-CHILD: each disclosure is judged with the age at its time).</summary>
+public sealed record PersonAtDisclosure(string PersonId, PersonClassification Classification, string ClassificationRuleId);
+
+/// <summary>Which policy a disclosure is judged under (POLICY-VERSION), and how each person it concerns was classified then.</summary>
+public sealed record DisclosurePolicy(Guid DisclosureId, PolicyVersion PolicyVersion, string RuleId, IReadOnlyList<PersonAtDisclosure> Persons);
 
 /// <summary>The whole decision for a case at one instant (POLICY.md section 7).</summary>
 public sealed record PolicyDecision(

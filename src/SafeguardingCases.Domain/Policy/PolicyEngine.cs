@@ -3,588 +3,261 @@ using SafeguardingCases.Domain.Cases;
 
 namespace SafeguardingCases.Domain.Policy;
 
+/// <summary>What an escalation asks for, as the officer submits it.</summary>
+public sealed record EscalationRequest(
+    Route Route,
+    Agency Agency,
+    string PersonId,
+    Guid RiskAssessmentId,
+    IReadOnlyList<Guid> ReliesOn,
+    IReadOnlyList<InformationShared> InformationShared,
+    Guid? OverrideId);
+
+/// <summary>The answer to an escalation: the decision to store with it, or the refusal.</summary>
+public sealed record EscalationCheck(EscalationDecision? Decision, Refusal? Refusal);
+
 /// <summary>
-/// POLICY.md as a pure function of the case state, the policy options and the current instant.
-/// The same code answers <c>GET .../policy</c> (<see cref="Evaluate"/>), checks an escalation
-/// (<see cref="CheckEscalation"/>) and re-checks past escalations for auditors.
+/// POLICY.md as a pure function of the case state, the policy options and the current instant: it answers
+/// <c>GET .../policy</c> (<see cref="Evaluate"/>), checks an escalation (<see cref="CheckEscalation"/>) and re-checks past
+/// escalations for auditors. The rules live in <see cref="Rules"/>, one function per rule ID, in files that follow
+/// POLICY.md's sections; this class only gathers the facts and combines the findings (<see cref="Combine"/>).
 /// </summary>
-/// <remarks>
-/// Choices where POLICY.md is silent, each tied to its rule:
-/// <list type="bullet">
-/// <item>AGE-CHILD: classification uses the age as recorded on the person (recorded near the disclosure).</item>
-/// <item>CURRENT-INFO: "after the latest disclosure it relies on" means after that disclosure was recorded (the clinician cannot have assessed it earlier), and the cited assessment must be the latest one covering the person, so an older, more permissive assessment cannot be cited past a newer one.</item>
-/// <item>SAFETY-PLAN-FIRST: the attempt must be recorded at or after the latest disclosure relied on (this episode); <c>Agreed</c> means a plan holds, so no emergency; <c>NotAttempted</c> counts only when recorded by a clinician (the policy asks for a clinician's reason).</item>
-/// <item>CHILD-SAFEGUARDING, ADULT-AT-RISK-SAFEGUARDING, POSITION-OF-TRUST: the clinician's assessment must accept a qualifying concern as current (CLINICIAN-DECIDES).</item>
-/// <item>MANDATORY-CSA: any sexual concern (current or historical) about a person who is a child, from a unified-policy disclosure; due from <c>disclosedAt</c> (the service held the post from then); the peer exemption needs the person aged 13 to 17.</item>
-/// <item>LEGACY-POSITION-OF-TRUST: a pre-merger position-of-trust concern about a person who is not an adult not at risk (ADULT-NO-NON-EMERGENCY holds "ever"); agencies LADO or police 101.</item>
-/// <item>OVERRIDE: an approved override lifts the substantive refusals only; CURRENT-INFO and CLINICIAN-DECIDES still apply, so a clinician's current assessment must recommend the route.</item>
-/// </list>
-/// </remarks>
-public static partial class PolicyEngine
+public static class PolicyEngine
 {
-    private static readonly Agency[] EmergencyAgencies = [Agency.Police999, Agency.Ambulance999];
-    private static readonly Agency[] NonEmergencyAgencies = [Agency.ChildrensSocialCare, Agency.AdultSocialCare, Agency.Police101, Agency.Lado];
-    private static readonly Agency[] ChildAgencies = [Agency.ChildrensSocialCare, Agency.Police101];
-    private static readonly Agency[] AdultAtRiskAgencies = [Agency.AdultSocialCare, Agency.Police101];
-    private static readonly Agency[] LadoOnly = [Agency.Lado];
-    private static readonly Agency[] LegacyPositionOfTrustAgencies = [Agency.Lado, Agency.Police101];
-    private static readonly Agency[] MandatoryReportAgencies = [Agency.Police101, Agency.ChildrensSocialCare];
-
-    /// <summary>Classifies a person (AGE-CHILD, AGE-UNKNOWN, ADULT-AT-RISK, ADULT-NOT-AT-RISK).</summary>
-    public static (PersonClassification Classification, string RuleId) Classify(PersonAtRisk person)
-    {
-        var adult = IsAdult(person.Age);
-        if (adult is null) return (PersonClassification.UnknownTreatedAsChild, RuleIds.AgeUnknown);
-        if (adult == false) return (PersonClassification.Child, RuleIds.AgeChild);
-        var atRisk = person.CareAndSupportNeeds == true
-                     && person.ExperiencingOrAtRiskOfAbuseOrNeglect == true
-                     && person.UnableToProtectSelf == true;
-        return atRisk
-            ? (PersonClassification.AdultAtRisk, RuleIds.AdultAtRisk)
-            : (PersonClassification.AdultNotAtRisk, RuleIds.AdultNotAtRisk);
-    }
-
-    /// <summary>True for 18 and over, false under 18, null when unknown (AGE-UNKNOWN).</summary>
-    public static bool? IsAdult(Age age) => age switch
-    {
-        { Years: { } years } => years >= 18,
-        { Band: AgeBand.Under13 or AgeBand.Age13To15 or AgeBand.Age16To17 } => false,
-        { Band: AgeBand.Age18To24 or AgeBand.Age25Plus } => true,
-        _ => null,
-    };
-
-    /// <summary>POLICY-VERSION: the policy a disclosure is judged under.</summary>
-    public static PolicyVersion VersionOf(DisclosureRecorded disclosure, PolicyOptions options) =>
-        disclosure.DisclosedAt >= options.UnifiedPolicyEffectiveFrom ? PolicyVersion.Unified : PolicyVersion.Legacy;
-
     /// <summary>The policy decision for every person and route, with the obligations outstanding now.</summary>
     public static PolicyDecision Evaluate(CaseState state, PolicyOptions options, Instant now)
     {
-        var persons = new PersonDecision[state.Persons.Length];
-        for (var i = 0; i < persons.Length; i++)
+        var persons = new List<PersonDecision>(state.Persons.Length);
+        foreach (var person in state.Persons)
         {
-            var person = state.Persons[i];
-            var (classification, classRule) = Classify(person);
-            var assessment = LatestAssessmentCovering(state, person.Id);
-            var emergency = DecideRoute(state, person, Route.Emergency, state.Disclosures.AsSpan(), assessment, options, now, UsableOverride(state, person.Id, Route.Emergency));
-            var nonEmergency = DecideRoute(state, person, Route.NonEmergency, state.Disclosures.AsSpan(), assessment, options, now, UsableOverride(state, person.Id, Route.NonEmergency));
-            persons[i] = new PersonDecision(person.Id, classification, classRule, emergency, nonEmergency);
+            var p = Facts(state, person, options, now);
+            var about = state.Disclosures.Where(d => d.Concerns.Any(c => c.PersonId == person.Id))
+                .Select(d => DisclosureFacts.For(d, person, options)).ToList();
+            var (classification, rule) = p.ClassifiedNow;
+            persons.Add(new PersonDecision(person.Id, classification, rule,
+                Decide(p, Route.Emergency, about, p.LatestAssessment, reliedOn: false, Rules.UsableOverride(state, person.Id, Route.Emergency)),
+                Decide(p, Route.NonEmergency, about, p.LatestAssessment, reliedOn: false, Rules.UsableOverride(state, person.Id, Route.NonEmergency))));
         }
-
-        var disclosures = new DisclosurePolicy[state.Disclosures.Length];
-        for (var i = 0; i < disclosures.Length; i++)
-        {
-            var d = state.Disclosures[i];
-            disclosures[i] = new DisclosurePolicy(d.DisclosureId, VersionOf(d, options), RuleIds.PolicyVersion);
-        }
-
-        return new PolicyDecision(now, persons, Obligations(state, options), disclosures);
+        return new PolicyDecision(now, persons, Obligations(state, options), Disclosures(state, options));
     }
 
-    /// <summary>The latest risk assessment that assesses the given person, if any.</summary>
-    public static RiskAssessmentRecorded? LatestAssessmentCovering(CaseState state, string personId)
-    {
-        for (var i = state.RiskAssessments.Length - 1; i >= 0; i--)
-        {
-            var assessment = state.RiskAssessments[i];
-            if (Assessed(assessment, personId) is not null) return assessment;
-        }
-        return null;
-    }
+    /// <summary>Each disclosure's policy version and how each person it concerns was classified when it was made.</summary>
+    public static IReadOnlyList<DisclosurePolicy> Disclosures(CaseState state, PolicyOptions options) =>
+    [
+        .. state.Disclosures.Select(d => new DisclosurePolicy(d.DisclosureId, Rules.VersionOf(d, options), RuleIds.PolicyVersion,
+            [.. d.Concerns.Select(c => c.PersonId).Distinct().Select(state.FindPerson).OfType<PersonAtRisk>().Select(person =>
+            {
+                var (classification, rule) = Rules.Classify(person, d.DisclosedAt);
+                return new PersonAtDisclosure(person.Id, classification, rule);
+            })])),
+    ];
 
-    private static PersonAssessment? Assessed(RiskAssessmentRecorded? assessment, string personId)
+    /// <summary>
+    /// Checks one escalation, judging exactly the disclosures it relies on and the assessment it cites. A refusal lists
+    /// every rule ID that refuses it; a repeat of an escalation already made is a conflict (NO-DUPLICATE-ESCALATION).
+    /// </summary>
+    public static EscalationCheck CheckEscalation(CaseState state, EscalationRequest request, PolicyOptions options, Instant now)
     {
-        if (assessment is null) return null;
-        var assessments = assessment.Assessments;
-        for (var i = 0; i < assessments.Count; i++)
+        var person = state.FindPerson(request.PersonId);
+        if (person is null) return new EscalationCheck(null, Refusal.PersonNotFound(request.PersonId));
+        var assessment = state.FindRiskAssessment(request.RiskAssessmentId);
+        if (assessment is null) return NotFound($"Risk assessment {request.RiskAssessmentId} is not in this case.");
+        var reliedOn = new List<DisclosureFacts>(request.ReliesOn.Count);
+        foreach (var id in request.ReliesOn)
         {
-            if (assessments[i].PersonId == personId) return assessments[i];
+            if (state.FindDisclosure(id) is not { } d) return NotFound($"Disclosure {id} is not in this case.");
+            reliedOn.Add(DisclosureFacts.For(d, person, options));
         }
-        return null;
-    }
+        OverrideRecord? overrideRecord = null;
+        if (request.OverrideId is { } overrideId && (overrideRecord = state.FindOverride(overrideId)) is null)
+            return NotFound($"Override {overrideId} is not in this case.");
+        if (request.Route is not (Route.Emergency or Route.NonEmergency))
+            return new EscalationCheck(null, Refusal.Policy("The policy does not permit this escalation", [RuleIds.ClinicianDecides],
+                ["An escalation's route is Emergency or NonEmergency."]));
+        if (Rules.NoDuplicateEscalation(state, request) is { } duplicate) return new EscalationCheck(null, duplicate);
 
-    private static OverrideRecord? UsableOverride(CaseState state, string personId, Route route)
-    {
-        foreach (var o in state.Overrides)
+        var p = Facts(state, person, options, now);
+        var findings = new List<Finding>();
+        if (reliedOn.Count == 0) findings.Add(Finding.Blocks(RuleIds.CurrentInfo, "An escalation must name the disclosures it relies on."));
+        if (p.AssessmentIn(assessment) is null)
+            findings.Add(Finding.Blocks(RuleIds.ClinicianDecides, "The cited risk assessment does not assess this person."));
+        var overrideProblem = overrideRecord is null ? null : Rules.Override(overrideRecord, person.Id, request.Route);
+        if (overrideProblem is not null) findings.Add(overrideProblem);
+        if (Rules.MinimumNecessary(request.InformationShared) is { } shared) findings.Add(shared);
+
+        var usable = overrideRecord is not null && overrideProblem is null ? overrideRecord : null;
+        var decision = Decide(p, request.Route, reliedOn, assessment, reliedOn: true, usable);
+        var (rules, reasons) = (findings.Select(f => f.RuleId).ToList(), findings.Select(f => f.Reason).ToList());
+        if (decision.Status == RouteStatus.NotPermitted || decision.Unmet.Count > 0)
         {
-            if (o.IsUsable && o.Request.PersonId == personId && o.Request.Route == route) return o;
+            rules.AddRange(decision.Status == RouteStatus.NotPermitted ? decision.RuleIds : decision.Unmet);
+            reasons.AddRange(decision.Reasons);
         }
-        return null;
+        else if (!decision.Agencies.Contains(request.Agency))
+        {
+            rules.AddRange(Agencies.RulesFor(request.Agency, request.Route));
+            reasons.Add($"{request.Agency} is not an agency this escalation may go to; permitted: {string.Join(", ", decision.Agencies)}.");
+        }
+        if (rules.Count > 0)
+            return new EscalationCheck(null, Refusal.Policy("The policy does not permit this escalation", [.. rules.Distinct()], [.. reasons.Distinct()]));
+
+        var (classification, _) = p.ClassifiedNow;
+        return new EscalationCheck(new EscalationDecision(decision.PolicyVersion, classification, decision.RuleIds, options), null);
     }
 
     /// <summary>
-    /// Decides one route for one person, judging only the given disclosures and the given assessment.
-    /// Evaluate passes every disclosure and the latest assessment; CheckEscalation passes what the escalation cites.
+    /// Decides one route for one person from the disclosures judged (the ones an escalation relies on; for the policy
+    /// read, every disclosure about the person) and the assessment. Each disclosure is judged on its own, under its own
+    /// version and with the person's age at its time; an escalation needs every disclosure it relies on to support it
+    /// (POLICY-VERSION), while the policy read considers the ones that could be relied on.
     /// </summary>
-    internal static RouteDecision DecideRoute(
-        CaseState state,
-        PersonAtRisk person,
-        Route route,
-        ReadOnlySpan<DisclosureRecorded> disclosures,
-        RiskAssessmentRecorded? assessment,
-        PolicyOptions options,
-        Instant now,
-        OverrideRecord? usableOverride)
+    public static RouteDecision Decide(PersonFacts p, Route route, IReadOnlyList<DisclosureFacts> disclosures,
+        RiskAssessmentRecorded? assessment, bool reliedOn, OverrideRecord? usableOverride)
     {
-        var findings = new Findings();
-        if (route == Route.Emergency) DecideEmergency(state, person, disclosures, assessment, options, now, findings);
-        else if (route == Route.NonEmergency) DecideNonEmergency(person, disclosures, assessment, options, now, findings);
-        else throw new ArgumentOutOfRangeException(nameof(route), route, "Only Emergency and NonEmergency are escalation routes.");
+        var pa = p.AssessmentIn(assessment);
+        var judgedEach = disclosures.Select(d => (Disclosure: d, Findings: DisclosureFindings(p, route, d, pa))).ToList();
+        var supporting = judgedEach.Where(j => Supports(j.Findings)).ToList();
+        var judged = reliedOn || supporting.Count == 0 ? judgedEach : supporting;
+        var anyUnified = judged.Any(j => !j.Disclosure.IsLegacy);
 
-        return findings.ToDecision(route, usableOverride);
-    }
-
-    private static void DecideEmergency(
-        CaseState state, PersonAtRisk person, ReadOnlySpan<DisclosureRecorded> disclosures,
-        RiskAssessmentRecorded? assessment, PolicyOptions options, Instant now, Findings f)
-    {
-        var anyConcern = false;
-        var currentUnified = false;
-        var currentLegacy = false;
-        Instant? latestDisclosure = null;
-        foreach (var d in disclosures)
+        var findings = new List<Finding>();
+        IReadOnlyList<Agency>? agencies = null;
+        foreach (var (d, f) in judged)
         {
-            var version = VersionOf(d, options);
-            for (var ci = 0; ci < d.Concerns.Count; ci++)
+            if (Supports(f))
             {
-                var c = d.Concerns[ci];
-                if (c.PersonId != person.Id) continue;
-                anyConcern = true;
-                latestDisclosure = Max(latestDisclosure, d.At);
-                if (c.Status != ConcernStatus.Current) continue;
-                if (version == PolicyVersion.Unified) currentUnified = true;
-                else currentLegacy = true;
+                findings.AddRange(f);
+                var these = f.Where(x => x.IsGround).SelectMany(x => x.Agencies!).Distinct().ToList();
+                agencies = agencies is null ? these : reliedOn ? [.. agencies.Intersect(these)] : [.. agencies.Union(these)];
+                continue;
             }
+            // A disclosure relied on that does not support the escalation refuses it, whatever the others say.
+            findings.AddRange(f.Where(x => !x.IsGround && x.Effect != Effect.Met).Select(x => reliedOn ? x with { Effect = Effect.Refuses } : x));
+            if (reliedOn && Rules.PolicyVersionRider(d, anyUnified) is { } rider) findings.Add(rider);
         }
+        if (judged.Count == 0)
+            findings.Add(Finding.NoGround(route == Route.Emergency ? RuleIds.EmergencyLife : NoDisclosureRule(p),
+                "No disclosure raises a concern about this person."));
 
-        f.OverrideAgencies = EmergencyAgencies;
-        // CURRENT-INFO and CLINICIAN-DECIDES first: nothing, not even an override, lifts them.
-        var pa = CheckCurrentInfo(person.Id, assessment, latestDisclosure, options.EmergencyRiskAssessmentValidFor, now, f);
-        CheckRecommendation(pa, Route.Emergency, f);
-        if (!anyConcern)
-        {
-            f.Refuse(RuleIds.EmergencyLife, "No disclosure raises a concern about this person.");
-            return;
-        }
+        findings.Add(Rules.CurrentInfo(p, route, assessment, judged.Select(j => j.Disclosure)));
+        if (Rules.ClinicianDecides(pa, route) is { } decides) findings.Add(decides);
+        if (route == Route.Emergency)
+            findings.Add(Rules.SafetyPlanFirst(p.State, judged.Count == 0 ? null : judged.Max(j => j.Disclosure.Disclosure.At)));
 
-        if (!currentUnified && !currentLegacy)
-        {
-            f.Refuse(RuleIds.HistoricalNotEmergency, "Every concern about this person is historical; a historical concern never supports an emergency escalation.");
-            return;
-        }
-
-        var lifeRule = currentUnified ? RuleIds.EmergencyLife : RuleIds.LegacyLife;
-        f.Version = currentUnified ? PolicyVersion.Unified : PolicyVersion.Legacy;
-        if (pa is not null)
-        {
-            if (pa.ThreatToLife == ThreatToLife.Immediate) f.Ground(lifeRule, EmergencyAgencies);
-            else f.Refuse(lifeRule, $"The clinician's assessment records threat to life as {pa.ThreatToLife}, not Immediate.");
-        }
-
-        var attempt = LatestSafetyPlanAttemptSince(state, latestDisclosure);
-        switch (attempt)
-        {
-            case null:
-                f.Refuse(RuleIds.SafetyPlanFirst, "No safety-plan attempt has been recorded since the latest disclosure.");
-                break;
-            case { Outcome: SafetyPlanOutcome.NotPossible or SafetyPlanOutcome.BrokeDown }:
-                f.Met(RuleIds.SafetyPlanFirst);
-                break;
-            case { Outcome: SafetyPlanOutcome.NotAttempted } when attempt.By.HasRole(Roles.Clinician):
-                f.Met(RuleIds.SafetyPlanFirst);
-                break;
-            case { Outcome: SafetyPlanOutcome.NotAttempted }:
-                f.Refuse(RuleIds.SafetyPlanFirst, "A safety plan was not attempted, and no clinician recorded why none could be.");
-                break;
-            default:
-                f.Refuse(RuleIds.SafetyPlanFirst, "A safety plan was agreed with the user.");
-                break;
-        }
-    }
-
-    private static void DecideNonEmergency(
-        PersonAtRisk person, ReadOnlySpan<DisclosureRecorded> disclosures,
-        RiskAssessmentRecorded? assessment, PolicyOptions options, Instant now, Findings f)
-    {
-        var (classification, classRule) = Classify(person);
-        var childLike = classification is PersonClassification.Child or PersonClassification.UnknownTreatedAsChild;
-        f.OverrideAgencies = NonEmergencyAgencies;
-
-        bool anyUnified = false, anyLegacy = false, unifiedSafeguarding = false, unifiedPositionOfTrust = false,
-            unifiedSexual = false, legacyPositionOfTrust = false;
-        Instant? latestDisclosure = null;
-        foreach (var d in disclosures)
-        {
-            var unified = VersionOf(d, options) == PolicyVersion.Unified;
-            for (var ci = 0; ci < d.Concerns.Count; ci++)
-            {
-                var c = d.Concerns[ci];
-                if (c.PersonId != person.Id) continue;
-                latestDisclosure = Max(latestDisclosure, d.At);
-                if (!unified)
-                {
-                    anyLegacy = true;
-                    legacyPositionOfTrust |= c.Category == ConcernCategory.PositionOfTrust;
-                    continue;
-                }
-
-                anyUnified = true;
-                var current = c.Status == ConcernStatus.Current;
-                unifiedSafeguarding |= current && IsSafeguardingCategory(c.Category);
-                unifiedPositionOfTrust |= current && c.Category == ConcernCategory.PositionOfTrust;
-                unifiedSexual |= c.Category == ConcernCategory.Sexual && !IsExemptPeerActivity(c, person);
-            }
-        }
-
-        f.Version = anyUnified || !anyLegacy ? PolicyVersion.Unified : PolicyVersion.Legacy;
-        // CURRENT-INFO and CLINICIAN-DECIDES first: nothing, not even an override, lifts them.
-        var pa = CheckCurrentInfo(person.Id, assessment, latestDisclosure, options.RiskAssessmentValidFor, now, f);
-        CheckRecommendation(pa, Route.NonEmergency, f);
-        if (classification == PersonClassification.AdultNotAtRisk)
-        {
-            f.Refuse(RuleIds.AdultNoNonEmergency, "This person is an adult not at risk: only an emergency escalation is ever possible.");
-            f.Refuse(classRule, "The three adult-at-risk tests are not all recorded as met.");
-            return;
-        }
-
-        var safeguardingRule = childLike ? RuleIds.ChildSafeguarding : RuleIds.AdultAtRiskSafeguarding;
-        var clinicianAcceptsSafeguarding = pa is null || AcceptsSafeguardingConcern(pa);
-        var clinicianAcceptsPositionOfTrust = pa is null || pa.CurrentConcerns.Contains(ConcernCategory.PositionOfTrust);
-
-        if (unifiedSafeguarding)
-        {
-            if (clinicianAcceptsSafeguarding) f.Ground(safeguardingRule, childLike ? ChildAgencies : AdultAtRiskAgencies);
-            else f.RefuseGround(safeguardingRule, "The clinician's assessment does not accept a current safeguarding concern about this person.");
-        }
-
-        if (childLike && unifiedPositionOfTrust)
-        {
-            if (clinicianAcceptsPositionOfTrust) f.Ground(RuleIds.PositionOfTrust, LadoOnly);
-            else f.RefuseGround(RuleIds.PositionOfTrust, "The clinician's assessment does not accept a current position-of-trust concern about this person.");
-        }
-
-        if (options.MandatoryReportingDuty && childLike && unifiedSexual)
-        {
-            f.Ground(RuleIds.MandatoryCsa, MandatoryReportAgencies);
-            f.Required = true;
-        }
-
-        if (legacyPositionOfTrust)
-        {
-            f.Ground(RuleIds.LegacyPositionOfTrust, LegacyPositionOfTrustAgencies);
-            if (!anyUnified) f.Version = PolicyVersion.Legacy;
-        }
-
-        if (!f.HasGrounds && !f.HasRefusals)
-        {
-            if (anyLegacy)
-                f.Refuse(RuleIds.LegacyNothingElse, "Concerns disclosed before the unified policy took effect are kept confidential.");
-            if (anyUnified || !anyLegacy)
-                f.Refuse(safeguardingRule, anyUnified
-                    ? "No current safeguarding concern (other than risk to life or self-harm alone) about this person."
-                    : "No disclosure raises a concern about this person.");
-        }
-
-    }
-
-    /// <summary>CLINICIAN-DECIDES: the clinician's assessment of the person recommends this route.</summary>
-    private static void CheckRecommendation(PersonAssessment? pa, Route route, Findings f)
-    {
-        if (pa is null) return;
-        if (pa.RecommendedRoute == route) f.Met(RuleIds.ClinicianDecides);
-        else f.Block(RuleIds.ClinicianDecides, $"The clinician's assessment recommends {pa.RecommendedRoute}, not {route}.");
+        var version = anyUnified || judged.Count == 0 ? PolicyVersion.Unified : PolicyVersion.Legacy;
+        return Combine(route, findings, agencies ?? [], version, judged.Any(j => j.Disclosure.IsLegacy), usableOverride);
     }
 
     /// <summary>
-    /// CURRENT-INFO: the assessment must cover the person, be made after the latest disclosure relied on,
-    /// and be no older than allowed. Returns the person's assessment when it exists.
+    /// The one place findings become an answer. Grounds permit (MANDATORY-CSA requires); a ground that does not hold
+    /// refuses only when no other ground holds; rules that refuse refuse; an approved override lifts those refusals
+    /// (OVERRIDE), never the blocks (CURRENT-INFO, CLINICIAN-DECIDES). A required route stays required whatever
+    /// blocks carrying it out, which is reported as unmet. A refusal resting on a legacy disclosure cites
+    /// LEGACY-NOTHING-ELSE.
     /// </summary>
-    private static PersonAssessment? CheckCurrentInfo(
-        string personId, RiskAssessmentRecorded? assessment, Instant? latestDisclosure, Duration validFor, Instant now, Findings f)
+    public static RouteDecision Combine(Route route, IReadOnlyList<Finding> findings, IReadOnlyList<Agency> agencies,
+        PolicyVersion version, bool restsOnLegacy, OverrideRecord? usableOverride)
     {
-        var pa = Assessed(assessment, personId);
-        if (assessment is null || pa is null)
-        {
-            f.Block(RuleIds.CurrentInfo, "Record a new risk assessment: no clinician has assessed this person.");
-            return null;
-        }
+        var grounds = findings.Where(f => f.IsGround).ToList();
+        var refusals = findings.Where(f => f.Effect == Effect.Refuses || (f.Effect == Effect.NoGround && grounds.Count == 0)).ToList();
+        var blocks = findings.Where(f => f.Effect == Effect.Blocks).ToList();
+        var met = findings.Where(f => f.Effect == Effect.Met).ToList();
+        IReadOnlyList<string> Ids(IEnumerable<Finding> fs) => [.. fs.Select(f => f.RuleId).Distinct()];
+        IReadOnlyList<string> Why(IEnumerable<Finding> fs) => [.. fs.Select(f => f.Reason).Where(r => r.Length > 0).Distinct()];
 
-        if (latestDisclosure is { } latest && assessment.At < latest)
-            f.Block(RuleIds.CurrentInfo, "Record a new risk assessment: the latest one was made before the latest disclosure.");
-        else if (now - assessment.At > validFor)
-            f.Block(RuleIds.CurrentInfo, $"Record a new risk assessment: the latest one is older than {FormatDuration(validFor)}.");
-        else
-            f.Met(RuleIds.CurrentInfo);
-        return pa;
+        if (grounds.Any(g => g.Effect == Effect.Requires))
+            return new RouteDecision(route, RouteStatus.Required, Ids(grounds.Concat(met)), Ids(refusals.Concat(blocks)), agencies,
+                Why(grounds.Concat(refusals).Concat(blocks)), version);
+        if (grounds.Count > 0 && refusals.Count == 0 && blocks.Count == 0)
+            return new RouteDecision(route, RouteStatus.Permitted, Ids(grounds.Concat(met)), [], agencies, Why(grounds), version);
+        if (refusals.Count > 0 && blocks.Count == 0 && usableOverride is not null)
+            return new RouteDecision(route, RouteStatus.Permitted, [RuleIds.Override, .. Ids(refusals)], [], Agencies.Of(route),
+                Why(refusals), version);
+
+        var refused = refusals.Concat(blocks).ToList();
+        if (restsOnLegacy && !refused.Any(f => f.RuleId == RuleIds.LegacyNothingElse)) refused.Add(Rules.LegacyNothingElse());
+        return new RouteDecision(route, RouteStatus.NotPermitted, Ids(refused), [], [], Why(refused), version);
     }
 
-    private static SafetyPlanAttemptRecorded? LatestSafetyPlanAttemptSince(CaseState state, Instant? since)
-    {
-        if (state.SafetyPlanAttempts.IsEmpty) return null;
-        var attempt = state.SafetyPlanAttempts[^1];
-        return since is null || attempt.At >= since ? attempt : null;
-    }
-
-    /// <summary>CHILD-SAFEGUARDING: any category but risk to life and self-harm alone is a safeguarding concern.</summary>
-    public static bool IsSafeguardingCategory(ConcernCategory category) =>
-        category is not (ConcernCategory.RiskToLife or ConcernCategory.SelfHarm);
-
-    private static bool AcceptsSafeguardingConcern(PersonAssessment pa)
-    {
-        var concerns = pa.CurrentConcerns;
-        for (var i = 0; i < concerns.Count; i++)
-        {
-            if (IsSafeguardingCategory(concerns[i])) return true;
-        }
-        return false;
-    }
-
-    /// <summary>MANDATORY-CSA exemption: consensual activity between two people aged 13 to 17 of similar age.</summary>
-    public static bool IsExemptPeerActivity(Concern concern, PersonAtRisk person) =>
-        concern.ConsensualPeerActivity && person.Age switch
-        {
-            { Years: { } years } => years is >= 13 and <= 17,
-            { Band: AgeBand.Age13To15 or AgeBand.Age16To17 } => true,
-            _ => false,
-        };
-
-    /// <summary>The obligations outstanding in a case; a pure function of the state and the options.</summary>
+    /// <summary>The outstanding obligations of a case: a pure function of the state and the options.</summary>
     public static IReadOnlyList<Obligation> Obligations(CaseState state, PolicyOptions options)
     {
         var obligations = new List<Obligation>();
         foreach (var person in state.Persons)
         {
-            var latest = LatestDisclosureAbout(state, person.Id);
-            var assessment = LatestAssessmentCovering(state, person.Id);
-            AddRiskAssessmentNeeded(person, latest, assessment, obligations);
-            AddSafetyPlanFirst(state, person, latest, assessment, obligations);
-            if (PendingRequiredReport(state, person, options) is { } report)
-                obligations.Add(new Obligation(ObligationType.ReportDue, RuleIds.MandatoryCsa, report.DueBy, person.Id, null));
+            var latest = Rules.LatestAssessmentOf(state, person.Id);
+            var reports = Rules.PendingReports(state, person, options);
+            if (RiskAssessmentNeeded(state, person, latest, reports, options) is { } needed) obligations.Add(needed);
+            if (SafetyPlanOwed(state, person, latest) is { } plan) obligations.Add(plan);
+            obligations.AddRange(reports.Select(r =>
+                new Obligation(ObligationType.ReportDue, RuleIds.MandatoryCsa, r.DueBy, person.Id, null, r.DisclosureId)));
         }
-
-        foreach (var escalation in state.Escalations)
-        {
-            if (escalation.NoticeOutstanding)
-            {
-                obligations.Add(new Obligation(ObligationType.TransparencyNoticeDue, RuleIds.Transparency,
-                    escalation.Made.At + options.TransparencyNoticeDue, escalation.Made.PersonId, escalation.Made.EscalationId));
-            }
-        }
-
-        AddNoEscalationDecisionDue(state, obligations);
+        obligations.AddRange(state.Escalations.Select(e => Rules.Transparency(e, options)).OfType<Obligation>());
+        if (Rules.RecordNoEscalation(state) is { } owed) obligations.Add(owed);
         return obligations;
     }
 
-    private static void AddRiskAssessmentNeeded(PersonAtRisk person, DisclosureRecorded? latest, RiskAssessmentRecorded? assessment, List<Obligation> obligations)
-    {
-        if (latest is null) return;
-        if (assessment is null || assessment.At < latest.At)
-            obligations.Add(new Obligation(ObligationType.RiskAssessmentNeeded, RuleIds.CurrentInfo, latest.At, person.Id, null));
-    }
-
-    private static void AddSafetyPlanFirst(CaseState state, PersonAtRisk person, DisclosureRecorded? latest, RiskAssessmentRecorded? assessment, List<Obligation> obligations)
-    {
-        if (assessment is null || Assessed(assessment, person.Id) is not { ThreatToLife: ThreatToLife.Immediate }) return;
-        foreach (var e in state.Escalations)
-        {
-            if (e.Made.PersonId == person.Id && e.Made.Route == Route.Emergency && e.Made.At >= assessment.At) return;
-        }
-        if (LatestSafetyPlanAttemptSince(state, latest?.At) is null)
-            obligations.Add(new Obligation(ObligationType.SafetyPlanFirst, RuleIds.SafetyPlanFirst, assessment.At, person.Id, null));
-    }
-
-    /// <summary>The latest disclosure raising a concern about the person (disclosures are kept in the order recorded).</summary>
-    private static DisclosureRecorded? LatestDisclosureAbout(CaseState state, string personId)
-    {
-        for (var i = state.Disclosures.Length - 1; i >= 0; i--)
-        {
-            var d = state.Disclosures[i];
-            for (var ci = 0; ci < d.Concerns.Count; ci++)
-            {
-                if (d.Concerns[ci].PersonId == personId) return d;
-            }
-        }
-        return null;
-    }
-
-    /// <summary>A MANDATORY-CSA report owed for a person: the original due instant and the one in force after delays.</summary>
-    public sealed record RequiredReport(Instant OriginalDueBy, Instant DueBy);
-
-    /// <summary>The MANDATORY-CSA report outstanding for a person, if any.</summary>
-    public static RequiredReport? PendingRequiredReport(CaseState state, PersonAtRisk person, PolicyOptions options)
-    {
-        if (!options.MandatoryReportingDuty) return null;
-        var (classification, _) = Classify(person);
-        if (classification is not (PersonClassification.Child or PersonClassification.UnknownTreatedAsChild)) return null;
-
-        Instant? lastReport = null;
-        foreach (var e in state.Escalations)
-        {
-            var m = e.Made;
-            if (m.PersonId == person.Id && m.Route == Route.NonEmergency && Array.IndexOf(MandatoryReportAgencies, m.Agency) >= 0)
-                lastReport = Max(lastReport, m.At);
-        }
-
-        Instant? earliestPending = null;
-        foreach (var d in state.Disclosures)
-        {
-            if (lastReport is { } reported && d.At <= reported) continue;
-            if (VersionOf(d, options) != PolicyVersion.Unified) continue;
-            for (var ci = 0; ci < d.Concerns.Count; ci++)
-            {
-                var c = d.Concerns[ci];
-                if (c.PersonId == person.Id && c.Category == ConcernCategory.Sexual && !IsExemptPeerActivity(c, person))
-                    earliestPending = earliestPending is { } p && p <= d.DisclosedAt ? p : d.DisclosedAt;
-            }
-        }
-        if (earliestPending is not { } pending) return null;
-
-        var original = pending + options.MandatoryReportDue;
-        var due = original;
-        foreach (var delay in state.ReportDelays)
-        {
-            if (delay.PersonId == person.Id && (lastReport is null || delay.At > lastReport)) due = delay.Until;
-        }
-        return new RequiredReport(original, due);
-    }
-
-    private static void AddNoEscalationDecisionDue(CaseState state, List<Obligation> obligations)
-    {
-        if (state.RiskAssessments.IsEmpty) return;
-        var latest = state.RiskAssessments[^1];
-        for (var ai = 0; ai < latest.Assessments.Count; ai++)
-        {
-            var pa = latest.Assessments[ai];
-            if (pa.RecommendedRoute != Route.None) return;
-        }
-
-        var hadConcerns = false;
-        foreach (var d in state.Disclosures)
-        {
-            if (d.At <= latest.At && d.Concerns.Count > 0) { hadConcerns = true; break; }
-        }
-        for (var ai = 0; ai < latest.Assessments.Count; ai++)
-        {
-            var pa = latest.Assessments[ai];
-            hadConcerns |= pa.CurrentConcerns.Count > 0 || pa.ThreatToLife != ThreatToLife.None;
-        }
-        if (!hadConcerns) return;
-
-        foreach (var n in state.NoEscalationDecisions)
-        {
-            if (n.At >= latest.At) return;
-        }
-        foreach (var e in state.Escalations)
-        {
-            if (e.Made.At >= latest.At) return;
-        }
-        obligations.Add(new Obligation(ObligationType.NoEscalationDecisionDue, RuleIds.RecordNoEscalation, latest.At, null, null));
-    }
-
-    private static Instant Max(Instant? a, Instant b) => a is { } x && x > b ? x : b;
-
-    private static string FormatDuration(Duration d) =>
-        d.TotalHours >= 1 && d.Minutes == 0 && d.Seconds == 0 ? $"{(long)d.TotalHours} h" : d.ToString("H:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>CLOSE-OBLIGATIONS, from the obligations outstanding.</summary>
+    public static Refusal? CheckClose(CaseState state, PolicyOptions options) => Rules.CloseObligations(Obligations(state, options));
 
     /// <summary>
-    /// What the checks of one route found. Rule lists are built in place, in the order they are reported:
-    /// grounds (substantive rules that permit, with their agencies) then rules met; refusals (which an override may
-    /// lift) then blockers (CURRENT-INFO, CLINICIAN-DECIDES, which nothing lifts). Refusals of a single ground
-    /// matter only when no ground holds. Lists are allocated only when used: Evaluate runs on every read of a case.
+    /// CURRENT-INFO as an obligation: a person needs a new risk assessment when a disclosure about them was recorded
+    /// after their latest one (or they have none), or when a required report rests on an assessment that is missing,
+    /// older than the disclosure, or stops being current (then due when it expires).
     /// </summary>
-    private sealed class Findings
+    private static Obligation? RiskAssessmentNeeded(CaseState state, PersonAtRisk person, RiskAssessmentRecorded? latest,
+        IReadOnlyList<Rules.RequiredReport> reports, PolicyOptions options)
     {
-        private List<string>? decided;
-        private int groundCount;
-        private List<string>? refusing;
-        private int refusalCount;
-        private List<string>? groundRefusals;
-        private List<string>? reasons;
-        private IReadOnlyList<Agency>? agencies;
-        private bool agenciesOwned;
-
-        public IReadOnlyList<Agency> OverrideAgencies { get; set; } = [];
-        public bool Required { get; set; }
-        public PolicyVersion Version { get; set; } = PolicyVersion.Unified;
-        public bool HasGrounds => groundCount > 0;
-        public bool HasRefusals => refusalCount > 0 || groundRefusals is { Count: > 0 };
-        private bool HasBlockers => refusing is not null && refusing.Count > refusalCount;
-
-        public void Ground(string rule, Agency[] forAgencies)
-        {
-            if (!Contains(decided, rule)) (decided ??= new(4)).Insert(groundCount++, rule);
-            if (agencies is null)
-            {
-                agencies = forAgencies;
-                return;
-            }
-            if (!agenciesOwned)
-            {
-                agencies = new List<Agency>(agencies);
-                agenciesOwned = true;
-            }
-            var owned = (List<Agency>)agencies;
-            for (var i = 0; i < forAgencies.Length; i++)
-            {
-                if (!owned.Contains(forAgencies[i])) owned.Add(forAgencies[i]);
-            }
-        }
-
-        public void Met(string rule)
-        {
-            if (!Contains(decided, rule)) (decided ??= new(4)).Add(rule);
-        }
-
-        public void Refuse(string rule, string reason)
-        {
-            if (!Contains(refusing, rule)) (refusing ??= new(4)).Insert(refusalCount++, rule);
-            (reasons ??= new(2)).Add(reason);
-        }
-
-        public void RefuseGround(string rule, string reason)
-        {
-            if (!Contains(groundRefusals, rule)) (groundRefusals ??= new(2)).Add(rule);
-            (reasons ??= new(2)).Add(reason);
-        }
-
-        public void Block(string rule, string reason)
-        {
-            if (!Contains(refusing, rule)) (refusing ??= new(4)).Add(rule);
-            (reasons ??= new(2)).Add(reason);
-        }
-
-        public RouteDecision ToDecision(Route route, OverrideRecord? usableOverride)
-        {
-            IReadOnlyList<string> reasonList = reasons ?? (IReadOnlyList<string>)[];
-            if (!HasGrounds && groundRefusals is not null)
-            {
-                // A ground the clinician did not accept refuses only when no other ground holds.
-                foreach (var rule in groundRefusals)
-                {
-                    if (!Contains(refusing, rule)) (refusing ??= new(4)).Insert(refusalCount++, rule);
-                }
-            }
-
-            if (Required)
-            {
-                // MANDATORY-CSA: the duty stands whatever else is found; what blocks carrying it out is reported as unmet.
-                return new RouteDecision(route, RouteStatus.Required, decided!, refusing ?? (IReadOnlyList<string>)[], agencies ?? [], reasonList, Version);
-            }
-
-            if (refusing is null && HasGrounds)
-                return new RouteDecision(route, RouteStatus.Permitted, decided!, [], agencies!, reasonList, Version);
-
-            if (!HasBlockers && refusalCount > 0 && usableOverride is not null)
-            {
-                // OVERRIDE: two leads approved departing from the refusals found; the override is cited first.
-                var cited = new List<string>(1 + refusalCount) { RuleIds.Override };
-                cited.AddRange(refusing!);
-                return new RouteDecision(route, RouteStatus.Permitted, cited, [], OverrideAgencies, reasonList, Version);
-            }
-
-            return new RouteDecision(route, RouteStatus.NotPermitted, refusing ?? (IReadOnlyList<string>)[], [], [], reasonList, Version);
-        }
-
-        private static bool Contains(List<string>? list, string rule) => list is not null && list.Contains(rule);
+        var lastDisclosure = state.Disclosures.LastOrDefault(d => d.Concerns.Any(c => c.PersonId == person.Id));
+        if (lastDisclosure is not null && (latest is null || latest.At < lastDisclosure.At))
+            return new Obligation(ObligationType.RiskAssessmentNeeded, RuleIds.CurrentInfo, lastDisclosure.At, person.Id, null);
+        if (reports.Count == 0) return null;
+        if (latest is null) return new Obligation(ObligationType.RiskAssessmentNeeded, RuleIds.CurrentInfo, reports[0].RecordedAt, person.Id, null);
+        return new Obligation(ObligationType.RiskAssessmentNeeded, RuleIds.CurrentInfo, latest.At + options.RiskAssessmentValidFor, person.Id, null);
     }
+
+    /// <summary>SAFETY-PLAN-FIRST as an obligation: an immediate threat assessed and no attempt recorded since the latest disclosure.</summary>
+    private static Obligation? SafetyPlanOwed(CaseState state, PersonAtRisk person, RiskAssessmentRecorded? latest)
+    {
+        if (latest?.Assessments.FirstOrDefault(a => a.PersonId == person.Id) is not { ThreatToLife: ThreatToLife.Immediate }) return null;
+        if (state.Escalations.Any(e => e.Made.PersonId == person.Id && e.Made.Route == Route.Emergency && e.Made.At >= latest.At)) return null;
+        var lastDisclosure = state.Disclosures.LastOrDefault(d => d.Concerns.Any(c => c.PersonId == person.Id));
+        var attempted = !state.SafetyPlanAttempts.IsEmpty && (lastDisclosure is null || state.SafetyPlanAttempts[^1].At >= lastDisclosure.At);
+        return attempted ? null : new Obligation(ObligationType.SafetyPlanFirst, RuleIds.SafetyPlanFirst, latest.At, person.Id, null);
+    }
+
+    private static PersonFacts Facts(CaseState state, PersonAtRisk person, PolicyOptions options, Instant now) =>
+        new(state, person, Rules.LatestAssessmentOf(state, person.Id), options, now);
+
+    /// <summary>Every rule that judges one disclosure for one route: section 3 and, for pre-merger disclosures, section 5.</summary>
+    private static List<Finding> DisclosureFindings(PersonFacts p, Route route, DisclosureFacts d, PersonAssessment? pa)
+    {
+        if (route == Route.Emergency) return [Rules.EmergencyLife(d, pa)];
+        var findings = new List<Finding>(Rules.AdultNoNonEmergency(d));
+        if (findings.Count > 0) return findings;
+        if (d.IsLegacy)
+        {
+            findings.Add(Rules.LegacyPositionOfTrust(p, d) ?? Rules.LegacyNothingElse());
+            if (!findings[0].IsGround) findings.Add(Rules.LegacyNothingElse());
+            return findings;
+        }
+        foreach (var f in new[] { Rules.ChildSafeguarding(d, pa), Rules.AdultAtRiskSafeguarding(d, pa), Rules.PositionOfTrust(d, pa), Rules.MandatoryCsa(p, d) })
+        {
+            if (f is not null) findings.Add(f);
+        }
+        return findings;
+    }
+
+    /// <summary>A disclosure supports a route when a rule grounds it there and none refuses.</summary>
+    private static bool Supports(List<Finding> findings) =>
+        findings.Any(f => f.IsGround) && !findings.Any(f => f.Effect == Effect.Refuses);
+
+    private static string NoDisclosureRule(PersonFacts p) => p.ClassifiedNow.Classification switch
+    {
+        PersonClassification.AdultAtRisk => RuleIds.AdultAtRiskSafeguarding,
+        PersonClassification.AdultNotAtRisk => RuleIds.AdultNoNonEmergency,
+        _ => RuleIds.ChildSafeguarding,
+    };
+
+    private static EscalationCheck NotFound(string detail) => new(null, Refusal.NotFound(detail));
 }

@@ -24,6 +24,7 @@ public static class RuleIds
     public const string MandatoryCsa = "MANDATORY-CSA";
     public const string ClinicianDecides = "CLINICIAN-DECIDES";
     public const string MinimumNecessary = "MINIMUM-NECESSARY";
+    public const string NoDuplicateEscalation = "NO-DUPLICATE-ESCALATION";
     public const string RecordNoEscalation = "RECORD-NO-ESCALATION";
 
     // 4. What the service owes the user afterwards
@@ -46,7 +47,8 @@ public static class RuleIds
         AgeChild, AgeUnknown, AdultAtRisk, AdultNotAtRisk,
         PolicyVersion, CurrentInfo,
         EmergencyLife, SafetyPlanFirst, HistoricalNotEmergency, ChildSafeguarding, AdultAtRiskSafeguarding,
-        AdultNoNonEmergency, PositionOfTrust, MandatoryCsa, ClinicianDecides, MinimumNecessary, RecordNoEscalation,
+        AdultNoNonEmergency, PositionOfTrust, MandatoryCsa, ClinicianDecides, MinimumNecessary, NoDuplicateEscalation,
+        RecordNoEscalation,
         Transparency, TransparencyWithheld, CloseObligations, AgencyFeedback,
         LegacyLife, LegacyPositionOfTrust, LegacyNothingElse,
         Override,

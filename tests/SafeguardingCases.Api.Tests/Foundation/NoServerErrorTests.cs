@@ -29,6 +29,7 @@ public sealed class NoServerErrorTests(ApiFactory api) : IClassFixture<ApiFactor
         ("POST", "/cases/{id}/persons", """{"reference":"r","description":"@BAD@"}""", "description"),
         ("POST", "/cases/{id}/risk-assessments", """{"assessments":[{"personId":"service-user","threatToLife":"None","currentConcerns":[],"recommendedRoute":"None"}],"rationale":"@BAD@"}""", "rationale"),
         ("POST", "/cases/{id}/risk-assessments", """{"assessments":[{"personId":"@BAD@","threatToLife":"None","currentConcerns":[],"recommendedRoute":"None"}],"rationale":"r"}""", "assessments[0].personId"),
+        ("POST", "/cases/{id}/risk-assessments", """{"assessments":[{"personId":"service-user","threatToLife":"None","currentConcerns":[],"recommendedRoute":"None","peerExemption":{"reason":"@BAD@"}}],"rationale":"r"}""", "assessments[0].peerExemption.reason"),
         ("POST", "/cases/{id}/safety-plans", """{"outcome":"NotPossible","reason":"@BAD@"}""", "reason"),
         ("POST", "/cases/{id}/escalations", """{"route":"NonEmergency","agency":"Lado","personId":"@BAD@","riskAssessmentId":"6b1f0c1e-0000-4000-8000-000000000001","reliesOn":[],"informationShared":[]}""", "personId"),
         ("POST", "/cases/{id}/no-escalation-decisions", """{"reason":"@BAD@"}""", "reason"),

@@ -32,6 +32,8 @@ public sealed class CaseApi
     public static async Task<CaseApi> Open(ApiFactory api, int? ageYears = 16, string? ageBand = null) =>
         new(api, await api.OpenCase(ageYears, ageBand));
 
+    public static CaseApi For(ApiFactory api, Guid id) => new(api, id);
+
     public static string Iso(Instant instant) => InstantPattern.ExtendedIso.Format(instant);
 
     public async Task<long> Version() => (await View())["version"]!.GetValue<long>();

@@ -118,7 +118,11 @@ public sealed class PolicyRulesOverHttpTests(ApiFactory api) : IClassFixture<Api
 
         var made = await (await c.Escalate(EscalationBody("NonEmergency", "Police101", a, [d], overrideId: overrideId)).ShouldBe(HttpStatusCode.Created)).Json();
         made["decision"]!["ruleIds"]!.AsArray().Select(r => r!.GetValue<string>()).ShouldContain(RuleIds.Override);
-        await c.ShouldRefuse(() => c.Escalate(EscalationBody("NonEmergency", "Police101", a, [d], overrideId: overrideId)), RuleIds.Override);
+        var again = await c.ShouldFail(() => c.Escalate(EscalationBody("NonEmergency", "Police101", a, [d], overrideId: overrideId)), HttpStatusCode.Conflict);
+        again.RuleIds().ShouldBe([RuleIds.NoDuplicateEscalation]);
+        var d2 = await c.Disclosure(Concern("Domestic"));
+        var a2 = await c.Assessment(Assessment("service-user", "None", "NonEmergency", "Domestic"));
+        await c.ShouldRefuse(() => c.Escalate(EscalationBody("NonEmergency", "Police101", a2, [d2], overrideId: overrideId)), RuleIds.Override);
         (await c.View())["overrides"]![0]!["usedByEscalation"]!.GetValue<Guid>().ShouldBe(made["escalationId"]!.GetValue<Guid>());
     }
 
@@ -231,7 +235,7 @@ public sealed class PolicyRulesOverHttpTests(ApiFactory api) : IClassFixture<Api
     [Fact]
     public void Every_rule_id_is_exercised_over_http_by_a_test_named_for_it()
     {
-        var names = GetType().GetMethods(BindingFlags.Public | BindingFlags.Instance)
+        var names = new[] { GetType(), typeof(PolicyChangesOverHttpTests) }.SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance))
             .Where(m => m.GetCustomAttributes().Any(a => a is FactAttribute))
             .Select(m => m.Name.Replace('_', '-'))
             .ToList();

@@ -42,6 +42,7 @@ public sealed class RoleMatrixTests(ApiFactory api) : IClassFixture<ApiFactory>
         ("GET", "/api/v1/cases/{id}/integrity", [A]),
         ("GET", "/api/v1/audit/escalations", [A]),
         ("GET", "/api/v1/audit/access", [A]),
+        ("GET", "/api/v1/audit/overrides", [A]),
         ("GET", "/api/v1/reports/escalations", [L, A]),
         ("GET", "/api/v1/glossary", []),
         ("GET", "/api/v1/policy/parameters", [O, C, L, A]),

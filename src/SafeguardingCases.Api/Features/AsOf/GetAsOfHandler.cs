@@ -36,7 +36,8 @@ public sealed class GetAsOfHandler(IQuerySession session, IOptions<PolicyOptions
             if (at < current.OpenedAt) return null;
             state = at >= current.LastChangedAt ? current : await ReplayAsync(request.CaseId, null, at, cancellationToken);
         }
-        return state is null ? null : CaseView.From(state, policy.Value);
+        // Classified as the case stood then: at the instant asked for, or at the last change of that version.
+        return state is null ? null : CaseView.From(state, policy.Value, request.At is { } asked && asked > state.LastChangedAt ? asked : state.LastChangedAt);
     }
 
     private async Task<CaseState?> ReplayAsync(Guid caseId, long? version, Instant? at, CancellationToken ct)

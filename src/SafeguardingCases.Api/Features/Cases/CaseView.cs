@@ -4,14 +4,16 @@ using SafeguardingCases.Domain.Policy;
 
 namespace SafeguardingCases.Api.Features.Cases;
 
+/// <summary>A person at risk, with how the policy classifies them now (AGE-CHILD, ADULT-AT-RISK, ...).</summary>
 public sealed record PersonView(
-    string Id, string Reference, string Description, int? AgeYears, AgeBand? AgeBand,
+    string Id, string Reference, string Description, LocalDate? DateOfBirth, int? AgeYears, AgeBand? AgeBand,
     bool? CareAndSupportNeeds, bool? ExperiencingOrAtRiskOfAbuseOrNeglect, bool? UnableToProtectSelf,
     PersonClassification Classification, string ClassificationRuleId);
 
+/// <summary>A disclosure, its policy version, and how each person it concerns was classified when it was made.</summary>
 public sealed record DisclosureView(
     Guid Id, Instant DisclosedAt, Instant RecordedAt, Channel Channel, string SourceReference, string Summary,
-    PolicyVersion PolicyVersion, IReadOnlyList<Concern> Concerns, Actor RecordedBy);
+    PolicyVersion PolicyVersion, IReadOnlyList<Concern> Concerns, IReadOnlyList<PersonAtDisclosure> Persons, Actor RecordedBy);
 
 public sealed record RiskAssessmentView(Guid Id, Instant AssessedAt, Actor Clinician, IReadOnlyList<PersonAssessment> Assessments, string Rationale);
 
@@ -53,16 +55,20 @@ public sealed record CaseView(
     IReadOnlyList<Obligation> OutstandingObligations,
     int NoteCount)
 {
-    public static CaseView From(CaseState s, PolicyOptions options) => new(
+    /// <param name="now">The instant "now" means for the classifications: the clock, or the instant an as-of view shows.</param>
+    public static CaseView From(CaseState s, PolicyOptions options, Instant now)
+    {
+        var disclosures = PolicyEngine.Disclosures(s, options);
+        return new(
         s.Id, s.Version, s.Status, s.Channel, s.SourceReference, s.Summary, s.OpenedAt, s.LastChangedAt,
         [.. s.Persons.Select(p =>
         {
-            var (classification, rule) = PolicyEngine.Classify(p);
-            return new PersonView(p.Id, p.Reference, p.Description, p.Age.Years, p.Age.Band, p.CareAndSupportNeeds,
+            var (classification, rule) = Rules.Classify(p, now);
+            return new PersonView(p.Id, p.Reference, p.Description, p.Age.DateOfBirth, p.Age.Years, p.Age.Band, p.CareAndSupportNeeds,
                 p.ExperiencingOrAtRiskOfAbuseOrNeglect, p.UnableToProtectSelf, classification, rule);
         })],
-        [.. s.Disclosures.Select(d => new DisclosureView(d.DisclosureId, d.DisclosedAt, d.At, d.Channel, d.SourceReference, d.Summary,
-            PolicyEngine.VersionOf(d, options), d.Concerns, d.By))],
+        [.. s.Disclosures.Select((d, i) => new DisclosureView(d.DisclosureId, d.DisclosedAt, d.At, d.Channel, d.SourceReference, d.Summary,
+            disclosures[i].PolicyVersion, d.Concerns, disclosures[i].Persons, d.By))],
         s.RiskAssessments.IsEmpty ? null : ToView(s.RiskAssessments[^1]),
         [.. s.SafetyPlanAttempts.Select(a => new SafetyPlanAttemptView(a.SafetyPlanId, a.Outcome, a.Reason, a.At, a.By))],
         [.. s.Escalations.Select(e => ToView(e, options))],
@@ -72,6 +78,7 @@ public sealed record CaseView(
         [.. s.ReportDelays.Select(d => new ReportDelayView(d.PersonId, d.Until, d.Reason, d.At, d.By))],
         PolicyEngine.Obligations(s, options),
         s.NoteCount);
+    }
 
     private static RiskAssessmentView ToView(RiskAssessmentRecorded r) => new(r.RiskAssessmentId, r.At, r.By, r.Assessments, r.Rationale);
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using NodaTime;
 using Polly;
 using Polly.Retry;
+using SafeguardingCases.Api.Features.Audit.Overrides;
 using SafeguardingCases.Api.Features.Cases.List;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Domain.Cases;
@@ -224,10 +225,23 @@ public sealed class CaseCommandRunner(
 
         var after = events.Aggregate(before, CaseState.Evolve)!;
         session.Store(CaseSummary.From(after, policy.Value));
+        foreach (var overrideId in events.Select(OverrideChangedBy).OfType<Guid>().Distinct())
+        {
+            if (after.FindOverride(overrideId) is { } changed) session.Store(OverrideAuditRow.From(caseId, changed));
+        }
         var value = respond(after, events, after.Version);
         idempotency.Stage(session, value!, after.Version);
         return Outcome<T>.Staged(value, after.Version, [.. pending.Select(e => e.Id)]);
     }
+
+    /// <summary>The override an event changes, for the auditors' list of overrides across cases.</summary>
+    private static Guid? OverrideChangedBy(ICaseEvent e) => e switch
+    {
+        OverrideRequested r => r.OverrideId,
+        OverrideApproved a => a.OverrideId,
+        EscalationMade { OverrideId: { } used } => used,
+        _ => null,
+    };
 
     /// <summary>Whether events with these ids are in the store: did a commit whose answer was lost land after all?</summary>
     private async Task<bool> LandedAsync(IReadOnlyList<Guid> eventIds, CancellationToken ct)

@@ -10,11 +10,11 @@ namespace SafeguardingCases.Api.Features.Cases.Get;
 public sealed record GetCaseQuery(Guid CaseId) : IRequest<CaseView?>, ICaseRead;
 
 /// <summary>Reads the inline case projection, written in the same transaction as the case's events.</summary>
-public sealed class GetCaseHandler(IQuerySession session, IOptions<PolicyOptions> policy) : IRequestHandler<GetCaseQuery, CaseView?>
+public sealed class GetCaseHandler(IQuerySession session, IOptions<PolicyOptions> policy, NodaTime.IClock clock) : IRequestHandler<GetCaseQuery, CaseView?>
 {
     public async ValueTask<CaseView?> Handle(GetCaseQuery request, CancellationToken cancellationToken)
     {
         var state = (await session.LoadAsync<CaseStream>(request.CaseId, cancellationToken))?.State;
-        return state is null ? null : CaseView.From(state, policy.Value);
+        return state is null ? null : CaseView.From(state, policy.Value, clock.GetCurrentInstant());
     }
 }

@@ -47,7 +47,7 @@ public sealed class CaseSummary
             LastChangedAtUnixMs = state.LastChangedAt.ToUnixTimeMilliseconds(),
             ServiceUserClassification = serviceUser is null
                 ? PersonClassification.UnknownTreatedAsChild
-                : PolicyEngine.Classify(serviceUser).Classification,
+                : Rules.Classify(serviceUser, state.LastChangedAt).Classification,
             ObligationTypes = [.. obligations.Select(o => o.Type.ToString()).Distinct()],
             Obligations = [.. obligations.Select(o => new ObligationSummary(o.Type, o.DueBy, o.PersonId, o.EscalationId))],
             NextDueByUnixMs = obligations.Count == 0 ? long.MaxValue : obligations.Min(o => o.DueBy.ToUnixTimeMilliseconds()),

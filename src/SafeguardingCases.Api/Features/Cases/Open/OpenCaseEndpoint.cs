@@ -1,6 +1,7 @@
 using FastEndpoints;
 using FluentValidation;
 using Mediator;
+using NodaTime;
 using SafeguardingCases.Api.Features.Shared;
 using SafeguardingCases.Api.Infrastructure.Auth;
 using SafeguardingCases.Api.Infrastructure.Http;
@@ -9,7 +10,7 @@ using SafeguardingCases.Domain.Cases;
 
 namespace SafeguardingCases.Api.Features.Cases.Open;
 
-public sealed record ServiceUserInput(string? Reference, int? AgeYears, AgeBand? AgeBand);
+public sealed record ServiceUserInput(string? Reference, LocalDate? DateOfBirth, int? AgeYears, AgeBand? AgeBand);
 
 public sealed record OpenCaseRequest(Channel? Channel, string? SourceReference, ServiceUserInput? ServiceUser, string? Summary);
 
@@ -25,7 +26,7 @@ public sealed class OpenCaseValidator : Validator<OpenCaseRequest>
         RuleFor(x => x.ServiceUser).NotNull();
         RuleFor(x => x.ServiceUser!.Reference).NotEmpty().MaximumLength(TextLimits.Reference).When(x => x.ServiceUser is not null)
             .OverridePropertyName("serviceUser.reference");
-        this.AddAgeRules(x => x.ServiceUser?.AgeYears, x => x.ServiceUser?.AgeBand, prefix: "serviceUser.");
+        this.AddAgeRules(x => x.ServiceUser?.DateOfBirth, x => x.ServiceUser?.AgeYears, x => x.ServiceUser?.AgeBand, prefix: "serviceUser.");
     }
 }
 
@@ -45,7 +46,7 @@ public sealed class OpenCaseEndpoint(ISender sender) : Endpoint<OpenCaseRequest,
         var idempotency = Resolve<IdempotencyScope>();
         idempotency.Answers(StatusCodes.Status201Created, r => LocationOf((OpenCaseResponse)r));
         var result = await sender.Send(new OpenCaseCommand(User.ToActor(), new OpenCase(idempotency.NewCaseId(), req.Channel!.Value, req.SourceReference!,
-            user.Reference!, AgeRules.ToAge(user.AgeYears, user.AgeBand), req.Summary!)), ct);
+            user.Reference!, AgeRules.ToAge(user.DateOfBirth, user.AgeYears, user.AgeBand), req.Summary!)), ct);
         await this.SendCaseResultAsync(result, StatusCodes.Status201Created, LocationOf);
     }
 

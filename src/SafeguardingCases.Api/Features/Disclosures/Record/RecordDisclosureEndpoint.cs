@@ -11,8 +11,11 @@ using R = SafeguardingCases.Domain.Cases.Roles;
 
 namespace SafeguardingCases.Api.Features.Disclosures.Record;
 
-/// <param name="ConsensualPeerActivity">MANDATORY-CSA exemption: consensual activity between two people aged 13 to 17 of similar age.</param>
-public sealed record ConcernInput(ConcernCategory? Category, ConcernStatus? Status, string? PersonId, bool? ConsensualPeerActivity);
+/// <param name="ConsensualPeerActivity">
+/// No longer accepted: the MANDATORY-CSA peer exemption is a clinician's judgement, recorded in the risk assessment
+/// (<c>peerExemption</c>), never by whoever records the disclosure. Sending it is a validation error, not silently ignored.
+/// </param>
+public sealed record ConcernInput(ConcernCategory? Category, ConcernStatus? Status, string? PersonId, bool? ConsensualPeerActivity = null);
 
 public sealed record RecordDisclosureRequest(Instant? DisclosedAt, Channel? Channel, string? SourceReference, string? Summary, IReadOnlyList<ConcernInput>? Concerns);
 
@@ -35,6 +38,8 @@ public sealed class RecordDisclosureValidator : Validator<RecordDisclosureReques
             c.RuleFor(x => x.Category).NotNull().IsInEnum();
             c.RuleFor(x => x.Status).NotNull().IsInEnum();
             c.RuleFor(x => x.PersonId).NotEmpty().MaximumLength(TextLimits.Reference);
+            c.RuleFor(x => x.ConsensualPeerActivity).Null()
+                .WithMessage("The peer exemption is recorded by a clinician in the risk assessment (peerExemption), not with the disclosure.");
         });
     }
 }
@@ -52,5 +57,5 @@ public sealed class RecordDisclosureEndpoint(ISender sender) : CaseCommandEndpoi
     protected override ICaseCommand<RecordDisclosureResponse> ToCommand(RecordDisclosureRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new RecordDisclosureCommand(caseId, expectedVersion, actor, new RecordDisclosure(Guid.NewGuid(), req.DisclosedAt!.Value, req.Channel!.Value,
             req.SourceReference!, req.Summary!,
-            [.. req.Concerns!.Select(c => new Concern(c.Category!.Value, c.Status!.Value, c.PersonId!, c.ConsensualPeerActivity ?? false))]));
+            [.. req.Concerns!.Select(c => new Concern(c.Category!.Value, c.Status!.Value, c.PersonId!))]));
 }

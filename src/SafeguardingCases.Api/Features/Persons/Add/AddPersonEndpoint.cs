@@ -1,6 +1,7 @@
 using FastEndpoints;
 using FluentValidation;
 using Mediator;
+using NodaTime;
 using SafeguardingCases.Api.Features.Shared;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Api.Infrastructure.OpenApi;
@@ -10,7 +11,7 @@ using R = SafeguardingCases.Domain.Cases.Roles;
 
 namespace SafeguardingCases.Api.Features.Persons.Add;
 
-public sealed record AddPersonRequest(string? Reference, string? Description, int? AgeYears, AgeBand? AgeBand);
+public sealed record AddPersonRequest(string? Reference, string? Description, LocalDate? DateOfBirth, int? AgeYears, AgeBand? AgeBand);
 
 public sealed record AddPersonResponse(string PersonId, long Version);
 
@@ -20,7 +21,7 @@ public sealed class AddPersonValidator : Validator<AddPersonRequest>
     {
         RuleFor(x => x.Reference).NotEmpty().MaximumLength(TextLimits.Reference);
         RuleFor(x => x.Description).NotEmpty().MaximumLength(TextLimits.Summary);
-        this.AddAgeRules(x => x.AgeYears, x => x.AgeBand);
+        this.AddAgeRules(x => x.DateOfBirth, x => x.AgeYears, x => x.AgeBand);
     }
 }
 
@@ -35,5 +36,5 @@ public sealed class AddPersonEndpoint(ISender sender) : CaseCommandEndpoint<AddP
     }
 
     protected override ICaseCommand<AddPersonResponse> ToCommand(AddPersonRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
-        new AddPersonCommand(caseId, expectedVersion, actor, new AddPerson(req.Reference!, req.Description!, AgeRules.ToAge(req.AgeYears, req.AgeBand)));
+        new AddPersonCommand(caseId, expectedVersion, actor, new AddPerson(req.Reference!, req.Description!, AgeRules.ToAge(req.DateOfBirth, req.AgeYears, req.AgeBand)));
 }

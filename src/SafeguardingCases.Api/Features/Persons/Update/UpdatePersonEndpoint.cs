@@ -1,5 +1,6 @@
 using FastEndpoints;
 using Mediator;
+using NodaTime;
 using SafeguardingCases.Api.Features.Shared;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Api.Infrastructure.OpenApi;
@@ -10,17 +11,17 @@ using R = SafeguardingCases.Domain.Cases.Roles;
 namespace SafeguardingCases.Api.Features.Persons.Update;
 
 /// <summary>
-/// Age and the three adult-at-risk answers (ADULT-AT-RISK). An answer left out is recorded as not known. When neither
-/// ageYears nor ageBand is given the age already recorded is kept, so recording the answers never erases an age;
-/// <c>"ageBand": "Unknown"</c> records an unknown age.
+/// Age and the three adult-at-risk answers (ADULT-AT-RISK). An answer left out is recorded as not known. When none of
+/// dateOfBirth, ageYears or ageBand is given the age already recorded is kept, so recording the answers never erases
+/// an age; <c>"ageBand": "Unknown"</c> records an unknown age. A date of birth re-judges every disclosure (AGE-CHILD).
 /// </summary>
-public sealed record UpdatePersonRequest(int? AgeYears, AgeBand? AgeBand, bool? CareAndSupportNeeds, bool? ExperiencingOrAtRiskOfAbuseOrNeglect, bool? UnableToProtectSelf);
+public sealed record UpdatePersonRequest(LocalDate? DateOfBirth, int? AgeYears, AgeBand? AgeBand, bool? CareAndSupportNeeds, bool? ExperiencingOrAtRiskOfAbuseOrNeglect, bool? UnableToProtectSelf);
 
 public sealed record UpdatePersonResponse(string PersonId, long Version);
 
 public sealed class UpdatePersonValidator : Validator<UpdatePersonRequest>
 {
-    public UpdatePersonValidator() => this.AddAgeRules(x => x.AgeYears, x => x.AgeBand);
+    public UpdatePersonValidator() => this.AddAgeRules(x => x.DateOfBirth, x => x.AgeYears, x => x.AgeBand);
 }
 
 /// <summary>PUT /cases/{id}/persons/{personId}: record a person's age and the adult-at-risk answers.</summary>

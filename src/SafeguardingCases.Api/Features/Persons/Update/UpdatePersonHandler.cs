@@ -11,10 +11,7 @@ public sealed class UpdatePersonHandler(CaseCommandRunner runner) : CaseCommandH
     protected override Decision Decide(CaseState state, UpdatePersonCommand command, CommandContext context)
     {
         var r = command.Request;
-        var age = r.AgeYears is null && r.AgeBand is null
-            ? state.FindPerson(command.PersonId)?.Age ?? Age.Unknown
-            : AgeRules.ToAge(r.AgeYears, r.AgeBand);
-        return CaseDecider.Decide(state, new UpdatePerson(command.PersonId, age, r.CareAndSupportNeeds, r.ExperiencingOrAtRiskOfAbuseOrNeglect, r.UnableToProtectSelf), context);
+        return CaseDecider.Decide(state, new UpdatePerson(command.PersonId, AgeRules.ToAgeOrNull(r.DateOfBirth, r.AgeYears, r.AgeBand), r.CareAndSupportNeeds, r.ExperiencingOrAtRiskOfAbuseOrNeglect, r.UnableToProtectSelf), context);
     }
 
     protected override UpdatePersonResponse Respond(UpdatePersonCommand command, CaseState after, long version) => new(command.PersonId, version);

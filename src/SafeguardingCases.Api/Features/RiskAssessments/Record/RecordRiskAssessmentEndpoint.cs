@@ -10,7 +10,12 @@ using R = SafeguardingCases.Domain.Cases.Roles;
 
 namespace SafeguardingCases.Api.Features.RiskAssessments.Record;
 
-public sealed record PersonAssessmentInput(string? PersonId, ThreatToLife? ThreatToLife, IReadOnlyList<ConcernCategory>? CurrentConcerns, Route? RecommendedRoute);
+/// <summary>MANDATORY-CSA: the clinician's peer exemption for a person aged 13 to 17, with its reason.</summary>
+public sealed record PeerExemptionInput(string? Reason);
+
+public sealed record PersonAssessmentInput(
+    string? PersonId, ThreatToLife? ThreatToLife, IReadOnlyList<ConcernCategory>? CurrentConcerns, Route? RecommendedRoute,
+    PeerExemptionInput? PeerExemption = null);
 
 public sealed record RecordRiskAssessmentRequest(IReadOnlyList<PersonAssessmentInput>? Assessments, string? Rationale);
 
@@ -28,6 +33,9 @@ public sealed class RecordRiskAssessmentValidator : Validator<RecordRiskAssessme
             a.RuleFor(x => x.RecommendedRoute).NotNull().IsInEnum();
             a.RuleFor(x => x.CurrentConcerns).NotNull();
             a.RuleForEach(x => x.CurrentConcerns).IsInEnum();
+            a.RuleFor(x => x.PeerExemption!.Reason).NotEmpty().MaximumLength(TextLimits.Summary).When(x => x.PeerExemption is not null)
+                .OverridePropertyName("peerExemption.reason")
+                .WithMessage("A peer exemption records why: no coercion, exploitation or abuse of power.");
         });
         RuleFor(x => x.Rationale).NotEmpty().MaximumLength(TextLimits.LongText);
     }
@@ -45,6 +53,7 @@ public sealed class RecordRiskAssessmentEndpoint(ISender sender) : CaseCommandEn
 
     protected override ICaseCommand<RecordRiskAssessmentResponse> ToCommand(RecordRiskAssessmentRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new RecordRiskAssessmentCommand(caseId, expectedVersion, actor, new RecordRiskAssessment(Guid.NewGuid(),
-            [.. req.Assessments!.Select(a => new PersonAssessment(a.PersonId!, a.ThreatToLife!.Value, [.. a.CurrentConcerns!.Distinct()], a.RecommendedRoute!.Value))],
+            [.. req.Assessments!.Select(a => new PersonAssessment(a.PersonId!, a.ThreatToLife!.Value, [.. a.CurrentConcerns!.Distinct()], a.RecommendedRoute!.Value,
+                a.PeerExemption is { } exemption ? new PeerExemption(exemption.Reason!) : null))],
             req.Rationale!));
 }

@@ -1,0 +1,141 @@
+using System.Globalization;
+using System.Text;
+using FastEndpoints;
+using FluentValidation;
+using Marten;
+using NodaTime;
+using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Api.Infrastructure.OpenApi;
+using SafeguardingCases.Domain.Cases;
+using R = SafeguardingCases.Domain.Cases.Roles;
+
+namespace SafeguardingCases.Api.Features.Audit.Overrides;
+
+/// <summary>What became of an override (OVERRIDE): requested, approved by two leads and unused, or used by an escalation.</summary>
+public enum OverrideStatus { Requested, Approved, Used }
+
+public sealed record OverrideApprovalEntry(Actor By, Instant At, string Justification);
+
+/// <summary>
+/// One override across all cases, as auditors list it. Written by the command runner in the same transaction as the
+/// event that changed it (requested, approved, used), from the case state it has just evolved.
+/// </summary>
+public sealed class OverrideAuditRow
+{
+    public Guid Id { get; set; }
+    public Guid CaseId { get; set; }
+    public Route Route { get; set; }
+    public string PersonId { get; set; } = "";
+    public string Justification { get; set; } = "";
+    public Actor RequestedBy { get; set; } = new("", "", []);
+    public Instant RequestedAt { get; set; }
+    public List<OverrideApprovalEntry> Approvals { get; set; } = [];
+    public OverrideStatus Status { get; set; }
+    public Guid? UsedByEscalation { get; set; }
+
+    /// <summary>Requested time then id, fixed-width, so rows sort and page by it (the cursor).</summary>
+    public string SortKey { get; set; } = "";
+
+    public static OverrideAuditRow From(Guid caseId, OverrideRecord o) => new()
+    {
+        Id = o.Request.OverrideId,
+        CaseId = caseId,
+        Route = o.Request.Route,
+        PersonId = o.Request.PersonId,
+        Justification = o.Request.Justification,
+        RequestedBy = o.Request.By,
+        RequestedAt = o.Request.At,
+        Approvals = [.. o.Approvals.Select(a => new OverrideApprovalEntry(a.By, a.At, a.Justification))],
+        Status = o.UsedByEscalation is not null ? OverrideStatus.Used : o.IsApproved ? OverrideStatus.Approved : OverrideStatus.Requested,
+        UsedByEscalation = o.UsedByEscalation,
+        SortKey = $"{o.Request.At.ToUnixTimeMilliseconds().ToString("D15", CultureInfo.InvariantCulture)}:{o.Request.OverrideId:N}",
+    };
+}
+
+/// <summary><c>from</c>/<c>to</c> bound the request time (optional, open-ended); <c>status</c> filters; cursor paging.</summary>
+public sealed class ListOverridesRequest
+{
+    public Instant? From { get; set; }
+    public Instant? To { get; set; }
+    public OverrideStatus? Status { get; set; }
+    public int? Limit { get; set; }
+    public string? Cursor { get; set; }
+}
+
+public sealed record OverrideEntry(
+    Guid OverrideId, Guid CaseId, Route Route, string PersonId, string Justification, Actor RequestedBy, Instant RequestedAt,
+    IReadOnlyList<OverrideApprovalEntry> Approvals, OverrideStatus Status, Guid? UsedByEscalation);
+
+public sealed record OverrideList(IReadOnlyList<OverrideEntry> Items, string? Next);
+
+public sealed class ListOverridesValidator : Validator<ListOverridesRequest>
+{
+    public const int MaxLimit = 200;
+
+    public ListOverridesValidator()
+    {
+        RuleFor(x => x.Status).IsInEnum();
+        RuleFor(x => x.Limit).InclusiveBetween(1, MaxLimit);
+        RuleFor(x => x).Must(x => x.From is null || x.To is null || x.From < x.To).OverridePropertyName("from").WithMessage("from must be before to.");
+        RuleFor(x => x.Cursor).Must(c => c is null || ListOverridesEndpoint.DecodeCursor(c) is not null).WithMessage("cursor is the next value of a previous page.");
+    }
+}
+
+/// <summary>GET /audit/overrides: every override across cases, whatever became of it, oldest request first.</summary>
+public sealed class ListOverridesEndpoint(IQuerySession session) : Endpoint<ListOverridesRequest, OverrideList>
+{
+    public override void Configure()
+    {
+        Get("/audit/overrides");
+        Roles(R.Auditor);
+        Description(b => b.Read<OverrideList>("Audit", "Every policy override across cases: requested, approved (by whom, when, why), used or unused", onCase: false),
+            clearDefaults: true);
+    }
+
+    public override async Task HandleAsync(ListOverridesRequest req, CancellationToken ct)
+    {
+        var limit = req.Limit ?? 50;
+        var where = new StringBuilder("where data ->> 'sortKey' > ?");
+        var parameters = new List<object> { req.Cursor is null ? "" : DecodeCursor(req.Cursor)! };
+        if (req.From is { } from)
+        {
+            where.Append(" and data ->> 'sortKey' >= ?");
+            parameters.Add(from.ToUnixTimeMilliseconds().ToString("D15", CultureInfo.InvariantCulture));
+        }
+        if (req.To is { } to)
+        {
+            where.Append(" and data ->> 'sortKey' < ?");
+            parameters.Add(to.ToUnixTimeMilliseconds().ToString("D15", CultureInfo.InvariantCulture));
+        }
+        if (req.Status is { } status)
+        {
+            where.Append(" and data ->> 'status' = ?");
+            parameters.Add(status.ToString());
+        }
+        where.Append(" order by data ->> 'sortKey' limit ").Append((limit + 1).ToString(CultureInfo.InvariantCulture));
+        var rows = await session.QueryAsync<OverrideAuditRow>(where.ToString(), ct, [.. parameters]);
+
+        var page = rows.Take(limit).Select(r => new OverrideEntry(r.Id, r.CaseId, r.Route, r.PersonId, r.Justification, r.RequestedBy,
+            r.RequestedAt, r.Approvals, r.Status, r.UsedByEscalation)).ToList();
+        var next = rows.Count > limit ? EncodeCursor(rows[limit - 1].SortKey) : null;
+        await EndpointResults.SendJsonAsync(HttpContext, new OverrideList(page, next), StatusCodes.Status200OK);
+    }
+
+    private static string EncodeCursor(string sortKey) => Convert.ToBase64String(Encoding.UTF8.GetBytes(sortKey)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>The sort key a cursor stands for, or null when it is not one this API issued.</summary>
+    public static string? DecodeCursor(string cursor)
+    {
+        try
+        {
+            var padded = cursor.Replace('-', '+').Replace('_', '/');
+            padded += new string('=', (4 - padded.Length % 4) % 4);
+            var key = Encoding.UTF8.GetString(Convert.FromBase64String(padded));
+            return key.Length == 48 && key[15] == ':' && key[..15].All(char.IsAsciiDigit) && Guid.TryParseExact(key[16..], "N", out _) ? key : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}
