@@ -49,8 +49,7 @@ public sealed record PersonFacts(
     public (PersonClassification Classification, string RuleId) ClassifiedNow => Rules.Classify(Person, Now);
 
     /// <summary>The clinician's assessment of this person within an assessment, if it assesses them.</summary>
-    public PersonAssessment? AssessmentIn(RiskAssessmentRecorded? assessment) =>
-        assessment?.Assessments.FirstOrDefault(a => a.PersonId == Person.Id);
+    public PersonAssessment? AssessmentIn(RiskAssessmentRecorded? assessment) => Rules.AssessmentOf(assessment, Person.Id);
 }
 
 /// <summary>
@@ -71,7 +70,22 @@ public sealed record DisclosureFacts(
     public static DisclosureFacts For(DisclosureRecorded d, PersonAtRisk person, PolicyOptions options)
     {
         var (classification, rule) = Rules.Classify(person, d.DisclosedAt);
-        return new DisclosureFacts(d, Rules.VersionOf(d, options), classification, rule, [.. d.Concerns.Where(c => c.PersonId == person.Id)]);
+        var concerns = new List<Concern>(d.Concerns.Count);
+        foreach (var c in d.Concerns)
+        {
+            if (c.PersonId == person.Id) concerns.Add(c);
+        }
+        return new DisclosureFacts(d, Rules.VersionOf(d, options), classification, rule, concerns);
+    }
+
+    /// <summary>Whether a disclosure raises any concern about the person.</summary>
+    public static bool IsAbout(DisclosureRecorded d, string personId)
+    {
+        foreach (var c in d.Concerns)
+        {
+            if (c.PersonId == personId) return true;
+        }
+        return false;
     }
 }
 

@@ -31,8 +31,11 @@ public static class PolicyEngine
         foreach (var person in state.Persons)
         {
             var p = Facts(state, person, options, now);
-            var about = state.Disclosures.Where(d => d.Concerns.Any(c => c.PersonId == person.Id))
-                .Select(d => DisclosureFacts.For(d, person, options)).ToList();
+            var about = new List<DisclosureFacts>(state.Disclosures.Length);
+            foreach (var d in state.Disclosures)
+            {
+                if (DisclosureFacts.IsAbout(d, person.Id)) about.Add(DisclosureFacts.For(d, person, options));
+            }
             var (classification, rule) = p.ClassifiedNow;
             persons.Add(new PersonDecision(person.Id, classification, rule,
                 Decide(p, Route.Emergency, about, p.LatestAssessment, reliedOn: false, Rules.UsableOverride(state, person.Id, Route.Emergency)),
@@ -45,12 +48,20 @@ public static class PolicyEngine
     public static IReadOnlyList<DisclosurePolicy> Disclosures(CaseState state, PolicyOptions options) =>
     [
         .. state.Disclosures.Select(d => new DisclosurePolicy(d.DisclosureId, Rules.VersionOf(d, options), RuleIds.PolicyVersion,
-            [.. d.Concerns.Select(c => c.PersonId).Distinct().Select(state.FindPerson).OfType<PersonAtRisk>().Select(person =>
-            {
-                var (classification, rule) = Rules.Classify(person, d.DisclosedAt);
-                return new PersonAtDisclosure(person.Id, classification, rule);
-            })])),
+            PersonsAt(state, d))),
     ];
+
+    private static List<PersonAtDisclosure> PersonsAt(CaseState state, DisclosureRecorded d)
+    {
+        var persons = new List<PersonAtDisclosure>(d.Concerns.Count);
+        foreach (var concern in d.Concerns)
+        {
+            if (persons.Exists(p => p.PersonId == concern.PersonId) || state.FindPerson(concern.PersonId) is not { } person) continue;
+            var (classification, rule) = Rules.Classify(person, d.DisclosedAt);
+            persons.Add(new PersonAtDisclosure(person.Id, classification, rule));
+        }
+        return persons;
+    }
 
     /// <summary>
     /// Checks one escalation, judging exactly the disclosures it relies on and the assessment it cites. A refusal lists
@@ -115,24 +126,30 @@ public static class PolicyEngine
         RiskAssessmentRecorded? assessment, bool reliedOn, OverrideRecord? usableOverride)
     {
         var pa = p.AssessmentIn(assessment);
-        var judgedEach = disclosures.Select(d => (Disclosure: d, Findings: DisclosureFindings(p, route, d, pa))).ToList();
-        var supporting = judgedEach.Where(j => Supports(j.Findings)).ToList();
-        var judged = reliedOn || supporting.Count == 0 ? judgedEach : supporting;
-        var anyUnified = judged.Any(j => !j.Disclosure.IsLegacy);
+        var judgedEach = new List<(DisclosureFacts Disclosure, List<Finding> Findings, bool Supports)>(disclosures.Count);
+        foreach (var d in disclosures)
+        {
+            var f = DisclosureFindings(p, route, d, pa);
+            judgedEach.Add((d, f, Supports(f)));
+        }
+        var judged = reliedOn || !judgedEach.Exists(j => j.Supports) ? judgedEach : judgedEach.FindAll(j => j.Supports);
+        var anyUnified = judged.Exists(j => !j.Disclosure.IsLegacy);
 
         var findings = new List<Finding>();
-        IReadOnlyList<Agency>? agencies = null;
-        foreach (var (d, f) in judged)
+        List<Agency>? agencies = null;
+        foreach (var (d, f, supports) in judged)
         {
-            if (Supports(f))
+            if (supports)
             {
                 findings.AddRange(f);
-                var these = f.Where(x => x.IsGround).SelectMany(x => x.Agencies!).Distinct().ToList();
-                agencies = agencies is null ? these : reliedOn ? [.. agencies.Intersect(these)] : [.. agencies.Union(these)];
+                agencies = Accumulate(agencies, f, intersect: reliedOn);
                 continue;
             }
             // A disclosure relied on that does not support the escalation refuses it, whatever the others say.
-            findings.AddRange(f.Where(x => !x.IsGround && x.Effect != Effect.Met).Select(x => reliedOn ? x with { Effect = Effect.Refuses } : x));
+            foreach (var x in f)
+            {
+                if (!x.IsGround && x.Effect != Effect.Met) findings.Add(reliedOn ? x with { Effect = Effect.Refuses } : x);
+            }
             if (reliedOn && Rules.PolicyVersionRider(d, anyUnified) is { } rider) findings.Add(rider);
         }
         if (judged.Count == 0)
@@ -158,12 +175,22 @@ public static class PolicyEngine
     public static RouteDecision Combine(Route route, IReadOnlyList<Finding> findings, IReadOnlyList<Agency> agencies,
         PolicyVersion version, bool restsOnLegacy, OverrideRecord? usableOverride)
     {
-        var grounds = findings.Where(f => f.IsGround).ToList();
-        var refusals = findings.Where(f => f.Effect == Effect.Refuses || (f.Effect == Effect.NoGround && grounds.Count == 0)).ToList();
-        var blocks = findings.Where(f => f.Effect == Effect.Blocks).ToList();
-        var met = findings.Where(f => f.Effect == Effect.Met).ToList();
-        IReadOnlyList<string> Ids(IEnumerable<Finding> fs) => [.. fs.Select(f => f.RuleId).Distinct()];
-        IReadOnlyList<string> Why(IEnumerable<Finding> fs) => [.. fs.Select(f => f.Reason).Where(r => r.Length > 0).Distinct()];
+        List<Finding> grounds = [], refusals = [], noGrounds = [], blocks = [], met = [];
+        foreach (var f in findings)
+        {
+            (f.Effect switch
+            {
+                Effect.Grounds or Effect.Requires => grounds,
+                Effect.Refuses => refusals,
+                Effect.NoGround => noGrounds,
+                Effect.Blocks => blocks,
+                _ => met,
+            }).Add(f);
+        }
+        // A ground that does not hold refuses only when no other ground holds.
+        if (grounds.Count == 0) refusals.AddRange(noGrounds);
+        static IReadOnlyList<string> Ids(IEnumerable<Finding> fs) => Distinct(fs, f => f.RuleId);
+        static IReadOnlyList<string> Why(IEnumerable<Finding> fs) => Distinct(fs, f => f.Reason);
 
         if (grounds.Any(g => g.Effect == Effect.Requires))
             return new RouteDecision(route, RouteStatus.Required, Ids(grounds.Concat(met)), Ids(refusals.Concat(blocks)), agencies,
@@ -208,7 +235,7 @@ public static class PolicyEngine
     private static Obligation? RiskAssessmentNeeded(CaseState state, PersonAtRisk person, RiskAssessmentRecorded? latest,
         IReadOnlyList<Rules.RequiredReport> reports, PolicyOptions options)
     {
-        var lastDisclosure = state.Disclosures.LastOrDefault(d => d.Concerns.Any(c => c.PersonId == person.Id));
+        var lastDisclosure = LastDisclosureAbout(state, person.Id);
         if (lastDisclosure is not null && (latest is null || latest.At < lastDisclosure.At))
             return new Obligation(ObligationType.RiskAssessmentNeeded, RuleIds.CurrentInfo, lastDisclosure.At, person.Id, null);
         if (reports.Count == 0) return null;
@@ -221,9 +248,18 @@ public static class PolicyEngine
     {
         if (latest?.Assessments.FirstOrDefault(a => a.PersonId == person.Id) is not { ThreatToLife: ThreatToLife.Immediate }) return null;
         if (state.Escalations.Any(e => e.Made.PersonId == person.Id && e.Made.Route == Route.Emergency && e.Made.At >= latest.At)) return null;
-        var lastDisclosure = state.Disclosures.LastOrDefault(d => d.Concerns.Any(c => c.PersonId == person.Id));
+        var lastDisclosure = LastDisclosureAbout(state, person.Id);
         var attempted = !state.SafetyPlanAttempts.IsEmpty && (lastDisclosure is null || state.SafetyPlanAttempts[^1].At >= lastDisclosure.At);
         return attempted ? null : new Obligation(ObligationType.SafetyPlanFirst, RuleIds.SafetyPlanFirst, latest.At, person.Id, null);
+    }
+
+    private static DisclosureRecorded? LastDisclosureAbout(CaseState state, string personId)
+    {
+        for (var i = state.Disclosures.Length - 1; i >= 0; i--)
+        {
+            if (DisclosureFacts.IsAbout(state.Disclosures[i], personId)) return state.Disclosures[i];
+        }
+        return null;
     }
 
     private static PersonFacts Facts(CaseState state, PersonAtRisk person, PolicyOptions options, Instant now) =>
@@ -233,7 +269,8 @@ public static class PolicyEngine
     private static List<Finding> DisclosureFindings(PersonFacts p, Route route, DisclosureFacts d, PersonAssessment? pa)
     {
         if (route == Route.Emergency) return [Rules.EmergencyLife(d, pa)];
-        var findings = new List<Finding>(Rules.AdultNoNonEmergency(d));
+        var findings = new List<Finding>(4);
+        findings.AddRange(Rules.AdultNoNonEmergency(d));
         if (findings.Count > 0) return findings;
         if (d.IsLegacy)
         {
@@ -250,7 +287,43 @@ public static class PolicyEngine
 
     /// <summary>A disclosure supports a route when a rule grounds it there and none refuses.</summary>
     private static bool Supports(List<Finding> findings) =>
-        findings.Any(f => f.IsGround) && !findings.Any(f => f.Effect == Effect.Refuses);
+        findings.Exists(f => f.IsGround) && !findings.Exists(f => f.Effect == Effect.Refuses);
+
+    /// <summary>The agencies a disclosure's grounds send to, added to (or, for an escalation, intersected with) those so far.</summary>
+    private static List<Agency> Accumulate(List<Agency>? sofar, List<Finding> findings, bool intersect)
+    {
+        var these = new List<Agency>(4);
+        foreach (var f in findings)
+        {
+            if (!f.IsGround) continue;
+            foreach (var a in f.Agencies!)
+            {
+                if (!these.Contains(a)) these.Add(a);
+            }
+        }
+        if (sofar is null) return these;
+        if (intersect)
+        {
+            sofar.RemoveAll(a => !these.Contains(a));
+            return sofar;
+        }
+        foreach (var a in these)
+        {
+            if (!sofar.Contains(a)) sofar.Add(a);
+        }
+        return sofar;
+    }
+
+    private static List<string> Distinct(IEnumerable<Finding> findings, Func<Finding, string> pick)
+    {
+        var list = new List<string>(4);
+        foreach (var f in findings)
+        {
+            var value = pick(f);
+            if (value.Length > 0 && !list.Contains(value)) list.Add(value);
+        }
+        return list;
+    }
 
     private static string NoDisclosureRule(PersonFacts p) => p.ClassifiedNow.Classification switch
     {

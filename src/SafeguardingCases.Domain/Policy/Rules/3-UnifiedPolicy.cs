@@ -24,8 +24,10 @@ public static partial class Rules
     }
 
     /// <summary>HISTORICAL-NOT-EMERGENCY: a concern recorded as historical never supports an Emergency escalation.</summary>
-    public static Finding HistoricalNotEmergency(DisclosureFacts d) => Finding.Refuses(RuleIds.HistoricalNotEmergency,
-        $"Every concern disclosure {d.Disclosure.DisclosureId} raises about this person is historical; a historical concern never supports an emergency escalation.");
+    public static Finding HistoricalNotEmergency(DisclosureFacts d) => HistoricalOnly;
+
+    private static readonly Finding HistoricalOnly = Finding.Refuses(RuleIds.HistoricalNotEmergency,
+        "Every concern the disclosure raises about this person is historical; a historical concern never supports an emergency escalation.");
 
     /// <summary>
     /// SAFETY-PLAN-FIRST: before an Emergency escalation the service tries to form a safety plan. Met by an attempt,
@@ -74,13 +76,15 @@ public static partial class Rules
     /// ADULT-NO-NON-EMERGENCY: for an adult not at risk (at the disclosure) there is no NonEmergency escalation, ever,
     /// under either policy. Cited with ADULT-NOT-AT-RISK, the classification that decided it.
     /// </summary>
-    public static IEnumerable<Finding> AdultNoNonEmergency(DisclosureFacts d)
-    {
-        if (d.Classification != PersonClassification.AdultNotAtRisk) yield break;
-        yield return Finding.Refuses(RuleIds.AdultNoNonEmergency,
-            "This person was an adult not at risk when the disclosure was made: only an emergency escalation is ever possible.");
-        yield return Finding.Refuses(RuleIds.AdultNotAtRisk, "The three adult-at-risk tests are not all recorded as met.");
-    }
+    public static IReadOnlyList<Finding> AdultNoNonEmergency(DisclosureFacts d) =>
+        d.Classification == PersonClassification.AdultNotAtRisk ? AdultNotAtRiskRefusals : [];
+
+    private static readonly Finding[] AdultNotAtRiskRefusals =
+    [
+        Finding.Refuses(RuleIds.AdultNoNonEmergency,
+            "This person was an adult not at risk when the disclosure was made: only an emergency escalation is ever possible."),
+        Finding.Refuses(RuleIds.AdultNotAtRisk, "The three adult-at-risk tests are not all recorded as met."),
+    ];
 
     /// <summary>
     /// POSITION-OF-TRUST: an allegation that someone in a position of trust harmed, or may harm, a child permits a
@@ -198,11 +202,12 @@ public static partial class Rules
             : Finding.NoGround(rule, "The clinician's assessment does not accept a current safeguarding concern about this person.");
     }
 
-    private static Finding ImmediateThreat(string rule, PersonAssessment? pa) => pa switch
+    private static Finding ImmediateThreat(string rule, PersonAssessment? pa) => pa?.ThreatToLife switch
     {
         null => Finding.NoGround(rule, "No clinician has assessed the threat to this person's life."),
-        { ThreatToLife: ThreatToLife.Immediate } => Finding.Grounds(rule, Agencies.Emergency, "The clinician records an immediate threat to life."),
-        _ => Finding.NoGround(rule, $"The clinician's assessment records threat to life as {pa.ThreatToLife}, not Immediate."),
+        ThreatToLife.Immediate => Finding.Grounds(rule, Agencies.Emergency, "The clinician records an immediate threat to life."),
+        ThreatToLife.NotImmediate => Finding.NoGround(rule, "The clinician's assessment records threat to life as NotImmediate, not Immediate."),
+        _ => Finding.NoGround(rule, "The clinician's assessment records no threat to life."),
     };
 
     private static Finding NoConcern(string rule, DisclosureFacts d) =>

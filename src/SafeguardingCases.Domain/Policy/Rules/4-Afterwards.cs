@@ -101,7 +101,18 @@ public static partial class Rules
     {
         for (var i = state.RiskAssessments.Length - 1; i >= 0; i--)
         {
-            if (state.RiskAssessments[i].Assessments.Any(a => a.PersonId == personId)) return state.RiskAssessments[i];
+            if (Rules.AssessmentOf(state.RiskAssessments[i], personId) is not null) return state.RiskAssessments[i];
+        }
+        return null;
+    }
+
+    /// <summary>A risk assessment's assessment of one person, if it assesses them.</summary>
+    public static PersonAssessment? AssessmentOf(RiskAssessmentRecorded? assessment, string personId)
+    {
+        if (assessment is null) return null;
+        foreach (var a in assessment.Assessments)
+        {
+            if (a.PersonId == personId) return a;
         }
         return null;
     }
