@@ -63,7 +63,13 @@ static async Task RunApiAsync(string[] args)
     services.AddFastEndpoints();
     services.AddSafeguardingOpenApi();
     services.AddExceptionHandler<ProblemExceptionHandler>();
-    services.AddProblemDetails();
+    // Problems the framework writes (401, 403, unknown routes) in the same type family and with the same trace id.
+    services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
+    {
+        var status = ctx.ProblemDetails.Status ?? ctx.HttpContext.Response.StatusCode;
+        ctx.ProblemDetails.Type = Problems.TypeFor(Problems.SlugFor(status));
+        ctx.ProblemDetails.Extensions["traceId"] = ctx.HttpContext.TraceIdentifier;
+    });
     services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
 
     var app = builder.Build();
@@ -72,7 +78,8 @@ static async Task RunApiAsync(string[] args)
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.UseMiddleware<RequestBodyLimitMiddleware>();
-    app.UseSwagger();
+    // OpenAPI 3.1: its schemas are JSON Schema 2020-12, so standard validators read nullability and enums as served.
+    app.UseSwagger(o => o.OpenApiVersion = Microsoft.OpenApi.OpenApiSpecVersion.OpenApi3_1);
     app.UseSwaggerUI(o =>
     {
         o.SwaggerEndpoint($"/swagger/{OpenApiSetup.DocumentName}/swagger.json", "SafeguardingCases v1");
@@ -91,6 +98,8 @@ static async Task RunApiAsync(string[] args)
         });
         JsonSetup.Configure(c.Serializer.Options);
         // Query-string instants (as-of, audit and report ranges) in the same ISO-8601 form as the JSON.
+        c.Binding.FailureMessage = BindingMessages.ForValue;
+        c.Binding.JsonExceptionTransformer = BindingMessages.ForJson;
         c.Binding.ValueParserFor<Instant>(QueryValues.ParseInstant);
         c.Binding.ValueParserFor<Instant?>(QueryValues.ParseInstant);
     });

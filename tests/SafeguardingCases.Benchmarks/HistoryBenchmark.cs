@@ -95,7 +95,7 @@ public class HistoryBenchmark
     [Benchmark]
     public async Task HistoryWithoutHttp()
     {
-        var handler = new SafeguardingCases.Api.Features.History.Get.GetHistoryHandler(api.Services.GetRequiredService<NpgsqlDataSource>());
+        var handler = new SafeguardingCases.Api.Features.History.Get.GetHistoryHandler(api.Services.GetRequiredService<NpgsqlDataSource>(), api.Services.GetRequiredService<IDocumentStore>());
         await using var history = await handler.Handle(new(caseId), CancellationToken.None);
         await history!.WriteToAsync(Stream.Null, CancellationToken.None);
     }

@@ -32,6 +32,20 @@ public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
         if (field.Length > 0) errors.ShouldContain(field, why);
     }
 
+    [Theory]
+    [InlineData("""{"channel":"Pigeon","sourceReference":"a","serviceUser":{"reference":"x"},"summary":"s"}""", "channel", "Boards, Chat, Text")]
+    [InlineData("""{"channel":2,"sourceReference":"a","serviceUser":{"reference":"x"},"summary":"s"}""", "channel", "Boards, Chat, Text")]
+    [InlineData("""{"channel":"Chat","sourceReference":5,"serviceUser":{"reference":"x"},"summary":"s"}""", "sourceReference", "sourceReference")]
+    public async Task Validation_messages_name_the_field_and_an_enums_values_never_a_dotnet_type(string json, string field, string says)
+    {
+        var problem = await (await officer.SendJson(HttpMethod.Post, "/api/v1/cases", json)).ShouldBeProblem(HttpStatusCode.BadRequest);
+
+        var error = problem["errors"]!.AsArray().Single(e => e!["name"]!.GetValue<string>() == field)!;
+        error["reason"]!.GetValue<string>().ShouldContain(says);
+        problem.ToJsonString().ShouldNotContain("SafeguardingCases");
+        problem.ToJsonString().ShouldNotContain("System.");
+    }
+
     [Fact]
     public async Task Bad_note_bodies_get_400_and_append_nothing()
     {

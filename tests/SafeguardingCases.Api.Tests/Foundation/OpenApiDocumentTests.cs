@@ -42,6 +42,50 @@ public sealed class OpenApiDocumentTests(ApiFactory api) : IClassFixture<ApiFact
         doc["components"]!["securitySchemes"]!["Bearer"].ShouldNotBeNull();
     }
 
+    [Fact]
+    public async Task Enums_are_strings_operations_are_named_and_described_and_problems_are_typed()
+    {
+        var doc = JsonNode.Parse(await (await api.ClientFor().GetAsync("/swagger/v1/swagger.json")).Content.ReadAsStringAsync())!;
+        var schemas = doc["components"]!["schemas"]!.AsObject();
+        schemas["Channel"]!["type"]!.GetValue<string>().ShouldBe("string");
+        schemas["Channel"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()).ShouldBe(["Boards", "Chat", "Text"]);
+        schemas.Where(s => s.Value!["enum"] is not null).ShouldAllBe(s => s.Value!["type"]!.GetValue<string>() == "string");
+        schemas["OpenCaseRequest"]!["required"]!.AsArray().Select(v => v!.GetValue<string>())
+            .ShouldBe(["channel", "sourceReference", "serviceUser", "summary"], ignoreOrder: true);
+        schemas["RefusalProblem"]!["properties"]!["ruleIds"].ShouldNotBeNull();
+        schemas["ValidationProblem"]!["required"]!.AsArray().Select(v => v!.GetValue<string>()).ShouldContain("errors");
+
+        var operations = doc["paths"]!.AsObject().SelectMany(p => p.Value!.AsObject().Select(o => (Path: p.Key, Operation: o.Value!))).ToList();
+        operations.Count.ShouldBeGreaterThan(25);
+        foreach (var (path, op) in operations)
+        {
+            op["operationId"]!.GetValue<string>().ShouldMatch("^[a-z][A-Za-z]+$", path);
+            op["description"]!.GetValue<string>().ShouldNotBeNullOrWhiteSpace(path);
+            op["tags"]!.AsArray().Count.ShouldBe(1, path);
+        }
+        operations.Select(o => o.Operation["operationId"]!.GetValue<string>()).ShouldBeUnique();
+        var openCase = doc["paths"]!["/api/v1/cases"]!["post"]!;
+        openCase["operationId"]!.GetValue<string>().ShouldBe("openCase");
+        openCase["responses"]!["201"]!["headers"]!.AsObject().Select(h => h.Key).ShouldContain("Location");
+        openCase["responses"]!["503"]!["headers"]!["Retry-After"].ShouldNotBeNull();
+        openCase["responses"]!["422"]!["content"]!["application/problem+json"]!["schema"]!["$ref"]!.GetValue<string>().ShouldEndWith("/RefusalProblem");
+        doc["tags"]!.AsArray().ShouldAllBe(t => t!["description"] != null);
+        doc["servers"]!.AsArray().Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public void The_contract_check_refuses_what_the_document_does_not_describe()
+    {
+        var contract = OpenApiContract.Committed;
+        contract.Check("GET", "/api/v1/policy/parameters", 200, "application/json", [], """{"unifiedPolicyEffectiveFrom":1}""").ShouldNotBeEmpty();
+        contract.Check("GET", "/api/v1/policy/parameters", 418, "application/json", [], "{}").ShouldHaveSingleItem().ShouldContain("status not declared");
+        contract.Check("GET", "/api/v1/glossary", 200, "application/json", ["Retry-After"], """{"terms":[],"ruleIds":[]}""")
+            .ShouldHaveSingleItem().ShouldContain("Retry-After");
+        contract.Check("POST", "/api/v1/cases", 422, "application/problem+json", [],
+            """{"type":"/problems/policy-refusal","title":"t","status":422,"traceId":"x","ruleIds":["A"]}""").ShouldBeEmpty();
+        contract.Check("GET", "/health/live", 200, "text/plain", [], "Healthy").ShouldBeEmpty("only API routes are in the contract");
+    }
+
     private static string Normalise(string json) =>
         JsonNode.Parse(json)!.ToJsonString(new JsonSerializerOptions { WriteIndented = true }).ReplaceLineEndings("\n") + "\n";
 

@@ -52,7 +52,8 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     public HttpClient ClientAs(string subject, params string[] roles)
     {
-        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        // Every response is checked against the committed OpenAPI document (see OpenApiContract).
+        var client = CreateDefaultClient(new ContractValidatingHandler());
         if (roles.Length > 0)
         {
             var token = DevTokens.Mint(SigningKey, subject, $"Test {subject}", roles, TimeSpan.FromHours(1));

@@ -17,10 +17,11 @@ public sealed record VerifyIntegrityQuery(Guid CaseId) : IRequest<IntegrityRepor
 /// version and the chain head kept with the case state. A changed, missing or extra event breaks it at that version.
 /// Everything is read in one repeatable-read snapshot, so a write landing meanwhile can never look like tampering.
 /// </summary>
-public sealed class VerifyIntegrityHandler(NpgsqlDataSource db) : IRequestHandler<VerifyIntegrityQuery, IntegrityReport?>
+public sealed class VerifyIntegrityHandler(NpgsqlDataSource db, Marten.IDocumentStore store) : IRequestHandler<VerifyIntegrityQuery, IntegrityReport?>
 {
     public async ValueTask<IntegrityReport?> Handle(VerifyIntegrityQuery request, CancellationToken cancellationToken)
     {
+        await MartenSetup.EnsureTablesForRawReadsAsync(store, cancellationToken);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
 

@@ -53,7 +53,7 @@ public static class EndpointResults
     {
         var http = endpoint.HttpContext;
         if (CaseVersion.TryParseIfMatch(http.Request.Headers.IfMatch, out var version)) return (true, version);
-        await Problems.WriteAsync(http, Problems.Create(400, "Malformed If-Match", "If-Match takes the case's ETag, for example \"7\"."));
+        await Problems.WriteAsync(http, Problems.Validation("If-Match", "If-Match takes the case's ETag, for example \"7\"."));
         return (false, null);
     }
 

@@ -44,7 +44,7 @@ public static class Problems
             Detail = detail,
             Type = TypeFor(type ?? SlugFor(status)),
         };
-        if (ruleIds is not null) problem.Extensions["ruleIds"] = ruleIds;
+        if (ruleIds is { Count: > 0 }) problem.Extensions["ruleIds"] = ruleIds;
         return problem;
     }
 

@@ -25,6 +25,42 @@ public static class QueryValues
     }
 }
 
+/// <summary>
+/// Binding failures in the contract's words: the field as the JSON or query names it and what it takes, never a .NET
+/// type name or exception text.
+/// </summary>
+public static class BindingMessages
+{
+    /// <summary>A query or route value that could not be read.</summary>
+    public static string ForValue(Type type, string name, StringValues value)
+    {
+        var t = Nullable.GetUnderlyingType(type) ?? type;
+        var expected = t switch
+        {
+            _ when t == typeof(NodaTime.Instant) => "an ISO-8601 UTC instant between 1900 and 2200, such as 2025-03-04T10:15:00Z",
+            _ when t == typeof(Guid) => "an id (a UUID)",
+            _ when t == typeof(int) || t == typeof(long) => "a whole number",
+            _ when t == typeof(bool) => "true or false",
+            { IsEnum: true } => "one of: " + string.Join(", ", Enum.GetNames(t)),
+            _ => "a valid value",
+        };
+        return $"{name} is {expected}.";
+    }
+
+    /// <summary>A JSON body that could not be read: the field it failed at, and what it takes when a converter said so.</summary>
+    public static FluentValidation.Results.ValidationFailure ForJson(System.Text.Json.JsonException e)
+    {
+        var field = e.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : "serializerErrors";
+        // Our converters say what a field takes ("must be one of: ..."); anything else from the serializer names .NET types.
+        var ours = e.Message.StartsWith("must be", StringComparison.Ordinal) || e.Message.StartsWith("contains", StringComparison.Ordinal)
+                   || e.Message.StartsWith("Expected", StringComparison.Ordinal);
+        var reason = field == "serializerErrors"
+            ? "The body is not valid JSON for this request."
+            : ours ? $"{field} {e.Message}" : $"{field} does not have the type this request takes (see the OpenAPI document).";
+        return new FluentValidation.Results.ValidationFailure(field, reason);
+    }
+}
+
 /// <summary>Bounds for page-numbered lists, so an offset can never overflow or ask PostgreSQL to skip millions of rows.</summary>
 public static class Paging
 {

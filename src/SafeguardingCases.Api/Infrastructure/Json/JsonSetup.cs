@@ -16,8 +16,8 @@ public static class JsonSetup
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.DictionaryKeyPolicy = JsonNamingPolicy.CamelCase;
-        // Numbers are not accepted for enums: "route": 2 is as wrong as "route": "Sideways".
-        options.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false));
+        // Enums are strings; a number or an unknown name is refused with the allowed values, never a .NET type name.
+        options.Converters.Add(new NamedEnumConverterFactory());
         // Before NodaTime's own converters, which write durations as "1:00:00:00".
         options.Converters.Add(new IsoDurationConverter());
         options.Converters.Add(new StorableStringConverter());
@@ -51,7 +51,7 @@ public sealed class IsoDurationConverter : JsonConverter<Duration>
     public override Duration Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         reader.TokenType == JsonTokenType.String && Settings.ParseDuration(reader.GetString()!) is { } duration
             ? duration
-            : throw new JsonException("Expected an ISO-8601 duration such as PT24H.");
+            : throw new JsonException("must be an ISO-8601 duration such as PT24H.");
 
     public override void Write(Utf8JsonWriter writer, Duration value, JsonSerializerOptions options) =>
         writer.WriteStringValue(Format(value));
@@ -93,5 +93,32 @@ public sealed class StorableStringConverter : JsonConverter<string>
             }
         }
         return true;
+    }
+}
+
+/// <summary>
+/// Enums as their names. Reading refuses numbers ("route": 2 is as wrong as "route": "Sideways") and unknown names
+/// with a message that lists the allowed values, so a validation error tells the client what to send.
+/// </summary>
+public sealed class NamedEnumConverterFactory : JsonConverterFactory
+{
+    public override bool CanConvert(Type typeToConvert) => typeToConvert.IsEnum;
+
+    public override JsonConverter CreateConverter(Type typeToConvert, JsonSerializerOptions options) =>
+        (JsonConverter)Activator.CreateInstance(typeof(NamedEnumConverter<>).MakeGenericType(typeToConvert))!;
+
+    private sealed class NamedEnumConverter<T> : JsonConverter<T> where T : struct, Enum
+    {
+        private static readonly string Allowed = string.Join(", ", Enum.GetNames<T>());
+
+        public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            if (reader.TokenType == JsonTokenType.String && Enum.TryParse<T>(reader.GetString(), ignoreCase: false, out var value)
+                && Enum.IsDefined(value) && !char.IsAsciiDigit(reader.GetString()![0]))
+                return value;
+            throw new JsonException($"must be one of: {Allowed}.");
+        }
+
+        public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
     }
 }

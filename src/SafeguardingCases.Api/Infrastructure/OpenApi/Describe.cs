@@ -10,19 +10,31 @@ public static class Describe
     public static RouteHandlerBuilder Command<TRequest, TResponse>(this RouteHandlerBuilder b, string tag, string summary, int status = 201, bool onCase = true)
         where TRequest : notnull
     {
-        b.WithTags(tag).WithSummary(summary).Accepts<TRequest>("application/json").Produces<TResponse>(status)
-            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(413).ProducesProblem(422)
-            .ProducesProblem(503);
-        if (onCase) b.ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
+        b.WithTags(tag).WithSummary(summary).WithDescription(CommandDescription(summary, onCase))
+            .Accepts<TRequest>("application/json").Produces<TResponse>(status)
+            .Produces<ValidationProblem>(400, Http.Problems.ContentType).Produces<Problem>(401, Http.Problems.ContentType)
+            .Produces<Problem>(403, Http.Problems.ContentType).Produces<Problem>(413, Http.Problems.ContentType)
+            .Produces<RefusalProblem>(422, Http.Problems.ContentType).Produces<Problem>(503, Http.Problems.ContentType);
+        if (onCase)
+        {
+            b.Produces<Problem>(404, Http.Problems.ContentType).Produces<RefusalProblem>(409, Http.Problems.ContentType)
+                .Produces<Problem>(412, Http.Problems.ContentType);
+        }
         return b;
     }
 
     /// <summary>A read: <typeparamref name="TResponse"/> out, or a problem.</summary>
     public static RouteHandlerBuilder Read<TResponse>(this RouteHandlerBuilder b, string tag, string summary, bool onCase = true)
     {
-        b.WithTags(tag).WithSummary(summary).Produces<TResponse>(200).ProducesProblem(400).ProducesProblem(401).ProducesProblem(403)
-            .ProducesProblem(503);
-        if (onCase) b.ProducesProblem(404);
+        b.WithTags(tag).WithSummary(summary).WithDescription(summary + (onCase ? ". Answers with the case's version as ETag; every read of a case is in the access log." : "."))
+            .Produces<TResponse>(200).Produces<ValidationProblem>(400, Http.Problems.ContentType)
+            .Produces<Problem>(401, Http.Problems.ContentType).Produces<Problem>(403, Http.Problems.ContentType)
+            .Produces<Problem>(503, Http.Problems.ContentType);
+        if (onCase) b.Produces<Problem>(404, Http.Problems.ContentType);
         return b;
     }
+
+    private static string CommandDescription(string summary, bool onCase) =>
+        summary + ". Send an Idempotency-Key to retry safely: the first answer is stored with the command's events." +
+        (onCase ? " Send If-Match with the case's ETag to act only on the version you saw (412 otherwise); without it the command applies to the case as it is." : "");
 }

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
 using FastEndpoints;
+using FluentValidation;
 using Microsoft.OpenApi;
 using NodaTime;
 using SafeguardingCases.Api.Infrastructure.Http;
@@ -24,8 +25,11 @@ public static class OpenApiSetup
                 Version = "v1",
                 Description = "Safeguarding case management under the unified confidentiality policy. Policy rule IDs (POLICY.md) are cited in every decision and refusal.",
             });
-            // Many DTOs are called Request/Response: full names keep schema ids unique.
-            o.CustomSchemaIds(t => (t.FullName ?? t.Name).Replace("+", ".", StringComparison.Ordinal).Replace("SafeguardingCases.", "", StringComparison.Ordinal));
+            // Every DTO has a name of its own (a test checks they stay unique), so the schema is named by it.
+            o.CustomSchemaIds(t => t.Name);
+            // Readable operation ids for generated clients: OpenCaseEndpoint is openCase.
+            o.CustomOperationIds(d => d.ActionDescriptor.EndpointMetadata.OfType<EndpointDefinition>().FirstOrDefault() is { } e
+                ? OperationId(e.EndpointType) : null);
             o.MapType<Instant>(() => new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" });
             o.MapType<Instant?>(() => new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Format = "date-time" });
             o.MapType<LocalDate>(() => new OpenApiSchema { Type = JsonSchemaType.String, Format = "date" });
@@ -39,10 +43,22 @@ public static class OpenApiSetup
             });
             o.AddSecurityRequirement(doc => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("Bearer", doc)] = [] });
             o.OperationFilter<FastEndpointsOperationFilter>();
+            o.SchemaFilter<RequiredFieldsSchemaFilter>();
+            o.DocumentFilter<TagsAndServersDocumentFilter>();
             o.SupportNonNullableReferenceTypes();
             o.UseAllOfToExtendReferenceSchemas();
         });
+        // Swashbuckle reads enums and names from the HTTP JSON options: the same ones FastEndpoints writes with.
+        services.ConfigureHttpJsonOptions(j => Json.JsonSetup.Configure(j.SerializerOptions));
+        services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(j => Json.JsonSetup.Configure(j.JsonSerializerOptions));
         return services;
+    }
+
+    /// <summary>The operation id of an endpoint: its class name without "Endpoint", camel-cased (openCase, listOverrides).</summary>
+    public static string OperationId(Type endpoint)
+    {
+        var name = endpoint.Name.EndsWith("Endpoint", StringComparison.Ordinal) ? endpoint.Name[..^"Endpoint".Length] : endpoint.Name;
+        return char.ToLowerInvariant(name[0]) + name[1..];
     }
 }
 
@@ -105,6 +121,35 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
             if (path.Contains("{id}", StringComparison.Ordinal))
                 operation.Parameters.Add(Header("If-Match", "The case version you last saw, as its ETag (\"7\"). A stale version gets 412."));
         }
+
+        DescribeResponseHeaders(operation, method, path);
+    }
+
+    /// <summary>ETag on every answer about a case, Location on a new case, Retry-After on 503, Idempotent-Replayed on a repeat.</summary>
+    private static void DescribeResponseHeaders(OpenApiOperation operation, string method, string path)
+    {
+        if (operation.Responses is null) return;
+        var aboutCase = path.Contains("{id}", StringComparison.Ordinal) || (HttpMethods.IsPost(method) && path.EndsWith("cases", StringComparison.Ordinal));
+        var command = HttpMethods.IsPost(method) || HttpMethods.IsPut(method);
+        foreach (var (status, response) in operation.Responses)
+        {
+            if (response is not OpenApiResponse r) continue;
+            if (status.StartsWith('2'))
+            {
+                if (aboutCase)
+                    Add(r, "ETag", "The case's version after this answer, quoted (\"7\"): send it back as If-Match.");
+                if (HttpMethods.IsPost(method) && path.EndsWith("cases", StringComparison.Ordinal))
+                    Add(r, "Location", "Where the new case is: /api/v1/cases/{id}.");
+                if (command) Add(r, "Idempotent-Replayed", "\"true\" when this is the stored answer of an earlier request with the same Idempotency-Key.");
+            }
+            if (status == "503") Add(r, "Retry-After", "Seconds to wait before trying again.");
+        }
+    }
+
+    private static void Add(OpenApiResponse response, string name, string description)
+    {
+        response.Headers ??= new Dictionary<string, IOpenApiHeader>();
+        response.Headers[name] = new OpenApiHeader { Description = description, Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
     }
 
     private static OpenApiParameter Header(string name, string description) => new()
@@ -122,4 +167,114 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
 
     [GeneratedRegex(@"\{(?<name>[A-Za-z0-9_]+)(:[^}]*)?\}")]
     private static partial Regex RouteParameter();
+}
+
+/// <summary>
+/// Marks what is always on the wire as required. Answers: every property (System.Text.Json writes each one, null or
+/// not). Requests: what their validator requires (FluentValidation NotNull/NotEmpty without a condition), or what the
+/// DTO marks <c>[Required]</c> (nested inputs); a required request field is not nullable, since null is refused.
+/// </summary>
+public sealed class RequiredFieldsSchemaFilter : ISchemaFilter
+{
+    private static readonly Dictionary<Type, HashSet<string>> ValidatedRequired = FindValidatedRequired();
+
+    public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
+    {
+        if (schema is not OpenApiSchema s || s.Properties is not { Count: > 0 } properties || context.Type.Namespace?.StartsWith("SafeguardingCases", StringComparison.Ordinal) != true) return;
+        foreach (var property in properties.Values.OfType<OpenApiSchema>()) NullableReference(property);
+        var isRequest = IsRequest(context.Type);
+        var required = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in context.Type.GetProperties())
+        {
+            var name = System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(property.Name);
+            if (!properties.ContainsKey(name)) continue;
+            // Problems carry detail, instance, ruleIds and errors only when they have them.
+            var optionalInProblem = context.Type.Name.EndsWith("Problem", StringComparison.Ordinal)
+                && (Nullable.GetUnderlyingType(property.PropertyType) is not null || new NullabilityInfoContext().Create(property).ReadState == NullabilityState.Nullable);
+            var needed = (!isRequest && !optionalInProblem)
+                || property.GetCustomAttribute<System.ComponentModel.DataAnnotations.RequiredAttribute>() is not null
+                || (ValidatedRequired.TryGetValue(context.Type, out var validated) && validated.Contains(property.Name));
+            if (!needed) continue;
+            required.Add(name);
+            if (isRequest && properties[name] is OpenApiSchema p)
+            {
+                if (p.Type is { } type && type.HasFlag(JsonSchemaType.Null)) p.Type = type & ~JsonSchemaType.Null;
+                if (p.AnyOf is [var referenced, OpenApiSchema { Type: JsonSchemaType.Null }])
+                {
+                    p.AnyOf = null;
+                    p.AllOf = [referenced];
+                }
+            }
+        }
+        s.Required = required;
+    }
+
+    /// <summary>
+    /// A nullable reference in OpenAPI 3.1 is "that schema or null": anyOf, not Swashbuckle's type null beside an
+    /// allOf (which nothing can satisfy).
+    /// </summary>
+    private static void NullableReference(OpenApiSchema property)
+    {
+        if (property.Type != JsonSchemaType.Null || property.AllOf is not [var referenced]) return;
+        property.Type = null;
+        property.AllOf = null;
+        property.AnyOf = [referenced, new OpenApiSchema { Type = JsonSchemaType.Null }];
+    }
+
+    private static bool IsRequest(Type type) => type.Name.EndsWith("Request", StringComparison.Ordinal) || type.Name.EndsWith("Input", StringComparison.Ordinal);
+
+    /// <summary>For each request type with a FastEndpoints validator, the properties it requires unconditionally.</summary>
+    private static Dictionary<Type, HashSet<string>> FindValidatedRequired()
+    {
+        var result = new Dictionary<Type, HashSet<string>>();
+        foreach (var type in typeof(RequiredFieldsSchemaFilter).Assembly.GetTypes())
+        {
+            if (type.IsAbstract || type.BaseType is not { IsGenericType: true } b || b.GetGenericTypeDefinition() != typeof(Validator<>)) continue;
+            if (Activator.CreateInstance(type) is not FluentValidation.IValidator validator) continue;
+            var descriptor = validator.CreateDescriptor();
+            var requestType = b.GetGenericArguments()[0];
+            var set = new HashSet<string>(StringComparer.Ordinal);
+            // Rules are named as the JSON names the field (FastEndpoints' property name resolver): match either way.
+            foreach (var rule in descriptor.Rules)
+            {
+                if (rule.Components.Any(c => !c.HasCondition && !c.HasAsyncCondition
+                        && c.Validator is FluentValidation.Validators.INotNullValidator or FluentValidation.Validators.INotEmptyValidator)
+                    && requestType.GetProperties().FirstOrDefault(p => string.Equals(p.Name, rule.PropertyName, StringComparison.OrdinalIgnoreCase)) is { } property)
+                    set.Add(property.Name);
+            }
+            result[requestType] = set;
+        }
+        return result;
+    }
+}
+
+/// <summary>Tag descriptions and the server, for readers of the document and for generated clients.</summary>
+public sealed class TagsAndServersDocumentFilter : IDocumentFilter
+{
+    private static readonly (string Name, string Description)[] Tags =
+    [
+        ("Cases", "Open, read, list, close and reopen cases."),
+        ("Disclosures", "What the user told the service, when, and the concerns it raises."),
+        ("Persons", "The people at risk in a case, their age and the adult-at-risk answers."),
+        ("Risk assessments", "A clinician's risk assessment: the ground of every escalation (CURRENT-INFO, CLINICIAN-DECIDES)."),
+        ("Safety plans", "Attempts to form a safety plan before an emergency escalation (SAFETY-PLAN-FIRST)."),
+        ("Escalations", "Escalations the policy permits, refused with 422 and ruleIds when it does not."),
+        ("No-escalation decisions", "Decisions not to escalate, with their reasons (RECORD-NO-ESCALATION)."),
+        ("Transparency notices", "What the service tells the user after an escalation (TRANSPARENCY)."),
+        ("Agency responses", "What an agency said back (AGENCY-FEEDBACK)."),
+        ("Notes", "Free-text notes on a case."),
+        ("Overrides", "Policy overrides approved by two different safeguarding leads (OVERRIDE)."),
+        ("Required reports", "Delays of a required report (MANDATORY-CSA)."),
+        ("Policy", "The policy decision for a case, its parameters and its glossary."),
+        ("Audit", "History, as-of, integrity, access log, escalation and override audits."),
+        ("Reports", "Counts for safeguarding leads."),
+    ];
+
+    public void Apply(OpenApiDocument swaggerDoc, DocumentFilterContext context)
+    {
+        var used = swaggerDoc.Paths.Values.SelectMany(p => p.Operations?.Values.AsEnumerable() ?? [])
+            .SelectMany(o => o.Tags?.AsEnumerable() ?? []).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        swaggerDoc.Tags = new HashSet<OpenApiTag>(Tags.Where(t => used.Contains(t.Name)).Select(t => new OpenApiTag { Name = t.Name, Description = t.Description }));
+        swaggerDoc.Servers = [new OpenApiServer { Url = "/", Description = "This API (the document is served by it)." }];
+    }
 }

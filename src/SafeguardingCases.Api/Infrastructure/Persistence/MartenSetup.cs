@@ -63,6 +63,16 @@ public static class MartenSetup
         return builder.ConnectionString;
     }
 
+    /// <summary>
+    /// Before a raw read of Marten's tables: makes sure they exist (on a new database nothing has created them yet).
+    /// Marten remembers the check, so it costs nothing after the first time.
+    /// </summary>
+    public static async Task EnsureTablesForRawReadsAsync(IDocumentStore store, CancellationToken ct)
+    {
+        await store.Storage.Database.EnsureStorageExistsAsync(typeof(JasperFx.Events.IEvent), ct);
+        await store.Storage.Database.EnsureStorageExistsAsync(typeof(CaseStream), ct);
+    }
+
     /// <summary>The event table, for the raw reads.</summary>
     public const string EventsTable = "public.mt_events";
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using FastEndpoints;
 using FluentValidation;
 using Mediator;
@@ -10,7 +11,7 @@ using SafeguardingCases.Domain.Cases;
 
 namespace SafeguardingCases.Api.Features.Cases.Open;
 
-public sealed record ServiceUserInput(string? Reference, LocalDate? DateOfBirth, int? AgeYears, AgeBand? AgeBand);
+public sealed record ServiceUserInput([property: Required] string? Reference, LocalDate? DateOfBirth, int? AgeYears, AgeBand? AgeBand);
 
 public sealed record OpenCaseRequest(Channel? Channel, string? SourceReference, ServiceUserInput? ServiceUser, string? Summary);
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using FastEndpoints;
 using FluentValidation;
 using Mediator;
@@ -15,7 +16,8 @@ namespace SafeguardingCases.Api.Features.Disclosures.Record;
 /// No longer accepted: the MANDATORY-CSA peer exemption is a clinician's judgement, recorded in the risk assessment
 /// (<c>peerExemption</c>), never by whoever records the disclosure. Sending it is a validation error, not silently ignored.
 /// </param>
-public sealed record ConcernInput(ConcernCategory? Category, ConcernStatus? Status, string? PersonId, bool? ConsensualPeerActivity = null);
+public sealed record ConcernInput(
+    [property: Required] ConcernCategory? Category, [property: Required] ConcernStatus? Status, [property: Required] string? PersonId, bool? ConsensualPeerActivity = null);
 
 public sealed record RecordDisclosureRequest(Instant? DisclosedAt, Channel? Channel, string? SourceReference, string? Summary, IReadOnlyList<ConcernInput>? Concerns);
 

@@ -19,10 +19,11 @@ public sealed record CaseHistory(Guid CaseId, long Version, IReadOnlyList<Histor
 public sealed record GetHistoryQuery(Guid CaseId) : IRequest<HistoryReader?>, ICaseRead;
 
 /// <summary>Opens a read-only snapshot of the case and reads its version; null when there is no such case.</summary>
-public sealed class GetHistoryHandler(NpgsqlDataSource db) : IRequestHandler<GetHistoryQuery, HistoryReader?>
+public sealed class GetHistoryHandler(NpgsqlDataSource db, Marten.IDocumentStore store) : IRequestHandler<GetHistoryQuery, HistoryReader?>
 {
     public async ValueTask<HistoryReader?> Handle(GetHistoryQuery request, CancellationToken cancellationToken)
     {
+        await MartenSetup.EnsureTablesForRawReadsAsync(store, cancellationToken);
         var connection = await db.OpenConnectionAsync(cancellationToken);
         try
         {

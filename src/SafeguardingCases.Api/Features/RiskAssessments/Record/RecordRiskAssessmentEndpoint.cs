@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using FastEndpoints;
 using FluentValidation;
 using Mediator;
@@ -11,10 +12,11 @@ using R = SafeguardingCases.Domain.Cases.Roles;
 namespace SafeguardingCases.Api.Features.RiskAssessments.Record;
 
 /// <summary>MANDATORY-CSA: the clinician's peer exemption for a person aged 13 to 17, with its reason.</summary>
-public sealed record PeerExemptionInput(string? Reason);
+public sealed record PeerExemptionInput([property: Required] string? Reason);
 
 public sealed record PersonAssessmentInput(
-    string? PersonId, ThreatToLife? ThreatToLife, IReadOnlyList<ConcernCategory>? CurrentConcerns, Route? RecommendedRoute,
+    [property: Required] string? PersonId, [property: Required] ThreatToLife? ThreatToLife,
+    [property: Required] IReadOnlyList<ConcernCategory>? CurrentConcerns, [property: Required] Route? RecommendedRoute,
     PeerExemptionInput? PeerExemption = null);
 
 public sealed record RecordRiskAssessmentRequest(IReadOnlyList<PersonAssessmentInput>? Assessments, string? Rationale);
