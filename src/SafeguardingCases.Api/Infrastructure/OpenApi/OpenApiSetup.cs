@@ -24,6 +24,7 @@ public static class OpenApiSetup
                 Title = "SafeguardingCases API",
                 Version = "v1",
                 Description = "Safeguarding case management under the unified confidentiality policy. Policy rule IDs (POLICY.md) are cited in every decision and refusal.",
+                License = new OpenApiLicense { Name = "Proprietary: for the support service's own use", Identifier = "LicenseRef-Proprietary" },
             });
             // Every DTO has a name of its own (a test checks they stay unique), so the schema is named by it.
             o.CustomSchemaIds(t => t.Name);
@@ -46,7 +47,6 @@ public static class OpenApiSetup
             o.SchemaFilter<RequiredFieldsSchemaFilter>();
             o.DocumentFilter<TagsAndServersDocumentFilter>();
             o.SupportNonNullableReferenceTypes();
-            o.UseAllOfToExtendReferenceSchemas();
         });
         // Swashbuckle reads enums and names from the HTTP JSON options: the same ones FastEndpoints writes with.
         services.ConfigureHttpJsonOptions(j => Json.JsonSetup.Configure(j.SerializerOptions));
@@ -181,7 +181,6 @@ public sealed class RequiredFieldsSchemaFilter : ISchemaFilter
     public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
     {
         if (schema is not OpenApiSchema s || s.Properties is not { Count: > 0 } properties || context.Type.Namespace?.StartsWith("SafeguardingCases", StringComparison.Ordinal) != true) return;
-        foreach (var property in properties.Values.OfType<OpenApiSchema>()) NullableReference(property);
         var isRequest = IsRequest(context.Type);
         var required = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in context.Type.GetProperties())
@@ -194,31 +193,17 @@ public sealed class RequiredFieldsSchemaFilter : ISchemaFilter
             var needed = (!isRequest && !optionalInProblem)
                 || property.GetCustomAttribute<System.ComponentModel.DataAnnotations.RequiredAttribute>() is not null
                 || (ValidatedRequired.TryGetValue(context.Type, out var validated) && validated.Contains(property.Name));
+            var nullable = Nullable.GetUnderlyingType(property.PropertyType) is not null
+                || (!property.PropertyType.IsValueType && new NullabilityInfoContext().Create(property).ReadState == NullabilityState.Nullable);
+            // A nullable reference (an enum or an object) is "that schema or null"; a required request field is never null.
+            if (nullable && !(isRequest && needed) && properties[name] is OpenApiSchemaReference reference)
+                properties[name] = new OpenApiSchema { AnyOf = [reference, new OpenApiSchema { Type = JsonSchemaType.Null }] };
             if (!needed) continue;
             required.Add(name);
-            if (isRequest && properties[name] is OpenApiSchema p)
-            {
-                if (p.Type is { } type && type.HasFlag(JsonSchemaType.Null)) p.Type = type & ~JsonSchemaType.Null;
-                if (p.AnyOf is [var referenced, OpenApiSchema { Type: JsonSchemaType.Null }])
-                {
-                    p.AnyOf = null;
-                    p.AllOf = [referenced];
-                }
-            }
+            if (isRequest && properties[name] is OpenApiSchema { Type: { } type } p && type.HasFlag(JsonSchemaType.Null))
+                p.Type = type & ~JsonSchemaType.Null;
         }
         s.Required = required;
-    }
-
-    /// <summary>
-    /// A nullable reference in OpenAPI 3.1 is "that schema or null": anyOf, not Swashbuckle's type null beside an
-    /// allOf (which nothing can satisfy).
-    /// </summary>
-    private static void NullableReference(OpenApiSchema property)
-    {
-        if (property.Type != JsonSchemaType.Null || property.AllOf is not [var referenced]) return;
-        property.Type = null;
-        property.AllOf = null;
-        property.AnyOf = [referenced, new OpenApiSchema { Type = JsonSchemaType.Null }];
     }
 
     private static bool IsRequest(Type type) => type.Name.EndsWith("Request", StringComparison.Ordinal) || type.Name.EndsWith("Input", StringComparison.Ordinal);
