@@ -9,3 +9,5 @@ if [ -z "${SAFEGUARDING_TEST_DB:-}" ]; then
   "$ROOT/deploy/local-postgres.sh" ensure-binaries
 fi
 dotnet test SafeguardingCases.sln -c Release "$@"
+# The contract checked by tools nobody on this project wrote (Redocly lint, the Kiota client not drifting).
+"$ROOT/deploy/check-contract.sh"

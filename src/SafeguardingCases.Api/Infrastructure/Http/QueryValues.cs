@@ -1,7 +1,6 @@
 using FastEndpoints;
 using Microsoft.Extensions.Primitives;
 using NodaTime;
-using NodaTime.Text;
 
 namespace SafeguardingCases.Api.Infrastructure.Http;
 
@@ -19,9 +18,9 @@ public static class QueryValues
     /// </summary>
     public static ParseResult ParseInstant(StringValues input)
     {
-        var result = InstantPattern.ExtendedIso.Parse(input.ToString());
-        var ok = result.Success && result.Value >= Earliest && result.Value < Latest;
-        return new ParseResult(ok, ok ? result.Value : null);
+        var parsed = Json.RfcInstant.Parse(input.ToString());
+        var ok = parsed is { } value && value >= Earliest && value < Latest;
+        return new ParseResult(ok, ok ? parsed : null);
     }
 }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using NodaTime;
 using NodaTime.Serialization.SystemTextJson;
+using NodaTime.Text;
 using SafeguardingCases.Api.Infrastructure.Configuration;
 
 namespace SafeguardingCases.Api.Infrastructure.Json;
@@ -20,6 +21,7 @@ public static class JsonSetup
         options.Converters.Add(new NamedEnumConverterFactory());
         // Before NodaTime's own converters, which write durations as "1:00:00:00".
         options.Converters.Add(new IsoDurationConverter());
+        options.Converters.Add(new RfcInstantConverter());
         options.Converters.Add(new StorableStringConverter());
         options.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb);
         return options;
@@ -120,5 +122,32 @@ public sealed class NamedEnumConverterFactory : JsonConverterFactory
         }
 
         public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
+    }
+}
+
+/// <summary>
+/// Instants: written as ISO-8601 UTC (<c>2025-03-04T10:15:00Z</c>); read as any RFC 3339 date-time, which is what
+/// OpenAPI's <c>format: date-time</c> promises a client (<c>+00:00</c> or another offset included).
+/// </summary>
+public sealed class RfcInstantConverter : JsonConverter<Instant>
+{
+    public override Instant Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.String && RfcInstant.Parse(reader.GetString()!) is { } instant
+            ? instant
+            : throw new JsonException("must be an RFC 3339 date-time such as 2025-03-04T10:15:00Z.");
+
+    public override void Write(Utf8JsonWriter writer, Instant value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(InstantPattern.ExtendedIso.Format(value));
+}
+
+/// <summary>Parses an RFC 3339 date-time: UTC with <c>Z</c>, or with an offset.</summary>
+public static class RfcInstant
+{
+    public static Instant? Parse(string text)
+    {
+        var utc = InstantPattern.ExtendedIso.Parse(text);
+        if (utc.Success) return utc.Value;
+        var offset = OffsetDateTimePattern.ExtendedIso.Parse(text);
+        return offset.Success ? offset.Value.ToInstant() : null;
     }
 }
