@@ -1,0 +1,67 @@
+using System.ComponentModel.DataAnnotations;
+using FastEndpoints;
+using FluentValidation;
+using Mediator;
+using NodaTime;
+using SafeguardingCases.Api.Features.Shared;
+using SafeguardingCases.Api.Infrastructure.Auth;
+using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Api.Infrastructure.OpenApi;
+using SafeguardingCases.Api.Infrastructure.Persistence;
+using SafeguardingCases.Domain.Cases;
+
+namespace SafeguardingCases.Api.Features.Cases.Open;
+
+public sealed record ServiceUserInput([property: Required] string? Reference, LocalDate? DateOfBirth, int? AgeYears, AgeBand? AgeBand);
+
+public sealed record OpenCaseRequest(Channel? Channel, string? SourceReference, ServiceUserInput? ServiceUser, string? Summary);
+
+public sealed record OpenCaseResponse(Guid Id, long Version);
+
+public sealed class OpenCaseValidator : Validator<OpenCaseRequest>
+{
+    public OpenCaseValidator()
+    {
+        RuleFor(x => x.Channel).NotNull().IsInEnum();
+        RuleFor(x => x.SourceReference).NotEmpty().MaximumLength(TextLimits.Reference);
+        RuleFor(x => x.Summary).NotEmpty().MaximumLength(TextLimits.Summary);
+        RuleFor(x => x.ServiceUser).NotNull();
+        RuleFor(x => x.ServiceUser!.Reference).NotEmpty().MaximumLength(TextLimits.Reference).When(x => x.ServiceUser is not null)
+            .OverridePropertyName("serviceUser.reference");
+        this.AddAgeRules(x => x.ServiceUser?.DateOfBirth, x => x.ServiceUser?.AgeYears, x => x.ServiceUser?.AgeBand, prefix: "serviceUser.");
+    }
+}
+
+/// <summary>POST /cases: an officer opens a case from a worrying post, chat or text.</summary>
+public sealed class OpenCaseEndpoint(ISender sender) : Endpoint<OpenCaseRequest, OpenCaseResponse>
+{
+    public override void Configure()
+    {
+        Post("/cases");
+        Roles(Domain.Cases.Roles.SafeguardingOfficer);
+        Description(b => b.Command<OpenCaseRequest, OpenCaseResponse>("Cases", "Open a case", onCase: false), clearDefaults: true);
+    }
+
+    public override async Task HandleAsync(OpenCaseRequest req, CancellationToken ct)
+    {
+        var user = req.ServiceUser!;
+        var idempotency = Resolve<IdempotencyScope>();
+        idempotency.Answers(StatusCodes.Status201Created, r => LocationOf((OpenCaseResponse)r));
+        var result = await sender.Send(new OpenCaseCommand(User.ToActor(), new OpenCase(idempotency.NewCaseId(), req.Channel!.Value, req.SourceReference!,
+            user.Reference!, AgeRules.ToAge(user.DateOfBirth, user.AgeYears, user.AgeBand), req.Summary!)), ct);
+        await this.SendCaseResultAsync(result, StatusCodes.Status201Created, LocationOf);
+    }
+
+    private static string LocationOf(OpenCaseResponse opened) => $"/api/v1/cases/{opened.Id}";
+}
+
+public sealed record OpenCaseCommand(Actor Actor, OpenCase Command) : IRequest<CaseCommandResult<OpenCaseResponse>>;
+
+public sealed class OpenCaseHandler(CaseCommandRunner runner) : IRequestHandler<OpenCaseCommand, CaseCommandResult<OpenCaseResponse>>
+{
+    public async ValueTask<CaseCommandResult<OpenCaseResponse>> Handle(OpenCaseCommand request, CancellationToken cancellationToken)
+    {
+        var c = request.Command;
+        return await runner.StartAsync(c.CaseId, request.Actor, ctx => CaseDecider.Open(c, ctx), after => new OpenCaseResponse(c.CaseId, after.Version), cancellationToken);
+    }
+}
