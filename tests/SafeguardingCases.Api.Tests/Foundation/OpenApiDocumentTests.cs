@@ -62,7 +62,11 @@ public sealed class OpenApiDocumentTests(ApiFactory api) : IClassFixture<ApiFact
             op["operationId"]!.GetValue<string>().ShouldMatch("^[a-z][A-Za-z]+$", path);
             op["description"]!.GetValue<string>().ShouldNotBeNullOrWhiteSpace(path);
             op["tags"]!.AsArray().Count.ShouldBe(1, path);
+            var bodies = (op["requestBody"]?["content"]?.AsObject().Select(c => c.Value) ?? [])
+                .Concat(op["responses"]!.AsObject().Where(r => r.Key.StartsWith('2')).SelectMany(r => r.Value!["content"]?.AsObject().Select(c => c.Value) ?? []));
+            bodies.ShouldContain(b => b!["example"] != null, $"{path} has no example");
         }
+        OpenApiContract.Committed.CheckExamples().ShouldBeEmpty();
         operations.Select(o => o.Operation["operationId"]!.GetValue<string>()).ShouldBeUnique();
         var openCase = doc["paths"]!["/api/v1/cases"]!["post"]!;
         openCase["operationId"]!.GetValue<string>().ShouldBe("openCase");

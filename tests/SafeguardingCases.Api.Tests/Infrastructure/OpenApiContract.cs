@@ -71,6 +71,35 @@ public sealed class OpenApiContract
         return errors;
     }
 
+    /// <summary>Every example the document gives (request bodies and answers), checked against its own schema.</summary>
+    public IReadOnlyList<string> CheckExamples()
+    {
+        var errors = new List<string>();
+        var count = 0;
+        foreach (var (path, item) in document["paths"]!.AsObject())
+        {
+            foreach (var (method, operation) in item!.AsObject())
+            {
+                var media = new List<(string Where, JsonNode Media)>();
+                if (operation!["requestBody"]?["content"]?.AsObject() is { } request)
+                    media.AddRange(request.Select(c => ($"{method} {path} request", c.Value!)));
+                foreach (var (status, response) in operation["responses"]!.AsObject())
+                {
+                    if (response!["content"]?.AsObject() is { } content) media.AddRange(content.Select(c => ($"{method} {path} {status}", c.Value!)));
+                }
+                foreach (var (where, m) in media)
+                {
+                    if (m["example"] is not { } example) continue;
+                    count++;
+                    var result = Build(m["schema"]!).Evaluate(JsonDocument.Parse(example.ToJsonString()).RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+                    if (!result.IsValid) errors.Add($"{where}: the example does not match its schema");
+                }
+            }
+        }
+        if (count == 0) errors.Add("the document has no examples");
+        return errors;
+    }
+
     private JsonSchema Build(JsonNode schema)
     {
         var node = Rewrite(schema.DeepClone());

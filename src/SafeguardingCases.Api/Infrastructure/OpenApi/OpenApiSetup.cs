@@ -44,6 +44,7 @@ public static class OpenApiSetup
             });
             o.AddSecurityRequirement(doc => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("Bearer", doc)] = [] });
             o.OperationFilter<FastEndpointsOperationFilter>();
+            o.OperationFilter<ExamplesOperationFilter>();
             o.SchemaFilter<RequiredFieldsSchemaFilter>();
             o.DocumentFilter<TagsAndServersDocumentFilter>();
             o.SupportNonNullableReferenceTypes();
