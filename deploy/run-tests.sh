@@ -11,3 +11,5 @@ fi
 dotnet test SafeguardingCases.sln -c Release "$@"
 # The contract checked by tools nobody on this project wrote (Redocly lint, the Kiota client not drifting).
 "$ROOT/deploy/check-contract.sh"
+# The README walk-through through Stoplight Prism as a validating proxy: 0 violations of the contract.
+"$ROOT/deploy/check-walkthrough.sh"

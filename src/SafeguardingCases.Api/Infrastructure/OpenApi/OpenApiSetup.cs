@@ -124,6 +124,13 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
         }
 
         DescribeResponseHeaders(operation, method, path);
+        // Anonymous routes (the glossary) need no token: say so, or a validating proxy refuses requests without one.
+        if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<Microsoft.AspNetCore.Authorization.IAllowAnonymous>().Any())
+        {
+            operation.Security = [];
+            operation.Responses?.Remove("401");
+            operation.Responses?.Remove("403");
+        }
     }
 
     /// <summary>ETag on every answer about a case, Location on a new case, Retry-After on 503, Idempotent-Replayed on a repeat.</summary>
