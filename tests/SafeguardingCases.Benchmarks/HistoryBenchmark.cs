@@ -96,7 +96,7 @@ public class HistoryBenchmark
     public async Task HistoryWithoutHttp()
     {
         var handler = new SafeguardingCases.Api.Features.History.Get.GetHistoryHandler(api.Services.GetRequiredService<NpgsqlDataSource>(), api.Services.GetRequiredService<IDocumentStore>());
-        await using var history = await handler.Handle(new(caseId), CancellationToken.None);
+        await using var history = await handler.Handle(new(caseId, 1, null), CancellationToken.None);
         await history!.WriteToAsync(Stream.Null, CancellationToken.None);
     }
 

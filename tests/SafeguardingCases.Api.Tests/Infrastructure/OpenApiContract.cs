@@ -23,6 +23,7 @@ public sealed class OpenApiContract
     private readonly BuildOptions build = new() { SchemaRegistry = new SchemaRegistry() };
     private readonly ConcurrentDictionary<string, JsonSchema> schemas = new(StringComparer.Ordinal);
     private int built;
+    private readonly Lock gate = new();
 
     public static OpenApiContract Committed => Lazy.Value;
 
@@ -60,8 +61,13 @@ public sealed class OpenApiContract
             errors.Add($"{where}: content type {mediaType ?? "(none)"} not declared ({string.Join(", ", content.Select(c => c.Key))})");
             return errors;
         }
-        var schema = schemas.GetOrAdd(where + mediaType, _ => Build(media["schema"]!));
-        var result = schema.Evaluate(JsonDocument.Parse(body).RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        EvaluationResults result;
+        // JsonSchema.Net's schema registry is not safe to build into while another thread resolves from it.
+        lock (gate)
+        {
+            var schema = schemas.GetOrAdd(where + mediaType, _ => Build(media["schema"]!));
+            result = schema.Evaluate(JsonDocument.Parse(body).RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        }
         if (!result.IsValid)
         {
             var details = (result.Details ?? []).Where(d => d.Errors is { Count: > 0 })
@@ -91,6 +97,7 @@ public sealed class OpenApiContract
                 {
                     if (m["example"] is not { } example) continue;
                     count++;
+                    using var held = gate.EnterScope();
                     var result = Build(m["schema"]!).Evaluate(JsonDocument.Parse(example.ToJsonString()).RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
                     if (!result.IsValid) errors.Add($"{where}: the example does not match its schema");
                 }

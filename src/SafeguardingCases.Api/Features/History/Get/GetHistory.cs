@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Data;
 using System.Text.Json;
 using FastEndpoints;
+using FluentValidation;
 using Mediator;
 using NodaTime;
 using Npgsql;
@@ -14,19 +15,41 @@ using R = SafeguardingCases.Domain.Cases.Roles;
 
 namespace SafeguardingCases.Api.Features.History.Get;
 
-/// <summary>GET /cases/{id}/history: every event of the case, in order, with who recorded it and when.</summary>
-public sealed class GetHistoryEndpoint(ISender sender) : EndpointWithoutRequest<CaseHistory>
+/// <summary>Paging by version: from <c>fromVersion</c> (default 1), at most <c>limit</c> events; without <c>limit</c>, all of them.</summary>
+public sealed class HistoryRequest
+{
+    public const int MaxLimit = 1000;
+
+    public long? FromVersion { get; set; }
+    public int? Limit { get; set; }
+}
+
+public sealed class HistoryValidator : Validator<HistoryRequest>
+{
+    public HistoryValidator()
+    {
+        RuleFor(x => x.FromVersion).GreaterThanOrEqualTo(1);
+        RuleFor(x => x.Limit).InclusiveBetween(1, HistoryRequest.MaxLimit);
+    }
+}
+
+/// <summary>
+/// GET /cases/{id}/history: the case's events in order, each with who recorded it, when, and its hash in the
+/// tamper-evident chain. Pages by version with <c>fromVersion</c> and <c>limit</c> (<c>nextFromVersion</c> says where
+/// the next page starts); without <c>limit</c> the whole history streams.
+/// </summary>
+public sealed class GetHistoryEndpoint(ISender sender) : Endpoint<HistoryRequest, CaseHistory>
 {
     public override void Configure()
     {
         Get("/cases/{id}/history");
         Roles(R.Auditor, R.SafeguardingLead);
-        Description(b => b.Read<CaseHistory>("Audit", "Every event of the case, in order"), clearDefaults: true);
+        Description(b => b.Read<CaseHistory>("Audit", "The case's events in order, each with its hash; paged by version"), clearDefaults: true);
     }
 
-    public override async Task HandleAsync(CancellationToken ct)
+    public override async Task HandleAsync(HistoryRequest req, CancellationToken ct)
     {
-        await using var history = await sender.Send(new GetHistoryQuery(Route<Guid>("id")), ct);
+        await using var history = await sender.Send(new GetHistoryQuery(Route<Guid>("id"), req.FromVersion ?? 1, req.Limit), ct);
         if (history is null)
         {
             await this.SendCaseReadAsync<object>(null, 0);
@@ -39,13 +62,13 @@ public sealed class GetHistoryEndpoint(ISender sender) : EndpointWithoutRequest<
     }
 }
 
-/// <summary>One event as an auditor reads it (the shape of the history document).</summary>
-public sealed record HistoryEntry(long Version, long Sequence, string Type, Instant RecordedAt, Actor Actor, object Data);
+/// <summary>One event as an auditor reads it (the shape of the history document); <c>hash</c> is its link in the chain.</summary>
+public sealed record HistoryEntry(long Version, long Sequence, string Type, Instant RecordedAt, Actor Actor, string? Hash, object Data);
 
-/// <summary>A case's whole history (the shape of the history document).</summary>
-public sealed record CaseHistory(Guid CaseId, long Version, IReadOnlyList<HistoryEntry> Events);
+/// <summary>A case's history, or a page of it; <c>nextFromVersion</c> is null on the last page.</summary>
+public sealed record CaseHistory(Guid CaseId, long Version, IReadOnlyList<HistoryEntry> Events, long? NextFromVersion);
 
-public sealed record GetHistoryQuery(Guid CaseId) : IRequest<HistoryReader?>, ICaseRead;
+public sealed record GetHistoryQuery(Guid CaseId, long FromVersion, int? Limit) : IRequest<HistoryReader?>, ICaseRead;
 
 /// <summary>Opens a read-only snapshot of the case and reads its version; null when there is no such case.</summary>
 public sealed class GetHistoryHandler(NpgsqlDataSource db, Marten.IDocumentStore store) : IRequestHandler<GetHistoryQuery, HistoryReader?>
@@ -65,7 +88,7 @@ public sealed class GetHistoryHandler(NpgsqlDataSource db, Marten.IDocumentStore
                 await connection.DisposeAsync();
                 return null;
             }
-            return new HistoryReader(request.CaseId, version, connection, transaction);
+            return new HistoryReader(request.CaseId, version, request.FromVersion, request.Limit, connection, transaction);
         }
         catch
         {
@@ -81,7 +104,7 @@ public sealed class GetHistoryHandler(NpgsqlDataSource db, Marten.IDocumentStore
 /// what the record says and costs little more than reading it. The actor and time are picked out of each event's
 /// JSON with a forward-only reader.
 /// </summary>
-public sealed class HistoryReader(Guid caseId, long version, NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
+public sealed class HistoryReader(Guid caseId, long version, long fromVersion, int? limit, NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
 {
     private const int FlushAt = 64 * 1024;
 
@@ -90,9 +113,12 @@ public sealed class HistoryReader(Guid caseId, long version, NpgsqlConnection co
     public async Task WriteToAsync(Stream body, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
-            $"select version, seq_id, mt_dotnet_type, data::text from {MartenSetup.EventsTable} where stream_id = $1 order by version",
+            $"select version, seq_id, mt_dotnet_type, data::text, headers->>'{EventHashChain.Header}' from {MartenSetup.EventsTable} " +
+            "where stream_id = $1 and version >= $2 order by version" + (limit is null ? "" : " limit $3"),
             connection, transaction);
         command.Parameters.AddWithValue(caseId);
+        command.Parameters.AddWithValue(fromVersion);
+        if (limit is { } l) command.Parameters.AddWithValue(l);
         // Rows are small (a few hundred bytes): each is buffered whole, so its columns are read from memory.
         await using var reader = await command.ExecuteReaderAsync(ct);
         await using var json = new Utf8JsonWriter(body);
@@ -103,17 +129,23 @@ public sealed class HistoryReader(Guid caseId, long version, NpgsqlConnection co
             json.WriteString("caseId", caseId);
             json.WriteNumber("version", version);
             json.WriteStartArray("events");
+            long last = 0;
+            var count = 0;
             while (await reader.ReadAsync(ct))
             {
-                var eventVersion = reader.GetInt64(0);
+                var eventVersion = last = reader.GetInt64(0);
+                count++;
                 var sequence = reader.GetInt64(1);
                 var type = EventHashChain.TypeName(reader.GetString(2));
+                var hash = reader.IsDBNull(4) ? null : reader.GetString(4);
                 int length;
                 (buffer, length) = ReadAll(reader.GetStream(3), buffer);
-                WriteEntry(json, eventVersion, sequence, type, buffer.AsSpan(0, length));
+                WriteEntry(json, eventVersion, sequence, type, hash, buffer.AsSpan(0, length));
                 if (json.BytesPending > FlushAt) await json.FlushAsync(ct);
             }
             json.WriteEndArray();
+            if (limit is { } pageSize && count == pageSize && last < version) json.WriteNumber("nextFromVersion", last + 1);
+            else json.WriteNull("nextFromVersion");
             json.WriteEndObject();
             await json.FlushAsync(ct);
         }
@@ -123,7 +155,7 @@ public sealed class HistoryReader(Guid caseId, long version, NpgsqlConnection co
         }
     }
 
-    private static void WriteEntry(Utf8JsonWriter json, long version, long sequence, string type, ReadOnlySpan<byte> data)
+    private static void WriteEntry(Utf8JsonWriter json, long version, long sequence, string type, string? hash, ReadOnlySpan<byte> data)
     {
         json.WriteStartObject();
         json.WriteNumber("version", version);
@@ -134,6 +166,7 @@ public sealed class HistoryReader(Guid caseId, long version, NpgsqlConnection co
         json.WriteRawValue(at is { } a ? data[a] : "null"u8, skipInputValidation: true);
         json.WritePropertyName("actor");
         json.WriteRawValue(by is { } b ? data[b] : "null"u8, skipInputValidation: true);
+        json.WriteString("hash", hash);
         json.WritePropertyName("data");
         json.WriteRawValue(data, skipInputValidation: true);
         json.WriteEndObject();

@@ -22,6 +22,8 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
 #else
         public List<global::SafeguardingCases.Api.Tests.Client.Generated.Models.HistoryEntry> Events { get; set; }
 #endif
+        /// <summary>The nextFromVersion property</summary>
+        public long? NextFromVersion { get; set; }
         /// <summary>The version property</summary>
         public long? Version { get; set; }
         /// <summary>
@@ -44,6 +46,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
             {
                 { "caseId", n => { CaseId = n.GetGuidValue(); } },
                 { "events", n => { Events = n.GetCollectionOfObjectValues<global::SafeguardingCases.Api.Tests.Client.Generated.Models.HistoryEntry>(global::SafeguardingCases.Api.Tests.Client.Generated.Models.HistoryEntry.CreateFromDiscriminatorValue)?.AsList(); } },
+                { "nextFromVersion", n => { NextFromVersion = n.GetLongValue(); } },
                 { "version", n => { Version = n.GetLongValue(); } },
             };
         }
@@ -56,6 +59,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteGuidValue("caseId", CaseId);
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Api.Tests.Client.Generated.Models.HistoryEntry>("events", Events);
+            writer.WriteLongValue("nextFromVersion", NextFromVersion);
             writer.WriteLongValue("version", Version);
         }
     }

@@ -28,6 +28,14 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
 #else
         public UntypedNode Data { get; set; }
 #endif
+        /// <summary>The hash property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Hash { get; set; }
+#nullable restore
+#else
+        public string Hash { get; set; }
+#endif
         /// <summary>The recordedAt property</summary>
         public DateTimeOffset? RecordedAt { get; set; }
         /// <summary>The sequence property</summary>
@@ -62,6 +70,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
             {
                 { "actor", n => { Actor = n.GetObjectValue<global::SafeguardingCases.Api.Tests.Client.Generated.Models.Actor>(global::SafeguardingCases.Api.Tests.Client.Generated.Models.Actor.CreateFromDiscriminatorValue); } },
                 { "data", n => { Data = n.GetObjectValue<UntypedNode>(UntypedNode.CreateFromDiscriminatorValue); } },
+                { "hash", n => { Hash = n.GetStringValue(); } },
                 { "recordedAt", n => { RecordedAt = n.GetDateTimeOffsetValue(); } },
                 { "sequence", n => { Sequence = n.GetLongValue(); } },
                 { "type", n => { Type = n.GetStringValue(); } },
@@ -77,6 +86,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteObjectValue<global::SafeguardingCases.Api.Tests.Client.Generated.Models.Actor>("actor", Actor);
             writer.WriteObjectValue<UntypedNode>("data", Data);
+            writer.WriteStringValue("hash", Hash);
             writer.WriteDateTimeOffsetValue("recordedAt", RecordedAt);
             writer.WriteLongValue("sequence", Sequence);
             writer.WriteStringValue("type", Type);

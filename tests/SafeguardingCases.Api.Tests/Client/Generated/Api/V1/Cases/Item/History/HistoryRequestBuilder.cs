@@ -22,7 +22,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.History
         /// </summary>
         /// <param name="pathParameters">Path parameters for the request</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public HistoryRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/cases/{id}/history", pathParameters)
+        public HistoryRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/cases/{id}/history{?fromVersion*,limit*}", pathParameters)
         {
         }
         /// <summary>
@@ -30,11 +30,11 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.History
         /// </summary>
         /// <param name="rawUrl">The raw URL to use for the request builder.</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public HistoryRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/cases/{id}/history", rawUrl)
+        public HistoryRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/cases/{id}/history{?fromVersion*,limit*}", rawUrl)
         {
         }
         /// <summary>
-        /// Every event of the case, in order. Answers with the case&apos;s version as ETag; every read of a case is in the access log.
+        /// The case&apos;s events in order, each with its hash; paged by version. Answers with the case&apos;s version as ETag; every read of a case is in the access log.
         /// </summary>
         /// <returns>A <see cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.CaseHistory"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
@@ -46,11 +46,11 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.History
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public async Task<global::SafeguardingCases.Api.Tests.Client.Generated.Models.CaseHistory?> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::SafeguardingCases.Api.Tests.Client.Generated.Models.CaseHistory?> GetAsync(Action<RequestConfiguration<global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.History.HistoryRequestBuilder.HistoryRequestBuilderGetQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #nullable restore
 #else
-        public async Task<global::SafeguardingCases.Api.Tests.Client.Generated.Models.CaseHistory> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::SafeguardingCases.Api.Tests.Client.Generated.Models.CaseHistory> GetAsync(Action<RequestConfiguration<global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.History.HistoryRequestBuilder.HistoryRequestBuilderGetQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #endif
             var requestInfo = ToGetRequestInformation(requestConfiguration);
@@ -65,17 +65,17 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.History
             return await RequestAdapter.SendAsync<global::SafeguardingCases.Api.Tests.Client.Generated.Models.CaseHistory>(requestInfo, global::SafeguardingCases.Api.Tests.Client.Generated.Models.CaseHistory.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// Every event of the case, in order. Answers with the case&apos;s version as ETag; every read of a case is in the access log.
+        /// The case&apos;s events in order, each with its hash; paged by version. Answers with the case&apos;s version as ETag; every read of a case is in the access log.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default)
+        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.History.HistoryRequestBuilder.HistoryRequestBuilderGetQueryParameters>>? requestConfiguration = default)
         {
 #nullable restore
 #else
-        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default)
+        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.History.HistoryRequestBuilder.HistoryRequestBuilderGetQueryParameters>> requestConfiguration = default)
         {
 #endif
             var requestInfo = new RequestInformation(Method.GET, UrlTemplate, PathParameters);
@@ -91,6 +91,21 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.History
         public global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.History.HistoryRequestBuilder WithUrl(string rawUrl)
         {
             return new global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.History.HistoryRequestBuilder(rawUrl, RequestAdapter);
+        }
+        /// <summary>
+        /// The case&apos;s events in order, each with its hash; paged by version. Answers with the case&apos;s version as ETag; every read of a case is in the access log.
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
+        public partial class HistoryRequestBuilderGetQueryParameters 
+        {
+            #pragma warning disable CS1591
+            [QueryParameter("fromVersion")]
+            public long? FromVersion { get; set; }
+            #pragma warning restore CS1591
+            #pragma warning disable CS1591
+            [QueryParameter("limit")]
+            public int? Limit { get; set; }
+            #pragma warning restore CS1591
         }
     }
 }

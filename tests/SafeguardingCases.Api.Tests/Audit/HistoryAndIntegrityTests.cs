@@ -1,0 +1,67 @@
+using System.Net;
+using SafeguardingCases.Api.Tests.Infrastructure;
+using SafeguardingCases.Domain.Cases;
+
+namespace SafeguardingCases.Api.Tests.Audit;
+
+/// <summary>History shows each event's hash and pages by version; integrity never cries wolf while a case is written.</summary>
+public sealed class HistoryAndIntegrityTests(ApiFactory api, ITestOutputHelper output) : IClassFixture<ApiFactory>
+{
+    private readonly HttpClient auditor = api.ClientFor(Roles.Auditor);
+    private readonly HttpClient officer = api.ClientFor(Roles.SafeguardingOfficer);
+
+    [Fact]
+    public async Task History_shows_each_events_hash_and_pages_by_version()
+    {
+        var id = await api.OpenCase();
+        for (var i = 0; i < 4; i++) await officer.PostJson($"/api/v1/cases/{id}/notes", new { text = $"note {i}" }).ShouldBe(HttpStatusCode.Created);
+
+        var whole = await (await auditor.GetAsync($"/api/v1/cases/{id}/history").ShouldBe(HttpStatusCode.OK)).Json();
+        var events = whole["events"]!.AsArray();
+        events.Count.ShouldBe(5);
+        events.ShouldAllBe(e => e!["hash"]!.GetValue<string>().Length == 64);
+        events.Select(e => e!["hash"]!.GetValue<string>()).ShouldBeUnique();
+        whole["nextFromVersion"].ShouldBeNull();
+
+        var versions = new List<long>();
+        long? from = 1;
+        var pages = 0;
+        while (from is { } start)
+        {
+            var page = await (await auditor.GetAsync($"/api/v1/cases/{id}/history?fromVersion={start}&limit=2").ShouldBe(HttpStatusCode.OK)).Json();
+            versions.AddRange(page["events"]!.AsArray().Select(e => e!["version"]!.GetValue<long>()));
+            from = page["nextFromVersion"]?.GetValue<long>();
+            pages++;
+        }
+        versions.ShouldBe([1, 2, 3, 4, 5]);
+        pages.ShouldBe(3);
+        await (await auditor.GetAsync($"/api/v1/cases/{id}/history?limit=0")).ShouldBeProblem(HttpStatusCode.BadRequest);
+        await (await auditor.GetAsync($"/api/v1/cases/{id}/history?fromVersion=0")).ShouldBeProblem(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Integrity_checked_while_eight_writers_append_never_reports_tampering()
+    {
+        var id = await api.OpenCase();
+        var writers = Enumerable.Range(0, 8).Select(w => api.ClientAs($"writer-{w}", Roles.SafeguardingOfficer)).ToArray();
+        var writing = Task.WhenAll(writers.Select(async (w, i) =>
+        {
+            for (var n = 0; n < 25; n++) await w.PostJson($"/api/v1/cases/{id}/notes", new { text = $"writer {i} note {n}" }).ShouldBe(HttpStatusCode.Created);
+        }));
+
+        var checks = 0;
+        var alarms = new List<string>();
+        while (!writing.IsCompleted || checks < 200)
+        {
+            var report = await (await auditor.GetAsync($"/api/v1/cases/{id}/integrity").ShouldBe(HttpStatusCode.OK)).Json();
+            checks++;
+            if (!report["valid"]!.GetValue<bool>()) alarms.Add(report.ToJsonString());
+        }
+        await writing;
+
+        output.WriteLine($"{checks} integrity checks while 8 writers appended 200 notes: {alarms.Count} alarms");
+        alarms.ShouldBeEmpty();
+        var final = await (await auditor.GetAsync($"/api/v1/cases/{id}/integrity").ShouldBe(HttpStatusCode.OK)).Json();
+        final["events"]!.GetValue<long>().ShouldBe(201);
+    }
+}
