@@ -69,3 +69,44 @@ public sealed class HistoryAndIntegrityTests(ApiFactory api, ITestOutputHelper o
         final["events"]!.GetValue<long>().ShouldBe(321);
     }
 }
+
+/// <summary>The escalation audit pages with a cursor over any range, open-ended or decades long.</summary>
+public sealed class EscalationAuditPagingTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    [Fact]
+    public async Task The_escalation_audit_pages_every_escalation_once_over_any_range()
+    {
+        var made = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            var c = await CaseApi.Open(api, ageYears: 15);
+            var d = await c.Disclosure(CaseApi.Concern("Physical"));
+            var a = await c.Assessment(CaseApi.Assessment("service-user", "None", "NonEmergency", "Physical"));
+            made.Add(await c.Escalation(CaseApi.EscalationBody("NonEmergency", "ChildrensSocialCare", a, [d])));
+            if (i == 0) made.Add(await c.Escalation(CaseApi.EscalationBody("NonEmergency", "Police101", a, [d])));
+        }
+        var auditor = api.ClientFor(Roles.Auditor);
+
+        var seen = new List<Guid>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var url = "/api/v1/audit/escalations?limit=2&from=2000-01-01T00:00:00Z&to=2150-01-01T00:00:00Z" + (cursor is null ? "" : $"&cursor={cursor}");
+            var page = await (await auditor.GetAsync(url).ShouldBe(HttpStatusCode.OK)).Json();
+            var items = page["escalations"]!.AsArray();
+            items.Count.ShouldBeLessThanOrEqualTo(2);
+            seen.AddRange(items.Select(e => e!["escalationId"]!.GetValue<Guid>()));
+            items.ShouldAllBe(e => !e!["mismatch"]!.GetValue<bool>());
+            cursor = page["next"]?.GetValue<string>();
+            pages++;
+        }
+        while (cursor is not null);
+
+        seen.ShouldBe(made, ignoreOrder: true);
+        pages.ShouldBe(2);
+        var open = await (await auditor.GetAsync("/api/v1/audit/escalations").ShouldBe(HttpStatusCode.OK)).Json();
+        open["escalations"]!.AsArray().Count.ShouldBe(4);
+        await (await auditor.GetAsync("/api/v1/audit/escalations?cursor=bogus")).ShouldBeProblem(HttpStatusCode.BadRequest);
+    }
+}

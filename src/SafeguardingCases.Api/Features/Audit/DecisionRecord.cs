@@ -25,6 +25,9 @@ public sealed class DecisionRecord
     public Guid? OverrideId { get; set; }
     public Instant At { get; set; }
     public long AtUnixMs { get; set; }
+
+    /// <summary>Time then id, fixed-width (<see cref="Infrastructure.Http.Cursor"/>): the audit pages by it.</summary>
+    public string SortKey { get; set; } = "";
 }
 
 public sealed partial class DecisionRecordProjection : EventProjection
@@ -44,6 +47,7 @@ public sealed partial class DecisionRecordProjection : EventProjection
                 {
                     Id = m.EscalationId, CaseId = e.StreamId, StreamVersion = e.Version, Kind = DecisionKind.Escalation, Route = m.Route,
                     Classification = m.Decision.Classification, OverrideId = m.OverrideId, At = m.At, AtUnixMs = m.At.ToUnixTimeMilliseconds(),
+                    SortKey = Infrastructure.Http.Cursor.Key(m.At, m.EscalationId),
                 });
                 break;
             case NoEscalationDecisionRecorded n:
@@ -51,6 +55,7 @@ public sealed partial class DecisionRecordProjection : EventProjection
                 {
                     Id = n.DecisionId, CaseId = e.StreamId, StreamVersion = e.Version, Kind = DecisionKind.NoEscalation, Route = Route.None,
                     Classification = n.ServiceUserClassification, At = n.At, AtUnixMs = n.At.ToUnixTimeMilliseconds(),
+                    SortKey = Infrastructure.Http.Cursor.Key(n.At, n.DecisionId),
                 });
                 break;
         }

@@ -65,3 +65,35 @@ public static class Paging
 {
     public const int MaxPage = 10_000;
 }
+
+/// <summary>
+/// Keyset cursors for lists sorted by an instant and an id: the key is "milliseconds (15 digits):id", fixed-width so it
+/// sorts as text; the cursor is that key in base64url, opaque to clients.
+/// </summary>
+public static class Cursor
+{
+    public static string Key(NodaTime.Instant at, Guid id) =>
+        $"{at.ToUnixTimeMilliseconds().ToString("D15", System.Globalization.CultureInfo.InvariantCulture)}:{id:N}";
+
+    /// <summary>The smallest key at or after an instant (for a range's lower bound) or before it (exclusive upper bound).</summary>
+    public static string Bound(NodaTime.Instant at) => at.ToUnixTimeMilliseconds().ToString("D15", System.Globalization.CultureInfo.InvariantCulture);
+
+    public static string Encode(string key) =>
+        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(key)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>The key a cursor stands for, or null when it is not one this API issued.</summary>
+    public static string? Decode(string cursor)
+    {
+        try
+        {
+            var padded = cursor.Replace('-', '+').Replace('_', '/');
+            padded += new string('=', (4 - padded.Length % 4) % 4);
+            var key = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(padded));
+            return key.Length == 48 && key[15] == ':' && key[..15].All(char.IsAsciiDigit) && Guid.TryParseExact(key[16..], "N", out _) ? key : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,4 +1,5 @@
 using FastEndpoints;
+using FluentValidation;
 using Marten;
 using Mediator;
 using Microsoft.Extensions.Options;
@@ -11,8 +12,33 @@ using R = SafeguardingCases.Domain.Cases.Roles;
 
 namespace SafeguardingCases.Api.Features.Audit.Escalations;
 
-/// <summary>GET /audit/escalations?from=&amp;to=: every escalation in the range, its recorded decision and a fresh re-check.</summary>
-public sealed class AuditEscalationsEndpoint(ISender sender, IClock clock) : Endpoint<RangeRequest, EscalationAudit>
+/// <summary>An optional, open-ended range (<c>from</c> inclusive, <c>to</c> exclusive), and cursor paging.</summary>
+public sealed class AuditEscalationsRequest
+{
+    public const int MaxLimit = 200;
+
+    public Instant? From { get; set; }
+    public Instant? To { get; set; }
+    public int? Limit { get; set; }
+    public string? Cursor { get; set; }
+}
+
+public sealed class AuditEscalationsValidator : Validator<AuditEscalationsRequest>
+{
+    public AuditEscalationsValidator()
+    {
+        RuleFor(x => x.Limit).InclusiveBetween(1, AuditEscalationsRequest.MaxLimit);
+        RuleFor(x => x).Must(x => x.From is null || x.To is null || x.From < x.To).OverridePropertyName("from").WithMessage("from must be before to.");
+        RuleFor(x => x.Cursor).Must(c => c is null || Infrastructure.Http.Cursor.Decode(c) is not null).WithMessage("cursor is the next value of a previous page.");
+    }
+}
+
+/// <summary>
+/// GET /audit/escalations: every escalation in the range (any range, open-ended), oldest first, a page at a time, each
+/// with its recorded decision and a fresh re-check. A page costs the same at any store size: an indexed keyset read,
+/// and each case on the page replayed once.
+/// </summary>
+public sealed class AuditEscalationsEndpoint(ISender sender) : Endpoint<AuditEscalationsRequest, EscalationAudit>
 {
     public override void Configure()
     {
@@ -21,10 +47,10 @@ public sealed class AuditEscalationsEndpoint(ISender sender, IClock clock) : End
         Description(b => b.Read<EscalationAudit>("Audit", "Every escalation with its recorded decision and a re-check under the policy of the time", onCase: false), clearDefaults: true);
     }
 
-    public override async Task HandleAsync(RangeRequest req, CancellationToken ct)
+    public override async Task HandleAsync(AuditEscalationsRequest req, CancellationToken ct)
     {
-        var (from, to) = req.Resolve(clock.GetCurrentInstant());
-        await EndpointResults.SendJsonAsync(HttpContext, await sender.Send(new AuditEscalationsQuery(from, to), ct), StatusCodes.Status200OK);
+        var query = new AuditEscalationsQuery(req.From, req.To, req.Limit ?? 50, req.Cursor is null ? null : Infrastructure.Http.Cursor.Decode(req.Cursor));
+        await EndpointResults.SendJsonAsync(HttpContext, await sender.Send(query, ct), StatusCodes.Status200OK);
     }
 }
 
@@ -39,9 +65,10 @@ public sealed record AuditedEscalation(
     Guid CaseId, Guid EscalationId, long Version, Instant At, Route Route, Agency? Agency, string? PersonId,
     Guid? OverrideId, EscalationDecision? Recorded, Recheck Recheck, bool Mismatch, bool Overridden, Actor? MadeBy);
 
-public sealed record EscalationAudit(Instant From, Instant To, int Count, int Mismatches, int Overrides, IReadOnlyList<AuditedEscalation> Escalations);
+/// <summary>One page of the audit: its counts are of this page; <c>next</c> is the cursor of the next one, null on the last.</summary>
+public sealed record EscalationAudit(Instant? From, Instant? To, int Count, int Mismatches, int Overrides, IReadOnlyList<AuditedEscalation> Escalations, string? Next);
 
-public sealed record AuditEscalationsQuery(Instant From, Instant To) : IRequest<EscalationAudit>;
+public sealed record AuditEscalationsQuery(Instant? From, Instant? To, int Limit, string? After) : IRequest<EscalationAudit>;
 
 /// <summary>
 /// Replays each case to the event before the escalation and asks the policy engine again, with the policy parameters
@@ -52,21 +79,34 @@ public sealed class AuditEscalationsHandler(IQuerySession session, IOptions<Poli
 {
     public async ValueTask<EscalationAudit> Handle(AuditEscalationsQuery request, CancellationToken cancellationToken)
     {
-        var from = request.From.ToUnixTimeMilliseconds();
-        var to = request.To.ToUnixTimeMilliseconds();
-        var records = await session.Query<DecisionRecord>()
-            .Where(r => r.Kind == DecisionKind.Escalation && r.AtUnixMs >= from && r.AtUnixMs < to)
-            .OrderBy(r => r.AtUnixMs).ThenBy(r => r.Id)
-            .ToListAsync(cancellationToken);
+        // A keyset page on the indexed sort key: the same cost on page 1 and page 10,000, whatever the store holds.
+        var where = "where data ->> 'kind' = ? and data ->> 'sortKey' > ?";
+        var parameters = new List<object> { nameof(DecisionKind.Escalation), request.After ?? "" };
+        if (request.From is { } from)
+        {
+            where += " and data ->> 'sortKey' >= ?";
+            parameters.Add(Infrastructure.Http.Cursor.Bound(from));
+        }
+        if (request.To is { } to)
+        {
+            where += " and data ->> 'sortKey' < ?";
+            parameters.Add(Infrastructure.Http.Cursor.Bound(to));
+        }
+        where += $" order by data ->> 'sortKey' limit {request.Limit + 1}";
+        var rows = await session.QueryAsync<DecisionRecord>(where, cancellationToken, [.. parameters]);
+        var records = rows.Take(request.Limit).ToList();
 
         var audited = new List<AuditedEscalation>(records.Count);
         foreach (var byCase in records.GroupBy(r => r.CaseId))
         {
+            // Each case on the page is read once, however many of its escalations the page holds.
             var events = await session.Events.FetchStreamAsync(byCase.Key, token: cancellationToken);
             foreach (var record in byCase) audited.Add(Audit(events, record));
         }
-        audited.Sort((a, b) => a.At.CompareTo(b.At));
-        return new EscalationAudit(request.From, request.To, audited.Count, audited.Count(a => a.Mismatch), audited.Count(a => a.Overridden), audited);
+        audited.Sort((a, b) => string.CompareOrdinal(
+            Infrastructure.Http.Cursor.Key(a.At, a.EscalationId), Infrastructure.Http.Cursor.Key(b.At, b.EscalationId)));
+        var next = rows.Count > request.Limit ? Infrastructure.Http.Cursor.Encode(records[^1].SortKey) : null;
+        return new EscalationAudit(request.From, request.To, audited.Count, audited.Count(a => a.Mismatch), audited.Count(a => a.Overridden), audited, next);
     }
 
     private AuditedEscalation Audit(IReadOnlyList<JasperFx.Events.IEvent> events, DecisionRecord record)

@@ -48,7 +48,7 @@ public sealed class OverrideAuditRow
         Approvals = [.. o.Approvals.Select(a => new OverrideApprovalEntry(a.By, a.At, a.Justification))],
         Status = o.UsedByEscalation is not null ? OverrideStatus.Used : o.IsApproved ? OverrideStatus.Approved : OverrideStatus.Requested,
         UsedByEscalation = o.UsedByEscalation,
-        SortKey = $"{o.Request.At.ToUnixTimeMilliseconds().ToString("D15", CultureInfo.InvariantCulture)}:{o.Request.OverrideId:N}",
+        SortKey = Cursor.Key(o.Request.At, o.Request.OverrideId),
     };
 }
 
@@ -77,7 +77,7 @@ public sealed class ListOverridesValidator : Validator<ListOverridesRequest>
         RuleFor(x => x.Status).IsInEnum();
         RuleFor(x => x.Limit).InclusiveBetween(1, MaxLimit);
         RuleFor(x => x).Must(x => x.From is null || x.To is null || x.From < x.To).OverridePropertyName("from").WithMessage("from must be before to.");
-        RuleFor(x => x.Cursor).Must(c => c is null || ListOverridesEndpoint.DecodeCursor(c) is not null).WithMessage("cursor is the next value of a previous page.");
+        RuleFor(x => x.Cursor).Must(c => c is null || Cursor.Decode(c) is not null).WithMessage("cursor is the next value of a previous page.");
     }
 }
 
@@ -96,16 +96,16 @@ public sealed class ListOverridesEndpoint(IQuerySession session) : Endpoint<List
     {
         var limit = req.Limit ?? 50;
         var where = new StringBuilder("where data ->> 'sortKey' > ?");
-        var parameters = new List<object> { req.Cursor is null ? "" : DecodeCursor(req.Cursor)! };
+        var parameters = new List<object> { req.Cursor is null ? "" : Cursor.Decode(req.Cursor)! };
         if (req.From is { } from)
         {
             where.Append(" and data ->> 'sortKey' >= ?");
-            parameters.Add(from.ToUnixTimeMilliseconds().ToString("D15", CultureInfo.InvariantCulture));
+            parameters.Add(Cursor.Bound(from));
         }
         if (req.To is { } to)
         {
             where.Append(" and data ->> 'sortKey' < ?");
-            parameters.Add(to.ToUnixTimeMilliseconds().ToString("D15", CultureInfo.InvariantCulture));
+            parameters.Add(Cursor.Bound(to));
         }
         if (req.Status is { } status)
         {
@@ -117,25 +117,7 @@ public sealed class ListOverridesEndpoint(IQuerySession session) : Endpoint<List
 
         var page = rows.Take(limit).Select(r => new OverrideEntry(r.Id, r.CaseId, r.Route, r.PersonId, r.Justification, r.RequestedBy,
             r.RequestedAt, r.Approvals, r.Status, r.UsedByEscalation)).ToList();
-        var next = rows.Count > limit ? EncodeCursor(rows[limit - 1].SortKey) : null;
+        var next = rows.Count > limit ? Cursor.Encode(rows[limit - 1].SortKey) : null;
         await EndpointResults.SendJsonAsync(HttpContext, new OverrideList(page, next), StatusCodes.Status200OK);
-    }
-
-    private static string EncodeCursor(string sortKey) => Convert.ToBase64String(Encoding.UTF8.GetBytes(sortKey)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    /// <summary>The sort key a cursor stands for, or null when it is not one this API issued.</summary>
-    public static string? DecodeCursor(string cursor)
-    {
-        try
-        {
-            var padded = cursor.Replace('-', '+').Replace('_', '/');
-            padded += new string('=', (4 - padded.Length % 4) % 4);
-            var key = Encoding.UTF8.GetString(Convert.FromBase64String(padded));
-            return key.Length == 48 && key[15] == ':' && key[..15].All(char.IsAsciiDigit) && Guid.TryParseExact(key[16..], "N", out _) ? key : null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
     }
 }

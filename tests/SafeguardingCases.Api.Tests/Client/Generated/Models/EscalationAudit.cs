@@ -26,6 +26,14 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
         public DateTimeOffset? From { get; set; }
         /// <summary>The mismatches property</summary>
         public int? Mismatches { get; set; }
+        /// <summary>The next property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Next { get; set; }
+#nullable restore
+#else
+        public string Next { get; set; }
+#endif
         /// <summary>The overrides property</summary>
         public int? Overrides { get; set; }
         /// <summary>The to property</summary>
@@ -52,6 +60,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
                 { "escalations", n => { Escalations = n.GetCollectionOfObjectValues<global::SafeguardingCases.Api.Tests.Client.Generated.Models.AuditedEscalation>(global::SafeguardingCases.Api.Tests.Client.Generated.Models.AuditedEscalation.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "from", n => { From = n.GetDateTimeOffsetValue(); } },
                 { "mismatches", n => { Mismatches = n.GetIntValue(); } },
+                { "next", n => { Next = n.GetStringValue(); } },
                 { "overrides", n => { Overrides = n.GetIntValue(); } },
                 { "to", n => { To = n.GetDateTimeOffsetValue(); } },
             };
@@ -67,6 +76,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Api.Tests.Client.Generated.Models.AuditedEscalation>("escalations", Escalations);
             writer.WriteDateTimeOffsetValue("from", From);
             writer.WriteIntValue("mismatches", Mismatches);
+            writer.WriteStringValue("next", Next);
             writer.WriteIntValue("overrides", Overrides);
             writer.WriteDateTimeOffsetValue("to", To);
         }

@@ -22,7 +22,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Escalations
         /// </summary>
         /// <param name="pathParameters">Path parameters for the request</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public EscalationsRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/audit/escalations{?from*,to*}", pathParameters)
+        public EscalationsRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/audit/escalations{?cursor*,from*,limit*,to*}", pathParameters)
         {
         }
         /// <summary>
@@ -30,7 +30,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Escalations
         /// </summary>
         /// <param name="rawUrl">The raw URL to use for the request builder.</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public EscalationsRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/audit/escalations{?from*,to*}", rawUrl)
+        public EscalationsRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/audit/escalations{?cursor*,from*,limit*,to*}", rawUrl)
         {
         }
         /// <summary>
@@ -96,9 +96,26 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Escalations
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class EscalationsRequestBuilderGetQueryParameters 
         {
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+            #pragma warning disable CS1591
+            [QueryParameter("cursor")]
+            public string? Cursor { get; set; }
+            #pragma warning restore CS1591
+#nullable restore
+#else
+            #pragma warning disable CS1591
+            [QueryParameter("cursor")]
+            public string Cursor { get; set; }
+            #pragma warning restore CS1591
+#endif
             #pragma warning disable CS1591
             [QueryParameter("from")]
             public DateTimeOffset? From { get; set; }
+            #pragma warning restore CS1591
+            #pragma warning disable CS1591
+            [QueryParameter("limit")]
+            public int? Limit { get; set; }
             #pragma warning restore CS1591
             #pragma warning disable CS1591
             [QueryParameter("to")]
