@@ -1,0 +1,128 @@
+using System.Security.Cryptography;
+
+namespace SafeguardingCases.Api.Infrastructure.Ledger;
+
+/// <summary>
+/// RFC 9162 (Certificate Transparency 2.0) Merkle tree hashing, section 2.1: leaf hash SHA-256(0x00 || leaf), node hash
+/// SHA-256(0x01 || left || right), the tree split at the largest power of two below its size; inclusion proofs
+/// (2.1.3.1) and consistency proofs (2.1.4.1). Functions of the leaf hashes only, so a tree of the event log can be
+/// recomputed from the events as PostgreSQL holds them and compared with a signed root.
+/// </summary>
+public static class MerkleTree
+{
+    /// <summary>The root of the empty tree: SHA-256 of the empty string.</summary>
+    public static byte[] EmptyRoot => SHA256.HashData([]);
+
+    public static byte[] LeafHash(ReadOnlySpan<byte> leaf)
+    {
+        Span<byte> buffer = stackalloc byte[leaf.Length + 1];
+        buffer[0] = 0x00;
+        leaf.CopyTo(buffer[1..]);
+        return SHA256.HashData(buffer);
+    }
+
+    public static byte[] NodeHash(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)
+    {
+        Span<byte> buffer = stackalloc byte[1 + left.Length + right.Length];
+        buffer[0] = 0x01;
+        left.CopyTo(buffer[1..]);
+        right.CopyTo(buffer[(1 + left.Length)..]);
+        return SHA256.HashData(buffer);
+    }
+
+    /// <summary>
+    /// The tree head (MTH) over leaf hashes, in one pass with a stack of complete subtrees: O(n) time, O(log n) memory,
+    /// so a million events verify without holding them.
+    /// </summary>
+    public static byte[] Root(IEnumerable<byte[]> leafHashes)
+    {
+        var stack = new List<(byte[] Hash, long Size)>();
+        foreach (var leaf in leafHashes)
+        {
+            var (hash, size) = (leaf, 1L);
+            while (stack.Count > 0 && stack[^1].Size == size)
+            {
+                hash = NodeHash(stack[^1].Hash, hash);
+                size *= 2;
+                stack.RemoveAt(stack.Count - 1);
+            }
+            stack.Add((hash, size));
+        }
+        if (stack.Count == 0) return EmptyRoot;
+        // Fold the unequal subtrees from the right: the tree splits at the largest power of two.
+        var root = stack[^1].Hash;
+        for (var i = stack.Count - 2; i >= 0; i--) root = NodeHash(stack[i].Hash, root);
+        return root;
+    }
+
+    /// <summary>RFC 9162 2.1.3.1: the audit path of leaf <paramref name="index"/> in the tree of these leaf hashes.</summary>
+    public static IReadOnlyList<byte[]> InclusionProof(IReadOnlyList<byte[]> leafHashes, int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, leafHashes.Count);
+        var proof = new List<byte[]>();
+        Path(leafHashes, 0, leafHashes.Count, index, proof);
+        return proof;
+    }
+
+    /// <summary>RFC 9162 2.1.4.1: the proof that the tree of the first <paramref name="m"/> leaves is a prefix of this one.</summary>
+    public static IReadOnlyList<byte[]> ConsistencyProof(IReadOnlyList<byte[]> leafHashes, int m)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(m, leafHashes.Count);
+        var proof = new List<byte[]>();
+        if (m > 0 && m < leafHashes.Count) SubProof(leafHashes, 0, leafHashes.Count, m, true, proof);
+        return proof;
+    }
+
+    private static void Path(IReadOnlyList<byte[]> leaves, int start, int n, int m, List<byte[]> proof)
+    {
+        if (n <= 1) return;
+        var k = SplitPoint(n);
+        if (m < k)
+        {
+            Path(leaves, start, k, m, proof);
+            proof.Add(Subtree(leaves, start + k, n - k));
+        }
+        else
+        {
+            Path(leaves, start + k, n - k, m - k, proof);
+            proof.Add(Subtree(leaves, start, k));
+        }
+    }
+
+    private static void SubProof(IReadOnlyList<byte[]> leaves, int start, int n, int m, bool whole, List<byte[]> proof)
+    {
+        if (m == n)
+        {
+            if (!whole) proof.Add(Subtree(leaves, start, n));
+            return;
+        }
+        var k = SplitPoint(n);
+        if (m <= k)
+        {
+            SubProof(leaves, start, k, m, whole, proof);
+            proof.Add(Subtree(leaves, start + k, n - k));
+        }
+        else
+        {
+            SubProof(leaves, start + k, n - k, m - k, false, proof);
+            proof.Add(Subtree(leaves, start, k));
+        }
+    }
+
+    private static byte[] Subtree(IReadOnlyList<byte[]> leaves, int start, int n) => Root(Range(leaves, start, n));
+
+    private static IEnumerable<byte[]> Range(IReadOnlyList<byte[]> leaves, int start, int n)
+    {
+        for (var i = start; i < start + n; i++) yield return leaves[i];
+    }
+
+    /// <summary>The largest power of two smaller than <paramref name="n"/> (n &gt; 1).</summary>
+    private static int SplitPoint(int n)
+    {
+        var k = 1;
+        while (k << 1 < n) k <<= 1;
+        return k;
+    }
+}
