@@ -54,6 +54,12 @@ static async Task RunApiAsync(string[] args)
     services.AddScoped<CaseCommandRunner>();
     services.AddHttpContextAccessor();
     services.AddHostedService<IdempotencyCleanup>();
+    var ledger = SafeguardingCases.Api.Infrastructure.Ledger.LedgerOptions.Bind(configuration);
+    var signingKey = ledger.LoadKey(builder.Environment);
+    services.AddSingleton(ledger);
+    services.AddSingleton(signingKey);
+    services.AddSingleton<SafeguardingCases.Api.Infrastructure.Ledger.EventLedger>();
+    services.AddHostedService<SafeguardingCases.Api.Infrastructure.Ledger.CheckpointJob>();
     services.AddMediator((MediatorOptions o) =>
     {
         // Scoped: handlers take Marten sessions, which are scoped.

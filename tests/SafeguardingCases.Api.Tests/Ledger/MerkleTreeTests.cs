@@ -122,7 +122,7 @@ public sealed class MerkleTreeTests
     }
 
     /// <summary>RFC 9162 section 2.1.3.2, as written.</summary>
-    private static bool VerifyInclusion(long index, long size, byte[] leafHash, IReadOnlyList<byte[]> path, byte[] root)
+    internal static bool VerifyInclusion(long index, long size, byte[] leafHash, IReadOnlyList<byte[]> path, byte[] root)
     {
         if (index >= size) return false;
         long fn = index, sn = size - 1;
@@ -149,7 +149,7 @@ public sealed class MerkleTreeTests
     }
 
     /// <summary>RFC 9162 section 2.1.4.2, as written.</summary>
-    private static bool VerifyConsistency(long first, long second, byte[] firstHash, byte[] secondHash, IReadOnlyList<byte[]> proof)
+    internal static bool VerifyConsistency(long first, long second, byte[] firstHash, byte[] secondHash, IReadOnlyList<byte[]> proof)
     {
         if (first == second) return proof.Count == 0 && firstHash.AsSpan().SequenceEqual(secondHash);
         if (first > second || proof.Count == 0) return false;

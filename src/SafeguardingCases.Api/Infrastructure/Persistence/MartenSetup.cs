@@ -111,6 +111,7 @@ public static class MartenSetup
         opts.Schema.For<IdempotencyRecord>().Identity(x => x.Id).Index(x => x.ExpiresAtUnixMs);
         // The case list row is written by the command runner from the state it evolved (see CaseCommandRunner).
         opts.Schema.For<CaseSummary>();
+        opts.Schema.For<Ledger.CheckpointRecord>().Identity(x => x.Id);
         opts.Schema.For<Features.Audit.Overrides.OverrideAuditRow>().Index(x => x.SortKey);
         opts.Schema.For<Messaging.CaseAccessRecord>().Index(x => x.CaseId).Index(x => x.AtUnixMs);
         return opts;

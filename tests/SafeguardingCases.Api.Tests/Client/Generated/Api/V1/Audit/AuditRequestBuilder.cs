@@ -3,8 +3,11 @@
 using Microsoft.Kiota.Abstractions.Extensions;
 using Microsoft.Kiota.Abstractions;
 using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Access;
+using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Checkpoints;
 using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Escalations;
+using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Ledger;
 using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Overrides;
+using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Proofs;
 using System.Collections.Generic;
 using System.IO;
 using System.Threading.Tasks;
@@ -22,15 +25,30 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit
         {
             get => new global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Access.AccessRequestBuilder(PathParameters, RequestAdapter);
         }
+        /// <summary>The checkpoints property</summary>
+        public global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Checkpoints.CheckpointsRequestBuilder Checkpoints
+        {
+            get => new global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Checkpoints.CheckpointsRequestBuilder(PathParameters, RequestAdapter);
+        }
         /// <summary>The escalations property</summary>
         public global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Escalations.EscalationsRequestBuilder Escalations
         {
             get => new global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Escalations.EscalationsRequestBuilder(PathParameters, RequestAdapter);
         }
+        /// <summary>The ledger property</summary>
+        public global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Ledger.LedgerRequestBuilder Ledger
+        {
+            get => new global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Ledger.LedgerRequestBuilder(PathParameters, RequestAdapter);
+        }
         /// <summary>The overrides property</summary>
         public global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Overrides.OverridesRequestBuilder Overrides
         {
             get => new global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Overrides.OverridesRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The proofs property</summary>
+        public global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Proofs.ProofsRequestBuilder Proofs
+        {
+            get => new global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Proofs.ProofsRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>
         /// Instantiates a new <see cref="global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.AuditRequestBuilder"/> and sets the default values.

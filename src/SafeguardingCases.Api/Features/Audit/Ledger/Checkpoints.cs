@@ -1,0 +1,125 @@
+using FastEndpoints;
+using FluentValidation;
+using Marten;
+using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Api.Infrastructure.Ledger;
+using SafeguardingCases.Api.Infrastructure.OpenApi;
+using R = SafeguardingCases.Domain.Cases.Roles;
+
+namespace SafeguardingCases.Api.Features.Audit.Ledger;
+
+/// <summary>The key that verifies checkpoints: its id and the PEM (SubjectPublicKeyInfo) for openssl.</summary>
+public sealed record PublicKeyResponse(string KeyId, string PublicKeyPem);
+
+/// <summary>POST /audit/checkpoints: sign a checkpoint of every event so far now (the latest, when nothing is new).</summary>
+public sealed class MakeCheckpointEndpoint(EventLedger ledger) : EndpointWithoutRequest<Checkpoint>
+{
+    public override void Configure()
+    {
+        Post("/audit/checkpoints");
+        Roles(R.Auditor);
+        Description(b => b.Read<Checkpoint>("Audit", "Sign a checkpoint of the event log now", onCase: false), clearDefaults: true);
+    }
+
+    public override async Task HandleAsync(CancellationToken ct)
+    {
+        var record = await ledger.MakeCheckpointAsync(ct);
+        if (record is null)
+        {
+            await Problems.WriteAsync(HttpContext, Problems.Create(404, "No events", "The event log is empty: there is nothing to sign."));
+            return;
+        }
+        await EndpointResults.SendJsonAsync(HttpContext, record.Checkpoint, StatusCodes.Status200OK);
+    }
+}
+
+/// <summary>GET /audit/checkpoints/latest.</summary>
+public sealed class LatestCheckpointEndpoint(IQuerySession session) : EndpointWithoutRequest<Checkpoint>
+{
+    public override void Configure()
+    {
+        Get("/audit/checkpoints/latest");
+        Roles(R.Auditor);
+        Description(b => b.Read<Checkpoint>("Audit", "The latest signed checkpoint", onCase: false).Produces<Problem>(404, Problems.ContentType), clearDefaults: true);
+    }
+
+    public override async Task HandleAsync(CancellationToken ct) =>
+        await CheckpointAnswers.SendAsync(HttpContext, await EventLedger.LatestAsync(session, ct));
+}
+
+/// <summary>GET /audit/checkpoints/{treeSize}.</summary>
+public sealed class CheckpointBySizeEndpoint(IQuerySession session) : EndpointWithoutRequest<Checkpoint>
+{
+    public override void Configure()
+    {
+        Get("/audit/checkpoints/{treeSize}");
+        Roles(R.Auditor);
+        Description(b => b.Read<Checkpoint>("Audit", "The signed checkpoint of a tree size", onCase: false).Produces<Problem>(404, Problems.ContentType), clearDefaults: true);
+    }
+
+    public override async Task HandleAsync(CancellationToken ct) =>
+        await CheckpointAnswers.SendAsync(HttpContext, await session.LoadAsync<CheckpointRecord>(Route<long>("treeSize"), ct));
+}
+
+/// <summary>GET /audit/checkpoints/public-key.</summary>
+public sealed class PublicKeyEndpoint(EventLedger ledger) : EndpointWithoutRequest<PublicKeyResponse>
+{
+    public override void Configure()
+    {
+        Get("/audit/checkpoints/public-key");
+        Roles(R.Auditor);
+        Description(b => b.Read<PublicKeyResponse>("Audit", "The public key that verifies checkpoints (PEM)", onCase: false), clearDefaults: true);
+    }
+
+    public override Task HandleAsync(CancellationToken ct) =>
+        EndpointResults.SendJsonAsync(HttpContext, new PublicKeyResponse(ledger.KeyId, ledger.PublicKeyPem), StatusCodes.Status200OK);
+}
+
+/// <summary><c>treeSize</c>: the signed checkpoint to verify against.</summary>
+public sealed class VerifyLedgerRequest
+{
+    public long? TreeSize { get; set; }
+}
+
+public sealed class VerifyLedgerValidator : Validator<VerifyLedgerRequest>
+{
+    public VerifyLedgerValidator() => RuleFor(x => x.TreeSize).NotNull().GreaterThanOrEqualTo(1);
+}
+
+public sealed record BadLeaf(Guid CaseId, long Version);
+
+public sealed record LedgerVerification(bool Valid, long TreeSize, BadLeaf? FirstBadLeaf);
+
+/// <summary>
+/// GET /audit/ledger/verify?treeSize=N: recompute every leaf from the events as PostgreSQL holds them now and compare
+/// the root with the signed checkpoint of size N.
+/// </summary>
+public sealed class VerifyLedgerEndpoint(EventLedger ledger, IQuerySession session) : Endpoint<VerifyLedgerRequest, LedgerVerification>
+{
+    public override void Configure()
+    {
+        Get("/audit/ledger/verify");
+        Roles(R.Auditor);
+        Description(b => b.Read<LedgerVerification>("Audit", "Re-verify the whole event log against a signed checkpoint", onCase: false)
+            .Produces<Problem>(404, Problems.ContentType), clearDefaults: true);
+    }
+
+    public override async Task HandleAsync(VerifyLedgerRequest req, CancellationToken ct)
+    {
+        if (await session.LoadAsync<CheckpointRecord>(req.TreeSize!.Value, ct) is not { } checkpoint)
+        {
+            await Problems.WriteAsync(HttpContext, Problems.Create(404, "No such checkpoint", "No checkpoint was signed at this tree size."));
+            return;
+        }
+        var (valid, bad) = await ledger.VerifyAsync(checkpoint, ct);
+        await EndpointResults.SendJsonAsync(HttpContext,
+            new LedgerVerification(valid, checkpoint.Id, bad is { } b ? new BadLeaf(b.CaseId, b.Version) : null), StatusCodes.Status200OK);
+    }
+}
+
+internal static class CheckpointAnswers
+{
+    public static Task SendAsync(HttpContext http, CheckpointRecord? record) => record is null
+        ? Problems.WriteAsync(http, Problems.Create(404, "No such checkpoint", "No checkpoint has been signed at this size yet."))
+        : EndpointResults.SendJsonAsync(http, record.Checkpoint, StatusCodes.Status200OK);
+}

@@ -1,0 +1,106 @@
+using FastEndpoints;
+using FluentValidation;
+using Marten;
+using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Api.Infrastructure.Ledger;
+using SafeguardingCases.Api.Infrastructure.OpenApi;
+using R = SafeguardingCases.Domain.Cases.Roles;
+
+namespace SafeguardingCases.Api.Features.Audit.Ledger;
+
+/// <summary>Which event (<c>caseId</c>, <c>version</c>) in which signed tree (<c>treeSize</c>).</summary>
+public sealed class InclusionProofRequest
+{
+    public Guid? CaseId { get; set; }
+    public long? Version { get; set; }
+    public long? TreeSize { get; set; }
+}
+
+public sealed class InclusionProofValidator : Validator<InclusionProofRequest>
+{
+    public InclusionProofValidator()
+    {
+        RuleFor(x => x.CaseId).NotNull();
+        RuleFor(x => x.Version).NotNull().GreaterThanOrEqualTo(1);
+        RuleFor(x => x.TreeSize).NotNull().GreaterThanOrEqualTo(1);
+    }
+}
+
+/// <summary>RFC 9162 2.1.3: the leaf's index, its 32 bytes (hex), and the audit path (base64 hashes).</summary>
+public sealed record InclusionProof(long LeafIndex, long TreeSize, string Leaf, IReadOnlyList<string> AuditPath);
+
+/// <summary>GET /audit/proofs/inclusion: prove an event is in a signed tree.</summary>
+public sealed class InclusionProofEndpoint(EventLedger ledger, IQuerySession session) : Endpoint<InclusionProofRequest, InclusionProof>
+{
+    public override void Configure()
+    {
+        Get("/audit/proofs/inclusion");
+        Roles(R.Auditor);
+        Description(b => b.Read<InclusionProof>("Audit", "An RFC 9162 inclusion proof of one event in a signed checkpoint", onCase: false)
+            .Produces<Problem>(404, Problems.ContentType), clearDefaults: true);
+    }
+
+    public override async Task HandleAsync(InclusionProofRequest req, CancellationToken ct)
+    {
+        if (await session.LoadAsync<CheckpointRecord>(req.TreeSize!.Value, ct) is not { } checkpoint)
+        {
+            await Problems.WriteAsync(HttpContext, Problems.Create(404, "No such checkpoint", "No checkpoint was signed at this tree size."));
+            return;
+        }
+        var leaves = await ledger.LeavesAsync(ct, checkpoint.LastSequence);
+        var index = leaves.FindIndex(l => l.CaseId == req.CaseId && l.Version == req.Version);
+        if (index < 0 || leaves.Count != checkpoint.Id)
+        {
+            await Problems.WriteAsync(HttpContext, Problems.Create(404, "Not in this tree", "No such event in the tree of this checkpoint (or the log no longer matches it: verify the ledger)."));
+            return;
+        }
+        var hashes = leaves.Select(l => MerkleTree.LeafHash(l.Hash)).ToList();
+        await EndpointResults.SendJsonAsync(HttpContext, new InclusionProof(index, checkpoint.Id, Convert.ToHexStringLower(leaves[index].Hash),
+            [.. MerkleTree.InclusionProof(hashes, index).Select(Convert.ToBase64String)]), StatusCodes.Status200OK);
+    }
+}
+
+/// <summary>Two signed tree sizes, <c>from</c> &lt;= <c>to</c>.</summary>
+public sealed class ConsistencyProofRequest
+{
+    public long? From { get; set; }
+    public long? To { get; set; }
+}
+
+public sealed class ConsistencyProofValidator : Validator<ConsistencyProofRequest>
+{
+    public ConsistencyProofValidator()
+    {
+        RuleFor(x => x.From).NotNull().GreaterThanOrEqualTo(1);
+        RuleFor(x => x.To).NotNull().GreaterThanOrEqualTo(1);
+        RuleFor(x => x).Must(x => x.From is null || x.To is null || x.From <= x.To).OverridePropertyName("from").WithMessage("from is at most to.");
+    }
+}
+
+/// <summary>RFC 9162 2.1.4: the proof (base64 hashes) that the tree of size <c>from</c> is a prefix of the tree of size <c>to</c>.</summary>
+public sealed record ConsistencyProof(long From, long To, IReadOnlyList<string> Proof);
+
+/// <summary>GET /audit/proofs/consistency: prove a later signed tree extends an earlier one (the log was only appended to).</summary>
+public sealed class ConsistencyProofEndpoint(EventLedger ledger, IQuerySession session) : Endpoint<ConsistencyProofRequest, ConsistencyProof>
+{
+    public override void Configure()
+    {
+        Get("/audit/proofs/consistency");
+        Roles(R.Auditor);
+        Description(b => b.Read<ConsistencyProof>("Audit", "An RFC 9162 consistency proof between two signed checkpoints", onCase: false)
+            .Produces<Problem>(404, Problems.ContentType), clearDefaults: true);
+    }
+
+    public override async Task HandleAsync(ConsistencyProofRequest req, CancellationToken ct)
+    {
+        if (await session.LoadAsync<CheckpointRecord>(req.To!.Value, ct) is not { } to)
+        {
+            await Problems.WriteAsync(HttpContext, Problems.Create(404, "No such checkpoint", "No checkpoint was signed at the tree size 'to'."));
+            return;
+        }
+        var leaves = await ledger.LeavesAsync(ct, to.LastSequence);
+        var hashes = leaves.Select(l => MerkleTree.LeafHash(l.Hash)).ToList();
+        var proof = MerkleTree.ConsistencyProof(hashes, (int)Math.Min(req.From!.Value, hashes.Count));
+        await EndpointResults.SendJsonAsync(HttpContext, new ConsistencyProof(req.From.Value, to.Id, [.. proof.Select(Convert.ToBase64String)]), StatusCodes.Status200OK);
+    }
+}

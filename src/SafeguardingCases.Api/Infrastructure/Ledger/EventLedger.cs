@@ -1,0 +1,172 @@
+using System.Security.Cryptography;
+using Marten;
+using NodaTime;
+using Npgsql;
+using SafeguardingCases.Api.Infrastructure.Configuration;
+using SafeguardingCases.Api.Infrastructure.Persistence;
+
+namespace SafeguardingCases.Api.Infrastructure.Ledger;
+
+/// <summary>The <c>Ledger</c> configuration section (DESIGN.md).</summary>
+public sealed class LedgerOptions
+{
+    public const string SectionName = "Ledger";
+    public const string Origin = "safeguarding-cases/events";
+
+    public string? SigningKeyPath { get; set; }
+    public Duration CheckpointInterval { get; set; } = Duration.FromMinutes(5);
+    public string? PublishDirectory { get; set; }
+
+    /// <summary>
+    /// How long a gap in Marten's event sequence may stay open before the ledger treats it as a rolled-back append
+    /// (as Marten's high-water mark does). Until then, checkpoints stop before the gap, so a late commit can never
+    /// land inside an already signed tree.
+    /// </summary>
+    public Duration StaleGapAfter { get; set; } = Duration.FromSeconds(60);
+
+    public static LedgerOptions Bind(IConfiguration configuration) => new()
+    {
+        SigningKeyPath = configuration[$"{SectionName}:{nameof(SigningKeyPath)}"],
+        PublishDirectory = configuration[$"{SectionName}:{nameof(PublishDirectory)}"],
+        CheckpointInterval = Settings.ReadDuration(configuration, $"{SectionName}:{nameof(CheckpointInterval)}") ?? Duration.FromMinutes(5),
+    };
+
+    /// <summary>
+    /// The signing key: the PEM at <see cref="SigningKeyPath"/>; in Development and the tests, a throwaway key when none
+    /// is configured; elsewhere a missing key stops start-up.
+    /// </summary>
+    public ECDsa LoadKey(IHostEnvironment environment)
+    {
+        if (string.IsNullOrWhiteSpace(SigningKeyPath))
+        {
+            if (environment.IsProduction() || environment.IsStaging())
+                throw new StartupRefusedException("Ledger__SigningKeyPath is not set; the ledger's checkpoints need an ECDSA P-256 private key (PEM).");
+            return ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        }
+        try
+        {
+            var key = ECDsa.Create();
+            key.ImportFromPem(File.ReadAllText(SigningKeyPath));
+            return key.KeySize == 256 ? key : throw new StartupRefusedException("Ledger__SigningKeyPath must hold an ECDSA P-256 key.");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or CryptographicException)
+        {
+            throw new StartupRefusedException($"Ledger__SigningKeyPath '{SigningKeyPath}' could not be read as an ECDSA P-256 private key (PEM).");
+        }
+    }
+}
+
+/// <summary>A signed checkpoint as stored: the checkpoint and the sequence number of its last event.</summary>
+public sealed class CheckpointRecord
+{
+    public long Id { get; set; }
+    public long LastSequence { get; set; }
+    public Checkpoint Checkpoint { get; set; } = null!;
+}
+
+/// <summary>One leaf of the ledger: an event, where it is, and its hash (the 32 bytes the leaf is made of).</summary>
+public readonly record struct Leaf(long Sequence, Guid CaseId, long Version, byte[] Hash);
+
+/// <summary>
+/// The append-only ledger over every event of every case: the leaves are the events' hashes in Marten's global
+/// sequence order (RFC 9162 tree). Makes checkpoints, proofs and full re-verifications from the events as PostgreSQL
+/// holds them.
+/// </summary>
+public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa key, LedgerOptions options, IClock clock, ILogger<EventLedger> logger)
+{
+    /// <summary>The public key that verifies checkpoints, PEM.</summary>
+    public string PublicKeyPem => key.ExportSubjectPublicKeyInfoPem();
+
+    public string KeyId => Checkpoint.KeyIdOf(key);
+
+    /// <summary>The leaves as stored, up to the high-water mark (no open gap in the sequence behind them).</summary>
+    public async Task<List<Leaf>> LeavesAsync(CancellationToken ct, long? upToSequence = null)
+    {
+        await MartenSetup.EnsureTablesForRawReadsAsync(store, ct);
+        await using var command = db.CreateCommand(
+            $"select seq_id, stream_id, version, headers->>'{EventHashChain.Header}', timestamp from {MartenSetup.EventsTable} " +
+            (upToSequence is null ? "" : "where seq_id <= $1 ") + "order by seq_id");
+        if (upToSequence is { } up) command.Parameters.AddWithValue(up);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var leaves = new List<Leaf>();
+        var staleBefore = clock.GetCurrentInstant() - options.StaleGapAfter;
+        long previous = 0;
+        while (await reader.ReadAsync(ct))
+        {
+            var sequence = reader.GetInt64(0);
+            // A gap: an append that took a number and has not committed (or rolled back). Stop before it until it is stale.
+            if (upToSequence is null && sequence != previous + 1 && Instant.FromDateTimeOffset(reader.GetFieldValue<DateTimeOffset>(4)) > staleBefore) break;
+            var hex = reader.IsDBNull(3) ? null : reader.GetString(3);
+            leaves.Add(new Leaf(sequence, reader.GetGuid(1), reader.GetInt64(2), hex is { Length: 64 } ? Convert.FromHexString(hex) : new byte[32]));
+            previous = sequence;
+        }
+        return leaves;
+    }
+
+    /// <summary>
+    /// Signs a checkpoint of every event up to the high-water mark, unless nothing is new. Refuses to sign a tree that
+    /// is not an extension of the latest checkpoint (the log would fork): that means the store was altered.
+    /// </summary>
+    public async Task<CheckpointRecord?> MakeCheckpointAsync(CancellationToken ct)
+    {
+        var leaves = await LeavesAsync(ct);
+        await using var session = store.LightweightSession();
+        var latest = await LatestAsync(session, ct);
+        if (leaves.Count == 0 || (latest is not null && leaves.Count <= latest.Id)) return latest;
+        var hashes = leaves.Select(l => MerkleTree.LeafHash(l.Hash)).ToList();
+        if (latest is not null && Convert.ToBase64String(MerkleTree.Root(hashes.Take((int)latest.Id))) != latest.Checkpoint.RootHash)
+        {
+            logger.LogError("The event log no longer extends checkpoint {TreeSize}: it was altered. No checkpoint signed.", latest.Id);
+            throw new InvalidOperationException($"The event log no longer extends checkpoint {latest.Id}.");
+        }
+        var checkpoint = Checkpoint.Sign(LedgerOptions.Origin, leaves.Count, MerkleTree.Root(hashes), key, clock.GetCurrentInstant());
+        var record = new CheckpointRecord { Id = leaves.Count, LastSequence = leaves[^1].Sequence, Checkpoint = checkpoint };
+        session.Store(record);
+        await session.SaveChangesAsync(ct);
+        if (!string.IsNullOrWhiteSpace(options.PublishDirectory))
+        {
+            Directory.CreateDirectory(options.PublishDirectory);
+            await File.WriteAllTextAsync(Path.Combine(options.PublishDirectory, $"checkpoint-{record.Id:D12}.json"),
+                System.Text.Json.JsonSerializer.Serialize(checkpoint, Json.JsonSetup.Create()), ct);
+        }
+        logger.LogInformation("Signed checkpoint {TreeSize}", record.Id);
+        return record;
+    }
+
+    public static async Task<CheckpointRecord?> LatestAsync(IQuerySession session, CancellationToken ct) =>
+        await session.Query<CheckpointRecord>().OrderByDescending(c => c.Id).FirstOrDefaultAsync(ct);
+
+    /// <summary>
+    /// Recomputes every leaf of a checkpoint from the events' data as PostgreSQL holds it (each case's chain again, not
+    /// the stored hashes) and compares the root with the signed one. The first leaf whose recomputed hash differs from
+    /// the stored one is named; a change that rewrote the stored hashes too is still caught by the root.
+    /// </summary>
+    public async Task<(bool Valid, (Guid CaseId, long Version)? FirstBadLeaf)> VerifyAsync(CheckpointRecord checkpoint, CancellationToken ct)
+    {
+        await MartenSetup.EnsureTablesForRawReadsAsync(store, ct);
+        var recomputed = new SortedDictionary<long, (Guid CaseId, long Version, byte[] Hash, string? Stored)>();
+        await using (var command = db.CreateCommand(
+            $"select seq_id, stream_id, version, mt_dotnet_type, data::text, headers->>'{EventHashChain.Header}' from {MartenSetup.EventsTable} " +
+            "where seq_id <= $1 order by stream_id, version"))
+        {
+            command.Parameters.AddWithValue(checkpoint.LastSequence);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            Guid? stream = null;
+            var previous = EventHashChain.Genesis;
+            while (await reader.ReadAsync(ct))
+            {
+                var caseId = reader.GetGuid(1);
+                if (caseId != stream) (stream, previous) = (caseId, EventHashChain.Genesis);
+                var version = reader.GetInt64(2);
+                var hash = EventHashChain.Hash(previous, caseId, version, EventHashChain.TypeName(reader.GetString(3)), reader.GetString(4));
+                recomputed[reader.GetInt64(0)] = (caseId, version, Convert.FromHexString(hash), reader.IsDBNull(5) ? null : reader.GetString(5));
+                previous = hash;
+            }
+        }
+        var firstBad = recomputed.Values.Where(r => !string.Equals(r.Stored, Convert.ToHexStringLower(r.Hash), StringComparison.Ordinal))
+            .Select(r => ((Guid, long)?)(r.CaseId, r.Version)).FirstOrDefault();
+        var root = Convert.ToBase64String(MerkleTree.Root(recomputed.Values.Select(r => MerkleTree.LeafHash(r.Hash))));
+        var valid = recomputed.Count == checkpoint.Id && root == checkpoint.Checkpoint.RootHash && checkpoint.Checkpoint.Verify(key);
+        return (valid, valid ? null : firstBad);
+    }
+}
