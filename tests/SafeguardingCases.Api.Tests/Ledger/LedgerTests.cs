@@ -95,6 +95,22 @@ public sealed class LedgerTests
         var verified = await (await auditor.GetAsync($"/api/v1/audit/ledger/verify?treeSize={checkpoint.TreeSize}").ShouldBe(HttpStatusCode.OK)).Json();
         verified["valid"]!.GetValue<bool>().ShouldBeFalse($"{tamper} must be detected");
         if (tamper is Tamper.EditData) verified["firstBadLeaf"]!["caseId"]!.GetValue<Guid>().ShouldBe(victim);
+
+        // And the ledger never forks: a change to the signed hashes stops the next checkpoint (409). An edit of an
+        // event's data alone leaves the stored hashes, so the next tree still extends the last; verifying it fails too.
+        await Case(api, notes: 1);
+        var next = await auditor.PostAsync("/api/v1/audit/checkpoints", null);
+        if (tamper == Tamper.EditData)
+        {
+            next.StatusCode.ShouldBe(HttpStatusCode.OK);
+            var later = (await next.Content.ReadFromJsonAsync<Checkpoint>(Api.Infrastructure.Json.JsonSetup.Create()))!;
+            var again = await (await auditor.GetAsync($"/api/v1/audit/ledger/verify?treeSize={later.TreeSize}").ShouldBe(HttpStatusCode.OK)).Json();
+            again["valid"]!.GetValue<bool>().ShouldBeFalse();
+        }
+        else
+        {
+            await next.ShouldBeProblem(HttpStatusCode.Conflict);
+        }
     }
 
     /// <summary>What an attacker with the database password does: recompute the case's hashes so its own chain holds.</summary>

@@ -43,6 +43,13 @@ public sealed class RoleMatrixTests(ApiFactory api) : IClassFixture<ApiFactory>
         ("GET", "/api/v1/audit/escalations", [A]),
         ("GET", "/api/v1/audit/access", [A]),
         ("GET", "/api/v1/audit/overrides", [A]),
+        ("POST", "/api/v1/audit/checkpoints", [A]),
+        ("GET", "/api/v1/audit/checkpoints/latest", [A]),
+        ("GET", "/api/v1/audit/checkpoints/{treeSize}", [A]),
+        ("GET", "/api/v1/audit/checkpoints/public-key", [A]),
+        ("GET", "/api/v1/audit/proofs/inclusion", [A]),
+        ("GET", "/api/v1/audit/proofs/consistency", [A]),
+        ("GET", "/api/v1/audit/ledger/verify", [A]),
         ("GET", "/api/v1/reports/escalations", [L, A]),
         ("GET", "/api/v1/glossary", []),
         ("GET", "/api/v1/policy/parameters", [O, C, L, A]),
@@ -57,7 +64,8 @@ public sealed class RoleMatrixTests(ApiFactory api) : IClassFixture<ApiFactory>
         var allowed = Matrix.Single(m => m.Method == method && m.Route == route).Allowed;
         var url = route.Replace("{id}", Guid.NewGuid().ToString(), StringComparison.Ordinal)
             .Replace("{personId}", "service-user", StringComparison.Ordinal)
-            .Replace("{overrideId}", Guid.NewGuid().ToString(), StringComparison.Ordinal);
+            .Replace("{overrideId}", Guid.NewGuid().ToString(), StringComparison.Ordinal)
+            .Replace("{treeSize}", "1", StringComparison.Ordinal);
 
         foreach (var role in Roles.All)
         {

@@ -56,6 +56,12 @@ public sealed class LedgerOptions
     }
 }
 
+/// <summary>The event log no longer extends a signed checkpoint: it was altered, and no new checkpoint is signed.</summary>
+public sealed class LedgerForkedException(long treeSize) : Exception($"The event log no longer extends checkpoint {treeSize}.")
+{
+    public long TreeSize { get; } = treeSize;
+}
+
 /// <summary>A signed checkpoint as stored: the checkpoint and the sequence number of its last event.</summary>
 public sealed class CheckpointRecord
 {
@@ -112,12 +118,17 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
         var leaves = await LeavesAsync(ct);
         await using var session = store.LightweightSession();
         var latest = await LatestAsync(session, ct);
-        if (leaves.Count == 0 || (latest is not null && leaves.Count <= latest.Id)) return latest;
+        if (leaves.Count == 0 && latest is null) return null;
         var hashes = leaves.Select(l => MerkleTree.LeafHash(l.Hash)).ToList();
-        if (latest is not null && Convert.ToBase64String(MerkleTree.Root(hashes.Take((int)latest.Id))) != latest.Checkpoint.RootHash)
+        if (latest is not null)
         {
-            logger.LogError("The event log no longer extends checkpoint {TreeSize}: it was altered. No checkpoint signed.", latest.Id);
-            throw new InvalidOperationException($"The event log no longer extends checkpoint {latest.Id}.");
+            // Never fork: the log must still hold the signed tree as its prefix (nothing removed, nothing changed).
+            if (leaves.Count < latest.Id || Convert.ToBase64String(MerkleTree.Root(hashes.Take((int)latest.Id))) != latest.Checkpoint.RootHash)
+            {
+                logger.LogError("The event log no longer extends checkpoint {TreeSize}: it was altered. No checkpoint signed.", latest.Id);
+                throw new LedgerForkedException(latest.Id);
+            }
+            if (leaves.Count == latest.Id) return latest;
         }
         var checkpoint = Checkpoint.Sign(LedgerOptions.Origin, leaves.Count, MerkleTree.Root(hashes), key, clock.GetCurrentInstant());
         var record = new CheckpointRecord { Id = leaves.Count, LastSequence = leaves[^1].Sequence, Checkpoint = checkpoint };

@@ -18,12 +18,23 @@ public sealed class MakeCheckpointEndpoint(EventLedger ledger) : EndpointWithout
     {
         Post("/audit/checkpoints");
         Roles(R.Auditor);
-        Description(b => b.Read<Checkpoint>("Audit", "Sign a checkpoint of the event log now", onCase: false), clearDefaults: true);
+        Description(b => b.Read<Checkpoint>("Audit", "Sign a checkpoint of the event log now", onCase: false)
+            .Produces<Problem>(404, Problems.ContentType).Produces<RefusalProblem>(409, Problems.ContentType), clearDefaults: true);
     }
 
     public override async Task HandleAsync(CancellationToken ct)
     {
-        var record = await ledger.MakeCheckpointAsync(ct);
+        CheckpointRecord? record;
+        try
+        {
+            record = await ledger.MakeCheckpointAsync(ct);
+        }
+        catch (LedgerForkedException e)
+        {
+            await Problems.WriteAsync(HttpContext, Problems.Create(409, "The event log was altered",
+                $"The events no longer extend checkpoint {e.TreeSize}; verify the ledger against it. No checkpoint was signed."));
+            return;
+        }
         if (record is null)
         {
             await Problems.WriteAsync(HttpContext, Problems.Create(404, "No events", "The event log is empty: there is nothing to sign."));
