@@ -12,6 +12,7 @@ using SafeguardingCases.Api.Infrastructure.OpenApi;
 using SafeguardingCases.Api.Infrastructure.Persistence;
 
 if (args is ["dev-token", ..]) return DevTokenCommand.Run(args[1..]);
+if (args is ["verify-ledger", ..]) return await SafeguardingCases.Api.Infrastructure.Ledger.VerifyLedgerCommand.RunAsync(args[1..]);
 
 try
 {

@@ -113,6 +113,59 @@ public sealed class LedgerTests
         }
     }
 
+    [Fact]
+    public async Task The_verify_ledger_command_checks_the_database_against_a_published_checkpoint_offline()
+    {
+        var publish = Directory.CreateTempSubdirectory("published-");
+        try
+        {
+            await using var api = new PublishingApi(publish.FullName);
+            await api.InitializeAsync();
+            var auditor = api.ClientFor(Roles.Auditor);
+            var victim = await Case(api, notes: 3);
+            var checkpoint = await Checkpoint(auditor);
+            var file = Path.Combine(publish.FullName, $"checkpoint-{checkpoint.TreeSize:D12}.json");
+            File.Exists(file).ShouldBeTrue("every checkpoint is also written outside the database");
+            var pem = Path.Combine(publish.FullName, "key.pem");
+            await File.WriteAllTextAsync(pem, (await (await auditor.GetAsync("/api/v1/audit/checkpoints/public-key")).Json())["publicKeyPem"]!.GetValue<string>());
+
+            var (code, output) = await VerifyLedger(file, pem, api.ConnectionString);
+            code.ShouldBe(0, output);
+            output.ShouldStartWith("VALID");
+
+            await using (var db = new NpgsqlConnection(api.ConnectionString))
+            {
+                await db.OpenAsync();
+                await using var edit = new NpgsqlCommand("update mt_events set data = jsonb_set(data, '{text}', '\"rewritten\"') where stream_id = @id and version = 2", db);
+                edit.Parameters.AddWithValue("id", victim);
+                await edit.ExecuteNonQueryAsync();
+            }
+            (code, output) = await VerifyLedger(file, pem, api.ConnectionString);
+            code.ShouldBe(1, output);
+            output.ShouldContain($"case {victim} version 2");
+        }
+        finally
+        {
+            publish.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<(int Code, string Output)> VerifyLedger(string checkpoint, string key, string connection)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "SafeguardingCases.Api.dll"), "verify-ledger", "--checkpoint", checkpoint, "--public-key", key, "--connection", connection })
+            start.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, output.Trim());
+    }
+
+    private sealed class PublishingApi(string directory) : ApiFactory
+    {
+        protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?> { ["Ledger:PublishDirectory"] = directory };
+    }
+
     /// <summary>What an attacker with the database password does: recompute the case's hashes so its own chain holds.</summary>
     private static async Task RecomputeChain(NpgsqlConnection db, Guid caseId)
     {

@@ -137,8 +137,9 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
         if (!string.IsNullOrWhiteSpace(options.PublishDirectory))
         {
             Directory.CreateDirectory(options.PublishDirectory);
+            // The record, not only the checkpoint: verify-ledger needs the sequence number of its last event.
             await File.WriteAllTextAsync(Path.Combine(options.PublishDirectory, $"checkpoint-{record.Id:D12}.json"),
-                System.Text.Json.JsonSerializer.Serialize(checkpoint, Json.JsonSetup.Create()), ct);
+                System.Text.Json.JsonSerializer.Serialize(record, Json.JsonSetup.Create()), ct);
         }
         logger.LogInformation("Signed checkpoint {TreeSize}", record.Id);
         return record;
@@ -152,7 +153,8 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
     /// the stored hashes) and compares the root with the signed one. The first leaf whose recomputed hash differs from
     /// the stored one is named; a change that rewrote the stored hashes too is still caught by the root.
     /// </summary>
-    public async Task<(bool Valid, (Guid CaseId, long Version)? FirstBadLeaf)> VerifyAsync(CheckpointRecord checkpoint, CancellationToken ct)
+    public async Task<(bool Valid, (Guid CaseId, long Version)? FirstBadLeaf)> VerifyAsync(CheckpointRecord checkpoint, CancellationToken ct,
+        ECDsa? verifyingKey = null)
     {
         await MartenSetup.EnsureTablesForRawReadsAsync(store, ct);
         var recomputed = new SortedDictionary<long, (Guid CaseId, long Version, byte[] Hash, string? Stored)>();
@@ -177,7 +179,7 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
         var firstBad = recomputed.Values.Where(r => !string.Equals(r.Stored, Convert.ToHexStringLower(r.Hash), StringComparison.Ordinal))
             .Select(r => ((Guid, long)?)(r.CaseId, r.Version)).FirstOrDefault();
         var root = Convert.ToBase64String(MerkleTree.Root(recomputed.Values.Select(r => MerkleTree.LeafHash(r.Hash))));
-        var valid = recomputed.Count == checkpoint.Id && root == checkpoint.Checkpoint.RootHash && checkpoint.Checkpoint.Verify(key);
+        var valid = recomputed.Count == checkpoint.Id && root == checkpoint.Checkpoint.RootHash && checkpoint.Checkpoint.Verify(verifyingKey ?? key);
         return (valid, valid ? null : firstBad);
     }
 }
