@@ -18,9 +18,9 @@ public sealed class LedgerOptions
     public string? PublishDirectory { get; set; }
 
     /// <summary>
-    /// How long a gap in Marten's event sequence may stay open before the ledger treats it as a rolled-back append
-    /// (as Marten's high-water mark does). Until then, checkpoints stop before the gap, so a late commit can never
-    /// land inside an already signed tree.
+    /// How long a gap in Marten's event sequence must have been seen open before the ledger treats it as a rolled-back
+    /// append (as Marten's high-water mark does). Until then, checkpoints stop before the gap, so a late commit can
+    /// never land inside an already signed tree. Longer than any command's commit can take.
     /// </summary>
     public Duration StaleGapAfter { get; set; } = Duration.FromSeconds(60);
 
@@ -80,31 +80,48 @@ public readonly record struct Leaf(long Sequence, Guid CaseId, long Version, byt
 /// </summary>
 public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa key, LedgerOptions options, IClock clock, ILogger<EventLedger> logger)
 {
+    /// <summary>The .NET type names of the events of a case (the ledger's leaves); anything else in mt_events is Marten's.</summary>
+    public const string CaseEventTypePrefix = "SafeguardingCases.Domain.Cases.";
+
+    private static bool IsCaseEvent(string dotnetType) => dotnetType.StartsWith(CaseEventTypePrefix, StringComparison.Ordinal);
+
     /// <summary>The public key that verifies checkpoints, PEM.</summary>
     public string PublicKeyPem => key.ExportSubjectPublicKeyInfoPem();
 
     public string KeyId => Checkpoint.KeyIdOf(key);
+
+    /// <summary>When each open gap in the sequence was first seen by this instance.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, Instant> gapsSeen = new();
 
     /// <summary>The leaves as stored, up to the high-water mark (no open gap in the sequence behind them).</summary>
     public async Task<List<Leaf>> LeavesAsync(CancellationToken ct, long? upToSequence = null)
     {
         await MartenSetup.EnsureTablesForRawReadsAsync(store, ct);
         await using var command = db.CreateCommand(
-            $"select seq_id, stream_id, version, headers->>'{EventHashChain.Header}', timestamp from {MartenSetup.EventsTable} " +
+            $"select seq_id, stream_id, version, headers->>'{EventHashChain.Header}', timestamp, mt_dotnet_type from {MartenSetup.EventsTable} " +
             (upToSequence is null ? "" : "where seq_id <= $1 ") + "order by seq_id");
         if (upToSequence is { } up) command.Parameters.AddWithValue(up);
         await using var reader = await command.ExecuteReaderAsync(ct);
         var leaves = new List<Leaf>();
-        var staleBefore = clock.GetCurrentInstant() - options.StaleGapAfter;
+        var now = clock.GetCurrentInstant();
         long previous = 0;
         while (await reader.ReadAsync(ct))
         {
             var sequence = reader.GetInt64(0);
-            // A gap: an append that took a number and has not committed (or rolled back). Stop before it until it is stale.
-            if (upToSequence is null && sequence != previous + 1 && Instant.FromDateTimeOffset(reader.GetFieldValue<DateTimeOffset>(4)) > staleBefore) break;
+            // A gap: an append took a number and has not committed (it may yet) or rolled back. Stop before it until it
+            // has been seen open for StaleGapAfter, as Marten's high-water detection does; event timestamps cannot tell,
+            // since Marten's tombstones carry none.
+            if (upToSequence is null && sequence != previous + 1)
+            {
+                var seen = gapsSeen.GetOrAdd(previous + 1, now);
+                if (now - seen < options.StaleGapAfter) break;
+            }
+            previous = sequence;
+            // Marten's tombstones (written to fill the number of an append that failed) keep the sequence whole; they
+            // are not events of a case, so not leaves.
+            if (!IsCaseEvent(reader.GetString(5))) continue;
             var hex = reader.IsDBNull(3) ? null : reader.GetString(3);
             leaves.Add(new Leaf(sequence, reader.GetGuid(1), reader.GetInt64(2), hex is { Length: 64 } ? Convert.FromHexString(hex) : new byte[32]));
-            previous = sequence;
         }
         return leaves;
     }
@@ -114,6 +131,25 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
     /// is not an extension of the latest checkpoint (the log would fork): that means the store was altered.
     /// </summary>
     public async Task<CheckpointRecord?> MakeCheckpointAsync(CancellationToken ct)
+    {
+        // One checkpoint at a time across every instance: a transaction-level advisory lock, released at commit (or
+        // when the holder's connection dies), so the latest checkpoint read below is the latest there is.
+        await using var lockConnection = await db.OpenConnectionAsync(ct);
+        await using var lockTransaction = await lockConnection.BeginTransactionAsync(ct);
+        await using (var take = new NpgsqlCommand("select pg_advisory_xact_lock($1)", lockConnection, lockTransaction))
+        {
+            take.Parameters.AddWithValue(LockKey);
+            await take.ExecuteNonQueryAsync(ct);
+        }
+        var made = await MakeCheckpointLockedAsync(ct);
+        await lockTransaction.CommitAsync(CancellationToken.None);
+        return made;
+    }
+
+    /// <summary>The advisory lock key that lets one instance at a time sign ("SGCLEDGR").</summary>
+    public const long LockKey = 0x5347434C45444752;
+
+    private async Task<CheckpointRecord?> MakeCheckpointLockedAsync(CancellationToken ct)
     {
         var leaves = await LeavesAsync(ct);
         await using var session = store.LightweightSession();
@@ -160,7 +196,7 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
         var recomputed = new SortedDictionary<long, (Guid CaseId, long Version, byte[] Hash, string? Stored)>();
         await using (var command = db.CreateCommand(
             $"select seq_id, stream_id, version, mt_dotnet_type, data::text, headers->>'{EventHashChain.Header}' from {MartenSetup.EventsTable} " +
-            "where seq_id <= $1 order by stream_id, version"))
+            $"where seq_id <= $1 and mt_dotnet_type like '{CaseEventTypePrefix}%' order by stream_id, version"))
         {
             command.Parameters.AddWithValue(checkpoint.LastSequence);
             await using var reader = await command.ExecuteReaderAsync(ct);

@@ -1,0 +1,88 @@
+using System.Net;
+using System.Security.Cryptography;
+using SafeguardingCases.Api.Tests.Infrastructure;
+using SafeguardingCases.Domain.Cases;
+using SafeguardingCases.Testing;
+
+namespace SafeguardingCases.Api.Tests.Ledger;
+
+/// <summary>
+/// Two API processes on one database, sharing a signing key, both signing checkpoints while writers append through
+/// both: every checkpoint is consistent with every earlier one (the ledger never forks), and keyed writes sent to
+/// either instance land once.
+/// </summary>
+public sealed class TwoInstancesTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Checkpoints_made_by_two_instances_never_fork_and_keys_hold_across_them()
+    {
+        var server = await PostgresServer.GetAsync();
+        var connectionString = await server.CreateDatabaseAsync("twoinstances");
+        var keyDir = Directory.CreateTempSubdirectory("ledger-key-");
+        using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+            await File.WriteAllTextAsync(Path.Combine(keyDir.FullName, "key.pem"), key.ExportPkcs8PrivateKeyPem());
+        var settings = new Dictionary<string, string> { ["Ledger__SigningKeyPath"] = Path.Combine(keyDir.FullName, "key.pem") };
+        await using var a = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort(), settings);
+        await using var b = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort(), settings);
+        try
+        {
+            var officers = new[] { a.ClientAs("officer-a", Roles.SafeguardingOfficer), b.ClientAs("officer-b", Roles.SafeguardingOfficer) };
+            var auditors = new[] { a.ClientAs("auditor-a", Roles.Auditor), b.ClientAs("auditor-b", Roles.Auditor) };
+            var opened = await (await officers[0].PostJson("/api/v1/cases", Scenario.OpenCaseBody()).ShouldBe(HttpStatusCode.Created)).Json();
+            var id = opened["id"]!.GetValue<Guid>();
+
+            // The same key sent to both instances at once: one note.
+            var twins = await Task.WhenAll(Enumerable.Range(0, 2).Select(i =>
+                (i == 0 ? a : b).ClientAs("officer-shared", Roles.SafeguardingOfficer).PostJson($"/api/v1/cases/{id}/notes", new { text = "once" }, idempotencyKey: "shared-key")));
+            twins.ShouldAllBe(r => r.StatusCode == HttpStatusCode.Created);
+
+            var writing = Task.WhenAll(Enumerable.Range(0, 4).Select(async w =>
+            {
+                for (var n = 0; n < 15; n++) await officers[w % 2].PostJson($"/api/v1/cases/{id}/notes", new { text = $"w{w} n{n}" }).ShouldBe(HttpStatusCode.Created);
+            }));
+            var sizes = new List<long>();
+            while (!writing.IsCompleted)
+            {
+                var made = await Task.WhenAll(auditors.Select(x => x.PostAsync("/api/v1/audit/checkpoints", null)));
+                foreach (var response in made)
+                {
+                    response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+                    sizes.Add((await response.Json())["treeSize"]!.GetValue<long>());
+                }
+            }
+            await writing;
+            sizes.Add((await (await auditors[1].PostAsync("/api/v1/audit/checkpoints", null).ShouldBe(HttpStatusCode.OK)).Json())["treeSize"]!.GetValue<long>());
+
+            var distinct = sizes.Distinct().Order().ToList();
+            output.WriteLine($"{sizes.Count} checkpoints requested from two instances, {distinct.Count} tree sizes: {string.Join(", ", distinct)}");
+            distinct.Count.ShouldBeGreaterThan(2);
+            var roots = new Dictionary<long, byte[]>();
+            foreach (var size in distinct)
+            {
+                var checkpoint = await (await auditors[0].GetAsync($"/api/v1/audit/checkpoints/{size}").ShouldBe(HttpStatusCode.OK)).Json();
+                roots[size] = Convert.FromBase64String(checkpoint["rootHash"]!.GetValue<string>());
+            }
+            for (var i = 0; i < distinct.Count; i++)
+            {
+                for (var j = i + 1; j < distinct.Count; j++)
+                {
+                    var proof = await (await auditors[j % 2].GetAsync($"/api/v1/audit/proofs/consistency?from={distinct[i]}&to={distinct[j]}").ShouldBe(HttpStatusCode.OK)).Json();
+                    MerkleTreeTests.VerifyConsistency(distinct[i], distinct[j], roots[distinct[i]], roots[distinct[j]],
+                        [.. proof["proof"]!.AsArray().Select(p => Convert.FromBase64String(p!.GetValue<string>()))])
+                        .ShouldBeTrue($"checkpoint {distinct[j]} extends checkpoint {distinct[i]}");
+                }
+            }
+            foreach (var size in distinct)
+            {
+                var verified = await (await auditors[size % 2].GetAsync($"/api/v1/audit/ledger/verify?treeSize={size}").ShouldBe(HttpStatusCode.OK)).Json();
+                verified["valid"]!.GetValue<bool>().ShouldBeTrue($"checkpoint {size}: {verified.ToJsonString()}");
+            }
+            var history = await (await auditors[0].GetAsync($"/api/v1/cases/{id}/history").ShouldBe(HttpStatusCode.OK)).Json();
+            history["events"]!.AsArray().Count(e => e!["type"]!.GetValue<string>() == "NoteAdded").ShouldBe(61, "60 notes and the keyed one, once");
+        }
+        finally
+        {
+            keyDir.Delete(recursive: true);
+        }
+    }
+}
