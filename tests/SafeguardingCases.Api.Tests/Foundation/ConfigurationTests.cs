@@ -88,6 +88,37 @@ public sealed class ConfigurationTests(ConfigurationTests.ClockDurations api) : 
         (await stdout).ShouldNotContain("   at ");
     }
 
+    [Theory]
+    [InlineData("Production")]
+    [InlineData("Staging")]
+    public void Outside_development_a_missing_ledger_key_stops_start_up(string environment) =>
+        Should.Throw<StartupRefusedException>(() => new Api.Infrastructure.Ledger.LedgerOptions().LoadKey(new Env(environment)))
+            .Message.ShouldStartWith("Ledger__SigningKeyPath");
+
+    [Fact]
+    public void A_ledger_key_that_is_not_an_ecdsa_p256_pem_stops_start_up()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, "not a key");
+            Should.Throw<StartupRefusedException>(() => new Api.Infrastructure.Ledger.LedgerOptions { SigningKeyPath = file }.LoadKey(new Env("Production")))
+                .Message.ShouldContain("Ledger__SigningKeyPath");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private sealed class Env(string name) : Microsoft.Extensions.Hosting.IHostEnvironment
+    {
+        public string EnvironmentName { get; set; } = name;
+        public string ApplicationName { get; set; } = "test";
+        public string ContentRootPath { get; set; } = "/";
+        public Microsoft.Extensions.FileProviders.IFileProvider ContentRootFileProvider { get; set; } = null!;
+    }
+
     private static IConfiguration Config(params (string Key, string Value)[] values) =>
         new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();
 

@@ -32,14 +32,14 @@ public sealed class LedgerOptions
     };
 
     /// <summary>
-    /// The signing key: the PEM at <see cref="SigningKeyPath"/>; in Development and the tests, a throwaway key when none
-    /// is configured; elsewhere a missing key stops start-up.
+    /// The signing key: the PEM at <see cref="SigningKeyPath"/>; in Development, Testing and Benchmark, a throwaway key
+    /// when none is configured; in any other environment a missing key stops start-up.
     /// </summary>
     public ECDsa LoadKey(IHostEnvironment environment)
     {
         if (string.IsNullOrWhiteSpace(SigningKeyPath))
         {
-            if (environment.IsProduction() || environment.IsStaging())
+            if (!(environment.IsDevelopment() || environment.IsEnvironment("Testing") || environment.IsEnvironment("Benchmark")))
                 throw new StartupRefusedException("Ledger__SigningKeyPath is not set; the ledger's checkpoints need an ECDSA P-256 private key (PEM).");
             return ECDsa.Create(ECCurve.NamedCurves.nistP256);
         }
