@@ -13,6 +13,7 @@ public static class BenchmarkEntry
     {
         if (args is ["write", ..]) return await WriteBenchmark.RunAsync(args[1..]);
         if (args is ["minimal-endpoint", ..]) return await MinimalEndpoint.RunAsync(args[1..]);
+        if (args is ["ledger", ..]) return await LedgerBenchmark.RunAsync(args[1..]);
         BenchmarkSwitcher.FromAssembly(typeof(BenchmarkEntry).Assembly).Run(args);
         return 0;
     }

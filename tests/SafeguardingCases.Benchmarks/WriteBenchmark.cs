@@ -27,7 +27,7 @@ namespace SafeguardingCases.Benchmarks;
 /// Both run as their own processes under Kestrel; this process is the load generator: 32 connections, each sending
 /// one request after another to a random one of 1,000 cases, for a fixed time after a warm-up. It prints requests/s,
 /// p50, p99 and non-2xx for each, and the ratio, for each round (baseline and API alternate).
-/// Run: dotnet run -c Release --project tests/SafeguardingCases.Benchmarks -- write [--rounds 3] [--seconds 10] [--without-keys]
+/// Run: dotnet run -c Release --project tests/SafeguardingCases.Benchmarks -- write [--rounds 3] [--seconds 10] [--without-keys] [--ledger]
 /// Targets (issue 8): the API at ≥ 0.5× the baseline's requests/s, p99 ≤ 50 ms, 0 non-2xx.
 /// </summary>
 public static class WriteBenchmark
@@ -48,10 +48,17 @@ public static class WriteBenchmark
             var apiDb = await server.CreateDatabaseAsync("writeapi");
             await using var baseline = await Server.StartAsync(["minimal-endpoint"], baselineDb);
             await using var api = await Server.StartAsync([], apiDb);
+            // With --ledger, a second API on its own database signs a checkpoint every second (the default is every
+            // five minutes), to measure what the ledger costs the write path at its most eager.
+            var ledgerRun = args.Contains("--ledger");
+            await using var ledgered = ledgerRun
+                ? await Server.StartAsync([], await server.CreateDatabaseAsync("writeledger"), new Dictionary<string, string> { ["Ledger__CheckpointInterval"] = "PT1S" })
+                : null;
 
             var token = DevTokens.Mint(SigningKey, "officer-bench", "Bench Officer", [Roles.SafeguardingOfficer], TimeSpan.FromHours(4));
             using var client = LoadClient(token);
             var apiCases = await OpenCasesAsync(client, api.Address);
+            var ledgerCases = ledgered is null ? [] : await OpenCasesAsync(client, ledgered.Address);
             var baselineCases = Enumerable.Range(0, Cases).Select(_ => Guid.NewGuid()).ToArray();
 
             // Both servers warm up once at full load first (tiered JIT, connection pools, prepared statements), so the
@@ -69,6 +76,12 @@ public static class WriteBenchmark
                 Console.WriteLine($"round {round}: baseline {b}");
                 Console.WriteLine($"round {round}: API      {a}");
                 Console.WriteLine($"round {round}: API/baseline requests/s = {a.PerSecond / b.PerSecond:F2}");
+                if (ledgered is not null)
+                {
+                    var l = await LoadAsync(client, ledgered, ledgerCases, keyed: true, warmup, seconds);
+                    Console.WriteLine($"round {round}: API, checkpoint every second {l}");
+                    Console.WriteLine($"round {round}: with/without the ledger's checkpoints requests/s = {l.PerSecond / a.PerSecond:F2}");
+                }
             }
             var ratios = results.Select(r => r.Api.PerSecond / r.Baseline.PerSecond).Order().ToArray();
             Console.WriteLine($"ratio over {rounds} rounds: median {ratios[ratios.Length / 2]:F2} (min {ratios[0]:F2}, max {ratios[^1]:F2}); " +
@@ -205,7 +218,7 @@ public static class WriteBenchmark
             return process.TotalProcessorTime;
         }
 
-        public static async Task<Server> StartAsync(string[] mode, string connectionString)
+        public static async Task<Server> StartAsync(string[] mode, string connectionString, IDictionary<string, string>? settings = null)
         {
             var port = FreePort();
             var dll = mode.Length == 0 ? "SafeguardingCases.Api.dll" : "SafeguardingCases.Benchmarks.dll";
@@ -217,6 +230,7 @@ public static class WriteBenchmark
             start.Environment["ConnectionStrings__Marten"] = connectionString;
             start.Environment["Auth__DevSigningKey"] = SigningKey;
             start.Environment["Logging__LogLevel__Default"] = "Warning";
+            foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key] = value;
             var process = Process.Start(start)!;
             process.OutputDataReceived += (_, _) => { };
             process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[{dll}] {e.Data}"); };
