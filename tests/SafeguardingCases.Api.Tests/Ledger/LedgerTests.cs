@@ -95,6 +95,11 @@ public sealed class LedgerTests
         var verified = await (await auditor.GetAsync($"/api/v1/audit/ledger/verify?treeSize={checkpoint.TreeSize}").ShouldBe(HttpStatusCode.OK)).Json();
         verified["valid"]!.GetValue<bool>().ShouldBeFalse($"{tamper} must be detected");
         if (tamper is Tamper.EditData) verified["firstBadLeaf"]!["caseId"]!.GetValue<Guid>().ShouldBe(victim);
+        if (tamper is Tamper.DeleteEvent or Tamper.InsertEvent or Tamper.DeleteCase)
+        {
+            // No proof is made from a log that is no longer the signed tree.
+            await (await auditor.GetAsync($"/api/v1/audit/proofs/consistency?from=1&to={checkpoint.TreeSize}")).ShouldBeProblem(HttpStatusCode.NotFound);
+        }
 
         // And the ledger never forks: a change to the signed hashes stops the next checkpoint (409). An edit of an
         // event's data alone leaves the stored hashes, so the next tree still extends the last; verifying it fails too.

@@ -119,7 +119,7 @@ public sealed class VerifyLedgerEndpoint(EventLedger ledger, IQuerySession sessi
     {
         if (await session.LoadAsync<CheckpointRecord>(req.TreeSize!.Value, ct) is not { } checkpoint)
         {
-            await Problems.WriteAsync(HttpContext, Problems.Create(404, "No such checkpoint", "No checkpoint was signed at this tree size."));
+            await CheckpointAnswers.NoSuchCheckpointAsync(HttpContext);
             return;
         }
         var (valid, bad) = await ledger.VerifyAsync(checkpoint, ct);
@@ -128,9 +128,18 @@ public sealed class VerifyLedgerEndpoint(EventLedger ledger, IQuerySession sessi
     }
 }
 
+/// <summary>The answers the ledger's routes share.</summary>
 internal static class CheckpointAnswers
 {
     public static Task SendAsync(HttpContext http, CheckpointRecord? record) => record is null
-        ? Problems.WriteAsync(http, Problems.Create(404, "No such checkpoint", "No checkpoint has been signed at this size yet."))
+        ? NoSuchCheckpointAsync(http)
         : EndpointResults.SendJsonAsync(http, record.Checkpoint, StatusCodes.Status200OK);
+
+    /// <summary>404: no checkpoint was signed at the tree size asked for.</summary>
+    public static Task NoSuchCheckpointAsync(HttpContext http, string sizeName = "this size") =>
+        Problems.WriteAsync(http, Problems.Create(404, "No such checkpoint", $"No checkpoint has been signed at {sizeName} yet."));
+
+    /// <summary>404: the events up to the checkpoint are no longer the tree it signed, so no proof can be made from them.</summary>
+    public static Task NoLongerMatchesAsync(HttpContext http, string what) =>
+        Problems.WriteAsync(http, Problems.Create(404, "Not in this tree", $"{what} (or the log no longer matches the checkpoint: verify the ledger)."));
 }

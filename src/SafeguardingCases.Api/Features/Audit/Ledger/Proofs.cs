@@ -44,14 +44,14 @@ public sealed class InclusionProofEndpoint(EventLedger ledger, IQuerySession ses
     {
         if (await session.LoadAsync<CheckpointRecord>(req.TreeSize!.Value, ct) is not { } checkpoint)
         {
-            await Problems.WriteAsync(HttpContext, Problems.Create(404, "No such checkpoint", "No checkpoint was signed at this tree size."));
+            await CheckpointAnswers.NoSuchCheckpointAsync(HttpContext);
             return;
         }
         var leaves = await ledger.LeavesAsync(ct, checkpoint.LastSequence);
         var index = leaves.FindIndex(l => l.CaseId == req.CaseId && l.Version == req.Version);
         if (index < 0 || leaves.Count != checkpoint.Id)
         {
-            await Problems.WriteAsync(HttpContext, Problems.Create(404, "Not in this tree", "No such event in the tree of this checkpoint (or the log no longer matches it: verify the ledger)."));
+            await CheckpointAnswers.NoLongerMatchesAsync(HttpContext, "No such event in the tree of this checkpoint");
             return;
         }
         var hashes = leaves.Select(l => MerkleTree.LeafHash(l.Hash)).ToList();
@@ -95,12 +95,17 @@ public sealed class ConsistencyProofEndpoint(EventLedger ledger, IQuerySession s
     {
         if (await session.LoadAsync<CheckpointRecord>(req.To!.Value, ct) is not { } to)
         {
-            await Problems.WriteAsync(HttpContext, Problems.Create(404, "No such checkpoint", "No checkpoint was signed at the tree size 'to'."));
+            await CheckpointAnswers.NoSuchCheckpointAsync(HttpContext, "the tree size 'to'");
             return;
         }
         var leaves = await ledger.LeavesAsync(ct, to.LastSequence);
+        if (leaves.Count != to.Id)
+        {
+            await CheckpointAnswers.NoLongerMatchesAsync(HttpContext, "The events up to checkpoint 'to' are not the tree it signed");
+            return;
+        }
         var hashes = leaves.Select(l => MerkleTree.LeafHash(l.Hash)).ToList();
-        var proof = MerkleTree.ConsistencyProof(hashes, (int)Math.Min(req.From!.Value, hashes.Count));
+        var proof = MerkleTree.ConsistencyProof(hashes, (int)req.From!.Value);
         await EndpointResults.SendJsonAsync(HttpContext, new ConsistencyProof(req.From.Value, to.Id, [.. proof.Select(Convert.ToBase64String)]), StatusCodes.Status200OK);
     }
 }
