@@ -118,6 +118,7 @@ public class HistoryBenchmark
             builder.UseEnvironment("Benchmark");
             builder.UseSetting("ConnectionStrings:Marten", connectionString);
             builder.UseSetting("Auth:DevSigningKey", SigningKey);
+        builder.UseSetting("Auth:AllowDevTokens", "true");
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
         }
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using NodaTime;
+using SafeguardingCases.Api.Infrastructure.Auth;
 using SafeguardingCases.Api.Infrastructure.Configuration;
 using SafeguardingCases.Api.Tests.Infrastructure;
 using SafeguardingCases.Domain.Cases;
@@ -60,8 +61,11 @@ public sealed class ConfigurationTests(ConfigurationTests.ClockDurations api) : 
         body["unifiedPolicyEffectiveFrom"]!.GetValue<string>().ShouldBe("2025-04-01T00:00:00Z");
     }
 
-    [Fact]
-    public async Task The_api_process_refuses_to_start_with_one_line_and_a_non_zero_exit()
+    [Theory]
+    [InlineData("Testing", ApiFactory.SigningKey, "true", "Policy__TransparencyNoticeDue is '1.00:00:00'")]
+    [InlineData("Production", AuthOptions.CommittedDevelopmentKey, "true", "the development key committed in this repository")]
+    [InlineData("Production", ApiFactory.SigningKey, "false", "set Auth__AllowDevTokens=true")]
+    public async Task The_api_process_refuses_to_start_with_one_line_and_a_non_zero_exit(string environment, string devKey, string allowDevTokens, string named)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -71,10 +75,11 @@ public sealed class ConfigurationTests(ConfigurationTests.ClockDurations api) : 
             UseShellExecute = false,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SafeguardingCases.Api.dll"));
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = environment;
         start.Environment["ConnectionStrings__Marten"] = "Host=127.0.0.1;Port=1";
-        start.Environment["Auth__DevSigningKey"] = ApiFactory.SigningKey;
-        start.Environment["Policy__TransparencyNoticeDue"] = "1.00:00:00";
+        start.Environment["Auth__DevSigningKey"] = devKey;
+        start.Environment["Auth__AllowDevTokens"] = allowDevTokens;
+        if (environment == "Testing") start.Environment["Policy__TransparencyNoticeDue"] = "1.00:00:00";
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -84,7 +89,7 @@ public sealed class ConfigurationTests(ConfigurationTests.ClockDurations api) : 
         process.ExitCode.ShouldBe(StartupRefusedException.ExitCode);
         var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         lines.Length.ShouldBe(1, await stderr);
-        lines[0].ShouldContain("Policy__TransparencyNoticeDue is '1.00:00:00'");
+        lines[0].ShouldContain(named);
         (await stdout).ShouldNotContain("   at ");
     }
 

@@ -41,17 +41,29 @@ public sealed class HostingTests(ApiFactory api) : IClassFixture<ApiFactory>
     [InlineData("Production", "https://login.example", "api", "a-development-signing-key-of-32-bytes!", "never be set together")]
     [InlineData("Development", "https://login.example", null, null, "go together")]
     [InlineData("Production", null, null, "too-short", "at least 32 bytes")]
-    public void Unsafe_auth_configuration_stops_start_up(string environment, string? authority, string? audience, string? devKey, string message)
+    [InlineData("Production", null, null, "a-development-signing-key-of-32-bytes!", "Auth__AllowDevTokens=true")]
+    [InlineData("Staging", null, null, "a-development-signing-key-of-32-bytes!", "Auth__AllowDevTokens=true")]
+    [InlineData("Production", null, null, AuthOptions.CommittedDevelopmentKey, "committed in this repository", true)]
+    [InlineData("Testing", null, null, AuthOptions.CommittedDevelopmentKey, "committed in this repository", true)]
+    public void Unsafe_auth_configuration_stops_start_up(string environment, string? authority, string? audience, string? devKey, string message, bool allowDevTokens = false)
     {
-        var auth = new AuthOptions { Authority = authority, Audience = audience, DevSigningKey = devKey };
+        var auth = new AuthOptions { Authority = authority, Audience = audience, DevSigningKey = devKey, AllowDevTokens = allowDevTokens };
         Should.Throw<StartupRefusedException>(() => AuthSetup.Validate(auth, new Env(environment))).Message.ShouldContain(message);
     }
 
     [Theory]
-    [InlineData(null, null, "a-development-signing-key-of-32-bytes!")]
-    [InlineData("https://login.example", "safeguarding-api", null)]
-    public void One_auth_mode_in_production_is_accepted(string? authority, string? audience, string? devKey) =>
-        AuthSetup.Validate(new AuthOptions { Authority = authority, Audience = audience, DevSigningKey = devKey }, new Env("Production"));
+    [InlineData("Production", null, null, "a-development-signing-key-of-32-bytes!", true)]
+    [InlineData("Production", "https://login.example", "safeguarding-api", null, false)]
+    [InlineData("Development", null, null, AuthOptions.CommittedDevelopmentKey, false)]
+    public void One_auth_mode_is_accepted(string environment, string? authority, string? audience, string? devKey, bool allowDevTokens) =>
+        AuthSetup.Validate(new AuthOptions { Authority = authority, Audience = audience, DevSigningKey = devKey, AllowDevTokens = allowDevTokens }, new Env(environment));
+
+    [Fact]
+    public void The_refused_committed_key_is_the_one_in_the_development_settings()
+    {
+        var settings = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appsettings.Development.json")))!;
+        settings["Auth"]!["DevSigningKey"]!.GetValue<string>().ShouldBe(AuthOptions.CommittedDevelopmentKey);
+    }
 
     [Fact]
     public void Policy_options_bind_iso_and_clock_durations_and_refuse_nonsense()

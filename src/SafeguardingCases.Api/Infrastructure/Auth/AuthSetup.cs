@@ -18,6 +18,12 @@ public sealed class AuthOptions
     public string? Authority { get; set; }
     public string? Audience { get; set; }
     public string? DevSigningKey { get; set; }
+
+    /// <summary>Outside Development, <see cref="DevSigningKey"/> is accepted only when this is set to true explicitly.</summary>
+    public bool AllowDevTokens { get; set; }
+
+    /// <summary>The development key committed in appsettings.Development.json: anyone can mint tokens with it.</summary>
+    public const string CommittedDevelopmentKey = "development-only-signing-key-not-for-production-use";
 }
 
 /// <summary>JWT bearer authentication (dev HS256 or OpenID Connect) and one authorization policy per role; deny by default.</summary>
@@ -70,7 +76,10 @@ public static class AuthSetup
         return services;
     }
 
-    /// <summary>Exactly one of DevSigningKey or Authority+Audience; outside Development, refuse to start otherwise.</summary>
+    /// <summary>
+    /// Exactly one of DevSigningKey or Authority+Audience; outside Development, refuse to start otherwise, and refuse the
+    /// committed development key, and any development key unless <c>Auth__AllowDevTokens=true</c>.
+    /// </summary>
     public static void Validate(AuthOptions auth, IHostEnvironment environment)
     {
         var dev = !string.IsNullOrWhiteSpace(auth.DevSigningKey);
@@ -83,6 +92,14 @@ public static class AuthSetup
             throw new StartupRefusedException("Auth__Authority and Auth__Audience go together: set both.");
         if (!dev && !oidc && !environment.IsDevelopment())
             throw new StartupRefusedException("No authentication configured: set Auth__Authority and Auth__Audience (production) or Auth__DevSigningKey (development and tests).");
+        // Outside Development, development tokens are an explicit choice, and never with the key everyone can read.
+        if (dev && !environment.IsDevelopment())
+        {
+            if (string.Equals(auth.DevSigningKey, AuthOptions.CommittedDevelopmentKey, StringComparison.Ordinal))
+                throw new StartupRefusedException("Auth__DevSigningKey is the development key committed in this repository: it is refused outside Development.");
+            if (!auth.AllowDevTokens)
+                throw new StartupRefusedException("Auth__DevSigningKey is set outside Development: set Auth__AllowDevTokens=true to accept development tokens, or use Auth__Authority and Auth__Audience.");
+        }
     }
 
     /// <summary>The acting user from a validated token: <c>sub</c>, <c>name</c> and every <c>role</c>.</summary>
