@@ -87,11 +87,15 @@ static async Task RunApiAsync(string[] args)
     app.UseMiddleware<RequestBodyLimitMiddleware>();
     // OpenAPI 3.1: its schemas are JSON Schema 2020-12, so standard validators read nullability and enums as served.
     app.UseSwagger(o => o.OpenApiVersion = Microsoft.OpenApi.OpenApiSpecVersion.OpenApi3_1);
-    app.UseSwaggerUI(o =>
+    // Swagger UI is for people exploring the API: served unless in Production, where Swagger__Ui=true turns it on.
+    if (Settings.ReadBool(app.Configuration, "Swagger:Ui") ?? !app.Environment.IsProduction())
     {
-        o.SwaggerEndpoint($"/swagger/{OpenApiSetup.DocumentName}/swagger.json", "SafeguardingCases v1");
-        o.RoutePrefix = "swagger";
-    });
+        app.UseSwaggerUI(o =>
+        {
+            o.SwaggerEndpoint($"/swagger/{OpenApiSetup.DocumentName}/swagger.json", "SafeguardingCases v1");
+            o.RoutePrefix = "swagger";
+        });
+    }
     app.UseAuthentication();
     app.UseAuthorization();
     app.UseMiddleware<IdempotencyMiddleware>();

@@ -25,6 +25,9 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     protected virtual IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>();
 
+    /// <summary>The hosting environment the API runs in.</summary>
+    protected virtual string Environment => "Testing";
+
     public virtual async ValueTask InitializeAsync()
     {
         var server = await PostgresServer.GetAsync();
@@ -33,7 +36,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(Environment);
         builder.UseSetting("ConnectionStrings:Marten", ConnectionString);
         builder.UseSetting("Auth:DevSigningKey", SigningKey);
         builder.UseSetting("Auth:AllowDevTokens", "true");

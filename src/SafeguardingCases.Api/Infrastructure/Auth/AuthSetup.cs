@@ -22,6 +22,15 @@ public sealed class AuthOptions
     /// <summary>Outside Development, <see cref="DevSigningKey"/> is accepted only when this is set to true explicitly.</summary>
     public bool AllowDevTokens { get; set; }
 
+    /// <summary>Reads the section; a value that cannot be read stops start-up with one line naming the key.</summary>
+    public static AuthOptions Bind(IConfiguration configuration) => new()
+    {
+        Authority = configuration[$"{SectionName}:{nameof(Authority)}"],
+        Audience = configuration[$"{SectionName}:{nameof(Audience)}"],
+        DevSigningKey = configuration[$"{SectionName}:{nameof(DevSigningKey)}"],
+        AllowDevTokens = Settings.ReadBool(configuration, $"{SectionName}:{nameof(AllowDevTokens)}") ?? false,
+    };
+
     /// <summary>The development key committed in appsettings.Development.json: anyone can mint tokens with it.</summary>
     public const string CommittedDevelopmentKey = "development-only-signing-key-not-for-production-use";
 }
@@ -31,7 +40,7 @@ public static class AuthSetup
 {
     public static IServiceCollection AddSafeguardingAuth(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
-        var auth = configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
+        var auth = AuthOptions.Bind(configuration);
         Validate(auth, environment);
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
