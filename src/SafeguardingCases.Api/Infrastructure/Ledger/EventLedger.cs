@@ -189,8 +189,7 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
     /// the stored hashes) and compares the root with the signed one. The first leaf whose recomputed hash differs from
     /// the stored one is named; a change that rewrote the stored hashes too is still caught by the root.
     /// </summary>
-    public async Task<(bool Valid, (Guid CaseId, long Version)? FirstBadLeaf)> VerifyAsync(CheckpointRecord checkpoint, CancellationToken ct,
-        ECDsa? verifyingKey = null)
+    public async Task<(bool Valid, (Guid CaseId, long Version)? FirstBadLeaf)> VerifyAsync(CheckpointRecord checkpoint, CancellationToken ct)
     {
         await MartenSetup.EnsureTablesForRawReadsAsync(store, ct);
         var recomputed = new SortedDictionary<long, (Guid CaseId, long Version, byte[] Hash, string? Stored)>();
@@ -215,7 +214,7 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
         var firstBad = recomputed.Values.Where(r => !string.Equals(r.Stored, Convert.ToHexStringLower(r.Hash), StringComparison.Ordinal))
             .Select(r => ((Guid, long)?)(r.CaseId, r.Version)).FirstOrDefault();
         var root = Convert.ToBase64String(MerkleTree.Root(recomputed.Values.Select(r => MerkleTree.LeafHash(r.Hash))));
-        var valid = recomputed.Count == checkpoint.Id && root == checkpoint.Checkpoint.RootHash && checkpoint.Checkpoint.Verify(verifyingKey ?? key);
+        var valid = recomputed.Count == checkpoint.Id && root == checkpoint.Checkpoint.RootHash && checkpoint.Checkpoint.Verify(key);
         return (valid, valid ? null : firstBad);
     }
 }

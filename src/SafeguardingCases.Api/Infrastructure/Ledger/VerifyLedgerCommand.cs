@@ -40,8 +40,9 @@ public static class VerifyLedgerCommand
             }
             await using var db = NpgsqlDataSource.Create(connectionString);
             using var store = new DocumentStore(MartenSetup.Configure(new StoreOptions(), db));
+            // The ledger verifies with the key it holds: here the auditor's public key.
             var ledger = new EventLedger(db, store, publicKey, new LedgerOptions(), NodaTime.SystemClock.Instance, NullLogger<EventLedger>.Instance);
-            var (valid, bad) = await ledger.VerifyAsync(record, CancellationToken.None, publicKey);
+            var (valid, bad) = await ledger.VerifyAsync(record, CancellationToken.None);
             Console.WriteLine(valid
                 ? $"VALID: the event log holds the {record.Id} events of the checkpoint, unchanged."
                 : $"INVALID: the event log does not match the checkpoint of {record.Id} events" +
