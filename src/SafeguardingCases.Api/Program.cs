@@ -50,6 +50,7 @@ static async Task RunApiAsync(string[] args)
     services.AddSingleton(Options.Create(new HttpLimitsOptions { MaxRequestBodyBytes = bodyLimit }));
     builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = bodyLimit);
 
+    services.AddSingleton(SafeguardingCases.Api.Features.Access.BreakGlass.AccessOptions.Bind(configuration));
     services.AddSafeguardingAuth(configuration, builder.Environment);
     services.AddSafeguardingMarten(configuration);
     services.AddScoped<CaseCommandRunner>();
@@ -65,7 +66,7 @@ static async Task RunApiAsync(string[] args)
     {
         // Scoped: handlers take Marten sessions, which are scoped.
         o.ServiceLifetime = ServiceLifetime.Scoped;
-        o.PipelineBehaviors = [typeof(LoggingBehavior<,>), typeof(AccessLogBehavior<,>)];
+        o.PipelineBehaviors = [typeof(LoggingBehavior<,>)];
     });
     services.AddFastEndpoints();
     services.AddSafeguardingOpenApi();
@@ -99,6 +100,7 @@ static async Task RunApiAsync(string[] args)
     app.UseAuthentication();
     app.UseAuthorization();
     app.UseMiddleware<IdempotencyMiddleware>();
+    app.UseMiddleware<AccessLogMiddleware>();
     app.UseFastEndpoints(c =>
     {
         c.Endpoints.RoutePrefix = "api/v1";

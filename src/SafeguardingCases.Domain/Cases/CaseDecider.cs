@@ -24,6 +24,9 @@ public sealed record ApproveOverride(Guid OverrideId, string Justification);
 public sealed record DelayRequiredReport(string PersonId, Instant Until, string Reason);
 public sealed record CloseCase(string Reason);
 public sealed record ReopenCase(string Reason);
+public sealed record RestrictCase(IReadOnlyList<string> AllowedSubjects, string Reason);
+public sealed record LiftRestriction;
+public sealed record BreakGlass(Guid BreakGlassId, string Reason, Duration For);
 
 /// <summary>
 /// The decide functions: each takes the case state and a command and returns the events to append or a refusal.
@@ -159,6 +162,29 @@ public static class CaseDecider
             : Refusal.Conflict("The case is open.");
 
     /// <summary>A closed case refuses every command but reopen and an agency's response (AGENCY-FEEDBACK).</summary>
+    /// <summary>NEED-TO-KNOW: a lead restricts the case to named staff (again: the new list replaces the old one).</summary>
+    public static Decision Decide(CaseState state, RestrictCase c, CommandContext ctx)
+    {
+        if (!ctx.Actor.HasRole(Roles.SafeguardingLead))
+            return Refusal.Policy("Only a safeguarding lead restricts a case", [RuleIds.NeedToKnow], ["A safeguarding lead restricts a case to named staff."]);
+        return Decision.Accept(new CaseRestricted([.. c.AllowedSubjects.Distinct(StringComparer.Ordinal)], c.Reason, ctx.Actor, ctx.Now));
+    }
+
+    /// <summary>NEED-TO-KNOW: a lead lifts the restriction.</summary>
+    public static Decision Decide(CaseState state, LiftRestriction c, CommandContext ctx)
+    {
+        if (!ctx.Actor.HasRole(Roles.SafeguardingLead))
+            return Refusal.Policy("Only a safeguarding lead lifts a restriction", [RuleIds.NeedToKnow], ["A safeguarding lead lifts a restriction."]);
+        if (state.Restriction is null) return Refusal.Conflict("The case is not restricted.", RuleIds.NeedToKnow);
+        return Decision.Accept(new CaseRestrictionLifted(ctx.Actor, ctx.Now));
+    }
+
+    /// <summary>BREAK-GLASS: access to a restricted case for someone not named, for a fixed time, with the reason recorded.</summary>
+    public static Decision Decide(CaseState state, BreakGlass c, CommandContext ctx) =>
+        Rules.BreakGlass(state, ctx.Actor, ctx.Now) is { } refusal
+            ? refusal
+            : Decision.Accept(new BreakGlassAccessGranted(c.BreakGlassId, c.Reason, ctx.Now + c.For, ctx.Actor, ctx.Now));
+
     private static Decision? WhileOpen(CaseState state) =>
         state.Status == CaseStatus.Closed ? Decision.Refuse(Refusal.Conflict("The case is closed; reopen it first.")) : null;
 }

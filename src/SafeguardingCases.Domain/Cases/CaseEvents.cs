@@ -113,3 +113,12 @@ public sealed record RequiredReportDelayed(string PersonId, Instant Until, strin
 public sealed record CaseClosed(string Reason, Actor By, Instant At) : ICaseEvent;
 
 public sealed record CaseReopened(string Reason, Actor By, Instant At) : ICaseEvent;
+
+/// <summary>NEED-TO-KNOW: a lead restricted the case to named staff (the lead who restricts is always among them).</summary>
+public sealed record CaseRestricted(IReadOnlyList<string> AllowedSubjects, string Reason, Actor By, Instant At) : ICaseEvent;
+
+/// <summary>NEED-TO-KNOW: the restriction was lifted; the case is seen through roles again and break-glass grants end.</summary>
+public sealed record CaseRestrictionLifted(Actor By, Instant At) : ICaseEvent;
+
+/// <summary>BREAK-GLASS: a member of staff who is not named opened a restricted case, saying why, until <paramref name="Until"/>.</summary>
+public sealed record BreakGlassAccessGranted(Guid BreakGlassId, string Reason, Instant Until, Actor By, Instant At) : ICaseEvent;

@@ -31,6 +31,12 @@ public sealed record OverrideRecord(OverrideRequested Request, ImmutableArray<Ov
     public bool IsUsable => IsApproved && UsedByEscalation is null;
 }
 
+/// <summary>NEED-TO-KNOW: who may see a restricted case, why, and who restricted it.</summary>
+public sealed record CaseRestriction(ImmutableArray<string> AllowedSubjects, string Reason, Actor By, Instant At)
+{
+    public bool Names(string subject) => AllowedSubjects.Contains(subject, StringComparer.Ordinal);
+}
+
 /// <summary>
 /// The state of one case, built from its events by <see cref="Evolve"/>. Immutable: every event gives a new state.
 /// <see cref="Version"/> counts the events applied, so it equals the stream version.
@@ -56,6 +62,10 @@ public sealed record CaseState
     public ImmutableArray<OverrideRecord> Overrides { get; init; } = [];
     public ImmutableArray<RequiredReportDelayed> ReportDelays { get; init; } = [];
     public int NoteCount { get; init; }
+    /// <summary>NEED-TO-KNOW: the restriction in force, or null when staff see the case through their roles.</summary>
+    public CaseRestriction? Restriction { get; init; }
+    /// <summary>BREAK-GLASS: the grants made while the current restriction has been in force.</summary>
+    public ImmutableArray<BreakGlassAccessGranted> BreakGlassGrants { get; init; } = [];
 
     public PersonAtRisk? FindPerson(string personId) => Persons.FirstOrDefault(p => p.Id == personId);
     public DisclosureRecorded? FindDisclosure(Guid id) => Disclosures.FirstOrDefault(d => d.DisclosureId == id);
@@ -117,6 +127,12 @@ public sealed record CaseState
             RequiredReportDelayed e => s with { ReportDelays = s.ReportDelays.Add(e) },
             CaseClosed => s with { Status = CaseStatus.Closed },
             CaseReopened => s with { Status = CaseStatus.Open },
+            CaseRestricted e => s with
+            {
+                Restriction = new CaseRestriction([.. e.AllowedSubjects.Append(e.By.Subject).Distinct(StringComparer.Ordinal)], e.Reason, e.By, e.At),
+            },
+            CaseRestrictionLifted => s with { Restriction = null, BreakGlassGrants = [] },
+            BreakGlassAccessGranted e => s with { BreakGlassGrants = s.BreakGlassGrants.Add(e) },
             _ => s,
         };
     }

@@ -9,6 +9,8 @@ public enum RefusalKind
     Conflict,
     /// <summary>Something the command cites does not exist in this case (404).</summary>
     NotFound,
+    /// <summary>NEED-TO-KNOW: the case is restricted and the caller is neither named nor holding break-glass access (403).</summary>
+    Restricted,
 }
 
 /// <summary>A refusal as a value: never an exception. The endpoint maps it to problem details.</summary>
@@ -20,6 +22,8 @@ public sealed record Refusal(RefusalKind Kind, string Title, string Detail, IRea
     public static Refusal Conflict(string detail, params string[] ruleIds) => new(RefusalKind.Conflict, "Conflict with the case's state", detail, ruleIds);
 
     public static Refusal NotFound(string detail) => new(RefusalKind.NotFound, "Not found in this case", detail, []);
+
+    public static Refusal Restricted(string detail) => new(RefusalKind.Restricted, "The case is restricted", detail, [SafeguardingCases.Domain.Policy.RuleIds.NeedToKnow]);
 
     public static Refusal PersonNotFound(string personId) => NotFound($"Person '{personId}' is not a person at risk in this case.");
 }

@@ -41,6 +41,11 @@ public static class RuleIds
     // 6. Departing from the policy
     public const string Override = "OVERRIDE";
 
+    // 8. Who may see a case
+    public const string NeedToKnow = "NEED-TO-KNOW";
+    public const string BreakGlass = "BREAK-GLASS";
+    public const string AccessLog = "ACCESS-LOG";
+
     /// <summary>Every rule ID, in POLICY.md's order.</summary>
     public static readonly IReadOnlyList<string> All =
     [
@@ -52,5 +57,6 @@ public static class RuleIds
         Transparency, TransparencyWithheld, CloseObligations, AgencyFeedback,
         LegacyLife, LegacyPositionOfTrust, LegacyNothingElse,
         Override,
+        NeedToKnow, BreakGlass, AccessLog,
     ];
 }

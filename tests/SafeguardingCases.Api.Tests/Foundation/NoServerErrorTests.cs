@@ -44,6 +44,8 @@ public sealed class NoServerErrorTests(ApiFactory api) : IClassFixture<ApiFactor
         ("POST", "/cases/{id}/reopen", """{"reason":"@BAD@"}""", "reason"),
         ("POST", "/cases/{id}/required-report-delays", """{"personId":"service-user","until":"2026-01-01T00:00:00Z","reason":"@BAD@"}""", "reason"),
         ("POST", "/cases/{id}/required-report-delays", """{"personId":"@BAD@","until":"2026-01-01T00:00:00Z","reason":"r"}""", "personId"),
+        ("PUT", "/cases/{id}/restriction", """{"allowedSubjects":["lead-1"],"reason":"@BAD@"}""", "reason"),
+        ("POST", "/cases/{id}/break-glass", """{"reason":"@BAD@"}""", "reason"),
     ];
 
     public static TheoryData<int, string> Cases()

@@ -76,6 +76,8 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>How many events the whole store holds: a refused command must not change it.</summary>
     public async Task<long> EventCountAll()
     {
+        // A test may count before the API has written anything, on a database whose tables nothing has created yet.
+        await SafeguardingCases.Api.Infrastructure.Persistence.MartenSetup.EnsureTablesForRawReadsAsync(Store, CancellationToken.None);
         await using var connection = new Npgsql.NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
         await using var command = new Npgsql.NpgsqlCommand("select count(*) from mt_events", connection);

@@ -8,7 +8,7 @@ using SafeguardingCases.Api.Features.Cases;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Api.Infrastructure.Messaging;
 using SafeguardingCases.Api.Infrastructure.OpenApi;
-using SafeguardingCases.Api.Infrastructure.Persistence;
+using SafeguardingCases.Api.Infrastructure.Auth;
 using SafeguardingCases.Domain.Cases;
 using SafeguardingCases.Domain.Policy;
 using R = SafeguardingCases.Domain.Cases.Roles;
@@ -32,7 +32,7 @@ public sealed class AsOfValidator : Validator<AsOfRequest>
 }
 
 /// <summary>GET /cases/{id}/as-of?version=N or ?at=instant: the case as it stood then; 404 before it began or past its end.</summary>
-public sealed class GetAsOfEndpoint(ISender sender) : Endpoint<AsOfRequest, CaseView>
+public sealed class GetAsOfEndpoint(ISender sender) : Endpoint<AsOfRequest, CaseView>, ILogsCaseAccess
 {
     public override void Configure()
     {
@@ -43,23 +43,31 @@ public sealed class GetAsOfEndpoint(ISender sender) : Endpoint<AsOfRequest, Case
 
     public override async Task HandleAsync(AsOfRequest req, CancellationToken ct)
     {
-        var view = await sender.Send(new GetAsOfQuery(Route<Guid>("id"), req.Version, req.At), ct);
-        await this.SendCaseReadAsync(view, view?.Version ?? 0);
+        var read = await sender.Send(new GetAsOfQuery(Route<Guid>("id"), User.ToActor(), req.Version, req.At), ct);
+        await this.SendCaseReadAsync(read, view => view.Version);
     }
 }
 
-public sealed record GetAsOfQuery(Guid CaseId, long? Version, Instant? At) : IRequest<CaseView?>, ICaseRead;
+public sealed record GetAsOfQuery(Guid CaseId, Actor Reader, long? Version, Instant? At) : IRequest<CaseRead<CaseView>>;
 
 /// <summary>
 /// Replays the case's events up to the version or instant with the domain's own evolve function. At the current
 /// version (or any instant after the last event) the inline projection already is that state, written in the same
 /// transaction as the events, so it is read instead of replaying the whole stream.
 /// </summary>
-public sealed class GetAsOfHandler(IQuerySession session, IOptions<PolicyOptions> policy) : IRequestHandler<GetAsOfQuery, CaseView?>
+public sealed class GetAsOfHandler(IQuerySession session, IOptions<PolicyOptions> policy, IClock clock) : IRequestHandler<GetAsOfQuery, CaseRead<CaseView>>
 {
-    public async ValueTask<CaseView?> Handle(GetAsOfQuery request, CancellationToken cancellationToken)
+    public async ValueTask<CaseRead<CaseView>> Handle(GetAsOfQuery request, CancellationToken cancellationToken)
     {
-        var current = (await session.LoadAsync<CaseStream>(request.CaseId, cancellationToken))?.State;
+        // The restriction in force now decides, whatever the case looked like then.
+        var (current, basis, refusal) = await CaseReadAccess.LoadAsync(session, request.CaseId, request.Reader, clock.GetCurrentInstant(), cancellationToken);
+        if (refusal is not null) return CaseReadAccess.Refused<CaseView>(refusal);
+        var view = await ViewAsync(request, current, cancellationToken);
+        return view is null ? CaseRead<CaseView>.NotFound : new(view, basis, null);
+    }
+
+    private async Task<CaseView?> ViewAsync(GetAsOfQuery request, CaseState? current, CancellationToken cancellationToken)
+    {
         if (current is null) return null;
 
         CaseState? state;

@@ -19,7 +19,7 @@ public sealed class VerifyIntegrityEndpoint(ISender sender) : CaseReadEndpoint<I
         Description(b => b.Read<IntegrityReport>("Audit", "Verify the case's tamper-evident hash chain"), clearDefaults: true);
     }
 
-    protected override IRequest<IntegrityReport?> Query(Guid caseId) => new VerifyIntegrityQuery(caseId);
+    protected override IRequest<CaseRead<IntegrityReport>> Query(Guid caseId, Domain.Cases.Actor reader) => new VerifyIntegrityQuery(caseId);
 
     protected override long VersionOf(IntegrityReport view) => view.Events;
 }
@@ -27,7 +27,11 @@ public sealed class VerifyIntegrityEndpoint(ISender sender) : CaseReadEndpoint<I
 /// <summary>Whether the chain holds, how many events the case has, and the first version whose hash does not match.</summary>
 public sealed record IntegrityReport(bool Valid, long Events, long? FirstBrokenVersion);
 
-public sealed record VerifyIntegrityQuery(Guid CaseId) : IRequest<IntegrityReport?>, ICaseRead;
+/// <summary>
+/// Not restricted by NEED-TO-KNOW: the answer carries no case details (a yes or no, a count, a version), and auditors
+/// must be able to check that a restricted case has not been tampered with. It is in the access log all the same.
+/// </summary>
+public sealed record VerifyIntegrityQuery(Guid CaseId) : IRequest<CaseRead<IntegrityReport>>;
 
 /// <summary>
 /// Reads the events as PostgreSQL holds them (not through deserialisation, which could hide an added field), each with
@@ -35,9 +39,9 @@ public sealed record VerifyIntegrityQuery(Guid CaseId) : IRequest<IntegrityRepor
 /// version and the chain head kept with the case state. A changed, missing or extra event breaks it at that version.
 /// Everything is read in one repeatable-read snapshot, so a write landing meanwhile can never look like tampering.
 /// </summary>
-public sealed class VerifyIntegrityHandler(NpgsqlDataSource db, Marten.IDocumentStore store) : IRequestHandler<VerifyIntegrityQuery, IntegrityReport?>
+public sealed class VerifyIntegrityHandler(NpgsqlDataSource db, Marten.IDocumentStore store) : IRequestHandler<VerifyIntegrityQuery, CaseRead<IntegrityReport>>
 {
-    public async ValueTask<IntegrityReport?> Handle(VerifyIntegrityQuery request, CancellationToken cancellationToken)
+    public async ValueTask<CaseRead<IntegrityReport>> Handle(VerifyIntegrityQuery request, CancellationToken cancellationToken)
     {
         await MartenSetup.EnsureTablesForRawReadsAsync(store, cancellationToken);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -80,10 +84,10 @@ public sealed class VerifyIntegrityHandler(NpgsqlDataSource db, Marten.IDocument
             }
         }
 
-        if (events == 0 && streamVersion is null) return null;
+        if (events == 0 && streamVersion is null) return CaseRead<IntegrityReport>.NotFound;
         // The stream says it has more events than are there, or the state was built on a chain that ended elsewhere:
         // events were removed from the end.
         if (firstBroken is null && (streamVersion != events || chainHead != previous)) firstBroken = events + 1;
-        return new IntegrityReport(firstBroken is null, events, firstBroken);
+        return new(new IntegrityReport(firstBroken is null, events, firstBroken), null, null);
     }
 }

@@ -35,16 +35,22 @@ public static class EndpointResults
         }
     }
 
-    /// <summary>A read about a case: the body and its ETag, or 404.</summary>
-    public static async Task SendCaseReadAsync<T>(this IEndpoint endpoint, T? body, long version)
+    /// <summary>A read about a case: the body and its ETag, 403 for a restricted case, or 404; the access log is told how.</summary>
+    public static async Task SendCaseReadAsync<T>(this IEndpoint endpoint, Messaging.CaseRead<T> read, Func<T, long> versionOf)
     {
         var http = endpoint.HttpContext;
-        if (body is null)
+        if (CaseAccessFeature.Of(http) is { } access) access.How = read.Refusal is null && read.View is null ? null : read.How;
+        if (read.Refusal is { } refusal)
+        {
+            await Problems.WriteAsync(http, Problems.From(refusal));
+            return;
+        }
+        if (read.View is not { } body)
         {
             await Problems.WriteAsync(http, Problems.Create(404, "Case not found", "No case has this id."));
             return;
         }
-        http.Response.Headers.ETag = CaseVersion.ToETag(version);
+        http.Response.Headers.ETag = CaseVersion.ToETag(versionOf(body));
         await SendJsonAsync(http, body, StatusCodes.Status200OK);
     }
 

@@ -61,11 +61,12 @@ public static class Problems
         RefusalKind.Policy => StatusCodes.Status422UnprocessableEntity,
         RefusalKind.Conflict => StatusCodes.Status409Conflict,
         RefusalKind.NotFound => StatusCodes.Status404NotFound,
+        RefusalKind.Restricted => StatusCodes.Status403Forbidden,
         _ => StatusCodes.Status422UnprocessableEntity,
     };
 
     public static ProblemDetails From(Refusal refusal) =>
-        Create(StatusFor(refusal.Kind), refusal.Title, refusal.Detail, refusal.RuleIds);
+        Create(StatusFor(refusal.Kind), refusal.Title, refusal.Detail, refusal.RuleIds, refusal.Kind == RefusalKind.Restricted ? "restricted" : null);
 
     public static ProblemDetails Unavailable() =>
         Create(503, "Database unavailable", "The database could not be reached; try again shortly.");

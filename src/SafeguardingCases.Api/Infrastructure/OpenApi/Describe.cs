@@ -10,10 +10,11 @@ public static class Describe
     public static RouteHandlerBuilder Command<TRequest, TResponse>(this RouteHandlerBuilder b, string tag, string summary, int status = 201, bool onCase = true)
         where TRequest : notnull
     {
+        if (typeof(TRequest) != typeof(FastEndpoints.EmptyRequest)) b.Accepts<TRequest>("application/json");
         b.WithTags(tag).WithSummary(summary).WithDescription(CommandDescription(summary, onCase))
-            .Accepts<TRequest>("application/json").Produces<TResponse>(status)
+            .Produces<TResponse>(status)
             .Produces<ValidationProblem>(400, Http.Problems.ContentType).Produces<Problem>(401, Http.Problems.ContentType)
-            .Produces<Problem>(403, Http.Problems.ContentType).Produces<Problem>(413, Http.Problems.ContentType)
+            .Produces<RefusalProblem>(403, Http.Problems.ContentType).Produces<Problem>(413, Http.Problems.ContentType)
             .Produces<RefusalProblem>(422, Http.Problems.ContentType).Produces<Problem>(503, Http.Problems.ContentType);
         if (onCase)
         {
@@ -28,7 +29,7 @@ public static class Describe
     {
         b.WithTags(tag).WithSummary(summary).WithDescription(summary + (onCase ? ". Answers with the case's version as ETag; every read of a case is in the access log." : "."))
             .Produces<TResponse>(200).Produces<ValidationProblem>(400, Http.Problems.ContentType)
-            .Produces<Problem>(401, Http.Problems.ContentType).Produces<Problem>(403, Http.Problems.ContentType)
+            .Produces<Problem>(401, Http.Problems.ContentType).Produces<RefusalProblem>(403, Http.Problems.ContentType)
             .Produces<Problem>(503, Http.Problems.ContentType);
         if (onCase) b.Produces<Problem>(404, Http.Problems.ContentType);
         return b;

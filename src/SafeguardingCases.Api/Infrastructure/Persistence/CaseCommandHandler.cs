@@ -21,7 +21,10 @@ public abstract class CaseCommandHandler<TCommand, TResponse>(CaseCommandRunner 
     public async ValueTask<CaseCommandResult<TResponse>> Handle(TCommand request, CancellationToken cancellationToken) =>
         await runner.RunAsync(request.CaseId, request.ExpectedVersion, request.Actor,
             (state, ctx) => Decide(state, request, ctx),
-            (after, events, version) => Respond(request, after, version), cancellationToken);
+            (after, events, version) => Respond(request, after, version), cancellationToken, NeedToKnow);
+
+    /// <summary>NEED-TO-KNOW applies to every command on a case but the one that breaks the glass.</summary>
+    protected virtual bool NeedToKnow => true;
 
     protected abstract Decision Decide(CaseState state, TCommand command, CommandContext context);
 

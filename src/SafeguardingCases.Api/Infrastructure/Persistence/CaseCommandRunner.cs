@@ -95,12 +95,16 @@ public sealed class CaseCommandRunner(
     private static readonly Refusal AlreadyOpened = Refusal.Conflict(
         "This case was already opened. Repeat the request with the same Idempotency-Key within its expiry to get the case's id.");
 
-    /// <summary>Runs a command on an existing case. <paramref name="expectedVersion"/> comes from <c>If-Match</c>.</summary>
+    /// <summary>
+    /// Runs a command on an existing case. <paramref name="expectedVersion"/> comes from <c>If-Match</c>. NEED-TO-KNOW
+    /// is decided on the state the command is decided on, in the same attempt, so a restriction that lands first
+    /// is never missed; only breaking the glass (<paramref name="needToKnow"/> false) is open to staff not named.
+    /// </summary>
     public Task<CaseCommandResult<T>> RunAsync<T>(
         Guid caseId, long? expectedVersion, Actor actor,
         Func<CaseState, CommandContext, Decision> decide,
         Func<CaseState, IReadOnlyList<ICaseEvent>, long, T> respond,
-        CancellationToken ct) =>
+        CancellationToken ct, bool needToKnow = true) =>
         RunAttemptsAsync<T>(async (session, token) =>
         {
             var stream = expectedVersion is { } v
@@ -108,7 +112,9 @@ public sealed class CaseCommandRunner(
                 : await session.Events.FetchForWriting<CaseStream>(caseId, token);
             if (stream.Aggregate is not { } current || stream.CurrentVersion is null or 0) return Outcome<T>.NotFound;
 
-            var decision = decide(current.State, Context(actor));
+            var context = Context(actor);
+            if (needToKnow && Rules.NeedToKnow(current.State, actor, context.Now).Refusal is { } restricted) return Outcome<T>.Refused(restricted);
+            var decision = decide(current.State, context);
             if (decision.Refusal is { } refusal) return Outcome<T>.Refused(refusal);
             stream.AppendMany([.. decision.Events]);
             // A case without a chain head keeps a visible gap: the chain is not restarted, so integrity reports it.
@@ -229,6 +235,7 @@ public sealed class CaseCommandRunner(
         {
             if (after.FindOverride(overrideId) is { } changed) session.Store(OverrideAuditRow.From(caseId, changed));
         }
+        foreach (var grant in events.OfType<BreakGlassAccessGranted>()) session.Store(Features.Audit.BreakGlass.BreakGlassAuditRow.From(caseId, grant));
         var value = respond(after, events, after.Version);
         idempotency.Stage(session, value!, after.Version);
         return Outcome<T>.Staged(value, after.Version, [.. pending.Select(e => e.Id)]);

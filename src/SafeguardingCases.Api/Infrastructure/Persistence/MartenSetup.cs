@@ -113,6 +113,7 @@ public static class MartenSetup
         opts.Schema.For<CaseSummary>();
         opts.Schema.For<Ledger.CheckpointRecord>().Identity(x => x.Id);
         opts.Schema.For<Features.Audit.Overrides.OverrideAuditRow>().Index(x => x.SortKey);
+        opts.Schema.For<Features.Audit.BreakGlass.BreakGlassAuditRow>().Index(x => x.SortKey);
         opts.Schema.For<Messaging.CaseAccessRecord>().Index(x => x.CaseId).Index(x => x.AtUnixMs);
         return opts;
     }

@@ -27,7 +27,8 @@ public sealed class ListAccessValidator : Validator<ListAccessRequest>
     }
 }
 
-public sealed record AccessEntry(Guid CaseId, string Subject, string Name, IReadOnlyList<string> Roles, string Route, Instant At, bool Found);
+/// <summary>One read: <c>how</c> the reader came to see the case (ACCESS-LOG: Role, Named, BreakGlass, Refused, or Listed), and the HTTP status answered.</summary>
+public sealed record AccessEntry(Guid CaseId, string Subject, string Name, IReadOnlyList<string> Roles, string Route, Instant At, bool Found, string How, int Status);
 
 public sealed record AccessLog(IReadOnlyList<AccessEntry> Entries, int Page, int PageSize, long Total);
 
@@ -40,7 +41,7 @@ public sealed class ListAccessHandler(IQuerySession session) : IRequestHandler<L
         IQueryable<CaseAccessRecord> query = session.Query<CaseAccessRecord>();
         if (request.CaseId is { } caseId) query = query.Where(a => a.CaseId == caseId);
         var page = await query.OrderByDescending(a => a.AtUnixMs).ThenBy(a => a.Id).ToPagedListAsync(request.Page, request.PageSize, cancellationToken);
-        return new AccessLog([.. page.Select(a => new AccessEntry(a.CaseId, a.Subject, a.Name, a.Roles, a.Route, a.At, a.Found))], request.Page, request.PageSize, page.TotalItemCount);
+        return new AccessLog([.. page.Select(a => new AccessEntry(a.CaseId, a.Subject, a.Name, a.Roles, a.Route, a.At, a.Found, a.How, a.Status))], request.Page, request.PageSize, page.TotalItemCount);
     }
 }
 

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Api.Infrastructure.Messaging;
 using SafeguardingCases.Api.Infrastructure.OpenApi;
-using SafeguardingCases.Api.Infrastructure.Persistence;
 using SafeguardingCases.Domain.Policy;
 using R = SafeguardingCases.Domain.Cases.Roles;
 
@@ -20,19 +19,21 @@ public sealed class GetCaseEndpoint(ISender sender) : CaseReadEndpoint<CaseView>
         Description(b => b.Read<CaseView>("Cases", "The case as it stands now"), clearDefaults: true);
     }
 
-    protected override IRequest<CaseView?> Query(Guid caseId) => new GetCaseQuery(caseId);
+    protected override IRequest<CaseRead<CaseView>> Query(Guid caseId, Domain.Cases.Actor reader) => new GetCaseQuery(caseId, reader);
 
     protected override long VersionOf(CaseView view) => view.Version;
 }
 
-public sealed record GetCaseQuery(Guid CaseId) : IRequest<CaseView?>, ICaseRead;
+public sealed record GetCaseQuery(Guid CaseId, Domain.Cases.Actor Reader) : IRequest<CaseRead<CaseView>>;
 
 /// <summary>Reads the inline case projection, written in the same transaction as the case's events.</summary>
-public sealed class GetCaseHandler(IQuerySession session, IOptions<PolicyOptions> policy, NodaTime.IClock clock) : IRequestHandler<GetCaseQuery, CaseView?>
+public sealed class GetCaseHandler(IQuerySession session, IOptions<PolicyOptions> policy, NodaTime.IClock clock) : IRequestHandler<GetCaseQuery, CaseRead<CaseView>>
 {
-    public async ValueTask<CaseView?> Handle(GetCaseQuery request, CancellationToken cancellationToken)
+    public async ValueTask<CaseRead<CaseView>> Handle(GetCaseQuery request, CancellationToken cancellationToken)
     {
-        var state = (await session.LoadAsync<CaseStream>(request.CaseId, cancellationToken))?.State;
-        return state is null ? null : CaseView.From(state, policy.Value, clock.GetCurrentInstant());
+        var now = clock.GetCurrentInstant();
+        var (state, basis, refusal) = await CaseReadAccess.LoadAsync(session, request.CaseId, request.Reader, now, cancellationToken);
+        if (refusal is not null) return CaseReadAccess.Refused<CaseView>(refusal);
+        return state is null ? CaseRead<CaseView>.NotFound : new(CaseView.From(state, policy.Value, now), basis, null);
     }
 }

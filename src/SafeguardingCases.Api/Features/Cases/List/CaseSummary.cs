@@ -28,6 +28,9 @@ public sealed class CaseSummary
     public List<ObligationSummary> Obligations { get; set; } = [];
     /// <summary>The earliest due instant of any outstanding obligation, for queue order; long.MaxValue when none.</summary>
     public long NextDueByUnixMs { get; set; } = long.MaxValue;
+    /// <summary>NEED-TO-KNOW: the row shows only to the named staff while the case is restricted.</summary>
+    public bool Restricted { get; set; }
+    public List<string> AllowedSubjects { get; set; } = [];
 
     /// <summary>The row for a case as it stands, with the obligations the policy computes under these options.</summary>
     public static CaseSummary From(CaseState state, PolicyOptions options)
@@ -51,6 +54,8 @@ public sealed class CaseSummary
             ObligationTypes = [.. obligations.Select(o => o.Type.ToString()).Distinct()],
             Obligations = [.. obligations.Select(o => new ObligationSummary(o.Type, o.DueBy, o.PersonId, o.EscalationId))],
             NextDueByUnixMs = obligations.Count == 0 ? long.MaxValue : obligations.Min(o => o.DueBy.ToUnixTimeMilliseconds()),
+            Restricted = state.Restriction is not null,
+            AllowedSubjects = state.Restriction is { } restriction ? [.. restriction.AllowedSubjects] : [],
         };
     }
 }

@@ -6,6 +6,7 @@ using FluentValidation;
 using Mediator;
 using NodaTime;
 using Npgsql;
+using SafeguardingCases.Api.Infrastructure.Auth;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Api.Infrastructure.Messaging;
 using SafeguardingCases.Api.Infrastructure.OpenApi;
@@ -38,7 +39,7 @@ public sealed class HistoryValidator : Validator<HistoryRequest>
 /// tamper-evident chain. Pages by version with <c>fromVersion</c> and <c>limit</c> (<c>nextFromVersion</c> says where
 /// the next page starts); without <c>limit</c> the whole history streams.
 /// </summary>
-public sealed class GetHistoryEndpoint(ISender sender) : Endpoint<HistoryRequest, CaseHistory>
+public sealed class GetHistoryEndpoint(ISender sender) : Endpoint<HistoryRequest, CaseHistory>, ILogsCaseAccess
 {
     public override void Configure()
     {
@@ -49,12 +50,14 @@ public sealed class GetHistoryEndpoint(ISender sender) : Endpoint<HistoryRequest
 
     public override async Task HandleAsync(HistoryRequest req, CancellationToken ct)
     {
-        await using var history = await sender.Send(new GetHistoryQuery(Route<Guid>("id"), req.FromVersion ?? 1, req.Limit), ct);
+        var read = await sender.Send(new GetHistoryQuery(Route<Guid>("id"), User.ToActor(), req.FromVersion ?? 1, req.Limit), ct);
+        await using var history = read.View;
         if (history is null)
         {
-            await this.SendCaseReadAsync<object>(null, 0);
+            await this.SendCaseReadAsync(read, h => h.Version);
             return;
         }
+        if (CaseAccessFeature.Of(HttpContext) is { } access) access.How = read.How;
         HttpContext.Response.Headers.ETag = CaseVersion.ToETag(history.Version);
         HttpContext.Response.ContentType = "application/json";
         HttpContext.MarkResponseStart();
@@ -68,14 +71,23 @@ public sealed record HistoryEntry(long Version, long Sequence, string Type, Inst
 /// <summary>A case's history, or a page of it; <c>nextFromVersion</c> is null on the last page.</summary>
 public sealed record CaseHistory(Guid CaseId, long Version, IReadOnlyList<HistoryEntry> Events, long? NextFromVersion);
 
-public sealed record GetHistoryQuery(Guid CaseId, long FromVersion, int? Limit) : IRequest<HistoryReader?>, ICaseRead;
+public sealed record GetHistoryQuery(Guid CaseId, Actor Reader, long FromVersion, int? Limit) : IRequest<CaseRead<HistoryReader>>;
 
 /// <summary>Opens a read-only snapshot of the case and reads its version; null when there is no such case.</summary>
-public sealed class GetHistoryHandler(NpgsqlDataSource db, Marten.IDocumentStore store) : IRequestHandler<GetHistoryQuery, HistoryReader?>
+public sealed class GetHistoryHandler(NpgsqlDataSource db, Marten.IDocumentStore store, Marten.IQuerySession session, IClock clock)
+    : IRequestHandler<GetHistoryQuery, CaseRead<HistoryReader>>
 {
-    public async ValueTask<HistoryReader?> Handle(GetHistoryQuery request, CancellationToken cancellationToken)
+    public async ValueTask<CaseRead<HistoryReader>> Handle(GetHistoryQuery request, CancellationToken cancellationToken)
     {
         await MartenSetup.EnsureTablesForRawReadsAsync(store, cancellationToken);
+        var (_, basis, refusal) = await CaseReadAccess.LoadAsync(session, request.CaseId, request.Reader, clock.GetCurrentInstant(), cancellationToken);
+        if (refusal is not null) return CaseReadAccess.Refused<HistoryReader>(refusal);
+        var reader = await OpenAsync(request, cancellationToken);
+        return reader is null ? CaseRead<HistoryReader>.NotFound : new(reader, basis, null);
+    }
+
+    private async Task<HistoryReader?> OpenAsync(GetHistoryQuery request, CancellationToken cancellationToken)
+    {
         var connection = await db.OpenConnectionAsync(cancellationToken);
         try
         {

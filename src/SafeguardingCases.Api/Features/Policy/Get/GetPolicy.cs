@@ -5,7 +5,6 @@ using NodaTime;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Api.Infrastructure.Messaging;
 using SafeguardingCases.Api.Infrastructure.OpenApi;
-using SafeguardingCases.Api.Infrastructure.Persistence;
 using SafeguardingCases.Domain.Policy;
 using R = SafeguardingCases.Domain.Cases.Roles;
 
@@ -21,7 +20,7 @@ public sealed class GetPolicyEndpoint(ISender sender) : CaseReadEndpoint<CasePol
         Description(b => b.Read<CasePolicyView>("Policy", "The policy decision for this case now (POLICY.md section 7)"), clearDefaults: true);
     }
 
-    protected override IRequest<CasePolicyView?> Query(Guid caseId) => new GetPolicyQuery(caseId);
+    protected override IRequest<CaseRead<CasePolicyView>> Query(Guid caseId, Domain.Cases.Actor reader) => new GetPolicyQuery(caseId, reader);
 
     protected override long VersionOf(CasePolicyView view) => view.Version;
 }
@@ -35,15 +34,17 @@ public sealed record CasePolicyView(
     IReadOnlyList<Obligation> Obligations,
     IReadOnlyList<DisclosurePolicy> Disclosures);
 
-public sealed record GetPolicyQuery(Guid CaseId) : IRequest<CasePolicyView?>, ICaseRead;
+public sealed record GetPolicyQuery(Guid CaseId, Domain.Cases.Actor Reader) : IRequest<CaseRead<CasePolicyView>>;
 
-public sealed class GetPolicyHandler(IQuerySession session, IOptions<PolicyOptions> policy, IClock clock) : IRequestHandler<GetPolicyQuery, CasePolicyView?>
+public sealed class GetPolicyHandler(IQuerySession session, IOptions<PolicyOptions> policy, IClock clock) : IRequestHandler<GetPolicyQuery, CaseRead<CasePolicyView>>
 {
-    public async ValueTask<CasePolicyView?> Handle(GetPolicyQuery request, CancellationToken cancellationToken)
+    public async ValueTask<CaseRead<CasePolicyView>> Handle(GetPolicyQuery request, CancellationToken cancellationToken)
     {
-        var state = (await session.LoadAsync<CaseStream>(request.CaseId, cancellationToken))?.State;
-        if (state is null) return null;
-        var decision = PolicyEngine.Evaluate(state, policy.Value, clock.GetCurrentInstant());
-        return new CasePolicyView(state.Id, state.Version, decision.EvaluatedAt, decision.Persons, decision.Obligations, decision.Disclosures);
+        var now = clock.GetCurrentInstant();
+        var (state, basis, refusal) = await CaseReadAccess.LoadAsync(session, request.CaseId, request.Reader, now, cancellationToken);
+        if (refusal is not null) return CaseReadAccess.Refused<CasePolicyView>(refusal);
+        if (state is null) return CaseRead<CasePolicyView>.NotFound;
+        var decision = PolicyEngine.Evaluate(state, policy.Value, now);
+        return new(new CasePolicyView(state.Id, state.Version, decision.EvaluatedAt, decision.Persons, decision.Obligations, decision.Disclosures), basis, null);
     }
 }

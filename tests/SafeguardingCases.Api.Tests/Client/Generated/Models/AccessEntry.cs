@@ -18,6 +18,14 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
         public Guid? CaseId { get; set; }
         /// <summary>The found property</summary>
         public bool? Found { get; set; }
+        /// <summary>The how property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? How { get; set; }
+#nullable restore
+#else
+        public string How { get; set; }
+#endif
         /// <summary>The name property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -42,6 +50,8 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
 #else
         public string Route { get; set; }
 #endif
+        /// <summary>The status property</summary>
+        public int? Status { get; set; }
         /// <summary>The subject property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -71,9 +81,11 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
                 { "at", n => { At = n.GetDateTimeOffsetValue(); } },
                 { "caseId", n => { CaseId = n.GetGuidValue(); } },
                 { "found", n => { Found = n.GetBoolValue(); } },
+                { "how", n => { How = n.GetStringValue(); } },
                 { "name", n => { Name = n.GetStringValue(); } },
                 { "roles", n => { Roles = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
                 { "route", n => { Route = n.GetStringValue(); } },
+                { "status", n => { Status = n.GetIntValue(); } },
                 { "subject", n => { Subject = n.GetStringValue(); } },
             };
         }
@@ -87,9 +99,11 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
             writer.WriteDateTimeOffsetValue("at", At);
             writer.WriteGuidValue("caseId", CaseId);
             writer.WriteBoolValue("found", Found);
+            writer.WriteStringValue("how", How);
             writer.WriteStringValue("name", Name);
             writer.WriteCollectionOfPrimitiveValues<string>("roles", Roles);
             writer.WriteStringValue("route", Route);
+            writer.WriteIntValue("status", Status);
             writer.WriteStringValue("subject", Subject);
         }
     }

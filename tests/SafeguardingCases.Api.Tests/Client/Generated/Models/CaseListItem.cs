@@ -30,6 +30,8 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
 #else
         public List<global::SafeguardingCases.Api.Tests.Client.Generated.Models.ObligationSummary> OutstandingObligations { get; set; }
 #endif
+        /// <summary>The restricted property</summary>
+        public bool? Restricted { get; set; }
         /// <summary>The serviceUserClassification property</summary>
         public global::SafeguardingCases.Api.Tests.Client.Generated.Models.PersonClassification? ServiceUserClassification { get; set; }
         /// <summary>The sourceReference property</summary>
@@ -76,6 +78,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
                 { "nextDueBy", n => { NextDueBy = n.GetDateTimeOffsetValue(); } },
                 { "openedAt", n => { OpenedAt = n.GetDateTimeOffsetValue(); } },
                 { "outstandingObligations", n => { OutstandingObligations = n.GetCollectionOfObjectValues<global::SafeguardingCases.Api.Tests.Client.Generated.Models.ObligationSummary>(global::SafeguardingCases.Api.Tests.Client.Generated.Models.ObligationSummary.CreateFromDiscriminatorValue)?.AsList(); } },
+                { "restricted", n => { Restricted = n.GetBoolValue(); } },
                 { "serviceUserClassification", n => { ServiceUserClassification = n.GetEnumValue<global::SafeguardingCases.Api.Tests.Client.Generated.Models.PersonClassification>(); } },
                 { "sourceReference", n => { SourceReference = n.GetStringValue(); } },
                 { "status", n => { Status = n.GetEnumValue<global::SafeguardingCases.Api.Tests.Client.Generated.Models.CaseStatus>(); } },
@@ -96,6 +99,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
             writer.WriteDateTimeOffsetValue("nextDueBy", NextDueBy);
             writer.WriteDateTimeOffsetValue("openedAt", OpenedAt);
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Api.Tests.Client.Generated.Models.ObligationSummary>("outstandingObligations", OutstandingObligations);
+            writer.WriteBoolValue("restricted", Restricted);
             writer.WriteEnumValue<global::SafeguardingCases.Api.Tests.Client.Generated.Models.PersonClassification>("serviceUserClassification", ServiceUserClassification);
             writer.WriteStringValue("sourceReference", SourceReference);
             writer.WriteEnumValue<global::SafeguardingCases.Api.Tests.Client.Generated.Models.CaseStatus>("status", Status);

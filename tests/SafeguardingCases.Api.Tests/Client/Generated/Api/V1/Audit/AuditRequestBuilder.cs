@@ -3,6 +3,7 @@
 using Microsoft.Kiota.Abstractions.Extensions;
 using Microsoft.Kiota.Abstractions;
 using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Access;
+using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.BreakGlass;
 using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Checkpoints;
 using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Escalations;
 using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Ledger;
@@ -24,6 +25,11 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit
         public global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Access.AccessRequestBuilder Access
         {
             get => new global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Access.AccessRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The breakGlass property</summary>
+        public global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.BreakGlass.BreakGlassRequestBuilder BreakGlass
+        {
+            get => new global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.BreakGlass.BreakGlassRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The checkpoints property</summary>
         public global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Checkpoints.CheckpointsRequestBuilder Checkpoints

@@ -5,6 +5,7 @@ using Microsoft.Kiota.Abstractions.Serialization;
 using Microsoft.Kiota.Abstractions;
 using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.AgencyResponses;
 using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.AsOf;
+using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.BreakGlass;
 using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.Close;
 using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.Disclosures;
 using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.Escalations;
@@ -17,6 +18,7 @@ using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.Persons;
 using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.Policy;
 using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.Reopen;
 using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.RequiredReportDelays;
+using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.Restriction;
 using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.RiskAssessments;
 using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.SafetyPlans;
 using SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.TransparencyNotices;
@@ -43,6 +45,11 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item
         public global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.AsOf.AsOfRequestBuilder AsOf
         {
             get => new global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.AsOf.AsOfRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The breakGlass property</summary>
+        public global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.BreakGlass.BreakGlassRequestBuilder BreakGlass
+        {
+            get => new global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.BreakGlass.BreakGlassRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The close property</summary>
         public global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.Close.CloseRequestBuilder Close
@@ -104,6 +111,11 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item
         {
             get => new global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.RequiredReportDelays.RequiredReportDelaysRequestBuilder(PathParameters, RequestAdapter);
         }
+        /// <summary>The restriction property</summary>
+        public global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.Restriction.RestrictionRequestBuilder Restriction
+        {
+            get => new global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.Restriction.RestrictionRequestBuilder(PathParameters, RequestAdapter);
+        }
         /// <summary>The riskAssessments property</summary>
         public global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.RiskAssessments.RiskAssessmentsRequestBuilder RiskAssessments
         {
@@ -143,7 +155,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.ValidationProblem">When receiving a 400 status code</exception>
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem">When receiving a 401 status code</exception>
-        /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem">When receiving a 403 status code</exception>
+        /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.RefusalProblem">When receiving a 403 status code</exception>
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem">When receiving a 404 status code</exception>
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -160,7 +172,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item
             {
                 { "400", global::SafeguardingCases.Api.Tests.Client.Generated.Models.ValidationProblem.CreateFromDiscriminatorValue },
                 { "401", global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
-                { "403", global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "403", global::SafeguardingCases.Api.Tests.Client.Generated.Models.RefusalProblem.CreateFromDiscriminatorValue },
                 { "404", global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "503", global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };

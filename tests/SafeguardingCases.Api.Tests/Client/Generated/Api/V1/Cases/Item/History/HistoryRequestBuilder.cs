@@ -41,7 +41,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.History
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.ValidationProblem">When receiving a 400 status code</exception>
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem">When receiving a 401 status code</exception>
-        /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem">When receiving a 403 status code</exception>
+        /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.RefusalProblem">When receiving a 403 status code</exception>
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem">When receiving a 404 status code</exception>
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -58,7 +58,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.History
             {
                 { "400", global::SafeguardingCases.Api.Tests.Client.Generated.Models.ValidationProblem.CreateFromDiscriminatorValue },
                 { "401", global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
-                { "403", global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "403", global::SafeguardingCases.Api.Tests.Client.Generated.Models.RefusalProblem.CreateFromDiscriminatorValue },
                 { "404", global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "503", global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };

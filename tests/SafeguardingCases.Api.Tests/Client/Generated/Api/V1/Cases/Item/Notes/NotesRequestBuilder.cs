@@ -42,7 +42,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.Notes
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.ValidationProblem">When receiving a 400 status code</exception>
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem">When receiving a 401 status code</exception>
-        /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem">When receiving a 403 status code</exception>
+        /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.RefusalProblem">When receiving a 403 status code</exception>
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem">When receiving a 404 status code</exception>
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.RefusalProblem">When receiving a 409 status code</exception>
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem">When receiving a 412 status code</exception>
@@ -64,7 +64,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.Notes
             {
                 { "400", global::SafeguardingCases.Api.Tests.Client.Generated.Models.ValidationProblem.CreateFromDiscriminatorValue },
                 { "401", global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
-                { "403", global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "403", global::SafeguardingCases.Api.Tests.Client.Generated.Models.RefusalProblem.CreateFromDiscriminatorValue },
                 { "404", global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "409", global::SafeguardingCases.Api.Tests.Client.Generated.Models.RefusalProblem.CreateFromDiscriminatorValue },
                 { "412", global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },

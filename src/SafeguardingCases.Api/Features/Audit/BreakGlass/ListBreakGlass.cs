@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text;
+using FastEndpoints;
+using FluentValidation;
+using Marten;
+using NodaTime;
+using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Api.Infrastructure.OpenApi;
+using SafeguardingCases.Domain.Cases;
+using R = SafeguardingCases.Domain.Cases.Roles;
+
+namespace SafeguardingCases.Api.Features.Audit.BreakGlass;
+
+/// <summary>
+/// One break-glass access across all cases (BREAK-GLASS), as auditors list it. Written by the command runner in the
+/// same transaction as the case event that granted it.
+/// </summary>
+public sealed class BreakGlassAuditRow
+{
+    public Guid Id { get; set; }
+    public Guid CaseId { get; set; }
+    public Actor By { get; set; } = new("", "", []);
+    public string Reason { get; set; } = "";
+    public Instant At { get; set; }
+    public Instant Until { get; set; }
+
+    /// <summary>Grant time then id, fixed-width, so rows sort and page by it (the cursor).</summary>
+    public string SortKey { get; set; } = "";
+
+    public static BreakGlassAuditRow From(Guid caseId, BreakGlassAccessGranted g) => new()
+    {
+        Id = g.BreakGlassId,
+        CaseId = caseId,
+        By = g.By,
+        Reason = g.Reason,
+        At = g.At,
+        Until = g.Until,
+        SortKey = Cursor.Key(g.At, g.BreakGlassId),
+    };
+}
+
+/// <summary><c>from</c>/<c>to</c> bound the grant time (optional, open-ended); cursor paging.</summary>
+public sealed class ListBreakGlassRequest
+{
+    public Instant? From { get; set; }
+    public Instant? To { get; set; }
+    public int? Limit { get; set; }
+    public string? Cursor { get; set; }
+}
+
+public sealed record BreakGlassEntry(Guid BreakGlassId, Guid CaseId, Actor By, string Reason, Instant At, Instant Until);
+
+public sealed record BreakGlassList(IReadOnlyList<BreakGlassEntry> Items, string? Next);
+
+public sealed class ListBreakGlassValidator : Validator<ListBreakGlassRequest>
+{
+    public const int MaxLimit = 200;
+
+    public ListBreakGlassValidator()
+    {
+        RuleFor(x => x.Limit).InclusiveBetween(1, MaxLimit);
+        RuleFor(x => x).Must(x => x.From is null || x.To is null || x.From < x.To).OverridePropertyName("from").WithMessage("from must be before to.");
+        RuleFor(x => x.Cursor).Must(c => c is null || Cursor.Decode(c) is not null).WithMessage("cursor is the next value of a previous page.");
+    }
+}
+
+/// <summary>GET /audit/break-glass: every break-glass access with who, when, why and until when, oldest first.</summary>
+public sealed class ListBreakGlassEndpoint(IQuerySession session) : Endpoint<ListBreakGlassRequest, BreakGlassList>
+{
+    public override void Configure()
+    {
+        Get("/audit/break-glass");
+        Roles(R.Auditor);
+        Description(b => b.Read<BreakGlassList>("Audit", "Every break-glass access to a restricted case, with its reason (BREAK-GLASS)", onCase: false),
+            clearDefaults: true);
+    }
+
+    public override async Task HandleAsync(ListBreakGlassRequest req, CancellationToken ct)
+    {
+        var limit = req.Limit ?? 50;
+        var where = new StringBuilder("where data ->> 'sortKey' > ?");
+        var parameters = new List<object> { req.Cursor is null ? "" : Cursor.Decode(req.Cursor)! };
+        if (req.From is { } from)
+        {
+            where.Append(" and data ->> 'sortKey' >= ?");
+            parameters.Add(Cursor.Bound(from));
+        }
+        if (req.To is { } to)
+        {
+            where.Append(" and data ->> 'sortKey' < ?");
+            parameters.Add(Cursor.Bound(to));
+        }
+        where.Append(" order by data ->> 'sortKey' limit ").Append((limit + 1).ToString(CultureInfo.InvariantCulture));
+        var rows = await session.QueryAsync<BreakGlassAuditRow>(where.ToString(), ct, [.. parameters]);
+
+        var page = rows.Take(limit).Select(r => new BreakGlassEntry(r.Id, r.CaseId, r.By, r.Reason, r.At, r.Until)).ToList();
+        var next = rows.Count > limit ? Cursor.Encode(rows[limit - 1].SortKey) : null;
+        await EndpointResults.SendJsonAsync(HttpContext, new BreakGlassList(page, next), StatusCodes.Status200OK);
+    }
+}
