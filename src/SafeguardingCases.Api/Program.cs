@@ -12,6 +12,7 @@ using SafeguardingCases.Api.Infrastructure.OpenApi;
 using SafeguardingCases.Api.Infrastructure.Persistence;
 
 if (args is ["dev-token", ..]) return DevTokenCommand.Run(args[1..]);
+if (args is ["db-apply", ..]) return await SchemaCommands.ApplyAsync(args[1..]);
 if (args is ["verify-ledger", ..]) return await SafeguardingCases.Api.Infrastructure.Ledger.VerifyLedgerCommand.RunAsync(args[1..]);
 
 try
@@ -52,7 +53,8 @@ static async Task RunApiAsync(string[] args)
 
     services.AddSingleton(SafeguardingCases.Api.Features.Access.BreakGlass.AccessOptions.Bind(configuration));
     services.AddSafeguardingAuth(configuration, builder.Environment);
-    services.AddSafeguardingMarten(configuration);
+    var applySchema = MartenSetup.ApplySchemaOnStartup(configuration, builder.Environment);
+    services.AddSafeguardingMarten(configuration, applySchema);
     services.AddScoped<CaseCommandRunner>();
     services.AddHttpContextAccessor();
     services.AddHostedService<IdempotencyCleanup>();
@@ -81,6 +83,7 @@ static async Task RunApiAsync(string[] args)
     services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
 
     var app = builder.Build();
+    if (!applySchema) await SchemaCommands.CheckAppliedAsync(app.Services.GetRequiredService<Marten.IDocumentStore>(), app.Logger);
 
     app.UseMiddleware<TraceIdMiddleware>();
     app.UseExceptionHandler();

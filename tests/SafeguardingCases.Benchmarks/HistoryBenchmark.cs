@@ -119,6 +119,7 @@ public class HistoryBenchmark
             builder.UseSetting("ConnectionStrings:Marten", connectionString);
             builder.UseSetting("Auth:DevSigningKey", SigningKey);
         builder.UseSetting("Auth:AllowDevTokens", "true");
+        builder.UseSetting("Database:ApplySchemaOnStartup", "true");
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
         }
     }

@@ -230,6 +230,7 @@ public static class WriteBenchmark
             start.Environment["ConnectionStrings__Marten"] = connectionString;
             start.Environment["Auth__DevSigningKey"] = SigningKey;
             start.Environment["Auth__AllowDevTokens"] = "true";
+            start.Environment["Database__ApplySchemaOnStartup"] = "true";
             start.Environment["Logging__LogLevel__Default"] = "Warning";
             foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key] = value;
             var process = Process.Start(start)!;

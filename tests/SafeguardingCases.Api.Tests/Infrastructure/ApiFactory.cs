@@ -40,6 +40,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("ConnectionStrings:Marten", ConnectionString);
         builder.UseSetting("Auth:DevSigningKey", SigningKey);
         builder.UseSetting("Auth:AllowDevTokens", "true");
+        builder.UseSetting("Database:ApplySchemaOnStartup", "true");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in ExtraSettings) builder.UseSetting(key, value);
         builder.ConfigureServices(services =>

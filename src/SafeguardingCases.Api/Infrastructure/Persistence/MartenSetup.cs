@@ -24,7 +24,14 @@ public static class MartenSetup
         .OrderBy(t => t.Name, StringComparer.Ordinal)
         .ToArray();
 
-    public static IServiceCollection AddSafeguardingMarten(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>
+    /// <c>Database__ApplySchemaOnStartup</c>: whether the API creates and updates its own tables (true in Development).
+    /// Elsewhere the schema is applied by <c>db-apply</c> before the API starts, and the API's role needs no DDL rights.
+    /// </summary>
+    public static bool ApplySchemaOnStartup(IConfiguration configuration, IHostEnvironment environment) =>
+        Configuration.Settings.ReadBool(configuration, "Database:ApplySchemaOnStartup") ?? environment.IsDevelopment();
+
+    public static IServiceCollection AddSafeguardingMarten(this IServiceCollection services, IConfiguration configuration, bool applySchema)
     {
         var connectionString = configuration.GetConnectionString(ConnectionStringName);
         if (string.IsNullOrWhiteSpace(connectionString))
@@ -38,11 +45,12 @@ public static class MartenSetup
         services.AddSingleton(_ => NpgsqlDataSource.Create(WithPoolDefaults(connectionString)));
         services.AddMarten(sp =>
             {
-                var options = Configure(new StoreOptions(), sp.GetRequiredService<NpgsqlDataSource>());
+                var options = Configure(new StoreOptions(), sp.GetRequiredService<NpgsqlDataSource>(), applySchema);
                 options.Logger(new MartenLogging(sp.GetRequiredService<ILoggerFactory>().CreateLogger("Marten")));
                 return options;
             })
             .UseLightweightSessions();
+        if (applySchema) services.AddHostedService<SchemaCommands.ApplyOnStartup>();
         return services;
     }
 
@@ -82,12 +90,16 @@ public static class MartenSetup
     /// <summary>The case documents (<see cref="CaseStream"/>), for the raw reads.</summary>
     public const string CaseStreamTable = "public.mt_doc_casestream";
 
-    public static StoreOptions Configure(StoreOptions opts, NpgsqlDataSource dataSource)
+    /// <summary>
+    /// The store's configuration. With <paramref name="applySchema"/> false Marten never changes the schema
+    /// (<c>AutoCreate.None</c>): the API then runs as a role with only DML rights on a schema <c>db-apply</c> made.
+    /// </summary>
+    public static StoreOptions Configure(StoreOptions opts, NpgsqlDataSource dataSource, bool applySchema = true)
     {
         opts.Connection(dataSource);
         opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase,
             o => o.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb));
-        opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+        opts.AutoCreateSchemaObjects = applySchema ? AutoCreate.CreateOrUpdate : AutoCreate.None;
         opts.Events.StreamIdentity = StreamIdentity.AsGuid;
         opts.Events.AddEventTypes(CaseEventTypes);
         // Each event's hash travels in its own row (the headers column), so hash and event are written and read together.
