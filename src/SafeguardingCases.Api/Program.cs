@@ -80,6 +80,7 @@ static async Task RunApiAsync(string[] args)
         ctx.ProblemDetails.Type = Problems.TypeFor(Problems.SlugFor(status));
         ctx.ProblemDetails.Extensions["traceId"] = ctx.HttpContext.TraceIdentifier;
     });
+    services.AddSafeguardingEdge(configuration);
     services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
 
     var app = builder.Build();
@@ -100,7 +101,9 @@ static async Task RunApiAsync(string[] args)
             o.RoutePrefix = "swagger";
         });
     }
+    app.UseCors(EdgePolicies.CorsPolicy);
     app.UseAuthentication();
+    app.UseRateLimiter();
     app.UseAuthorization();
     app.UseMiddleware<IdempotencyMiddleware>();
     app.UseMiddleware<AccessLogMiddleware>();

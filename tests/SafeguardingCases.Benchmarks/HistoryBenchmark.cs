@@ -120,6 +120,7 @@ public class HistoryBenchmark
             builder.UseSetting("Auth:DevSigningKey", SigningKey);
         builder.UseSetting("Auth:AllowDevTokens", "true");
         builder.UseSetting("Database:ApplySchemaOnStartup", "true");
+        builder.UseSetting("RateLimit:PermitsPerMinute", "0");
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
         }
     }

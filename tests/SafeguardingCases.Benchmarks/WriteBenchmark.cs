@@ -231,6 +231,7 @@ public static class WriteBenchmark
             start.Environment["Auth__DevSigningKey"] = SigningKey;
             start.Environment["Auth__AllowDevTokens"] = "true";
             start.Environment["Database__ApplySchemaOnStartup"] = "true";
+            start.Environment["RateLimit__PermitsPerMinute"] = "0";
             start.Environment["Logging__LogLevel__Default"] = "Warning";
             foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key] = value;
             var process = Process.Start(start)!;

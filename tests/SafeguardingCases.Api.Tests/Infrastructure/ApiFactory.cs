@@ -41,6 +41,8 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Auth:DevSigningKey", SigningKey);
         builder.UseSetting("Auth:AllowDevTokens", "true");
         builder.UseSetting("Database:ApplySchemaOnStartup", "true");
+        // Tests send many requests as one caller; the rate limit has tests of its own (EdgeTests).
+        builder.UseSetting("RateLimit:PermitsPerMinute", "0");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in ExtraSettings) builder.UseSetting(key, value);
         builder.ConfigureServices(services =>

@@ -37,6 +37,7 @@ public sealed class ApiProcess : IAsyncDisposable
         start.Environment["Auth__DevSigningKey"] = ApiFactory.SigningKey;
         start.Environment["Auth__AllowDevTokens"] = "true";
         start.Environment["Database__ApplySchemaOnStartup"] = "true";
+        start.Environment["RateLimit__PermitsPerMinute"] = "0";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key] = value;
 

@@ -3,14 +3,15 @@ using SafeguardingCases.Domain.Cases;
 namespace SafeguardingCases.Api.Infrastructure.Auth;
 
 /// <summary>
-/// <c>dotnet run --project src/SafeguardingCases.Api -- dev-token ROLE [ROLE...] [--sub ID] [--name NAME] [--hours N]</c>:
+/// <c>dotnet SafeguardingCases.Api.dll dev-token ROLE [ROLE...] [--sub ID] [--name NAME] [--hours N]</c> (deploy/dev-token.sh):
 /// prints a development token signed with <c>Auth__DevSigningKey</c>.
 /// </summary>
 public static class DevTokenCommand
 {
     public static int Run(string[] args)
     {
-        var builder = WebApplication.CreateBuilder();
+        // The settings next to the built API (appsettings.Development.json is copied there), wherever it is run from.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         var key = builder.Configuration[$"{AuthOptions.SectionName}:{nameof(AuthOptions.DevSigningKey)}"];
         if (string.IsNullOrWhiteSpace(key))
         {

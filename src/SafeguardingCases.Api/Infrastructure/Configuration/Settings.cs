@@ -64,13 +64,13 @@ public static partial class Settings
         return bool.TryParse(raw, out var value) ? value : throw Invalid(key, raw, "true or false");
     }
 
-    public static long? ReadPositiveLong(IConfiguration configuration, string key)
+    public static long? ReadPositiveLong(IConfiguration configuration, string key, bool allowZero = false)
     {
         var raw = configuration[key]?.Trim();
         if (string.IsNullOrEmpty(raw)) return null;
-        return long.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
+        return long.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && (value > 0 || allowZero)
             ? value
-            : throw Invalid(key, raw, "a positive whole number");
+            : throw Invalid(key, raw, allowZero ? "a whole number (0 for off)" : "a positive whole number");
     }
 
     public static StartupRefusedException Invalid(string key, string raw, string expected) =>

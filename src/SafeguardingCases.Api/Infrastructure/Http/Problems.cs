@@ -31,6 +31,7 @@ public static class Problems
         412 => "stale-version",
         413 => "body-too-large",
         422 => "policy-refusal",
+        429 => "rate-limited",
         503 => "unavailable",
         _ => "internal",
     };

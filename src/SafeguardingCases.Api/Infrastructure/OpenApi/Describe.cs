@@ -15,7 +15,8 @@ public static class Describe
             .Produces<TResponse>(status)
             .Produces<ValidationProblem>(400, Http.Problems.ContentType).Produces<Problem>(401, Http.Problems.ContentType)
             .Produces<RefusalProblem>(403, Http.Problems.ContentType).Produces<Problem>(413, Http.Problems.ContentType)
-            .Produces<RefusalProblem>(422, Http.Problems.ContentType).Produces<Problem>(503, Http.Problems.ContentType);
+            .Produces<RefusalProblem>(422, Http.Problems.ContentType).Produces<Problem>(429, Http.Problems.ContentType)
+            .Produces<Problem>(503, Http.Problems.ContentType);
         if (onCase)
         {
             b.Produces<Problem>(404, Http.Problems.ContentType).Produces<RefusalProblem>(409, Http.Problems.ContentType)
@@ -30,7 +31,7 @@ public static class Describe
         b.WithTags(tag).WithSummary(summary).WithDescription(summary + (onCase ? ". Answers with the case's version as ETag; every read of a case is in the access log." : "."))
             .Produces<TResponse>(200).Produces<ValidationProblem>(400, Http.Problems.ContentType)
             .Produces<Problem>(401, Http.Problems.ContentType).Produces<RefusalProblem>(403, Http.Problems.ContentType)
-            .Produces<Problem>(503, Http.Problems.ContentType);
+            .Produces<Problem>(429, Http.Problems.ContentType).Produces<Problem>(503, Http.Problems.ContentType);
         if (onCase) b.Produces<Problem>(404, Http.Problems.ContentType);
         return b;
     }

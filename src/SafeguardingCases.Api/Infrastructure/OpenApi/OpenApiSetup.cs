@@ -150,7 +150,7 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
                     Add(r, "Location", "Where the new case is: /api/v1/cases/{id}.");
                 if (command) Add(r, "Idempotent-Replayed", "\"true\" when this is the stored answer of an earlier request with the same Idempotency-Key.");
             }
-            if (status == "503") Add(r, "Retry-After", "Seconds to wait before trying again.");
+            if (status is "503" or "429") Add(r, "Retry-After", "Seconds to wait before trying again.");
         }
     }
 

@@ -42,6 +42,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Checkpoints.
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.ValidationProblem">When receiving a 400 status code</exception>
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem">When receiving a 401 status code</exception>
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.RefusalProblem">When receiving a 403 status code</exception>
+        /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem">When receiving a 429 status code</exception>
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -58,6 +59,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Checkpoints.
                 { "400", global::SafeguardingCases.Api.Tests.Client.Generated.Models.ValidationProblem.CreateFromDiscriminatorValue },
                 { "401", global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "403", global::SafeguardingCases.Api.Tests.Client.Generated.Models.RefusalProblem.CreateFromDiscriminatorValue },
+                { "429", global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "503", global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };
             return await RequestAdapter.SendAsync<global::SafeguardingCases.Api.Tests.Client.Generated.Models.PublicKeyResponse>(requestInfo, global::SafeguardingCases.Api.Tests.Client.Generated.Models.PublicKeyResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);

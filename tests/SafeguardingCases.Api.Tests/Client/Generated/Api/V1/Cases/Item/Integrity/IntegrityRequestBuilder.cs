@@ -43,6 +43,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.Integri
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem">When receiving a 401 status code</exception>
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.RefusalProblem">When receiving a 403 status code</exception>
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem">When receiving a 404 status code</exception>
+        /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem">When receiving a 429 status code</exception>
         /// <exception cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -60,6 +61,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Cases.Item.Integri
                 { "401", global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "403", global::SafeguardingCases.Api.Tests.Client.Generated.Models.RefusalProblem.CreateFromDiscriminatorValue },
                 { "404", global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "429", global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "503", global::SafeguardingCases.Api.Tests.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };
             return await RequestAdapter.SendAsync<global::SafeguardingCases.Api.Tests.Client.Generated.Models.IntegrityReport>(requestInfo, global::SafeguardingCases.Api.Tests.Client.Generated.Models.IntegrityReport.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
