@@ -10,6 +10,7 @@ using SafeguardingCases.Api.Infrastructure.Json;
 using SafeguardingCases.Api.Infrastructure.Messaging;
 using SafeguardingCases.Api.Infrastructure.OpenApi;
 using SafeguardingCases.Api.Infrastructure.Persistence;
+using SafeguardingCases.Api.Infrastructure.Telemetry;
 
 if (args is ["dev-token", ..]) return DevTokenCommand.Run(args[1..]);
 if (args is ["db-apply", ..]) return await SchemaCommands.ApplyAsync(args[1..]);
@@ -36,6 +37,19 @@ static async Task RunApiAsync(string[] args)
     var builder = WebApplication.CreateBuilder(args);
     var services = builder.Services;
     var configuration = builder.Configuration;
+    if (!builder.Environment.IsDevelopment())
+    {
+        // Outside Development: one JSON object a line, with the W3C trace id (the scope ASP.NET adds from the request's
+        // activity). The hosting request scope is off: it would write every request's path, and paths carry case ids.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+    }
 
     var policy = PolicyConfiguration.Bind(configuration);
     services.AddSingleton(Options.Create(policy));
@@ -55,6 +69,8 @@ static async Task RunApiAsync(string[] args)
     services.AddSafeguardingAuth(configuration, builder.Environment);
     var applySchema = MartenSetup.ApplySchemaOnStartup(configuration, builder.Environment);
     services.AddSafeguardingMarten(configuration, applySchema);
+    // After Marten: hosted services start in order, so the schema step is done before anything else reads tables.
+    services.AddSafeguardingTelemetry(configuration);
     services.AddScoped<CaseCommandRunner>();
     services.AddHttpContextAccessor();
     services.AddHostedService<IdempotencyCleanup>();

@@ -12,13 +12,17 @@ public sealed class ApiProcess : IAsyncDisposable
 {
     private readonly Process process;
 
-    private ApiProcess(Process process, Uri address)
+    private ApiProcess(Process process, Uri address, System.Collections.Concurrent.ConcurrentQueue<string> output)
     {
         this.process = process;
         Address = address;
+        Output = output;
     }
 
     public Uri Address { get; }
+
+    /// <summary>Every line the process has written to stdout and stderr so far.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; }
 
     public static async Task<ApiProcess> StartAsync(string connectionString, int port, IDictionary<string, string>? settings = null)
     {
@@ -42,13 +46,14 @@ public sealed class ApiProcess : IAsyncDisposable
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key] = value;
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the API process");
-        // Drain its output so it never blocks on a full pipe.
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        // Drain its output so it never blocks on a full pipe, and keep it for tests that read the logs.
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var api = new ApiProcess(process, new Uri($"http://127.0.0.1:{port}"));
+        var api = new ApiProcess(process, new Uri($"http://127.0.0.1:{port}"), output);
         await api.WaitUntilReadyAsync();
         return api;
     }

@@ -7,7 +7,8 @@ namespace SafeguardingCases.Api.Infrastructure.Messaging;
 /// Logs every command and query through Mediator: one Information line with how long it took and how it ended (a
 /// refusal is an outcome, not an error), and a Warning only when it threw. Never the message's contents.
 /// </summary>
-public sealed class LoggingBehavior<TMessage, TResponse>(ILogger<LoggingBehavior<TMessage, TResponse>> logger) : IPipelineBehavior<TMessage, TResponse>
+public sealed class LoggingBehavior<TMessage, TResponse>(ILogger<LoggingBehavior<TMessage, TResponse>> logger, Telemetry.SafeguardingMetrics metrics)
+    : IPipelineBehavior<TMessage, TResponse>
     where TMessage : notnull, IMessage
 {
     public async ValueTask<TResponse> Handle(TMessage message, MessageHandlerDelegate<TMessage, TResponse> next, CancellationToken cancellationToken)
@@ -17,6 +18,12 @@ public sealed class LoggingBehavior<TMessage, TResponse>(ILogger<LoggingBehavior
         try
         {
             var response = await next(message, cancellationToken);
+            if (response is Persistence.IHasOutcome outcome)
+            {
+                // Commands by type and outcome, refusals by rule ID; what a command counts of its own (escalations by route).
+                metrics.CommandHandled(typeof(TMessage).Name.Replace("Command", "", StringComparison.Ordinal), outcome.Status, outcome.RuleIds);
+                if (outcome.Status == nameof(Persistence.CommandStatus.Done) && message is Telemetry.ICountedCommand counted) counted.Count(metrics);
+            }
             logger.LogInformation("{Message} handled in {ElapsedMs:F1} ms: {Outcome}", name, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                 response is Persistence.IHasOutcome result ? result.Outcome : "Done");
             return response;

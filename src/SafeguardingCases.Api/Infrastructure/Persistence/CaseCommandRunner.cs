@@ -26,12 +26,22 @@ public enum CommandStatus
 public interface IHasOutcome
 {
     string Outcome { get; }
+
+    /// <summary>How the command ended, as a <see cref="CommandStatus"/> name.</summary>
+    string Status { get; }
+
+    /// <summary>The rule IDs of a refusal; empty otherwise.</summary>
+    IReadOnlyList<string> RuleIds { get; }
 }
 
 /// <summary>The result of a command: the response and new stream version, or why nothing was appended.</summary>
 public sealed record CaseCommandResult<T>(CommandStatus Status, T? Value, long Version, Refusal? Refusal) : IHasOutcome
 {
     public string Outcome => Refusal is { RuleIds.Count: > 0 } r ? $"{Status} ({string.Join(", ", r.RuleIds)})" : Status.ToString();
+
+    string IHasOutcome.Status => Status.ToString();
+
+    IReadOnlyList<string> IHasOutcome.RuleIds => Refusal?.RuleIds ?? [];
 }
 
 /// <summary>Factories for <see cref="CaseCommandResult{T}"/>.</summary>

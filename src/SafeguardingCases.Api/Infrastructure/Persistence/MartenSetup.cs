@@ -87,6 +87,9 @@ public static class MartenSetup
     /// <summary>The stream table (one row a case, with its version), for the raw reads.</summary>
     public const string StreamsTable = "public.mt_streams";
 
+    /// <summary>The case list rows, for the overdue-obligations gauge.</summary>
+    public const string CaseSummaryTable = "public.mt_doc_casesummary";
+
     /// <summary>The case documents (<see cref="CaseStream"/>), for the raw reads.</summary>
     public const string CaseStreamTable = "public.mt_doc_casestream";
 
@@ -100,6 +103,9 @@ public static class MartenSetup
         opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase,
             o => o.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb));
         opts.AutoCreateSchemaObjects = applySchema ? AutoCreate.CreateOrUpdate : AutoCreate.None;
+        // Marten's own spans (one per session connection) and its counters of appended events, for OpenTelemetry.
+        opts.OpenTelemetry.TrackConnections = JasperFx.OpenTelemetry.TrackLevel.Normal;
+        opts.OpenTelemetry.TrackEventCounters();
         opts.Events.StreamIdentity = StreamIdentity.AsGuid;
         opts.Events.AddEventTypes(CaseEventTypes);
         // Each event's hash travels in its own row (the headers column), so hash and event are written and read together.

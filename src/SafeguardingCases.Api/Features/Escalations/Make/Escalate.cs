@@ -5,6 +5,7 @@ using SafeguardingCases.Api.Features.Shared;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Api.Infrastructure.OpenApi;
 using SafeguardingCases.Api.Infrastructure.Persistence;
+using SafeguardingCases.Api.Infrastructure.Telemetry;
 using SafeguardingCases.Domain.Cases;
 using SafeguardingCases.Domain.Policy;
 using R = SafeguardingCases.Domain.Cases.Roles;
@@ -52,7 +53,10 @@ public sealed class EscalateEndpoint(ISender sender) : CaseCommandEndpoint<Escal
             req.Route!.Value, req.Agency!.Value, req.PersonId!, req.RiskAssessmentId!.Value, [.. req.ReliesOn!.Distinct()], req.InformationShared!, req.OverrideId)));
 }
 
-public sealed record EscalateCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, Escalate Command) : ICaseCommand<EscalateResponse>;
+public sealed record EscalateCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, Escalate Command) : ICaseCommand<EscalateResponse>, ICountedCommand
+{
+    public void Count(SafeguardingMetrics metrics) => metrics.Escalated(Command.Request.Route, Command.Request.Agency);
+}
 
 public sealed class EscalateHandler(CaseCommandRunner runner) : CaseCommandHandler<EscalateCommand, EscalateResponse>(runner)
 {

@@ -1,0 +1,126 @@
+using System.Diagnostics.Metrics;
+using NodaTime;
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using SafeguardingCases.Domain.Policy;
+
+namespace SafeguardingCases.Api.Infrastructure.Telemetry;
+
+/// <summary>
+/// OpenTelemetry, configured in one place: traces (ASP.NET Core, Npgsql, Marten), metrics (ASP.NET Core, Marten, and
+/// the safeguarding metrics below) and logs, exported over OTLP when the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>
+/// is set (and <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, <c>OTEL_SERVICE_NAME</c>, <c>OTEL_METRIC_EXPORT_INTERVAL</c>, ...
+/// as the SDK reads them). Nothing is exported otherwise.
+/// </summary>
+public static class SafeguardingTelemetry
+{
+    public const string ServiceName = "safeguarding-cases";
+
+    public static IServiceCollection AddSafeguardingTelemetry(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<SafeguardingMetrics>();
+        services.AddHostedService<OverdueObligationsGauge>();
+        var otel = services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : ServiceName))
+            .WithTracing(t => t.AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/health"))
+                .AddSource("Npgsql", "Marten"))
+            .WithMetrics(m => m.AddAspNetCoreInstrumentation().AddMeter(SafeguardingMetrics.MeterName, "Marten"))
+            .WithLogging();
+        if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])) otel.UseOtlpExporter();
+        return services;
+    }
+}
+
+/// <summary>
+/// The metrics a safeguarding team can alert on: commands by type and outcome, refusals by rule ID, escalations by
+/// route and agency, and outstanding obligations past their due time, by type (a gauge). No personal data in any tag.
+/// </summary>
+public sealed class SafeguardingMetrics
+{
+    public const string MeterName = "SafeguardingCases";
+
+    private readonly Counter<long> commands;
+    private readonly Counter<long> refusals;
+    private readonly Counter<long> escalations;
+    private volatile IReadOnlyDictionary<ObligationType, long> overdue = Enum.GetValues<ObligationType>().ToDictionary(t => t, _ => 0L);
+
+    public SafeguardingMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(MeterName);
+        commands = meter.CreateCounter<long>("safeguarding.commands", "{command}", "Commands handled, by command and outcome (Done, Refused, CaseNotFound, StaleVersion, AnsweredBefore).");
+        refusals = meter.CreateCounter<long>("safeguarding.refusals", "{refusal}", "Refusals by the policy rule ID that refused them.");
+        escalations = meter.CreateCounter<long>("safeguarding.escalations", "{escalation}", "Escalations made, by route and agency.");
+        meter.CreateObservableGauge("safeguarding.obligations.overdue",
+            () => overdue.Select(o => new Measurement<long>(o.Value, new KeyValuePair<string, object?>("obligation", o.Key.ToString()))),
+            "{obligation}", "Outstanding obligations past their due time, by type: alert when above zero.");
+    }
+
+    public void CommandHandled(string command, string status, IReadOnlyList<string> ruleIds)
+    {
+        commands.Add(1, new KeyValuePair<string, object?>("command", command), new KeyValuePair<string, object?>("outcome", status));
+        foreach (var rule in ruleIds) refusals.Add(1, new KeyValuePair<string, object?>("rule_id", rule));
+    }
+
+    public void Escalated(Domain.Cases.Route route, Domain.Cases.Agency agency) =>
+        escalations.Add(1, new KeyValuePair<string, object?>("route", route.ToString()), new KeyValuePair<string, object?>("agency", agency.ToString()));
+
+    public void SetOverdue(IReadOnlyDictionary<ObligationType, long> counts) => overdue = counts;
+}
+
+/// <summary>
+/// Counts the outstanding obligations past their due time from the case list rows, every
+/// <c>Telemetry__OverdueRefresh</c> (default one minute), for the <c>safeguarding.obligations.overdue</c> gauge.
+/// </summary>
+public sealed class OverdueObligationsGauge(NpgsqlDataSource db, IClock clock, SafeguardingMetrics metrics,
+    IConfiguration configuration, ILogger<OverdueObligationsGauge> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var every = Configuration.Settings.ReadDuration(configuration, "Telemetry:OverdueRefresh") ?? Duration.FromMinutes(1);
+        using var timer = new PeriodicTimer(every.ToTimeSpan());
+        // First count after one interval: start-up (and the schema step) is over by then.
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                metrics.SetOverdue(await CountAsync(stoppingToken));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning("Could not count overdue obligations ({Error})", e.GetType().Name);
+            }
+        }
+    }
+
+    private async Task<IReadOnlyDictionary<ObligationType, long>> CountAsync(CancellationToken ct)
+    {
+        var counts = Enum.GetValues<ObligationType>().ToDictionary(t => t, _ => 0L);
+        var table = Persistence.MartenSetup.CaseSummaryTable;
+        await using var command = db.CreateCommand(
+            $"select o->>'type', count(*) from {table} s cross join lateral jsonb_array_elements(s.data->'obligations') o " +
+            "where (o->>'dueBy')::timestamptz < $1 group by 1");
+        command.Parameters.AddWithValue(clock.GetCurrentInstant().ToDateTimeUtc());
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                if (Enum.TryParse<ObligationType>(reader.GetString(0), out var type)) counts[type] = reader.GetInt64(1);
+            }
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            // No case yet on a new database.
+        }
+        return counts;
+    }
+}
+
+/// <summary>A command that counts something of its own in the metrics when it is done (an escalation, its route).</summary>
+public interface ICountedCommand
+{
+    void Count(SafeguardingMetrics metrics);
+}
