@@ -13,6 +13,7 @@ using SafeguardingCases.Api.Infrastructure.Persistence;
 using SafeguardingCases.Api.Infrastructure.Telemetry;
 
 if (args is ["dev-token", ..]) return DevTokenCommand.Run(args[1..]);
+if (args is ["healthcheck", ..]) return await HealthCheckCommand.RunAsync(args[1..]);
 if (args is ["db-apply", ..]) return await SchemaCommands.ApplyAsync(args[1..]);
 if (args is ["verify-ledger", ..]) return await SafeguardingCases.Api.Infrastructure.Ledger.VerifyLedgerCommand.RunAsync(args[1..]);
 

@@ -1,0 +1,145 @@
+using System.Text.RegularExpressions;
+using YamlDotNet.RepresentationModel;
+
+namespace SafeguardingCases.Api.Tests.Operations;
+
+/// <summary>
+/// The deployment files, parsed and checked, since no cluster or container engine runs here: the Kubernetes
+/// manifests (kinds, replicas, probes on the API's real health routes, limits, non-root, read-only root file system,
+/// no unpinned images), the container build, the production-like compose file and the CI workflow.
+/// </summary>
+public sealed partial class DeploymentTests
+{
+    private static readonly string Root = RepositoryRoot();
+    private static readonly string Kubernetes = Path.Combine(Root, "deploy", "kubernetes");
+
+    [Fact]
+    public void The_kustomization_applies_every_manifest_but_the_secret_example()
+    {
+        var listed = Sequence(Load("kustomization.yaml"), "resources").Select(Scalar).ToHashSet();
+        var files = Directory.GetFiles(Kubernetes, "*.yaml").Select(Path.GetFileName)
+            .Where(f => f is not "kustomization.yaml" and not "secret.example.yaml").ToHashSet();
+        listed.ShouldBe(files!, ignoreOrder: true);
+        Resources().Select(r => Scalar(r["kind"])).ShouldBe(
+            ["Namespace", "Cluster", "ConfigMap", "ServiceAccount", "Job", "Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler", "PersistentVolumeClaim"],
+            ignoreOrder: true);
+    }
+
+    [Fact]
+    public void The_api_runs_two_or_more_non_root_replicas_with_probes_limits_and_a_read_only_root()
+    {
+        var deployment = Resource("Deployment");
+        var spec = Map(deployment, "spec");
+        int.Parse(Scalar(spec["replicas"]), System.Globalization.CultureInfo.InvariantCulture).ShouldBeGreaterThanOrEqualTo(2);
+        var pod = Map(Map(spec, "template"), "spec");
+        Scalar(Map(pod, "securityContext")["runAsNonRoot"]).ShouldBe("true");
+        var api = (YamlMappingNode)Sequence(pod, "containers").Single();
+
+        Scalar(Map(Map(api, "livenessProbe"), "httpGet")["path"]).ShouldBe("/health/live");
+        Scalar(Map(Map(api, "readinessProbe"), "httpGet")["path"]).ShouldBe("/health/ready");
+        var resources = Map(api, "resources");
+        Map(resources, "requests").Children.Keys.Select(Scalar).ShouldBe(["cpu", "memory"], ignoreOrder: true);
+        Map(resources, "limits").Children.Keys.Select(Scalar).ShouldContain("memory");
+        var security = Map(api, "securityContext");
+        Scalar(security["readOnlyRootFilesystem"]).ShouldBe("true");
+        Scalar(security["allowPrivilegeEscalation"]).ShouldBe("false");
+        Sequence(api, "volumeMounts").Select(m => Scalar(((YamlMappingNode)m)["mountPath"])).ShouldContain("/tmp", "a read-only root needs a writable /tmp");
+
+        var labels = Map(Map(Map(spec, "template"), "metadata"), "labels");
+        var pdb = Map(Map(Resource("PodDisruptionBudget"), "spec"), "selector");
+        Map(pdb, "matchLabels").Children.ShouldBe(labels.Children);
+        var hpa = Map(Resource("HorizontalPodAutoscaler"), "spec");
+        Scalar(Map(hpa, "scaleTargetRef")["name"]).ShouldBe(Scalar(Map(deployment, "metadata")["name"]));
+        int.Parse(Scalar(hpa["minReplicas"]), System.Globalization.CultureInfo.InvariantCulture).ShouldBeGreaterThanOrEqualTo(2);
+    }
+
+    [Fact]
+    public void The_schema_is_applied_by_a_job_and_postgres_is_a_three_instance_cloudnativepg_cluster()
+    {
+        var job = Map(Map(Map(Resource("Job"), "spec"), "template"), "spec");
+        var container = (YamlMappingNode)Sequence(job, "containers").Single();
+        Sequence(container, "args").Select(Scalar).ShouldBe(["db-apply", "--grant", "safeguarding_app"]);
+
+        var cluster = Resource("Cluster");
+        Scalar(cluster["apiVersion"]).ShouldBe("postgresql.cnpg.io/v1");
+        Scalar(Map(cluster, "spec")["instances"]).ShouldBe("3");
+
+        var config = Map(Resource("ConfigMap"), "data");
+        Scalar(config["Database__ApplySchemaOnStartup"]).ShouldBe("false");
+        Scalar(config["ASPNETCORE_ENVIRONMENT"]).ShouldBe("Production");
+        config.Children.Keys.Select(Scalar).ShouldNotContain("Auth__DevSigningKey");
+        var readme = File.ReadAllText(Path.Combine(Root, "README.md"));
+        foreach (var key in config.Children.Keys.Select(Scalar).Where(k => !k.StartsWith("OTEL_", StringComparison.Ordinal) && k != "ASPNETCORE_ENVIRONMENT"))
+            readme.ShouldContain($"`{key}", customMessage: $"{key} is a setting the README documents");
+    }
+
+    [Fact]
+    public void No_image_is_unpinned()
+    {
+        var renamed = Sequence(Load("kustomization.yaml"), "images").Cast<YamlMappingNode>()
+            .ToDictionary(i => Scalar(i["name"]), i => $"{Scalar(i["newName"])}:{Scalar(i["newTag"])}");
+        var images = Resources().SelectMany(r => r.AllNodes.OfType<YamlMappingNode>())
+            .SelectMany(m => m.Children.Where(c => Scalar(c.Key) is "image" or "imageName").Select(c => Scalar(c.Value)))
+            .Select(i => renamed.TryGetValue(i, out var pinned) ? pinned : i)
+            .ToList();
+        images.ShouldNotBeEmpty();
+        images.ShouldAllBe(i => PinnedImage().IsMatch(i), "every image names an exact version, never latest");
+
+        var dockerfile = File.ReadAllLines(Path.Combine(Root, "deploy", "Dockerfile"));
+        dockerfile.Where(l => l.StartsWith("FROM ", StringComparison.Ordinal)).Select(l => l.Split(' ')[1]).ShouldAllBe(i => PinnedImage().IsMatch(i));
+        dockerfile.ShouldContain(l => l.StartsWith("HEALTHCHECK ", StringComparison.Ordinal));
+        dockerfile.ShouldContain("USER app");
+        var ignored = File.ReadAllLines(Path.Combine(Root, ".dockerignore"));
+        ignored.ShouldContain("**/bin/");
+        ignored.ShouldContain("**/obj/");
+    }
+
+    [Fact]
+    public void Compose_has_a_production_like_file_beside_the_development_one_and_ci_runs_the_suite()
+    {
+        var production = (YamlMappingNode)LoadFile(Path.Combine(Root, "deploy", "docker-compose.production.yml"));
+        var services = Map(production, "services");
+        var api = Map(services, "api");
+        var environment = Map(api, "environment");
+        Scalar(environment["ASPNETCORE_ENVIRONMENT"]).ShouldBe("Production");
+        Scalar(environment["Database__ApplySchemaOnStartup"]).ShouldBe("false");
+        environment.Children.Keys.Select(Scalar).ShouldNotContain("Auth__DevSigningKey");
+        Scalar(api["read_only"]).ShouldBe("true");
+        Sequence(Map(services, "db-apply"), "command").Select(Scalar).First().ShouldBe("db-apply");
+
+        var workflow = File.ReadAllText(Path.Combine(Root, ".github", "workflows", "ci.yml"));
+        workflow.ShouldContain("bash .ci/run");
+        workflow.ShouldContain("docker build -f deploy/Dockerfile");
+    }
+
+    [GeneratedRegex(@"^[a-z0-9./-]+(:[0-9]+(\.[0-9]+)+[a-z0-9.-]*|@sha256:[0-9a-f]{64})$")]
+    private static partial Regex PinnedImage();
+
+    private static IEnumerable<YamlMappingNode> Resources() =>
+        Sequence(Load("kustomization.yaml"), "resources").Select(r => Load(Scalar(r)));
+
+    private static YamlMappingNode Resource(string kind) => Resources().Single(r => Scalar(r["kind"]) == kind);
+
+    private static YamlMappingNode Load(string file) => (YamlMappingNode)LoadFile(Path.Combine(Kubernetes, file));
+
+    private static YamlNode LoadFile(string path)
+    {
+        var stream = new YamlStream();
+        using var reader = new StreamReader(path);
+        stream.Load(reader);
+        return stream.Documents.Single().RootNode;
+    }
+
+    private static YamlMappingNode Map(YamlMappingNode node, string key) => (YamlMappingNode)node[key];
+
+    private static IEnumerable<YamlNode> Sequence(YamlMappingNode node, string key) => ((YamlSequenceNode)node[key]).Children;
+
+    private static string Scalar(YamlNode node) => ((YamlScalarNode)node).Value ?? "";
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SafeguardingCases.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Could not find the repository root (SafeguardingCases.sln).");
+    }
+}
