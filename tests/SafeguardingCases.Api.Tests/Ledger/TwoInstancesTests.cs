@@ -85,4 +85,51 @@ public sealed class TwoInstancesTests(ITestOutputHelper output)
             keyDir.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Keyed_opens_if_match_races_restrictions_and_health_hold_across_two_instances()
+    {
+        var server = await PostgresServer.GetAsync();
+        var connectionString = await server.CreateDatabaseAsync("twoinstances_rules");
+        await using var a = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort());
+        await using var b = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort());
+        var instances = new[] { a, b };
+
+        // One Idempotency-Key on POST /cases sent to both instances at once, five times over: one case.
+        var opens = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
+            instances[i % 2].ClientAs("officer-1", Roles.SafeguardingOfficer).PostJson("/api/v1/cases", Scenario.OpenCaseBody(), idempotencyKey: "open-once")));
+        opens.ShouldAllBe(r => r.StatusCode == HttpStatusCode.Created);
+        opens.Select(r => r.Headers.Location!.ToString()).Distinct().Count().ShouldBe(1);
+        var url = opens[0].Headers.Location!.ToString();
+
+        // If-Match on the same version through both instances at once: exactly one lands, the others get 412.
+        var version = (await a.ClientAs("officer-1", Roles.SafeguardingOfficer).GetAsync(url)).Headers.ETag!.Tag;
+        var raced = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>
+            instances[i % 2].ClientAs($"officer-{i}", Roles.SafeguardingOfficer).PostJson($"{url}/notes", new { text = $"race {i}" }, ifMatch: version)));
+        raced.Count(r => r.StatusCode == HttpStatusCode.Created).ShouldBe(1);
+        raced.Count(r => r.StatusCode == HttpStatusCode.PreconditionFailed).ShouldBe(5);
+
+        // A restriction made through one instance holds at once on the other (nothing cached per instance).
+        await a.ClientAs("lead-1", Roles.SafeguardingLead).PutJson($"{url}/restriction", new { allowedSubjects = new[] { "officer-1" }, reason = "Allegation about staff" })
+            .ShouldBe(HttpStatusCode.OK);
+        (await b.ClientAs("officer-2", Roles.SafeguardingOfficer).GetAsync(url)).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        (await b.ClientAs("officer-2", Roles.SafeguardingOfficer).PostJson($"{url}/notes", new { text = "not named" })).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        await b.ClientAs("officer-1", Roles.SafeguardingOfficer).GetAsync(url).ShouldBe(HttpStatusCode.OK);
+
+        // The container health check command asks the running API.
+        (await HealthCheckAsync(a.Address.Port)).ShouldBe(0);
+        (await HealthCheckAsync(ApiProcess.FreePort())).ShouldBe(1, "nothing listens there");
+    }
+
+    private static async Task<int> HealthCheckAsync(int port)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SafeguardingCases.Api.dll"));
+        start.ArgumentList.Add("healthcheck");
+        start.ArgumentList.Add("ready");
+        start.Environment["HEALTHCHECK_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        await process.WaitForExitAsync();
+        return process.ExitCode;
+    }
 }
