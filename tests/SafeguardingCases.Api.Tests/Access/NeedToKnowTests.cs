@@ -236,4 +236,23 @@ public sealed class NeedToKnowTests(ApiFactory api) : IClassFixture<ApiFactory>
         }
         (await a.EventCount()).ShouldBe(1);
     }
+
+    [Fact]
+    public async Task ACCESS_LOG_the_auditors_cross_case_lists_log_every_case_they_show()
+    {
+        var c = await CaseApi.Open(api);
+        await c.Disclosure(CaseApi.Concern("Physical"));
+        var assessment = await c.Assessment(CaseApi.Assessment("service-user", "None", "NonEmergency", "Physical"));
+        var disclosure = (await c.View())["disclosures"]![0]!["id"]!.GetValue<Guid>();
+        await c.Escalation(CaseApi.EscalationBody("NonEmergency", "ChildrensSocialCare", assessment, [disclosure]));
+        await c.Lead1.PostJson($"{c.Url}/overrides", new { route = "NonEmergency", personId = "service-user", justification = "why" }).ShouldBe(HttpStatusCode.Created);
+
+        var auditor = api.ClientAs("auditor-lists", Roles.Auditor);
+        await auditor.GetAsync("/api/v1/audit/escalations?limit=200").ShouldBe(HttpStatusCode.OK);
+        await auditor.GetAsync("/api/v1/audit/overrides?limit=200").ShouldBe(HttpStatusCode.OK);
+
+        var log = await (await Auditor.GetAsync($"/api/v1/audit/access?caseId={c.Id}").ShouldBe(HttpStatusCode.OK)).Json();
+        var routes = log["entries"]!.AsArray().Where(e => e!["subject"]!.GetValue<string>() == "auditor-lists").Select(e => e!["route"]!.GetValue<string>()).ToList();
+        routes.ShouldBe(["GET /api/v1/audit/overrides", "GET /api/v1/audit/escalations"]);
+    }
 }

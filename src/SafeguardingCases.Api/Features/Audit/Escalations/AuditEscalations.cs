@@ -38,7 +38,7 @@ public sealed class AuditEscalationsValidator : Validator<AuditEscalationsReques
 /// with its recorded decision and a fresh re-check. A page costs the same at any store size: an indexed keyset read,
 /// and each case on the page replayed once.
 /// </summary>
-public sealed class AuditEscalationsEndpoint(ISender sender) : Endpoint<AuditEscalationsRequest, EscalationAudit>
+public sealed class AuditEscalationsEndpoint(ISender sender) : Endpoint<AuditEscalationsRequest, EscalationAudit>, Infrastructure.Http.ILogsCaseAccess
 {
     public override void Configure()
     {
@@ -50,7 +50,10 @@ public sealed class AuditEscalationsEndpoint(ISender sender) : Endpoint<AuditEsc
     public override async Task HandleAsync(AuditEscalationsRequest req, CancellationToken ct)
     {
         var query = new AuditEscalationsQuery(req.From, req.To, req.Limit ?? 50, req.Cursor is null ? null : Infrastructure.Http.Cursor.Decode(req.Cursor));
-        await EndpointResults.SendJsonAsync(HttpContext, await sender.Send(query, ct), StatusCodes.Status200OK);
+        var audit = await sender.Send(query, ct);
+        // The audit shows each case's decisions: every case on the page is in the access log (ACCESS-LOG).
+        Infrastructure.Http.CaseAccessFeature.Of(HttpContext)?.Shown.AddRange(audit.Escalations.Select(i => i.CaseId).Distinct());
+        await EndpointResults.SendJsonAsync(HttpContext, audit, StatusCodes.Status200OK);
     }
 }
 

@@ -82,7 +82,7 @@ public sealed class ListOverridesValidator : Validator<ListOverridesRequest>
 }
 
 /// <summary>GET /audit/overrides: every override across cases, whatever became of it, oldest request first.</summary>
-public sealed class ListOverridesEndpoint(IQuerySession session) : Endpoint<ListOverridesRequest, OverrideList>
+public sealed class ListOverridesEndpoint(IQuerySession session) : Endpoint<ListOverridesRequest, OverrideList>, ILogsCaseAccess
 {
     public override void Configure()
     {
@@ -118,6 +118,8 @@ public sealed class ListOverridesEndpoint(IQuerySession session) : Endpoint<List
         var page = rows.Take(limit).Select(r => new OverrideEntry(r.Id, r.CaseId, r.Route, r.PersonId, r.Justification, r.RequestedBy,
             r.RequestedAt, r.Approvals, r.Status, r.UsedByEscalation)).ToList();
         var next = rows.Count > limit ? Cursor.Encode(rows[limit - 1].SortKey) : null;
+        // Overrides carry each case's justifications: every case on the page is in the access log (ACCESS-LOG).
+        CaseAccessFeature.Of(HttpContext)?.Shown.AddRange(page.Select(o => o.CaseId).Distinct());
         await EndpointResults.SendJsonAsync(HttpContext, new OverrideList(page, next), StatusCodes.Status200OK);
     }
 }
