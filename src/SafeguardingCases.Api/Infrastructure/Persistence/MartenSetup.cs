@@ -128,7 +128,16 @@ public static class MartenSetup
         opts.Schema.For<DecisionRecord>().Index(x => x.AtUnixMs).Index(x => x.SortKey);
         opts.Schema.For<IdempotencyRecord>().Identity(x => x.Id).Index(x => x.ExpiresAtUnixMs);
         // The case list row is written by the command runner from the state it evolved (see CaseCommandRunner).
-        opts.Schema.For<CaseSummary>();
+        // Lists and queues read these as real columns, each with Marten's index: an index scan in order, one page long.
+        opts.Schema.For<CaseSummary>()
+            .Duplicate(x => x.Status)
+            .Duplicate(x => x.LastChangedAtUnixMs)
+            .Duplicate(x => x.Restricted)
+            .Duplicate(x => x.DueSafetyPlanFirst)
+            .Duplicate(x => x.DueRiskAssessmentNeeded)
+            .Duplicate(x => x.DueTransparencyNoticeDue)
+            .Duplicate(x => x.DueReportDue)
+            .Duplicate(x => x.DueNoEscalationDecisionDue);
         opts.Schema.For<Ledger.CheckpointRecord>().Identity(x => x.Id);
         opts.Schema.For<Features.Audit.Overrides.OverrideAuditRow>().Index(x => x.SortKey);
         opts.Schema.For<Features.Audit.BreakGlass.BreakGlassAuditRow>().Index(x => x.SortKey);

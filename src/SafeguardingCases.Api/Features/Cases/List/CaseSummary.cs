@@ -9,8 +9,10 @@ public sealed record ObligationSummary(ObligationType Type, Instant DueBy, strin
 
 /// <summary>
 /// One row of the case list: a small document with its own fields (no copy of the case state), written by the command
-/// runner in the same transaction as the events that changed the case, from the state it has just evolved. The
-/// obligation types and due instants are stored as plain values PostgreSQL can filter and sort on.
+/// runner in the same transaction as the events that changed the case, from the state it has just evolved. What lists
+/// filter and sort on is duplicated by Marten into real, indexed columns (see <c>MartenSetup</c>): the status, the
+/// last change, the restriction flag, and for each obligation type the earliest due time of that type (null when none
+/// is owed), so every list and queue is an index scan in order that stops after one page, at any store size.
 /// </summary>
 public sealed class CaseSummary
 {
@@ -24,10 +26,26 @@ public sealed class CaseSummary
     public Instant LastChangedAt { get; set; }
     public long LastChangedAtUnixMs { get; set; }
     public PersonClassification ServiceUserClassification { get; set; }
-    public List<string> ObligationTypes { get; set; } = [];
     public List<ObligationSummary> Obligations { get; set; } = [];
-    /// <summary>The earliest due instant of any outstanding obligation, for queue order; long.MaxValue when none.</summary>
+    /// <summary>The earliest due instant of any outstanding obligation; long.MaxValue when none.</summary>
     public long NextDueByUnixMs { get; set; } = long.MaxValue;
+    // The earliest due instant of each obligation type (Unix ms), null when none of that type is owed: one queue each.
+    public long? DueSafetyPlanFirst { get; set; }
+    public long? DueRiskAssessmentNeeded { get; set; }
+    public long? DueTransparencyNoticeDue { get; set; }
+    public long? DueReportDue { get; set; }
+    public long? DueNoEscalationDecisionDue { get; set; }
+
+    /// <summary>The queue column of an obligation type, as Marten names the duplicated field.</summary>
+    public static string DueColumn(ObligationType type) => type switch
+    {
+        ObligationType.SafetyPlanFirst => "due_safety_plan_first",
+        ObligationType.RiskAssessmentNeeded => "due_risk_assessment_needed",
+        ObligationType.TransparencyNoticeDue => "due_transparency_notice_due",
+        ObligationType.ReportDue => "due_report_due",
+        ObligationType.NoEscalationDecisionDue => "due_no_escalation_decision_due",
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
     /// <summary>NEED-TO-KNOW: the row shows only to the named staff while the case is restricted.</summary>
     public bool Restricted { get; set; }
     public List<string> AllowedSubjects { get; set; } = [];
@@ -51,11 +69,18 @@ public sealed class CaseSummary
             ServiceUserClassification = serviceUser is null
                 ? PersonClassification.UnknownTreatedAsChild
                 : Rules.Classify(serviceUser, state.LastChangedAt).Classification,
-            ObligationTypes = [.. obligations.Select(o => o.Type.ToString()).Distinct()],
             Obligations = [.. obligations.Select(o => new ObligationSummary(o.Type, o.DueBy, o.PersonId, o.EscalationId))],
             NextDueByUnixMs = obligations.Count == 0 ? long.MaxValue : obligations.Min(o => o.DueBy.ToUnixTimeMilliseconds()),
+            DueSafetyPlanFirst = EarliestDue(obligations, ObligationType.SafetyPlanFirst),
+            DueRiskAssessmentNeeded = EarliestDue(obligations, ObligationType.RiskAssessmentNeeded),
+            DueTransparencyNoticeDue = EarliestDue(obligations, ObligationType.TransparencyNoticeDue),
+            DueReportDue = EarliestDue(obligations, ObligationType.ReportDue),
+            DueNoEscalationDecisionDue = EarliestDue(obligations, ObligationType.NoEscalationDecisionDue),
             Restricted = state.Restriction is not null,
             AllowedSubjects = state.Restriction is { } restriction ? [.. restriction.AllowedSubjects] : [],
         };
     }
+
+    private static long? EarliestDue(IReadOnlyList<Obligation> obligations, ObligationType type) =>
+        obligations.Where(o => o.Type == type).Select(o => (long?)o.DueBy.ToUnixTimeMilliseconds()).Min();
 }

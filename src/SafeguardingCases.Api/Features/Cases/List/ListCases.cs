@@ -1,7 +1,8 @@
 using FastEndpoints;
 using FluentValidation;
 using Marten;
-using Marten.Pagination;
+using System.Globalization;
+using System.Text;
 using Mediator;
 using NodaTime;
 using SafeguardingCases.Api.Infrastructure.Auth;
@@ -13,33 +14,45 @@ using R = SafeguardingCases.Domain.Cases.Roles;
 
 namespace SafeguardingCases.Api.Features.Cases.List;
 
-/// <summary>The list's filters: <c>status</c>, <c>obligation</c> (TransparencyNoticeDue, ReportDue, RiskAssessmentNeeded, ...), and paging.</summary>
+/// <summary>
+/// The list's filters (<c>status</c>, <c>obligation</c>) and cursor paging (<c>limit</c>, then <c>cursor</c> = the last
+/// page's <c>next</c>). <c>page</c>/<c>pageSize</c> still work for older clients, as offset paging bounded to the first
+/// 10,000 rows.
+/// </summary>
 public sealed class ListCasesRequest
 {
     public CaseStatus? Status { get; set; }
-    public Domain.Policy.ObligationType? Obligation { get; set; }
+    public ObligationType? Obligation { get; set; }
+    public int? Limit { get; set; }
+    public string? Cursor { get; set; }
     public int? Page { get; set; }
     public int? PageSize { get; set; }
 }
 
 public sealed class ListCasesValidator : Validator<ListCasesRequest>
 {
-    public const int MaxPageSize = 200;
+    public const int MaxLimit = 200;
+    public const int MaxOffset = 10_000;
 
     public ListCasesValidator()
     {
         RuleFor(x => x.Status).IsInEnum();
         RuleFor(x => x.Obligation).IsInEnum();
+        RuleFor(x => x.Limit).InclusiveBetween(1, MaxLimit);
+        RuleFor(x => x.PageSize).InclusiveBetween(1, MaxLimit);
         RuleFor(x => x.Page).InclusiveBetween(1, Paging.MaxPage);
-        RuleFor(x => x.PageSize).InclusiveBetween(1, MaxPageSize);
+        RuleFor(x => x.Cursor).Must(c => c is null || Infrastructure.Http.Cursor.Decode(c) is not null).WithMessage("cursor is the next value of a previous page.");
+        RuleFor(x => x).Must(x => x.Page is null || x.Cursor is null).OverridePropertyName("page").WithMessage("Give page or cursor, not both.");
+        RuleFor(x => x).Must(x => x.Page is null || ((long)x.Page.Value - 1) * (x.Limit ?? x.PageSize ?? 50) < MaxOffset)
+            .OverridePropertyName("page").WithMessage($"page reaches at most the first {MaxOffset} cases; use cursor paging (limit, cursor) beyond.");
     }
 }
 
 /// <summary>
-/// GET /cases: the case list with filters and paging; with an obligation filter, the most urgent first. A restricted
-/// case is listed only to the staff named in its restriction (NEED-TO-KNOW): to anyone else it is not there at all,
-/// since a case about a member of staff must not show even its existence to that member of staff. Every case shown
-/// is in the access log.
+/// GET /cases: the case list with filters and cursor paging; with an obligation filter, the queue of that obligation,
+/// most urgent first. A restricted case is listed only to the staff named in its restriction (NEED-TO-KNOW): to
+/// anyone else it is not there at all, since a case about a member of staff must not show even its existence to that
+/// member of staff. Every case shown is in the access log. No total count: counting every match costs a scan of them.
 /// </summary>
 public sealed class ListCasesEndpoint(ISender sender) : Endpoint<ListCasesRequest, CaseList>, ILogsCaseAccess
 {
@@ -47,12 +60,15 @@ public sealed class ListCasesEndpoint(ISender sender) : Endpoint<ListCasesReques
     {
         Get("/cases");
         Roles(R.SafeguardingOfficer, R.Clinician, R.SafeguardingLead);
-        Description(b => b.Read<CaseList>("Cases", "List cases (filters: status, obligation; paging)", onCase: false), clearDefaults: true);
+        Description(b => b.Read<CaseList>("Cases", "List cases (filters: status, obligation; cursor paging with limit and cursor)", onCase: false), clearDefaults: true);
     }
 
     public override async Task HandleAsync(ListCasesRequest req, CancellationToken ct)
     {
-        var list = await sender.Send(new ListCasesQuery(User.ToActor(), req.Status, req.Obligation, req.Page ?? 1, req.PageSize ?? 50), ct);
+        var limit = req.Limit ?? req.PageSize ?? 50;
+        var offset = req.Page is { } page ? (page - 1) * limit : 0;
+        var list = await sender.Send(new ListCasesQuery(User.ToActor(), req.Status, req.Obligation, limit,
+            req.Cursor is null ? null : Infrastructure.Http.Cursor.Decode(req.Cursor), offset, req.Page is not null), ct);
         CaseAccessFeature.Of(HttpContext)?.Shown.AddRange(list.Items.Select(i => i.Id));
         await EndpointResults.SendJsonAsync(HttpContext, list, StatusCodes.Status200OK);
     }
@@ -63,31 +79,77 @@ public sealed record CaseListItem(
     Instant OpenedAt, Instant LastChangedAt, PersonClassification ServiceUserClassification,
     IReadOnlyList<ObligationSummary> OutstandingObligations, Instant? NextDueBy, bool Restricted);
 
-public sealed record CaseList(IReadOnlyList<CaseListItem> Items, int Page, int PageSize, long Total);
+/// <summary>One page of cases; <c>next</c> is the cursor of the following page, null on the last.</summary>
+public sealed record CaseList(IReadOnlyList<CaseListItem> Items, string? Next);
 
-public sealed record ListCasesQuery(Actor Reader, CaseStatus? Status, ObligationType? Obligation, int Page, int PageSize) : IRequest<CaseList>;
+public sealed record ListCasesQuery(Actor Reader, CaseStatus? Status, ObligationType? Obligation, int Limit, string? CursorKey, int Offset, bool Offsetting)
+    : IRequest<CaseList>;
 
+/// <summary>
+/// One SQL query on the list rows' duplicated columns, shaped so PostgreSQL walks one index in order and stops after
+/// a page: the latest change first (the last-change index, backwards), or for a queue the earliest due first (that
+/// obligation's due column, where only cases owing it have a value). The cursor is the last row's sort key and id.
+/// </summary>
 public sealed class ListCasesHandler(IQuerySession session) : IRequestHandler<ListCasesQuery, CaseList>
 {
     public async ValueTask<CaseList> Handle(ListCasesQuery request, CancellationToken cancellationToken)
     {
-        var subject = request.Reader.Subject;
-        IQueryable<CaseSummary> query = session.Query<CaseSummary>().Where(c => !c.Restricted || c.AllowedSubjects.Contains(subject));
-        if (request.Status is { } status) query = query.Where(c => c.Status == status);
+        var parameters = new List<object>();
+        var where = new StringBuilder("where (d.restricted = false or jsonb_exists(d.data -> 'allowedSubjects', ?))");
+        parameters.Add(request.Reader.Subject);
+        if (request.Status is { } status)
+        {
+            where.Append(" and d.status = ?");
+            parameters.Add(status.ToString());
+        }
+        string sortColumn, order;
         if (request.Obligation is { } obligation)
         {
-            var type = obligation.ToString();
-            query = query.Where(c => c.ObligationTypes.Contains(type)).OrderBy(c => c.NextDueByUnixMs).ThenBy(c => c.Id);
+            sortColumn = CaseSummary.DueColumn(obligation);
+            where.Append(CultureInfo.InvariantCulture, $" and d.{sortColumn} is not null");
+            if (Key(request.CursorKey) is var (ms, id))
+            {
+                where.Append(CultureInfo.InvariantCulture, $" and d.{sortColumn} >= ? and (d.{sortColumn} > ? or d.id > ?)");
+                parameters.AddRange([ms, ms, id]);
+            }
+            order = $"d.{sortColumn}, d.id";
         }
         else
         {
-            query = query.OrderByDescending(c => c.LastChangedAtUnixMs).ThenBy(c => c.Id);
+            sortColumn = "last_changed_at_unix_ms";
+            if (Key(request.CursorKey) is var (ms, id))
+            {
+                where.Append(" and d.last_changed_at_unix_ms <= ? and (d.last_changed_at_unix_ms < ? or d.id < ?)");
+                parameters.AddRange([ms, ms, id]);
+            }
+            order = "d.last_changed_at_unix_ms desc, d.id desc";
         }
+        where.Append(CultureInfo.InvariantCulture, $" order by {order} limit {request.Limit + 1}");
+        if (request.Offset > 0) where.Append(CultureInfo.InvariantCulture, $" offset {request.Offset}");
 
-        var page = await query.ToPagedListAsync(request.Page, request.PageSize, cancellationToken);
-        var items = page.Select(c => new CaseListItem(c.Id, c.Version, c.Status, c.Channel, c.SourceReference, c.Summary, c.OpenedAt,
+        var rows = await session.QueryAsync<CaseSummary>(where.ToString(), cancellationToken, [.. parameters]);
+        var items = rows.Take(request.Limit).Select(c => new CaseListItem(c.Id, c.Version, c.Status, c.Channel, c.SourceReference, c.Summary, c.OpenedAt,
             c.LastChangedAt, c.ServiceUserClassification, c.Obligations,
             c.NextDueByUnixMs == long.MaxValue ? null : Instant.FromUnixTimeMilliseconds(c.NextDueByUnixMs), c.Restricted)).ToList();
-        return new CaseList(items, request.Page, request.PageSize, page.TotalItemCount);
+        string? next = null;
+        if (rows.Count > request.Limit && !request.Offsetting)
+        {
+            var last = rows[request.Limit - 1];
+            var key = request.Obligation is { } o ? DueOf(last, o) : last.LastChangedAtUnixMs;
+            next = Infrastructure.Http.Cursor.Encode(Infrastructure.Http.Cursor.Key(Instant.FromUnixTimeMilliseconds(key), last.Id));
+        }
+        return new CaseList(items, next);
     }
+
+    private static (long Ms, Guid Id)? Key(string? cursorKey) =>
+        cursorKey is null ? null : (long.Parse(cursorKey[..15], CultureInfo.InvariantCulture), Guid.ParseExact(cursorKey[16..], "N"));
+
+    private static long DueOf(CaseSummary row, ObligationType type) => type switch
+    {
+        ObligationType.SafetyPlanFirst => row.DueSafetyPlanFirst,
+        ObligationType.RiskAssessmentNeeded => row.DueRiskAssessmentNeeded,
+        ObligationType.TransparencyNoticeDue => row.DueTransparencyNoticeDue,
+        ObligationType.ReportDue => row.DueReportDue,
+        _ => row.DueNoEscalationDecisionDue,
+    } ?? 0;
 }

@@ -20,12 +20,14 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
 #else
         public List<global::SafeguardingCases.Api.Tests.Client.Generated.Models.CaseListItem> Items { get; set; }
 #endif
-        /// <summary>The page property</summary>
-        public int? Page { get; set; }
-        /// <summary>The pageSize property</summary>
-        public int? PageSize { get; set; }
-        /// <summary>The total property</summary>
-        public long? Total { get; set; }
+        /// <summary>The next property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Next { get; set; }
+#nullable restore
+#else
+        public string Next { get; set; }
+#endif
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
         /// </summary>
@@ -45,9 +47,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
             return new Dictionary<string, Action<IParseNode>>
             {
                 { "items", n => { Items = n.GetCollectionOfObjectValues<global::SafeguardingCases.Api.Tests.Client.Generated.Models.CaseListItem>(global::SafeguardingCases.Api.Tests.Client.Generated.Models.CaseListItem.CreateFromDiscriminatorValue)?.AsList(); } },
-                { "page", n => { Page = n.GetIntValue(); } },
-                { "pageSize", n => { PageSize = n.GetIntValue(); } },
-                { "total", n => { Total = n.GetLongValue(); } },
+                { "next", n => { Next = n.GetStringValue(); } },
             };
         }
         /// <summary>
@@ -58,9 +58,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Api.Tests.Client.Generated.Models.CaseListItem>("items", Items);
-            writer.WriteIntValue("page", Page);
-            writer.WriteIntValue("pageSize", PageSize);
-            writer.WriteLongValue("total", Total);
+            writer.WriteStringValue("next", Next);
         }
     }
 }
