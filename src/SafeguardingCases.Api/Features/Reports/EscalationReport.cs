@@ -7,7 +7,6 @@ using SafeguardingCases.Api.Features.Audit;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Api.Infrastructure.OpenApi;
 using SafeguardingCases.Domain.Cases;
-using SafeguardingCases.Domain.Policy;
 using R = SafeguardingCases.Domain.Cases.Roles;
 
 namespace SafeguardingCases.Api.Features.Reports;
@@ -25,46 +24,81 @@ public sealed record EscalationReport(Instant From, Instant To, IReadOnlyList<We
 
 public sealed record EscalationReportQuery(Instant From, Instant To) : IRequest<EscalationReport>;
 
-/// <summary>Counts per ISO week (UTC) from the decisions projection.</summary>
-public sealed class EscalationReportHandler(IQuerySession session) : IRequestHandler<EscalationReportQuery, EscalationReport>
+/// <summary>
+/// Counts per ISO week (UTC). Whole weeks inside the range come from the weekly aggregate (a few rows a week); the
+/// part-weeks at the range's ends, at most two, are counted exactly from the per-decision projection. The cost
+/// depends on the range's length in weeks and on at most two weeks of decisions, never on the store's size.
+/// </summary>
+public sealed class EscalationReportHandler(IQuerySession session, Npgsql.NpgsqlDataSource db) : IRequestHandler<EscalationReportQuery, EscalationReport>
 {
     public async ValueTask<EscalationReport> Handle(EscalationReportQuery request, CancellationToken cancellationToken)
     {
-        var from = request.From.ToUnixTimeMilliseconds();
-        var to = request.To.ToUnixTimeMilliseconds();
-        var records = await session.Query<DecisionRecord>().Where(r => r.AtUnixMs >= from && r.AtUnixMs < to).ToListAsync(cancellationToken);
-        var weeks = records
-            .GroupBy(r => IsoWeek(r.At))
-            .OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => new WeekCounts(g.Key, ByRoute(g), ByAgeGroup(g), g.Count()))
+        var counts = new List<(LocalDate Week, string Route, string AgeGroup, long Count)>();
+        var firstWhole = WeeklyDecisions.WeekOf(request.From);
+        if (firstWhole.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant() < request.From) firstWhole = firstWhole.PlusWeeks(1);
+        var endWhole = WeeklyDecisions.WeekOf(request.To);
+        var firstWholeAt = firstWhole.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant();
+        var endWholeAt = endWhole.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant();
+
+        if (firstWhole < endWhole)
+        {
+            await using var command = db.CreateCommand(
+                $"select week_start, route, age_group, count from {WeeklyDecisions.TableName} where week_start >= $1 and week_start < $2");
+            command.Parameters.AddWithValue(firstWhole.ToDateOnly());
+            command.Parameters.AddWithValue(endWhole.ToDateOnly());
+            try
+            {
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                    counts.Add((LocalDate.FromDateOnly(reader.GetFieldValue<DateOnly>(0)), reader.GetString(1), reader.GetString(2), reader.GetInt64(3)));
+            }
+            catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.UndefinedTable)
+            {
+                // No decision recorded yet on a new database.
+            }
+            await CountExactlyAsync(request.From, firstWholeAt, counts, cancellationToken);
+            await CountExactlyAsync(endWholeAt, request.To, counts, cancellationToken);
+        }
+        else
+        {
+            await CountExactlyAsync(request.From, request.To, counts, cancellationToken);
+        }
+
+        var weeks = counts
+            .GroupBy(c => c.Week)
+            .OrderBy(g => g.Key)
+            .Select(g => new WeekCounts(IsoWeek(g.Key), ByRoute(g), ByAgeGroup(g), (int)g.Sum(c => c.Count)))
             .ToList();
-        return new EscalationReport(request.From, request.To, weeks, ByRoute(records), ByAgeGroup(records));
+        return new EscalationReport(request.From, request.To, weeks, ByRoute(counts), ByAgeGroup(counts));
     }
 
-    private static string IsoWeek(Instant at)
+    /// <summary>Decisions in [from, to) from the per-decision projection, counted as the weekly aggregate counts them.</summary>
+    private async Task CountExactlyAsync(Instant from, Instant to, List<(LocalDate, string, string, long)> counts, CancellationToken ct)
     {
-        var date = at.InUtc().Date;
+        if (from >= to) return;
+        var (f, t) = (from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds());
+        var records = await session.Query<DecisionRecord>().Where(r => r.AtUnixMs >= f && r.AtUnixMs < t).ToListAsync(ct);
+        counts.AddRange(records.Select(WeeklyDecisions.Of).GroupBy(x => x).Select(g => (g.Key.Week, g.Key.Route, g.Key.AgeGroup, (long)g.Count())));
+    }
+
+    private static string IsoWeek(LocalDate date)
+    {
         var rules = WeekYearRules.Iso;
         return $"{rules.GetWeekYear(date):D4}-W{rules.GetWeekOfWeekYear(date):D2}";
     }
 
-    private static RouteCounts ByRoute(IEnumerable<DecisionRecord> records)
+    private static RouteCounts ByRoute(IEnumerable<(LocalDate Week, string Route, string AgeGroup, long Count)> counts)
     {
-        var list = records as IReadOnlyCollection<DecisionRecord> ?? [.. records];
-        return new RouteCounts(
-            list.Count(r => r.Kind == DecisionKind.Escalation && r.Route == Route.Emergency),
-            list.Count(r => r.Kind == DecisionKind.Escalation && r.Route == Route.NonEmergency),
-            list.Count(r => r.Kind == DecisionKind.NoEscalation));
+        var list = counts as IReadOnlyCollection<(LocalDate Week, string Route, string AgeGroup, long Count)> ?? [.. counts];
+        int Sum(string route) => (int)list.Where(c => c.Route == route).Sum(c => c.Count);
+        return new RouteCounts(Sum(nameof(Route.Emergency)), Sum(nameof(Route.NonEmergency)), Sum("None"));
     }
 
-    private static AgeGroupCounts ByAgeGroup(IEnumerable<DecisionRecord> records)
+    private static AgeGroupCounts ByAgeGroup(IEnumerable<(LocalDate Week, string Route, string AgeGroup, long Count)> counts)
     {
-        var list = records as IReadOnlyCollection<DecisionRecord> ?? [.. records];
-        return new AgeGroupCounts(
-            list.Count(r => r.Classification == PersonClassification.Child),
-            list.Count(r => r.Classification == PersonClassification.AdultAtRisk),
-            list.Count(r => r.Classification == PersonClassification.AdultNotAtRisk),
-            list.Count(r => r.Classification is null or PersonClassification.UnknownTreatedAsChild));
+        var list = counts as IReadOnlyCollection<(LocalDate Week, string Route, string AgeGroup, long Count)> ?? [.. counts];
+        int Sum(string group) => (int)list.Where(c => c.AgeGroup == group).Sum(c => c.Count);
+        return new AgeGroupCounts(Sum("Child"), Sum("AdultAtRisk"), Sum("AdultNotAtRisk"), Sum("Unknown"));
     }
 }
 

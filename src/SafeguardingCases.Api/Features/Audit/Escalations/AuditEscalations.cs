@@ -99,13 +99,13 @@ public sealed class AuditEscalationsHandler(IQuerySession session, IOptions<Poli
         var rows = await session.QueryAsync<DecisionRecord>(where, cancellationToken, [.. parameters]);
         var records = rows.Take(request.Limit).ToList();
 
+        // Every case on the page read in one query (each once, however many of its escalations the page holds).
+        var caseIds = records.Select(r => r.CaseId).Distinct().ToArray();
+        var streams = caseIds.Length == 0 ? []
+            : (await session.Events.QueryAllRawEvents().Where(e => caseIds.Contains(e.StreamId)).OrderBy(e => e.Sequence).ToListAsync(cancellationToken))
+                .GroupBy(e => e.StreamId).ToDictionary(g => g.Key, g => (IReadOnlyList<JasperFx.Events.IEvent>)[.. g.OrderBy(e => e.Version)]);
         var audited = new List<AuditedEscalation>(records.Count);
-        foreach (var byCase in records.GroupBy(r => r.CaseId))
-        {
-            // Each case on the page is read once, however many of its escalations the page holds.
-            var events = await session.Events.FetchStreamAsync(byCase.Key, token: cancellationToken);
-            foreach (var record in byCase) audited.Add(Audit(events, record));
-        }
+        foreach (var record in records) audited.Add(Audit(streams.GetValueOrDefault(record.CaseId) ?? [], record));
         audited.Sort((a, b) => string.CompareOrdinal(
             Infrastructure.Http.Cursor.Key(a.At, a.EscalationId), Infrastructure.Http.Cursor.Key(b.At, b.EscalationId)));
         var next = rows.Count > request.Limit ? Infrastructure.Http.Cursor.Encode(records[^1].SortKey) : null;
