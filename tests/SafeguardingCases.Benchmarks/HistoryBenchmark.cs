@@ -95,8 +95,12 @@ public class HistoryBenchmark
     [Benchmark]
     public async Task HistoryWithoutHttp()
     {
-        var handler = new SafeguardingCases.Api.Features.History.Get.GetHistoryHandler(api.Services.GetRequiredService<NpgsqlDataSource>(), api.Services.GetRequiredService<IDocumentStore>());
-        await using var history = await handler.Handle(new(caseId, 1, null), CancellationToken.None);
+        using var scope = api.Services.CreateScope();
+        var handler = new SafeguardingCases.Api.Features.History.Get.GetHistoryHandler(api.Services.GetRequiredService<NpgsqlDataSource>(),
+            api.Services.GetRequiredService<IDocumentStore>(), scope.ServiceProvider.GetRequiredService<IQuerySession>(), NodaTime.SystemClock.Instance);
+        var read = await handler.Handle(new(caseId, new SafeguardingCases.Domain.Cases.Actor("bench", "Bench", [SafeguardingCases.Domain.Cases.Roles.Auditor]), 1, null),
+            CancellationToken.None);
+        await using var history = read.View;
         await history!.WriteToAsync(Stream.Null, CancellationToken.None);
     }
 
@@ -118,9 +122,9 @@ public class HistoryBenchmark
             builder.UseEnvironment("Benchmark");
             builder.UseSetting("ConnectionStrings:Marten", connectionString);
             builder.UseSetting("Auth:DevSigningKey", SigningKey);
-        builder.UseSetting("Auth:AllowDevTokens", "true");
-        builder.UseSetting("Database:ApplySchemaOnStartup", "true");
-        builder.UseSetting("RateLimit:PermitsPerMinute", "0");
+            builder.UseSetting("Auth:AllowDevTokens", "true");
+            builder.UseSetting("Database:ApplySchemaOnStartup", "true");
+            builder.UseSetting("RateLimit:PermitsPerMinute", "0");
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
         }
     }

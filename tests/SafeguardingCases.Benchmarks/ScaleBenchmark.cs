@@ -1,0 +1,332 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using NodaTime;
+using Npgsql;
+using SafeguardingCases.Api.Features.Audit;
+using SafeguardingCases.Api.Features.Cases.List;
+using SafeguardingCases.Api.Features.Reports;
+using SafeguardingCases.Api.Infrastructure.Persistence;
+using SafeguardingCases.Domain.Cases;
+using SafeguardingCases.Domain.Policy;
+using SafeguardingCases.Testing;
+
+namespace SafeguardingCases.Benchmarks;
+
+/// <summary>
+/// Reads at scale. Seeds cases straight into the store (events and stream rows with COPY, the case, list and decision
+/// documents with Marten's bulk insert, the weekly counts with one upsert a batch), each case made by the domain's
+/// own decide functions, so every row is what the write path would have written: 40% open with notes, 20% waiting for
+/// a risk assessment, 10% escalated with the transparency notice due, 30% escalated, told and closed; about 6.9
+/// events a case, opened over the months since the unified policy began. At each size it measures every list, queue,
+/// report and audit page and a case, policy and history read through the API in process (median and p95 of 25),
+/// and the bytes per case.
+/// Run: dotnet run -c Release --project tests/SafeguardingCases.Benchmarks -- reads [--sizes 10000,100000,1000000]
+/// </summary>
+public static class ScaleBenchmark
+{
+    private const string SigningKey = "benchmark-signing-key-that-is-at-least-32-bytes";
+    private static readonly Instant FirstCase = Instant.FromUtc(2025, 5, 1, 0, 0);
+    private static readonly Duration Spacing = Duration.FromSeconds(45);
+    private static readonly PolicyOptions Policy = new();
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var i = Array.IndexOf(args, "--sizes");
+        var sizes = (i >= 0 ? args[i + 1] : "10000,100000,1000000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var server = await PostgresServer.GetAsync();
+        try
+        {
+            var connectionString = await server.CreateDatabaseAsync("scalebench");
+            await using var db = NpgsqlDataSource.Create(MartenSetup.WithPoolDefaults(connectionString));
+            using (var schema = new DocumentStore(MartenSetup.Configure(new StoreOptions(), db)))
+                await schema.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+            using var store = new DocumentStore(MartenSetup.Configure(new StoreOptions(), db, applySchema: false));
+
+            await using var api = new BenchmarkApi(connectionString);
+            var client = api.CreateClient();
+            var token = Api.Infrastructure.Auth.DevTokens.Mint(SigningKey, "bench-lead", "Bench Lead",
+                [Roles.SafeguardingLead, Roles.Auditor, Roles.SafeguardingOfficer], TimeSpan.FromHours(12));
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+            var seeded = 0;
+            var results = new List<(int Size, string Read, double Median, double P95)>();
+            foreach (var size in sizes)
+            {
+                var clock = Stopwatch.StartNew();
+                await SeedAsync(store, db, seeded, size);
+                Console.WriteLine($"seeded cases {seeded:N0} to {size:N0} in {clock.Elapsed.TotalSeconds:F0} s");
+                seeded = size;
+                clock.Restart();
+                await ExecuteAsync(db, "vacuum analyze");
+                Console.WriteLine($"vacuum analyze: {clock.Elapsed.TotalSeconds:F0} s; {await BytesPerCaseAsync(db, size):N0} bytes per case");
+                if (Environment.GetEnvironmentVariable("PROFILE_AUDIT") == "1") await ProfileAuditAsync(store);
+                foreach (var (read, median, p95) in await MeasureAsync(client, size))
+                {
+                    results.Add((size, read, median, p95));
+                    Console.WriteLine($"{size,9:N0} {read,-48} median {median,7:F1} ms  p95 {p95,7:F1} ms");
+                }
+            }
+
+            Console.WriteLine();
+            Console.WriteLine($"| read | {string.Join(" | ", sizes.Select(s => $"{s:N0}"))} | ratio {sizes[^1]:N0}/{sizes[0]:N0} |");
+            Console.WriteLine($"|---|{string.Concat(sizes.Select(_ => "---|"))}---|");
+            foreach (var read in results.Select(r => r.Read).Distinct())
+            {
+                var row = results.Where(r => r.Read == read).ToList();
+                Console.WriteLine($"| {read} | {string.Join(" | ", row.Select(r => $"{r.Median:F1} ms"))} | {row[^1].Median / row[0].Median:F2}× |");
+            }
+            return 0;
+        }
+        finally
+        {
+            await PostgresServer.StopAsync();
+        }
+    }
+
+    private static async Task<List<(string, double, double)>> MeasureAsync(HttpClient client, int size)
+    {
+        var now = SystemClock.Instance.GetCurrentInstant();
+        string Iso(Instant at) => NodaTime.Text.InstantPattern.ExtendedIso.Format(at);
+        var caseId = CaseId(size - 3); // an escalated, told and closed case (k % 10 == 7)
+        var openDeep = await CursorAfterAsync(client, "/api/v1/cases?status=Open&limit=50", 99);
+        var auditDeep = await CursorAfterAsync(client, $"/api/v1/audit/escalations?from={Iso(FirstCase)}&limit=50", 20);
+        var reads = new (string Name, string Url)[]
+        {
+            ("GET /cases (page 1)", "/api/v1/cases?limit=50"),
+            ("GET /cases?status=Open, 100th page", $"/api/v1/cases?status=Open&limit=50&cursor={openDeep}"),
+            ("queue TransparencyNoticeDue", "/api/v1/cases?obligation=TransparencyNoticeDue&limit=50"),
+            ("queue RiskAssessmentNeeded", "/api/v1/cases?obligation=RiskAssessmentNeeded&limit=50"),
+            ("report, last 90 days", "/api/v1/reports/escalations"),
+            ("report, one year", $"/api/v1/reports/escalations?from={Iso(now - Duration.FromDays(365))}&to={Iso(now)}"),
+            ("audit escalations, page 1", $"/api/v1/audit/escalations?from={Iso(FirstCase)}&limit=50"),
+            ("audit escalations, page 1 of 10", $"/api/v1/audit/escalations?from={Iso(FirstCase)}&limit=10"),
+            ("audit escalations, 21st page", $"/api/v1/audit/escalations?from={Iso(FirstCase)}&limit=50&cursor={auditDeep}"),
+            ("audit overrides, page 1", "/api/v1/audit/overrides?limit=50"),
+            ("GET /cases/{id}", $"/api/v1/cases/{caseId}"),
+            ("GET /cases/{id}/policy", $"/api/v1/cases/{caseId}/policy"),
+            ("GET /cases/{id}/history", $"/api/v1/cases/{caseId}/history"),
+        };
+        var results = new List<(string, double, double)>();
+        foreach (var (name, url) in reads)
+        {
+            for (var w = 0; w < 3; w++) (await client.GetAsync(url)).EnsureSuccessStatusCode();
+            var times = new List<double>();
+            for (var n = 0; n < 25; n++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                using var response = await client.GetAsync(url);
+                await response.Content.ReadAsByteArrayAsync();
+                times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                response.EnsureSuccessStatusCode();
+            }
+            times.Sort();
+            results.Add((name, times[times.Count / 2], times[(int)(times.Count * 0.95)]));
+        }
+        return results;
+    }
+
+    private static async Task ProfileAuditAsync(DocumentStore store)
+    {
+        for (var round = 0; round < 3; round++)
+        {
+            await using var session = store.QuerySession();
+            var sw = Stopwatch.StartNew();
+            var rows = await session.QueryAsync<DecisionRecord>("where data ->> 'kind' = ? and data ->> 'sortKey' > ? order by data ->> 'sortKey' limit 51", CancellationToken.None, "Escalation", "");
+            var t1 = sw.Elapsed.TotalMilliseconds;
+            var ids = rows.Select(r => r.CaseId).Distinct().ToArray();
+            var events = await session.Events.QueryAllRawEvents().Where(e => ids.Contains(e.StreamId)).OrderBy(e => e.Sequence).ToListAsync();
+            var t2 = sw.Elapsed.TotalMilliseconds;
+            var states = events.GroupBy(e => e.StreamId).Select(g => CaseState.Replay(g.Select(e => e.Data).OfType<ICaseEvent>())).ToList();
+            var t3 = sw.Elapsed.TotalMilliseconds;
+            Console.WriteLine($"profile: decisions {t1:F1} ms, {events.Count} events {t2 - t1:F1} ms, replay {t3 - t2:F1} ms");
+        }
+    }
+
+    private static async Task<string> CursorAfterAsync(HttpClient client, string url, int pages)
+    {
+        string? cursor = null;
+        for (var p = 0; p < pages; p++)
+        {
+            var page = System.Text.Json.Nodes.JsonNode.Parse(await client.GetStringAsync(url + (cursor is null ? "" : $"&cursor={cursor}")))!;
+            cursor = page["next"]?.GetValue<string>() ?? cursor;
+        }
+        return cursor ?? "";
+    }
+
+    private static async Task<long> BytesPerCaseAsync(NpgsqlDataSource db, int cases)
+    {
+        await using var command = db.CreateCommand(
+            "select sum(pg_total_relation_size(c.oid))::bigint from pg_class c join pg_namespace n on n.oid = c.relnamespace " +
+            "where n.nspname = 'public' and c.relkind = 'r' and c.relname <> 'mt_doc_caseaccessrecord'");
+        return (long)(await command.ExecuteScalarAsync())! / cases;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlDataSource db, string sql)
+    {
+        await using var command = db.CreateCommand(sql);
+        command.CommandTimeout = 0;
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Case ids are derived from the case's number, so a size's measured case is known.</summary>
+    private static Guid CaseId(int k) => new($"00000000-0000-4000-8000-{k:D12}");
+
+    private static async Task SeedAsync(DocumentStore store, NpgsqlDataSource db, int from, int to)
+    {
+        const int Batch = 20_000;
+        long sequence;
+        await using (var max = db.CreateCommand($"select coalesce(max(seq_id), 0) from {MartenSetup.EventsTable}"))
+            sequence = (long)(await max.ExecuteScalarAsync())!;
+        var serializer = store.Options.Serializer();
+        for (var start = from; start < to; start += Batch)
+        {
+            var end = Math.Min(to, start + Batch);
+            var made = Enumerable.Range(start, end - start).AsParallel().AsOrdered().Select(Make).ToList();
+            await using var connection = await db.OpenConnectionAsync();
+            await using (var streams = await connection.BeginBinaryImportAsync(
+                $"copy {MartenSetup.StreamsTable} (id, type, version, timestamp, created, tenant_id) from stdin (format binary)"))
+            {
+                foreach (var c in made)
+                {
+                    await streams.StartRowAsync();
+                    await streams.WriteAsync(c.State.Id);
+                    await streams.WriteAsync("case_stream");
+                    await streams.WriteAsync(c.State.Version);
+                    await streams.WriteAsync(c.State.LastChangedAt.ToDateTimeUtc(), NpgsqlTypes.NpgsqlDbType.TimestampTz);
+                    await streams.WriteAsync(c.State.OpenedAt.ToDateTimeUtc(), NpgsqlTypes.NpgsqlDbType.TimestampTz);
+                    await streams.WriteAsync("*DEFAULT*");
+                }
+                await streams.CompleteAsync();
+            }
+            var heads = new Dictionary<Guid, string>();
+            await using (var writer = await connection.BeginBinaryImportAsync(
+                $"copy {MartenSetup.EventsTable} (seq_id, id, stream_id, version, data, type, tenant_id, timestamp, mt_dotnet_type, is_archived, headers) from stdin (format binary)"))
+            {
+                foreach (var c in made)
+                {
+                    var previous = EventHashChain.Genesis;
+                    for (var v = 0; v < c.Events.Count; v++)
+                    {
+                        var e = c.Events[v];
+                        var type = e.GetType();
+                        var json = serializer.ToJson(e);
+                        var hash = EventHashChain.Hash(previous, c.State.Id, v + 1, type.Name, json);
+                        await writer.StartRowAsync();
+                        await writer.WriteAsync(++sequence);
+                        await writer.WriteAsync(Guid.NewGuid());
+                        await writer.WriteAsync(c.State.Id);
+                        await writer.WriteAsync((long)(v + 1));
+                        await writer.WriteAsync(json, NpgsqlTypes.NpgsqlDbType.Jsonb);
+                        await writer.WriteAsync(SnakeCase(type.Name));
+                        await writer.WriteAsync("*DEFAULT*");
+                        await writer.WriteAsync(e.At.ToDateTimeUtc(), NpgsqlTypes.NpgsqlDbType.TimestampTz);
+                        await writer.WriteAsync($"{type.FullName}, {type.Assembly.GetName().Name}");
+                        await writer.WriteAsync(false);
+                        await writer.WriteAsync($$"""{"{{EventHashChain.Header}}": "{{hash}}"}""", NpgsqlTypes.NpgsqlDbType.Jsonb);
+                        previous = hash;
+                    }
+                    heads[c.State.Id] = previous;
+                }
+                await writer.CompleteAsync();
+            }
+            await store.BulkInsertAsync(made.Select(c => new CaseStream { Id = c.State.Id, State = c.State, ChainHead = heads[c.State.Id] }).ToList(), Weasel.Core.BulkInsertMode.InsertsOnly, 5000);
+            await store.BulkInsertAsync(made.Select(c => CaseSummary.From(c.State, Policy)).ToList(), Weasel.Core.BulkInsertMode.InsertsOnly, 5000);
+            var decisions = made.SelectMany(c => c.Events.Select((e, v) => (c.State.Id, Version: v + 1, Event: e)))
+                .Select(x => x.Event is EscalationMade m ? new DecisionRecord
+                {
+                    Id = m.EscalationId, CaseId = x.Id, StreamVersion = x.Version, Kind = DecisionKind.Escalation, Route = m.Route,
+                    Classification = m.Decision.Classification, At = m.At, AtUnixMs = m.At.ToUnixTimeMilliseconds(),
+                    SortKey = Api.Infrastructure.Http.Cursor.Key(m.At, m.EscalationId),
+                } : null)
+                .OfType<DecisionRecord>().ToList();
+            if (decisions.Count > 0) await store.BulkInsertAsync(decisions, Weasel.Core.BulkInsertMode.InsertsOnly, 5000);
+            foreach (var week in made.SelectMany(c => c.Events).Select(WeeklyDecisions.Of).OfType<(LocalDate Week, string Route, string AgeGroup)>().GroupBy(x => x))
+            {
+                await using var upsert = new NpgsqlCommand(
+                    $"insert into {WeeklyDecisions.TableName} (week_start, route, age_group, count) values ($1, $2, $3, $4) " +
+                    $"on conflict (week_start, route, age_group) do update set count = {WeeklyDecisions.TableName}.count + excluded.count", connection);
+                upsert.Parameters.AddWithValue(week.Key.Week.ToDateOnly());
+                upsert.Parameters.AddWithValue(week.Key.Route);
+                upsert.Parameters.AddWithValue(week.Key.AgeGroup);
+                upsert.Parameters.AddWithValue((long)week.Count());
+                await upsert.ExecuteNonQueryAsync();
+            }
+        }
+        await ExecuteAsync(db, $"select setval('public.mt_events_sequence', {sequence})");
+    }
+
+    private static string SnakeCase(string name) =>
+        string.Concat(name.Select((ch, i) => char.IsUpper(ch) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(ch) : ch.ToString()));
+
+    private sealed record Made(CaseState State, IReadOnlyList<ICaseEvent> Events);
+
+    /// <summary>Case number k, made by the domain's decide functions at its own time.</summary>
+    private static Made Make(int k)
+    {
+        var officer = new Actor($"officer-{k % 40}", "Officer", [Roles.SafeguardingOfficer]);
+        var clinician = new Actor($"clinician-{k % 12}", "Clinician", [Roles.Clinician]);
+        var at = FirstCase + Spacing * k;
+        var events = new List<ICaseEvent>();
+        CaseState? state = null;
+        void Run(Func<CaseState?, CommandContext, Decision> decide, Actor by)
+        {
+            var decision = decide(state, new CommandContext(by, at, Policy));
+            if (decision.Refusal is { } refusal) throw new InvalidOperationException($"case {k}: {refusal.Detail}");
+            foreach (var e in decision.Events) state = CaseState.Evolve(state, e);
+            events.AddRange(decision.Events);
+            at += Duration.FromMinutes(7);
+        }
+
+        var kind = k % 10;
+        Run((_, ctx) => CaseDecider.Open(new OpenCase(CaseId(k), (Channel)(k % 3), $"post-{k}", $"user-{k}", new Age(kind < 5 ? 15 : 16, null), "A worrying post"), ctx), officer);
+        for (var n = 0; n < 2 + k % 3; n++)
+            Run((s, ctx) => CaseDecider.Decide(s!, new AddNote(Guid.NewGuid(), "Called the user back; they are safe tonight."), ctx), officer);
+        if (kind >= 4)
+        {
+            var disclosure = Guid.NewGuid();
+            Run((s, ctx) => CaseDecider.Decide(s!, new RecordDisclosure(disclosure, at - Duration.FromMinutes(20), Channel.Boards, $"post-{k}",
+                "My dad hits me when he drinks", [new Concern(ConcernCategory.Physical, ConcernStatus.Current, CaseState.ServiceUserId)]), ctx), officer);
+            if (kind >= 6)
+            {
+                var assessment = Guid.NewGuid();
+                Run((s, ctx) => CaseDecider.Decide(s!, new RecordRiskAssessment(assessment,
+                    [new PersonAssessment(CaseState.ServiceUserId, ThreatToLife.None, [ConcernCategory.Physical], Route.NonEmergency)], "Ongoing abuse"), ctx), clinician);
+                var escalation = Guid.NewGuid();
+                Run((s, ctx) => CaseDecider.Decide(s!, new Escalate(escalation, new EscalationRequest(Route.NonEmergency, Agency.ChildrensSocialCare,
+                    CaseState.ServiceUserId, assessment, [disclosure], [InformationShared.Name, InformationShared.DisclosureSummary], null)), ctx), officer);
+                if (kind >= 7)
+                {
+                    Run((s, ctx) => CaseDecider.Decide(s!, new SendTransparencyNotice(escalation, "We shared your name and what you told us.", "Boards"), ctx), officer);
+                    Run((s, ctx) => CaseDecider.Decide(s!, new CloseCase("Referred and user told"), ctx), officer);
+                }
+            }
+        }
+        return new Made(state!, events);
+    }
+
+    private static string ApiContentRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SafeguardingCases.sln"))) dir = dir.Parent;
+        return Path.Combine(dir?.FullName ?? throw new InvalidOperationException("Run the benchmarks from inside the repository."), "src", "SafeguardingCases.Api");
+    }
+
+    private sealed class BenchmarkApi(string connectionString) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseEnvironment("Benchmark");
+            builder.UseContentRoot(ApiContentRoot());
+            builder.UseSetting("ConnectionStrings:Marten", connectionString);
+            builder.UseSetting("Auth:DevSigningKey", SigningKey);
+            builder.UseSetting("Auth:AllowDevTokens", "true");
+            builder.UseSetting("Database:ApplySchemaOnStartup", "false");
+            builder.UseSetting("RateLimit:PermitsPerMinute", "0");
+            builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        }
+    }
+}
