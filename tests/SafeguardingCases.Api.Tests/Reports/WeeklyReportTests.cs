@@ -49,7 +49,7 @@ public sealed class WeeklyReportTests(ApiFactory api) : IClassFixture<ApiFactory
     {
         await using var connection = new NpgsqlConnection(api.ConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("select coalesce(sum(count), 0)::bigint from safeguarding_weekly_decisions where route = 'Emergency'", connection);
+        await using var command = new NpgsqlCommand("select coalesce(sum(count), 0)::bigint from safeguarding_decision_counts where route = 'Emergency'", connection);
         return (long)(await command.ExecuteScalarAsync())!;
     }
 }

@@ -25,25 +25,25 @@ public sealed record EscalationReport(Instant From, Instant To, IReadOnlyList<We
 public sealed record EscalationReportQuery(Instant From, Instant To) : IRequest<EscalationReport>;
 
 /// <summary>
-/// Counts per ISO week (UTC). Whole weeks inside the range come from the weekly aggregate (a few rows a week); the
-/// part-weeks at the range's ends, at most two, are counted exactly from the per-decision projection. The cost
-/// depends on the range's length in weeks and on at most two weeks of decisions, never on the store's size.
+/// Counts per ISO week (UTC). Whole days inside the range come from the daily aggregate (a few rows a day); the
+/// part-days at the range's ends, at most two, are counted decision by decision from the per-decision projection.
+/// The cost depends on the range's length in days and on at most two days of decisions, never on the store's size.
 /// </summary>
 public sealed class EscalationReportHandler(IQuerySession session, Npgsql.NpgsqlDataSource db) : IRequestHandler<EscalationReportQuery, EscalationReport>
 {
     public async ValueTask<EscalationReport> Handle(EscalationReportQuery request, CancellationToken cancellationToken)
     {
-        var counts = new List<(LocalDate Week, string Route, string AgeGroup, long Count)>();
-        var firstWhole = WeeklyDecisions.WeekOf(request.From);
-        if (firstWhole.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant() < request.From) firstWhole = firstWhole.PlusWeeks(1);
-        var endWhole = WeeklyDecisions.WeekOf(request.To);
+        var counts = new List<(LocalDate Day, string Route, string AgeGroup, long Count)>();
+        var firstWhole = request.From.InUtc().Date;
+        if (firstWhole.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant() < request.From) firstWhole = firstWhole.PlusDays(1);
+        var endWhole = request.To.InUtc().Date;
         var firstWholeAt = firstWhole.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant();
         var endWholeAt = endWhole.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant();
 
         if (firstWhole < endWhole)
         {
             await using var command = db.CreateCommand(
-                $"select week_start, route, age_group, count from {WeeklyDecisions.TableName} where week_start >= $1 and week_start < $2");
+                $"select day, route, age_group, count from {DecisionCounts.TableName} where day >= $1 and day < $2");
             command.Parameters.AddWithValue(firstWhole.ToDateOnly());
             command.Parameters.AddWithValue(endWhole.ToDateOnly());
             try
@@ -65,20 +65,20 @@ public sealed class EscalationReportHandler(IQuerySession session, Npgsql.Npgsql
         }
 
         var weeks = counts
-            .GroupBy(c => c.Week)
-            .OrderBy(g => g.Key)
-            .Select(g => new WeekCounts(IsoWeek(g.Key), ByRoute(g), ByAgeGroup(g), (int)g.Sum(c => c.Count)))
+            .GroupBy(c => IsoWeek(c.Day))
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => new WeekCounts(g.Key, ByRoute(g), ByAgeGroup(g), (int)g.Sum(c => c.Count)))
             .ToList();
         return new EscalationReport(request.From, request.To, weeks, ByRoute(counts), ByAgeGroup(counts));
     }
 
     /// <summary>Decisions in [from, to) from the per-decision projection, counted as the weekly aggregate counts them.</summary>
-    private async Task CountExactlyAsync(Instant from, Instant to, List<(LocalDate, string, string, long)> counts, CancellationToken ct)
+    private async Task CountExactlyAsync(Instant from, Instant to, List<(LocalDate Day, string Route, string AgeGroup, long Count)> counts, CancellationToken ct)
     {
         if (from >= to) return;
         var (f, t) = (from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds());
         var records = await session.Query<DecisionRecord>().Where(r => r.AtUnixMs >= f && r.AtUnixMs < t).ToListAsync(ct);
-        counts.AddRange(records.Select(WeeklyDecisions.Of).GroupBy(x => x).Select(g => (g.Key.Week, g.Key.Route, g.Key.AgeGroup, (long)g.Count())));
+        counts.AddRange(records.Select(DecisionCounts.Of).GroupBy(x => x).Select(g => (g.Key.Day, g.Key.Route, g.Key.AgeGroup, (long)g.Count())));
     }
 
     private static string IsoWeek(LocalDate date)
@@ -87,16 +87,16 @@ public sealed class EscalationReportHandler(IQuerySession session, Npgsql.Npgsql
         return $"{rules.GetWeekYear(date):D4}-W{rules.GetWeekOfWeekYear(date):D2}";
     }
 
-    private static RouteCounts ByRoute(IEnumerable<(LocalDate Week, string Route, string AgeGroup, long Count)> counts)
+    private static RouteCounts ByRoute(IEnumerable<(LocalDate Day, string Route, string AgeGroup, long Count)> counts)
     {
-        var list = counts as IReadOnlyCollection<(LocalDate Week, string Route, string AgeGroup, long Count)> ?? [.. counts];
+        var list = counts as IReadOnlyCollection<(LocalDate Day, string Route, string AgeGroup, long Count)> ?? [.. counts];
         int Sum(string route) => (int)list.Where(c => c.Route == route).Sum(c => c.Count);
         return new RouteCounts(Sum(nameof(Route.Emergency)), Sum(nameof(Route.NonEmergency)), Sum("None"));
     }
 
-    private static AgeGroupCounts ByAgeGroup(IEnumerable<(LocalDate Week, string Route, string AgeGroup, long Count)> counts)
+    private static AgeGroupCounts ByAgeGroup(IEnumerable<(LocalDate Day, string Route, string AgeGroup, long Count)> counts)
     {
-        var list = counts as IReadOnlyCollection<(LocalDate Week, string Route, string AgeGroup, long Count)> ?? [.. counts];
+        var list = counts as IReadOnlyCollection<(LocalDate Day, string Route, string AgeGroup, long Count)> ?? [.. counts];
         int Sum(string group) => (int)list.Where(c => c.AgeGroup == group).Sum(c => c.Count);
         return new AgeGroupCounts(Sum("Child"), Sum("AdultAtRisk"), Sum("AdultNotAtRisk"), Sum("Unknown"));
     }

@@ -245,7 +245,7 @@ public sealed class CaseCommandRunner(
         {
             if (after.FindOverride(overrideId) is { } changed) session.Store(OverrideAuditRow.From(caseId, changed));
         }
-        foreach (var decision in events) Features.Reports.WeeklyDecisions.Count(session, decision);
+        foreach (var decision in events) Features.Reports.DecisionCounts.Count(session, decision);
         foreach (var grant in events.OfType<BreakGlassAccessGranted>()) session.Store(Features.Audit.BreakGlass.BreakGlassAuditRow.From(caseId, grant));
         var value = respond(after, events, after.Version);
         idempotency.Stage(session, value!, after.Version);

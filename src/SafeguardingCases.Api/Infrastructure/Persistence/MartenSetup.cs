@@ -125,7 +125,7 @@ public static class MartenSetup
         // the cache would hold the state from before the commit under the new version. (Measured slower, too.)
         // Escalations and no-escalation decisions across cases, by time: the escalation audit and the weekly report.
         opts.Projections.Add(new DecisionRecordProjection(), ProjectionLifecycle.Inline);
-        opts.Storage.ExtendedSchemaObjects.Add(Features.Reports.WeeklyDecisions.Table());
+        opts.Storage.ExtendedSchemaObjects.Add(Features.Reports.DecisionCounts.Table());
         opts.Schema.For<DecisionRecord>().Index(x => x.AtUnixMs).Index(x => x.SortKey);
         opts.Schema.For<IdempotencyRecord>().Identity(x => x.Id).Index(x => x.ExpiresAtUnixMs);
         // The case list row is written by the command runner from the state it evolved (see CaseCommandRunner).
