@@ -74,7 +74,8 @@ static async Task RunApiAsync(string[] args)
     services.AddSafeguardingTelemetry(configuration);
     services.AddScoped<CaseCommandRunner>();
     services.AddHttpContextAccessor();
-    services.AddHostedService<IdempotencyCleanup>();
+    services.AddSingleton<RetentionCleanup>();
+    services.AddHostedService(sp => sp.GetRequiredService<RetentionCleanup>());
     var ledger = SafeguardingCases.Api.Infrastructure.Ledger.LedgerOptions.Bind(configuration);
     var signingKey = ledger.LoadKey(builder.Environment);
     services.AddSingleton(ledger);

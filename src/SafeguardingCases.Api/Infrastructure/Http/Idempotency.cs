@@ -197,30 +197,3 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
     }
 }
 
-/// <summary>
-/// Deletes expired idempotency keys every <see cref="Interval"/> (one indexed DELETE). Any instance may run it:
-/// deleting an expired key twice is harmless.
-/// </summary>
-public sealed class IdempotencyCleanup(IDocumentStore store, IClock clock, ILogger<IdempotencyCleanup> logger) : BackgroundService
-{
-    public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await using var session = store.LightweightSession();
-                var now = clock.GetCurrentInstant().ToUnixTimeMilliseconds();
-                session.DeleteWhere<IdempotencyRecord>(r => r.ExpiresAtUnixMs < now);
-                await session.SaveChangesAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning("Could not delete expired idempotency keys ({Error}); will try again in an hour.", e.GetType().Name);
-            }
-        }
-    }
-}
