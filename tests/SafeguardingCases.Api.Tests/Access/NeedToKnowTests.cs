@@ -209,7 +209,7 @@ public sealed class NeedToKnowTests(ApiFactory api) : IClassFixture<ApiFactory>
         await c.Auditor.GetAsync($"{c.Url}/integrity").ShouldBe(HttpStatusCode.OK);
 
         var log = await (await Auditor.GetAsync($"/api/v1/audit/access?caseId={c.Id}").ShouldBe(HttpStatusCode.OK)).Json();
-        var entries = log["entries"]!.AsArray().Select(e => (
+        var entries = log["items"]!.AsArray().Select(e => (
             Subject: e!["subject"]!.GetValue<string>(), Route: e["route"]!.GetValue<string>(), How: e["how"]!.GetValue<string>(), Status: e["status"]!.GetValue<int>())).ToList();
         entries.ShouldContain(("officer-1", "GET /api/v1/cases/{id}", "Named", 200));
         entries.ShouldContain(("officer-3", "GET /api/v1/cases/{id}/policy", "Refused", 403));
@@ -232,7 +232,7 @@ public sealed class NeedToKnowTests(ApiFactory api) : IClassFixture<ApiFactory>
         foreach (var id in new[] { a.Id, b.Id })
         {
             var log = await (await Auditor.GetAsync($"/api/v1/audit/access?caseId={id}").ShouldBe(HttpStatusCode.OK)).Json();
-            log["entries"]!.AsArray().ShouldContain(e => e!["subject"]!.GetValue<string>() == "list-reader" && e["how"]!.GetValue<string>() == "Listed");
+            log["items"]!.AsArray().ShouldContain(e => e!["subject"]!.GetValue<string>() == "list-reader" && e["how"]!.GetValue<string>() == "Listed");
         }
         (await a.EventCount()).ShouldBe(1);
     }
@@ -252,7 +252,28 @@ public sealed class NeedToKnowTests(ApiFactory api) : IClassFixture<ApiFactory>
         await auditor.GetAsync("/api/v1/audit/overrides?limit=200").ShouldBe(HttpStatusCode.OK);
 
         var log = await (await Auditor.GetAsync($"/api/v1/audit/access?caseId={c.Id}").ShouldBe(HttpStatusCode.OK)).Json();
-        var routes = log["entries"]!.AsArray().Where(e => e!["subject"]!.GetValue<string>() == "auditor-lists").Select(e => e!["route"]!.GetValue<string>()).ToList();
+        var routes = log["items"]!.AsArray().Where(e => e!["subject"]!.GetValue<string>() == "auditor-lists").Select(e => e!["route"]!.GetValue<string>()).ToList();
         routes.ShouldBe(["GET /api/v1/audit/overrides", "GET /api/v1/audit/escalations"]);
+    }
+
+    [Fact]
+    public async Task ACCESS_LOG_pages_by_cursor_newest_first_each_read_once()
+    {
+        var c = await CaseApi.Open(api);
+        for (var i = 0; i < 7; i++) await c.Officer.GetAsync(c.Url).ShouldBe(HttpStatusCode.OK);
+        var all = (await (await Auditor.GetAsync($"/api/v1/audit/access?caseId={c.Id}&limit=500").ShouldBe(HttpStatusCode.OK)).Json())["items"]!.AsArray()
+            .Select(e => e!.ToJsonString()).ToList();
+        all.Count.ShouldBe(7);
+
+        var walked = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var page = await (await Auditor.GetAsync($"/api/v1/audit/access?caseId={c.Id}&limit=3" + (cursor is null ? "" : $"&cursor={cursor}")).ShouldBe(HttpStatusCode.OK)).Json();
+            walked.AddRange(page["items"]!.AsArray().Select(e => e!.ToJsonString()));
+            cursor = page["next"]?.GetValue<string>();
+        }
+        while (cursor is not null);
+        walked.ShouldBe(all, "the pages, in order, are the whole log once");
     }
 }

@@ -172,7 +172,7 @@ public sealed class AuditorTests(ApiFactory api) : IClassFixture<ApiFactory>
         await Auditor.GetAsync($"{c.Url}/integrity").ShouldBe(HttpStatusCode.OK);
 
         var log = await (await Auditor.GetAsync($"/api/v1/audit/access?caseId={c.Id}").ShouldBe(HttpStatusCode.OK)).Json();
-        var entries = log["entries"]!.AsArray();
+        var entries = log["items"]!.AsArray();
         var routes = entries.Where(e => e!["subject"]!.GetValue<string>() == "lead-reader").Select(e => e!["route"]!.GetValue<string>()).ToList();
         routes.ShouldBe(["GET /api/v1/cases/{id}/as-of", "GET /api/v1/cases/{id}/policy", "GET /api/v1/cases/{id}/history", "GET /api/v1/cases/{id}"]);
         entries.ShouldContain(e => e!["subject"]!.GetValue<string>() == "auditor-9" && e["route"]!.GetValue<string>() == "GET /api/v1/cases/{id}/integrity");
@@ -187,7 +187,7 @@ public sealed class AuditorTests(ApiFactory api) : IClassFixture<ApiFactory>
         var unknown = Guid.NewGuid();
         await (await api.ClientFor(Roles.SafeguardingOfficer).GetAsync($"/api/v1/cases/{unknown}")).ShouldBeProblem(HttpStatusCode.NotFound);
         var log = await (await Auditor.GetAsync($"/api/v1/audit/access?caseId={unknown}").ShouldBe(HttpStatusCode.OK)).Json();
-        log["entries"]!.AsArray().Single()!["found"]!.GetValue<bool>().ShouldBeFalse();
+        log["items"]!.AsArray().Single()!["found"]!.GetValue<bool>().ShouldBeFalse();
     }
 
     [Fact]

@@ -12,20 +12,22 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
     public partial class AccessLog : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>The entries property</summary>
+        /// <summary>The items property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public List<global::SafeguardingCases.Api.Tests.Client.Generated.Models.AccessEntry>? Entries { get; set; }
+        public List<global::SafeguardingCases.Api.Tests.Client.Generated.Models.AccessEntry>? Items { get; set; }
 #nullable restore
 #else
-        public List<global::SafeguardingCases.Api.Tests.Client.Generated.Models.AccessEntry> Entries { get; set; }
+        public List<global::SafeguardingCases.Api.Tests.Client.Generated.Models.AccessEntry> Items { get; set; }
 #endif
-        /// <summary>The page property</summary>
-        public int? Page { get; set; }
-        /// <summary>The pageSize property</summary>
-        public int? PageSize { get; set; }
-        /// <summary>The total property</summary>
-        public long? Total { get; set; }
+        /// <summary>The next property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Next { get; set; }
+#nullable restore
+#else
+        public string Next { get; set; }
+#endif
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
         /// </summary>
@@ -44,10 +46,8 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
-                { "entries", n => { Entries = n.GetCollectionOfObjectValues<global::SafeguardingCases.Api.Tests.Client.Generated.Models.AccessEntry>(global::SafeguardingCases.Api.Tests.Client.Generated.Models.AccessEntry.CreateFromDiscriminatorValue)?.AsList(); } },
-                { "page", n => { Page = n.GetIntValue(); } },
-                { "pageSize", n => { PageSize = n.GetIntValue(); } },
-                { "total", n => { Total = n.GetLongValue(); } },
+                { "items", n => { Items = n.GetCollectionOfObjectValues<global::SafeguardingCases.Api.Tests.Client.Generated.Models.AccessEntry>(global::SafeguardingCases.Api.Tests.Client.Generated.Models.AccessEntry.CreateFromDiscriminatorValue)?.AsList(); } },
+                { "next", n => { Next = n.GetStringValue(); } },
             };
         }
         /// <summary>
@@ -57,10 +57,8 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Api.Tests.Client.Generated.Models.AccessEntry>("entries", Entries);
-            writer.WriteIntValue("page", Page);
-            writer.WriteIntValue("pageSize", PageSize);
-            writer.WriteLongValue("total", Total);
+            writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Api.Tests.Client.Generated.Models.AccessEntry>("items", Items);
+            writer.WriteStringValue("next", Next);
         }
     }
 }

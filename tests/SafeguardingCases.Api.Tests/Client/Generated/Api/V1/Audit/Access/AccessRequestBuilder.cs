@@ -22,7 +22,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Access
         /// </summary>
         /// <param name="pathParameters">Path parameters for the request</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public AccessRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/audit/access{?caseId*,page*,pageSize*}", pathParameters)
+        public AccessRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/audit/access{?caseId*,cursor*,limit*}", pathParameters)
         {
         }
         /// <summary>
@@ -30,11 +30,11 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Access
         /// </summary>
         /// <param name="rawUrl">The raw URL to use for the request builder.</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public AccessRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/audit/access{?caseId*,page*,pageSize*}", rawUrl)
+        public AccessRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/audit/access{?caseId*,cursor*,limit*}", rawUrl)
         {
         }
         /// <summary>
-        /// Who read which case, when.
+        /// Who read which case, when, and how.
         /// </summary>
         /// <returns>A <see cref="global::SafeguardingCases.Api.Tests.Client.Generated.Models.AccessLog"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
@@ -65,7 +65,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Access
             return await RequestAdapter.SendAsync<global::SafeguardingCases.Api.Tests.Client.Generated.Models.AccessLog>(requestInfo, global::SafeguardingCases.Api.Tests.Client.Generated.Models.AccessLog.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// Who read which case, when.
+        /// Who read which case, when, and how.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
@@ -93,7 +93,7 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Access
             return new global::SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Access.AccessRequestBuilder(rawUrl, RequestAdapter);
         }
         /// <summary>
-        /// Who read which case, when.
+        /// Who read which case, when, and how.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class AccessRequestBuilderGetQueryParameters 
@@ -102,13 +102,22 @@ namespace SafeguardingCases.Api.Tests.Client.Generated.Api.V1.Audit.Access
             [QueryParameter("caseId")]
             public Guid? CaseId { get; set; }
             #pragma warning restore CS1591
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
             #pragma warning disable CS1591
-            [QueryParameter("page")]
-            public int? Page { get; set; }
+            [QueryParameter("cursor")]
+            public string? Cursor { get; set; }
             #pragma warning restore CS1591
+#nullable restore
+#else
             #pragma warning disable CS1591
-            [QueryParameter("pageSize")]
-            public int? PageSize { get; set; }
+            [QueryParameter("cursor")]
+            public string Cursor { get; set; }
+            #pragma warning restore CS1591
+#endif
+            #pragma warning disable CS1591
+            [QueryParameter("limit")]
+            public int? Limit { get; set; }
             #pragma warning restore CS1591
         }
     }
