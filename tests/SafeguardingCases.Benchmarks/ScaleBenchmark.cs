@@ -72,6 +72,7 @@ public static class ScaleBenchmark
                 }
             }
 
+            await MeasureRetentionAsync(store, db);
             Console.WriteLine();
             Console.WriteLine($"| read | {string.Join(" | ", sizes.Select(s => $"{s:N0}"))} | ratio {sizes[^1]:N0}/{sizes[0]:N0} |");
             Console.WriteLine($"|---|{string.Concat(sizes.Select(_ => "---|"))}---|");
@@ -107,6 +108,9 @@ public static class ScaleBenchmark
             ("audit escalations, page 1 of 10", $"/api/v1/audit/escalations?from={Iso(FirstCase)}&limit=10"),
             ("audit escalations, 21st page", $"/api/v1/audit/escalations?from={Iso(FirstCase)}&limit=50&cursor={auditDeep}"),
             ("audit overrides, page 1", "/api/v1/audit/overrides?limit=50"),
+            ("audit overrides, approved, page 1", "/api/v1/audit/overrides?status=Approved&limit=50"),
+            ("audit access log, page 1", "/api/v1/audit/access?limit=100"),
+            ("audit access log, one case", $"/api/v1/audit/access?caseId={caseId}"),
             ("GET /cases/{id}", $"/api/v1/cases/{caseId}"),
             ("GET /cases/{id}/policy", $"/api/v1/cases/{caseId}/policy"),
             ("GET /cases/{id}/history", $"/api/v1/cases/{caseId}/history"),
@@ -128,6 +132,25 @@ public static class ScaleBenchmark
             results.Add((name, times[times.Count / 2], times[(int)(times.Count * 0.95)]));
         }
         return results;
+    }
+
+    /// <summary>Retention's cleanup: 200,000 access records past retention among the live ones, deleted in one pass.</summary>
+    private static async Task MeasureRetentionAsync(DocumentStore store, NpgsqlDataSource db)
+    {
+        const int Old = 200_000;
+        var at = SystemClock.Instance.GetCurrentInstant() - Duration.FromDays(3000);
+        await store.BulkInsertAsync(Enumerable.Range(0, Old).Select(n => new Api.Infrastructure.Messaging.CaseAccessRecord
+        {
+            Id = Guid.NewGuid(), CaseId = CaseId(n), Subject = "officer-1", Name = "Officer", Route = "GET /api/v1/cases/{id}",
+            At = at + Duration.FromSeconds(n), AtUnixMs = (at + Duration.FromSeconds(n)).ToUnixTimeMilliseconds(), Found = true, How = "Role", Status = 200,
+        }).ToList(), Weasel.Core.BulkInsertMode.InsertsOnly, 10_000);
+        await ExecuteAsync(db, "analyze public.mt_doc_caseaccessrecord");
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build();
+        var cleanup = new RetentionCleanup(db, SystemClock.Instance, configuration, Microsoft.Extensions.Logging.Abstractions.NullLogger<RetentionCleanup>.Instance);
+        var clock = Stopwatch.StartNew();
+        var (_, reads) = await cleanup.RunOnceAsync(CancellationToken.None);
+        Console.WriteLine($"retention: deleted {reads:N0} access records past retention in {clock.Elapsed.TotalSeconds:F1} s " +
+            $"({clock.Elapsed.TotalMilliseconds * 1000 / Math.Max(1, reads):F0} µs a record, batches of {RetentionCleanup.BatchSize:N0})");
     }
 
     private static async Task<string> CursorAfterAsync(HttpClient client, string url, int pages)
@@ -228,6 +251,8 @@ public static class ScaleBenchmark
                 } : null)
                 .OfType<DecisionRecord>().ToList();
             if (decisions.Count > 0) await store.BulkInsertAsync(decisions, Weasel.Core.BulkInsertMode.InsertsOnly, 5000);
+            var overrides = made.SelectMany(c => c.State.Overrides.Select(o => Api.Features.Audit.Overrides.OverrideAuditRow.From(c.State.Id, o))).ToList();
+            if (overrides.Count > 0) await store.BulkInsertAsync(overrides, Weasel.Core.BulkInsertMode.InsertsOnly, 5000);
             foreach (var day in made.SelectMany(c => c.Events).Select(DecisionCounts.Of).OfType<(LocalDate Day, string Route, string AgeGroup)>().GroupBy(x => x))
             {
                 await using var upsert = new NpgsqlCommand(
@@ -266,9 +291,22 @@ public static class ScaleBenchmark
         }
 
         var kind = k % 10;
+        var lead = new Actor($"lead-{k % 5}", "Lead", [Roles.SafeguardingLead]);
+        var lead2 = new Actor($"lead-{(k + 1) % 5}", "Lead", [Roles.SafeguardingLead]);
         Run((_, ctx) => CaseDecider.Open(new OpenCase(CaseId(k), (Channel)(k % 3), $"post-{k}", $"user-{k}", new Age(kind < 5 ? 15 : 16, null), "A worrying post"), ctx), officer);
         for (var n = 0; n < 2 + k % 3; n++)
             Run((s, ctx) => CaseDecider.Decide(s!, new AddNote(Guid.NewGuid(), "Called the user back; they are safe tonight."), ctx), officer);
+        if (k % 20 == 5)
+        {
+            // One case in twenty asks for a policy override; half of those are approved by two leads (never used here).
+            var overrideId = Guid.NewGuid();
+            Run((s, ctx) => CaseDecider.Decide(s!, new RequestOverride(overrideId, Route.NonEmergency, CaseState.ServiceUserId, "Exceptional circumstances"), ctx), lead);
+            if (k % 40 == 5)
+            {
+                Run((s, ctx) => CaseDecider.Decide(s!, new ApproveOverride(overrideId, "Agreed"), ctx), lead);
+                Run((s, ctx) => CaseDecider.Decide(s!, new ApproveOverride(overrideId, "Agreed"), ctx), lead2);
+            }
+        }
         if (kind >= 4)
         {
             var disclosure = Guid.NewGuid();
