@@ -28,3 +28,56 @@ public sealed class RangeValidator : Validator<RangeRequest>
         RuleFor(x => x).Must(x => x.From is null || x.To is null || x.To - x.From <= RangeRequest.MaxSpan).OverridePropertyName("to").WithMessage("The range is at most five years.");
     }
 }
+
+/// <summary>An auditors' list across cases: an optional, open-ended range (<c>from</c> inclusive, <c>to</c> exclusive) and cursor paging.</summary>
+public abstract class AuditPageRequest
+{
+    public const int MaxLimit = 200;
+
+    public Instant? From { get; set; }
+    public Instant? To { get; set; }
+    public int? Limit { get; set; }
+    public string? Cursor { get; set; }
+}
+
+/// <summary>The rules every auditors' page shares; a list adds its own filters' rules.</summary>
+public abstract class AuditPageValidator<T> : Validator<T> where T : AuditPageRequest
+{
+    protected AuditPageValidator()
+    {
+        RuleFor(x => x.Limit).InclusiveBetween(1, AuditPageRequest.MaxLimit);
+        RuleFor(x => x).Must(x => x.From is null || x.To is null || x.From < x.To).OverridePropertyName("from").WithMessage("from must be before to.");
+        RuleFor(x => x.Cursor).Must(c => c is null || Infrastructure.Http.Cursor.Decode(c) is not null).WithMessage("cursor is the next value of a previous page.");
+    }
+}
+
+/// <summary>
+/// A keyset page on a document's indexed <c>sortKey</c> (time then id, <see cref="Infrastructure.Http.Cursor"/>): after
+/// the cursor, within the range, oldest first, one more row than the page so the next cursor is known. An index range
+/// scan that stops after the page, at any store size.
+/// </summary>
+public static class SortKeyPage
+{
+    public static (string Where, object[] Parameters) Where(string? afterKey, Instant? from, Instant? to, int limit, params (string Clause, object Value)[] filters)
+    {
+        var where = new System.Text.StringBuilder("where data ->> 'sortKey' > ?");
+        var parameters = new List<object> { afterKey ?? "" };
+        foreach (var (clause, value) in filters)
+        {
+            where.Append(" and ").Append(clause);
+            parameters.Add(value);
+        }
+        if (from is { } f)
+        {
+            where.Append(" and data ->> 'sortKey' >= ?");
+            parameters.Add(Infrastructure.Http.Cursor.Bound(f));
+        }
+        if (to is { } t)
+        {
+            where.Append(" and data ->> 'sortKey' < ?");
+            parameters.Add(Infrastructure.Http.Cursor.Bound(t));
+        }
+        where.Append(" order by data ->> 'sortKey' limit ").Append((limit + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return (where.ToString(), [.. parameters]);
+    }
+}

@@ -1,7 +1,4 @@
-using System.Globalization;
-using System.Text;
 using FastEndpoints;
-using FluentValidation;
 using Marten;
 using NodaTime;
 using SafeguardingCases.Api.Infrastructure.Http;
@@ -40,29 +37,13 @@ public sealed class BreakGlassAuditRow
 }
 
 /// <summary><c>from</c>/<c>to</c> bound the grant time (optional, open-ended); cursor paging.</summary>
-public sealed class ListBreakGlassRequest
-{
-    public Instant? From { get; set; }
-    public Instant? To { get; set; }
-    public int? Limit { get; set; }
-    public string? Cursor { get; set; }
-}
+public sealed class ListBreakGlassRequest : AuditPageRequest;
 
 public sealed record BreakGlassEntry(Guid BreakGlassId, Guid CaseId, Actor By, string Reason, Instant At, Instant Until);
 
 public sealed record BreakGlassList(IReadOnlyList<BreakGlassEntry> Items, string? Next);
 
-public sealed class ListBreakGlassValidator : Validator<ListBreakGlassRequest>
-{
-    public const int MaxLimit = 200;
-
-    public ListBreakGlassValidator()
-    {
-        RuleFor(x => x.Limit).InclusiveBetween(1, MaxLimit);
-        RuleFor(x => x).Must(x => x.From is null || x.To is null || x.From < x.To).OverridePropertyName("from").WithMessage("from must be before to.");
-        RuleFor(x => x.Cursor).Must(c => c is null || Cursor.Decode(c) is not null).WithMessage("cursor is the next value of a previous page.");
-    }
-}
+public sealed class ListBreakGlassValidator : AuditPageValidator<ListBreakGlassRequest>;
 
 /// <summary>GET /audit/break-glass: every break-glass access with who, when, why and until when, oldest first.</summary>
 public sealed class ListBreakGlassEndpoint(IQuerySession session) : Endpoint<ListBreakGlassRequest, BreakGlassList>
@@ -78,20 +59,8 @@ public sealed class ListBreakGlassEndpoint(IQuerySession session) : Endpoint<Lis
     public override async Task HandleAsync(ListBreakGlassRequest req, CancellationToken ct)
     {
         var limit = req.Limit ?? 50;
-        var where = new StringBuilder("where data ->> 'sortKey' > ?");
-        var parameters = new List<object> { req.Cursor is null ? "" : Cursor.Decode(req.Cursor)! };
-        if (req.From is { } from)
-        {
-            where.Append(" and data ->> 'sortKey' >= ?");
-            parameters.Add(Cursor.Bound(from));
-        }
-        if (req.To is { } to)
-        {
-            where.Append(" and data ->> 'sortKey' < ?");
-            parameters.Add(Cursor.Bound(to));
-        }
-        where.Append(" order by data ->> 'sortKey' limit ").Append((limit + 1).ToString(CultureInfo.InvariantCulture));
-        var rows = await session.QueryAsync<BreakGlassAuditRow>(where.ToString(), ct, [.. parameters]);
+        var (where, parameters) = SortKeyPage.Where(req.Cursor is null ? null : Cursor.Decode(req.Cursor), req.From, req.To, limit);
+        var rows = await session.QueryAsync<BreakGlassAuditRow>(where, ct, parameters);
 
         var page = rows.Take(limit).Select(r => new BreakGlassEntry(r.Id, r.CaseId, r.By, r.Reason, r.At, r.Until)).ToList();
         var next = rows.Count > limit ? Cursor.Encode(rows[limit - 1].SortKey) : null;

@@ -14,25 +14,9 @@ using R = SafeguardingCases.Domain.Cases.Roles;
 namespace SafeguardingCases.Api.Features.Audit.Escalations;
 
 /// <summary>An optional, open-ended range (<c>from</c> inclusive, <c>to</c> exclusive), and cursor paging.</summary>
-public sealed class AuditEscalationsRequest
-{
-    public const int MaxLimit = 200;
+public sealed class AuditEscalationsRequest : AuditPageRequest;
 
-    public Instant? From { get; set; }
-    public Instant? To { get; set; }
-    public int? Limit { get; set; }
-    public string? Cursor { get; set; }
-}
-
-public sealed class AuditEscalationsValidator : Validator<AuditEscalationsRequest>
-{
-    public AuditEscalationsValidator()
-    {
-        RuleFor(x => x.Limit).InclusiveBetween(1, AuditEscalationsRequest.MaxLimit);
-        RuleFor(x => x).Must(x => x.From is null || x.To is null || x.From < x.To).OverridePropertyName("from").WithMessage("from must be before to.");
-        RuleFor(x => x.Cursor).Must(c => c is null || Infrastructure.Http.Cursor.Decode(c) is not null).WithMessage("cursor is the next value of a previous page.");
-    }
-}
+public sealed class AuditEscalationsValidator : AuditPageValidator<AuditEscalationsRequest>;
 
 /// <summary>
 /// GET /audit/escalations: every escalation in the range (any range, open-ended), oldest first, a page at a time, each
@@ -85,20 +69,8 @@ public sealed class AuditEscalationsHandler(IQuerySession session, IOptions<Poli
     public async ValueTask<EscalationAudit> Handle(AuditEscalationsQuery request, CancellationToken cancellationToken)
     {
         // A keyset page on the indexed sort key: the same cost on page 1 and page 10,000, whatever the store holds.
-        var where = "where data ->> 'kind' = ? and data ->> 'sortKey' > ?";
-        var parameters = new List<object> { nameof(DecisionKind.Escalation), request.After ?? "" };
-        if (request.From is { } from)
-        {
-            where += " and data ->> 'sortKey' >= ?";
-            parameters.Add(Infrastructure.Http.Cursor.Bound(from));
-        }
-        if (request.To is { } to)
-        {
-            where += " and data ->> 'sortKey' < ?";
-            parameters.Add(Infrastructure.Http.Cursor.Bound(to));
-        }
-        where += $" order by data ->> 'sortKey' limit {request.Limit + 1}";
-        var rows = await session.QueryAsync<DecisionRecord>(where, cancellationToken, [.. parameters]);
+        var (where, parameters) = SortKeyPage.Where(request.After, request.From, request.To, request.Limit, ("data ->> 'kind' = ?", nameof(DecisionKind.Escalation)));
+        var rows = await session.QueryAsync<DecisionRecord>(where, cancellationToken, parameters);
         var records = rows.Take(request.Limit).ToList();
 
         var streams = await StreamsAsync([.. records.Select(r => r.CaseId).Distinct()], cancellationToken);

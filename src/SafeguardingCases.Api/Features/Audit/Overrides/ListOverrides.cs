@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using FastEndpoints;
 using FluentValidation;
 using Marten;
@@ -53,13 +51,9 @@ public sealed class OverrideAuditRow
 }
 
 /// <summary><c>from</c>/<c>to</c> bound the request time (optional, open-ended); <c>status</c> filters; cursor paging.</summary>
-public sealed class ListOverridesRequest
+public sealed class ListOverridesRequest : AuditPageRequest
 {
-    public Instant? From { get; set; }
-    public Instant? To { get; set; }
     public OverrideStatus? Status { get; set; }
-    public int? Limit { get; set; }
-    public string? Cursor { get; set; }
 }
 
 public sealed record OverrideEntry(
@@ -68,17 +62,9 @@ public sealed record OverrideEntry(
 
 public sealed record OverrideList(IReadOnlyList<OverrideEntry> Items, string? Next);
 
-public sealed class ListOverridesValidator : Validator<ListOverridesRequest>
+public sealed class ListOverridesValidator : AuditPageValidator<ListOverridesRequest>
 {
-    public const int MaxLimit = 200;
-
-    public ListOverridesValidator()
-    {
-        RuleFor(x => x.Status).IsInEnum();
-        RuleFor(x => x.Limit).InclusiveBetween(1, MaxLimit);
-        RuleFor(x => x).Must(x => x.From is null || x.To is null || x.From < x.To).OverridePropertyName("from").WithMessage("from must be before to.");
-        RuleFor(x => x.Cursor).Must(c => c is null || Cursor.Decode(c) is not null).WithMessage("cursor is the next value of a previous page.");
-    }
+    public ListOverridesValidator() => RuleFor(x => x.Status).IsInEnum();
 }
 
 /// <summary>GET /audit/overrides: every override across cases, whatever became of it, oldest request first.</summary>
@@ -95,25 +81,10 @@ public sealed class ListOverridesEndpoint(IQuerySession session) : Endpoint<List
     public override async Task HandleAsync(ListOverridesRequest req, CancellationToken ct)
     {
         var limit = req.Limit ?? 50;
-        var where = new StringBuilder("where data ->> 'sortKey' > ?");
-        var parameters = new List<object> { req.Cursor is null ? "" : Cursor.Decode(req.Cursor)! };
-        if (req.From is { } from)
-        {
-            where.Append(" and data ->> 'sortKey' >= ?");
-            parameters.Add(Cursor.Bound(from));
-        }
-        if (req.To is { } to)
-        {
-            where.Append(" and data ->> 'sortKey' < ?");
-            parameters.Add(Cursor.Bound(to));
-        }
-        if (req.Status is { } status)
-        {
-            where.Append(" and data ->> 'status' = ?");
-            parameters.Add(status.ToString());
-        }
-        where.Append(" order by data ->> 'sortKey' limit ").Append((limit + 1).ToString(CultureInfo.InvariantCulture));
-        var rows = await session.QueryAsync<OverrideAuditRow>(where.ToString(), ct, [.. parameters]);
+        var (where, parameters) = req.Status is { } status
+            ? SortKeyPage.Where(req.Cursor is null ? null : Cursor.Decode(req.Cursor), req.From, req.To, limit, ("data ->> 'status' = ?", status.ToString()))
+            : SortKeyPage.Where(req.Cursor is null ? null : Cursor.Decode(req.Cursor), req.From, req.To, limit);
+        var rows = await session.QueryAsync<OverrideAuditRow>(where, ct, parameters);
 
         var page = rows.Take(limit).Select(r => new OverrideEntry(r.Id, r.CaseId, r.Route, r.PersonId, r.Justification, r.RequestedBy,
             r.RequestedAt, r.Approvals, r.Status, r.UsedByEscalation)).ToList();
