@@ -276,4 +276,25 @@ public sealed class NeedToKnowTests(ApiFactory api) : IClassFixture<ApiFactory>
         while (cursor is not null);
         walked.ShouldBe(all, "the pages, in order, are the whole log once");
     }
+
+    [Theory]
+    [InlineData(Roles.SafeguardingOfficer)]
+    [InlineData(Roles.Clinician)]
+    [InlineData(Roles.SafeguardingLead)]
+    [InlineData(Roles.Auditor)]
+    public async Task BREAK_GLASS_each_staff_role_is_refused_then_breaks_the_glass_and_is_logged(string role)
+    {
+        var c = await RestrictedCase();
+        var subject = $"outsider-{role.ToLowerInvariant()}";
+        var outsider = api.ClientAs(subject, role);
+        (await (await outsider.GetAsync($"{c.Url}/policy")).ShouldBeProblem(HttpStatusCode.Forbidden)).RuleIds().ShouldBe([RuleIds.NeedToKnow]);
+        await outsider.PostJson($"{c.Url}/break-glass", new { reason = $"{role} on call: immediate risk" }).ShouldBe(HttpStatusCode.Created);
+        await outsider.GetAsync($"{c.Url}/policy").ShouldBe(HttpStatusCode.OK);
+
+        var log = await (await Auditor.GetAsync($"/api/v1/audit/access?caseId={c.Id}").ShouldBe(HttpStatusCode.OK)).Json();
+        var hows = log["items"]!.AsArray().Where(e => e!["subject"]!.GetValue<string>() == subject).Select(e => e!["how"]!.GetValue<string>()).ToList();
+        hows.ShouldBe(["BreakGlass", "Refused"], "newest first: the refused attempt, then the read after breaking the glass");
+        var grants = await (await Auditor.GetAsync("/api/v1/audit/break-glass?limit=200").ShouldBe(HttpStatusCode.OK)).Json();
+        grants["items"]!.AsArray().ShouldContain(g => g!["caseId"]!.GetValue<Guid>() == c.Id && g["by"]!["subject"]!.GetValue<string>() == subject);
+    }
 }
