@@ -22,14 +22,21 @@ public static class SafeguardingTelemetry
     public static IServiceCollection AddSafeguardingTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<SafeguardingMetrics>();
-        services.AddHostedService<OverdueObligationsGauge>();
         var otel = services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService(configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : ServiceName))
-            .WithTracing(t => t.AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/health"))
+            .ConfigureResource(r => r.AddService(configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : ServiceName));
+        if (string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            // Nothing to export to: only the request's own activity, which carries the W3C trace id into problems and
+            // log scopes. No database spans, metric aggregation, log processing or overdue recount on any request.
+            otel.WithTracing(t => t.AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/health")));
+            return services;
+        }
+        services.AddHostedService<OverdueObligationsGauge>();
+        otel.WithTracing(t => t.AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/health"))
                 .AddSource("Npgsql", "Marten"))
             .WithMetrics(m => m.AddAspNetCoreInstrumentation().AddMeter(SafeguardingMetrics.MeterName, "Marten"))
-            .WithLogging();
-        if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])) otel.UseOtlpExporter();
+            .WithLogging()
+            .UseOtlpExporter();
         return services;
     }
 }
@@ -95,14 +102,20 @@ public sealed class OverdueObligationsGauge(NpgsqlDataSource db, IClock clock, S
         }
     }
 
-    private async Task<IReadOnlyDictionary<ObligationType, long>> CountAsync(CancellationToken ct)
+    public async Task<IReadOnlyDictionary<ObligationType, long>> CountAsync(CancellationToken ct)
     {
+        // Only the cases owing something overdue are read: a case has an overdue obligation of a type exactly when its
+        // indexed due column for that type (the earliest) is past, so PostgreSQL finds them on those indexes instead
+        // of scanning every case's obligations.
         var counts = Enum.GetValues<ObligationType>().ToDictionary(t => t, _ => 0L);
         var table = Persistence.MartenSetup.CaseSummaryTable;
+        var anyOverdue = string.Join(" or ", counts.Keys.Select(t => $"s.{Features.Cases.List.CaseSummary.DueColumn(t)} < $2"));
         await using var command = db.CreateCommand(
             $"select o->>'type', count(*) from {table} s cross join lateral jsonb_array_elements(s.data->'obligations') o " +
-            "where (o->>'dueBy')::timestamptz < $1 group by 1");
-        command.Parameters.AddWithValue(clock.GetCurrentInstant().ToDateTimeUtc());
+            $"where ({anyOverdue}) and (o->>'dueBy')::timestamptz < $1 group by 1");
+        var now = clock.GetCurrentInstant();
+        command.Parameters.AddWithValue(now.ToDateTimeUtc());
+        command.Parameters.AddWithValue(now.ToUnixTimeMilliseconds());
         try
         {
             await using var reader = await command.ExecuteReaderAsync(ct);
