@@ -242,14 +242,7 @@ public static class ScaleBenchmark
             }
             await store.BulkInsertAsync(made.Select(c => new CaseStream { Id = c.State.Id, State = c.State, ChainHead = heads[c.State.Id] }).ToList(), Weasel.Core.BulkInsertMode.InsertsOnly, 5000);
             await store.BulkInsertAsync(made.Select(c => CaseSummary.From(c.State, Policy)).ToList(), Weasel.Core.BulkInsertMode.InsertsOnly, 5000);
-            var decisions = made.SelectMany(c => c.Events.Select((e, v) => (c.State.Id, Version: v + 1, Event: e)))
-                .Select(x => x.Event is EscalationMade m ? new DecisionRecord
-                {
-                    Id = m.EscalationId, CaseId = x.Id, StreamVersion = x.Version, Kind = DecisionKind.Escalation, Route = m.Route,
-                    Classification = m.Decision.Classification, At = m.At, AtUnixMs = m.At.ToUnixTimeMilliseconds(),
-                    SortKey = Api.Infrastructure.Http.Cursor.Key(m.At, m.EscalationId),
-                } : null)
-                .OfType<DecisionRecord>().ToList();
+            var decisions = made.SelectMany(c => c.Events.Select((e, v) => DecisionRecord.From(c.State.Id, v + 1, e))).OfType<DecisionRecord>().ToList();
             if (decisions.Count > 0) await store.BulkInsertAsync(decisions, Weasel.Core.BulkInsertMode.InsertsOnly, 5000);
             var overrides = made.SelectMany(c => c.State.Overrides.Select(o => Api.Features.Audit.Overrides.OverrideAuditRow.From(c.State.Id, o))).ToList();
             if (overrides.Count > 0) await store.BulkInsertAsync(overrides, Weasel.Core.BulkInsertMode.InsertsOnly, 5000);
@@ -330,19 +323,12 @@ public static class ScaleBenchmark
         return new Made(state!, events);
     }
 
-    private static string ApiContentRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SafeguardingCases.sln"))) dir = dir.Parent;
-        return Path.Combine(dir?.FullName ?? throw new InvalidOperationException("Run the benchmarks from inside the repository."), "src", "SafeguardingCases.Api");
-    }
-
     private sealed class BenchmarkApi(string connectionString) : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseEnvironment("Benchmark");
-            builder.UseContentRoot(ApiContentRoot());
+            builder.UseContentRoot(SafeguardingCases.Testing.Repository.ApiContentRoot);
             builder.UseSetting("ConnectionStrings:Marten", connectionString);
             builder.UseSetting("Auth:DevSigningKey", SigningKey);
             builder.UseSetting("Auth:AllowDevTokens", "true");

@@ -28,6 +28,24 @@ public sealed class DecisionRecord
 
     /// <summary>Time then id, fixed-width (<see cref="Infrastructure.Http.Cursor"/>): the audit pages by it.</summary>
     public string SortKey { get; set; } = "";
+
+    /// <summary>The record of a decision event at a version of a case; null for any other event.</summary>
+    public static DecisionRecord? From(Guid caseId, long version, object @event) => @event switch
+    {
+        EscalationMade m => new DecisionRecord
+        {
+            Id = m.EscalationId, CaseId = caseId, StreamVersion = version, Kind = DecisionKind.Escalation, Route = m.Route,
+            Classification = m.Decision.Classification, OverrideId = m.OverrideId, At = m.At, AtUnixMs = m.At.ToUnixTimeMilliseconds(),
+            SortKey = Infrastructure.Http.Cursor.Key(m.At, m.EscalationId),
+        },
+        NoEscalationDecisionRecorded n => new DecisionRecord
+        {
+            Id = n.DecisionId, CaseId = caseId, StreamVersion = version, Kind = DecisionKind.NoEscalation, Route = Route.None,
+            Classification = n.ServiceUserClassification, At = n.At, AtUnixMs = n.At.ToUnixTimeMilliseconds(),
+            SortKey = Infrastructure.Http.Cursor.Key(n.At, n.DecisionId),
+        },
+        _ => null,
+    };
 }
 
 public sealed partial class DecisionRecordProjection : EventProjection
@@ -40,25 +58,7 @@ public sealed partial class DecisionRecordProjection : EventProjection
 
     public override ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation)
     {
-        switch (e.Data)
-        {
-            case EscalationMade m:
-                operations.Store(new DecisionRecord
-                {
-                    Id = m.EscalationId, CaseId = e.StreamId, StreamVersion = e.Version, Kind = DecisionKind.Escalation, Route = m.Route,
-                    Classification = m.Decision.Classification, OverrideId = m.OverrideId, At = m.At, AtUnixMs = m.At.ToUnixTimeMilliseconds(),
-                    SortKey = Infrastructure.Http.Cursor.Key(m.At, m.EscalationId),
-                });
-                break;
-            case NoEscalationDecisionRecorded n:
-                operations.Store(new DecisionRecord
-                {
-                    Id = n.DecisionId, CaseId = e.StreamId, StreamVersion = e.Version, Kind = DecisionKind.NoEscalation, Route = Route.None,
-                    Classification = n.ServiceUserClassification, At = n.At, AtUnixMs = n.At.ToUnixTimeMilliseconds(),
-                    SortKey = Infrastructure.Http.Cursor.Key(n.At, n.DecisionId),
-                });
-                break;
-        }
+        if (DecisionRecord.From(e.StreamId, e.Version, e.Data) is { } record) operations.Store(record);
         return ValueTask.CompletedTask;
     }
 }

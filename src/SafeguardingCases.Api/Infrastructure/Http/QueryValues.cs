@@ -75,6 +75,10 @@ public static class Cursor
     public static string Key(NodaTime.Instant at, Guid id) =>
         $"{at.ToUnixTimeMilliseconds().ToString("D15", System.Globalization.CultureInfo.InvariantCulture)}:{id:N}";
 
+    /// <summary>The time (Unix ms) and id a key stands for: a keyset page's position.</summary>
+    public static (long Ms, Guid Id) Parse(string key) =>
+        (long.Parse(key[..15], System.Globalization.CultureInfo.InvariantCulture), Guid.ParseExact(key[16..], "N"));
+
     /// <summary>The smallest key at or after an instant (for a range's lower bound) or before it (exclusive upper bound).</summary>
     public static string Bound(NodaTime.Instant at) => at.ToUnixTimeMilliseconds().ToString("D15", System.Globalization.CultureInfo.InvariantCulture);
 

@@ -54,9 +54,9 @@ public sealed class ListAccessHandler(IQuerySession session) : IRequestHandler<L
         }
         if (request.CursorKey is { } key)
         {
-            var ms = long.Parse(key[..15], System.Globalization.CultureInfo.InvariantCulture);
+            var (ms, id) = Infrastructure.Http.Cursor.Parse(key);
             where.Append(" and CAST(d.data ->> 'atUnixMs' as bigint) <= ? and (CAST(d.data ->> 'atUnixMs' as bigint) < ? or d.id < ?)");
-            parameters.AddRange([ms, ms, Guid.ParseExact(key[16..], "N")]);
+            parameters.AddRange([ms, ms, id]);
         }
         where.Append(System.Globalization.CultureInfo.InvariantCulture, $" order by CAST(d.data ->> 'atUnixMs' as bigint) desc, d.id desc limit {request.Limit + 1}");
         var rows = await session.QueryAsync<CaseAccessRecord>(where.ToString(), cancellationToken, [.. parameters]);

@@ -36,6 +36,17 @@ public sealed class CaseSummary
     public long? DueReportDue { get; set; }
     public long? DueNoEscalationDecisionDue { get; set; }
 
+    /// <summary>The earliest due time (Unix ms) of an obligation type this case owes, or null: the queue's sort key.</summary>
+    public long? DueOf(ObligationType type) => type switch
+    {
+        ObligationType.SafetyPlanFirst => DueSafetyPlanFirst,
+        ObligationType.RiskAssessmentNeeded => DueRiskAssessmentNeeded,
+        ObligationType.TransparencyNoticeDue => DueTransparencyNoticeDue,
+        ObligationType.ReportDue => DueReportDue,
+        ObligationType.NoEscalationDecisionDue => DueNoEscalationDecisionDue,
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+
     /// <summary>The queue column of an obligation type, as Marten names the duplicated field.</summary>
     public static string DueColumn(ObligationType type) => type switch
     {

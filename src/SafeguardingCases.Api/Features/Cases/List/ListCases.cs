@@ -107,7 +107,7 @@ public sealed class ListCasesHandler(IQuerySession session) : IRequestHandler<Li
         {
             sortColumn = CaseSummary.DueColumn(obligation);
             where.Append(CultureInfo.InvariantCulture, $" and d.{sortColumn} is not null");
-            if (Key(request.CursorKey) is var (ms, id))
+            if (request.CursorKey is { } key && Infrastructure.Http.Cursor.Parse(key) is var (ms, id))
             {
                 where.Append(CultureInfo.InvariantCulture, $" and d.{sortColumn} >= ? and (d.{sortColumn} > ? or d.id > ?)");
                 parameters.AddRange([ms, ms, id]);
@@ -117,7 +117,7 @@ public sealed class ListCasesHandler(IQuerySession session) : IRequestHandler<Li
         else
         {
             sortColumn = "last_changed_at_unix_ms";
-            if (Key(request.CursorKey) is var (ms, id))
+            if (request.CursorKey is { } key && Infrastructure.Http.Cursor.Parse(key) is var (ms, id))
             {
                 where.Append(" and d.last_changed_at_unix_ms <= ? and (d.last_changed_at_unix_ms < ? or d.id < ?)");
                 parameters.AddRange([ms, ms, id]);
@@ -135,21 +135,10 @@ public sealed class ListCasesHandler(IQuerySession session) : IRequestHandler<Li
         if (rows.Count > request.Limit && !request.Offsetting)
         {
             var last = rows[request.Limit - 1];
-            var key = request.Obligation is { } o ? DueOf(last, o) : last.LastChangedAtUnixMs;
+            var key = request.Obligation is { } o ? last.DueOf(o)!.Value : last.LastChangedAtUnixMs;
             next = Infrastructure.Http.Cursor.Encode(Infrastructure.Http.Cursor.Key(Instant.FromUnixTimeMilliseconds(key), last.Id));
         }
         return new CaseList(items, next);
     }
 
-    private static (long Ms, Guid Id)? Key(string? cursorKey) =>
-        cursorKey is null ? null : (long.Parse(cursorKey[..15], CultureInfo.InvariantCulture), Guid.ParseExact(cursorKey[16..], "N"));
-
-    private static long DueOf(CaseSummary row, ObligationType type) => type switch
-    {
-        ObligationType.SafetyPlanFirst => row.DueSafetyPlanFirst,
-        ObligationType.RiskAssessmentNeeded => row.DueRiskAssessmentNeeded,
-        ObligationType.TransparencyNoticeDue => row.DueTransparencyNoticeDue,
-        ObligationType.ReportDue => row.DueReportDue,
-        _ => row.DueNoEscalationDecisionDue,
-    } ?? 0;
 }
