@@ -37,7 +37,7 @@ public class HistoryBenchmark
         var server = await PostgresServer.GetAsync();
         var connectionString = await server.CreateDatabaseAsync("bench");
         // WebApplicationFactory looks for the API's content root beside the solution; say where it is.
-        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_SAFEGUARDINGCASES_API", ApiContentRoot());
+        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_SAFEGUARDINGCASES_API", SafeguardingCases.Testing.Repository.ApiContentRoot);
         api = new BenchmarkApi(connectionString);
         client = api.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
@@ -107,13 +107,6 @@ public class HistoryBenchmark
     /// <summary>For context: a version in the middle replays half the stream.</summary>
     [Benchmark]
     public async Task<int> AsOfMiddleVersion() => (await client.GetByteArrayAsync($"/api/v1/cases/{caseId}/as-of?version={Events / 2}")).Length;
-
-    private static string ApiContentRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SafeguardingCases.sln"))) dir = dir.Parent;
-        return Path.Combine(dir?.FullName ?? throw new InvalidOperationException("Run the benchmarks from inside the repository."), "src", "SafeguardingCases.Api");
-    }
 
     private sealed class BenchmarkApi(string connectionString) : WebApplicationFactory<Program>
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using NodaTime;
@@ -67,30 +66,22 @@ public sealed class ConfigurationTests(ConfigurationTests.ClockDurations api) : 
     [InlineData("Production", ApiFactory.SigningKey, "false", "set Auth__AllowDevTokens=true")]
     public async Task The_api_process_refuses_to_start_with_one_line_and_a_non_zero_exit(string environment, string devKey, string allowDevTokens, string named)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var environmentVariables = new Dictionary<string, string>
         {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            ["ASPNETCORE_ENVIRONMENT"] = environment,
+            ["ConnectionStrings__Marten"] = "Host=127.0.0.1;Port=1",
+            ["Auth__DevSigningKey"] = devKey,
+            ["Auth__AllowDevTokens"] = allowDevTokens,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SafeguardingCases.Api.dll"));
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = environment;
-        start.Environment["ConnectionStrings__Marten"] = "Host=127.0.0.1;Port=1";
-        start.Environment["Auth__DevSigningKey"] = devKey;
-        start.Environment["Auth__AllowDevTokens"] = allowDevTokens;
-        if (environment == "Testing") start.Environment["Policy__TransparencyNoticeDue"] = "1.00:00:00";
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
+        if (environment == "Testing") environmentVariables["Policy__TransparencyNoticeDue"] = "1.00:00:00";
 
-        process.ExitCode.ShouldBe(StartupRefusedException.ExitCode);
-        var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        lines.Length.ShouldBe(1, await stderr);
+        var (exit, stdout, stderr) = await ApiProcess.RunToExitAsync(environmentVariables);
+
+        exit.ShouldBe(StartupRefusedException.ExitCode);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Length.ShouldBe(1, stderr);
         lines[0].ShouldContain(named);
-        (await stdout).ShouldNotContain("   at ");
+        stdout.ShouldNotContain("   at ");
     }
 
     [Theory]

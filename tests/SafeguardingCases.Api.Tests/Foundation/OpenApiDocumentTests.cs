@@ -16,7 +16,7 @@ public sealed class OpenApiDocumentTests(ApiFactory api) : IClassFixture<ApiFact
     {
         var served = await api.ClientFor().GetAsync("/swagger/v1/swagger.json").ShouldBe(HttpStatusCode.OK);
         var servedJson = Normalise(await served.Content.ReadAsStringAsync());
-        var path = Path.Combine(RepositoryRoot(), "openapi", "v1.json");
+        var path = Path.Combine(SafeguardingCases.Testing.Repository.Root, "openapi", "v1.json");
 
         if (Environment.GetEnvironmentVariable(UpdateVariable) == "1")
         {
@@ -92,11 +92,4 @@ public sealed class OpenApiDocumentTests(ApiFactory api) : IClassFixture<ApiFact
 
     private static string Normalise(string json) =>
         JsonNode.Parse(json)!.ToJsonString(new JsonSerializerOptions { WriteIndented = true }).ReplaceLineEndings("\n") + "\n";
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SafeguardingCases.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("Could not find the repository root (SafeguardingCases.sln).");
-    }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Npgsql;
 using SafeguardingCases.Api.Infrastructure.Configuration;
@@ -119,28 +118,13 @@ public sealed class SchemaTests
     private static async Task<(int Exit, string Output, string Error)> RunAsync(string connectionString, params string[] args) =>
         await RunAsync(connectionString, [], args);
 
-    private static async Task<(int Exit, string Output, string Error)> RunAsync(string connectionString, Dictionary<string, string> environment, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
+    private static Task<(int Exit, string Output, string Error)> RunAsync(string connectionString, Dictionary<string, string> environment, params string[] args) =>
+        ApiProcess.RunToExitAsync(new Dictionary<string, string>(environment)
         {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SafeguardingCases.Api.dll"));
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{ApiProcess.FreePort()}";
-        start.Environment["ConnectionStrings__Marten"] = connectionString;
-        start.Environment["Auth__DevSigningKey"] = ApiFactory.SigningKey;
-        start.Environment["Auth__AllowDevTokens"] = "true";
-        foreach (var (key, value) in environment) start.Environment[key] = value;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
+            ["ASPNETCORE_ENVIRONMENT"] = "Testing",
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{ApiProcess.FreePort()}",
+            ["ConnectionStrings__Marten"] = connectionString,
+            ["Auth__DevSigningKey"] = ApiFactory.SigningKey,
+            ["Auth__AllowDevTokens"] = "true",
+        }, args);
 }

@@ -95,6 +95,30 @@ public sealed class ApiProcess : IAsyncDisposable
         throw new TimeoutException("The API process did not become ready within 60 s");
     }
 
+    /// <summary>
+    /// Runs the built API with these arguments and exactly this environment (besides the machine's) until it exits,
+    /// as an operator runs its commands or sees a refused start: the exit code and everything it wrote.
+    /// </summary>
+    public static async Task<(int Exit, string Output, string Error)> RunToExitAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SafeguardingCases.Api.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        foreach (var (key, value) in environment) start.Environment[key] = value;
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the API process");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -16,7 +16,7 @@ public sealed class OpenApiContract
 {
     private const string Root = "https://contract.safeguarding.test/openapi";
     private static readonly string[] ContractHeaders = ["ETag", "Location", "Retry-After", "Idempotent-Replayed"];
-    private static readonly Lazy<OpenApiContract> Lazy = new(() => new OpenApiContract(File.ReadAllText(Path.Combine(RepositoryRoot(), "openapi", "v1.json"))));
+    private static readonly Lazy<OpenApiContract> Lazy = new(() => new OpenApiContract(File.ReadAllText(Path.Combine(SafeguardingCases.Testing.Repository.Root, "openapi", "v1.json"))));
 
     private readonly JsonNode document;
     private readonly List<(Regex Pattern, string Template)> paths;
@@ -137,13 +137,6 @@ public sealed class OpenApiContract
     }
 
     private static string Truncate(string body) => body.Length > 600 ? body[..600] + "..." : body;
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SafeguardingCases.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("Could not find the repository root (SafeguardingCases.sln).");
-    }
 }
 
 /// <summary>Thrown into the test that received a response the OpenAPI document does not describe.</summary>

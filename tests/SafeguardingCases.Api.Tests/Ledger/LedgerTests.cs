@@ -189,13 +189,9 @@ public sealed class LedgerTests
 
     private static async Task<(int Code, string Output)> VerifyLedger(string checkpoint, string key, string connection)
     {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "SafeguardingCases.Api.dll"), "verify-ledger", "--checkpoint", checkpoint, "--public-key", key, "--connection", connection })
-            start.ArgumentList.Add(a);
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, output.Trim());
+        var (exit, output, error) = await ApiProcess.RunToExitAsync(new Dictionary<string, string>(),
+            "verify-ledger", "--checkpoint", checkpoint, "--public-key", key, "--connection", connection);
+        return (exit, (output + error).Trim());
     }
 
     private sealed class PublishingApi(string directory) : ApiFactory

@@ -121,15 +121,7 @@ public sealed class TwoInstancesTests(ITestOutputHelper output)
         (await HealthCheckAsync(ApiProcess.FreePort())).ShouldBe(1, "nothing listens there");
     }
 
-    private static async Task<int> HealthCheckAsync(int port)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SafeguardingCases.Api.dll"));
-        start.ArgumentList.Add("healthcheck");
-        start.ArgumentList.Add("ready");
-        start.Environment["HEALTHCHECK_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        using var process = System.Diagnostics.Process.Start(start)!;
-        await process.WaitForExitAsync();
-        return process.ExitCode;
-    }
+    private static async Task<int> HealthCheckAsync(int port) =>
+        (await ApiProcess.RunToExitAsync(new Dictionary<string, string> { ["HEALTHCHECK_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            "healthcheck", "ready")).Exit;
 }

@@ -10,7 +10,7 @@ namespace SafeguardingCases.Api.Tests.Operations;
 /// </summary>
 public sealed partial class DeploymentTests
 {
-    private static readonly string Root = RepositoryRoot();
+    private static readonly string Root = SafeguardingCases.Testing.Repository.Root;
     private static readonly string Kubernetes = Path.Combine(Root, "deploy", "kubernetes");
 
     [Fact]
@@ -135,11 +135,4 @@ public sealed partial class DeploymentTests
     private static IEnumerable<YamlNode> Sequence(YamlMappingNode node, string key) => ((YamlSequenceNode)node[key]).Children;
 
     private static string Scalar(YamlNode node) => ((YamlScalarNode)node).Value ?? "";
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SafeguardingCases.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("Could not find the repository root (SafeguardingCases.sln).");
-    }
 }
