@@ -18,7 +18,7 @@ namespace SafeguardingCases.Benchmarks;
 
 /// <summary>
 /// Reads at scale. Seeds cases straight into the store (events and stream rows with COPY, the case, list and decision
-/// documents with Marten's bulk insert, the weekly counts with one upsert a batch), each case made by the domain's
+/// documents with Marten's bulk insert, the daily decision counts with one upsert a batch), each case made by the domain's
 /// own decide functions, so every row is what the write path would have written: 40% open with notes, 20% waiting for
 /// a risk assessment, 10% escalated with the transparency notice due, 30% escalated, told and closed; about 6.9
 /// events a case, about 275 cases a day (a million is ten years). At each size it measures every list, queue,

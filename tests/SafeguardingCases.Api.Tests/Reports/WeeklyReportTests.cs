@@ -8,8 +8,8 @@ using static SafeguardingCases.Api.Tests.Infrastructure.CaseApi;
 namespace SafeguardingCases.Api.Tests.Reports;
 
 /// <summary>
-/// The weekly report from its aggregated projection: whole weeks from the weekly counts, part-weeks at the ends
-/// exactly, and concurrent decisions in one week never losing a count.
+/// The weekly report from its aggregated projection: whole days from the daily counts, part-days at the ends
+/// exactly, and concurrent decisions on one day never losing a count.
 /// </summary>
 public sealed class WeeklyReportTests(ApiFactory api) : IClassFixture<ApiFactory>
 {
@@ -25,11 +25,11 @@ public sealed class WeeklyReportTests(ApiFactory api) : IClassFixture<ApiFactory
             var a = await c.Assessment(Assessment("service-user", "Immediate", "Emergency"));
             return (c, a, d);
         }));
-        // Six escalations at once, in the same week: an atomic count each.
+        // Six escalations at once, on the same day: an atomic count each.
         await Task.WhenAll(cases.Select(x => x.c.Escalation(EscalationBody("Emergency", "Police999", x.a, [x.d]))));
         (await WeeklyTotalAsync()).ShouldBe(6);
 
-        // Three weeks later the decisions' week is a whole week inside the range: counted from the weekly rows.
+        // Three weeks later the decisions' day is a whole day inside the range: counted from the daily rows.
         api.Clock.Advance(Duration.FromDays(21));
         var lead = api.ClientFor(Roles.SafeguardingLead);
         var report = await (await lead.GetAsync($"/api/v1/reports/escalations?from={Iso(start - Duration.FromDays(10))}").ShouldBe(HttpStatusCode.OK)).Json();
@@ -38,7 +38,7 @@ public sealed class WeeklyReportTests(ApiFactory api) : IClassFixture<ApiFactory
         report["byAgeGroup"]!["adultNotAtRisk"]!.GetValue<int>().ShouldBe(3);
         report["weeks"]!.AsArray().Sum(w => w!["total"]!.GetValue<int>()).ShouldBe(6);
 
-        // A range that starts or ends inside that week counts it exactly, from the decisions themselves.
+        // A range that starts or ends inside that day counts it exactly, from the decisions themselves.
         var exact = await (await lead.GetAsync($"/api/v1/reports/escalations?from={Iso(start)}&to={Iso(start + Duration.FromDays(1))}").ShouldBe(HttpStatusCode.OK)).Json();
         exact["byRoute"]!["emergency"]!.GetValue<int>().ShouldBe(6);
         var before = await (await lead.GetAsync($"/api/v1/reports/escalations?from={Iso(start - Duration.FromDays(30))}&to={Iso(start - Duration.FromMilliseconds(1))}").ShouldBe(HttpStatusCode.OK)).Json();

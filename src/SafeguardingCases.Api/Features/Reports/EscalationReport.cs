@@ -72,7 +72,7 @@ public sealed class EscalationReportHandler(IQuerySession session, Npgsql.Npgsql
         return new EscalationReport(request.From, request.To, weeks, ByRoute(counts), ByAgeGroup(counts));
     }
 
-    /// <summary>Decisions in [from, to) from the per-decision projection, counted as the weekly aggregate counts them.</summary>
+    /// <summary>Decisions in [from, to) from the per-decision projection, counted as the daily aggregate counts them.</summary>
     private async Task CountExactlyAsync(Instant from, Instant to, List<(LocalDate Day, string Route, string AgeGroup, long Count)> counts, CancellationToken ct)
     {
         if (from >= to) return;
