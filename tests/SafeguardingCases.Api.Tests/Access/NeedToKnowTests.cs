@@ -297,4 +297,20 @@ public sealed class NeedToKnowTests(ApiFactory api) : IClassFixture<ApiFactory>
         var grants = await (await Auditor.GetAsync("/api/v1/audit/break-glass?limit=200").ShouldBe(HttpStatusCode.OK)).Json();
         grants["items"]!.AsArray().ShouldContain(g => g!["caseId"]!.GetValue<Guid>() == c.Id && g["by"]!["subject"]!.GetValue<string>() == subject);
     }
+
+    [Theory]
+    [InlineData("""{"allowedSubjects":["a\u0000b"],"reason":"r"}""")]
+    [InlineData("""{"allowedSubjects":["a\ud800b"],"reason":"r"}""")]
+    [InlineData("""{"allowedSubjects":[""],"reason":"r"}""")]
+    [InlineData("""{"allowedSubjects":[null],"reason":"r"}""")]
+    [InlineData("""{"allowedSubjects":"lead-1","reason":"r"}""")]
+    public async Task NEED_TO_KNOW_a_restriction_naming_no_one_usable_is_400_and_appends_nothing(string body)
+    {
+        var c = await CaseApi.Open(api);
+        var before = await c.EventCount();
+        var problem = await (await c.Lead1.SendJson(HttpMethod.Put, $"{c.Url}/restriction", body)).ShouldBeProblem(HttpStatusCode.BadRequest);
+        problem["errors"]!.AsArray().Select(e => e!["name"]!.GetValue<string>()).ShouldContain(n => n.StartsWith("allowedSubjects", StringComparison.Ordinal));
+        problem.ShouldCarryNoInternals();
+        (await c.EventCount()).ShouldBe(before);
+    }
 }
