@@ -73,6 +73,7 @@ static async Task RunApiAsync(string[] args)
     // After Marten: hosted services start in order, so the schema step is done before anything else reads tables.
     services.AddSafeguardingTelemetry(configuration);
     services.AddScoped<CaseCommandRunner>();
+    services.AddSingleton<CaseAppendQueue>();
     services.AddHttpContextAccessor();
     services.AddSingleton<RetentionCleanup>();
     services.AddHostedService(sp => sp.GetRequiredService<RetentionCleanup>());

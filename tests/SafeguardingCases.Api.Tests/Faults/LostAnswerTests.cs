@@ -2,6 +2,8 @@ using System.Net;
 using Marten;
 using Marten.Services;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using SafeguardingCases.Api.Infrastructure.Persistence;
 using SafeguardingCases.Api.Tests.Infrastructure;
 using SafeguardingCases.Domain.Cases;
 
@@ -44,7 +46,7 @@ public sealed class LostAnswerTests(LostAnswerTests.LossyDatabase api) : IClassF
     }
 
     /// <summary>Throws a connection failure after the transaction committed, as a dropped connection would look.</summary>
-    public sealed class AnswerLoss : DocumentSessionListenerBase
+    public sealed class AnswerLoss : DocumentSessionListenerBase, ICaseAppendListener
     {
         private int armed;
         private int fired;
@@ -57,7 +59,11 @@ public sealed class LostAnswerTests(LostAnswerTests.LossyDatabase api) : IClassF
             Volatile.Write(ref armed, times);
         }
 
-        public override Task AfterCommitAsync(IDocumentSession session, IChangeSet commit, CancellationToken token)
+        public override Task AfterCommitAsync(IDocumentSession session, IChangeSet commit, CancellationToken token) => Lose();
+
+        public Task AfterCommitAsync(IReadOnlyList<CaseAppend> committed, CancellationToken ct) => Lose();
+
+        private Task Lose()
         {
             if (Interlocked.Decrement(ref armed) < 0) return Task.CompletedTask;
             Interlocked.Increment(ref fired);
@@ -72,7 +78,11 @@ public sealed class LostAnswerTests(LostAnswerTests.LossyDatabase api) : IClassF
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             base.ConfigureWebHost(builder);
-            builder.ConfigureServices(services => services.ConfigureMarten(o => o.Listeners.Add(Loss)));
+            builder.ConfigureServices(services => 
+            {
+                services.ConfigureMarten(o => o.Listeners.Add(Loss));
+                services.AddSingleton<ICaseAppendListener>(Loss);
+            });
         }
     }
 }

@@ -81,12 +81,15 @@ public sealed class IdempotencyScope(IOptions<IdempotencyKeyOptions> options, IC
         return new Guid(bytes);
     }
 
-    /// <summary>Adds the answer to the command's session, so it commits with the command's events or not at all.</summary>
-    public void Stage(IDocumentSession session, object value, long version)
+    /// <summary>
+    /// The answer to remember for a command that succeeds with <paramref name="value"/>, committed with the command's
+    /// events so they land together or not at all; null when the request carries no key.
+    /// </summary>
+    public IdempotencyRecord? Answer(object value, long version)
     {
-        if (RecordId is null) return;
+        if (RecordId is null) return null;
         var now = clock.GetCurrentInstant();
-        var record = new IdempotencyRecord
+        return new IdempotencyRecord
         {
             Id = RecordId,
             RequestHash = RequestHash,
@@ -97,9 +100,6 @@ public sealed class IdempotencyScope(IOptions<IdempotencyKeyOptions> options, IC
             CreatedAtUnixMs = now.ToUnixTimeMilliseconds(),
             ExpiresAtUnixMs = (now + options.Value.Expiry).ToUnixTimeMilliseconds(),
         };
-        // Insert, so two requests with one key cannot both commit; an expired record of the key is replaced.
-        if (replaceExpired) session.Store(record);
-        else session.Insert(record);
     }
 
     /// <summary>

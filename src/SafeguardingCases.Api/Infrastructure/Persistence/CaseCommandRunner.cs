@@ -70,6 +70,7 @@ public sealed class CaseCommandRunner(
     IClock clock,
     IOptions<PolicyOptions> policy,
     IdempotencyScope idempotency,
+    CaseAppendQueue appends,
     ILogger<CaseCommandRunner> logger)
 {
     /// <summary>
@@ -93,8 +94,9 @@ public sealed class CaseCommandRunner(
     /// <summary>Starts a new case stream from a decision that needs no prior state.</summary>
     public Task<CaseCommandResult<T>> StartAsync<T>(Guid caseId, Actor actor, Func<CommandContext, Decision> decide,
         Func<CaseState, T> respond, CancellationToken ct) =>
-        RunAttemptsAsync<T>((session, _) =>
+        RunAttemptsAsync<T>((unit, _) =>
         {
+            var session = unit.Session;
             var decision = decide(Context(actor));
             if (decision.Refusal is { } refusal) return Task.FromResult(Outcome<T>.Refused(refusal));
             session.Events.StartStream<CaseStream>(caseId, [.. decision.Events]);
@@ -109,27 +111,62 @@ public sealed class CaseCommandRunner(
     /// Runs a command on an existing case. <paramref name="expectedVersion"/> comes from <c>If-Match</c>. NEED-TO-KNOW
     /// is decided on the state the command is decided on, in the same attempt, so a restriction that lands first
     /// is never missed; only breaking the glass (<paramref name="needToKnow"/> false) is open to staff not named.
+    /// The case is read in one statement; a command whose effect is only its events, the case and its list row is
+    /// committed with others in one statement by <see cref="CaseAppendQueue"/>, any other through Marten.
     /// </summary>
     public Task<CaseCommandResult<T>> RunAsync<T>(
         Guid caseId, long? expectedVersion, Actor actor,
         Func<CaseState, CommandContext, Decision> decide,
         Func<CaseState, IReadOnlyList<ICaseEvent>, long, T> respond,
         CancellationToken ct, bool needToKnow = true) =>
-        RunAttemptsAsync<T>(async (session, token) =>
+        RunAttemptsAsync<T>(async (unit, token) =>
         {
-            var stream = expectedVersion is { } v
-                ? await session.Events.FetchForWriting<CaseStream>(caseId, v, token)
-                : await session.Events.FetchForWriting<CaseStream>(caseId, token);
-            if (stream.Aggregate is not { } current || stream.CurrentVersion is null or 0) return Outcome<T>.NotFound;
+            if (await appends.LoadAsync(caseId, token) is not { } loaded) return Outcome<T>.NotFound;
+            if (expectedVersion is { } expected && expected != loaded.Version) return Outcome<T>.Conflict;
+            if (!loaded.InSync) return await ThroughMartenAsync(unit.Session, caseId, loaded.Version, actor, decide, respond, needToKnow, token);
 
             var context = Context(actor);
-            if (needToKnow && Rules.NeedToKnow(current.State, actor, context.Now).Refusal is { } restricted) return Outcome<T>.Refused(restricted);
-            var decision = decide(current.State, context);
+            var current = loaded.Stream.State;
+            if (needToKnow && Rules.NeedToKnow(current, actor, context.Now).Refusal is { } restricted) return Outcome<T>.Refused(restricted);
+            var decision = decide(current, context);
             if (decision.Refusal is { } refusal) return Outcome<T>.Refused(refusal);
-            stream.AppendMany([.. decision.Events]);
-            // A case without a chain head keeps a visible gap: the chain is not restarted, so integrity reports it.
-            return Stage(session, caseId, current.State, current.ChainHead ?? "missing", decision.Events, respond);
+            if (!CaseAppendQueue.Handles(decision.Events)) return await ThroughMartenAsync(unit.Session, caseId, loaded.Version, actor, decide, respond, needToKnow, token);
+
+            var events = new List<PendingEvent>(decision.Events.Count);
+            var previous = loaded.Stream.ChainHead ?? "missing";
+            foreach (var (e, i) in decision.Events.Select((e, i) => (e, i)))
+            {
+                var version = loaded.Version + i + 1;
+                previous = EventHashChain.Hash(previous, caseId, version, e.GetType().Name, store.Options.Serializer().ToJson(e));
+                events.Add(appends.Event(e, version, previous));
+            }
+            var after = decision.Events.Aggregate(current, CaseState.Evolve);
+            var value = respond(after, decision.Events, after.Version);
+            unit.Append = new CaseAppend(caseId, loaded.Version, events, new CaseStream { Id = caseId, State = after, ChainHead = previous },
+                CaseSummary.From(after, policy.Value), idempotency.Answer(value!, after.Version));
+            return Outcome<T>.Staged(value, after.Version, [.. events.Select(e => e.Id)]);
         }, caseId, expectedVersion is null ? null : StaleVersion, ct);
+
+    /// <summary>
+    /// A command whose events feed Marten's other projections (decision records and counts, override and break-glass
+    /// audits): fetched for writing at the version just read (a later commit is a version conflict) and committed by
+    /// Marten with those documents.
+    /// </summary>
+    private async Task<Outcome<T>> ThroughMartenAsync<T>(IDocumentSession session, Guid caseId, long version, Actor actor,
+        Func<CaseState, CommandContext, Decision> decide, Func<CaseState, IReadOnlyList<ICaseEvent>, long, T> respond,
+        bool needToKnow, CancellationToken token)
+    {
+        var stream = await session.Events.FetchForWriting<CaseStream>(caseId, version, token);
+        if (stream.Aggregate is not { } current || stream.CurrentVersion is null or 0) return Outcome<T>.NotFound;
+
+        var context = Context(actor);
+        if (needToKnow && Rules.NeedToKnow(current.State, actor, context.Now).Refusal is { } restricted) return Outcome<T>.Refused(restricted);
+        var decision = decide(current.State, context);
+        if (decision.Refusal is { } refusal) return Outcome<T>.Refused(refusal);
+        stream.AppendMany([.. decision.Events]);
+        // A case without a chain head keeps a visible gap: the chain is not restarted, so integrity reports it.
+        return Stage(session, caseId, current.State, current.ChainHead ?? "missing", decision.Events, respond);
+    }
 
     /// <summary>Stands for 412: the version the caller sent in If-Match is no longer the case's version.</summary>
     private static readonly Refusal StaleVersion = Refusal.Conflict("If-Match is stale.");
@@ -140,7 +177,7 @@ public sealed class CaseCommandRunner(
     /// attempt; an attempt whose commit failed ambiguously is checked before anything is decided again.
     /// </summary>
     private async Task<CaseCommandResult<T>> RunAttemptsAsync<T>(
-        Func<IDocumentSession, CancellationToken, Task<Outcome<T>>> attempt, Guid caseId, Refusal? onConflict, CancellationToken ct)
+        Func<UnitOfWork, CancellationToken, Task<Outcome<T>>> attempt, Guid caseId, Refusal? onConflict, CancellationToken ct)
     {
         for (var decisions = 1; ; decisions++)
         {
@@ -154,11 +191,11 @@ public sealed class CaseCommandRunner(
                     unconfirmed = null;
                 }
 
-                await using var session = store.LightweightSession();
+                await using var unit = new UnitOfWork(store);
                 Outcome<T> staged;
                 try
                 {
-                    staged = await attempt(session, token);
+                    staged = await attempt(unit, token);
                 }
                 catch (Exception e) when (DatabaseFailures.IsConflict(e))
                 {
@@ -171,7 +208,18 @@ public sealed class CaseCommandRunner(
                 try
                 {
                     // Once started, a commit is not cancelled by the caller going away: it lands or fails on its own.
-                    await session.SaveChangesAsync(CancellationToken.None);
+                    if (unit.Append is { } append)
+                    {
+                        if (await appends.AppendAsync(append) != AppendStatus.Appended)
+                        {
+                            unconfirmed = null;
+                            return Outcome<T>.Conflict;
+                        }
+                    }
+                    else
+                    {
+                        await unit.Session.SaveChangesAsync(CancellationToken.None);
+                    }
                 }
                 catch (Exception e) when (DatabaseFailures.IsConflict(e))
                 {
@@ -248,7 +296,12 @@ public sealed class CaseCommandRunner(
         foreach (var decision in events) Features.Reports.DecisionCounts.Count(session, decision);
         foreach (var grant in events.OfType<BreakGlassAccessGranted>()) session.Store(Features.Audit.BreakGlass.BreakGlassAuditRow.From(caseId, grant));
         var value = respond(after, events, after.Version);
-        idempotency.Stage(session, value!, after.Version);
+        if (idempotency.Answer(value!, after.Version) is { } answer)
+        {
+            // Insert, so two requests with one key cannot both commit; an expired record of the key is replaced.
+            if (idempotency.ReplacesExpired) session.Store(answer);
+            else session.Insert(answer);
+        }
         return Outcome<T>.Staged(value, after.Version, [.. pending.Select(e => e.Id)]);
     }
 
@@ -278,6 +331,21 @@ public sealed class CaseCommandRunner(
     }
 
     private CommandContext Context(Actor actor) => new(actor, clock.GetCurrentInstant(), policy.Value);
+
+    /// <summary>
+    /// What one attempt commits: a group-committed append (<see cref="Append"/>), or a Marten session, opened only
+    /// when the attempt asks for it.
+    /// </summary>
+    private sealed class UnitOfWork(IDocumentStore store) : IAsyncDisposable
+    {
+        private IDocumentSession? session;
+
+        public IDocumentSession Session => session ??= store.LightweightSession();
+
+        public CaseAppend? Append { get; set; }
+
+        public ValueTask DisposeAsync() => session?.DisposeAsync() ?? ValueTask.CompletedTask;
+    }
 
     private enum OutcomeKind { Staged, NotFound, Refused, Conflict }
 

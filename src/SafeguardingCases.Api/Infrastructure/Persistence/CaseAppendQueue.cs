@@ -1,0 +1,351 @@
+using System.Text.Json;
+using Marten;
+using Npgsql;
+using NpgsqlTypes;
+using SafeguardingCases.Api.Features.Cases.List;
+using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Domain.Cases;
+
+namespace SafeguardingCases.Api.Infrastructure.Persistence;
+
+/// <summary>A case as a command reads it: the stored document and the stream's version, in one round trip.</summary>
+public sealed record LoadedCase(CaseStream Stream, long Version)
+{
+    /// <summary>The document was written with the stream's last event (always, unless written by hand).</summary>
+    public bool InSync => Stream.State.Version == Version;
+}
+
+/// <summary>How one command's append ended in its group's statement.</summary>
+public enum AppendStatus
+{
+    Appended,
+
+    /// <summary>The case's version was no longer the one the command was decided on (or the case does not exist).</summary>
+    VersionMoved,
+
+    /// <summary>Another request with the same Idempotency-Key committed first (and its answer has not expired).</summary>
+    KeyTaken,
+}
+
+/// <summary>One event, ready to be stored: its id, version, Marten's type names, JSON and hash header.</summary>
+public sealed record PendingEvent(Guid Id, long Version, string TypeAlias, string DotNetType, string Json, string HeadersJson);
+
+/// <summary>
+/// Everything one command commits: its events (hashed), the case document after them, the case list row and the
+/// Idempotency-Key's answer. <paramref name="ExpectedVersion"/> is the version the command was decided on.
+/// </summary>
+public sealed record CaseAppend(Guid CaseId, long ExpectedVersion, IReadOnlyList<PendingEvent> Events, CaseStream After,
+    CaseSummary Summary, IdempotencyRecord? Answer);
+
+/// <summary>
+/// Group commit for case commands. Commands whose whole effect is their events, the case document, the list row and
+/// the Idempotency-Key's answer (notes, disclosures, assessments, plans, persons... everything but the decisions
+/// and grants that also feed audit tables) are queued here and committed together: whatever is waiting when a
+/// worker is free goes in one SQL statement, which locks the cases' stream rows in id order, keeps only the commands
+/// whose case is still at the version they were decided on and whose key is free, and writes those commands' rows
+/// with one multi-row insert or update per table. One statement is one implicit transaction: each command's effect
+/// and its remembered answer commit together or not at all, and a command that is left out appends nothing.
+/// <para>
+/// Why not Marten's SaveChanges for these: it commits one command per transaction in three round trips and about
+/// ten statements (its append function per stream, an upsert per document, BEGIN, COMMIT), and PostgreSQL's cost
+/// per statement, not per row, was most of a note's cost (issue 8's write benchmark). The rows written here are
+/// Marten's own (same tables, columns, type names and serializer), so every read through Marten sees them as its own;
+/// commands that feed Marten's other projections still commit through Marten (<see cref="CaseCommandRunner"/>).
+/// </para>
+/// </summary>
+public sealed class CaseAppendQueue : IAsyncDisposable
+{
+    /// <summary>The most commands in one statement.</summary>
+    public const int MaxGroup = 64;
+
+    private readonly NpgsqlDataSource dataSource;
+    private readonly IDocumentStore store;
+    private readonly ILogger<CaseAppendQueue> logger;
+    private readonly System.Threading.Channels.Channel<Pending> queue = System.Threading.Channels.Channel.CreateUnbounded<Pending>(new System.Threading.Channels.UnboundedChannelOptions { SingleWriter = false });
+    private readonly Task[] workers;
+    private readonly string caseStreamType = typeof(CaseStream).FullName!;
+    private readonly string summaryType = typeof(CaseSummary).FullName!;
+    private readonly string answerType = typeof(IdempotencyRecord).FullName!;
+    private readonly ICaseAppendListener[] listeners;
+    private Task? tablesReady;
+
+    public CaseAppendQueue(NpgsqlDataSource dataSource, IDocumentStore store, IEnumerable<ICaseAppendListener> listeners,
+        ILogger<CaseAppendQueue> logger)
+    {
+        this.listeners = [.. listeners];
+        this.dataSource = dataSource;
+        this.store = store;
+        this.logger = logger;
+        workers = [.. Enumerable.Range(0, Workers).Select(_ => Task.Run(WorkAsync))];
+    }
+
+    /// <summary>
+    /// How many groups this process has in PostgreSQL at once. One: while a group is in PostgreSQL the next one
+    /// gathers, and bigger groups cost PostgreSQL less a command (measured with the write benchmark: one worker
+    /// 2,317–3,120 notes/s, two 2,041–2,547, three 2,523–2,587). Groups from other API processes run beside it:
+    /// each locks its cases' rows in id order, so they never deadlock, and a command on a case another group
+    /// changed first finds the version moved and is decided again.
+    /// </summary>
+    public const int Workers = 1;
+
+    /// <summary>
+    /// Whether these events' effect is only what this queue writes. Escalations and no-escalation decisions feed
+    /// the decision records and the daily counts, overrides the override audit and break-glass grants its audit:
+    /// those commands commit through Marten, whose projections write them.
+    /// </summary>
+    public static bool Handles(IReadOnlyList<ICaseEvent> events) =>
+        events.All(e => e is not (EscalationMade or NoEscalationDecisionRecorded or OverrideRequested or OverrideApproved or BreakGlassAccessGranted));
+
+    /// <summary>The case and its stream version in one statement; null when there is no such case.</summary>
+    public async Task<LoadedCase?> LoadAsync(Guid caseId, CancellationToken ct)
+    {
+        await EnsureTablesAsync(ct);
+        await using var command = dataSource.CreateCommand(
+            $"select s.version, d.data from {MartenSetup.StreamsTable} s left join {MartenSetup.CaseStreamTable} d on d.id = s.id where s.id = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = caseId });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct) || reader.IsDBNull(0)) return null;
+        var version = reader.GetInt64(0);
+        if (reader.IsDBNull(1)) return new LoadedCase(new CaseStream { Id = caseId }, version);
+        var stream = store.Options.Serializer().FromJson<CaseStream>(reader, 1);
+        return new LoadedCase(stream, version);
+    }
+
+    /// <summary>
+    /// Queues a command's writes and waits for its group's statement. Once queued, the commit is not cancelled: it
+    /// lands or fails on its own. A failure of the statement is thrown to every command of the group (a lost
+    /// connection leaves each one to check whether its events landed).
+    /// </summary>
+    public Task<AppendStatus> AppendAsync(CaseAppend append)
+    {
+        var pending = new Pending(append, new TaskCompletionSource<AppendStatus>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(CaseAppendQueue), "The API is shutting down.");
+        return pending.Done.Task;
+    }
+
+    /// <summary>The events of a command, as the queue stores them (Marten's type alias and .NET type name, the JSON and the hash).</summary>
+    public PendingEvent Event(ICaseEvent e, long version, string hash)
+    {
+        var mapping = ((Marten.Events.EventGraph)((StoreOptions)store.Options).Events).EventMappingFor(e.GetType());
+        var serializer = store.Options.Serializer();
+        return new PendingEvent(Guid.CreateVersion7(), version, mapping.EventTypeName, mapping.DotNetTypeName,
+            serializer.ToJson(e), JsonSerializer.Serialize(new Dictionary<string, string> { [EventHashChain.Header] = hash }));
+    }
+
+    private Task EnsureTablesAsync(CancellationToken ct)
+    {
+        // Marten remembers what it checked; this keeps the check to the first command on a new database.
+        return tablesReady is { IsCompletedSuccessfully: true } ? Task.CompletedTask : (tablesReady = EnsureAsync());
+
+        async Task EnsureAsync()
+        {
+            await MartenSetup.EnsureTablesForRawReadsAsync(store, ct);
+            await store.Storage.Database.EnsureStorageExistsAsync(typeof(CaseSummary), ct);
+            await store.Storage.Database.EnsureStorageExistsAsync(typeof(IdempotencyRecord), ct);
+        }
+    }
+
+    private async Task WorkAsync()
+    {
+        var reader = queue.Reader;
+        var carried = new List<Pending>();
+        var group = new List<Pending>(MaxGroup);
+        var cases = new HashSet<Guid>();
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        while (carried.Count > 0 || await reader.WaitToReadAsync())
+        {
+            group.Clear();
+            cases.Clear();
+            keys.Clear();
+            var waiting = carried.ToArray();
+            carried.Clear();
+            foreach (var pending in waiting) Take(pending);
+            while (group.Count < MaxGroup && reader.TryRead(out var next)) Take(next);
+            if (group.Count == 0) continue;
+            await CommitAsync(group);
+        }
+
+        // One command per case and per key in a group: a second one waits for the next group, where it finds the
+        // version moved (or the key taken) and is decided again with what the first one wrote.
+        void Take(Pending pending)
+        {
+            var append = pending.Append;
+            if (group.Count >= MaxGroup || cases.Contains(append.CaseId) || append.Answer is { } a && keys.Contains(a.Id))
+            {
+                carried.Add(pending);
+                return;
+            }
+            cases.Add(append.CaseId);
+            if (append.Answer is { } answer) keys.Add(answer.Id);
+            group.Add(pending);
+        }
+    }
+
+    private async Task CommitAsync(List<Pending> group)
+    {
+        AppendStatus[] statuses;
+        try
+        {
+            statuses = await ExecuteAsync(group);
+        }
+        catch (PostgresException e) when (group.Count > 1 && !DatabaseFailures.IsTransient(e))
+        {
+            // PostgreSQL refused the statement as a whole and nothing of it committed. So that one command's failure
+            // is not every command's, each is committed again on its own.
+            foreach (var pending in group) await CommitAsync([pending]);
+            return;
+        }
+        catch (Exception e)
+        {
+            foreach (var pending in group) pending.Done.TrySetException(e);
+            return;
+        }
+
+        try
+        {
+            var committed = group.Where((_, i) => statuses[i] == AppendStatus.Appended).Select(p => p.Append).ToArray();
+            foreach (var listener in listeners) await listener.AfterCommitAsync(committed, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // Committed, but the answer does not reach the command: to the command it is a commit whose answer was lost.
+            foreach (var pending in group) pending.Done.TrySetException(e);
+            return;
+        }
+        for (var i = 0; i < group.Count; i++) group[i].Done.TrySetResult(statuses[i]);
+    }
+
+    private async Task<AppendStatus[]> ExecuteAsync(List<Pending> group)
+    {
+        var appends = group.Select(p => p.Append).ToArray();
+        var events = appends.SelectMany(a => a.Events.Select(e => (a.CaseId, Event: e))).ToArray();
+        var serializer = store.Options.Serializer();
+        var now = appends.Select(a => a.Answer?.CreatedAtUnixMs ?? 0).Max();
+
+        await using var command = dataSource.CreateCommand(Sql);
+        void Add<T>(T[] values, NpgsqlDbType type) => command.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlDbType.Array | type });
+        Add(appends.Select(a => a.CaseId).ToArray(), NpgsqlDbType.Uuid);                                        // $1
+        Add(appends.Select(a => a.ExpectedVersion).ToArray(), NpgsqlDbType.Bigint);                              // $2
+        Add(appends.Select(a => a.After.State.Version).ToArray(), NpgsqlDbType.Bigint);                          // $3
+        Add(appends.Select(a => a.Answer?.Id).ToArray(), NpgsqlDbType.Text);                                     // $4
+        Add(appends.Select(a => a.Answer is { } r ? serializer.ToJson(r) : null).ToArray(), NpgsqlDbType.Jsonb); // $5
+        Add(appends.Select(a => serializer.ToJson(a.After)).ToArray(), NpgsqlDbType.Jsonb);                     // $6
+        Add(appends.Select(a => serializer.ToJson(a.Summary)).ToArray(), NpgsqlDbType.Jsonb);                   // $7
+        Add(appends.Select(a => a.Summary.Status.ToString()).ToArray(), NpgsqlDbType.Text);                     // $8
+        Add(appends.Select(a => a.Summary.LastChangedAtUnixMs).ToArray(), NpgsqlDbType.Bigint);                  // $9
+        Add(appends.Select(a => a.Summary.Restricted).ToArray(), NpgsqlDbType.Boolean);                          // $10
+        Add(appends.Select(a => a.Summary.DueSafetyPlanFirst).ToArray(), NpgsqlDbType.Bigint);                   // $11
+        Add(appends.Select(a => a.Summary.DueRiskAssessmentNeeded).ToArray(), NpgsqlDbType.Bigint);              // $12
+        Add(appends.Select(a => a.Summary.DueTransparencyNoticeDue).ToArray(), NpgsqlDbType.Bigint);             // $13
+        Add(appends.Select(a => a.Summary.DueReportDue).ToArray(), NpgsqlDbType.Bigint);                         // $14
+        Add(appends.Select(a => a.Summary.DueNoEscalationDecisionDue).ToArray(), NpgsqlDbType.Bigint);           // $15
+        Add(events.Select(e => e.CaseId).ToArray(), NpgsqlDbType.Uuid);                                          // $16
+        Add(events.Select(e => e.Event.Id).ToArray(), NpgsqlDbType.Uuid);                                        // $17
+        Add(events.Select(e => e.Event.Version).ToArray(), NpgsqlDbType.Bigint);                                 // $18
+        Add(events.Select(e => e.Event.TypeAlias).ToArray(), NpgsqlDbType.Text);                                 // $19
+        Add(events.Select(e => e.Event.DotNetType).ToArray(), NpgsqlDbType.Text);                                // $20
+        Add(events.Select(e => e.Event.Json).ToArray(), NpgsqlDbType.Jsonb);                                     // $21
+        Add(events.Select(e => e.Event.HeadersJson).ToArray(), NpgsqlDbType.Jsonb);                              // $22
+        command.Parameters.Add(new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.Bigint });         // $23
+        command.Parameters.Add(new NpgsqlParameter { Value = caseStreamType });                                  // $24
+        command.Parameters.Add(new NpgsqlParameter { Value = summaryType });                                     // $25
+        command.Parameters.Add(new NpgsqlParameter { Value = answerType });                                      // $26
+
+        var statuses = new AppendStatus[appends.Length];
+        var index = appends.Select((a, i) => (a.CaseId, i)).ToDictionary(x => x.CaseId, x => x.i);
+        // Once sent, the statement is not cancelled: it commits or fails on its own.
+        await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
+        while (await reader.ReadAsync(CancellationToken.None))
+        {
+            var status = reader.GetBoolean(2) ? AppendStatus.Appended : reader.GetBoolean(1) ? AppendStatus.KeyTaken : AppendStatus.VersionMoved;
+            statuses[index[reader.GetGuid(0)]] = status;
+        }
+        return statuses;
+    }
+
+    /// <summary>
+    /// One group's statement. Data-modifying CTEs all run, once, in the statement's one transaction. <c>locked</c>
+    /// takes the stream rows' locks in id order (so two groups never deadlock) and reads their versions after any
+    /// concurrent commit; <c>fresh</c> keeps the commands decided on those versions; <c>answers</c> claims their keys
+    /// (an expired answer of the key is replaced); <c>accepted</c> is what is left, and only its rows are written.
+    /// Returns, per command, whether its version was fresh and whether it was accepted.
+    /// </summary>
+    private const string Sql = $"""
+        with input as materialized (
+            select * from unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[]) as i(case_id, expected, new_version, key_id)),
+        locked as materialized (
+            select s.id, s.version from {MartenSetup.StreamsTable} s where s.id = any($1::uuid[]) order by s.id for update),
+        fresh as materialized (
+            select i.* from input i join locked l on l.id = i.case_id and l.version = i.expected),
+        answers as (
+            insert into {IdempotencyTable} as r (id, data, mt_version, mt_dotnet_type, mt_last_modified)
+            select k.id, k.data, gen_random_uuid(), $26, transaction_timestamp()
+            from unnest($4::text[], $5::jsonb[]) as k(id, data) join fresh f on f.key_id = k.id
+            on conflict (id) do update set data = excluded.data, mt_version = excluded.mt_version,
+                mt_dotnet_type = excluded.mt_dotnet_type, mt_last_modified = excluded.mt_last_modified
+                where (r.data ->> 'expiresAtUnixMs')::bigint <= $23
+            returning r.id),
+        accepted as materialized (
+            select f.* from fresh f where f.key_id is null or f.key_id in (select id from answers)),
+        appended as (
+            insert into {MartenSetup.EventsTable} (seq_id, id, stream_id, version, data, type, tenant_id, timestamp, mt_dotnet_type, is_archived, headers)
+            select nextval('public.mt_events_sequence'), e.id, e.stream_id, e.version, e.data, e.type, '*DEFAULT*', now(), e.dotnet_type, false, e.headers
+            from (select e.* from unnest($16::uuid[], $17::uuid[], $18::bigint[], $19::text[], $20::text[], $21::jsonb[], $22::jsonb[])
+                      with ordinality as e(stream_id, id, version, type, dotnet_type, data, headers, ord)
+                  join accepted a on a.case_id = e.stream_id order by e.ord) e
+            returning 1),
+        streams as (
+            update {MartenSetup.StreamsTable} s set version = a.new_version, timestamp = now()
+            from accepted a where s.id = a.case_id
+            returning 1),
+        documents as (
+            insert into {MartenSetup.CaseStreamTable} as d (id, data, mt_dotnet_type, mt_version, mt_last_modified)
+            select c.id, c.data, $24, a.new_version, transaction_timestamp()
+            from unnest($1::uuid[], $6::jsonb[]) as c(id, data) join accepted a on a.case_id = c.id
+            on conflict (id) do update set data = excluded.data, mt_dotnet_type = excluded.mt_dotnet_type,
+                mt_version = excluded.mt_version, mt_last_modified = excluded.mt_last_modified
+            returning 1),
+        summaries as (
+            insert into {MartenSetup.CaseSummaryTable} as m (id, data, mt_version, mt_dotnet_type, mt_last_modified, status,
+                last_changed_at_unix_ms, restricted, due_safety_plan_first, due_risk_assessment_needed,
+                due_transparency_notice_due, due_report_due, due_no_escalation_decision_due)
+            select c.id, c.data, gen_random_uuid(), $25, transaction_timestamp(), c.status, c.last_changed, c.restricted,
+                c.d1, c.d2, c.d3, c.d4, c.d5
+            from unnest($1::uuid[], $7::jsonb[], $8::text[], $9::bigint[], $10::boolean[], $11::bigint[], $12::bigint[],
+                        $13::bigint[], $14::bigint[], $15::bigint[]) as c(id, data, status, last_changed, restricted, d1, d2, d3, d4, d5)
+            join accepted a on a.case_id = c.id
+            on conflict (id) do update set data = excluded.data, mt_version = excluded.mt_version,
+                mt_dotnet_type = excluded.mt_dotnet_type, mt_last_modified = excluded.mt_last_modified,
+                status = excluded.status, last_changed_at_unix_ms = excluded.last_changed_at_unix_ms,
+                restricted = excluded.restricted, due_safety_plan_first = excluded.due_safety_plan_first,
+                due_risk_assessment_needed = excluded.due_risk_assessment_needed,
+                due_transparency_notice_due = excluded.due_transparency_notice_due, due_report_due = excluded.due_report_due,
+                due_no_escalation_decision_due = excluded.due_no_escalation_decision_due
+            returning 1)
+        select i.case_id, f.case_id is not null, a.case_id is not null
+        from input i left join fresh f on f.case_id = i.case_id left join accepted a on a.case_id = i.case_id
+        """;
+
+    private const string IdempotencyTable = "public.mt_doc_idempotencyrecord";
+
+    public async ValueTask DisposeAsync()
+    {
+        queue.Writer.TryComplete();
+        try
+        {
+            await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException)
+        {
+            logger.LogWarning("Case commands were still being committed when the API stopped");
+        }
+    }
+
+    private sealed record Pending(CaseAppend Append, TaskCompletionSource<AppendStatus> Done);
+}
+
+/// <summary>Told of each group's commands that committed, after the commit (as Marten's session listeners are).</summary>
+public interface ICaseAppendListener
+{
+    Task AfterCommitAsync(IReadOnlyList<CaseAppend> committed, CancellationToken ct);
+}
