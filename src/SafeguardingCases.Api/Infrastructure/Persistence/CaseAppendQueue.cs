@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Marten;
+using Microsoft.Extensions.Caching.Memory;
 using Npgsql;
 using NpgsqlTypes;
 using SafeguardingCases.Api.Features.Cases.List;
@@ -67,6 +68,17 @@ public sealed class CaseAppendQueue : IAsyncDisposable
     private readonly string summaryType = typeof(CaseSummary).FullName!;
     private readonly string answerType = typeof(IdempotencyRecord).FullName!;
     private readonly ICaseAppendListener[] listeners;
+
+    /// <summary>
+    /// The cases this process committed last, so the next command on one needs no read. Bounded (a few KB a case) and
+    /// forgotten when unused; Microsoft.Extensions.Caching.Memory's cache, not one of our own.
+    /// </summary>
+    private readonly MemoryCache cache = new(new MemoryCacheOptions { SizeLimit = RememberedCases });
+
+    /// <summary>How many cases this process remembers at most.</summary>
+    public const int RememberedCases = 10_000;
+
+    private static readonly MemoryCacheEntryOptions RememberFor = new() { Size = 1, SlidingExpiration = TimeSpan.FromMinutes(5) };
     private Task? tablesReady;
 
     public CaseAppendQueue(NpgsqlDataSource dataSource, IDocumentStore store, IEnumerable<ICaseAppendListener> listeners,
@@ -96,6 +108,16 @@ public sealed class CaseAppendQueue : IAsyncDisposable
     public static bool Handles(IReadOnlyList<ICaseEvent> events) =>
         events.All(e => e is not (EscalationMade or NoEscalationDecisionRecorded or OverrideRequested or OverrideApproved or BreakGlassAccessGranted));
 
+    /// <summary>
+    /// The case as this process last committed it, if it still remembers it; null otherwise. A remembered case may
+    /// be stale (another API process may have written since): a command decided on it commits only if the case is
+    /// still at that version, and a refusal decided on it is decided again on the case read from the database.
+    /// </summary>
+    public LoadedCase? Remembered(Guid caseId) => cache.TryGetValue(caseId, out LoadedCase? remembered) ? remembered : null;
+
+    /// <summary>Forgets what this process remembers of a case (its version moved, or it was written some other way).</summary>
+    public void Forget(Guid caseId) => cache.Remove(caseId);
+
     /// <summary>The case and its stream version in one statement; null when there is no such case.</summary>
     public async Task<LoadedCase?> LoadAsync(Guid caseId, CancellationToken ct)
     {
@@ -110,6 +132,9 @@ public sealed class CaseAppendQueue : IAsyncDisposable
         var stream = store.Options.Serializer().FromJson<CaseStream>(reader, 1);
         return new LoadedCase(stream, version);
     }
+
+    private void Remember(CaseAppend committed) =>
+        cache.Set(committed.CaseId, new LoadedCase(committed.After, committed.After.State.Version), RememberFor);
 
     /// <summary>
     /// Queues a command's writes and waits for its group's statement. Once queued, the commit is not cancelled: it
@@ -197,7 +222,11 @@ public sealed class CaseAppendQueue : IAsyncDisposable
         }
         catch (Exception e)
         {
-            foreach (var pending in group) pending.Done.TrySetException(e);
+            foreach (var pending in group)
+            {
+                Forget(pending.Append.CaseId);
+                pending.Done.TrySetException(e);
+            }
             return;
         }
 
@@ -209,10 +238,19 @@ public sealed class CaseAppendQueue : IAsyncDisposable
         catch (Exception e)
         {
             // Committed, but the answer does not reach the command: to the command it is a commit whose answer was lost.
-            foreach (var pending in group) pending.Done.TrySetException(e);
+            foreach (var pending in group)
+            {
+                Forget(pending.Append.CaseId);
+                pending.Done.TrySetException(e);
+            }
             return;
         }
-        for (var i = 0; i < group.Count; i++) group[i].Done.TrySetResult(statuses[i]);
+        for (var i = 0; i < group.Count; i++)
+        {
+            if (statuses[i] == AppendStatus.Appended) Remember(group[i].Append);
+            else Forget(group[i].Append.CaseId);
+            group[i].Done.TrySetResult(statuses[i]);
+        }
     }
 
     private async Task<AppendStatus[]> ExecuteAsync(List<Pending> group)
@@ -334,6 +372,7 @@ public sealed class CaseAppendQueue : IAsyncDisposable
         try
         {
             await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(30));
+            cache.Dispose();
         }
         catch (TimeoutException)
         {

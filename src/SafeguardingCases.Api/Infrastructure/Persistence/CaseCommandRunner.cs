@@ -121,30 +121,47 @@ public sealed class CaseCommandRunner(
         CancellationToken ct, bool needToKnow = true) =>
         RunAttemptsAsync<T>(async (unit, token) =>
         {
-            if (await appends.LoadAsync(caseId, token) is not { } loaded) return Outcome<T>.NotFound;
-            if (expectedVersion is { } expected && expected != loaded.Version) return Outcome<T>.Conflict;
-            if (!loaded.InSync) return await ThroughMartenAsync(unit.Session, caseId, loaded.Version, actor, decide, respond, needToKnow, token);
-
-            var context = Context(actor);
-            var current = loaded.Stream.State;
-            if (needToKnow && Rules.NeedToKnow(current, actor, context.Now).Refusal is { } restricted) return Outcome<T>.Refused(restricted);
-            var decision = decide(current, context);
-            if (decision.Refusal is { } refusal) return Outcome<T>.Refused(refusal);
-            if (!CaseAppendQueue.Handles(decision.Events)) return await ThroughMartenAsync(unit.Session, caseId, loaded.Version, actor, decide, respond, needToKnow, token);
-
-            var events = new List<PendingEvent>(decision.Events.Count);
-            var previous = loaded.Stream.ChainHead ?? "missing";
-            foreach (var (e, i) in decision.Events.Select((e, i) => (e, i)))
+            // The case as this process last committed it, when remembered: a decision on it commits only if the case
+            // is still at that version. What would refuse, or answer 412, is decided again on the case as stored.
+            var loaded = appends.Remembered(caseId);
+            var remembered = loaded is not null;
+            while (true)
             {
-                var version = loaded.Version + i + 1;
-                previous = EventHashChain.Hash(previous, caseId, version, e.GetType().Name, store.Options.Serializer().ToJson(e));
-                events.Add(appends.Event(e, version, previous));
+                loaded ??= await appends.LoadAsync(caseId, token);
+                if (loaded is null) return Outcome<T>.NotFound;
+                if (!loaded.InSync) return await ThroughMartenAsync(unit.Session, caseId, loaded.Version, actor, decide, respond, needToKnow, token);
+
+                var outcome = Decide(loaded, unit);
+                if (outcome is null) return await ThroughMartenAsync(unit.Session, caseId, loaded.Version, actor, decide, respond, needToKnow, token);
+                if (outcome.Kind == OutcomeKind.Staged || !remembered) return outcome;
+                (loaded, remembered) = (null, false);
             }
-            var after = decision.Events.Aggregate(current, CaseState.Evolve);
-            var value = respond(after, decision.Events, after.Version);
-            unit.Append = new CaseAppend(caseId, loaded.Version, events, new CaseStream { Id = caseId, State = after, ChainHead = previous },
-                CaseSummary.From(after, policy.Value), idempotency.Answer(value!, after.Version));
-            return Outcome<T>.Staged(value, after.Version, [.. events.Select(e => e.Id)]);
+
+            // Null when the command's events feed Marten's other projections, so Marten commits it.
+            Outcome<T>? Decide(LoadedCase loaded, UnitOfWork unit)
+            {
+                if (expectedVersion is { } expected && expected != loaded.Version) return Outcome<T>.Conflict;
+                var context = Context(actor);
+                var current = loaded.Stream.State;
+                if (needToKnow && Rules.NeedToKnow(current, actor, context.Now).Refusal is { } restricted) return Outcome<T>.Refused(restricted);
+                var decision = decide(current, context);
+                if (decision.Refusal is { } refusal) return Outcome<T>.Refused(refusal);
+                if (!CaseAppendQueue.Handles(decision.Events)) return null;
+
+                var events = new List<PendingEvent>(decision.Events.Count);
+                var previous = loaded.Stream.ChainHead ?? "missing";
+                foreach (var (e, i) in decision.Events.Select((e, i) => (e, i)))
+                {
+                    var version = loaded.Version + i + 1;
+                    previous = EventHashChain.Hash(previous, caseId, version, e.GetType().Name, store.Options.Serializer().ToJson(e));
+                    events.Add(appends.Event(e, version, previous));
+                }
+                var after = decision.Events.Aggregate(current, CaseState.Evolve);
+                var value = respond(after, decision.Events, after.Version);
+                unit.Append = new CaseAppend(caseId, loaded.Version, events, new CaseStream { Id = caseId, State = after, ChainHead = previous },
+                    CaseSummary.From(after, policy.Value), idempotency.Answer(value!, after.Version));
+                return Outcome<T>.Staged(value, after.Version, [.. events.Select(e => e.Id)]);
+            }
         }, caseId, expectedVersion is null ? null : StaleVersion, ct);
 
     /// <summary>
@@ -218,6 +235,8 @@ public sealed class CaseCommandRunner(
                     }
                     else
                     {
+                        // Written by Marten: what this process remembers of the case is no longer the case.
+                        appends.Forget(caseId);
                         await unit.Session.SaveChangesAsync(CancellationToken.None);
                     }
                 }
@@ -243,6 +262,7 @@ public sealed class CaseCommandRunner(
                         ? CaseCommandResult.Fail<T>(CommandStatus.AnsweredBefore)
                         : CaseCommandResult.Fail<T>(CommandStatus.Refused, outcome.Refusal);
                 case OutcomeKind.Conflict:
+                    appends.Forget(caseId);
                     var expiredBefore = idempotency.ReplacesExpired;
                     if (await idempotency.FindEarlierAnswerAsync(store, ct)) return CaseCommandResult.Fail<T>(CommandStatus.AnsweredBefore);
                     // The key's old, expired record is what collided: try again, replacing it.
