@@ -110,7 +110,7 @@ public sealed class GroupCommitTests(ApiFactory api) : IClassFixture<ApiFactory>
         var hash = EventHashChain.Hash(loaded.Stream.ChainHead!, caseId, version, nameof(NoteAdded), api.Store.Options.Serializer().ToJson(note));
         var after = CaseState.Evolve(loaded.Stream.State, note);
         if (answer is not null) answer.Body = text;
-        return new CaseAppend(caseId, loaded.Version, [Queue.Event(note, version, hash)], new CaseStream { Id = caseId, State = after, ChainHead = hash },
+        return Queue.Prepare(caseId, loaded.Version, [Queue.Event(note, version, hash)], new CaseStream { Id = caseId, State = after, ChainHead = hash },
             CaseSummary.From(after, api.Services.GetRequiredService<IOptions<PolicyOptions>>().Value), answer);
     }
 }

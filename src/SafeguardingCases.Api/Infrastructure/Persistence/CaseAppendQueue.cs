@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Marten;
 using Microsoft.Extensions.Caching.Memory;
+using NodaTime;
 using Npgsql;
 using NpgsqlTypes;
 using SafeguardingCases.Api.Features.Cases.List;
@@ -33,10 +34,12 @@ public sealed record PendingEvent(Guid Id, long Version, string TypeAlias, strin
 
 /// <summary>
 /// Everything one command commits: its events (hashed), the case document after them, the case list row and the
-/// Idempotency-Key's answer. <paramref name="ExpectedVersion"/> is the version the command was decided on.
+/// Idempotency-Key's answer, each already serialized (by <see cref="CaseAppendQueue.Prepare"/>, on the request's own
+/// thread, so nothing one command carries can fail the group's statement before it reaches PostgreSQL).
+/// <paramref name="ExpectedVersion"/> is the version the command was decided on.
 /// </summary>
 public sealed record CaseAppend(Guid CaseId, long ExpectedVersion, IReadOnlyList<PendingEvent> Events, CaseStream After,
-    CaseSummary Summary, IdempotencyRecord? Answer);
+    string AfterJson, CaseSummary Summary, string SummaryJson, string? AnswerId, string? AnswerJson);
 
 /// <summary>
 /// Group commit for case commands. Commands whose whole effect is their events, the case document, the list row and
@@ -68,6 +71,7 @@ public sealed class CaseAppendQueue : IAsyncDisposable
     private readonly string summaryType = typeof(CaseSummary).FullName!;
     private readonly string answerType = typeof(IdempotencyRecord).FullName!;
     private readonly ICaseAppendListener[] listeners;
+    private readonly IClock clock;
 
     /// <summary>
     /// The cases this process committed last, so the next command on one needs no read. Bounded (a few KB a case) and
@@ -81,9 +85,10 @@ public sealed class CaseAppendQueue : IAsyncDisposable
     private static readonly MemoryCacheEntryOptions RememberFor = new() { Size = 1, SlidingExpiration = TimeSpan.FromMinutes(5) };
     private Task? tablesReady;
 
-    public CaseAppendQueue(NpgsqlDataSource dataSource, IDocumentStore store, IEnumerable<ICaseAppendListener> listeners,
+    public CaseAppendQueue(NpgsqlDataSource dataSource, IDocumentStore store, IClock clock, IEnumerable<ICaseAppendListener> listeners,
         ILogger<CaseAppendQueue> logger)
     {
+        this.clock = clock;
         this.listeners = [.. listeners];
         this.dataSource = dataSource;
         this.store = store;
@@ -148,6 +153,15 @@ public sealed class CaseAppendQueue : IAsyncDisposable
         return pending.Done.Task;
     }
 
+    /// <summary>A command's writes, serialized as Marten serializes them.</summary>
+    public CaseAppend Prepare(Guid caseId, long expectedVersion, IReadOnlyList<PendingEvent> events, CaseStream after, CaseSummary summary,
+        IdempotencyRecord? answer)
+    {
+        var serializer = store.Options.Serializer();
+        return new CaseAppend(caseId, expectedVersion, events, after, serializer.ToJson(after), summary, serializer.ToJson(summary),
+            answer?.Id, answer is null ? null : serializer.ToJson(answer));
+    }
+
     /// <summary>The events of a command, as the queue stores them (Marten's type alias and .NET type name, the JSON and the hash).</summary>
     public PendingEvent Event(ICaseEvent e, long version, string hash)
     {
@@ -195,13 +209,13 @@ public sealed class CaseAppendQueue : IAsyncDisposable
         void Take(Pending pending)
         {
             var append = pending.Append;
-            if (group.Count >= MaxGroup || cases.Contains(append.CaseId) || append.Answer is { } a && keys.Contains(a.Id))
+            if (group.Count >= MaxGroup || cases.Contains(append.CaseId) || append.AnswerId is { } a && keys.Contains(a))
             {
                 carried.Add(pending);
                 return;
             }
             cases.Add(append.CaseId);
-            if (append.Answer is { } answer) keys.Add(answer.Id);
+            if (append.AnswerId is { } answer) keys.Add(answer);
             group.Add(pending);
         }
     }
@@ -257,18 +271,17 @@ public sealed class CaseAppendQueue : IAsyncDisposable
     {
         var appends = group.Select(p => p.Append).ToArray();
         var events = appends.SelectMany(a => a.Events.Select(e => (a.CaseId, Event: e))).ToArray();
-        var serializer = store.Options.Serializer();
-        var now = appends.Select(a => a.Answer?.CreatedAtUnixMs ?? 0).Max();
+        var now = clock.GetCurrentInstant().ToUnixTimeMilliseconds();
 
         await using var command = dataSource.CreateCommand(Sql);
         void Add<T>(T[] values, NpgsqlDbType type) => command.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlDbType.Array | type });
         Add(appends.Select(a => a.CaseId).ToArray(), NpgsqlDbType.Uuid);                                        // $1
         Add(appends.Select(a => a.ExpectedVersion).ToArray(), NpgsqlDbType.Bigint);                              // $2
         Add(appends.Select(a => a.After.State.Version).ToArray(), NpgsqlDbType.Bigint);                          // $3
-        Add(appends.Select(a => a.Answer?.Id).ToArray(), NpgsqlDbType.Text);                                     // $4
-        Add(appends.Select(a => a.Answer is { } r ? serializer.ToJson(r) : null).ToArray(), NpgsqlDbType.Jsonb); // $5
-        Add(appends.Select(a => serializer.ToJson(a.After)).ToArray(), NpgsqlDbType.Jsonb);                     // $6
-        Add(appends.Select(a => serializer.ToJson(a.Summary)).ToArray(), NpgsqlDbType.Jsonb);                   // $7
+        Add(appends.Select(a => a.AnswerId).ToArray(), NpgsqlDbType.Text);                                       // $4
+        Add(appends.Select(a => a.AnswerJson).ToArray(), NpgsqlDbType.Jsonb);                                    // $5
+        Add(appends.Select(a => a.AfterJson).ToArray(), NpgsqlDbType.Jsonb);                                     // $6
+        Add(appends.Select(a => a.SummaryJson).ToArray(), NpgsqlDbType.Jsonb);                                   // $7
         Add(appends.Select(a => a.Summary.Status.ToString()).ToArray(), NpgsqlDbType.Text);                     // $8
         Add(appends.Select(a => a.Summary.LastChangedAtUnixMs).ToArray(), NpgsqlDbType.Bigint);                  // $9
         Add(appends.Select(a => a.Summary.Restricted).ToArray(), NpgsqlDbType.Boolean);                          // $10

@@ -158,7 +158,7 @@ public sealed class CaseCommandRunner(
                 }
                 var after = decision.Events.Aggregate(current, CaseState.Evolve);
                 var value = respond(after, decision.Events, after.Version);
-                unit.Append = new CaseAppend(caseId, loaded.Version, events, new CaseStream { Id = caseId, State = after, ChainHead = previous },
+                unit.Append = appends.Prepare(caseId, loaded.Version, events, new CaseStream { Id = caseId, State = after, ChainHead = previous },
                     CaseSummary.From(after, policy.Value), idempotency.Answer(value!, after.Version));
                 return Outcome<T>.Staged(value, after.Version, [.. events.Select(e => e.Id)]);
             }
