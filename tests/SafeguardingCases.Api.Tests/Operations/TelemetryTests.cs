@@ -36,11 +36,13 @@ public sealed class TelemetryTests
         var url = open.Headers.Location!.ToString();
         var notFound = await officer.GetAsync($"/api/v1/cases/{Guid.NewGuid()}");
         var traceId = (await notFound.Json())["traceId"]!.GetValue<string>();
+        await officer.PostJson($"{url}/notes", new { text = "committed in a group" }).ShouldBe(HttpStatusCode.Created);
         await officer.PostJson($"{url}/close", new { reason = "" });
 
         await receiver.WaitForAsync(() =>
             receiver.Contains("/v1/traces", "safeguarding-cases-under-test") && receiver.Contains("/v1/traces", "api/v1/cases")
             && receiver.Contains("/v1/metrics", "safeguarding.commands") && receiver.Contains("/v1/metrics", "safeguarding.obligations.overdue")
+            && receiver.Contains("/v1/metrics", "safeguarding.commit.group_size")
             && receiver.Contains("/v1/metrics", "http.server.request.duration") && receiver.Contains("/v1/logs", "handled in"));
 
         receiver.Contains("/v1/traces", "postgresql").ShouldBeTrue("Npgsql's spans are exported with the request's");

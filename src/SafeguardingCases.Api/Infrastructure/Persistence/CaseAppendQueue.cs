@@ -72,6 +72,7 @@ public sealed class CaseAppendQueue : IAsyncDisposable
     private readonly string answerType = typeof(IdempotencyRecord).FullName!;
     private readonly ICaseAppendListener[] listeners;
     private readonly IClock clock;
+    private readonly Telemetry.SafeguardingMetrics metrics;
 
     /// <summary>
     /// The cases this process committed last, so the next command on one needs no read. Bounded (a few KB a case) and
@@ -86,8 +87,9 @@ public sealed class CaseAppendQueue : IAsyncDisposable
     private Task? tablesReady;
 
     public CaseAppendQueue(NpgsqlDataSource dataSource, IDocumentStore store, IClock clock, IEnumerable<ICaseAppendListener> listeners,
-        ILogger<CaseAppendQueue> logger)
+        Telemetry.SafeguardingMetrics metrics, ILogger<CaseAppendQueue> logger)
     {
+        this.metrics = metrics;
         this.clock = clock;
         this.listeners = [.. listeners];
         this.dataSource = dataSource;
@@ -226,6 +228,7 @@ public sealed class CaseAppendQueue : IAsyncDisposable
         try
         {
             statuses = await ExecuteAsync(group);
+            metrics.GroupCommitted(group.Count);
         }
         catch (PostgresException e) when (group.Count > 1 && !DatabaseFailures.IsTransient(e))
         {

@@ -52,6 +52,7 @@ public sealed class SafeguardingMetrics
     private readonly Counter<long> commands;
     private readonly Counter<long> refusals;
     private readonly Counter<long> escalations;
+    private readonly Histogram<int> groups;
     private volatile IReadOnlyDictionary<ObligationType, long> overdue = Enum.GetValues<ObligationType>().ToDictionary(t => t, _ => 0L);
 
     public SafeguardingMetrics(IMeterFactory meters)
@@ -60,6 +61,8 @@ public sealed class SafeguardingMetrics
         commands = meter.CreateCounter<long>("safeguarding.commands", "{command}", "Commands handled, by command and outcome (Done, Refused, CaseNotFound, StaleVersion, AnsweredBefore).");
         refusals = meter.CreateCounter<long>("safeguarding.refusals", "{refusal}", "Refusals by the policy rule ID that refused them.");
         escalations = meter.CreateCounter<long>("safeguarding.escalations", "{escalation}", "Escalations made, by route and agency.");
+        groups = meter.CreateHistogram<int>("safeguarding.commit.group_size", "{command}",
+            "Case commands committed together in one statement (see CaseAppendQueue): near its maximum, 64, the API is writing as fast as PostgreSQL lets it.");
         meter.CreateObservableGauge("safeguarding.obligations.overdue",
             () => overdue.Select(o => new Measurement<long>(o.Value, new KeyValuePair<string, object?>("obligation", o.Key.ToString()))),
             "{obligation}", "Outstanding obligations past their due time, by type: alert when above zero.");
@@ -73,6 +76,8 @@ public sealed class SafeguardingMetrics
 
     public void Escalated(Domain.Cases.Route route, Domain.Cases.Agency agency) =>
         escalations.Add(1, new KeyValuePair<string, object?>("route", route.ToString()), new KeyValuePair<string, object?>("agency", agency.ToString()));
+
+    public void GroupCommitted(int commands) => groups.Record(commands);
 
     public void SetOverdue(IReadOnlyDictionary<ObligationType, long> counts) => overdue = counts;
 }
