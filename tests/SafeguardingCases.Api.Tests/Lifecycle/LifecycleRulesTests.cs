@@ -84,8 +84,9 @@ public sealed class LifecycleRulesTests(ApiFactory api) : IClassFixture<ApiFacto
         var responses = await Task.WhenAll(clients.Select(client =>
             client.PostJson($"{c.Url}/escalations", EscalationBody("NonEmergency", "ChildrensSocialCare", a, [d]), ifMatch: $"\"{version}\"")));
 
-        responses.Count(r => r.StatusCode == HttpStatusCode.Created).ShouldBe(1);
-        responses.Count(r => r.StatusCode == HttpStatusCode.PreconditionFailed).ShouldBe(19);
+        var statuses = string.Join(", ", await Task.WhenAll(responses.Select(async r => $"{(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}")));
+        responses.Count(r => r.StatusCode == HttpStatusCode.Created).ShouldBe(1, statuses);
+        responses.Count(r => r.StatusCode == HttpStatusCode.PreconditionFailed).ShouldBe(19, statuses);
         (await api.EventsOf(c.Id)).Count(e => e.Data is EscalationMade).ShouldBe(1);
         (await c.Version()).ShouldBe(version + 1);
     }

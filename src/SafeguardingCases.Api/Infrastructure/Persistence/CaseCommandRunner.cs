@@ -175,6 +175,10 @@ public sealed class CaseCommandRunner(
     {
         var stream = await session.Events.FetchForWriting<CaseStream>(caseId, version, token);
         if (stream.Aggregate is not { } current || stream.CurrentVersion is null or 0) return Outcome<T>.NotFound;
+        // Marten reads the stream's version and the case document in two statements, each with its own snapshot: a
+        // commit between them gives a document newer than the version checked. Deciding on it would refuse (or
+        // decide) on a case the caller's version never saw, so it counts as the version having moved.
+        if (current.State.Version != stream.CurrentVersion) return Outcome<T>.Conflict;
 
         var context = Context(actor);
         if (needToKnow && Rules.NeedToKnow(current.State, actor, context.Now).Refusal is { } restricted) return Outcome<T>.Refused(restricted);
