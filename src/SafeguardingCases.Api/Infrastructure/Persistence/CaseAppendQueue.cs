@@ -100,8 +100,9 @@ public sealed class CaseAppendQueue : IAsyncDisposable
 
     /// <summary>
     /// How many groups this process has in PostgreSQL at once. One: while a group is in PostgreSQL the next one
-    /// gathers, and bigger groups cost PostgreSQL less a command (measured with the write benchmark: one worker
-    /// 2,317–3,120 notes/s, two 2,041–2,547, three 2,523–2,587). Groups from other API processes run beside it:
+    /// gathers, and bigger groups cost PostgreSQL less a command (write benchmark, before cases were remembered: one
+    /// worker 2,317–3,120 notes/s, two 2,041–2,547, three 2,523–2,587; after, one and two within the noise).
+    /// Groups from other API processes run beside it:
     /// each locks its cases' rows in id order, so they never deadlock, and a command on a case another group
     /// changed first finds the version moved and is decided again.
     /// </summary>
