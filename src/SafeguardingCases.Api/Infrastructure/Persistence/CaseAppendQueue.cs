@@ -204,7 +204,16 @@ public sealed class CaseAppendQueue : IAsyncDisposable
             foreach (var pending in waiting) Take(pending);
             while (group.Count < MaxGroup && reader.TryRead(out var next)) Take(next);
             if (group.Count == 0) continue;
-            await CommitAsync(group);
+            try
+            {
+                await CommitAsync(group);
+            }
+            catch (Exception e)
+            {
+                // Not expected (CommitAsync answers every command itself); the worker must not die with commands waiting.
+                logger.LogError(e, "Committing a group of case commands failed unexpectedly");
+                foreach (var pending in group) pending.Done.TrySetException(e);
+            }
         }
 
         // One command per case and per key in a group: a second one waits for the next group, where it finds the
