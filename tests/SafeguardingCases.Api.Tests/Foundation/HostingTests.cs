@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using SafeguardingCases.Api.Infrastructure.Configuration;
 using SafeguardingCases.Api.Infrastructure.Auth;
 using SafeguardingCases.Api.Tests.Infrastructure;
+using SafeguardingCases.Domain.Cases;
 
 namespace SafeguardingCases.Api.Tests.Foundation;
 
@@ -24,6 +25,29 @@ public sealed class HostingTests(ApiFactory api) : IClassFixture<ApiFactory>
         await using var broken = new UnreachableDatabase();
         await broken.ClientFor().GetAsync("/health/live").ShouldBe(HttpStatusCode.OK);
         await broken.ClientFor().GetAsync("/health/ready").ShouldBe(HttpStatusCode.ServiceUnavailable);
+    }
+
+    [Fact]
+    public async Task Reads_and_writes_while_postgres_is_down_are_503_with_retry_after_and_nothing_of_the_failure()
+    {
+        await using var broken = new UnreachableDatabase();
+        var client = broken.ClientFor(Roles.SafeguardingOfficer, Roles.Auditor);
+        var id = Guid.NewGuid();
+
+        var responses = await Task.WhenAll(
+            client.GetAsync($"/api/v1/cases/{id}"),
+            client.GetAsync("/api/v1/cases"),
+            client.PostJson($"/api/v1/cases/{id}/notes", new { text = "written during the outage" }, idempotencyKey: "outage-note"),
+            client.PostJson("/api/v1/cases", Scenario.OpenCaseBody(), idempotencyKey: "outage-open"));
+
+        foreach (var response in responses)
+        {
+            var problem = await response.ShouldBeProblem(HttpStatusCode.ServiceUnavailable);
+            problem["type"]!.GetValue<string>().ShouldEndWith("/problems/unavailable");
+            response.Headers.RetryAfter.ShouldNotBeNull();
+            var body = problem.ToJsonString();
+            foreach (var leak in new[] { "127.0.0.1", "Npgsql", "Exception", "Port=1" }) body.ShouldNotContain(leak);
+        }
     }
 
     [Fact]
