@@ -107,10 +107,11 @@ public sealed class GroupCommitTests(ApiFactory api) : IClassFixture<ApiFactory>
         var loaded = (await Queue.LoadAsync(caseId, CancellationToken.None))!;
         var note = new NoteAdded(Guid.NewGuid(), text, Officer, api.Clock.GetCurrentInstant());
         var version = loaded.Version + 1;
-        var hash = EventHashChain.Hash(loaded.Stream.ChainHead!, caseId, version, nameof(NoteAdded), api.Store.Options.Serializer().ToJson(note));
+        var json = api.Store.Options.Serializer().ToJson(note);
+        var hash = EventHashChain.Hash(loaded.Stream.ChainHead!, caseId, version, nameof(NoteAdded), json);
         var after = CaseState.Evolve(loaded.Stream.State, note);
         if (answer is not null) answer.Body = text;
-        return Queue.Prepare(caseId, loaded.Version, [Queue.Event(note, version, hash)], new CaseStream { Id = caseId, State = after, ChainHead = hash },
+        return Queue.Prepare(caseId, loaded.Version, [Queue.Event(note, version, json, hash)], new CaseStream { Id = caseId, State = after, ChainHead = hash },
             CaseSummary.From(after, api.Services.GetRequiredService<IOptions<PolicyOptions>>().Value), answer);
     }
 }

@@ -109,14 +109,6 @@ public sealed class CaseAppendQueue : IAsyncDisposable
     public const int Workers = 1;
 
     /// <summary>
-    /// Whether these events' effect is only what this queue writes. Escalations and no-escalation decisions feed
-    /// the decision records and the daily counts, overrides the override audit and break-glass grants its audit:
-    /// those commands commit through Marten, whose projections write them.
-    /// </summary>
-    public static bool Handles(IReadOnlyList<ICaseEvent> events) =>
-        events.All(e => e is not (EscalationMade or NoEscalationDecisionRecorded or OverrideRequested or OverrideApproved or BreakGlassAccessGranted));
-
-    /// <summary>
     /// The case as this process last committed it, if it still remembers it; null otherwise. A remembered case may
     /// be stale (another API process may have written since): a command decided on it commits only if the case is
     /// still at that version, and a refusal decided on it is decided again on the case read from the database.
@@ -165,13 +157,12 @@ public sealed class CaseAppendQueue : IAsyncDisposable
             answer?.Id, answer is null ? null : serializer.ToJson(answer));
     }
 
-    /// <summary>The events of a command, as the queue stores them (Marten's type alias and .NET type name, the JSON and the hash).</summary>
-    public PendingEvent Event(ICaseEvent e, long version, string hash)
+    /// <summary>An event of a command, as the queue stores it: Marten's type alias and .NET type name, its JSON and its hash.</summary>
+    public PendingEvent Event(ICaseEvent e, long version, string json, string hash)
     {
         var mapping = ((Marten.Events.EventGraph)((StoreOptions)store.Options).Events).EventMappingFor(e.GetType());
-        var serializer = store.Options.Serializer();
         return new PendingEvent(Guid.CreateVersion7(), version, mapping.EventTypeName, mapping.DotNetTypeName,
-            serializer.ToJson(e), JsonSerializer.Serialize(new Dictionary<string, string> { [EventHashChain.Header] = hash }));
+            json, JsonSerializer.Serialize(new Dictionary<string, string> { [EventHashChain.Header] = hash }));
     }
 
     private Task EnsureTablesAsync(CancellationToken ct)

@@ -141,24 +141,16 @@ public sealed class CaseCommandRunner(
             Outcome<T>? Decide(LoadedCase loaded, UnitOfWork unit)
             {
                 if (expectedVersion is { } expected && expected != loaded.Version) return Outcome<T>.Conflict;
-                var context = Context(actor);
                 var current = loaded.Stream.State;
-                if (needToKnow && Rules.NeedToKnow(current, actor, context.Now).Refusal is { } restricted) return Outcome<T>.Refused(restricted);
-                var decision = decide(current, context);
+                var decision = DecideOn(current, actor, needToKnow, decide);
                 if (decision.Refusal is { } refusal) return Outcome<T>.Refused(refusal);
-                if (!CaseAppendQueue.Handles(decision.Events)) return null;
+                if (!LeavesOnlyTheCase(decision.Events)) return null;
 
-                var events = new List<PendingEvent>(decision.Events.Count);
-                var previous = loaded.Stream.ChainHead ?? "missing";
-                foreach (var (e, i) in decision.Events.Select((e, i) => (e, i)))
-                {
-                    var version = loaded.Version + i + 1;
-                    previous = EventHashChain.Hash(previous, caseId, version, e.GetType().Name, store.Options.Serializer().ToJson(e));
-                    events.Add(appends.Event(e, version, previous));
-                }
+                var chained = Chain(loaded.Stream.ChainHead, caseId, loaded.Version, decision.Events);
+                var events = decision.Events.Select((e, i) => appends.Event(e, loaded.Version + i + 1, chained[i].Json, chained[i].Hash)).ToList();
                 var after = decision.Events.Aggregate(current, CaseState.Evolve);
                 var value = respond(after, decision.Events, after.Version);
-                unit.Append = appends.Prepare(caseId, loaded.Version, events, new CaseStream { Id = caseId, State = after, ChainHead = previous },
+                unit.Append = appends.Prepare(caseId, loaded.Version, events, new CaseStream { Id = caseId, State = after, ChainHead = chained[^1].Hash },
                     CaseSummary.From(after, policy.Value), idempotency.Answer(value!, after.Version));
                 return Outcome<T>.Staged(value, after.Version, [.. events.Select(e => e.Id)]);
             }
@@ -180,14 +172,49 @@ public sealed class CaseCommandRunner(
         // decide) on a case the caller's version never saw, so it counts as the version having moved.
         if (current.State.Version != stream.CurrentVersion) return Outcome<T>.Conflict;
 
-        var context = Context(actor);
-        if (needToKnow && Rules.NeedToKnow(current.State, actor, context.Now).Refusal is { } restricted) return Outcome<T>.Refused(restricted);
-        var decision = decide(current.State, context);
+        var decision = DecideOn(current.State, actor, needToKnow, decide);
         if (decision.Refusal is { } refusal) return Outcome<T>.Refused(refusal);
         stream.AppendMany([.. decision.Events]);
-        // A case without a chain head keeps a visible gap: the chain is not restarted, so integrity reports it.
-        return Stage(session, caseId, current.State, current.ChainHead ?? "missing", decision.Events, respond);
+        return Stage(session, caseId, current.State, current.ChainHead, decision.Events, respond);
     }
+
+    /// <summary>
+    /// NEED-TO-KNOW, then the command's own decide function, on the one state the command is decided on: a
+    /// restriction that landed before that state is never missed.
+    /// </summary>
+    private Decision DecideOn(CaseState state, Actor actor, bool needToKnow, Func<CaseState, CommandContext, Decision> decide)
+    {
+        var context = Context(actor);
+        return needToKnow && Rules.NeedToKnow(state, actor, context.Now).Refusal is { } restricted ? restricted : decide(state, context);
+    }
+
+    /// <summary>
+    /// Each event's JSON (as Marten stores it) and its hash, chained from the case's head at <paramref name="version"/>.
+    /// A case without a chain head keeps a visible gap: the chain is not restarted, so integrity reports it.
+    /// </summary>
+    private List<(string Json, string Hash)> Chain(string? chainHead, Guid caseId, long version, IReadOnlyList<ICaseEvent> events)
+    {
+        var serializer = store.Options.Serializer();
+        var chained = new List<(string Json, string Hash)>(events.Count);
+        var previous = chainHead ?? "missing";
+        foreach (var e in events)
+        {
+            var json = serializer.ToJson(e);
+            previous = EventHashChain.Hash(previous, caseId, ++version, e.GetType().Name, json);
+            chained.Add((json, previous));
+        }
+        return chained;
+    }
+
+    /// <summary>
+    /// Whether a command's events write nothing but the case, its list row and its key's answer, so the group commit
+    /// (<see cref="CaseAppendQueue"/>) can commit them. The others are the events <see cref="Stage"/> and Marten's
+    /// projections write more for: an override changed (the override audit), a decision counted (the daily counts,
+    /// and the decision records of <see cref="Features.Audit.DecisionRecordProjection"/>, which takes the same two
+    /// events), a break-glass grant (its audit).
+    /// </summary>
+    private static bool LeavesOnlyTheCase(IReadOnlyList<ICaseEvent> events) =>
+        events.All(e => OverrideChangedBy(e) is null && Features.Reports.DecisionCounts.Of(e) is null && e is not BreakGlassAccessGranted);
 
     /// <summary>Stands for 412: the version the caller sent in If-Match is no longer the case's version.</summary>
     private static readonly Refusal StaleVersion = Refusal.Conflict("If-Match is stale.");
@@ -297,19 +324,12 @@ public sealed class CaseCommandRunner(
     /// the case list row, and the Idempotency-Key's answer. Returns the staged outcome with the events' ids, so an
     /// ambiguous commit can be checked.
     /// </summary>
-    private Outcome<T> Stage<T>(IDocumentSession session, Guid caseId, CaseState? before, string chainHead,
+    private Outcome<T> Stage<T>(IDocumentSession session, Guid caseId, CaseState? before, string? chainHead,
         IReadOnlyList<ICaseEvent> events, Func<CaseState, IReadOnlyList<ICaseEvent>, long, T> respond)
     {
         var pending = session.PendingChanges.Streams().Single(s => s.Id == caseId).Events;
-        var startVersion = before?.Version ?? 0;
-        var serializer = store.Options.Serializer();
-        var previous = chainHead;
-        for (var i = 0; i < events.Count; i++)
-        {
-            var hash = EventHashChain.Hash(previous, caseId, startVersion + i + 1, events[i].GetType().Name, serializer.ToJson(events[i]));
-            pending[pending.Count - events.Count + i].SetHeader(EventHashChain.Header, hash);
-            previous = hash;
-        }
+        var chained = Chain(chainHead, caseId, before?.Version ?? 0, events);
+        for (var i = 0; i < events.Count; i++) pending[pending.Count - events.Count + i].SetHeader(EventHashChain.Header, chained[i].Hash);
 
         var after = events.Aggregate(before, CaseState.Evolve)!;
         session.Store(CaseSummary.From(after, policy.Value));
