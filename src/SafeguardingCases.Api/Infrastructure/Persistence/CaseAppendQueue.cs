@@ -203,7 +203,7 @@ public sealed class CaseAppendQueue : IAsyncDisposable
             {
                 // Not expected (CommitAsync answers every command itself); the worker must not die with commands waiting.
                 logger.LogError(e, "Committing a group of case commands failed unexpectedly");
-                foreach (var pending in group) pending.Done.TrySetException(e);
+                Fail(group, e);
             }
         }
 
@@ -240,11 +240,7 @@ public sealed class CaseAppendQueue : IAsyncDisposable
         }
         catch (Exception e)
         {
-            foreach (var pending in group)
-            {
-                Forget(pending.Append.CaseId);
-                pending.Done.TrySetException(e);
-            }
+            Fail(group, e);
             return;
         }
 
@@ -256,11 +252,7 @@ public sealed class CaseAppendQueue : IAsyncDisposable
         catch (Exception e)
         {
             // Committed, but the answer does not reach the command: to the command it is a commit whose answer was lost.
-            foreach (var pending in group)
-            {
-                Forget(pending.Append.CaseId);
-                pending.Done.TrySetException(e);
-            }
+            Fail(group, e);
             return;
         }
         for (var i = 0; i < group.Count; i++)
@@ -268,6 +260,16 @@ public sealed class CaseAppendQueue : IAsyncDisposable
             if (statuses[i] == AppendStatus.Appended) Remember(group[i].Append);
             else Forget(group[i].Append.CaseId);
             group[i].Done.TrySetResult(statuses[i]);
+        }
+    }
+
+    /// <summary>Answers each command of the group with the failure, forgetting its case (it may or may not have landed).</summary>
+    private void Fail(List<Pending> group, Exception e)
+    {
+        foreach (var pending in group)
+        {
+            Forget(pending.Append.CaseId);
+            pending.Done.TrySetException(e);
         }
     }
 
