@@ -637,13 +637,42 @@ public sealed partial class PolicyRuleTests
     }
 
     [Fact]
-    public void LEGACY_POSITION_OF_TRUST_never_for_an_adult_not_at_risk()
+    public void LEGACY_POSITION_OF_TRUST_whatever_the_users_age_at_the_disclosure_or_now()
     {
-        var c = new CaseBuilder(30);
-        c.DiscloseAt(EffectiveFrom - Duration.FromDays(60), C(PositionOfTrust));
-        c.Assess(c.ServiceUser, ThreatToLife.None, Route.NonEmergency, PositionOfTrust);
-        c.Person().NonEmergency.Status.ShouldBe(RouteStatus.NotPermitted);
-        c.Person().NonEmergency.RuleIds.ShouldContain(RuleIds.AdultNoNonEmergency);
+        // A 27-year-old's pre-merger post about abuse by a teacher when they were at school: an adult then and now.
+        var c = new CaseBuilder(27);
+        var d = c.DiscloseAt(EffectiveFrom - Duration.FromDays(60), H(PositionOfTrust), H(Sexual));
+        var a = c.Assess(c.ServiceUser, ThreatToLife.None, Route.NonEmergency, PositionOfTrust);
+        var route = c.Person().NonEmergency;
+        route.Status.ShouldBe(RouteStatus.Permitted);
+        route.RuleIds.ShouldContain(RuleIds.LegacyPositionOfTrust);
+        route.RuleIds.ShouldNotContain(RuleIds.AdultNoNonEmergency);
+        c.Escalate(Request(Route.NonEmergency, Agency.Police101, c.ServiceUser, a, [d]));
+    }
+
+    [Fact]
+    public void LEGACY_NOTHING_ELSE_a_legacy_referral_to_the_wrong_agency_cites_the_legacy_rules_only()
+    {
+        // A pre-merger disclosure by a 15-year-old about a teacher, sent to children's social care.
+        var c = new CaseBuilder(15);
+        var d = c.DiscloseAt(EffectiveFrom - Duration.FromDays(60), C(PositionOfTrust));
+        var a = c.Assess(c.ServiceUser, ThreatToLife.None, Route.NonEmergency, PositionOfTrust);
+        var refusal = c.TryEscalate(Request(Route.NonEmergency, Agency.ChildrensSocialCare, c.ServiceUser, a, [d])).Refusal!;
+        refusal.RuleIds.ShouldBe([RuleIds.LegacyPositionOfTrust, RuleIds.LegacyNothingElse], ignoreOrder: true);
+        refusal.RuleIds.ShouldNotContain(RuleIds.MandatoryCsa);
+        refusal.RuleIds.ShouldNotContain(RuleIds.ChildSafeguarding);
+    }
+
+    [Fact]
+    public void MANDATORY_CSA_is_never_cited_for_a_wrong_agency_when_no_sexual_concern_grounds_the_route()
+    {
+        var c = new CaseBuilder(15);
+        var d = c.Disclose(C(Physical));
+        var a = c.Assess(c.ServiceUser, ThreatToLife.None, Route.NonEmergency, Physical);
+        var refusal = c.TryEscalate(Request(Route.NonEmergency, Agency.AdultSocialCare, c.ServiceUser, a, [d])).Refusal!;
+        refusal.RuleIds.ShouldNotContain(RuleIds.MandatoryCsa);
+        var lado = c.TryEscalate(Request(Route.NonEmergency, Agency.Lado, c.ServiceUser, a, [d])).Refusal!;
+        lado.RuleIds.ShouldNotContain(RuleIds.MandatoryCsa);
     }
 
     [Fact]

@@ -26,7 +26,8 @@ public sealed record CloseCase(string Reason);
 public sealed record ReopenCase(string Reason);
 public sealed record RestrictCase(IReadOnlyList<string> AllowedSubjects, string Reason);
 public sealed record LiftRestriction;
-public sealed record BreakGlass(Guid BreakGlassId, string Reason, Duration For);
+/// <summary>BREAK-GLASS: open a restricted case for <paramref name="For"/>, which may be at most <paramref name="AtMost"/>.</summary>
+public sealed record BreakGlass(Guid BreakGlassId, string Reason, Duration For, Duration AtMost);
 
 /// <summary>
 /// The decide functions: each takes the case state and a command and returns the events to append or a refusal.
@@ -161,27 +162,31 @@ public static class CaseDecider
             ? Decision.Accept(new CaseReopened(c.Reason, ctx.Actor, ctx.Now))
             : Refusal.Conflict("The case is open.");
 
-    /// <summary>A closed case refuses every command but reopen and an agency's response (AGENCY-FEEDBACK).</summary>
-    /// <summary>NEED-TO-KNOW: a lead restricts the case to named staff (again: the new list replaces the old one).</summary>
+    /// <summary>
+    /// NEED-TO-KNOW: a lead restricts the case to named staff; again, only a lead named in the restriction
+    /// (RESTRICTION-OWNERS), and the new list replaces the old one and ends every break-glass grant.
+    /// </summary>
     public static Decision Decide(CaseState state, RestrictCase c, CommandContext ctx)
     {
         if (!ctx.Actor.HasRole(Roles.SafeguardingLead))
             return Refusal.Policy("Only a safeguarding lead restricts a case", [RuleIds.NeedToKnow], ["A safeguarding lead restricts a case to named staff."]);
+        if (Rules.RestrictionOwners(state, ctx.Actor) is { } notOwner) return notOwner;
         return Decision.Accept(new CaseRestricted([.. c.AllowedSubjects.Distinct(StringComparer.Ordinal)], c.Reason, ctx.Actor, ctx.Now));
     }
 
-    /// <summary>NEED-TO-KNOW: a lead lifts the restriction.</summary>
+    /// <summary>NEED-TO-KNOW: a lead named in the restriction lifts it (RESTRICTION-OWNERS).</summary>
     public static Decision Decide(CaseState state, LiftRestriction c, CommandContext ctx)
     {
         if (!ctx.Actor.HasRole(Roles.SafeguardingLead))
             return Refusal.Policy("Only a safeguarding lead lifts a restriction", [RuleIds.NeedToKnow], ["A safeguarding lead lifts a restriction."]);
         if (state.Restriction is null) return Refusal.Conflict("The case is not restricted.", RuleIds.NeedToKnow);
+        if (Rules.RestrictionOwners(state, ctx.Actor) is { } notOwner) return notOwner;
         return Decision.Accept(new CaseRestrictionLifted(ctx.Actor, ctx.Now));
     }
 
     /// <summary>BREAK-GLASS: access to a restricted case for someone not named, for a fixed time, with the reason recorded.</summary>
     public static Decision Decide(CaseState state, BreakGlass c, CommandContext ctx) =>
-        Rules.BreakGlass(state, ctx.Actor, ctx.Now) is { } refusal
+        Rules.BreakGlass(state, ctx.Actor, ctx.Now, c.Reason, c.For, c.AtMost) is { } refusal
             ? refusal
             : Decision.Accept(new BreakGlassAccessGranted(c.BreakGlassId, c.Reason, ctx.Now + c.For, ctx.Actor, ctx.Now));
 

@@ -130,6 +130,8 @@ public sealed record CaseState
             CaseRestricted e => s with
             {
                 Restriction = new CaseRestriction([.. e.AllowedSubjects.Append(e.By.Subject).Distinct(StringComparer.Ordinal)], e.Reason, e.By, e.At),
+                // BREAK-GLASS: a new restriction ends every earlier grant.
+                BreakGlassGrants = [],
             },
             CaseRestrictionLifted => s with { Restriction = null, BreakGlassGrants = [] },
             BreakGlassAccessGranted e => s with { BreakGlassGrants = s.BreakGlassGrants.Add(e) },

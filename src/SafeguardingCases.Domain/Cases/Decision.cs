@@ -23,7 +23,9 @@ public sealed record Refusal(RefusalKind Kind, string Title, string Detail, IRea
 
     public static Refusal NotFound(string detail) => new(RefusalKind.NotFound, "Not found in this case", detail, []);
 
-    public static Refusal Restricted(string detail) => new(RefusalKind.Restricted, "The case is restricted", detail, [SafeguardingCases.Domain.Policy.RuleIds.NeedToKnow]);
+    public static Refusal Restricted(string detail) => Restricted(detail, SafeguardingCases.Domain.Policy.RuleIds.NeedToKnow);
+
+    public static Refusal Restricted(string detail, params string[] ruleIds) => new(RefusalKind.Restricted, "The case is restricted", detail, ruleIds);
 
     public static Refusal PersonNotFound(string personId) => NotFound($"Person '{personId}' is not a person at risk in this case.");
 }

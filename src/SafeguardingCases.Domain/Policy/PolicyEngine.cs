@@ -106,7 +106,7 @@ public static class PolicyEngine
         }
         else if (!decision.Agencies.Contains(request.Agency))
         {
-            rules.AddRange(Agencies.RulesFor(request.Agency, request.Route));
+            rules.AddRange(Rules.WrongAgency(request.Agency, request.Route, decision, restsOnLegacy: reliedOn.Exists(d => d.IsLegacy)));
             reasons.Add($"{request.Agency} is not an agency this escalation may go to; permitted: {string.Join(", ", decision.Agencies)}.");
         }
         if (rules.Count > 0)
@@ -270,14 +270,17 @@ public static class PolicyEngine
     {
         if (route == Route.Emergency) return [Rules.EmergencyLife(d, pa)];
         var findings = new List<Finding>(4);
-        findings.AddRange(Rules.AdultNoNonEmergency(d));
-        if (findings.Count > 0) return findings;
         if (d.IsLegacy)
         {
+            // LEGACY-POSITION-OF-TRUST holds whatever the user's age, so it is judged before ADULT-NO-NON-EMERGENCY.
+            if (Rules.LegacyPositionOfTrust(p, d) is { IsGround: true } ground) return [ground];
+            findings.AddRange(Rules.AdultNoNonEmergency(d));
             findings.Add(Rules.LegacyPositionOfTrust(p, d) ?? Rules.LegacyNothingElse());
-            if (!findings[0].IsGround) findings.Add(Rules.LegacyNothingElse());
+            if (findings[^1].RuleId != RuleIds.LegacyNothingElse) findings.Add(Rules.LegacyNothingElse());
             return findings;
         }
+        findings.AddRange(Rules.AdultNoNonEmergency(d));
+        if (findings.Count > 0) return findings;
         foreach (var f in new[] { Rules.ChildSafeguarding(d, pa), Rules.AdultAtRiskSafeguarding(d, pa), Rules.PositionOfTrust(d, pa), Rules.MandatoryCsa(p, d) })
         {
             if (f is not null) findings.Add(f);

@@ -44,6 +44,7 @@ public static class RuleIds
     // 8. Who may see a case
     public const string NeedToKnow = "NEED-TO-KNOW";
     public const string BreakGlass = "BREAK-GLASS";
+    public const string RestrictionOwners = "RESTRICTION-OWNERS";
     public const string AccessLog = "ACCESS-LOG";
 
     /// <summary>Every rule ID, in POLICY.md's order.</summary>
@@ -57,6 +58,6 @@ public static class RuleIds
         Transparency, TransparencyWithheld, CloseObligations, AgencyFeedback,
         LegacyLife, LegacyPositionOfTrust, LegacyNothingElse,
         Override,
-        NeedToKnow, BreakGlass, AccessLog,
+        NeedToKnow, BreakGlass, RestrictionOwners, AccessLog,
     ];
 }

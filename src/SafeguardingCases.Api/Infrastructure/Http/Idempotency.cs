@@ -45,7 +45,7 @@ public sealed class IdempotencyScope(IOptions<IdempotencyKeyOptions> options, IC
     private int successStatus = StatusCodes.Status201Created;
     private Func<object, string>? location;
 
-    /// <summary>The stored record's id (<c>sub:key</c>), or null when the request carries no key.</summary>
+    /// <summary>The stored record's id (<see cref="IdempotencyMiddleware.RecordId"/>), or null when the request carries no key.</summary>
     public string? RecordId { get; private set; }
 
     public string RequestHash { get; private set; } = "";
@@ -174,10 +174,16 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
 
         // Authorization has run: every command requires a caller, and every token names its subject.
         var subject = http.User.FindFirst("sub")?.Value ?? "";
-        var id = $"{subject}:{key}";
-        scope.Begin(id, await HashRequestAsync(http));
+        scope.Begin(RecordId(subject, key), await HashRequestAsync(http));
         await next(http);
     }
+
+    /// <summary>
+    /// The record's id: the caller's <c>sub</c>, length-prefixed, then the key, so no two callers' keys can meet
+    /// (<c>a:b</c> + <c>c</c> and <c>a</c> + <c>b:c</c> are different records).
+    /// </summary>
+    public static string RecordId(string subject, string key) =>
+        $"{subject.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)}:{subject}:{key}";
 
     private static bool IsValidKey(string key) =>
         key.Length is > 0 and <= IdempotencyKeyOptions.MaxKeyLength && key.All(c => c is >= '!' and <= '~');

@@ -129,10 +129,12 @@ public sealed class CaseCommandRunner(
             {
                 loaded ??= await appends.LoadAsync(caseId, token);
                 if (loaded is null) return Outcome<T>.NotFound;
-                if (!loaded.InSync) return await ThroughMartenAsync(unit.Session, caseId, loaded.Version, actor, decide, respond, needToKnow, token);
+                if (!loaded.InSync)
+                    return await ThroughMartenAsync(unit.Session, caseId, loaded.Version, expectedVersion, actor, decide, respond, needToKnow, token);
 
                 var outcome = Decide(loaded, unit);
-                if (outcome is null) return await ThroughMartenAsync(unit.Session, caseId, loaded.Version, actor, decide, respond, needToKnow, token);
+                if (outcome is null)
+                    return await ThroughMartenAsync(unit.Session, caseId, loaded.Version, expectedVersion, actor, decide, respond, needToKnow, token);
                 if (outcome.Kind == OutcomeKind.Staged || !remembered) return outcome;
                 (loaded, remembered) = (null, false);
             }
@@ -140,9 +142,9 @@ public sealed class CaseCommandRunner(
             // Null when the command's events feed Marten's other projections, so Marten commits it.
             Outcome<T>? Decide(LoadedCase loaded, UnitOfWork unit)
             {
-                if (expectedVersion is { } expected && expected != loaded.Version) return Outcome<T>.Conflict;
                 var current = loaded.Stream.State;
-                var decision = DecideOn(current, actor, needToKnow, decide);
+                var decision = DecideOn(current, loaded.Version, expectedVersion, actor, needToKnow, decide);
+                if (decision is null) return Outcome<T>.Conflict;
                 if (decision.Refusal is { } refusal) return Outcome<T>.Refused(refusal);
                 if (!LeavesOnlyTheCase(decision.Events)) return null;
 
@@ -161,7 +163,7 @@ public sealed class CaseCommandRunner(
     /// audits): fetched for writing at the version just read (a later commit is a version conflict) and committed by
     /// Marten with those documents.
     /// </summary>
-    private async Task<Outcome<T>> ThroughMartenAsync<T>(IDocumentSession session, Guid caseId, long version, Actor actor,
+    private async Task<Outcome<T>> ThroughMartenAsync<T>(IDocumentSession session, Guid caseId, long version, long? expectedVersion, Actor actor,
         Func<CaseState, CommandContext, Decision> decide, Func<CaseState, IReadOnlyList<ICaseEvent>, long, T> respond,
         bool needToKnow, CancellationToken token)
     {
@@ -172,20 +174,35 @@ public sealed class CaseCommandRunner(
         // decide) on a case the caller's version never saw, so it counts as the version having moved.
         if (current.State.Version != stream.CurrentVersion) return Outcome<T>.Conflict;
 
-        var decision = DecideOn(current.State, actor, needToKnow, decide);
+        var decision = DecideOn(current.State, version, expectedVersion, actor, needToKnow, decide);
+        if (decision is null) return Outcome<T>.Conflict;
         if (decision.Refusal is { } refusal) return Outcome<T>.Refused(refusal);
         stream.AppendMany([.. decision.Events]);
         return Stage(session, caseId, current.State, current.ChainHead, decision.Events, respond);
     }
 
     /// <summary>
-    /// NEED-TO-KNOW, then the command's own decide function, on the one state the command is decided on: a
-    /// restriction that landed before that state is never missed.
+    /// NEED-TO-KNOW first (RESTRICTION-OWNERS: before the version, so someone not named learns only that the case is
+    /// restricted), then <c>If-Match</c> (null: the version moved), then the command's own decide function, and for a
+    /// break-glass holder whether what it would record is on the emergency path (BREAK-GLASS). All on the one state
+    /// the command is decided on, so a restriction that landed before that state is never missed.
     /// </summary>
-    private Decision DecideOn(CaseState state, Actor actor, bool needToKnow, Func<CaseState, CommandContext, Decision> decide)
+    private Decision? DecideOn(CaseState state, long version, long? expectedVersion, Actor actor, bool needToKnow,
+        Func<CaseState, CommandContext, Decision> decide)
     {
         var context = Context(actor);
-        return needToKnow && Rules.NeedToKnow(state, actor, context.Now).Refusal is { } restricted ? restricted : decide(state, context);
+        var basis = AccessBasis.Role;
+        if (needToKnow)
+        {
+            (var seen, var restricted) = Rules.NeedToKnow(state, actor, context.Now);
+            if (restricted is not null) return restricted;
+            basis = seen!.Value;
+        }
+        if (expectedVersion is { } expected && expected != version) return null;
+        var decision = decide(state, context);
+        return basis == AccessBasis.BreakGlass && decision.Refusal is null && Rules.BreakGlassPath(state, decision.Events) is { } outside
+            ? outside
+            : decision;
     }
 
     /// <summary>
@@ -288,8 +305,9 @@ public sealed class CaseCommandRunner(
                     return CaseCommandResult.Fail<T>(CommandStatus.CaseNotFound);
                 case OutcomeKind.Refused:
                     // A refusal may be what a concurrent twin's commit left behind (say, NO-DUPLICATE-ESCALATION):
-                    // if that twin carried this request's Idempotency-Key, its answer is this request's answer.
-                    return await idempotency.FindEarlierAnswerAsync(store, ct)
+                    // if that twin carried this request's Idempotency-Key, its answer is this request's answer. Not
+                    // for a restricted case: NEED-TO-KNOW comes before any remembered answer (RESTRICTION-OWNERS).
+                    return outcome.Refusal!.Kind != RefusalKind.Restricted && await idempotency.FindEarlierAnswerAsync(store, ct)
                         ? CaseCommandResult.Fail<T>(CommandStatus.AnsweredBefore)
                         : CaseCommandResult.Fail<T>(CommandStatus.Refused, outcome.Refusal);
                 case OutcomeKind.Conflict:

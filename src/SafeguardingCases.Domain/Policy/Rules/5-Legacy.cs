@@ -17,8 +17,9 @@ public static partial class Rules
 
     /// <summary>
     /// LEGACY-POSITION-OF-TRUST: serious harm to the user themselves by someone in a position of trust permits a
-    /// referral to the LADO or police 101, whatever the user's age now. Harm to other people disclosed under the legacy
-    /// policy is not shared (LEGACY-NOTHING-ELSE). Not for an adult not at risk (ADULT-NO-NON-EMERGENCY holds "ever").
+    /// referral to the LADO or police 101, whatever the user's age, at the disclosure or now: an adult's pre-merger post
+    /// about abuse by a teacher at school may be referred (so it is judged before ADULT-NO-NON-EMERGENCY). Harm to
+    /// other people disclosed under the legacy policy is not shared (LEGACY-NOTHING-ELSE).
     /// </summary>
     public static Finding? LegacyPositionOfTrust(PersonFacts p, DisclosureFacts d)
     {
@@ -26,10 +27,8 @@ public static partial class Rules
         if (!p.IsServiceUser)
             return Finding.NoGround(RuleIds.LegacyPositionOfTrust,
                 "Under the legacy policy only harm to the user themselves by someone in a position of trust may be referred.");
-        return d.Classification == PersonClassification.AdultNotAtRisk
-            ? null
-            : Finding.Grounds(RuleIds.LegacyPositionOfTrust, Agencies.ByRule[RuleIds.LegacyPositionOfTrust],
-                "The user disclosed serious harm to themselves by someone in a position of trust.");
+        return Finding.Grounds(RuleIds.LegacyPositionOfTrust, Agencies.ByRule[RuleIds.LegacyPositionOfTrust],
+            "The user disclosed serious harm to themselves by someone in a position of trust.");
     }
 
     /// <summary>
@@ -38,4 +37,14 @@ public static partial class Rules
     /// </summary>
     public static Finding LegacyNothingElse() => Finding.Refuses(RuleIds.LegacyNothingElse,
         "Concerns disclosed before the unified policy took effect are kept confidential.");
+
+    /// <summary>
+    /// The rules that refuse an escalation the policy permits, but not to the agency asked for: the rules that name
+    /// the agencies it may go to. One resting on a legacy disclosure cites the legacy rule that grounds it and
+    /// LEGACY-NOTHING-ELSE, never a unified-policy rule; MANDATORY-CSA is cited only where it is what grounds the route.
+    /// </summary>
+    public static IReadOnlyList<string> WrongAgency(Agency agency, Route route, RouteDecision decision, bool restsOnLegacy) =>
+        restsOnLegacy
+            ? [.. decision.RuleIds.Where(r => r is RuleIds.LegacyLife or RuleIds.LegacyPositionOfTrust), RuleIds.LegacyNothingElse]
+            : [.. Agencies.RulesFor(agency, route).Where(r => r != RuleIds.MandatoryCsa || decision.RuleIds.Contains(RuleIds.MandatoryCsa))];
 }

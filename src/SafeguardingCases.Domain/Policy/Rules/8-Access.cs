@@ -33,10 +33,12 @@ public static partial class Rules
     }
 
     /// <summary>
-    /// BREAK-GLASS: someone not named may open a restricted case by recording why. Refuses when there is no glass to
-    /// break (the case is not restricted, the caller is named, or already holds a grant that has not run out).
+    /// BREAK-GLASS: someone not named may open a restricted case by recording why (at least
+    /// <see cref="BreakGlassReasonLength"/> characters once trimmed), for at most <paramref name="atMost"/>. Refuses
+    /// (403) a short reason or a longer window, and (409) when there is no glass to break: the case is not restricted,
+    /// the caller is named, or already holds a grant that has not run out.
     /// </summary>
-    public static Refusal? BreakGlass(CaseState state, Actor actor, Instant now)
+    public static Refusal? BreakGlass(CaseState state, Actor actor, Instant now, string reason, Duration duration, Duration atMost)
     {
         if (state.Restriction is not { } restriction)
             return Refusal.Conflict("The case is not restricted; staff see it through their role.", RuleIds.BreakGlass);
@@ -44,8 +46,52 @@ public static partial class Rules
             return Refusal.Conflict("You are named in the case's restriction; no break-glass access is needed.", RuleIds.BreakGlass);
         if (ActiveBreakGlass(state, actor, now) is { } grant)
             return Refusal.Conflict($"You already hold break-glass access to this case until {grant.Until}.", RuleIds.BreakGlass);
+        if (reason.Trim().Length < BreakGlassReasonLength)
+            return Refusal.Restricted($"Say why the glass must be broken: a reason of at least {BreakGlassReasonLength} characters.", RuleIds.BreakGlass);
+        if (duration > atMost || duration <= Duration.Zero)
+            return Refusal.Restricted($"Break-glass access lasts at most {atMost.TotalHours:0.##} hours.", RuleIds.BreakGlass);
         return null;
     }
+
+    /// <summary>BREAK-GLASS: the shortest reason accepted, once trimmed.</summary>
+    public const int BreakGlassReasonLength = 10;
+
+    /// <summary>
+    /// BREAK-GLASS: a grant opens the case for reading and for the emergency path only: recording a disclosure, a risk
+    /// assessment, a safety-plan attempt, a note, an <c>Emergency</c> escalation and its transparency notice (sent or,
+    /// by a clinician, withheld). Judged on what the command would record, so a command added later is refused to a
+    /// grant holder until it is named here. Never restricting, lifting, overrides, closing or reopening.
+    /// </summary>
+    public static Refusal? BreakGlassPath(CaseState state, IEnumerable<ICaseEvent> events)
+    {
+        foreach (var e in events)
+        {
+            var onPath = e switch
+            {
+                NoteAdded or DisclosureRecorded or RiskAssessmentRecorded or SafetyPlanAttemptRecorded => true,
+                EscalationMade made => made.Route == Route.Emergency,
+                TransparencyNoticeSent sent => IsEmergency(sent.EscalationId),
+                TransparencyNoticeWithheld withheld => IsEmergency(withheld.EscalationId),
+                _ => false,
+            };
+            if (!onPath)
+                return Refusal.Restricted(
+                    "Break-glass access opens the case for reading and the emergency path only (a disclosure, a risk assessment, " +
+                    "a safety-plan attempt, a note, an Emergency escalation and its transparency notice).", RuleIds.BreakGlass);
+        }
+        return null;
+
+        bool IsEmergency(Guid escalationId) => state.FindEscalation(escalationId)?.Made.Route == Route.Emergency;
+    }
+
+    /// <summary>
+    /// RESTRICTION-OWNERS: only a safeguarding lead named in the restriction changes or lifts it; a lead who broke
+    /// the glass, or any other lead, is refused. An unrestricted case may be restricted by any lead.
+    /// </summary>
+    public static Refusal? RestrictionOwners(CaseState state, Actor actor) =>
+        state.Restriction is { } restriction && !(actor.HasRole(Roles.SafeguardingLead) && restriction.Names(actor.Subject))
+            ? Refusal.Restricted("Only a safeguarding lead named in the restriction changes or lifts it.", RuleIds.RestrictionOwners)
+            : null;
 
     /// <summary>BREAK-GLASS: the caller's grant on the current restriction that has not run out, if any.</summary>
     public static BreakGlassAccessGranted? ActiveBreakGlass(CaseState state, Actor actor, Instant now) =>

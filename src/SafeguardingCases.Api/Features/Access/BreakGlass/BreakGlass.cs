@@ -11,15 +11,24 @@ using R = SafeguardingCases.Domain.Cases.Roles;
 
 namespace SafeguardingCases.Api.Features.Access.BreakGlass;
 
-/// <summary>BREAK-GLASS settings: how long an access lasts (<c>Access__BreakGlassDuration</c>, default one hour).</summary>
-public sealed record AccessOptions(Duration BreakGlassDuration)
+/// <summary>
+/// BREAK-GLASS settings: how long an access lasts (<c>Access__BreakGlassDuration</c>, default one hour) and the
+/// longest anyone may be given (<c>Access__BreakGlassMaxDuration</c>, default four hours); a duration over the cap
+/// stops start-up.
+/// </summary>
+public sealed record AccessOptions(Duration BreakGlassDuration, Duration BreakGlassMaxDuration)
 {
     public const string SectionName = "Access";
 
     public static AccessOptions Bind(IConfiguration configuration)
     {
-        var duration = Infrastructure.Configuration.Settings.ReadDuration(configuration, $"{SectionName}:BreakGlassDuration") ?? Duration.FromHours(1);
-        return new AccessOptions(duration);
+        var key = $"{SectionName}:BreakGlassDuration";
+        var duration = Infrastructure.Configuration.Settings.ReadDuration(configuration, key) ?? Duration.FromHours(1);
+        var max = Infrastructure.Configuration.Settings.ReadDuration(configuration, $"{SectionName}:BreakGlassMaxDuration") ?? Duration.FromHours(4);
+        if (duration > max)
+            throw Infrastructure.Configuration.Settings.Invalid(key, configuration[key]!,
+                $"at most Access__BreakGlassMaxDuration ({Infrastructure.Json.IsoDurationConverter.Format(max)})");
+        return new AccessOptions(duration, max);
     }
 }
 
@@ -48,7 +57,7 @@ public sealed class BreakGlassEndpoint(ISender sender, AccessOptions options) : 
     }
 
     protected override ICaseCommand<BreakGlassResponse> ToCommand(BreakGlassRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
-        new BreakGlassCommand(caseId, expectedVersion, actor, new Domain.Cases.BreakGlass(Guid.NewGuid(), req.Reason!, options.BreakGlassDuration));
+        new BreakGlassCommand(caseId, expectedVersion, actor, new Domain.Cases.BreakGlass(Guid.NewGuid(), req.Reason!, options.BreakGlassDuration, options.BreakGlassMaxDuration));
 }
 
 public sealed record BreakGlassCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, Domain.Cases.BreakGlass Command) : ICaseCommand<BreakGlassResponse>;
