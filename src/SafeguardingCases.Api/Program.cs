@@ -100,11 +100,13 @@ static async Task RunApiAsync(string[] args)
         ctx.ProblemDetails.Extensions["traceId"] = ctx.HttpContext.TraceIdentifier;
     });
     services.AddSafeguardingEdge(configuration);
+    services.AddSafeguardingTransport(configuration);
     services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
 
     var app = builder.Build();
     if (!applySchema) await SchemaCommands.CheckAppliedAsync(app.Services.GetRequiredService<Marten.IDocumentStore>(), app.Logger);
 
+    app.UseSafeguardingTransport();
     app.UseMiddleware<TraceIdMiddleware>();
     app.UseExceptionHandler();
     app.UseStatusCodePages();

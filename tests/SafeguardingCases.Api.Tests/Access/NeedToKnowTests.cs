@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using NodaTime;
 using SafeguardingCases.Api.Tests.Foundation;
@@ -203,7 +204,7 @@ public sealed class NeedToKnowTests(ApiFactory api) : IClassFixture<ApiFactory>
         var outsider = api.ClientAs("officer-3", Roles.SafeguardingOfficer);
         await c.Officer.GetAsync(c.Url).ShouldBe(HttpStatusCode.OK);
         await (await outsider.GetAsync($"{c.Url}/policy")).ShouldBeProblem(HttpStatusCode.Forbidden);
-        await outsider.PostJson($"{c.Url}/break-glass", new { reason = "emergency" }).ShouldBe(HttpStatusCode.Created);
+        await outsider.PostJson($"{c.Url}/break-glass", new { reason = "emergency: child at risk" }).ShouldBe(HttpStatusCode.Created);
         await outsider.GetAsync($"{c.Url}/policy").ShouldBe(HttpStatusCode.OK);
         await c.Officer.GetAsync("/api/v1/cases?pageSize=200").ShouldBe(HttpStatusCode.OK);
         await c.Auditor.GetAsync($"{c.Url}/integrity").ShouldBe(HttpStatusCode.OK);
@@ -312,5 +313,146 @@ public sealed class NeedToKnowTests(ApiFactory api) : IClassFixture<ApiFactory>
         problem["errors"]!.AsArray().Select(e => e!["name"]!.GetValue<string>()).ShouldContain(n => n.StartsWith("allowedSubjects", StringComparison.Ordinal));
         problem.ShouldCarryNoInternals();
         (await c.EventCount()).ShouldBe(before);
+    }
+
+    /// <summary>A restricted case with an emergency escalation made, and an unnamed lead who has broken the glass.</summary>
+    private async Task<(CaseApi Case, HttpClient Insider, Guid Assessment, Guid Disclosure)> RestrictedWithInsider()
+    {
+        var c = await CaseApi.Open(api);
+        await c.Disclosure(CaseApi.Concern("RiskToLife"), CaseApi.Concern("Physical"));
+        await c.Officer.PostJson($"{c.Url}/safety-plans", new { outcome = "NotPossible", reason = "no answer" }).ShouldBe(HttpStatusCode.Created);
+        var assessment = await c.Assessment(CaseApi.Assessment("service-user", "Immediate", "Emergency", "Physical"));
+        var disclosure = (await c.View())["disclosures"]![0]!["id"]!.GetValue<Guid>();
+        await c.Lead1.PutJson($"{c.Url}/restriction", Restriction("officer-1", "clinician-1")).ShouldBe(HttpStatusCode.OK);
+        // The member of staff the allegation is about: a lead (who also works as an officer), not named.
+        var insider = api.ClientAs("lead-insider", Roles.SafeguardingLead, Roles.SafeguardingOfficer);
+        await insider.PostJson($"{c.Url}/break-glass", new { reason = "Duty lead: caller reports immediate risk" }).ShouldBe(HttpStatusCode.Created);
+        return (c, insider, assessment, disclosure);
+    }
+
+    [Fact]
+    public async Task RESTRICTION_OWNERS_a_lead_who_broke_the_glass_cannot_lift_replace_override_or_close_and_appends_nothing()
+    {
+        var (c, insider, assessment, disclosure) = await RestrictedWithInsider();
+        var before = await c.EventCount();
+
+        (await (await insider.SendJson(HttpMethod.Delete, $"{c.Url}/restriction", "")).ShouldBeProblem(HttpStatusCode.Forbidden))
+            .RuleIds().ShouldBe([RuleIds.RestrictionOwners]);
+        var replace = await (await insider.PutJson($"{c.Url}/restriction", Restriction("lead-insider"))).ShouldBeProblem(HttpStatusCode.Forbidden);
+        replace["type"]!.GetValue<string>().ShouldBe("/problems/restricted");
+        replace.RuleIds().ShouldBe([RuleIds.RestrictionOwners]);
+        (await (await insider.PostJson($"{c.Url}/overrides", new { route = "NonEmergency", personId = "service-user", justification = "mine" }))
+            .ShouldBeProblem(HttpStatusCode.Forbidden)).RuleIds().ShouldBe([RuleIds.BreakGlass]);
+        (await (await insider.PostJson($"{c.Url}/close", new { reason = "nothing more" })).ShouldBeProblem(HttpStatusCode.Forbidden))
+            .RuleIds().ShouldBe([RuleIds.BreakGlass]);
+        (await (await insider.PostJson($"{c.Url}/persons", new { reference = "x", description = "y", ageYears = 9 })).ShouldBeProblem(HttpStatusCode.Forbidden))
+            .RuleIds().ShouldBe([RuleIds.BreakGlass]);
+        (await c.EventCount()).ShouldBe(before, "a refused command appends nothing");
+    }
+
+    [Fact]
+    public async Task BREAK_GLASS_opens_the_emergency_path_only()
+    {
+        var (c, insider, assessment, disclosure) = await RestrictedWithInsider();
+        await insider.GetAsync(c.Url).ShouldBe(HttpStatusCode.OK);
+        await insider.PostJson($"{c.Url}/notes", new { text = "Called 999 with the duty officer" }).ShouldBe(HttpStatusCode.Created);
+        var emergency = await (await insider.PostJson($"{c.Url}/escalations",
+            CaseApi.EscalationBody("Emergency", "Ambulance999", assessment, [disclosure]))).Json();
+        emergency["escalationId"].ShouldNotBeNull(emergency.ToJsonString());
+        await insider.PostJson($"{c.Url}/transparency-notices",
+            new { escalationId = emergency["escalationId"]!.GetValue<Guid>(), message = "We called an ambulance because...", sentVia = "chat" })
+            .ShouldBe(HttpStatusCode.Created);
+
+        // A named clinician assesses the physical abuse for a non-emergency referral, which the policy permits; the
+        // lead who broke the glass still may not make it.
+        var nonEmergency = await c.Assessment(CaseApi.Assessment("service-user", "None", "NonEmergency", "Physical"));
+        var before = await c.EventCount();
+        (await (await insider.PostJson($"{c.Url}/escalations", CaseApi.EscalationBody("NonEmergency", "ChildrensSocialCare", nonEmergency, [disclosure])))
+            .ShouldBeProblem(HttpStatusCode.Forbidden)).RuleIds().ShouldBe([RuleIds.BreakGlass]);
+        (await c.EventCount()).ShouldBe(before);
+    }
+
+    [Fact]
+    public async Task BREAK_GLASS_a_reason_under_ten_characters_is_refused_and_appends_nothing()
+    {
+        var c = await RestrictedCase();
+        var before = await c.EventCount();
+        foreach (var reason in new[] { "x", "   urgent   " })
+        {
+            var problem = await (await Outsider.PostJson($"{c.Url}/break-glass", new { reason })).ShouldBeProblem(HttpStatusCode.Forbidden);
+            problem["type"]!.GetValue<string>().ShouldBe("/problems/restricted");
+            problem.RuleIds().ShouldBe([RuleIds.BreakGlass]);
+        }
+        (await c.EventCount()).ShouldBe(before);
+    }
+
+    [Fact]
+    public async Task BREAK_GLASS_a_new_restriction_ends_every_earlier_grant()
+    {
+        var (c, insider, _, _) = await RestrictedWithInsider();
+        await insider.GetAsync(c.Url).ShouldBe(HttpStatusCode.OK);
+        await c.Lead1.PutJson($"{c.Url}/restriction", Restriction("officer-1")).ShouldBe(HttpStatusCode.OK);
+        (await (await insider.GetAsync(c.Url)).ShouldBeProblem(HttpStatusCode.Forbidden)).RuleIds().ShouldBe([RuleIds.NeedToKnow]);
+    }
+
+    [Fact]
+    public async Task RESTRICTION_OWNERS_an_outsider_learns_only_restricted_whatever_If_Match_or_Idempotency_Key_they_send()
+    {
+        var c = await CaseApi.Open(api);
+        var outsider = api.ClientAs("officer-outside", Roles.SafeguardingOfficer);
+        // Before the restriction, a keyed note: its answer is remembered for the key.
+        var keyed = new HttpRequestMessage(HttpMethod.Post, $"{c.Url}/notes") { Content = JsonContent.Create(new { text = "first" }) };
+        keyed.Headers.Add("Idempotency-Key", "outsider-note-1");
+        (await outsider.SendAsync(keyed)).StatusCode.ShouldBe(HttpStatusCode.Created);
+        await c.Lead1.PutJson($"{c.Url}/restriction", Restriction("officer-1")).ShouldBe(HttpStatusCode.OK);
+        var version = await c.EventCount();
+
+        foreach (var ifMatch in new[] { "\"1\"", $"\"{version}\"", "\"999\"" })
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, $"{c.Url}/notes") { Content = JsonContent.Create(new { text = "probe" }) };
+            request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+            var problem = await (await outsider.SendAsync(request)).ShouldBeProblem(HttpStatusCode.Forbidden);
+            problem.RuleIds().ShouldBe([RuleIds.NeedToKnow], $"If-Match {ifMatch}: the version is never compared for someone not named");
+        }
+        var replay = new HttpRequestMessage(HttpMethod.Post, $"{c.Url}/notes") { Content = JsonContent.Create(new { text = "first" }) };
+        replay.Headers.Add("Idempotency-Key", "outsider-note-1");
+        var replayed = await outsider.SendAsync(replay);
+        replayed.Headers.Contains("Idempotent-Replayed").ShouldBeFalse();
+        (await replayed.ShouldBeProblem(HttpStatusCode.Forbidden)).RuleIds().ShouldBe([RuleIds.NeedToKnow]);
+        (await c.EventCount()).ShouldBe(version);
+
+        var log = await (await Auditor.GetAsync($"/api/v1/audit/access?caseId={c.Id}&limit=200").ShouldBe(HttpStatusCode.OK)).Json();
+        var refused = log["items"]!.AsArray().Where(e => e!["subject"]!.GetValue<string>() == "officer-outside").ToList();
+        refused.Count.ShouldBe(4, "every refused command is in the access log");
+        refused.ShouldAllBe(e => e!["how"]!.GetValue<string>() == "Refused" && e["status"]!.GetValue<int>() == 403
+                                 && e["route"]!.GetValue<string>() == "POST /api/v1/cases/{id}/notes");
+    }
+
+    [Fact]
+    public async Task RESTRICTION_OWNERS_the_auditors_break_glass_list_and_ledger_proofs_log_the_cases_they_show()
+    {
+        var (c, _, _, _) = await RestrictedWithInsider();
+        var auditor = api.ClientAs("auditor-proofs", Roles.Auditor);
+        await auditor.GetAsync("/api/v1/audit/break-glass?limit=200").ShouldBe(HttpStatusCode.OK);
+        var checkpoint = await (await auditor.PostAsync("/api/v1/audit/checkpoints", null).ShouldBe(HttpStatusCode.OK)).Json();
+        var size = checkpoint["treeSize"]!.GetValue<long>();
+        await auditor.GetAsync($"/api/v1/audit/proofs/inclusion?caseId={c.Id}&version=1&treeSize={size}").ShouldBe(HttpStatusCode.OK);
+
+        var log = await (await Auditor.GetAsync($"/api/v1/audit/access?caseId={c.Id}&limit=200").ShouldBe(HttpStatusCode.OK)).Json();
+        var routes = log["items"]!.AsArray().Where(e => e!["subject"]!.GetValue<string>() == "auditor-proofs").Select(e => e!["route"]!.GetValue<string>()).ToList();
+        routes.ShouldBe(["GET /api/v1/audit/proofs/inclusion", "GET /api/v1/audit/break-glass"]);
+    }
+
+    [Fact]
+    public async Task NEED_TO_KNOW_history_is_404_when_the_case_document_is_missing_though_events_exist()
+    {
+        var c = await CaseApi.Open(api);
+        await using (var session = api.Store.LightweightSession())
+        {
+            session.Delete<Api.Infrastructure.Persistence.CaseStream>(c.Id);
+            await session.SaveChangesAsync();
+        }
+        (await c.EventCount()).ShouldBe(1);
+        await (await c.Lead1.GetAsync($"{c.Url}/history")).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 }

@@ -66,6 +66,8 @@ public sealed class LedgerTests
         var victim = await Case(api, notes: 3);
         await Case(api, notes: 2);
         var checkpoint = await Checkpoint(auditor);
+        var consistency = $"/api/v1/audit/proofs/consistency?from=1&to={checkpoint.TreeSize}";
+        var provedBefore = (await (await auditor.GetAsync(consistency).ShouldBe(HttpStatusCode.OK)).Json())["proof"]!.ToJsonString();
 
         await using (var db = new NpgsqlConnection(api.ConnectionString))
         {
@@ -97,8 +99,14 @@ public sealed class LedgerTests
         if (tamper is Tamper.EditData) verified["firstBadLeaf"]!["caseId"]!.GetValue<Guid>().ShouldBe(victim);
         if (tamper is Tamper.DeleteEvent or Tamper.InsertEvent or Tamper.DeleteCase)
         {
-            // No proof is made from a log that is no longer the signed tree.
-            await (await auditor.GetAsync($"/api/v1/audit/proofs/consistency?from=1&to={checkpoint.TreeSize}")).ShouldBeProblem(HttpStatusCode.NotFound);
+            // A proof is of the signed tree: from the tree kept since it was signed (the same proof as before the
+            // change), or, built again from a log that no longer makes it, none at all. Never a proof of the altered log.
+            var after = await auditor.GetAsync(consistency);
+            if (after.StatusCode == HttpStatusCode.OK) (await after.Json())["proof"]!.ToJsonString().ShouldBe(provedBefore);
+            else await after.ShouldBeProblem(HttpStatusCode.NotFound);
+            // A removed event is no longer a leaf of the signed tree: no inclusion proof for it.
+            if (tamper is not Tamper.InsertEvent) await (await auditor.GetAsync($"/api/v1/audit/proofs/inclusion?caseId={victim}&version=3&treeSize={checkpoint.TreeSize}"))
+                .ShouldBeProblem(HttpStatusCode.NotFound);
         }
 
         // And the ledger never forks: a change to the signed hashes stops the next checkpoint (409). An edit of an

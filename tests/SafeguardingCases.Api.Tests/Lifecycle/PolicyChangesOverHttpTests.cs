@@ -260,4 +260,32 @@ public sealed class PolicyChangesOverHttpTests(ApiFactory api) : IClassFixture<A
     }
 
     private CaseApi CaseApiFor(Guid id) => CaseApi.For(api, id);
+
+    [Fact]
+    public async Task LEGACY_NOTHING_ELSE_a_legacy_referral_to_the_wrong_agency_cites_it_and_never_MANDATORY_CSA()
+    {
+        // A pre-merger disclosure by a 15-year-old about a teacher, sent to children's social care.
+        var c = await Open(api, ageYears: 15);
+        var d = (await (await c.Disclose(BeforeMerger, Concern("PositionOfTrust")).ShouldBe(HttpStatusCode.Created)).Json())["disclosureId"]!.GetValue<Guid>();
+        var a = await c.Assessment(Assessment("service-user", "None", "NonEmergency", "PositionOfTrust"));
+        var problem = await c.ShouldRefuse(() => c.Officer.PostJson($"{c.Url}/escalations", EscalationBody("NonEmergency", "ChildrensSocialCare", a, [d])),
+            RuleIds.LegacyNothingElse, RuleIds.LegacyPositionOfTrust);
+        problem.RuleIds().ShouldNotContain(RuleIds.MandatoryCsa);
+        problem.RuleIds().ShouldNotContain(RuleIds.ChildSafeguarding);
+        await c.Escalation(EscalationBody("NonEmergency", "Lado", a, [d]));
+    }
+
+    [Fact]
+    public async Task LEGACY_POSITION_OF_TRUST_a_27_year_olds_pre_merger_post_about_a_teacher_may_go_to_police_101()
+    {
+        var c = await Open(api, ageYears: 27);
+        var d = (await (await c.Disclose(BeforeMerger, Concern("PositionOfTrust", status: "Historical"))
+            .ShouldBe(HttpStatusCode.Created)).Json())["disclosureId"]!.GetValue<Guid>();
+        var a = await c.Assessment(Assessment("service-user", "None", "NonEmergency", "PositionOfTrust"));
+        var route = (await c.PolicyFor())["nonEmergency"]!;
+        route["status"]!.GetValue<string>().ShouldBe("Permitted");
+        route["ruleIds"]!.AsArray().Select(r => r!.GetValue<string>()).ShouldContain(RuleIds.LegacyPositionOfTrust);
+        var made = await c.Escalation(EscalationBody("NonEmergency", "Police101", a, [d]));
+        made.ShouldNotBe(Guid.Empty);
+    }
 }

@@ -4,11 +4,14 @@ using NodaTime;
 
 namespace SafeguardingCases.Api.Features.Audit;
 
-/// <summary>A time range, <c>from</c> inclusive and <c>to</c> exclusive; by default the last 90 days.</summary>
+/// <summary>
+/// A time range, <c>from</c> inclusive and <c>to</c> exclusive, of any length. Either end may be left open: no
+/// <c>to</c> is now, no <c>from</c> (with a <c>to</c>) is the earliest instant a query can name ("since the start");
+/// neither is the last 90 days.
+/// </summary>
 public sealed class RangeRequest
 {
     public static readonly Duration DefaultSpan = Duration.FromDays(90);
-    public static readonly Duration MaxSpan = Duration.FromDays(366 * 5);
 
     public Instant? From { get; set; }
     public Instant? To { get; set; }
@@ -16,17 +19,15 @@ public sealed class RangeRequest
     public (Instant From, Instant To) Resolve(Instant now)
     {
         var to = To ?? now;
-        return (From ?? to - DefaultSpan, to);
+        var from = From ?? (To is null ? to - DefaultSpan : Infrastructure.Http.QueryValues.Earliest);
+        return (from, to < from ? from : to);
     }
 }
 
 public sealed class RangeValidator : Validator<RangeRequest>
 {
-    public RangeValidator()
-    {
+    public RangeValidator() =>
         RuleFor(x => x).Must(x => x.From is null || x.To is null || x.From < x.To).OverridePropertyName("from").WithMessage("from must be before to.");
-        RuleFor(x => x).Must(x => x.From is null || x.To is null || x.To - x.From <= RangeRequest.MaxSpan).OverridePropertyName("to").WithMessage("The range is at most five years.");
-    }
 }
 
 /// <summary>An auditors' list across cases: an optional, open-ended range (<c>from</c> inclusive, <c>to</c> exclusive) and cursor paging.</summary>

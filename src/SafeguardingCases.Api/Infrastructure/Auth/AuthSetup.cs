@@ -31,6 +31,14 @@ public sealed class AuthOptions
         AllowDevTokens = Settings.ReadBool(configuration, $"{SectionName}:{nameof(AllowDevTokens)}") ?? false,
     };
 
+    /// <summary>The signature algorithms accepted from an OpenID Connect provider: asymmetric ones only.</summary>
+    public static readonly string[] OidcAlgorithms =
+    [
+        SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512,
+        SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.RsaSsaPssSha384, SecurityAlgorithms.RsaSsaPssSha512,
+        SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512,
+    ];
+
     /// <summary>The development key committed in appsettings.Development.json: anyone can mint tokens with it.</summary>
     public const string CommittedDevelopmentKey = "development-only-signing-key-not-for-production-use";
 }
@@ -43,15 +51,21 @@ public static class AuthSetup
         var auth = AuthOptions.Bind(configuration);
         Validate(auth, environment);
 
+        var devTokens = !string.IsNullOrWhiteSpace(auth.DevSigningKey);
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
         {
             o.MapInboundClaims = false;
+            // Why a token failed stays in the server's log, never in WWW-Authenticate: it would coach a forger.
+            o.IncludeErrorDetails = false;
             o.TokenValidationParameters = new TokenValidationParameters
             {
                 NameClaimType = "name",
                 RoleClaimType = "role",
                 ValidateLifetime = true,
                 ClockSkew = TimeSpan.FromMinutes(1),
+                // Only the algorithm the keys are for: HS256 for development tokens, the provider's asymmetric ones
+                // otherwise; never "none", and never an HMAC keyed with a public key.
+                ValidAlgorithms = devTokens ? [SecurityAlgorithms.HmacSha256] : AuthOptions.OidcAlgorithms,
             };
             o.Events = new JwtBearerEvents
             {
@@ -59,14 +73,16 @@ public static class AuthSetup
                 OnTokenValidated = context =>
                 {
                     if (string.IsNullOrWhiteSpace(context.Principal?.FindFirst("sub")?.Value)) context.Fail("The token has no 'sub' claim.");
+                    else if (devTokens && !DevTokens.LifetimeAllowed(context.SecurityToken))
+                        context.Fail($"A development token lives at most {DevTokens.MaxLifetime.TotalHours} hours.");
                     return Task.CompletedTask;
                 },
             };
-            if (!string.IsNullOrWhiteSpace(auth.DevSigningKey))
+            if (devTokens)
             {
                 o.TokenValidationParameters.ValidIssuer = AuthOptions.DevIssuer;
                 o.TokenValidationParameters.ValidAudience = AuthOptions.DevAudience;
-                o.TokenValidationParameters.IssuerSigningKey = DevTokens.SigningKey(auth.DevSigningKey);
+                o.TokenValidationParameters.IssuerSigningKey = DevTokens.SigningKey(auth.DevSigningKey!);
             }
             else
             {
@@ -124,10 +140,22 @@ public static class AuthSetup
 /// <summary>Mints development tokens (HS256, issuer <c>safeguarding-dev</c>, audience <c>safeguarding-api</c>).</summary>
 public static class DevTokens
 {
+    /// <summary>The longest a development token may live, from when it was issued to when it expires.</summary>
+    public static readonly TimeSpan MaxLifetime = TimeSpan.FromHours(12);
+
+    /// <summary>Whether a token says when it was issued (or from when it is valid) and expires at most <see cref="MaxLifetime"/> later.</summary>
+    public static bool LifetimeAllowed(SecurityToken token)
+    {
+        if (token is not JsonWebToken jwt || jwt.ValidTo == DateTime.MinValue) return false;
+        var from = jwt.IssuedAt != DateTime.MinValue ? jwt.IssuedAt : jwt.ValidFrom;
+        return from != DateTime.MinValue && jwt.ValidTo - from <= MaxLifetime;
+    }
+
     public static SymmetricSecurityKey SigningKey(string key) => new(Encoding.UTF8.GetBytes(key));
 
     public static string Mint(string signingKey, string subject, string name, IEnumerable<string> roles, TimeSpan lifetime)
     {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(lifetime, MaxLifetime);
         var claims = new Dictionary<string, object>(StringComparer.Ordinal)
         {
             ["sub"] = subject,

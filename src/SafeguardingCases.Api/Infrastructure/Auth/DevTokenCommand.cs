@@ -28,7 +28,10 @@ public static class DevTokenCommand
             {
                 case "--sub" when i + 1 < args.Length: sub = args[++i]; break;
                 case "--name" when i + 1 < args.Length: name = args[++i]; break;
-                case "--hours" when i + 1 < args.Length && int.TryParse(args[i + 1], out var h): hours = h; i++; break;
+                case "--hours" when i + 1 < args.Length && int.TryParse(args[i + 1], out var h) && h is > 0 and <= 12: hours = h; i++; break;
+                case "--hours":
+                    Console.Error.WriteLine("--hours takes 1 to 12: a development token lives at most 12 hours.");
+                    return 2;
                 default:
                     var role = Roles.All.FirstOrDefault(r => string.Equals(r, args[i], StringComparison.OrdinalIgnoreCase));
                     if (role is null)

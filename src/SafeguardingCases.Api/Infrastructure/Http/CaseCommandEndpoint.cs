@@ -9,9 +9,9 @@ namespace SafeguardingCases.Api.Infrastructure.Http;
 /// <summary>
 /// A thin endpoint for a command on an existing case: reads <c>{id}</c> and <c>If-Match</c>, sends one Mediator
 /// command, and maps the result (ETag, or problem details with rule IDs). A feature supplies only the route, roles
-/// and <see cref="ToCommand"/>.
+/// and <see cref="ToCommand"/>. A refusal on a restricted case is access-logged before it is answered.
 /// </summary>
-public abstract class CaseCommandEndpoint<TRequest, TResponse>(ISender sender) : Endpoint<TRequest, TResponse>
+public abstract class CaseCommandEndpoint<TRequest, TResponse>(ISender sender) : Endpoint<TRequest, TResponse>, ILogsCaseAccessBeforeAnswering
     where TRequest : notnull
 {
     /// <summary>The status of a successful answer: 201 for something recorded, 200 for a change of state.</summary>

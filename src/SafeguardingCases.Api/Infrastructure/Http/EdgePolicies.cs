@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Net;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.HttpOverrides;
 using SafeguardingCases.Api.Infrastructure.Configuration;
 
 namespace SafeguardingCases.Api.Infrastructure.Http;
@@ -47,9 +49,7 @@ public static class EdgePolicies
             };
         });
 
-        var origins = configuration.GetSection("Cors:AllowedOrigins").Get<string[]>()
-                      ?? configuration["Cors:AllowedOrigins"]?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                      ?? [];
+        var origins = List(configuration, "Cors:AllowedOrigins");
         services.AddCors(options => options.AddPolicy(CorsPolicy, policy =>
         {
             // No origin is allowed unless configured: a browser app of another origin must be named.
@@ -65,4 +65,74 @@ public static class EdgePolicies
     /// <summary>The partition key: the caller's subject, or the client address when anonymous (never logged).</summary>
     private static string CallerOf(HttpContext http) =>
         http.User.FindFirst("sub")?.Value is { Length: > 0 } sub ? $"sub:{sub}" : $"ip:{http.Connection.RemoteIpAddress}";
+
+    /// <summary>
+    /// Transport: forwarded headers (<c>X-Forwarded-For</c>, <c>-Proto</c>) trusted from <c>Http__KnownProxies</c>
+    /// (addresses) and <c>Http__KnownNetworks</c> (CIDR) only, none by default, so the rate limiter and the scheme are
+    /// the proxy's word only when it is a known proxy; HSTS and HTTPS redirection when <c>Http__RequireHttps</c>.
+    /// </summary>
+    public static IServiceCollection AddSafeguardingTransport(this IServiceCollection services, IConfiguration configuration)
+    {
+        var proxies = List(configuration, "Http:KnownProxies").Select(p => IPAddress.TryParse(p, out var ip)
+            ? ip : throw Settings.Invalid("Http:KnownProxies", p, "IP addresses separated by commas")).ToList();
+        var networks = List(configuration, "Http:KnownNetworks").Select(n => System.Net.IPNetwork.TryParse(n, out var net)
+            ? net : throw Settings.Invalid("Http:KnownNetworks", n, "CIDR networks such as 10.0.0.0/8, separated by commas")).ToList();
+        services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            // ASP.NET trusts loopback by default; here only what is configured.
+            o.KnownProxies.Clear();
+            o.KnownIPNetworks.Clear();
+            foreach (var proxy in proxies) o.KnownProxies.Add(proxy);
+            foreach (var network in networks) o.KnownIPNetworks.Add(network);
+        });
+        var requireHttps = Settings.ReadBool(configuration, "Http:RequireHttps") ?? false;
+        services.AddSingleton(new TransportOptions(requireHttps, proxies.Count + networks.Count > 0));
+        services.AddHsts(o =>
+        {
+            o.MaxAge = TimeSpan.FromDays(365);
+            o.IncludeSubDomains = true;
+            // Required means required: no host is exempt (ASP.NET exempts localhost by default).
+            o.ExcludedHosts.Clear();
+        });
+        services.AddHttpsRedirection(o =>
+        {
+            o.RedirectStatusCode = StatusCodes.Status308PermanentRedirect;
+            o.HttpsPort = (int?)Settings.ReadPositiveLong(configuration, "Http:HttpsPort") ?? 443;
+        });
+        return services;
+    }
+
+    /// <summary>The transport middleware, first in the pipeline; and on every answer of the API, headers that keep case data out of caches and sniffers.</summary>
+    public static WebApplication UseSafeguardingTransport(this WebApplication app)
+    {
+        var transport = app.Services.GetRequiredService<TransportOptions>();
+        if (transport.TrustsProxies) app.UseForwardedHeaders();
+        if (transport.RequireHttps)
+        {
+            app.UseHsts();
+            // Health probes come from the orchestrator straight to the pod, over plain HTTP: never redirected.
+            app.UseWhen(http => !http.Request.Path.StartsWithSegments("/health"), branch => branch.UseHttpsRedirection());
+        }
+        app.Use((http, next) =>
+        {
+            http.Response.OnStarting(static state =>
+            {
+                var response = ((HttpContext)state).Response;
+                response.Headers.XContentTypeOptions = "nosniff";
+                if (response.HttpContext.Request.Path.StartsWithSegments("/api")) response.Headers.CacheControl = "no-store";
+                return Task.CompletedTask;
+            }, http);
+            return next(http);
+        });
+        return app;
+    }
+
+    private static string[] List(IConfiguration configuration, string key) =>
+        configuration.GetSection(key).Get<string[]>()
+        ?? configuration[key]?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        ?? [];
 }
+
+/// <summary>Whether HTTPS is required (HSTS, redirection) and whether any proxy's forwarded headers are trusted.</summary>
+public sealed record TransportOptions(bool RequireHttps, bool TrustsProxies);

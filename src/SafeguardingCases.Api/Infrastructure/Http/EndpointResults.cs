@@ -23,6 +23,12 @@ public static class EndpointResults
                 await Problems.WriteAsync(http, Problems.Create(404, "Case not found", "No case has this id."));
                 break;
             case CommandStatus.Refused:
+                if (result.Refusal!.Kind == Domain.Cases.RefusalKind.Restricted && CaseAccessFeature.Of(http) is { } access)
+                {
+                    // RESTRICTION-OWNERS: an attempt on a restricted case is in the access log, commands as well as reads.
+                    access.How = Domain.Policy.Rules.AccessLog(null, result.Refusal);
+                    await access.RecordAsync(StatusCodes.Status403Forbidden);
+                }
                 await Problems.WriteAsync(http, Problems.From(result.Refusal!));
                 break;
             case CommandStatus.StaleVersion:
@@ -39,17 +45,21 @@ public static class EndpointResults
     public static async Task SendCaseReadAsync<T>(this IEndpoint endpoint, Messaging.CaseRead<T> read, Func<T, long> versionOf)
     {
         var http = endpoint.HttpContext;
-        if (CaseAccessFeature.Of(http) is { } access) access.How = read.Refusal is null && read.View is null ? null : read.How;
+        var access = CaseAccessFeature.Of(http);
+        if (access is not null) access.How = read.Refusal is null && read.View is null ? null : read.How;
         if (read.Refusal is { } refusal)
         {
+            if (access is not null) await access.RecordAsync(StatusCodes.Status403Forbidden);
             await Problems.WriteAsync(http, Problems.From(refusal));
             return;
         }
         if (read.View is not { } body)
         {
+            if (access is not null) await access.RecordAsync(StatusCodes.Status404NotFound);
             await Problems.WriteAsync(http, Problems.Create(404, "Case not found", "No case has this id."));
             return;
         }
+        if (access is not null) await access.RecordAsync(StatusCodes.Status200OK);
         http.Response.Headers.ETag = CaseVersion.ToETag(versionOf(body));
         await SendJsonAsync(http, body, StatusCodes.Status200OK);
     }

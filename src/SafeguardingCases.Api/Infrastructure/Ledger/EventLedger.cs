@@ -79,7 +79,14 @@ public readonly record struct Leaf(long Sequence, Guid CaseId, long Version, byt
 /// holds them.
 /// </summary>
 public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa key, LedgerOptions options, IClock clock, ILogger<EventLedger> logger)
+    : IDisposable
 {
+    public void Dispose()
+    {
+        treeBuild.Dispose();
+        verification.Dispose();
+    }
+
     /// <summary>The .NET type names of the events of a case (the ledger's leaves); anything else in mt_events is Marten's.</summary>
     public const string CaseEventTypePrefix = "SafeguardingCases.Domain.Cases.";
 
@@ -89,6 +96,79 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
     public string PublicKeyPem => key.ExportSubjectPublicKeyInfoPem();
 
     public string KeyId => Checkpoint.KeyIdOf(key);
+
+    /// <summary>The trees of the checkpoints proved against lately (at most <see cref="TreesKept"/>), by tree size.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, LedgerTree> trees = new();
+    private readonly SemaphoreSlim treeBuild = new(1, 1);
+    private readonly SemaphoreSlim verification = new(1, 1);
+    private long treesBuilt;
+
+    /// <summary>How many checkpoint trees this instance keeps in memory (about 64 MB each at a million events).</summary>
+    public const int TreesKept = 2;
+
+    /// <summary>How many trees this instance has built for proofs (for tests and telemetry: a proof normally builds none).</summary>
+    public long TreesBuilt => Interlocked.Read(ref treesBuilt);
+
+    /// <summary>
+    /// The tree of a signed checkpoint, built once from the stored leaves and kept; null when the events up to it no
+    /// longer make the tree it signed (the log was altered: <see cref="VerifyAsync"/> says where). One build at a time.
+    /// </summary>
+    public async Task<LedgerTree?> TreeAsync(CheckpointRecord checkpoint, CancellationToken ct)
+    {
+        if (trees.TryGetValue(checkpoint.Id, out var kept)) return kept;
+        await treeBuild.WaitAsync(ct);
+        try
+        {
+            if (trees.TryGetValue(checkpoint.Id, out kept)) return kept;
+            var leaves = await LeavesAsync(ct, checkpoint.LastSequence);
+            if (leaves.Count != checkpoint.Id) return null;
+            var tree = LedgerTree.Build(leaves);
+            Interlocked.Increment(ref treesBuilt);
+            if (Convert.ToBase64String(tree.Root) != checkpoint.Checkpoint.RootHash) return null;
+            Keep(tree);
+            return tree;
+        }
+        finally
+        {
+            treeBuild.Release();
+        }
+    }
+
+    private void Keep(LedgerTree tree)
+    {
+        trees[tree.Size] = tree;
+        foreach (var older in trees.Keys.OrderDescending().Skip(TreesKept)) trees.TryRemove(older, out _);
+    }
+
+    /// <summary>
+    /// A turn at a full verification: one at a time on this instance, since each reads and rehashes every event. Null
+    /// when another is running (the caller answers 429); dispose the turn when done.
+    /// </summary>
+    public IDisposable? TryBeginVerification() => verification.Wait(0) ? new Turn(verification) : null;
+
+    private sealed class Turn(SemaphoreSlim gate) : IDisposable
+    {
+        private int done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref done, 1) == 0) gate.Release();
+        }
+    }
+
+    /// <summary>One event of a case as a leaf (its sequence number and stored hash), or null when there is no such event.</summary>
+    public async Task<Leaf?> LeafOfAsync(Guid caseId, long version, CancellationToken ct)
+    {
+        await MartenSetup.EnsureTablesForRawReadsAsync(store, ct);
+        await using var command = db.CreateCommand(
+            $"select seq_id, headers->>'{EventHashChain.Header}' from {MartenSetup.EventsTable} where stream_id = $1 and version = $2");
+        command.Parameters.AddWithValue(caseId);
+        command.Parameters.AddWithValue(version);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) return null;
+        var hex = reader.IsDBNull(1) ? null : reader.GetString(1);
+        return new Leaf(reader.GetInt64(0), caseId, version, hex is { Length: 64 } ? Convert.FromHexString(hex) : new byte[32]);
+    }
 
     /// <summary>When each open gap in the sequence was first seen by this instance.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<long, Instant> gapsSeen = new();
@@ -155,21 +235,27 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
         await using var session = store.LightweightSession();
         var latest = await LatestAsync(session, ct);
         if (leaves.Count == 0 && latest is null) return null;
-        var hashes = leaves.Select(l => MerkleTree.LeafHash(l.Hash)).ToList();
+        var tree = LedgerTree.Build(leaves);
         if (latest is not null)
         {
             // Never fork: the log must still hold the signed tree as its prefix (nothing removed, nothing changed).
-            if (leaves.Count < latest.Id || Convert.ToBase64String(MerkleTree.Root(hashes.Take((int)latest.Id))) != latest.Checkpoint.RootHash)
+            if (leaves.Count < latest.Id || Convert.ToBase64String(tree.Subtree(0, latest.Id)) != latest.Checkpoint.RootHash)
             {
                 logger.LogError("The event log no longer extends checkpoint {TreeSize}: it was altered. No checkpoint signed.", latest.Id);
                 throw new LedgerForkedException(latest.Id);
             }
-            if (leaves.Count == latest.Id) return latest;
+            if (leaves.Count == latest.Id)
+            {
+                Keep(tree);
+                return latest;
+            }
         }
-        var checkpoint = Checkpoint.Sign(LedgerOptions.Origin, leaves.Count, MerkleTree.Root(hashes), key, clock.GetCurrentInstant());
+        var checkpoint = Checkpoint.Sign(LedgerOptions.Origin, leaves.Count, tree.Root, key, clock.GetCurrentInstant());
         var record = new CheckpointRecord { Id = leaves.Count, LastSequence = leaves[^1].Sequence, Checkpoint = checkpoint };
         session.Store(record);
         await session.SaveChangesAsync(ct);
+        // The tree just signed is the one proofs will be asked of next: kept, so none of them rebuilds it.
+        Keep(tree);
         if (!string.IsNullOrWhiteSpace(options.PublishDirectory))
         {
             Directory.CreateDirectory(options.PublishDirectory);

@@ -56,72 +56,81 @@ public static class MerkleTree
     }
 
     /// <summary>RFC 9162 2.1.3.1: the audit path of leaf <paramref name="index"/> in the tree of these leaf hashes.</summary>
-    public static IReadOnlyList<byte[]> InclusionProof(IReadOnlyList<byte[]> leafHashes, int index)
+    public static IReadOnlyList<byte[]> InclusionProof(IReadOnlyList<byte[]> leafHashes, int index) =>
+        InclusionProof(leafHashes.Count, index, (start, n) => Root(Range(leafHashes, start, n)));
+
+    /// <summary>
+    /// RFC 9162 2.1.3.1 over a tree of <paramref name="size"/> leaves whose subtree hashes <paramref name="subtree"/>
+    /// gives (start, leaf count): from the leaves, or from a tree kept with its interior hashes (<see cref="LedgerTree"/>).
+    /// </summary>
+    public static IReadOnlyList<byte[]> InclusionProof(long size, long index, Func<long, long, byte[]> subtree)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, leafHashes.Count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, size);
         var proof = new List<byte[]>();
-        Path(leafHashes, 0, leafHashes.Count, index, proof);
+        Path(subtree, 0, size, index, proof);
         return proof;
     }
 
     /// <summary>RFC 9162 2.1.4.1: the proof that the tree of the first <paramref name="m"/> leaves is a prefix of this one.</summary>
-    public static IReadOnlyList<byte[]> ConsistencyProof(IReadOnlyList<byte[]> leafHashes, int m)
+    public static IReadOnlyList<byte[]> ConsistencyProof(IReadOnlyList<byte[]> leafHashes, int m) =>
+        ConsistencyProof(leafHashes.Count, m, (start, n) => Root(Range(leafHashes, start, n)));
+
+    /// <summary>RFC 9162 2.1.4.1 over a tree of <paramref name="size"/> leaves whose subtree hashes <paramref name="subtree"/> gives.</summary>
+    public static IReadOnlyList<byte[]> ConsistencyProof(long size, long m, Func<long, long, byte[]> subtree)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(m, leafHashes.Count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(m, size);
         var proof = new List<byte[]>();
-        if (m > 0 && m < leafHashes.Count) SubProof(leafHashes, 0, leafHashes.Count, m, true, proof);
+        if (m > 0 && m < size) SubProof(subtree, 0, size, m, true, proof);
         return proof;
     }
 
-    private static void Path(IReadOnlyList<byte[]> leaves, int start, int n, int m, List<byte[]> proof)
+    private static void Path(Func<long, long, byte[]> subtree, long start, long n, long m, List<byte[]> proof)
     {
         if (n <= 1) return;
         var k = SplitPoint(n);
         if (m < k)
         {
-            Path(leaves, start, k, m, proof);
-            proof.Add(Subtree(leaves, start + k, n - k));
+            Path(subtree, start, k, m, proof);
+            proof.Add(subtree(start + k, n - k));
         }
         else
         {
-            Path(leaves, start + k, n - k, m - k, proof);
-            proof.Add(Subtree(leaves, start, k));
+            Path(subtree, start + k, n - k, m - k, proof);
+            proof.Add(subtree(start, k));
         }
     }
 
-    private static void SubProof(IReadOnlyList<byte[]> leaves, int start, int n, int m, bool whole, List<byte[]> proof)
+    private static void SubProof(Func<long, long, byte[]> subtree, long start, long n, long m, bool whole, List<byte[]> proof)
     {
         if (m == n)
         {
-            if (!whole) proof.Add(Subtree(leaves, start, n));
+            if (!whole) proof.Add(subtree(start, n));
             return;
         }
         var k = SplitPoint(n);
         if (m <= k)
         {
-            SubProof(leaves, start, k, m, whole, proof);
-            proof.Add(Subtree(leaves, start + k, n - k));
+            SubProof(subtree, start, k, m, whole, proof);
+            proof.Add(subtree(start + k, n - k));
         }
         else
         {
-            SubProof(leaves, start + k, n - k, m - k, false, proof);
-            proof.Add(Subtree(leaves, start, k));
+            SubProof(subtree, start + k, n - k, m - k, false, proof);
+            proof.Add(subtree(start, k));
         }
     }
 
-    private static byte[] Subtree(IReadOnlyList<byte[]> leaves, int start, int n) => Root(Range(leaves, start, n));
-
-    private static IEnumerable<byte[]> Range(IReadOnlyList<byte[]> leaves, int start, int n)
+    private static IEnumerable<byte[]> Range(IReadOnlyList<byte[]> leaves, long start, long n)
     {
-        for (var i = start; i < start + n; i++) yield return leaves[i];
+        for (var i = start; i < start + n; i++) yield return leaves[(int)i];
     }
 
     /// <summary>The largest power of two smaller than <paramref name="n"/> (n &gt; 1).</summary>
-    private static int SplitPoint(int n)
+    public static long SplitPoint(long n)
     {
-        var k = 1;
+        var k = 1L;
         while (k << 1 < n) k <<= 1;
         return k;
     }

@@ -100,8 +100,13 @@ public static class MartenSetup
     public static StoreOptions Configure(StoreOptions opts, NpgsqlDataSource dataSource, bool applySchema = true)
     {
         opts.Connection(dataSource);
+        // Durations stored as ISO-8601 (PT24H), as shown everywhere else; events stored earlier as "24:00:00" still read.
         opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase,
-            o => o.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb));
+            o =>
+            {
+                o.Converters.Add(new Json.IsoDurationConverter());
+                o.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb);
+            });
         opts.AutoCreateSchemaObjects = applySchema ? AutoCreate.CreateOrUpdate : AutoCreate.None;
         // Marten's own spans (one per session connection) and its counters of appended events, for OpenTelemetry.
         opts.OpenTelemetry.TrackConnections = JasperFx.OpenTelemetry.TrackLevel.Normal;

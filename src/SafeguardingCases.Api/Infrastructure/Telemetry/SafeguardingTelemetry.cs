@@ -28,16 +28,31 @@ public static class SafeguardingTelemetry
         {
             // Nothing to export to: only the request's own activity, which carries the W3C trace id into problems and
             // log scopes. No database spans, metric aggregation, log processing or overdue recount on any request.
-            otel.WithTracing(t => t.AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/health")));
+            otel.WithTracing(t => t.AddAspNetCoreInstrumentation(Requests));
             return services;
         }
         services.AddHostedService<OverdueObligationsGauge>();
-        otel.WithTracing(t => t.AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/health"))
-                .AddSource("Npgsql", "Marten"))
+        otel.WithTracing(t => t.AddAspNetCoreInstrumentation(Requests).AddSource("Npgsql", "Marten"))
             .WithMetrics(m => m.AddAspNetCoreInstrumentation().AddMeter(SafeguardingMetrics.MeterName, "Marten"))
             .WithLogging()
             .UseOtlpExporter();
         return services;
+    }
+
+    /// <summary>
+    /// Request spans: none for health probes; each named by its route template (<c>GET /api/v1/cases/{id}</c>) and with
+    /// <c>url.path</c> the template too, so no case id travels in a trace (the logs already leave them out).
+    /// </summary>
+    private static void Requests(OpenTelemetry.Instrumentation.AspNetCore.AspNetCoreTraceInstrumentationOptions o)
+    {
+        o.Filter = http => !http.Request.Path.StartsWithSegments("/health");
+        o.EnrichWithHttpResponse = (activity, response) =>
+        {
+            var template = (response.HttpContext.GetEndpoint() as Microsoft.AspNetCore.Routing.RouteEndpoint)?.RoutePattern.RawText is { } raw ? "/" + raw.TrimStart('/') : null;
+            activity.DisplayName = $"{response.HttpContext.Request.Method} {template ?? "(unmatched)"}";
+            activity.SetTag("url.path", template ?? "(unmatched)");
+            activity.SetTag("url.query", null);
+        };
     }
 }
 

@@ -46,7 +46,7 @@ public sealed record BreakGlassList(IReadOnlyList<BreakGlassEntry> Items, string
 public sealed class ListBreakGlassValidator : AuditPageValidator<ListBreakGlassRequest>;
 
 /// <summary>GET /audit/break-glass: every break-glass access with who, when, why and until when, oldest first.</summary>
-public sealed class ListBreakGlassEndpoint(IQuerySession session) : Endpoint<ListBreakGlassRequest, BreakGlassList>
+public sealed class ListBreakGlassEndpoint(IQuerySession session) : Endpoint<ListBreakGlassRequest, BreakGlassList>, ILogsCaseAccess
 {
     public override void Configure()
     {
@@ -64,6 +64,8 @@ public sealed class ListBreakGlassEndpoint(IQuerySession session) : Endpoint<Lis
 
         var page = rows.Take(limit).Select(r => new BreakGlassEntry(r.Id, r.CaseId, r.By, r.Reason, r.At, r.Until)).ToList();
         var next = rows.Count > limit ? Cursor.Encode(rows[limit - 1].SortKey) : null;
+        // Every entry is about a restricted case: each case on the page is in the access log (RESTRICTION-OWNERS).
+        CaseAccessFeature.Of(HttpContext)?.Shown.AddRange(page.Select(g => g.CaseId).Distinct());
         await EndpointResults.SendJsonAsync(HttpContext, new BreakGlassList(page, next), StatusCodes.Status200OK);
     }
 }

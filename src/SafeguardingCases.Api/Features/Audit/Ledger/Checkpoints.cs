@@ -103,16 +103,16 @@ public sealed record LedgerVerification(bool Valid, long TreeSize, BadLeaf? Firs
 
 /// <summary>
 /// GET /audit/ledger/verify?treeSize=N: recompute every leaf from the events as PostgreSQL holds them now and compare
-/// the root with the signed checkpoint of size N.
+/// the root with the signed checkpoint of size N. One at a time per instance; another call meanwhile is 429.
 /// </summary>
-public sealed class VerifyLedgerEndpoint(EventLedger ledger, IQuerySession session) : Endpoint<VerifyLedgerRequest, LedgerVerification>
+public sealed class VerifyLedgerEndpoint(EventLedger ledger, IQuerySession session) : Endpoint<VerifyLedgerRequest, LedgerVerification>, ILogsCaseAccess
 {
     public override void Configure()
     {
         Get("/audit/ledger/verify");
         Roles(R.Auditor);
         Description(b => b.Read<LedgerVerification>("Audit", "Re-verify the whole event log against a signed checkpoint", onCase: false)
-            .Produces<Problem>(404, Problems.ContentType), clearDefaults: true);
+            .Produces<Problem>(404, Problems.ContentType).Produces<Problem>(429, Problems.ContentType), clearDefaults: true);
     }
 
     public override async Task HandleAsync(VerifyLedgerRequest req, CancellationToken ct)
@@ -122,7 +122,18 @@ public sealed class VerifyLedgerEndpoint(EventLedger ledger, IQuerySession sessi
             await CheckpointAnswers.NoSuchCheckpointAsync(HttpContext);
             return;
         }
+        using var turn = ledger.TryBeginVerification();
+        if (turn is null)
+        {
+            // Each verification reads and rehashes every event: one at a time per instance.
+            HttpContext.Response.Headers.RetryAfter = "5";
+            await Problems.WriteAsync(HttpContext, Problems.Create(429, "A verification is already running",
+                "The ledger is being verified by another request; ask again when it has finished (Retry-After seconds)."));
+            return;
+        }
         var (valid, bad) = await ledger.VerifyAsync(checkpoint, ct);
+        // The first bad leaf names a case: the access log records it (RESTRICTION-OWNERS).
+        if (bad is { } shown) CaseAccessFeature.Of(HttpContext)?.Shown.Add(shown.CaseId);
         await EndpointResults.SendJsonAsync(HttpContext,
             new LedgerVerification(valid, checkpoint.Id, bad is { } b ? new BadLeaf(b.CaseId, b.Version) : null), StatusCodes.Status200OK);
     }

@@ -37,9 +37,9 @@ public sealed class HistoryValidator : Validator<HistoryRequest>
 /// <summary>
 /// GET /cases/{id}/history: the case's events in order, each with who recorded it, when, and its hash in the
 /// tamper-evident chain. Pages by version with <c>fromVersion</c> and <c>limit</c> (<c>nextFromVersion</c> says where
-/// the next page starts); without <c>limit</c> the whole history streams.
+/// the next page starts); without <c>limit</c> the whole history streams, nothing of it buffered or written to disk.
 /// </summary>
-public sealed class GetHistoryEndpoint(ISender sender) : Endpoint<HistoryRequest, CaseHistory>, ILogsCaseAccess
+public sealed class GetHistoryEndpoint(ISender sender) : Endpoint<HistoryRequest, CaseHistory>, ILogsCaseAccessBeforeAnswering
 {
     public override void Configure()
     {
@@ -57,7 +57,12 @@ public sealed class GetHistoryEndpoint(ISender sender) : Endpoint<HistoryRequest
             await this.SendCaseReadAsync(read, h => h.Version);
             return;
         }
-        if (CaseAccessFeature.Of(HttpContext) is { } access) access.How = read.How;
+        if (CaseAccessFeature.Of(HttpContext) is { } access)
+        {
+            // Logged before the first byte, so the history streams straight from PostgreSQL to the caller.
+            access.How = read.How;
+            await access.RecordAsync(StatusCodes.Status200OK);
+        }
         HttpContext.Response.Headers.ETag = CaseVersion.ToETag(history.Version);
         HttpContext.Response.ContentType = "application/json";
         HttpContext.MarkResponseStart();
@@ -80,8 +85,10 @@ public sealed class GetHistoryHandler(NpgsqlDataSource db, Marten.IDocumentStore
     public async ValueTask<CaseRead<HistoryReader>> Handle(GetHistoryQuery request, CancellationToken cancellationToken)
     {
         await MartenSetup.EnsureTablesForRawReadsAsync(store, cancellationToken);
-        var (_, basis, refusal) = await CaseReadAccess.LoadAsync(session, request.CaseId, request.Reader, clock.GetCurrentInstant(), cancellationToken);
+        var (state, basis, refusal) = await CaseReadAccess.LoadAsync(session, request.CaseId, request.Reader, clock.GetCurrentInstant(), cancellationToken);
         if (refusal is not null) return CaseReadAccess.Refused<HistoryReader>(refusal);
+        // NEED-TO-KNOW is decided on the case document: without one there is nothing to decide on, so nothing is shown.
+        if (state is null) return CaseRead<HistoryReader>.NotFound;
         var reader = await OpenAsync(request, cancellationToken);
         return reader is null ? CaseRead<HistoryReader>.NotFound : new(reader, basis, null);
     }
