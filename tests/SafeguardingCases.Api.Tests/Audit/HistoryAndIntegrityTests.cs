@@ -40,6 +40,24 @@ public sealed class HistoryAndIntegrityTests(ApiFactory api, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task History_shows_an_escalations_recorded_policy_durations_in_ISO_8601_as_everywhere_else()
+    {
+        var c = await CaseApi.Open(api);
+        var d = await c.Disclosure(CaseApi.Concern("RiskToLife"));
+        await c.SafetyPlan("NotPossible");
+        var a = await c.Assessment(CaseApi.Assessment("service-user", "Immediate", "Emergency"));
+        await c.Escalation(CaseApi.EscalationBody("Emergency", "Ambulance999", a, [d]));
+
+        var history = await (await auditor.GetAsync($"{c.Url}/history").ShouldBe(HttpStatusCode.OK)).Json();
+        var made = history["events"]!.AsArray().Single(e => e!["type"]!.GetValue<string>() == "EscalationMade")!["data"]!.ToJsonString();
+        made.ShouldContain("\"PT24H\"");
+        made.ShouldContain("\"PT1H\"");
+        made.ShouldNotContain(":00:00\"");
+        var audit = await (await auditor.GetAsync("/api/v1/audit/escalations?limit=200").ShouldBe(HttpStatusCode.OK)).Json();
+        audit.ToJsonString().ShouldNotContain(":00:00\"");
+    }
+
+    [Fact]
     public async Task Integrity_checked_while_eight_writers_append_never_reports_tampering()
     {
         var id = await api.OpenCase();

@@ -10,6 +10,18 @@ public sealed class ConcurrencyAndIdempotencyTests(ApiFactory api) : IClassFixtu
     private readonly HttpClient officer = api.ClientFor(Roles.SafeguardingOfficer);
 
     [Fact]
+    public async Task Keys_of_callers_whose_subjects_contain_colons_never_meet()
+    {
+        // "a:b" with key "c" and "a" with key "b:c" were one record ("a:b:c") while the id was sub:key.
+        var first = await api.ClientAs("colon:officer", Roles.SafeguardingOfficer)
+            .PostJson("/api/v1/cases", Scenario.OpenCaseBody(), idempotencyKey: "key").ShouldBe(HttpStatusCode.Created);
+        var second = await api.ClientAs("colon", Roles.SafeguardingOfficer)
+            .PostJson("/api/v1/cases", Scenario.OpenCaseBody(), idempotencyKey: "officer:key").ShouldBe(HttpStatusCode.Created);
+        second.Headers.Contains("Idempotent-Replayed").ShouldBeFalse();
+        (await second.Json())["id"]!.GetValue<Guid>().ShouldNotBe((await first.Json())["id"]!.GetValue<Guid>());
+    }
+
+    [Fact]
     public async Task A_stale_if_match_is_412_and_appends_nothing()
     {
         var id = await api.OpenCase();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using SafeguardingCases.Api.Infrastructure.Ledger;
 using SafeguardingCases.Api.Infrastructure.Persistence;
@@ -50,6 +51,39 @@ public sealed class LedgerTests
         var consistency = await (await auditor.GetAsync($"/api/v1/audit/proofs/consistency?from={small.TreeSize}&to={large.TreeSize}").ShouldBe(HttpStatusCode.OK)).Json();
         MerkleTreeTests.VerifyConsistency(small.TreeSize, large.TreeSize, Convert.FromBase64String(small.RootHash), Convert.FromBase64String(large.RootHash),
             [.. consistency["proof"]!.AsArray().Select(p => Convert.FromBase64String(p!.GetValue<string>()))]).ShouldBeTrue();
+        api.Services.GetRequiredService<EventLedger>().TreesBuilt.ShouldBe(0, "the trees were kept when signed: no proof rebuilt one");
+    }
+
+    [Fact]
+    public async Task A_proof_builds_a_checkpoints_tree_once_and_verify_runs_one_at_a_time()
+    {
+        await using var api = await Fresh();
+        var auditor = api.ClientFor(Roles.Auditor);
+        var first = await Case(api, notes: 4);
+        var checkpoint = await Checkpoint(auditor);
+        // Another instance's checkpoint (or this one's before a restart): not kept here yet.
+        var ledger = api.Services.GetRequiredService<EventLedger>();
+        var other = new EventLedger(api.Services.GetRequiredService<NpgsqlDataSource>(), api.Store, ECDsa.Create(ECCurve.NamedCurves.nistP256),
+            new LedgerOptions(), api.Clock, Microsoft.Extensions.Logging.Abstractions.NullLogger<EventLedger>.Instance);
+        await using (var session = api.Store.QuerySession())
+        {
+            var record = (await session.LoadAsync<CheckpointRecord>(checkpoint.TreeSize))!;
+            var trees = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => other.TreeAsync(record, CancellationToken.None)));
+            trees.Distinct().Count().ShouldBe(1, "eight proofs at once share one tree");
+            other.TreesBuilt.ShouldBe(1);
+        }
+
+        using (var turn = ledger.TryBeginVerification())
+        {
+            turn.ShouldNotBeNull();
+            var busy = await auditor.GetAsync($"/api/v1/audit/ledger/verify?treeSize={checkpoint.TreeSize}");
+            (await busy.ShouldBeProblem(HttpStatusCode.TooManyRequests))["type"]!.GetValue<string>().ShouldBe("/problems/rate-limited");
+            busy.Headers.RetryAfter!.Delta!.Value.TotalSeconds.ShouldBeGreaterThanOrEqualTo(1);
+        }
+        var both = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => auditor.GetAsync($"/api/v1/audit/ledger/verify?treeSize={checkpoint.TreeSize}")));
+        both.ShouldContain(r => r.StatusCode == HttpStatusCode.OK);
+        both.ShouldAllBe(r => r.StatusCode == HttpStatusCode.OK || r.StatusCode == HttpStatusCode.TooManyRequests);
+        await auditor.GetAsync($"/api/v1/audit/proofs/inclusion?caseId={first}&version=3&treeSize={checkpoint.TreeSize}").ShouldBe(HttpStatusCode.OK);
     }
 
     [Theory]

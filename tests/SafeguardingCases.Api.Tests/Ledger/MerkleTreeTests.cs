@@ -37,6 +37,29 @@ public sealed class MerkleTreeTests
     private static byte[][] Generated(int n) => [.. Enumerable.Range(0, n).Select(i => MerkleTree.LeafHash(BitConverter.GetBytes(i * 7919)))];
 
     [Fact]
+    public void A_kept_tree_gives_the_reference_roots_and_the_same_proofs_as_the_leaves_do()
+    {
+        for (var n = 0; n <= Leaves.Length; n++)
+        {
+            var kept = LedgerTree.Build([.. Leaves.Take(n).Select((l, i) => new Leaf(i + 1, Guid.Empty, i + 1, l))]);
+            Convert.ToHexStringLower(kept.Root).ShouldBe(Roots[n], $"tree of {n}");
+        }
+        for (var n = 1; n <= 70; n++)
+        {
+            var data = Enumerable.Range(0, n).Select(i => BitConverter.GetBytes(i * 7919)).ToArray();
+            var hashes = data.Select(d => MerkleTree.LeafHash(d)).ToList();
+            var kept = LedgerTree.Build([.. data.Select((d, i) => new Leaf(10 + 2 * i, Guid.Empty, i + 1, d))]);
+            kept.Root.ShouldBe(MerkleTree.Root(hashes));
+            kept.IndexOf(10 + 2 * (n - 1)).ShouldBe(n - 1);
+            kept.IndexOf(11).ShouldBeNull("not a leaf's sequence number");
+            for (var i = 0; i < n; i++)
+                kept.InclusionProof(i).ShouldBe(MerkleTree.InclusionProof(hashes, i), $"inclusion of {i} in {n}");
+            for (var m = 0; m <= n; m++)
+                kept.ConsistencyProof(m).ShouldBe(MerkleTree.ConsistencyProof(hashes, m), $"consistency of {m} with {n}");
+        }
+    }
+
+    [Fact]
     public void Roots_match_the_reference_vectors()
     {
         for (var n = 0; n <= 8; n++) Convert.ToHexStringLower(MerkleTree.Root(LeafHashes(n))).ShouldBe(Roots[n], $"size {n}");

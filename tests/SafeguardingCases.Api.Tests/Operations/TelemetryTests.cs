@@ -46,6 +46,9 @@ public sealed class TelemetryTests
             && receiver.Contains("/v1/metrics", "http.server.request.duration") && receiver.Contains("/v1/logs", "handled in"));
 
         receiver.Contains("/v1/traces", "postgresql").ShouldBeTrue("Npgsql's spans are exported with the request's");
+        await receiver.WaitForAsync(() => receiver.Contains("/v1/traces", "/api/v1/cases/{id}/notes"));
+        receiver.Contains("/v1/traces", "POST /api/v1/cases/{id}/notes").ShouldBeTrue("request spans are named by route template");
+        receiver.Contains("/v1/traces", url.Split('/').Last()).ShouldBeFalse("no case id in any span");
         receiver.Contains("/v1/metrics", "OpenCase").ShouldBeTrue("commands are counted by type");
 
         var json = api.Output.Where(l => l.StartsWith('{')).ToList();

@@ -43,6 +43,15 @@ public sealed class WeeklyReportTests(ApiFactory api) : IClassFixture<ApiFactory
         exact["byRoute"]!["emergency"]!.GetValue<int>().ShouldBe(6);
         var before = await (await lead.GetAsync($"/api/v1/reports/escalations?from={Iso(start - Duration.FromDays(30))}&to={Iso(start - Duration.FromMilliseconds(1))}").ShouldBe(HttpStatusCode.OK)).Json();
         before["byRoute"]!["emergency"]!.GetValue<int>().ShouldBe(0);
+
+        // Any range, open ends too: "since the start" from the daily aggregate, no five-year cap.
+        var all = await (await lead.GetAsync("/api/v1/reports/escalations?from=2024-01-01T00:00:00Z&to=2100-01-01T00:00:00Z").ShouldBe(HttpStatusCode.OK)).Json();
+        all["byRoute"]!["emergency"]!.GetValue<int>().ShouldBe(6);
+        all["weeks"]!.AsArray().Count.ShouldBe(1, "only weeks with decisions are listed");
+        var untilThen = await (await lead.GetAsync("/api/v1/reports/escalations?to=2100-01-01T00:00:00Z").ShouldBe(HttpStatusCode.OK)).Json();
+        untilThen["byAgeGroup"]!["child"]!.GetValue<int>().ShouldBe(3);
+        var sinceThen = await (await lead.GetAsync($"/api/v1/reports/escalations?from={Iso(start - Duration.FromDays(400))}").ShouldBe(HttpStatusCode.OK)).Json();
+        sinceThen["byRoute"]!["emergency"]!.GetValue<int>().ShouldBe(6);
     }
 
     private async Task<long> WeeklyTotalAsync()
