@@ -21,7 +21,8 @@ public sealed partial class DeploymentTests
             .Where(f => f is not "kustomization.yaml" and not "secret.example.yaml").ToHashSet();
         listed.ShouldBe(files!, ignoreOrder: true);
         Resources().Select(r => Scalar(r["kind"])).ShouldBe(
-            ["Namespace", "Cluster", "ConfigMap", "ServiceAccount", "Job", "Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler", "PersistentVolumeClaim"],
+            ["Namespace", "Cluster", "ConfigMap", "ServiceAccount", "Job", "Deployment", "Service", "Ingress", "NetworkPolicy", "NetworkPolicy",
+                "PodDisruptionBudget", "HorizontalPodAutoscaler", "PersistentVolumeClaim"],
             ignoreOrder: true);
     }
 
@@ -74,6 +75,51 @@ public sealed partial class DeploymentTests
     }
 
     [Fact]
+    public void Tls_ends_at_an_ingress_with_a_managed_certificate_and_the_api_requires_https_behind_it()
+    {
+        var ingress = Resource("Ingress");
+        Map(Map(ingress, "metadata"), "annotations").Children.Keys.Select(Scalar).ShouldContain("cert-manager.io/cluster-issuer");
+        var tls = (YamlMappingNode)Sequence(Map(ingress, "spec"), "tls").Single();
+        Scalar(tls["secretName"]).ShouldNotBeNullOrEmpty();
+        var hosts = Sequence(tls, "hosts").Select(Scalar).ToList();
+        var rule = (YamlMappingNode)Sequence(Map(ingress, "spec"), "rules").Single();
+        hosts.ShouldContain(Scalar(rule["host"]), "the routed host is the one the certificate is for");
+        var backend = Map(Map((YamlMappingNode)Sequence(Map(rule, "http"), "paths").Single(), "backend"), "service");
+        Scalar(backend["name"]).ShouldBe(Scalar(Map(Resource("Service"), "metadata")["name"]));
+
+        var config = Map(Resource("ConfigMap"), "data");
+        Scalar(config["Http__RequireHttps"]).ShouldBe("true");
+        Scalar(config["Http__KnownNetworks"]).ShouldMatch(@"^\d+\.\d+\.\d+\.\d+/\d+$");
+    }
+
+    [Fact]
+    public void Network_policies_let_only_the_ingress_reach_the_api_and_only_the_api_reach_postgres()
+    {
+        var policies = Resources().Where(r => Scalar(r["kind"]) == "NetworkPolicy").Select(r => Map(r, "spec")).ToList();
+        var apiLabels = Map(Map(Map(Map(Resource("Deployment"), "spec"), "template"), "metadata"), "labels");
+        var toApi = policies.Single(p => Map(Map(p, "podSelector"), "matchLabels").Children.SequenceEqual(apiLabels.Children));
+        var apiFrom = Sequence(toApi, "ingress").Cast<YamlMappingNode>().SelectMany(i => Sequence(i, "from")).Cast<YamlMappingNode>().ToList();
+        apiFrom.ShouldHaveSingleItem();
+        Scalar(Map(Map(apiFrom[0], "namespaceSelector"), "matchLabels")["kubernetes.io/metadata.name"]).ShouldBe("ingress-nginx");
+
+        var toDb = policies.Single(p => Map(Map(p, "podSelector"), "matchLabels").Children.Keys.Select(Scalar).Contains("cnpg.io/cluster"));
+        var dbRule = Sequence(toDb, "ingress").Cast<YamlMappingNode>().Single(i => Sequence(i, "ports").Cast<YamlMappingNode>().Any(p => Scalar(p["port"]) == "5432"));
+        var dbFrom = Sequence(dbRule, "from").Cast<YamlMappingNode>().Select(f => Map(Map(f, "podSelector"), "matchLabels")).ToList();
+        dbFrom.ShouldContain(l => l.Children.SequenceEqual(apiLabels.Children));
+        dbFrom.ShouldAllBe(l => l.Children.Count == 1);
+        dbFrom.Select(l => Scalar(l.Children.Single().Value)).ShouldBe(["safeguarding-api", "safeguarding-db-apply", "safeguarding-db"], ignoreOrder: true);
+    }
+
+    [Fact]
+    public void The_example_connection_strings_verify_the_servers_certificate()
+    {
+        var example = File.ReadAllText(Path.Combine(Kubernetes, "secret.example.yaml"));
+        var connectionStrings = example.Split('\n').Where(l => l.Contains("Host=", StringComparison.Ordinal)).ToList();
+        connectionStrings.Count.ShouldBe(3);
+        connectionStrings.ShouldAllBe(l => l.Contains("SSL Mode=VerifyFull", StringComparison.Ordinal) && l.Contains("Root Certificate=", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void No_image_is_unpinned()
     {
         var renamed = Sequence(Load("kustomization.yaml"), "images").Cast<YamlMappingNode>()
@@ -116,7 +162,15 @@ public sealed partial class DeploymentTests
     private static partial Regex PinnedImage();
 
     private static IEnumerable<YamlMappingNode> Resources() =>
-        Sequence(Load("kustomization.yaml"), "resources").Select(r => Load(Scalar(r)));
+        Sequence(Load("kustomization.yaml"), "resources").SelectMany(r => LoadAll(Path.Combine(Kubernetes, Scalar(r))));
+
+    private static IEnumerable<YamlMappingNode> LoadAll(string path)
+    {
+        var stream = new YamlStream();
+        using var reader = new StreamReader(path);
+        stream.Load(reader);
+        return [.. stream.Documents.Select(d => (YamlMappingNode)d.RootNode)];
+    }
 
     private static YamlMappingNode Resource(string kind) => Resources().Single(r => Scalar(r["kind"]) == kind);
 

@@ -97,14 +97,17 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
 
     public string KeyId => Checkpoint.KeyIdOf(key);
 
-    /// <summary>The trees of the checkpoints proved against lately (at most <see cref="TreesKept"/>), by tree size.</summary>
+    /// <summary>The trees of the checkpoints signed or proved against lately (at most <see cref="TreesKept"/>), by tree size.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<long, LedgerTree> trees = new();
     private readonly SemaphoreSlim treeBuild = new(1, 1);
     private readonly SemaphoreSlim verification = new(1, 1);
     private long treesBuilt;
 
-    /// <summary>How many checkpoint trees this instance keeps in memory (about 64 MB each at a million events).</summary>
-    public const int TreesKept = 2;
+    /// <summary>
+    /// How many checkpoint trees this instance keeps in memory: the latest signed or proved against (72 MB at a million
+    /// events: 2n hashes and n sequence numbers), so a pod's memory limit holds it with room to spare.
+    /// </summary>
+    public const int TreesKept = 1;
 
     /// <summary>How many trees this instance has built for proofs (for tests and telemetry: a proof normally builds none).</summary>
     public long TreesBuilt => Interlocked.Read(ref treesBuilt);
