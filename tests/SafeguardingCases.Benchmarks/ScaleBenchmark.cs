@@ -104,6 +104,9 @@ public static class ScaleBenchmark
             // Ranges that start and end mid-day, so both ends are counted decision by decision.
             ("report, 90 days", $"/api/v1/reports/escalations?from={Iso(FirstCase + Duration.FromHours(9))}&to={Iso(FirstCase + Duration.FromDays(90) + Duration.FromHours(15))}"),
             ("report, one year", $"/api/v1/reports/escalations?from={Iso(FirstCase + Duration.FromHours(9))}&to={Iso(FirstCase + Duration.FromDays(365) + Duration.FromHours(15))}"),
+            // An auditor's "since the start": every day the store holds, from the aggregate; and an open start.
+            ("report, 2024 to 2100", "/api/v1/reports/escalations?from=2024-01-01T00:00:00Z&to=2100-01-01T00:00:00Z"),
+            ("report, open start (to=2100)", "/api/v1/reports/escalations?to=2100-01-01T00:00:00Z"),
             ("audit escalations, page 1", $"/api/v1/audit/escalations?from={Iso(FirstCase)}&limit=50"),
             ("audit escalations, page 1 of 10", $"/api/v1/audit/escalations?from={Iso(FirstCase)}&limit=10"),
             ("audit escalations, 21st page", $"/api/v1/audit/escalations?from={Iso(FirstCase)}&limit=50&cursor={auditDeep}"),
