@@ -73,16 +73,15 @@ public sealed partial class PolicyRuleTests
     }
 
     [Fact]
-    public void CURRENT_INFO_a_merely_permitted_route_owes_a_decision_not_a_new_assessment_when_its_assessment_expires()
+    public void CURRENT_INFO_a_merely_permitted_route_owes_no_new_assessment_when_its_assessment_expires()
     {
         var c = new CaseBuilder(14);
         c.Disclose(C(Physical));
         c.Assess(c.ServiceUser, ThreatToLife.None, Route.NonEmergency, Physical);
         c.After(Duration.FromHours(30));
 
-        var obligations = c.Evaluate().Obligations;
-        obligations.ShouldNotContain(o => o.Type == ObligationType.RiskAssessmentNeeded, "a Permitted route creates no obligation by itself");
-        obligations.ShouldContain(o => o.Type == ObligationType.NoEscalationDecisionDue && o.RuleId == RuleIds.RecordNoEscalation);
+        c.Person().NonEmergency.Status.ShouldNotBe(RouteStatus.Required);
+        c.Evaluate().Obligations.ShouldNotContain(o => o.Type == ObligationType.RiskAssessmentNeeded, "a Permitted route creates no obligation by itself");
         c.Disclose(C(Physical));
         c.Evaluate().Obligations.ShouldContain(o => o.Type == ObligationType.RiskAssessmentNeeded && o.RuleId == RuleIds.CurrentInfo,
             "a newer disclosure does");
