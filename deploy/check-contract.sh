@@ -24,7 +24,7 @@ fi
 generated="$(mktemp -d)"
 trap 'rm -rf "$generated"' EXIT
 deploy/generate-client.sh "$generated/Generated" >/dev/null
-committed=tests/SafeguardingCases.Api.Tests/Client/Generated
+committed=src/SafeguardingCases.Web/Client/Generated
 # kiota-lock.json records where the description was read from, which differs by output folder: compare the rest.
 lock() { grep -v '"descriptionLocation"' "$1/kiota-lock.json"; }
 if ! diff -r -q -x kiota-lock.json "$generated/Generated" "$committed" >/dev/null || ! diff -q <(lock "$generated/Generated") <(lock "$committed") >/dev/null; then

@@ -6,6 +6,7 @@ using SafeguardingCases.Api.Infrastructure;
 using SafeguardingCases.Api.Infrastructure.Auth;
 using SafeguardingCases.Api.Infrastructure.Configuration;
 using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Web;
 using SafeguardingCases.Api.Infrastructure.Json;
 using SafeguardingCases.Api.Infrastructure.Messaging;
 using SafeguardingCases.Api.Infrastructure.OpenApi;
@@ -68,6 +69,8 @@ static async Task RunApiAsync(string[] args)
 
     services.AddSingleton(SafeguardingCases.Api.Features.Access.BreakGlass.AccessOptions.Bind(configuration));
     services.AddSafeguardingAuth(configuration, builder.Environment);
+    // The staff console at /, on this origin: a client of /api/v1 like any other (src/SafeguardingCases.Web).
+    services.AddStaffConsole(configuration, builder.Environment);
     var applySchema = MartenSetup.ApplySchemaOnStartup(configuration, builder.Environment);
     services.AddSafeguardingMarten(configuration, applySchema);
     // After Marten: hosted services start in order, so the schema step is done before anything else reads tables.
@@ -126,6 +129,7 @@ static async Task RunApiAsync(string[] args)
     app.UseAuthentication();
     app.UseRateLimiter();
     app.UseAuthorization();
+    app.MapStaffConsole();
     app.UseMiddleware<IdempotencyMiddleware>();
     app.UseMiddleware<AccessLogMiddleware>();
     app.UseFastEndpoints(c =>

@@ -1,7 +1,7 @@
 using Microsoft.Kiota.Abstractions.Authentication;
 using Microsoft.Kiota.Http.HttpClientLibrary;
-using SafeguardingCases.Api.Tests.Client.Generated;
-using SafeguardingCases.Api.Tests.Client.Generated.Models;
+using SafeguardingCases.Web.Client.Generated;
+using SafeguardingCases.Web.Client.Generated.Models;
 using SafeguardingCases.Api.Tests.Infrastructure;
 using Roles = SafeguardingCases.Domain.Cases.Roles;
 

@@ -40,7 +40,7 @@ public sealed class RoleMatrixTests(ApiFactory api) : IClassFixture<ApiFactory>
         ("PUT", "/api/v1/cases/{id}/restriction", [L]),
         ("DELETE", "/api/v1/cases/{id}/restriction", [L]),
         ("POST", "/api/v1/cases/{id}/break-glass", [O, C, L, A]),
-        ("GET", "/api/v1/cases/{id}/history", [A, L]),
+        ("GET", "/api/v1/cases/{id}/history", [A, L, O, C]),
         ("GET", "/api/v1/cases/{id}/as-of", [A, L]),
         ("GET", "/api/v1/cases/{id}/integrity", [A]),
         ("GET", "/api/v1/audit/escalations", [A]),

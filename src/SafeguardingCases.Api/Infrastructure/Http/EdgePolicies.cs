@@ -111,8 +111,10 @@ public static class EdgePolicies
         if (transport.RequireHttps)
         {
             app.UseHsts();
-            // Health probes come from the orchestrator straight to the pod, over plain HTTP: never redirected.
-            app.UseWhen(http => !http.Request.Path.StartsWithSegments("/health"), branch => branch.UseHttpsRedirection());
+            // Health probes come from the orchestrator straight to the pod, and the console's calls to /api/v1 from this
+            // machine, over plain HTTP that never crosses a network: neither is redirected.
+            app.UseWhen(http => !http.Request.Path.StartsWithSegments("/health") && !Web.ConsoleSetup.IsLoopback(http),
+                branch => branch.UseHttpsRedirection());
         }
         app.Use((http, next) =>
         {
@@ -120,7 +122,16 @@ public static class EdgePolicies
             {
                 var response = ((HttpContext)state).Response;
                 response.Headers.XContentTypeOptions = "nosniff";
-                if (response.HttpContext.Request.Path.StartsWithSegments("/api")) response.Headers.CacheControl = "no-store";
+                var path = response.HttpContext.Request.Path;
+                if (path.StartsWithSegments("/api")) response.Headers.CacheControl = "no-store";
+                else if (Web.ConsoleSetup.IsConsolePath(path))
+                {
+                    // The staff console's pages show case data: never cached, never framed, no script of any origin.
+                    response.Headers.CacheControl = "no-store";
+                    response.Headers.ContentSecurityPolicy = Web.ConsoleSetup.ContentSecurityPolicy;
+                    response.Headers.XFrameOptions = "DENY";
+                    response.Headers["Referrer-Policy"] = "no-referrer";
+                }
                 return Task.CompletedTask;
             }, http);
             return next(http);

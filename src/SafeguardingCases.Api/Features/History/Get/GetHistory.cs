@@ -44,7 +44,9 @@ public sealed class GetHistoryEndpoint(ISender sender) : Endpoint<HistoryRequest
     public override void Configure()
     {
         Get("/cases/{id}/history");
-        Roles(R.Auditor, R.SafeguardingLead);
+        // The case's timeline: auditors and leads, and the officers and clinicians who work the case (the staff
+        // console shows it); NEED-TO-KNOW and the access log hold for every one of them.
+        Roles(R.Auditor, R.SafeguardingLead, R.SafeguardingOfficer, R.Clinician);
         Description(b => b.Read<CaseHistory>("Audit", "The case's events in order, each with its hash; paged by version"), clearDefaults: true);
     }
 

@@ -1,0 +1,84 @@
+using System.Net;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using SafeguardingCases.Web.Session;
+
+namespace SafeguardingCases.Web;
+
+/// <summary>
+/// The staff console in the API's process: Razor components rendered on the server at <c>/</c> (static server
+/// rendering: every page is plain HTML and every action a plain form post, so it needs no script, no WebSocket and no
+/// browser storage), signed in with a cookie of its own whose access token stays on the server, and every read and
+/// command made over HTTP to <c>/api/v1</c> with that token.
+/// </summary>
+public static class ConsoleSetup
+{
+    public static IServiceCollection AddStaffConsole(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
+    {
+        var options = ConsoleOptions.Bind(configuration, environment);
+        services.AddSingleton(options);
+        services.AddRazorComponents();
+        services.AddHttpContextAccessor();
+        services.AddSingleton<SessionStore>();
+        services.AddSingleton<ApiAddress>();
+        services.AddSingleton<GlossaryCache>();
+        services.AddTransient<AccessTokenHandler>();
+        services.AddHttpClient(StaffApi.HttpClientName).AddHttpMessageHandler<AccessTokenHandler>();
+        services.AddScoped<StaffApi>();
+        services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = options.SecureCookies ? "__Host-sg-console-af" : "sg-console-af";
+            o.Cookie.SecurePolicy = options.SecureCookies ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+        });
+        var authentication = services.AddAuthentication().AddCookie(ConsoleAuth.Scheme, o =>
+        {
+            o.Cookie.Name = options.SecureCookies ? "__Host-sg-console" : "sg-console";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SecurePolicy = options.SecureCookies ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.LoginPath = "/signin";
+            o.LogoutPath = "/signout";
+            o.AccessDeniedPath = "/";
+            // Idle sign-out: the session lasts Console__IdleTimeout from the last request (renewed while in use).
+            o.ExpireTimeSpan = options.IdleTimeout;
+            o.SlidingExpiration = true;
+        });
+        services.AddOptions<CookieAuthenticationOptions>(ConsoleAuth.Scheme)
+            .Configure<SessionStore>((o, store) => o.SessionStore = store);
+        if (options.OpenIdConnect is { } oidc) ConsoleAuth.AddOpenIdConnect(authentication, oidc);
+        return services;
+    }
+
+    /// <summary>Maps the console's pages and its style sheet; call after authentication and authorization.</summary>
+    public static void MapStaffConsole(this WebApplication app)
+    {
+        app.UseAntiforgery();
+        app.MapGet("/console.css", () => Results.Stream(typeof(ConsoleSetup).Assembly.GetManifestResourceStream("console.css")!, "text/css"))
+            .AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/signout", async (HttpContext http) =>
+        {
+            await ConsoleAuth.SignOutAsync(http);
+            return Results.Redirect("/signin");
+        }).AllowAnonymous().ExcludeFromDescription();
+        app.MapRazorComponents<Components.App>().ExcludeFromDescription();
+    }
+
+    /// <summary>
+    /// The console's pages: a Content-Security-Policy that allows only this origin's style sheet and forms (no script
+    /// at all), <c>no-store</c>, and no framing. Everything under <c>/api</c>, <c>/swagger</c> and <c>/health</c> is the API's.
+    /// </summary>
+    public static bool IsConsolePath(PathString path) =>
+        !path.StartsWithSegments("/api") && !path.StartsWithSegments("/swagger") && !path.StartsWithSegments("/health");
+
+    public const string ContentSecurityPolicy =
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+    /// <summary>Whether a request comes from this machine (the console's own calls to the API).</summary>
+    public static bool IsLoopback(HttpContext http) => http.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip);
+}

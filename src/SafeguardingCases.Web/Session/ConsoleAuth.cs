@@ -1,0 +1,85 @@
+using System.Security.Claims;
+using System.Text;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace SafeguardingCases.Web.Session;
+
+/// <summary>
+/// Signing in to the console: a cookie of the console's own (<see cref="Scheme"/>) whose ticket, with the person's
+/// access token, is kept on the server (<see cref="SessionStore"/>); the browser holds only the session's key.
+/// </summary>
+public static class ConsoleAuth
+{
+    public const string Scheme = "StaffConsole";
+    public const string OidcScheme = "StaffConsoleOidc";
+    public const string AccessToken = "access_token";
+
+    /// <summary>The four roles, as the API names them.</summary>
+    public static readonly IReadOnlyList<string> Roles = ["SafeguardingOfficer", "Clinician", "SafeguardingLead", "Auditor"];
+
+    /// <summary>
+    /// Development sign-in: the same HS256 token <c>deploy/dev-token.sh</c> mints (issuer <c>safeguarding-dev</c>,
+    /// audience <c>safeguarding-api</c>, eight hours), for a subject made from the name (<c>Officer One</c> → <c>officer-one</c>).
+    /// </summary>
+    public static async Task SignInWithDevTokenAsync(HttpContext http, string signingKey, string name, string role)
+    {
+        var subject = SubjectOf(name);
+        var now = DateTime.UtcNow;
+        var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = "safeguarding-dev",
+            Audience = "safeguarding-api",
+            Claims = new Dictionary<string, object> { ["sub"] = subject, ["name"] = name, ["role"] = new[] { role } },
+            IssuedAt = now,
+            NotBefore = now.AddMinutes(-1),
+            Expires = now.AddHours(8),
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(signingKey)), SecurityAlgorithms.HmacSha256),
+        });
+        var identity = new ClaimsIdentity([new Claim("sub", subject), new Claim("name", name), new Claim("role", role)], Scheme, "name", "role");
+        var properties = new AuthenticationProperties { IsPersistent = false };
+        properties.StoreTokens([new AuthenticationToken { Name = AccessToken, Value = token }]);
+        await http.SignInAsync(Scheme, new ClaimsPrincipal(identity), properties);
+    }
+
+    /// <summary>The subject a development sign-in gets: the name in lower case, words joined by dashes.</summary>
+    public static string SubjectOf(string name)
+    {
+        var text = new StringBuilder();
+        foreach (var c in name.Trim().ToLowerInvariant())
+        {
+            if (char.IsAsciiLetterOrDigit(c)) text.Append(c);
+            else if (text.Length > 0 && text[^1] != '-') text.Append('-');
+        }
+        return text.ToString().Trim('-') is { Length: > 0 } subject ? subject : "staff";
+    }
+
+    public static async Task SignOutAsync(HttpContext http) => await http.SignOutAsync(Scheme);
+
+    /// <summary>Production sign-in: authorization code with PKCE; the tokens go into the server-side ticket, never the browser.</summary>
+    public static void AddOpenIdConnect(AuthenticationBuilder authentication, OpenIdConnectSettings settings) =>
+        authentication.AddOpenIdConnect(OidcScheme, o =>
+        {
+            o.SignInScheme = Scheme;
+            o.Authority = settings.Authority;
+            o.ClientId = settings.ClientId;
+            o.ClientSecret = settings.ClientSecret;
+            o.ResponseType = "code";
+            o.UsePkce = true;
+            o.SaveTokens = true;
+            o.MapInboundClaims = false;
+            o.TokenValidationParameters.NameClaimType = "name";
+            o.TokenValidationParameters.RoleClaimType = "role";
+            o.Scope.Clear();
+            foreach (var scope in BaseScopes.Concat(settings.Scopes)) o.Scope.Add(scope);
+        });
+
+    private static readonly string[] BaseScopes = ["openid", "profile"];
+
+    public static string? Role(ClaimsPrincipal user) => Roles.FirstOrDefault(user.IsInRole);
+
+    public static bool Has(ClaimsPrincipal user, params string[] roles) => roles.Any(user.IsInRole);
+}

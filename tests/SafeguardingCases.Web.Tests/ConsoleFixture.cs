@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+using SafeguardingCases.Testing;
+
+namespace SafeguardingCases.Web.Tests;
+
+/// <summary>
+/// The API with its staff console as a real process on a free port (Development, so sign-in is the development
+/// sign-in page; its own database on the tests' PostgreSQL), and Debian's Chromium driven by Playwright. One of each for
+/// the whole collection: the journeys run one after another in their own browser contexts.
+/// </summary>
+public sealed class ConsoleFixture : IAsyncLifetime
+{
+    private Process? api;
+    private IPlaywright? playwright;
+
+    public IBrowser Browser { get; private set; } = default!;
+    public Uri Address { get; private set; } = default!;
+    public string ConnectionString { get; private set; } = "";
+    public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; } = new();
+
+    /// <summary>Where the journeys save their screenshots: the README's folder when asked to update it, else a temp folder.</summary>
+    public static string ScreenshotDirectory { get; } = Environment.GetEnvironmentVariable("SAFEGUARDING_UPDATE_SCREENSHOTS") == "1"
+        ? Path.Combine(Repository.Root, "docs", "console")
+        : Directory.CreateTempSubdirectory("console-screenshots-").FullName;
+
+    public async ValueTask InitializeAsync()
+    {
+        var server = await PostgresServer.GetAsync();
+        ConnectionString = await server.CreateDatabaseAsync("console");
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SafeguardingCases.Api.dll"));
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["ConnectionStrings__Marten"] = ConnectionString;
+        start.Environment["RateLimit__PermitsPerMinute"] = "0";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        api = Process.Start(start) ?? throw new InvalidOperationException("Could not start the API");
+        api.OutputDataReceived += (_, e) => { if (e.Data is not null) Output.Enqueue(e.Data); };
+        api.ErrorDataReceived += (_, e) => { if (e.Data is not null) Output.Enqueue(e.Data); };
+        api.BeginOutputReadLine();
+        api.BeginErrorReadLine();
+        Address = new Uri($"http://127.0.0.1:{port}");
+        await WaitUntilReadyAsync();
+
+        playwright = await Playwright.CreateAsync();
+        Browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium",
+            Headless = true,
+            // As the machine's probe found: no sandbox as root, and no background networking on a closed network.
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    /// <summary>A fresh browser context (its own cookies) with a page on the console.</summary>
+    public async Task<IPage> NewPageAsync()
+    {
+        var context = await Browser.NewContextAsync(new() { BaseURL = Address.ToString(), Locale = "en-GB", ViewportSize = new() { Width = 1280, Height = 900 } });
+        return await context.NewPageAsync();
+    }
+
+    /// <summary>axe-core on the page as it stands: no serious or critical violation of WCAG 2.x A/AA.</summary>
+    public static async Task ShouldBeAccessibleAsync(IPage page)
+    {
+        var results = await page.RunAxe(new Deque.AxeCore.Commons.AxeRunOptions
+        {
+            RunOnly = new Deque.AxeCore.Commons.RunOnlyOptions { Type = "tag", Values = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] },
+        });
+        var bad = results.Violations.Where(v => v.Impact is "serious" or "critical")
+            .Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join("; ", v.Nodes.Select(n => n.Html))}").ToList();
+        bad.ShouldBeEmpty($"axe on {page.Url}");
+    }
+
+    public static async Task ScreenshotAsync(IPage page, string name) =>
+        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, $"{name}.png"), FullPage = true });
+
+    private async Task WaitUntilReadyAsync()
+    {
+        using var client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (api!.HasExited) throw new InvalidOperationException($"The API exited with {api.ExitCode}: {string.Join('\n', Output)}");
+            try
+            {
+                if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("The API did not become ready within 60 s");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Browser is not null) await Browser.DisposeAsync();
+        playwright?.Dispose();
+        if (api is { HasExited: false }) api.Kill(entireProcessTree: true);
+        api?.Dispose();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ConsoleCollection : ICollectionFixture<ConsoleFixture>
+{
+    public const string Name = "Console in Chromium";
+}

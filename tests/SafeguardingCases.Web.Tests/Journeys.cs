@@ -1,0 +1,128 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+
+namespace SafeguardingCases.Web.Tests;
+
+/// <summary>
+/// The staff console in a real Chromium against the real API and PostgreSQL, found by role and accessible name (the
+/// names DESIGN.md fixes), with axe on every page visited.
+/// </summary>
+[Collection(ConsoleCollection.Name)]
+public sealed partial class Journeys(ConsoleFixture console)
+{
+    private static async Task SignInAsync(IPage page, string name, string role)
+    {
+        await page.GotoAsync("/signin");
+        await ConsoleFixture.ShouldBeAccessibleAsync(page);
+        await page.GetByLabel("Name").FillAsync(name);
+        await page.GetByLabel("Role").SelectOptionAsync(role);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+    }
+
+    private static async Task SignOutAsync(IPage page)
+    {
+        await page.GetByRole(AriaRole.Link, new() { Name = "Sign out" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("/signin"));
+    }
+
+    private static async Task<string> OpenCaseAsync(IPage page, string sourceReference, int age, string summary)
+    {
+        await page.GetByRole(AriaRole.Link, new() { Name = "Cases", Exact = true }).ClickAsync();
+        await ConsoleFixture.ShouldBeAccessibleAsync(page);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Open case" }).ClickAsync();
+        await ConsoleFixture.ShouldBeAccessibleAsync(page);
+        await page.GetByLabel("Channel").SelectOptionAsync("Boards");
+        await page.GetByLabel("Source reference").FillAsync(sourceReference);
+        await page.GetByLabel("Age", new() { Exact = true }).FillAsync(age.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await page.GetByLabel("Summary").FillAsync(summary);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Open case" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("/cases/[0-9a-f-]{36}$"));
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync(sourceReference);
+        return page.Url.Split('/').Last();
+    }
+
+    private static ILocator Alert(IPage page) => page.GetByRole(AriaRole.Alert);
+
+    private static ILocator Section(IPage page, string heading) =>
+        page.Locator("section").Filter(new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = heading, Exact = true, Level = 2 }) });
+
+    [Fact]
+    public async Task Worked_example_1_from_open_case_to_close_case_across_an_officer_and_a_clinician()
+    {
+        var officer = await console.NewPageAsync();
+        await SignInAsync(officer, "Officer One", "SafeguardingOfficer");
+        await Assertions.Expect(officer.GetByRole(AriaRole.Heading, new() { Name = "Work queues" })).ToBeVisibleAsync();
+        await ConsoleFixture.ShouldBeAccessibleAsync(officer);
+        var id = await OpenCaseAsync(officer, "post-123", 16, "Says a parent hits them");
+        await ConsoleFixture.ShouldBeAccessibleAsync(officer);
+
+        // The disclosure: a current physical concern about the service user.
+        await officer.GetByLabel("What was disclosed").FillAsync("My dad hits me when he drinks");
+        await officer.GetByLabel("Concern category", new() { Exact = true }).SelectOptionAsync("Physical");
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Record disclosure" }).ClickAsync();
+        await Assertions.Expect(Alert(officer)).ToHaveCountAsync(0);
+        await Assertions.Expect(Section(officer, "Disclosures").GetByRole(AriaRole.Listitem)).ToContainTextAsync("My dad hits me when he drinks");
+        await Assertions.Expect(Section(officer, "Obligations")).ToContainTextAsync("Risk assessment needed");
+        await SignOutAsync(officer);
+
+        // A clinician assesses: no threat to life, current physical abuse, a non-emergency referral.
+        var clinician = await console.NewPageAsync();
+        await SignInAsync(clinician, "Doctor Rahman", "Clinician");
+        await clinician.GotoAsync($"/cases/{id}");
+        await ConsoleFixture.ShouldBeAccessibleAsync(clinician);
+        await clinician.GetByLabel("Threat to life").SelectOptionAsync("None");
+        await clinician.GetByLabel("Current concerns accepted").SelectOptionAsync(["Physical"]);
+        await clinician.GetByLabel("Recommended route").SelectOptionAsync("NonEmergency");
+        await clinician.GetByLabel("Rationale").FillAsync("Ongoing physical abuse at home; no immediate danger");
+        await clinician.GetByRole(AriaRole.Button, new() { Name = "Record risk assessment" }).ClickAsync();
+        await Assertions.Expect(Alert(clinician)).ToHaveCountAsync(0);
+        await Assertions.Expect(Section(clinician, "Risk assessments").Locator("p").First).ToContainTextAsync("Ongoing physical abuse at home");
+        await SignOutAsync(clinician);
+
+        // The officer sees the policy's answer before escalating: non-emergency permitted under CHILD-SAFEGUARDING.
+        await SignInAsync(officer, "Officer One", "SafeguardingOfficer");
+        await officer.GotoAsync($"/cases/{id}");
+        var escalations = Section(officer, "Escalations");
+        var nonEmergency = escalations.GetByRole(AriaRole.Row).Filter(new() { HasText = "Non-emergency" });
+        await Assertions.Expect(nonEmergency).ToContainTextAsync("Permitted");
+        await Assertions.Expect(nonEmergency).ToContainTextAsync("CHILD-SAFEGUARDING");
+        await Assertions.Expect(nonEmergency).ToContainTextAsync("Children's social care");
+        await ConsoleFixture.ScreenshotAsync(officer, "case-policy-answer");
+
+        // An emergency escalation is refused, and the refusal says why, with its rule IDs.
+        await officer.GetByLabel("Route", new() { Exact = true }).SelectOptionAsync("Emergency");
+        await officer.GetByLabel("Agency", new() { Exact = true }).SelectOptionAsync("Police999");
+        await officer.GetByLabel("Disclosures it relies on").SelectOptionAsync(new SelectOptionValue[] { new() { Index = 0 } });
+        await officer.GetByLabel("Information shared (only what is necessary)").SelectOptionAsync(["Name"]);
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Send escalation" }).ClickAsync();
+        await Assertions.Expect(Alert(officer)).ToContainTextAsync("The policy does not permit this escalation");
+        await Assertions.Expect(Alert(officer)).ToContainTextAsync("EMERGENCY-LIFE");
+        await Assertions.Expect(Alert(officer)).Not.ToContainTextAsync("{");
+        await ConsoleFixture.ShouldBeAccessibleAsync(officer);
+        await ConsoleFixture.ScreenshotAsync(officer, "refusal");
+
+        // The referral to children's social care, sharing what identifies and locates the child.
+        await officer.GetByLabel("Route", new() { Exact = true }).SelectOptionAsync("NonEmergency");
+        await officer.GetByLabel("Agency", new() { Exact = true }).SelectOptionAsync("ChildrensSocialCare");
+        await officer.GetByLabel("Disclosures it relies on").SelectOptionAsync(new SelectOptionValue[] { new() { Index = 0 } });
+        await officer.GetByLabel("Information shared (only what is necessary)").SelectOptionAsync(["Name", "AddressOrLocation", "DisclosureSummary"]);
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Send escalation" }).ClickAsync();
+        await Assertions.Expect(Alert(officer)).ToHaveCountAsync(0);
+        await Assertions.Expect(escalations.GetByRole(AriaRole.Heading, new() { Name = "Non-emergency to Children's social care, for service-user" })).ToBeVisibleAsync();
+
+        // Closing is refused while the notice is owed; then the user is told, and the case closes.
+        await officer.GetByLabel("Reason for closing").FillAsync("Referred");
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Close case" }).ClickAsync();
+        await Assertions.Expect(Alert(officer)).ToContainTextAsync("CLOSE-OBLIGATIONS");
+        await officer.GetByLabel("Message to the user").FillAsync("We shared your name, where you live and what you told us with children's social care.");
+        await officer.GetByLabel("Sent via").FillAsync("Boards private message");
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Send transparency notice" }).ClickAsync();
+        await Assertions.Expect(escalations).ToContainTextAsync("Transparency notice: Sent");
+        await officer.GetByLabel("Reason for closing").FillAsync("Referred and the user told");
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Close case" }).ClickAsync();
+        await Assertions.Expect(officer.GetByRole(AriaRole.Button, new() { Name = "Reopen case" })).ToBeVisibleAsync();
+        await Assertions.Expect(Section(officer, "Timeline")).ToContainTextAsync("Case closed: Referred and the user told");
+        await ConsoleFixture.ShouldBeAccessibleAsync(officer);
+        await ConsoleFixture.ScreenshotAsync(officer, "case-closed");
+    }
+}
