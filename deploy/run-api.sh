@@ -13,5 +13,7 @@ fi
 
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://127.0.0.1:5080}"
-echo "Starting the API on $ASPNETCORE_URLS (Swagger UI: $ASPNETCORE_URLS/swagger). Development tokens: see README." >&2
+echo "Starting the API on $ASPNETCORE_URLS" >&2
+echo "  Staff console: $ASPNETCORE_URLS/  (sign in at $ASPNETCORE_URLS/signin with a name and a role)" >&2
+echo "  Swagger UI:    $ASPNETCORE_URLS/swagger  (development tokens: see README)" >&2
 exec dotnet run --project "$ROOT/src/SafeguardingCases.Api" --no-launch-profile -c Release

@@ -8,6 +8,9 @@ cd "$ROOT"
 if [ -z "${SAFEGUARDING_TEST_DB:-}" ]; then
   "$ROOT/deploy/local-postgres.sh" ensure-binaries
 fi
+# The console's journeys run in Debian's Chromium (Playwright drives it; it never downloads a browser).
+"$ROOT/deploy/ensure-chromium.sh"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 # Every project (the benchmarks too) builds with zero warnings; then every test project runs.
 dotnet build SafeguardingCases.sln -c Release -nologo -v quiet
 dotnet test SafeguardingCases.sln -c Release --no-build "$@"

@@ -79,6 +79,11 @@ public static class ConsoleSetup
     public const string ContentSecurityPolicy =
         "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-    /// <summary>Whether a request comes from this machine (the console's own calls to the API).</summary>
-    public static bool IsLoopback(HttpContext http) => http.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip);
+    /// <summary>
+    /// Whether a request was made on this machine directly (the console's own calls to the API): from a loopback
+    /// address, and not relayed by a proxy (no <c>X-Forwarded-*</c> header, trusted or not).
+    /// </summary>
+    public static bool IsDirectLocalCall(HttpContext http) =>
+        http.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip)
+        && !http.Request.Headers.ContainsKey("X-Forwarded-For") && !http.Request.Headers.ContainsKey("X-Forwarded-Proto");
 }

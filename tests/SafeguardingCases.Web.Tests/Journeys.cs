@@ -63,7 +63,12 @@ public sealed partial class Journeys(ConsoleFixture console)
         await Assertions.Expect(Alert(officer)).ToHaveCountAsync(0);
         await Assertions.Expect(Section(officer, "Disclosures").GetByRole(AriaRole.Listitem)).ToContainTextAsync("My dad hits me when he drinks");
         await Assertions.Expect(Section(officer, "Obligations")).ToContainTextAsync("Risk assessment needed");
+        await officer.GetByRole(AriaRole.Link, new() { Name = "Work queues" }).ClickAsync();
+        await Assertions.Expect(Section(officer, "Risk assessment needed").GetByRole(AriaRole.Link, new() { Name = "post-123" })).Not.ToHaveCountAsync(0);
+        await ConsoleFixture.ShouldBeAccessibleAsync(officer);
+        await ConsoleFixture.ScreenshotAsync(officer, "work-queues");
         await SignOutAsync(officer);
+        await ConsoleFixture.ScreenshotAsync(officer, "sign-in");
 
         // A clinician assesses: no threat to life, current physical abuse, a non-emergency referral.
         var clinician = await console.NewPageAsync();

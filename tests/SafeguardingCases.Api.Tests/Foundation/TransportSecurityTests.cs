@@ -97,7 +97,7 @@ public sealed class TransportSecurityTests(ApiFactory api) : IClassFixture<ApiFa
     }
 
     [Fact]
-    public async Task With_https_required_plain_http_is_redirected_unless_a_known_proxy_says_https_and_health_probes_are_not()
+    public async Task With_https_required_plain_http_is_redirected_unless_a_known_proxy_says_https_and_health_probes_and_local_calls_are_not()
     {
         var server = await PostgresServer.GetAsync();
         var connectionString = await server.CreateDatabaseAsync("transport");
@@ -105,11 +105,17 @@ public sealed class TransportSecurityTests(ApiFactory api) : IClassFixture<ApiFa
         await using (var behindProxy = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort(), settings))
         {
             using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = behindProxy.Address };
-            var plain = await client.GetAsync("/api/v1/policy/parameters");
+            // A client behind the proxy speaking plain HTTP: redirected.
+            using var relayed = new HttpRequestMessage(HttpMethod.Get, "/api/v1/policy/parameters");
+            relayed.Headers.Add("X-Forwarded-For", "203.0.113.7");
+            var plain = await client.SendAsync(relayed);
             plain.StatusCode.ShouldBe(HttpStatusCode.PermanentRedirect);
             plain.Headers.Location!.Scheme.ShouldBe("https");
+            // The console's own call from this process (loopback, not relayed) never crosses a network: not redirected.
+            (await client.GetAsync("/api/v1/policy/parameters")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
 
             using var proxied = new HttpRequestMessage(HttpMethod.Get, "/api/v1/policy/parameters");
+            proxied.Headers.Add("X-Forwarded-For", "203.0.113.7");
             proxied.Headers.Add("X-Forwarded-Proto", "https");
             var viaProxy = await client.SendAsync(proxied);
             viaProxy.StatusCode.ShouldBe(HttpStatusCode.Unauthorized, "the known proxy terminated TLS: no redirect, the request goes on to authentication");

@@ -112,8 +112,8 @@ public static class EdgePolicies
         {
             app.UseHsts();
             // Health probes come from the orchestrator straight to the pod, and the console's calls to /api/v1 from this
-            // machine, over plain HTTP that never crosses a network: neither is redirected.
-            app.UseWhen(http => !http.Request.Path.StartsWithSegments("/health") && !Web.ConsoleSetup.IsLoopback(http),
+            // process over loopback, plain HTTP that never crosses a network: neither is redirected.
+            app.UseWhen(http => !http.Request.Path.StartsWithSegments("/health") && !Web.ConsoleSetup.IsDirectLocalCall(http),
                 branch => branch.UseHttpsRedirection());
         }
         app.Use((http, next) =>

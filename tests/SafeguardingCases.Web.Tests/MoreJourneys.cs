@@ -1,0 +1,135 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+
+namespace SafeguardingCases.Web.Tests;
+
+public sealed partial class Journeys
+{
+    private static ILocator Timeline(IPage page) => Section(page, "Timeline").GetByRole(AriaRole.Listitem);
+
+    [Fact]
+    public async Task A_page_left_open_while_someone_else_records_says_the_case_changed_and_shows_it_again()
+    {
+        var first = await console.NewPageAsync();
+        await SignInAsync(first, "Officer Stale", "SafeguardingOfficer");
+        var id = await OpenCaseAsync(first, "chat-stale", 15, "Worried about home");
+        var second = await first.Context.NewPageAsync();
+        await second.GotoAsync($"/cases/{id}");
+
+        await first.GetByLabel("Note", new() { Exact = true }).FillAsync("Called back, no answer");
+        await first.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync();
+        await Assertions.Expect(Timeline(first).Filter(new() { HasText = "Called back, no answer" })).ToHaveCountAsync(1);
+
+        // The second tab still shows version 1: its note is refused with 412, the page says so and shows the case now.
+        await second.GetByLabel("Note", new() { Exact = true }).FillAsync("Spoke to the user");
+        await second.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync();
+        await Assertions.Expect(Alert(second)).ToContainTextAsync("This case has changed since you opened it");
+        await Assertions.Expect(Timeline(second).Filter(new() { HasText = "Called back, no answer" })).ToHaveCountAsync(1);
+        await ConsoleFixture.ShouldBeAccessibleAsync(second);
+        await ConsoleFixture.ScreenshotAsync(second, "stale-page");
+
+        // Submitted again from the page as it now is, the note is recorded.
+        await second.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync();
+        await Assertions.Expect(Timeline(second).Filter(new() { HasText = "Spoke to the user" })).ToHaveCountAsync(1);
+    }
+
+    [Fact]
+    public async Task A_form_sent_twice_is_recorded_once()
+    {
+        var page = await console.NewPageAsync();
+        await SignInAsync(page, "Officer Twice", "SafeguardingOfficer");
+        var id = await OpenCaseAsync(page, "text-twice", 17, "Double click");
+        await page.GetByLabel("Note", new() { Exact = true }).FillAsync("Recorded once");
+
+        // The form exactly as the browser sends it (antiforgery token, the form's Idempotency-Key and version), sent twice.
+        var form = page.Locator("form[aria-label='Add note']");
+        var fields = await form.EvaluateAsync<Dictionary<string, string>>(
+            "f => Object.fromEntries(Array.from(new FormData(f).entries()).map(([k, v]) => [k, String(v)]))");
+        var data = page.Context.APIRequest.CreateFormData();
+        foreach (var (name, value) in fields) data.Append(name, value);
+        var sends = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ =>
+            page.Context.APIRequest.PostAsync($"/cases/{id}", new() { Multipart = data, MaxRedirects = 0 })));
+        // Both answered by a redirect to the case: the second with the first one's stored answer, not a "changed" alert.
+        sends.Select(s => s.Status).ShouldAllBe(s => s == 302);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync();
+
+        await page.GotoAsync($"/cases/{id}");
+        await Assertions.Expect(Timeline(page).Filter(new() { HasText = "Recorded once" })).ToHaveCountAsync(1);
+    }
+
+    [Fact]
+    public async Task A_restricted_case_is_invisible_to_an_unnamed_officer_until_the_glass_is_broken_and_an_auditor_sees_it_in_the_access_log()
+    {
+        var lead = await console.NewPageAsync();
+        await SignInAsync(lead, "Lead Restrictor", "SafeguardingLead");
+        await lead.GotoAsync("/cases");
+        await lead.GetByRole(AriaRole.Link, new() { Name = "Open case" }).ClickAsync();
+        // A lead cannot open cases (officers do): the API's refusal is shown, in words.
+        await lead.GetByLabel("Source reference").FillAsync("x");
+        await lead.GetByLabel("Summary").FillAsync("x");
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Open case" }).ClickAsync();
+        await Assertions.Expect(Alert(lead)).ToBeVisibleAsync();
+
+        var named = await console.NewPageAsync();
+        await SignInAsync(named, "Officer Named", "SafeguardingOfficer");
+        var id = await OpenCaseAsync(named, "post-staff-allegation", 14, "Allegation about a moderator");
+        await lead.GotoAsync($"/cases/{id}");
+        await lead.GetByLabel("Named staff (their sign-in names, separated by commas)").FillAsync("officer-named");
+        await lead.GetByLabel("Reason", new() { Exact = true }).FillAsync("Allegation about a moderator");
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Restrict case" }).ClickAsync();
+        await Assertions.Expect(Alert(lead)).ToHaveCountAsync(0);
+
+        var outsider = await console.NewPageAsync();
+        await SignInAsync(outsider, "Officer Outside", "SafeguardingOfficer");
+        await outsider.GotoAsync("/cases");
+        await Assertions.Expect(outsider.GetByRole(AriaRole.Link, new() { Name = "post-staff-allegation" })).ToHaveCountAsync(0);
+        await outsider.GotoAsync($"/cases/{id}");
+        await Assertions.Expect(Alert(outsider)).ToContainTextAsync("NEED-TO-KNOW");
+        await Assertions.Expect(outsider.GetByText("Allegation about a moderator")).ToHaveCountAsync(0);
+        await ConsoleFixture.ShouldBeAccessibleAsync(outsider);
+        await ConsoleFixture.ScreenshotAsync(outsider, "restricted");
+        await outsider.GetByLabel("Why you need to open this case now").FillAsync("Caller on the line says the child is in danger now");
+        await outsider.GetByRole(AriaRole.Button, new() { Name = "Break the glass" }).ClickAsync();
+        await Assertions.Expect(outsider.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("post-staff-allegation");
+
+        var auditor = await console.NewPageAsync();
+        await SignInAsync(auditor, "Auditor Ames", "Auditor");
+        await auditor.WaitForURLAsync(new Regex("/audit$"));
+        await auditor.GetByLabel("Case id").FillAsync(id);
+        await auditor.GetByRole(AriaRole.Button, new() { Name = "Verify integrity and show its access log" }).ClickAsync();
+        var log = Section(auditor, "Access log of this case").GetByRole(AriaRole.Row);
+        await Assertions.Expect(log.Filter(new() { HasText = "officer-outside" }).Filter(new() { HasText = "BreakGlass" })).Not.ToHaveCountAsync(0);
+        await Assertions.Expect(log.Filter(new() { HasText = "officer-outside" }).Filter(new() { HasText = "Refused" })).Not.ToHaveCountAsync(0);
+        await Assertions.Expect(Section(auditor, "Break-glass uses")).ToContainTextAsync("Caller on the line says the child is in danger now");
+        await ConsoleFixture.ShouldBeAccessibleAsync(auditor);
+    }
+
+    [Fact]
+    public async Task An_auditor_verifies_the_ledger_and_reads_a_case_as_of_an_earlier_version()
+    {
+        var officer = await console.NewPageAsync();
+        await SignInAsync(officer, "Officer Ledger", "SafeguardingOfficer");
+        var id = await OpenCaseAsync(officer, "board-ledger", 13, "First summary");
+        await officer.GetByLabel("Note", new() { Exact = true }).FillAsync("A later note");
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync();
+        await Assertions.Expect(Timeline(officer).Filter(new() { HasText = "A later note" })).ToHaveCountAsync(1);
+
+        var auditor = await console.NewPageAsync();
+        await SignInAsync(auditor, "Auditor Blake", "Auditor");
+        await auditor.GetByRole(AriaRole.Button, new() { Name = "Sign a checkpoint now" }).ClickAsync();
+        await Assertions.Expect(Section(auditor, "The signed ledger")).ToContainTextAsync("Latest signed checkpoint");
+        await auditor.GetByRole(AriaRole.Button, new() { Name = "Verify the ledger" }).ClickAsync();
+        await Assertions.Expect(auditor.GetByRole(AriaRole.Status)).ToContainTextAsync("Verified");
+        await ConsoleFixture.ShouldBeAccessibleAsync(auditor);
+        await ConsoleFixture.ScreenshotAsync(auditor, "audit");
+
+        await auditor.GotoAsync($"/cases/{id}");
+        await Assertions.Expect(Timeline(auditor)).ToHaveCountAsync(2);
+        await Assertions.Expect(Timeline(auditor).First).ToContainTextAsync("hash ");
+        await auditor.GetByLabel("Version").FillAsync("1");
+        await auditor.GetByRole(AriaRole.Button, new() { Name = "Show the case as of that version" }).ClickAsync();
+        await Assertions.Expect(auditor.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("board-ledger as of version 1");
+        await Assertions.Expect(auditor.GetByText("0 note(s)")).ToBeVisibleAsync();
+        await ConsoleFixture.ShouldBeAccessibleAsync(auditor);
+    }
+}
