@@ -31,6 +31,23 @@ public sealed class ConsoleFixture : IAsyncLifetime
     {
         var server = await PostgresServer.GetAsync();
         ConnectionString = await server.CreateDatabaseAsync("console");
+        (api, Address) = await StartApiAsync(ConnectionString, Output);
+
+        playwright = await Playwright.CreateAsync();
+        Browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium",
+            Headless = true,
+            // As the machine's probe found: no sandbox as root, and no background networking on a closed network.
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    /// <summary>Starts the built API (with its console) as a process in Development on a free loopback port.</summary>
+    public static async Task<(Process Process, Uri Address)> StartApiAsync(string connectionString,
+        System.Collections.Concurrent.ConcurrentQueue<string> output, IDictionary<string, string>? settings = null)
+    {
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
@@ -42,26 +59,18 @@ public sealed class ConsoleFixture : IAsyncLifetime
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SafeguardingCases.Api.dll"));
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        start.Environment["ConnectionStrings__Marten"] = ConnectionString;
+        start.Environment["ConnectionStrings__Marten"] = connectionString;
         start.Environment["RateLimit__PermitsPerMinute"] = "0";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
-        api = Process.Start(start) ?? throw new InvalidOperationException("Could not start the API");
-        api.OutputDataReceived += (_, e) => { if (e.Data is not null) Output.Enqueue(e.Data); };
-        api.ErrorDataReceived += (_, e) => { if (e.Data is not null) Output.Enqueue(e.Data); };
-        api.BeginOutputReadLine();
-        api.BeginErrorReadLine();
-        Address = new Uri($"http://127.0.0.1:{port}");
-        await WaitUntilReadyAsync();
-
-        playwright = await Playwright.CreateAsync();
-        Browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium",
-            Headless = true,
-            // As the machine's probe found: no sandbox as root, and no background networking on a closed network.
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"],
-        });
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key] = value;
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the API");
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var address = new Uri($"http://127.0.0.1:{port}");
+        await WaitUntilReadyAsync(process, address, output);
+        return (process, address);
     }
 
     /// <summary>A fresh browser context (its own cookies) with a page on the console.</summary>
@@ -86,13 +95,13 @@ public sealed class ConsoleFixture : IAsyncLifetime
     public static async Task ScreenshotAsync(IPage page, string name) =>
         await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, $"{name}.png"), FullPage = true });
 
-    private async Task WaitUntilReadyAsync()
+    private static async Task WaitUntilReadyAsync(Process api, Uri address, System.Collections.Concurrent.ConcurrentQueue<string> output)
     {
-        using var client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(2) };
+        using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
-            if (api!.HasExited) throw new InvalidOperationException($"The API exited with {api.ExitCode}: {string.Join('\n', Output)}");
+            if (api.HasExited) throw new InvalidOperationException($"The API exited with {api.ExitCode}: {string.Join('\n', output)}");
             try
             {
                 if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) return;

@@ -129,5 +129,6 @@ public sealed partial class Journeys(ConsoleFixture console)
         await Assertions.Expect(Section(officer, "Timeline")).ToContainTextAsync("Case closed: Referred and the user told");
         await ConsoleFixture.ShouldBeAccessibleAsync(officer);
         await ConsoleFixture.ScreenshotAsync(officer, "case-closed");
+        (await officer.EvaluateAsync<int>("localStorage.length + sessionStorage.length")).ShouldBe(0, "no case data in browser storage");
     }
 }

@@ -78,6 +78,7 @@ public sealed partial class Journeys
         await lead.GetByLabel("Reason", new() { Exact = true }).FillAsync("Allegation about a moderator");
         await lead.GetByRole(AriaRole.Button, new() { Name = "Restrict case" }).ClickAsync();
         await Assertions.Expect(Alert(lead)).ToHaveCountAsync(0);
+        await Assertions.Expect(Section(lead, "Restriction")).ToContainTextAsync("Named staff: officer-named, lead-restrictor");
 
         var outsider = await console.NewPageAsync();
         await SignInAsync(outsider, "Officer Outside", "SafeguardingOfficer");
@@ -131,5 +132,10 @@ public sealed partial class Journeys
         await Assertions.Expect(auditor.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("board-ledger as of version 1");
         await Assertions.Expect(auditor.GetByText("0 note(s)")).ToBeVisibleAsync();
         await ConsoleFixture.ShouldBeAccessibleAsync(auditor);
+
+        await auditor.GotoAsync($"/cases/{id}");
+        await auditor.GetByLabel("Instant (UTC)").FillAsync(DateTime.UtcNow.AddSeconds(1).ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
+        await auditor.GetByRole(AriaRole.Button, new() { Name = "Show the case as of that instant" }).ClickAsync();
+        await Assertions.Expect(auditor.GetByText("1 note(s)")).ToBeVisibleAsync();
     }
 }

@@ -40,6 +40,9 @@ public sealed record OverrideView(
 
 public sealed record ReportDelayView(string PersonId, Instant Until, string Reason, Instant RecordedAt, Actor RecordedBy);
 
+/// <summary>NEED-TO-KNOW: who may see the case (the restricting lead among them), why, and who restricted it when.</summary>
+public sealed record RestrictionView(IReadOnlyList<string> AllowedSubjects, string Reason, Actor By, Instant At);
+
 /// <summary>The case as officers, clinicians, leads and auditors read it (GET /cases/{id}, and as-of).</summary>
 public sealed record CaseView(
     Guid Id, long Version, CaseStatus Status, Channel Channel, string SourceReference, string Summary,
@@ -53,7 +56,8 @@ public sealed record CaseView(
     IReadOnlyList<OverrideView> Overrides,
     IReadOnlyList<ReportDelayView> RequiredReportDelays,
     IReadOnlyList<Obligation> OutstandingObligations,
-    int NoteCount)
+    int NoteCount,
+    RestrictionView? Restriction)
 {
     /// <param name="now">The instant "now" means for the classifications: the clock, or the instant an as-of view shows.</param>
     public static CaseView From(CaseState s, PolicyOptions options, Instant now)
@@ -77,7 +81,8 @@ public sealed record CaseView(
             o.Request.By, o.Request.At, [.. o.Approvals.Select(a => new OverrideApprovalView(a.By, a.At, a.Justification))], o.IsApproved, o.UsedByEscalation))],
         [.. s.ReportDelays.Select(d => new ReportDelayView(d.PersonId, d.Until, d.Reason, d.At, d.By))],
         PolicyEngine.Obligations(s, options),
-        s.NoteCount);
+        s.NoteCount,
+        s.Restriction is { } r ? new RestrictionView([.. r.AllowedSubjects], r.Reason, r.By, r.At) : null);
     }
 
     private static RiskAssessmentView ToView(RiskAssessmentRecorded r) => new(r.RiskAssessmentId, r.At, r.By, r.Assessments, r.Rationale);

@@ -86,6 +86,14 @@ namespace SafeguardingCases.Web.Client.Generated.Models
 #else
         public List<global::SafeguardingCases.Web.Client.Generated.Models.ReportDelayView> RequiredReportDelays { get; set; }
 #endif
+        /// <summary>The restriction property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::SafeguardingCases.Web.Client.Generated.Models.RestrictionView? Restriction { get; set; }
+#nullable restore
+#else
+        public global::SafeguardingCases.Web.Client.Generated.Models.RestrictionView Restriction { get; set; }
+#endif
         /// <summary>The safetyPlanAttempts property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -145,6 +153,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
                 { "overrides", n => { Overrides = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.OverrideView>(global::SafeguardingCases.Web.Client.Generated.Models.OverrideView.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "persons", n => { Persons = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.PersonView>(global::SafeguardingCases.Web.Client.Generated.Models.PersonView.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "requiredReportDelays", n => { RequiredReportDelays = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.ReportDelayView>(global::SafeguardingCases.Web.Client.Generated.Models.ReportDelayView.CreateFromDiscriminatorValue)?.AsList(); } },
+                { "restriction", n => { Restriction = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.RestrictionView>(global::SafeguardingCases.Web.Client.Generated.Models.RestrictionView.CreateFromDiscriminatorValue); } },
                 { "safetyPlanAttempts", n => { SafetyPlanAttempts = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.SafetyPlanAttemptView>(global::SafeguardingCases.Web.Client.Generated.Models.SafetyPlanAttemptView.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "sourceReference", n => { SourceReference = n.GetStringValue(); } },
                 { "status", n => { Status = n.GetEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.CaseStatus>(); } },
@@ -172,6 +181,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.OverrideView>("overrides", Overrides);
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.PersonView>("persons", Persons);
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.ReportDelayView>("requiredReportDelays", RequiredReportDelays);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.RestrictionView>("restriction", Restriction);
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.SafetyPlanAttemptView>("safetyPlanAttempts", SafetyPlanAttempts);
             writer.WriteStringValue("sourceReference", SourceReference);
             writer.WriteEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.CaseStatus>("status", Status);

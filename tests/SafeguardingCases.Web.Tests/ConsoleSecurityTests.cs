@@ -1,0 +1,116 @@
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace SafeguardingCases.Web.Tests;
+
+/// <summary>
+/// What the console promises at the HTTP level: a Content-Security-Policy with no script, <c>no-store</c>, no framing;
+/// a session cookie that is HttpOnly and SameSite=Strict and carries no token; antiforgery on every form; sign-in
+/// required everywhere but the sign-in page; no open redirect after sign-in; idle sign-out.
+/// </summary>
+[Collection(ConsoleCollection.Name)]
+public sealed partial class ConsoleSecurityTests(ConsoleFixture console)
+{
+    private HttpClient Client(CookieContainer? cookies = null) =>
+        new(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = cookies ?? new CookieContainer(), UseCookies = true })
+        {
+            BaseAddress = console.Address,
+        };
+
+    private static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string name, string role, string returnUrl = "")
+    {
+        var page = await (await client.GetAsync("/signin" + returnUrl)).Content.ReadAsStringAsync();
+        var token = AntiforgeryToken().Match(page).Groups[1].Value;
+        return await client.PostAsync("/signin" + returnUrl, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "signin", ["__RequestVerificationToken"] = token, ["Form.Name"] = name, ["Form.Role"] = role,
+        }));
+    }
+
+    [Fact]
+    public async Task Every_page_has_a_policy_with_no_script_is_never_stored_and_never_framed()
+    {
+        var cookies = new CookieContainer();
+        using var client = Client(cookies);
+        var signIn = await client.GetAsync("/signin");
+        (await SignInAsync(client, "Officer Headers", "SafeguardingOfficer")).StatusCode.ShouldBe(HttpStatusCode.Found);
+        foreach (var response in new[] { signIn, await client.GetAsync("/"), await client.GetAsync("/cases") })
+        {
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+            var csp = response.Headers.GetValues("Content-Security-Policy").Single();
+            csp.ShouldContain("default-src 'none'");
+            csp.ShouldContain("frame-ancestors 'none'");
+            csp.ShouldNotContain("script-src");
+            response.Headers.CacheControl!.NoStore.ShouldBeTrue();
+            response.Headers.GetValues("X-Frame-Options").ShouldBe(["DENY"]);
+            (await response.Content.ReadAsStringAsync()).ShouldNotContain("<script");
+        }
+    }
+
+    [Fact]
+    public async Task The_session_cookie_is_HttpOnly_SameSite_Strict_and_carries_no_token()
+    {
+        using var client = Client();
+        var signedIn = await SignInAsync(client, "Officer Cookie", "SafeguardingOfficer");
+        signedIn.StatusCode.ShouldBe(HttpStatusCode.Found);
+        var session = signedIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("sg-console=", StringComparison.Ordinal));
+        session.ShouldContain("httponly", Case.Insensitive);
+        session.ShouldContain("samesite=strict", Case.Insensitive);
+        // The ticket (with the access token) stays on the server: the cookie is a short, encrypted session key.
+        session.Split(';')[0].Length.ShouldBeLessThan(600);
+        session.ShouldNotContain("eyJ");
+    }
+
+    [Fact]
+    public async Task A_form_post_without_its_antiforgery_token_is_refused_and_records_nothing()
+    {
+        using var client = Client();
+        (await SignInAsync(client, "Officer Forgery", "SafeguardingOfficer")).StatusCode.ShouldBe(HttpStatusCode.Found);
+        var forged = await client.PostAsync("/cases/new", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "open-case", ["Form.Key"] = "forged", ["Form.Channel"] = "Boards", ["Form.SourceReference"] = "forged-post", ["Form.Summary"] = "x",
+        }));
+        forged.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await (await client.GetAsync("/cases")).Content.ReadAsStringAsync()).ShouldNotContain("forged-post");
+    }
+
+    [Fact]
+    public async Task Every_page_but_sign_in_needs_a_session_and_sign_in_never_redirects_off_site()
+    {
+        using var anonymous = Client();
+        foreach (var path in new[] { "/", "/cases", "/cases/new", $"/cases/{Guid.NewGuid()}", "/audit" })
+        {
+            var response = await anonymous.GetAsync(path);
+            response.StatusCode.ShouldBe(HttpStatusCode.Found, path);
+            response.Headers.Location!.ToString().ShouldContain("/signin");
+        }
+        using var client = Client();
+        var signedIn = await SignInAsync(client, "Officer Redirect", "SafeguardingOfficer", "?ReturnUrl=%2F%2Fevil.example.com");
+        signedIn.Headers.Location!.ToString().ShouldNotContain("evil");
+    }
+
+    [Fact]
+    public async Task A_session_idle_past_Console_IdleTimeout_is_signed_out()
+    {
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var (api, address) = await ConsoleFixture.StartApiAsync(console.ConnectionString, output, new Dictionary<string, string> { ["Console__IdleTimeout"] = "PT3S" });
+        try
+        {
+            using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() }) { BaseAddress = address };
+            (await SignInAsync(client, "Officer Idle", "SafeguardingOfficer")).StatusCode.ShouldBe(HttpStatusCode.Found);
+            (await client.GetAsync("/")).StatusCode.ShouldBe(HttpStatusCode.OK);
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            var idle = await client.GetAsync("/");
+            idle.StatusCode.ShouldBe(HttpStatusCode.Found);
+            idle.Headers.Location!.ToString().ShouldContain("/signin");
+        }
+        finally
+        {
+            api.Kill(entireProcessTree: true);
+            api.Dispose();
+        }
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryToken();
+}
