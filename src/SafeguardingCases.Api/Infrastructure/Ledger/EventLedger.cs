@@ -18,17 +18,18 @@ public sealed class LedgerOptions
     public string? PublishDirectory { get; set; }
 
     /// <summary>
-    /// How long a gap in Marten's event sequence must have been seen open before the ledger treats it as a rolled-back
-    /// append (as Marten's high-water mark does). Until then, checkpoints stop before the gap, so a late commit can
-    /// never land inside an already signed tree. Longer than any command's commit can take.
+    /// <c>Ledger__GapSettle</c> (default <c>PT5S</c>): a gap in the event sequence is skipped as soon as every transaction
+    /// that could still fill it has ended; one still held open by a live transaction after this long is logged, and
+    /// checkpoints keep stopping before it (never signing past a number a late commit could still take).
     /// </summary>
-    public Duration StaleGapAfter { get; set; } = Duration.FromSeconds(60);
+    public Duration GapSettle { get; set; } = Duration.FromSeconds(5);
 
     public static LedgerOptions Bind(IConfiguration configuration) => new()
     {
         SigningKeyPath = configuration[$"{SectionName}:{nameof(SigningKeyPath)}"],
         PublishDirectory = configuration[$"{SectionName}:{nameof(PublishDirectory)}"],
         CheckpointInterval = Settings.ReadDuration(configuration, $"{SectionName}:{nameof(CheckpointInterval)}") ?? Duration.FromMinutes(5),
+        GapSettle = Settings.ReadDuration(configuration, $"{SectionName}:{nameof(GapSettle)}") ?? Duration.FromSeconds(5),
     };
 
     /// <summary>
@@ -173,11 +174,18 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
         return new Leaf(reader.GetInt64(0), caseId, version, hex is { Length: 64 } ? Convert.FromHexString(hex) : new byte[32]);
     }
 
-    /// <summary>When each open gap in the sequence was first seen by this instance.</summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, Instant> gapsSeen = new();
+    /// <summary>
+    /// For each open gap in the sequence: when this instance first saw it, and the transactions that were alive then
+    /// (backend pid and transaction start), the only ones that can still fill it.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, (Instant Seen, HashSet<(int Pid, DateTime Started)> Holders)> gapsSeen = new();
 
-    /// <summary>The leaves as stored, up to the high-water mark (no open gap in the sequence behind them).</summary>
-    public async Task<List<Leaf>> LeavesAsync(CancellationToken ct, long? upToSequence = null)
+    /// <summary>
+    /// The leaves as stored, up to the high-water mark: no gap in the sequence behind them that a transaction still
+    /// alive could fill. <paramref name="exceptPid"/> is a backend of the caller's own that holds a transaction open
+    /// (the checkpoint's lock) and writes no events.
+    /// </summary>
+    public async Task<List<Leaf>> LeavesAsync(CancellationToken ct, long? upToSequence = null, int? exceptPid = null)
     {
         await MartenSetup.EnsureTablesForRawReadsAsync(store, ct);
         await using var command = db.CreateCommand(
@@ -186,19 +194,13 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
         if (upToSequence is { } up) command.Parameters.AddWithValue(up);
         await using var reader = await command.ExecuteReaderAsync(ct);
         var leaves = new List<Leaf>();
-        var now = clock.GetCurrentInstant();
         long previous = 0;
         while (await reader.ReadAsync(ct))
         {
             var sequence = reader.GetInt64(0);
-            // A gap: an append took a number and has not committed (it may yet) or rolled back. Stop before it until it
-            // has been seen open for StaleGapAfter, as Marten's high-water detection does; event timestamps cannot tell,
-            // since Marten's tombstones carry none.
-            if (upToSequence is null && sequence != previous + 1)
-            {
-                var seen = gapsSeen.GetOrAdd(previous + 1, now);
-                if (now - seen < options.StaleGapAfter) break;
-            }
+            // A gap: an append took these numbers and has not committed (it may yet) or rolled back. Stop before it
+            // while any transaction that could fill it is alive.
+            if (upToSequence is null && sequence != previous + 1 && !await GapSettledAsync(previous, sequence, exceptPid, ct)) break;
             previous = sequence;
             // Marten's tombstones (written to fill the number of an append that failed) keep the sequence whole; they
             // are not events of a case, so not leaves.
@@ -207,6 +209,42 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
             leaves.Add(new Leaf(sequence, reader.GetGuid(1), reader.GetInt64(2), hex is { Length: 64 } ? Convert.FromHexString(hex) : new byte[32]));
         }
         return leaves;
+    }
+
+    /// <summary>
+    /// Whether the numbers between <paramref name="before"/> and <paramref name="after"/> can never be filled. Every
+    /// append takes its number inside a transaction (the group statement's implicit one, or Marten's), so a number
+    /// missing when first seen is held by a transaction alive at that moment, or by none. The gap is settled once all
+    /// of those have ended (the API's own role's transactions: the only ones that append) and the numbers are still
+    /// absent: exact, not a timeout, so a late commit can never land inside a signed tree.
+    /// </summary>
+    private async Task<bool> GapSettledAsync(long before, long after, int? exceptPid, CancellationToken ct)
+    {
+        var alive = new HashSet<(int Pid, DateTime Started)>();
+        await using (var activity = db.CreateCommand(
+            "select pid, xact_start from pg_stat_activity where usename = current_user and xact_start is not null and pid <> pg_backend_pid() and pid <> $1"))
+        {
+            activity.Parameters.AddWithValue(exceptPid ?? 0);
+            await using var rows = await activity.ExecuteReaderAsync(ct);
+            while (await rows.ReadAsync(ct)) alive.Add((rows.GetInt32(0), rows.GetDateTime(1)));
+        }
+        var now = clock.GetCurrentInstant();
+        var gap = gapsSeen.GetOrAdd(before + 1, _ => (now, alive));
+        gap.Holders.IntersectWith(alive);
+        if (gap.Holders.Count > 0)
+        {
+            if (now - gap.Seen > options.GapSettle)
+                logger.LogWarning("A gap in the event sequence has been held open by {Count} transaction(s) for {Seconds:F0} s; checkpoints stop before it",
+                    gap.Holders.Count, (now - gap.Seen).TotalSeconds);
+            return false;
+        }
+        await using var filled = db.CreateCommand($"select exists (select 1 from {MartenSetup.EventsTable} where seq_id > $1 and seq_id < $2)");
+        filled.Parameters.AddWithValue(before);
+        filled.Parameters.AddWithValue(after);
+        // Its holders ended between the read and now: if one committed, its events are there; read them next time.
+        if (await filled.ExecuteScalarAsync(ct) is true) return false;
+        gapsSeen.TryRemove(before + 1, out _);
+        return true;
     }
 
     /// <summary>
@@ -224,7 +262,7 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
             take.Parameters.AddWithValue(LockKey);
             await take.ExecuteNonQueryAsync(ct);
         }
-        var made = await MakeCheckpointLockedAsync(ct);
+        var made = await MakeCheckpointLockedAsync(lockConnection.ProcessID, ct);
         await lockTransaction.CommitAsync(CancellationToken.None);
         return made;
     }
@@ -232,9 +270,9 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
     /// <summary>The advisory lock key that lets one instance at a time sign ("SGCLEDGR").</summary>
     public const long LockKey = 0x5347434C45444752;
 
-    private async Task<CheckpointRecord?> MakeCheckpointLockedAsync(CancellationToken ct)
+    private async Task<CheckpointRecord?> MakeCheckpointLockedAsync(int lockPid, CancellationToken ct)
     {
-        var leaves = await LeavesAsync(ct);
+        var leaves = await LeavesAsync(ct, exceptPid: lockPid);
         await using var session = store.LightweightSession();
         var latest = await LatestAsync(session, ct);
         if (leaves.Count == 0 && latest is null) return null;
