@@ -31,7 +31,8 @@ public sealed class DatabaseCrashTests(DatabaseCrashTests.CrashableDatabase api,
 
         output.WriteLine($"{writers.Total} notes; crash after {crashedAt} acknowledged; {writers.Unavailable} answers 503 with Retry-After, " +
             $"{writers.CutOff} cut off, {writers.Replayed} retries answered from their key");
-        await ExactlyOnce.ShouldHoldAsync(writers, api.ConnectionString, cases, api.ClientFor(Roles.Auditor), Writers, NotesPerWriter);
+        var settled = await ExactlyOnce.ShouldHoldAsync(writers, api.ConnectionString, cases, api.ClientFor(Roles.Auditor), Writers, NotesPerWriter);
+        output.WriteLine($"a checkpoint on request covered every committed event {settled.TotalMilliseconds:F0} ms after the writers finished");
         (await api.ClientFor().GetAsync("/health/ready")).StatusCode.ShouldBe(System.Net.HttpStatusCode.OK, "ready again after the restart");
     }
 

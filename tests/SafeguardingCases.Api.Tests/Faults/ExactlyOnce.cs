@@ -7,7 +7,8 @@ namespace SafeguardingCases.Api.Tests.Faults;
 /// <summary>What the store holds after keyed writers ran: every acknowledged note exactly once, and intact chains.</summary>
 public static class ExactlyOnce
 {
-    public static async Task ShouldHoldAsync(KeyedWriters writers, string connectionString, IReadOnlyList<Guid> cases, HttpClient auditor, int writerCount, int notesPerWriter)
+    /// <returns>How long a checkpoint on request took to cover every committed event after the fault.</returns>
+    public static async Task<TimeSpan> ShouldHoldAsync(KeyedWriters writers, string connectionString, IReadOnlyList<Guid> cases, HttpClient auditor, int writerCount, int notesPerWriter)
     {
         writers.Unexpected.ShouldBeEmpty();
         writers.Acknowledged.Count.ShouldBe(writers.Total, "every note is eventually acknowledged");
@@ -41,7 +42,7 @@ public static class ExactlyOnce
             var integrity = await (await auditor.GetAsync($"/api/v1/cases/{id}/integrity").ShouldBe(HttpStatusCode.OK)).Json();
             integrity["valid"]!.GetValue<bool>().ShouldBeTrue($"case {id}: {integrity.ToJsonString()}");
         }
-        await CheckpointCoversEveryEventAsync(connectionString, auditor, TimeSpan.FromSeconds(10));
+        return await CheckpointCoversEveryEventAsync(connectionString, auditor, TimeSpan.FromSeconds(10));
     }
 
     /// <summary>
@@ -49,7 +50,7 @@ public static class ExactlyOnce
     /// <paramref name="within"/>: the gaps the fault left (numbers taken by appends that never committed) settle as
     /// soon as no transaction that could fill them is alive. And the ledger verifies against it.
     /// </summary>
-    public static async Task CheckpointCoversEveryEventAsync(string connectionString, HttpClient auditor, TimeSpan within)
+    public static async Task<TimeSpan> CheckpointCoversEveryEventAsync(string connectionString, HttpClient auditor, TimeSpan within)
     {
         long events;
         await using (var connection = new NpgsqlConnection(connectionString))
@@ -71,5 +72,6 @@ public static class ExactlyOnce
         treeSize.ShouldBe(events, $"a checkpoint covers every committed event within {within.TotalSeconds} s of asking");
         var verified = await (await auditor.GetAsync($"/api/v1/audit/ledger/verify?treeSize={treeSize}").ShouldBe(HttpStatusCode.OK)).Json();
         verified["valid"]!.GetValue<bool>().ShouldBeTrue("no false alarm after the fault");
+        return started.Elapsed;
     }
 }
