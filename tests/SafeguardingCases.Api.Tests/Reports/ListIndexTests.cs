@@ -55,3 +55,38 @@ public sealed class ListIndexTests(ApiFactory api) : IClassFixture<ApiFactory>
         return string.Join('\n', lines);
     }
 }
+
+/// <summary>The event log's own indexes the write path relies on.</summary>
+public sealed class EventIndexTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    [Fact]
+    public async Task An_event_is_found_by_its_id_through_a_unique_index_after_an_ambiguous_commit()
+    {
+        await api.OpenCase();
+        await using var connection = new NpgsqlConnection(api.ConnectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var off = new NpgsqlCommand("set local enable_seqscan = off", connection, transaction)) await off.ExecuteNonQueryAsync();
+        await using var explain = new NpgsqlCommand($"explain select 1 from mt_events where id = '{Guid.NewGuid()}'", connection, transaction);
+        var plan = (string)(await explain.ExecuteScalarAsync())!;
+        plan.ShouldStartWith("Index");
+        await using var unique = new NpgsqlCommand("select count(*) from pg_indexes where tablename = 'mt_events' and indexdef like 'CREATE UNIQUE INDEX % (id)%'", connection, transaction);
+        ((long)(await unique.ExecuteScalarAsync())!).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Events_committed_together_carry_the_APIs_clock_not_the_databases()
+    {
+        var id = await api.OpenCase();
+        // The tests' clock is a fake: a day ahead of the database's, so the two cannot be mistaken for each other.
+        api.Clock.Advance(NodaTime.Duration.FromDays(1));
+        var at = api.Clock.GetCurrentInstant();
+        await api.ClientFor(Domain.Cases.Roles.SafeguardingOfficer).PostJson($"/api/v1/cases/{id}/notes", new { text = "stamped" })
+            .ShouldBe(System.Net.HttpStatusCode.Created);
+        await using var connection = new NpgsqlConnection(api.ConnectionString);
+        await connection.OpenAsync();
+        await using var read = new NpgsqlCommand($"select timestamp from mt_events where stream_id = '{id}' and version = 2", connection);
+        var stamped = NodaTime.Instant.FromDateTimeUtc(((DateTime)(await read.ExecuteScalarAsync())!).ToUniversalTime());
+        (stamped - at).TotalSeconds.ShouldBeInRange(-1, 5);
+    }
+}

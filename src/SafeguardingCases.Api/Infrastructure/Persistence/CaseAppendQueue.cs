@@ -303,6 +303,7 @@ public sealed class CaseAppendQueue : IAsyncDisposable
         Add(events.Select(e => e.Event.DotNetType).ToArray(), NpgsqlDbType.Text);                                // $20
         Add(events.Select(e => e.Event.Json).ToArray(), NpgsqlDbType.Jsonb);                                     // $21
         Add(events.Select(e => e.Event.HeadersJson).ToArray(), NpgsqlDbType.Jsonb);                              // $22
+        // The API's clock (as Marten's QuickWithServerTimestamps stamps the events it appends), not the database's.
         command.Parameters.Add(new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.Bigint });         // $23
         command.Parameters.Add(new NpgsqlParameter { Value = caseStreamType });                                  // $24
         command.Parameters.Add(new NpgsqlParameter { Value = summaryType });                                     // $25
@@ -346,13 +347,14 @@ public sealed class CaseAppendQueue : IAsyncDisposable
             select f.* from fresh f where f.key_id is null or f.key_id in (select id from answers)),
         appended as (
             insert into {MartenSetup.EventsTable} (seq_id, id, stream_id, version, data, type, tenant_id, timestamp, mt_dotnet_type, is_archived, headers)
-            select nextval('public.mt_events_sequence'), e.id, e.stream_id, e.version, e.data, e.type, '*DEFAULT*', now(), e.dotnet_type, false, e.headers
+            select nextval('public.mt_events_sequence'), e.id, e.stream_id, e.version, e.data, e.type, '*DEFAULT*',
+                to_timestamp($23::double precision / 1000), e.dotnet_type, false, e.headers
             from (select e.* from unnest($16::uuid[], $17::uuid[], $18::bigint[], $19::text[], $20::text[], $21::jsonb[], $22::jsonb[])
                       with ordinality as e(stream_id, id, version, type, dotnet_type, data, headers, ord)
                   join accepted a on a.case_id = e.stream_id order by e.ord) e
             returning 1),
         streams as (
-            update {MartenSetup.StreamsTable} s set version = a.new_version, timestamp = now()
+            update {MartenSetup.StreamsTable} s set version = a.new_version, timestamp = to_timestamp($23::double precision / 1000)
             from accepted a where s.id = a.case_id
             returning 1),
         documents as (

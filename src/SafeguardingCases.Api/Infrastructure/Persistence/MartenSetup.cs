@@ -120,6 +120,8 @@ public static class MartenSetup
         // without reading it again, and appends with its quick append function (both are Marten 9 defaults, set here
         // so the write path does not depend on them silently).
         opts.Events.UseIdentityMapForAggregates = true;
+        // The check after an ambiguous commit looks events up by id: indexed, not a scan of every event.
+        opts.Events.EnableUniqueIndexOnEventId = true;
         opts.Events.AppendMode = EventAppendMode.QuickWithServerTimestamps;
         // The loser of an append race waits for the winner's commit and then fails its version check cleanly, instead
         // of failing on the events' unique key after taking a sequence number (a gap the async daemon would stall on).
