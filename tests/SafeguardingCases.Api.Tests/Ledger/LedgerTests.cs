@@ -186,10 +186,19 @@ public sealed class LedgerTests
         var after = await Checkpoint(auditor);
         after.TreeSize.ShouldBe(before.TreeSize + 3);
 
+        // A gap once signed past stays settled, whatever transactions are alive later (one is, here): no false fork.
+        await using (var busy = await holder.BeginTransactionAsync())
+        {
+            await using (var work = new NpgsqlCommand("select 1", holder, busy)) await work.ExecuteScalarAsync();
+            await Case(api, notes: 1);
+            (await Checkpoint(auditor)).TreeSize.ShouldBe(after.TreeSize + 2);
+            await busy.CommitAsync();
+        }
+
         // A number taken by a transaction already over when the gap is first seen settles at once.
         await using (var ended = new NpgsqlCommand("select nextval('public.mt_events_sequence')", holder)) await ended.ExecuteScalarAsync();
         await Case(api, notes: 1);
-        (await Checkpoint(auditor)).TreeSize.ShouldBe(after.TreeSize + 2);
+        (await Checkpoint(auditor)).TreeSize.ShouldBe(after.TreeSize + 4);
 
         var verified = await (await auditor.GetAsync($"/api/v1/audit/ledger/verify?treeSize={after.TreeSize}").ShouldBe(HttpStatusCode.OK)).Json();
         verified["valid"]!.GetValue<bool>().ShouldBeTrue();

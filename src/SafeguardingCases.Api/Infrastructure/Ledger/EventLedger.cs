@@ -185,7 +185,7 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
     /// alive could fill. <paramref name="exceptPid"/> is a backend of the caller's own that holds a transaction open
     /// (the checkpoint's lock) and writes no events.
     /// </summary>
-    public async Task<List<Leaf>> LeavesAsync(CancellationToken ct, long? upToSequence = null, int? exceptPid = null)
+    public async Task<List<Leaf>> LeavesAsync(CancellationToken ct, long? upToSequence = null, int? exceptPid = null, long settledThrough = 0)
     {
         await MartenSetup.EnsureTablesForRawReadsAsync(store, ct);
         await using var command = db.CreateCommand(
@@ -200,7 +200,8 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
             var sequence = reader.GetInt64(0);
             // A gap: an append took these numbers and has not committed (it may yet) or rolled back. Stop before it
             // while any transaction that could fill it is alive.
-            if (upToSequence is null && sequence != previous + 1 && !await GapSettledAsync(previous, sequence, exceptPid, ct)) break;
+            // A gap at or below the latest signed checkpoint's last event was settled when that tree was signed.
+            if (upToSequence is null && sequence != previous + 1 && sequence > settledThrough && !await GapSettledAsync(previous, sequence, exceptPid, ct)) break;
             previous = sequence;
             // Marten's tombstones (written to fill the number of an append that failed) keep the sequence whole; they
             // are not events of a case, so not leaves.
@@ -222,7 +223,8 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
     {
         var alive = new HashSet<(int Pid, DateTime Started)>();
         await using (var activity = db.CreateCommand(
-            "select pid, xact_start from pg_stat_activity where usename = current_user and xact_start is not null and pid <> pg_backend_pid() and pid <> $1"))
+            "select pid, xact_start from pg_stat_activity where datname = current_database() and usename = current_user " +
+            "and xact_start is not null and pid <> pg_backend_pid() and pid <> $1"))
         {
             activity.Parameters.AddWithValue(exceptPid ?? 0);
             await using var rows = await activity.ExecuteReaderAsync(ct);
@@ -272,9 +274,9 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
 
     private async Task<CheckpointRecord?> MakeCheckpointLockedAsync(int lockPid, CancellationToken ct)
     {
-        var leaves = await LeavesAsync(ct, exceptPid: lockPid);
         await using var session = store.LightweightSession();
         var latest = await LatestAsync(session, ct);
+        var leaves = await LeavesAsync(ct, exceptPid: lockPid, settledThrough: latest?.LastSequence ?? 0);
         if (leaves.Count == 0 && latest is null) return null;
         var tree = LedgerTree.Build(leaves);
         if (latest is not null)
