@@ -74,6 +74,7 @@ public sealed partial class Journeys
         await SignInAsync(named, "Officer Named", "SafeguardingOfficer");
         var id = await OpenCaseAsync(named, "post-staff-allegation", 14, "Allegation about a moderator");
         await lead.GotoAsync($"/cases/{id}");
+        await ConsoleFixture.ShouldBeAccessibleAsync(lead);
         await lead.GetByLabel("Named staff (their sign-in names, separated by commas)").FillAsync("officer-named");
         await lead.GetByLabel("Reason", new() { Exact = true }).FillAsync("Allegation about a moderator");
         await lead.GetByRole(AriaRole.Button, new() { Name = "Restrict case" }).ClickAsync();
@@ -125,6 +126,7 @@ public sealed partial class Journeys
         await ConsoleFixture.ScreenshotAsync(auditor, "audit");
 
         await auditor.GotoAsync($"/cases/{id}");
+        await ConsoleFixture.ShouldBeAccessibleAsync(auditor);
         await Assertions.Expect(Timeline(auditor)).ToHaveCountAsync(2);
         await Assertions.Expect(Timeline(auditor).First).ToContainTextAsync("hash ");
         await auditor.GetByLabel("Version").FillAsync("1");

@@ -28,7 +28,7 @@ public sealed record ApiResult<T>(T? Value, ProblemView? Problem)
 /// The console's one way to the API: the generated client over HTTP to <c>/api/v1</c>, with the signed-in person's
 /// token (<see cref="AccessTokenHandler"/>). Problems come back as values the pages show.
 /// </summary>
-public sealed class StaffApi(IHttpClientFactory factory, ApiAddress address)
+public sealed class StaffApi(IHttpClientFactory factory, ApiAddress address, IHttpContextAccessor accessor)
 {
     public const string HttpClientName = "staff-api";
 
@@ -58,6 +58,9 @@ public sealed class StaffApi(IHttpClientFactory factory, ApiAddress address)
         }
         catch (ApiException e)
         {
+            // The API no longer accepts the person's token (it expired before the console's session did): end the
+            // console's session too, so the next page asks them to sign in.
+            if (e.ResponseStatusCode == 401 && accessor.HttpContext is { Response.HasStarted: false } http) await ConsoleAuth.SignOutAsync(http);
             return new ApiResult<T>(default, new ProblemView(e.ResponseStatusCode, "The request was not done",
                 e.ResponseStatusCode == 401 ? "Your session has ended; sign in again." : "The service could not answer; try again in a moment.", [], []));
         }
