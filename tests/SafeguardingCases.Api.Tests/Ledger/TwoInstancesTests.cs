@@ -36,12 +36,8 @@ public sealed class TwoInstancesTests(ITestOutputHelper output)
                 (i == 0 ? a : b).ClientAs("officer-shared", Roles.SafeguardingOfficer).PostJson($"/api/v1/cases/{id}/notes", new { text = "once" }, idempotencyKey: "shared-key")));
             twins.ShouldAllBe(r => r.StatusCode == HttpStatusCode.Created);
 
-            var writing = Task.WhenAll(Enumerable.Range(0, 4).Select(async w =>
-            {
-                for (var n = 0; n < 15; n++) await officers[w % 2].PostJson($"/api/v1/cases/{id}/notes", new { text = $"w{w} n{n}" }).ShouldBe(HttpStatusCode.Created);
-            }));
             var sizes = new List<long>();
-            while (!writing.IsCompleted)
+            async Task CheckpointBothAsync()
             {
                 var made = await Task.WhenAll(auditors.Select(x => x.PostAsync("/api/v1/audit/checkpoints", null)));
                 foreach (var response in made)
@@ -50,8 +46,19 @@ public sealed class TwoInstancesTests(ITestOutputHelper output)
                     sizes.Add((await response.Json())["treeSize"]!.GetValue<long>());
                 }
             }
-            await writing;
-            sizes.Add((await (await auditors[1].PostAsync("/api/v1/audit/checkpoints", null).ShouldBe(HttpStatusCode.OK)).Json())["treeSize"]!.GetValue<long>());
+            // Two phases of writers, each with both instances signing checkpoints while the notes land, and both signing
+            // before, between and after: however fast or slow this machine is, there are at least three trees to compare.
+            await CheckpointBothAsync();
+            foreach (var (from, to) in new[] { (0, 7), (7, 15) })
+            {
+                var writing = Task.WhenAll(Enumerable.Range(0, 4).Select(async w =>
+                {
+                    for (var n = from; n < to; n++) await officers[w % 2].PostJson($"/api/v1/cases/{id}/notes", new { text = $"w{w} n{n}" }).ShouldBe(HttpStatusCode.Created);
+                }));
+                while (!writing.IsCompleted) await CheckpointBothAsync();
+                await writing;
+                await CheckpointBothAsync();
+            }
 
             var distinct = sizes.Distinct().Order().ToList();
             output.WriteLine($"{sizes.Count} checkpoints requested from two instances, {distinct.Count} tree sizes: {string.Join(", ", distinct)}");
