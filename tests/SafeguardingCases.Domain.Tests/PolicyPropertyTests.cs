@@ -273,11 +273,13 @@ public sealed class PolicyPropertyTests
         }, iter: Iterations, print: x => Describe(x.State));
 
     [Fact]
-    public void No_non_emergency_escalation_of_an_adult_not_at_risk_without_an_override() =>
+    public void No_non_emergency_escalation_of_an_adult_not_at_risk_without_an_override_but_under_legacy_position_of_trust() =>
         GenEscalation().Sample(x =>
         {
             var r = x.Request;
-            if (r.Route != Route.NonEmergency || r.OverrideId is not null || !Permitted(x.State, x.Now, r, out _)) return true;
+            if (r.Route != Route.NonEmergency || r.OverrideId is not null || !Permitted(x.State, x.Now, r, out var decision)) return true;
+            // LEGACY-POSITION-OF-TRUST holds whatever the user's age (POLICY.md section 5).
+            if (decision.RuleIds.Contains(RuleIds.LegacyPositionOfTrust)) return r.PersonId == CaseState.ServiceUserId;
             var person = x.State.FindPerson(r.PersonId)!;
             return r.ReliesOn.All(id => Rules.Classify(person, x.State.FindDisclosure(id)!.DisclosedAt).Classification != PersonClassification.AdultNotAtRisk);
         }, iter: Iterations, print: x => Describe(x.State));
