@@ -75,6 +75,10 @@ static async Task RunApiAsync(string[] args)
     services.AddSafeguardingMarten(configuration, applySchema);
     // After Marten: hosted services start in order, so the schema step is done before anything else reads tables.
     services.AddSafeguardingTelemetry(configuration);
+    services.AddSingleton(Options.Create(new CommandOptions
+    {
+        MaxDecisions = (int?)Settings.ReadPositiveLong(configuration, "Commands:MaxDecisions") ?? CaseCommandRunner.DefaultMaxDecisions,
+    }));
     services.AddScoped<CaseCommandRunner>();
     services.AddSingleton<CaseAppendQueue>();
     services.AddHttpContextAccessor();

@@ -223,3 +223,34 @@ public sealed class ConcurrencyAndIdempotencyTests(ApiFactory api) : IClassFixtu
         (await api.EventsOf(id)).Count.ShouldBe(1);
     }
 }
+
+/// <summary>
+/// A case changing under a command more often than the command is decided again (here once, <c>Commands__MaxDecisions=1</c>)
+/// is the server's condition, not the case's: 503 with Retry-After, never a 409, and nothing appended for that command.
+/// </summary>
+public sealed class BusyCaseTests(BusyCaseTests.OneDecision api) : IClassFixture<BusyCaseTests.OneDecision>
+{
+    [Fact]
+    public async Task Racing_writers_who_run_out_of_decisions_get_503_with_retry_after_never_409()
+    {
+        var id = await api.OpenCase();
+        var officer = api.ClientAs("officer-busy", Roles.SafeguardingOfficer);
+        var answers = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => officer.PostJson($"/api/v1/cases/{id}/notes", new { text = $"race {i}" })));
+
+        answers.Select(a => a.StatusCode).ShouldAllBe(s => s == HttpStatusCode.Created || s == HttpStatusCode.ServiceUnavailable);
+        var busy = answers.Where(a => a.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();
+        busy.ShouldNotBeEmpty("sixteen writers at once on one case, each decided once: some lose the race");
+        foreach (var answer in busy)
+        {
+            (await answer.ShouldBeProblem(HttpStatusCode.ServiceUnavailable))["type"]!.GetValue<string>().ShouldBe("/problems/unavailable");
+            answer.Headers.RetryAfter!.Delta!.Value.TotalSeconds.ShouldBeGreaterThanOrEqualTo(1);
+        }
+        var notes = (await api.EventsOf(id)).Count(e => e.Data is NoteAdded);
+        notes.ShouldBe(answers.Count(a => a.StatusCode == HttpStatusCode.Created), "a 503 appended nothing");
+    }
+
+    public sealed class OneDecision : ApiFactory
+    {
+        protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?> { ["Commands:MaxDecisions"] = "1" };
+    }
+}

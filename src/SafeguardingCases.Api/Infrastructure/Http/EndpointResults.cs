@@ -34,6 +34,10 @@ public static class EndpointResults
             case CommandStatus.StaleVersion:
                 await Problems.WriteAsync(http, Problems.Create(412, "The case has changed", "If-Match does not match the case's current version; reload the case and decide again."));
                 break;
+            case CommandStatus.Busy:
+                await Problems.WriteAsync(http, Problems.Create(503, "The case is busy",
+                    "Many changes to this case landed at once and this one could not be decided in time; try again shortly."));
+                break;
             case CommandStatus.AnsweredBefore:
                 var scope = http.RequestServices.GetRequiredService<IdempotencyScope>();
                 await IdempotencyScope.ReplayAsync(http, scope.EarlierAnswer!, scope.RequestHash);

@@ -11,6 +11,12 @@ using SafeguardingCases.Domain.Policy;
 
 namespace SafeguardingCases.Api.Infrastructure.Persistence;
 
+/// <summary>The <c>Commands</c> configuration section.</summary>
+public sealed class CommandOptions
+{
+    public int MaxDecisions { get; init; } = CaseCommandRunner.DefaultMaxDecisions;
+}
+
 /// <summary>How a command on a case ended.</summary>
 public enum CommandStatus
 {
@@ -20,6 +26,9 @@ public enum CommandStatus
     StaleVersion,
     /// <summary>A concurrent request with the same Idempotency-Key committed first; its stored answer is the answer.</summary>
     AnsweredBefore,
+
+    /// <summary>The case kept changing under the command more times than it is decided again: the server's condition (503).</summary>
+    Busy,
 }
 
 /// <summary>A result that can say, for the log, how its command ended (no personal data: a status and rule IDs).</summary>
@@ -71,14 +80,18 @@ public sealed class CaseCommandRunner(
     IOptions<PolicyOptions> policy,
     IdempotencyScope idempotency,
     CaseAppendQueue appends,
+    IOptions<CommandOptions> commands,
     ILogger<CaseCommandRunner> logger)
 {
     /// <summary>
-    /// How many times a command without If-Match is decided. Each lost race means another writer's command landed,
-    /// and the losers wait a growing, jittered moment before trying again, so a run of this many losses in a row
-    /// would take a case receiving commands faster than PostgreSQL can commit them.
+    /// How many times a command without If-Match is decided (<c>Commands__MaxDecisions</c>, default 40). Each lost race
+    /// means another writer's command landed, and the losers wait a growing, jittered moment before trying again, so a
+    /// run of this many losses in a row would take a case receiving commands faster than PostgreSQL can commit them;
+    /// then the answer is 503 with Retry-After (the server's condition), never a refusal.
     /// </summary>
-    public const int MaxDecisions = 40;
+    public const int DefaultMaxDecisions = 40;
+
+    private int MaxDecisions => commands.Value.MaxDecisions;
 
     private static readonly ResiliencePipeline TransientRetry = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
@@ -328,7 +341,7 @@ public sealed class CaseCommandRunner(
                     {
                         // Not expected in practice; say so rather than loop for ever.
                         logger.LogWarning("A command lost {Count} version races in a row", decisions);
-                        return CaseCommandResult.Fail<T>(CommandStatus.Refused, Refusal.Conflict("The case is changing too fast; try again."));
+                        return CaseCommandResult.Fail<T>(CommandStatus.Busy);
                     }
                     logger.LogDebug("A command lost a version race; deciding again (try {Try})", decisions + 1);
                     await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 2 + Math.Min(50, 4 * decisions))), ct);
