@@ -115,3 +115,45 @@ public sealed class GroupCommitTests(ApiFactory api) : IClassFixture<ApiFactory>
             CaseSummary.From(after, api.Services.GetRequiredService<IOptions<PolicyOptions>>().Value), answer);
     }
 }
+
+/// <summary>
+/// npgsql/npgsql#6391: an auto-prepared statement that fails can leave its connection's prepared statements out of step
+/// with the server, so the connection's next use reads an unexpected message. Here every statement shares one
+/// connection (a pool of one), the group statement is prepared, then one group fails in PostgreSQL: the groups after it
+/// must still commit.
+/// </summary>
+public sealed class GroupCommitAfterAFailureTests(GroupCommitAfterAFailureTests.OneConnection api) : IClassFixture<GroupCommitAfterAFailureTests.OneConnection>
+{
+    [Fact]
+    public async Task A_group_statement_that_failed_in_PostgreSQL_does_not_poison_the_next_ones()
+    {
+        var officer = api.ClientAs("officer-poison", Roles.SafeguardingOfficer);
+        var id = await api.OpenCase();
+        // One use before: the failing one is the second, the one on which Npgsql prepares the statement.
+        await officer.PostJson($"/api/v1/cases/{id}/notes", new { text = "before" }).ShouldBe(System.Net.HttpStatusCode.Created);
+
+        var queue = api.Services.GetRequiredService<CaseAppendQueue>();
+        var loaded = (await queue.LoadAsync(id, CancellationToken.None))!;
+        var bad = new NoteAdded(Guid.NewGuid(), "\u0000", new Actor("officer-poison", "Officer", [Roles.SafeguardingOfficer]), api.Clock.GetCurrentInstant());
+        var json = api.Store.Options.Serializer().ToJson(bad);
+        var hash = EventHashChain.Hash(loaded.Stream.ChainHead!, id, loaded.Version + 1, nameof(NoteAdded), json);
+        var after = CaseState.Evolve(loaded.Stream.State, bad);
+        var append = queue.Prepare(id, loaded.Version, [queue.Event(bad, loaded.Version + 1, json, hash)],
+            new CaseStream { Id = id, State = after, ChainHead = hash },
+            CaseSummary.From(after, api.Services.GetRequiredService<IOptions<PolicyOptions>>().Value), null);
+        await Should.ThrowAsync<Npgsql.PostgresException>(() => queue.AppendAsync(append));
+
+        // Before the fix the next group statement on that connection read an unexpected DataRow: a 500.
+        for (var i = 0; i < 4; i++) await officer.PostJson($"/api/v1/cases/{id}/notes", new { text = $"after {i}" }).ShouldBe(System.Net.HttpStatusCode.Created);
+        (await api.EventsOf(id)).Count.ShouldBe(6);
+    }
+
+    public sealed class OneConnection : ApiFactory
+    {
+        public override async ValueTask InitializeAsync()
+        {
+            await base.InitializeAsync();
+            ConnectionString += ";Maximum Pool Size=1";
+        }
+    }
+}

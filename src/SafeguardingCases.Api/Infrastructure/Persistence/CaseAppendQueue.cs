@@ -279,7 +279,8 @@ public sealed class CaseAppendQueue : IAsyncDisposable
         var events = appends.SelectMany(a => a.Events.Select(e => (a.CaseId, Event: e))).ToArray();
         var now = clock.GetCurrentInstant().ToUnixTimeMilliseconds();
 
-        await using var command = dataSource.CreateCommand(Sql);
+        await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None);
+        await using var command = new NpgsqlCommand(Sql, connection);
         void Add<T>(T[] values, NpgsqlDbType type) => command.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlDbType.Array | type });
         Add(appends.Select(a => a.CaseId).ToArray(), NpgsqlDbType.Uuid);                                        // $1
         Add(appends.Select(a => a.ExpectedVersion).ToArray(), NpgsqlDbType.Bigint);                              // $2
@@ -311,14 +312,24 @@ public sealed class CaseAppendQueue : IAsyncDisposable
 
         var statuses = new AppendStatus[appends.Length];
         var index = appends.Select((a, i) => (a.CaseId, i)).ToDictionary(x => x.CaseId, x => x.i);
-        // Once sent, the statement is not cancelled: it commits or fails on its own.
-        await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
-        while (await reader.ReadAsync(CancellationToken.None))
+        try
         {
-            var status = reader.GetBoolean(2) ? AppendStatus.Appended : reader.GetBoolean(1) ? AppendStatus.KeyTaken : AppendStatus.VersionMoved;
-            statuses[index[reader.GetGuid(0)]] = status;
+            // Once sent, the statement is not cancelled: it commits or fails on its own.
+            await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
+            while (await reader.ReadAsync(CancellationToken.None))
+            {
+                var status = reader.GetBoolean(2) ? AppendStatus.Appended : reader.GetBoolean(1) ? AppendStatus.KeyTaken : AppendStatus.VersionMoved;
+                statuses[index[reader.GetGuid(0)]] = status;
+            }
+            return statuses;
         }
-        return statuses;
+        catch (PostgresException)
+        {
+            // An auto-prepared statement that fails can leave the connection's prepared statements out of step with the
+            // server (npgsql/npgsql#6391): its next use read an unexpected DataRow, a 500. Unprepared, it starts clean.
+            connection.UnprepareAll();
+            throw;
+        }
     }
 
     /// <summary>
