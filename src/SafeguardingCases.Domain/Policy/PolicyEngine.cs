@@ -273,10 +273,11 @@ public static class PolicyEngine
         if (d.IsLegacy)
         {
             // LEGACY-POSITION-OF-TRUST holds whatever the user's age, so it is judged before ADULT-NO-NON-EMERGENCY.
-            if (Rules.LegacyPositionOfTrust(p, d) is { IsGround: true } ground) return [ground];
+            var legacy = Rules.LegacyPositionOfTrust(p, d);
+            if (legacy is { IsGround: true }) return [legacy];
             findings.AddRange(Rules.AdultNoNonEmergency(d));
-            findings.Add(Rules.LegacyPositionOfTrust(p, d) ?? Rules.LegacyNothingElse());
-            if (findings[^1].RuleId != RuleIds.LegacyNothingElse) findings.Add(Rules.LegacyNothingElse());
+            if (legacy is not null) findings.Add(legacy);
+            findings.Add(Rules.LegacyNothingElse());
             return findings;
         }
         findings.AddRange(Rules.AdultNoNonEmergency(d));

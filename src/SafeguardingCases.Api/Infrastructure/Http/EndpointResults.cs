@@ -49,21 +49,22 @@ public static class EndpointResults
     public static async Task SendCaseReadAsync<T>(this IEndpoint endpoint, Messaging.CaseRead<T> read, Func<T, long> versionOf)
     {
         var http = endpoint.HttpContext;
-        var access = CaseAccessFeature.Of(http);
-        if (access is not null) access.How = read.Refusal is null && read.View is null ? null : read.How;
+        if (CaseAccessFeature.Of(http) is { } access)
+        {
+            access.How = read.Refusal is null && read.View is null ? null : read.How;
+            await access.RecordAsync(read.Refusal is not null ? StatusCodes.Status403Forbidden
+                : read.View is null ? StatusCodes.Status404NotFound : StatusCodes.Status200OK);
+        }
         if (read.Refusal is { } refusal)
         {
-            if (access is not null) await access.RecordAsync(StatusCodes.Status403Forbidden);
             await Problems.WriteAsync(http, Problems.From(refusal));
             return;
         }
         if (read.View is not { } body)
         {
-            if (access is not null) await access.RecordAsync(StatusCodes.Status404NotFound);
             await Problems.WriteAsync(http, Problems.Create(404, "Case not found", "No case has this id."));
             return;
         }
-        if (access is not null) await access.RecordAsync(StatusCodes.Status200OK);
         http.Response.Headers.ETag = CaseVersion.ToETag(versionOf(body));
         await SendJsonAsync(http, body, StatusCodes.Status200OK);
     }

@@ -19,28 +19,17 @@ public static class Format
         ["IpAddress"] = "IP address",
     };
 
-    /// <summary>An enum value in words: <c>ChildrensSocialCare</c> → "Childrens social care".</summary>
-    public static string Words<T>(T? value) where T : struct, Enum
-    {
-        if (value is not { } v) return "";
-        var name = v.ToString();
-        if (Named.TryGetValue(name, out var named)) return named;
-        var text = new System.Text.StringBuilder(name.Length + 8);
-        for (var i = 0; i < name.Length; i++)
-        {
-            if (i > 0 && char.IsUpper(name[i]) && !char.IsUpper(name[i - 1])) text.Append(' ').Append(char.ToLowerInvariant(name[i]));
-            else text.Append(name[i]);
-        }
-        return text.ToString();
-    }
+    /// <summary>An enum value in words: <c>ChildrensSocialCare</c> → "Children's social care", <c>SelfHarm</c> → "Self harm".</summary>
+    public static string Words<T>(T? value) where T : struct, Enum =>
+        value is not { } v ? "" : Named.TryGetValue(v.ToString(), out var named) ? named : Sentence(v.ToString());
 
-    /// <summary>A type name in words: <c>TransparencyNoticeSent</c> → "Transparency notice sent".</summary>
+    /// <summary>A name in words: <c>TransparencyNoticeSent</c> → "Transparency notice sent" (a run of capitals stays one word).</summary>
     public static string Sentence(string name)
     {
         var text = new System.Text.StringBuilder(name.Length + 8);
         for (var i = 0; i < name.Length; i++)
         {
-            if (i > 0 && char.IsUpper(name[i])) text.Append(' ').Append(char.ToLowerInvariant(name[i]));
+            if (i > 0 && char.IsUpper(name[i]) && !char.IsUpper(name[i - 1])) text.Append(' ').Append(char.ToLowerInvariant(name[i]));
             else text.Append(name[i]);
         }
         return text.ToString();
