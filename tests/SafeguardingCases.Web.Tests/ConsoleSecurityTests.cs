@@ -91,6 +91,40 @@ public sealed partial class ConsoleSecurityTests(ConsoleFixture console)
     }
 
     [Fact]
+    public async Task Query_values_that_are_not_what_a_page_takes_are_answered_on_the_page_never_500()
+    {
+        using var client = Client();
+        (await SignInAsync(client, "Lead Probe", "SafeguardingLead")).StatusCode.ShouldBe(HttpStatusCode.Found);
+        var id = Guid.NewGuid();
+        foreach (var path in new[] { $"/cases/{id}/as-of?version=abc", $"/cases/{id}/as-of?at=x", $"/cases/{id}?before=abc",
+                     $"/cases/{id}?before=-5", "/?queue=ReportDue&cursor=garbage", "/cases?status=Bogus&cursor=zzz" })
+        {
+            var response = await client.GetAsync(path);
+            response.StatusCode.ShouldBe(HttpStatusCode.OK, path);
+            (await response.Content.ReadAsStringAsync()).ShouldContain("role=\"alert\"", customMessage: path);
+        }
+        using var auditor = Client();
+        (await SignInAsync(auditor, "Auditor Probe", "Auditor")).StatusCode.ShouldBe(HttpStatusCode.Found);
+        (await auditor.GetAsync("/audit?caseId=%ZZ")).StatusCode.ShouldBe(HttpStatusCode.OK, "a case id that is not one is ignored");
+    }
+
+    [Fact]
+    public async Task A_form_value_that_cannot_be_read_is_shown_back_and_nothing_is_recorded()
+    {
+        using var client = Client();
+        (await SignInAsync(client, "Officer Typo", "SafeguardingOfficer")).StatusCode.ShouldBe(HttpStatusCode.Found);
+        var form = await (await client.GetAsync("/cases/new")).Content.ReadAsStringAsync();
+        var answer = await client.PostAsync("/cases/new", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "open-case", ["__RequestVerificationToken"] = AntiforgeryToken().Match(form).Groups[1].Value, ["Form.Key"] = "typo",
+            ["Form.Channel"] = "Boards", ["Form.SourceReference"] = "typo-post", ["Form.AgeYears"] = "sixteen", ["Form.Summary"] = "s",
+        }));
+        answer.StatusCode.ShouldBe(HttpStatusCode.OK, "shown again, not sent with the age left out");
+        (await answer.Content.ReadAsStringAsync()).ShouldContain("validation-message");
+        (await (await client.GetAsync("/cases")).Content.ReadAsStringAsync()).ShouldNotContain("typo-post");
+    }
+
+    [Fact]
     public async Task A_session_idle_past_Console_IdleTimeout_is_signed_out()
     {
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
