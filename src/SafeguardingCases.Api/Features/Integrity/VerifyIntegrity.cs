@@ -62,26 +62,15 @@ public sealed class VerifyIntegrityHandler(NpgsqlDataSource db, Marten.IDocument
             }
         }
 
-        await using var command = new NpgsqlCommand(
-            $"select version, mt_dotnet_type, data::text, headers->>'{EventHashChain.Header}' from {MartenSetup.EventsTable} " +
-            "where stream_id = $1 order by version", connection, transaction);
-        command.Parameters.AddWithValue(request.CaseId);
-
         long events = 0;
         long? firstBroken = null;
         var previous = EventHashChain.Genesis;
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        await foreach (var link in EventHashChain.WalkStoredAsync(connection, transaction, "stream_id = $1", [request.CaseId], cancellationToken))
         {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var version = reader.GetInt64(0);
-                events++;
-                if (firstBroken is not null) continue;
-                var expected = EventHashChain.Hash(previous, request.CaseId, version, EventHashChain.TypeName(reader.GetString(1)), reader.GetString(2));
-                var stored = reader.IsDBNull(3) ? null : reader.GetString(3);
-                if (version != events || stored != expected) firstBroken = Math.Min(version, events);
-                previous = expected;
-            }
+            events++;
+            if (firstBroken is not null) continue;
+            if (link.Version != events || !link.Holds) firstBroken = Math.Min(link.Version, events);
+            previous = link.Recomputed;
         }
 
         if (events == 0 && streamVersion is null) return CaseRead<IntegrityReport>.NotFound;

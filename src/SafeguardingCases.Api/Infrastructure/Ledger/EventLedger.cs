@@ -322,23 +322,11 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
     {
         await MartenSetup.EnsureTablesForRawReadsAsync(store, ct);
         var recomputed = new SortedDictionary<long, (Guid CaseId, long Version, byte[] Hash, string? Stored)>();
-        await using (var command = db.CreateCommand(
-            $"select seq_id, stream_id, version, mt_dotnet_type, data::text, headers->>'{EventHashChain.Header}' from {MartenSetup.EventsTable} " +
-            $"where seq_id <= $1 and mt_dotnet_type like '{CaseEventTypePrefix}%' order by stream_id, version"))
+        await using (var connection = await db.OpenConnectionAsync(ct))
         {
-            command.Parameters.AddWithValue(checkpoint.LastSequence);
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            Guid? stream = null;
-            var previous = EventHashChain.Genesis;
-            while (await reader.ReadAsync(ct))
-            {
-                var caseId = reader.GetGuid(1);
-                if (caseId != stream) (stream, previous) = (caseId, EventHashChain.Genesis);
-                var version = reader.GetInt64(2);
-                var hash = EventHashChain.Hash(previous, caseId, version, EventHashChain.TypeName(reader.GetString(3)), reader.GetString(4));
-                recomputed[reader.GetInt64(0)] = (caseId, version, Convert.FromHexString(hash), reader.IsDBNull(5) ? null : reader.GetString(5));
-                previous = hash;
-            }
+            await foreach (var link in EventHashChain.WalkStoredAsync(connection, null,
+                               $"seq_id <= $1 and mt_dotnet_type like '{CaseEventTypePrefix}%'", [checkpoint.LastSequence], ct))
+                recomputed[link.Sequence] = (link.CaseId, link.Version, Convert.FromHexString(link.Recomputed), link.Stored);
         }
         var firstBad = recomputed.Values.Where(r => !string.Equals(r.Stored, Convert.ToHexStringLower(r.Hash), StringComparison.Ordinal))
             .Select(r => ((Guid, long)?)(r.CaseId, r.Version)).FirstOrDefault();

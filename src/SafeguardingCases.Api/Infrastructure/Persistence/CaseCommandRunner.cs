@@ -225,15 +225,12 @@ public sealed class CaseCommandRunner(
     private List<(string Json, string Hash)> Chain(string? chainHead, Guid caseId, long version, IReadOnlyList<ICaseEvent> events)
     {
         var serializer = store.Options.Serializer();
-        var chained = new List<(string Json, string Hash)>(events.Count);
-        var previous = chainHead ?? "missing";
-        foreach (var e in events)
+        var walk = new EventHashChain.Walk(chainHead ?? "missing");
+        return [.. events.Select((e, i) =>
         {
             var json = serializer.ToJson(e);
-            previous = EventHashChain.Hash(previous, caseId, ++version, e.GetType().Name, json);
-            chained.Add((json, previous));
-        }
-        return chained;
+            return (json, walk.Next(caseId, version + i + 1, e.GetType().Name, json));
+        })];
     }
 
     /// <summary>

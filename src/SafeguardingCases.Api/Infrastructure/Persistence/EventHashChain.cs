@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Npgsql;
 
 namespace SafeguardingCases.Api.Infrastructure.Persistence;
 
@@ -37,6 +38,55 @@ public static class EventHashChain
         var timestamp = data?["at"]?.GetValue<string>() ?? "";
         var text = string.Join('\n', previousHash, streamId.ToString("D"), version.ToString(CultureInfo.InvariantCulture), eventType, canonical, actor, timestamp);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+    }
+
+    /// <summary>
+    /// The one chain walk: each event's hash from the one before it, starting again at <see cref="Genesis"/> for each
+    /// new case. Used when appending (from the case's chain head) and when checking what is stored (integrity, the
+    /// ledger's verification), so the chain is computed one way everywhere.
+    /// </summary>
+    public sealed class Walk(string? head = null)
+    {
+        private Guid? stream;
+
+        /// <summary>The hash of the last event walked (the chain head).</summary>
+        public string Head { get; private set; } = head ?? Genesis;
+
+        /// <summary>The next event's hash; an event of another case than the last starts that case's chain.</summary>
+        public string Next(Guid caseId, long version, string eventType, string eventJson)
+        {
+            if (stream is { } current && current != caseId) Head = Genesis;
+            stream = caseId;
+            return Head = Hash(Head, caseId, version, eventType, eventJson);
+        }
+    }
+
+    /// <summary>One stored event with the hash its chain gives it and the hash stored in its row.</summary>
+    public sealed record StoredLink(long Sequence, Guid CaseId, long Version, string Recomputed, string? Stored)
+    {
+        public bool Holds => string.Equals(Recomputed, Stored, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Recomputes the chain of the stored events <paramref name="where"/> selects (ordered by case and version), from
+    /// the data as PostgreSQL holds it (never deserialised: that could hide an added field), beside each row's stored hash.
+    /// </summary>
+    public static async IAsyncEnumerable<StoredLink> WalkStoredAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction,
+        string where, IReadOnlyList<object> parameters, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            $"select seq_id, stream_id, version, mt_dotnet_type, data::text, headers->>'{Header}' from {MartenSetup.EventsTable} " +
+            $"where {where} order by stream_id, version", connection, transaction);
+        foreach (var parameter in parameters) command.Parameters.AddWithValue(parameter);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var walk = new Walk();
+        while (await reader.ReadAsync(ct))
+        {
+            var caseId = reader.GetGuid(1);
+            var version = reader.GetInt64(2);
+            var recomputed = walk.Next(caseId, version, TypeName(reader.GetString(3)), reader.GetString(4));
+            yield return new StoredLink(reader.GetInt64(0), caseId, version, recomputed, reader.IsDBNull(5) ? null : reader.GetString(5));
+        }
     }
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> TypeNames = new(StringComparer.Ordinal);
