@@ -78,7 +78,9 @@ static async Task RunApiAsync(string[] args)
     services.AddSingleton(Options.Create(new CommandOptions
     {
         MaxDecisions = (int?)Settings.ReadPositiveLong(configuration, "Commands:MaxDecisions") ?? CaseCommandRunner.DefaultMaxDecisions,
+        GroupCommit = Settings.ReadBool(configuration, "Commands:GroupCommit") ?? true,
     }));
+    services.AddSingleton<CaseStager>();
     services.AddScoped<CaseCommandRunner>();
     services.AddSingleton<CaseAppendQueue>();
     services.AddHttpContextAccessor();
@@ -112,6 +114,8 @@ static async Task RunApiAsync(string[] args)
 
     var app = builder.Build();
     if (!applySchema) await SchemaCommands.CheckAppliedAsync(app.Services.GetRequiredService<Marten.IDocumentStore>(), app.Logger);
+    // The group commit's guards (GroupCommitStatement) run now, not on the first command.
+    app.Services.GetRequiredService<CaseAppendQueue>();
 
     app.UseSafeguardingTransport();
     app.UseMiddleware<TraceIdMiddleware>();

@@ -1,13 +1,11 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using SafeguardingCases.Api.Features.Cases.List;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Api.Infrastructure.Persistence;
 using SafeguardingCases.Api.Tests.Infrastructure;
 using SafeguardingCases.Domain.Cases;
-using SafeguardingCases.Domain.Policy;
 
 namespace SafeguardingCases.Api.Tests.Faults;
 
@@ -106,13 +104,9 @@ public sealed class GroupCommitTests(ApiFactory api) : IClassFixture<ApiFactory>
     {
         var loaded = (await Queue.LoadAsync(caseId, CancellationToken.None))!;
         var note = new NoteAdded(Guid.NewGuid(), text, Officer, api.Clock.GetCurrentInstant());
-        var version = loaded.Version + 1;
-        var json = api.Store.Options.Serializer().ToJson(note);
-        var hash = EventHashChain.Hash(loaded.Stream.ChainHead!, caseId, version, nameof(NoteAdded), json);
-        var after = CaseState.Evolve(loaded.Stream.State, note);
         if (answer is not null) answer.Body = text;
-        return Queue.Prepare(caseId, loaded.Version, [Queue.Event(note, version, json, hash)], new CaseStream { Id = caseId, State = after, ChainHead = hash },
-            CaseSummary.From(after, api.Services.GetRequiredService<IOptions<PolicyOptions>>().Value), answer);
+        var staged = api.Services.GetRequiredService<CaseStager>().Stage(caseId, loaded.Stream.State, loaded.Stream.ChainHead, [note]);
+        return Queue.Prepare(staged with { Answer = answer });
     }
 }
 
@@ -135,12 +129,7 @@ public sealed class GroupCommitAfterAFailureTests(GroupCommitAfterAFailureTests.
         var queue = api.Services.GetRequiredService<CaseAppendQueue>();
         var loaded = (await queue.LoadAsync(id, CancellationToken.None))!;
         var bad = new NoteAdded(Guid.NewGuid(), "\u0000", new Actor("officer-poison", "Officer", [Roles.SafeguardingOfficer]), api.Clock.GetCurrentInstant());
-        var json = api.Store.Options.Serializer().ToJson(bad);
-        var hash = EventHashChain.Hash(loaded.Stream.ChainHead!, id, loaded.Version + 1, nameof(NoteAdded), json);
-        var after = CaseState.Evolve(loaded.Stream.State, bad);
-        var append = queue.Prepare(id, loaded.Version, [queue.Event(bad, loaded.Version + 1, json, hash)],
-            new CaseStream { Id = id, State = after, ChainHead = hash },
-            CaseSummary.From(after, api.Services.GetRequiredService<IOptions<PolicyOptions>>().Value), null);
+        var append = queue.Prepare(api.Services.GetRequiredService<CaseStager>().Stage(id, loaded.Stream.State, loaded.Stream.ChainHead, [bad]));
         await Should.ThrowAsync<Npgsql.PostgresException>(() => queue.AppendAsync(append));
 
         // Before the fix the next group statement on that connection read an unexpected DataRow: a 500.

@@ -6,7 +6,6 @@ using Npgsql;
 using NpgsqlTypes;
 using SafeguardingCases.Api.Features.Cases.List;
 using SafeguardingCases.Api.Infrastructure.Http;
-using SafeguardingCases.Domain.Cases;
 
 namespace SafeguardingCases.Api.Infrastructure.Persistence;
 
@@ -33,13 +32,15 @@ public enum AppendStatus
 public sealed record PendingEvent(Guid Id, long Version, string TypeAlias, string DotNetType, string Json, string HeadersJson);
 
 /// <summary>
-/// Everything one command commits: its events (hashed), the case document after them, the case list row and the
-/// Idempotency-Key's answer, each already serialized (by <see cref="CaseAppendQueue.Prepare"/>, on the request's own
-/// thread, so nothing one command carries can fail the group's statement before it reaches PostgreSQL).
-/// <paramref name="ExpectedVersion"/> is the version the command was decided on.
+/// A staged command (<see cref="StagedCommand"/>) as the group statement writes it, each part already serialized (by
+/// <see cref="CaseAppendQueue.Prepare"/>, on the request's own thread, so nothing one command carries can fail the
+/// group's statement before it reaches PostgreSQL).
 /// </summary>
-public sealed record CaseAppend(Guid CaseId, long ExpectedVersion, IReadOnlyList<PendingEvent> Events, CaseStream After,
-    string AfterJson, CaseSummary Summary, string SummaryJson, string? AnswerId, string? AnswerJson);
+public sealed record CaseAppend(StagedCommand Staged, IReadOnlyList<PendingEvent> Events, string AfterJson, string SummaryJson, string? AnswerJson)
+{
+    public Guid CaseId => Staged.CaseId;
+    public string? AnswerId => Staged.Answer?.Id;
+}
 
 /// <summary>
 /// Group commit for case commands. Commands whose whole effect is their events, the case document, the list row and
@@ -67,6 +68,7 @@ public sealed class CaseAppendQueue : IAsyncDisposable
     private readonly ILogger<CaseAppendQueue> logger;
     private readonly System.Threading.Channels.Channel<Pending> queue = System.Threading.Channels.Channel.CreateUnbounded<Pending>(new System.Threading.Channels.UnboundedChannelOptions { SingleWriter = false });
     private readonly Task[] workers;
+    private readonly GroupCommitStatement? statement;
     private readonly string caseStreamType = typeof(CaseStream).FullName!;
     private readonly string summaryType = typeof(CaseSummary).FullName!;
     private readonly string answerType = typeof(IdempotencyRecord).FullName!;
@@ -87,8 +89,11 @@ public sealed class CaseAppendQueue : IAsyncDisposable
     private Task? tablesReady;
 
     public CaseAppendQueue(NpgsqlDataSource dataSource, IDocumentStore store, IClock clock, IEnumerable<ICaseAppendListener> listeners,
-        Telemetry.SafeguardingMetrics metrics, ILogger<CaseAppendQueue> logger)
+        Telemetry.SafeguardingMetrics metrics, Microsoft.Extensions.Options.IOptions<CommandOptions> options, ILogger<CaseAppendQueue> logger)
     {
+        // Checked when the API starts (Program resolves the queue before it serves): a configuration the statement
+        // cannot write for stops start-up with one line. Commands__GroupCommit=false commits every command through Marten.
+        statement = options.Value.GroupCommit ? GroupCommitStatement.For(store.Options) : null;
         this.metrics = metrics;
         this.clock = clock;
         this.listeners = [.. listeners];
@@ -134,7 +139,10 @@ public sealed class CaseAppendQueue : IAsyncDisposable
     }
 
     private void Remember(CaseAppend committed) =>
-        cache.Set(committed.CaseId, new LoadedCase(committed.After, committed.After.State.Version), RememberFor);
+        cache.Set(committed.CaseId, new LoadedCase(committed.Staged.After, committed.Staged.VersionAfter), RememberFor);
+
+    /// <summary>Whether the group statement commits these events (the others feed Marten's other projections).</summary>
+    public bool Commits(IReadOnlyList<StagedEvent> events) => statement is not null && events.All(e => !statement.MartenOnlyEvents.Contains(e.Data.GetType()));
 
     /// <summary>
     /// Queues a command's writes and waits for its group's statement. Once queued, the commit is not cancelled: it
@@ -148,21 +156,18 @@ public sealed class CaseAppendQueue : IAsyncDisposable
         return pending.Done.Task;
     }
 
-    /// <summary>A command's writes, serialized as Marten serializes them.</summary>
-    public CaseAppend Prepare(Guid caseId, long expectedVersion, IReadOnlyList<PendingEvent> events, CaseStream after, CaseSummary summary,
-        IdempotencyRecord? answer)
+    /// <summary>A staged command's writes, serialized as Marten serializes them.</summary>
+    public CaseAppend Prepare(StagedCommand staged)
     {
         var serializer = store.Options.Serializer();
-        return new CaseAppend(caseId, expectedVersion, events, after, serializer.ToJson(after), summary, serializer.ToJson(summary),
-            answer?.Id, answer is null ? null : serializer.ToJson(answer));
-    }
-
-    /// <summary>An event of a command, as the queue stores it: Marten's type alias and .NET type name, its JSON and its hash.</summary>
-    public PendingEvent Event(ICaseEvent e, long version, string json, string hash)
-    {
-        var mapping = ((Marten.Events.EventGraph)((StoreOptions)store.Options).Events).EventMappingFor(e.GetType());
-        return new PendingEvent(Guid.CreateVersion7(), version, mapping.EventTypeName, mapping.DotNetTypeName,
-            json, JsonSerializer.Serialize(new Dictionary<string, string> { [EventHashChain.Header] = hash }));
+        var events = ((Marten.Events.EventGraph)((StoreOptions)store.Options).Events);
+        return new CaseAppend(staged, [.. staged.Events.Select(e =>
+            {
+                var mapping = events.EventMappingFor(e.Data.GetType());
+                return new PendingEvent(e.Id, e.Version, mapping.EventTypeName, mapping.DotNetTypeName, e.Json,
+                    JsonSerializer.Serialize(new Dictionary<string, string> { [EventHashChain.Header] = e.Hash }));
+            })],
+            serializer.ToJson(staged.After), serializer.ToJson(staged.Summary), staged.Answer is null ? null : serializer.ToJson(staged.Answer));
     }
 
     private Task EnsureTablesAsync(CancellationToken ct)
@@ -280,35 +285,28 @@ public sealed class CaseAppendQueue : IAsyncDisposable
         var now = clock.GetCurrentInstant().ToUnixTimeMilliseconds();
 
         await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None);
-        await using var command = new NpgsqlCommand(Sql, connection);
-        void Add<T>(T[] values, NpgsqlDbType type) => command.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlDbType.Array | type });
-        Add(appends.Select(a => a.CaseId).ToArray(), NpgsqlDbType.Uuid);                                        // $1
-        Add(appends.Select(a => a.ExpectedVersion).ToArray(), NpgsqlDbType.Bigint);                              // $2
-        Add(appends.Select(a => a.After.State.Version).ToArray(), NpgsqlDbType.Bigint);                          // $3
-        Add(appends.Select(a => a.AnswerId).ToArray(), NpgsqlDbType.Text);                                       // $4
-        Add(appends.Select(a => a.AnswerJson).ToArray(), NpgsqlDbType.Jsonb);                                    // $5
-        Add(appends.Select(a => a.AfterJson).ToArray(), NpgsqlDbType.Jsonb);                                     // $6
-        Add(appends.Select(a => a.SummaryJson).ToArray(), NpgsqlDbType.Jsonb);                                   // $7
-        Add(appends.Select(a => a.Summary.Status.ToString()).ToArray(), NpgsqlDbType.Text);                     // $8
-        Add(appends.Select(a => a.Summary.LastChangedAtUnixMs).ToArray(), NpgsqlDbType.Bigint);                  // $9
-        Add(appends.Select(a => a.Summary.Restricted).ToArray(), NpgsqlDbType.Boolean);                          // $10
-        Add(appends.Select(a => a.Summary.DueSafetyPlanFirst).ToArray(), NpgsqlDbType.Bigint);                   // $11
-        Add(appends.Select(a => a.Summary.DueRiskAssessmentNeeded).ToArray(), NpgsqlDbType.Bigint);              // $12
-        Add(appends.Select(a => a.Summary.DueTransparencyNoticeDue).ToArray(), NpgsqlDbType.Bigint);             // $13
-        Add(appends.Select(a => a.Summary.DueReportDue).ToArray(), NpgsqlDbType.Bigint);                         // $14
-        Add(appends.Select(a => a.Summary.DueNoEscalationDecisionDue).ToArray(), NpgsqlDbType.Bigint);           // $15
-        Add(events.Select(e => e.CaseId).ToArray(), NpgsqlDbType.Uuid);                                          // $16
-        Add(events.Select(e => e.Event.Id).ToArray(), NpgsqlDbType.Uuid);                                        // $17
-        Add(events.Select(e => e.Event.Version).ToArray(), NpgsqlDbType.Bigint);                                 // $18
-        Add(events.Select(e => e.Event.TypeAlias).ToArray(), NpgsqlDbType.Text);                                 // $19
-        Add(events.Select(e => e.Event.DotNetType).ToArray(), NpgsqlDbType.Text);                                // $20
-        Add(events.Select(e => e.Event.Json).ToArray(), NpgsqlDbType.Jsonb);                                     // $21
-        Add(events.Select(e => e.Event.HeadersJson).ToArray(), NpgsqlDbType.Jsonb);                              // $22
+        await using var command = new NpgsqlCommand(statement!.Sql, connection);
+        void Add<T>(string name, T[] values, NpgsqlDbType type) =>
+            command.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | type) { Value = values });
+        Add("case_ids", appends.Select(a => a.CaseId).ToArray(), NpgsqlDbType.Uuid);
+        Add("expected", appends.Select(a => a.Staged.VersionBefore).ToArray(), NpgsqlDbType.Bigint);
+        Add("new_versions", appends.Select(a => a.Staged.VersionAfter).ToArray(), NpgsqlDbType.Bigint);
+        Add("answer_ids", appends.Select(a => a.AnswerId).ToArray(), NpgsqlDbType.Text);
+        Add("answer_data", appends.Select(a => a.AnswerJson).ToArray(), NpgsqlDbType.Jsonb);
+        Add("case_data", appends.Select(a => a.AfterJson).ToArray(), NpgsqlDbType.Jsonb);
+        Add("summary_data", appends.Select(a => a.SummaryJson).ToArray(), NpgsqlDbType.Jsonb);
+        Add("event_cases", events.Select(e => e.CaseId).ToArray(), NpgsqlDbType.Uuid);
+        Add("event_ids", events.Select(e => e.Event.Id).ToArray(), NpgsqlDbType.Uuid);
+        Add("event_versions", events.Select(e => e.Event.Version).ToArray(), NpgsqlDbType.Bigint);
+        Add("event_types", events.Select(e => e.Event.TypeAlias).ToArray(), NpgsqlDbType.Text);
+        Add("event_dotnet_types", events.Select(e => e.Event.DotNetType).ToArray(), NpgsqlDbType.Text);
+        Add("event_data", events.Select(e => e.Event.Json).ToArray(), NpgsqlDbType.Jsonb);
+        Add("event_headers", events.Select(e => e.Event.HeadersJson).ToArray(), NpgsqlDbType.Jsonb);
         // The API's clock (as Marten's QuickWithServerTimestamps stamps the events it appends), not the database's.
-        command.Parameters.Add(new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.Bigint });         // $23
-        command.Parameters.Add(new NpgsqlParameter { Value = caseStreamType });                                  // $24
-        command.Parameters.Add(new NpgsqlParameter { Value = summaryType });                                     // $25
-        command.Parameters.Add(new NpgsqlParameter { Value = answerType });                                      // $26
+        command.Parameters.Add(new NpgsqlParameter("now_ms", NpgsqlDbType.Bigint) { Value = now });
+        command.Parameters.Add(new NpgsqlParameter("case_type", NpgsqlDbType.Text) { Value = caseStreamType });
+        command.Parameters.Add(new NpgsqlParameter("summary_type", NpgsqlDbType.Text) { Value = summaryType });
+        command.Parameters.Add(new NpgsqlParameter("answer_type", NpgsqlDbType.Text) { Value = answerType });
 
         var statuses = new AppendStatus[appends.Length];
         var index = appends.Select((a, i) => (a.CaseId, i)).ToDictionary(x => x.CaseId, x => x.i);
@@ -331,72 +329,6 @@ public sealed class CaseAppendQueue : IAsyncDisposable
             throw;
         }
     }
-
-    /// <summary>
-    /// One group's statement. Data-modifying CTEs all run, once, in the statement's one transaction. <c>locked</c>
-    /// takes the stream rows' locks in id order (so two groups never deadlock) and reads their versions after any
-    /// concurrent commit; <c>fresh</c> keeps the commands decided on those versions; <c>answers</c> claims their keys
-    /// (an expired answer of the key is replaced); <c>accepted</c> is what is left, and only its rows are written.
-    /// Returns, per command, whether its version was fresh and whether it was accepted.
-    /// </summary>
-    private const string Sql = $"""
-        with input as materialized (
-            select * from unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[]) as i(case_id, expected, new_version, key_id)),
-        locked as materialized (
-            select s.id, s.version from {MartenSetup.StreamsTable} s where s.id = any($1::uuid[]) order by s.id for update),
-        fresh as materialized (
-            select i.* from input i join locked l on l.id = i.case_id and l.version = i.expected),
-        answers as (
-            insert into {IdempotencyTable} as r (id, data, mt_version, mt_dotnet_type, mt_last_modified)
-            select k.id, k.data, gen_random_uuid(), $26, transaction_timestamp()
-            from unnest($4::text[], $5::jsonb[]) as k(id, data) join fresh f on f.key_id = k.id
-            on conflict (id) do update set data = excluded.data, mt_version = excluded.mt_version,
-                mt_dotnet_type = excluded.mt_dotnet_type, mt_last_modified = excluded.mt_last_modified
-                where (r.data ->> 'expiresAtUnixMs')::bigint <= $23
-            returning r.id),
-        accepted as materialized (
-            select f.* from fresh f where f.key_id is null or f.key_id in (select id from answers)),
-        appended as (
-            insert into {MartenSetup.EventsTable} (seq_id, id, stream_id, version, data, type, tenant_id, timestamp, mt_dotnet_type, is_archived, headers)
-            select nextval('public.mt_events_sequence'), e.id, e.stream_id, e.version, e.data, e.type, '*DEFAULT*',
-                to_timestamp($23::double precision / 1000), e.dotnet_type, false, e.headers
-            from (select e.* from unnest($16::uuid[], $17::uuid[], $18::bigint[], $19::text[], $20::text[], $21::jsonb[], $22::jsonb[])
-                      with ordinality as e(stream_id, id, version, type, dotnet_type, data, headers, ord)
-                  join accepted a on a.case_id = e.stream_id order by e.ord) e
-            returning 1),
-        streams as (
-            update {MartenSetup.StreamsTable} s set version = a.new_version, timestamp = to_timestamp($23::double precision / 1000)
-            from accepted a where s.id = a.case_id
-            returning 1),
-        documents as (
-            insert into {MartenSetup.CaseStreamTable} as d (id, data, mt_dotnet_type, mt_version, mt_last_modified)
-            select c.id, c.data, $24, a.new_version, transaction_timestamp()
-            from unnest($1::uuid[], $6::jsonb[]) as c(id, data) join accepted a on a.case_id = c.id
-            on conflict (id) do update set data = excluded.data, mt_dotnet_type = excluded.mt_dotnet_type,
-                mt_version = excluded.mt_version, mt_last_modified = excluded.mt_last_modified
-            returning 1),
-        summaries as (
-            insert into {MartenSetup.CaseSummaryTable} as m (id, data, mt_version, mt_dotnet_type, mt_last_modified, status,
-                last_changed_at_unix_ms, restricted, due_safety_plan_first, due_risk_assessment_needed,
-                due_transparency_notice_due, due_report_due, due_no_escalation_decision_due)
-            select c.id, c.data, gen_random_uuid(), $25, transaction_timestamp(), c.status, c.last_changed, c.restricted,
-                c.d1, c.d2, c.d3, c.d4, c.d5
-            from unnest($1::uuid[], $7::jsonb[], $8::text[], $9::bigint[], $10::boolean[], $11::bigint[], $12::bigint[],
-                        $13::bigint[], $14::bigint[], $15::bigint[]) as c(id, data, status, last_changed, restricted, d1, d2, d3, d4, d5)
-            join accepted a on a.case_id = c.id
-            on conflict (id) do update set data = excluded.data, mt_version = excluded.mt_version,
-                mt_dotnet_type = excluded.mt_dotnet_type, mt_last_modified = excluded.mt_last_modified,
-                status = excluded.status, last_changed_at_unix_ms = excluded.last_changed_at_unix_ms,
-                restricted = excluded.restricted, due_safety_plan_first = excluded.due_safety_plan_first,
-                due_risk_assessment_needed = excluded.due_risk_assessment_needed,
-                due_transparency_notice_due = excluded.due_transparency_notice_due, due_report_due = excluded.due_report_due,
-                due_no_escalation_decision_due = excluded.due_no_escalation_decision_due
-            returning 1)
-        select i.case_id, f.case_id is not null, a.case_id is not null
-        from input i left join fresh f on f.case_id = i.case_id left join accepted a on a.case_id = i.case_id
-        """;
-
-    private const string IdempotencyTable = "public.mt_doc_idempotencyrecord";
 
     public async ValueTask DisposeAsync()
     {

@@ -1,0 +1,69 @@
+using Marten;
+using Microsoft.Extensions.Options;
+using SafeguardingCases.Api.Features.Audit.BreakGlass;
+using SafeguardingCases.Api.Features.Audit.Overrides;
+using SafeguardingCases.Api.Features.Cases.List;
+using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Domain.Cases;
+using SafeguardingCases.Domain.Policy;
+
+namespace SafeguardingCases.Api.Infrastructure.Persistence;
+
+/// <summary>One event as it will be stored: its id, the event, its JSON as Marten serializes it, and its chain hash.</summary>
+public sealed record StagedEvent(Guid Id, long Version, ICaseEvent Data, string Json, string Hash);
+
+/// <summary>
+/// Everything one command commits, whichever path commits it (the group statement or Marten): its events with their
+/// hash chain, the case document after them, the case list row, the audit rows its events call for, and the
+/// Idempotency-Key's answer. <paramref name="VersionBefore"/> is the version the command was decided on (0: a new case).
+/// </summary>
+public sealed record StagedCommand(Guid CaseId, long VersionBefore, IReadOnlyList<StagedEvent> Events, CaseStream After,
+    CaseSummary Summary, IReadOnlyList<object> AuditRows, IdempotencyRecord? Answer = null, bool ReplacesExpiredAnswer = false)
+{
+    public long VersionAfter => After.State.Version;
+}
+
+/// <summary>
+/// The one way a command is staged (issue 19): what <see cref="CaseCommandRunner"/> commits is built here and only
+/// here, from the case before, its chain head and the decided events, so the group path and the Marten path can never
+/// stage different things.
+/// </summary>
+public sealed class CaseStager(IDocumentStore store, IOptions<PolicyOptions> policy)
+{
+    public StagedCommand Stage(Guid caseId, CaseState? before, string? chainHead, IReadOnlyList<ICaseEvent> events)
+    {
+        var serializer = store.Options.Serializer();
+        var version = before?.Version ?? 0;
+        // A case without a chain head keeps a visible gap: the chain is not restarted, so integrity reports it.
+        var walk = new EventHashChain.Walk(before is null ? EventHashChain.Genesis : chainHead ?? "missing");
+        var staged = events.Select((e, i) =>
+        {
+            var json = serializer.ToJson(e);
+            return new StagedEvent(Guid.CreateVersion7(), version + i + 1, e, json, walk.Next(caseId, version + i + 1, e.GetType().Name, json));
+        }).ToList();
+        var after = events.Aggregate(before, CaseState.Evolve)!;
+        return new StagedCommand(caseId, version, staged, new CaseStream { Id = caseId, State = after, ChainHead = walk.Head },
+            CaseSummary.From(after, policy.Value), AuditRows(caseId, after, events));
+    }
+
+    /// <summary>The auditors' rows across cases: each override changed (its latest state) and each break-glass grant.</summary>
+    private static List<object> AuditRows(Guid caseId, CaseState after, IReadOnlyList<ICaseEvent> events)
+    {
+        var rows = new List<object>();
+        foreach (var overrideId in events.Select(OverrideChangedBy).OfType<Guid>().Distinct())
+        {
+            if (after.FindOverride(overrideId) is { } changed) rows.Add(OverrideAuditRow.From(caseId, changed));
+        }
+        rows.AddRange(events.OfType<BreakGlassAccessGranted>().Select(grant => BreakGlassAuditRow.From(caseId, grant)));
+        return rows;
+    }
+
+    /// <summary>The override an event changes, for the auditors' list of overrides across cases.</summary>
+    private static Guid? OverrideChangedBy(ICaseEvent e) => e switch
+    {
+        OverrideRequested r => r.OverrideId,
+        OverrideApproved a => a.OverrideId,
+        EscalationMade { OverrideId: { } used } => used,
+        _ => null,
+    };
+}
