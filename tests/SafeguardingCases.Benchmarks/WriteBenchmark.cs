@@ -27,7 +27,9 @@ namespace SafeguardingCases.Benchmarks;
 /// Both run as their own processes under Kestrel; this process is the load generator: 32 connections, each sending
 /// one request after another to a random one of 1,000 cases, for a fixed time after a warm-up. It prints requests/s,
 /// p50, p99 and non-2xx for each, and the ratio, for each round (baseline and API alternate).
-/// Run: dotnet run -c Release --project tests/SafeguardingCases.Benchmarks -- write [--rounds 3] [--seconds 10] [--without-keys] [--ledger]
+/// Run: dotnet run -c Release --project tests/SafeguardingCases.Benchmarks -- write [--rounds 3] [--seconds 10] [--without-keys] [--ledger] [--two]
+/// With --two, a second API process on the API's database, and each round also loads both processes at once over the
+/// same cases (the load generator's connections alternate between them, so every case is written by both).
 /// Targets (issue 8): the API at ≥ 0.5× the baseline's requests/s, p99 ≤ 50 ms, 0 non-2xx.
 /// </summary>
 public static class WriteBenchmark
@@ -51,6 +53,7 @@ public static class WriteBenchmark
             // With --ledger, a second API on its own database signs a checkpoint every second (the default is every
             // five minutes), to measure what the ledger costs the write path at its most eager.
             var ledgerRun = args.Contains("--ledger");
+            await using var second = args.Contains("--two") ? await Server.StartAsync([], apiDb) : null;
             await using var ledgered = ledgerRun
                 ? await Server.StartAsync([], await server.CreateDatabaseAsync("writeledger"), new Dictionary<string, string> { ["Ledger__CheckpointInterval"] = "PT1S" })
                 : null;
@@ -63,22 +66,31 @@ public static class WriteBenchmark
 
             // Both servers warm up once at full load first (tiered JIT, connection pools, prepared statements), so the
             // first round measures them as warm as the last.
-            await LoadAsync(client, baseline, baselineCases, keyed: false, warmup * 3, 1);
-            await LoadAsync(client, api, apiCases, keyed: true, warmup * 3, 1);
+            await LoadAsync(client, [baseline], baselineCases, keyed: false, warmup * 3, 1);
+            await LoadAsync(client, [api], apiCases, keyed: true, warmup * 3, 1);
+            if (second is not null) await LoadAsync(client, [api, second], apiCases, keyed: true, warmup * 3, 1);
+            var twoRatios = new List<double>();
 
             var results = new List<(Result Baseline, Result Api)>();
             for (var round = 1; round <= rounds; round++)
             {
-                var b = await LoadAsync(client, baseline, baselineCases, keyed: false, warmup, seconds);
+                var b = await LoadAsync(client, [baseline], baselineCases, keyed: false, warmup, seconds);
                 Console.WriteLine($"round {round}: loading the API (process {api.ProcessId})");
-                var a = await LoadAsync(client, api, apiCases, keyed: !args.Contains("--without-keys"), warmup, seconds);
+                var a = await LoadAsync(client, [api], apiCases, keyed: !args.Contains("--without-keys"), warmup, seconds);
                 results.Add((b, a));
                 Console.WriteLine($"round {round}: baseline {b}");
                 Console.WriteLine($"round {round}: API      {a}");
                 Console.WriteLine($"round {round}: API/baseline requests/s = {a.PerSecond / b.PerSecond:F2}");
+                if (second is not null)
+                {
+                    var t = await LoadAsync(client, [api, second], apiCases, keyed: !args.Contains("--without-keys"), warmup, seconds);
+                    twoRatios.Add(t.PerSecond / a.PerSecond);
+                    Console.WriteLine($"round {round}: two APIs {t}");
+                    Console.WriteLine($"round {round}: two APIs / one API requests/s = {t.PerSecond / a.PerSecond:F2}");
+                }
                 if (ledgered is not null)
                 {
-                    var l = await LoadAsync(client, ledgered, ledgerCases, keyed: true, warmup, seconds);
+                    var l = await LoadAsync(client, [ledgered], ledgerCases, keyed: true, warmup, seconds);
                     Console.WriteLine($"round {round}: API, checkpoint every second {l}");
                     Console.WriteLine($"round {round}: with/without the ledger's checkpoints requests/s = {l.PerSecond / a.PerSecond:F2}");
                 }
@@ -86,6 +98,11 @@ public static class WriteBenchmark
             var ratios = results.Select(r => r.Api.PerSecond / r.Baseline.PerSecond).Order().ToArray();
             Console.WriteLine($"ratio over {rounds} rounds: median {ratios[ratios.Length / 2]:F2} (min {ratios[0]:F2}, max {ratios[^1]:F2}); " +
                 $"API p99 max {results.Max(r => r.Api.P99Ms):F1} ms; API non-2xx {results.Sum(r => r.Api.Non2xx)}");
+            if (twoRatios.Count > 0)
+            {
+                twoRatios.Sort();
+                Console.WriteLine($"two APIs / one API over {rounds} rounds: median {twoRatios[twoRatios.Count / 2]:F2} (min {twoRatios[0]:F2}, max {twoRatios[^1]:F2})");
+            }
             return 0;
         }
         finally
@@ -107,9 +124,8 @@ public static class WriteBenchmark
         return ids;
     }
 
-    private static async Task<Result> LoadAsync(HttpClient client, Server server, Guid[] cases, bool keyed, int warmupSeconds, int seconds)
+    private static async Task<Result> LoadAsync(HttpClient client, Server[] servers, Guid[] cases, bool keyed, int warmupSeconds, int seconds)
     {
-        var address = server.Address;
         var run = Guid.NewGuid().ToString("N")[..8];
         var measuring = false;
         var stop = false;
@@ -118,6 +134,7 @@ public static class WriteBenchmark
         var workers = Enumerable.Range(0, Connections).Select(w => Task.Run(async () =>
         {
             var mine = latencies[w] = new List<double>(100_000);
+            var address = servers[w % servers.Length].Address;
             var n = 0;
             while (!Volatile.Read(ref stop))
             {
@@ -147,11 +164,11 @@ public static class WriteBenchmark
         await Task.Delay(TimeSpan.FromSeconds(warmupSeconds));
         Volatile.Write(ref measuring, true);
         var clock = Stopwatch.StartNew();
-        var (serverCpu, postgresCpu, ownCpu) = (server.CpuTime(), PostgresCpuTime(), Process.GetCurrentProcess().TotalProcessorTime);
+        var (serverCpu, postgresCpu, ownCpu) = (CpuTime(servers), PostgresCpuTime(), Process.GetCurrentProcess().TotalProcessorTime);
         await Task.Delay(TimeSpan.FromSeconds(seconds));
         Volatile.Write(ref measuring, false);
         var elapsed = clock.Elapsed.TotalSeconds;
-        (serverCpu, postgresCpu, ownCpu) = (server.CpuTime() - serverCpu, PostgresCpuTime() - postgresCpu, Process.GetCurrentProcess().TotalProcessorTime - ownCpu);
+        (serverCpu, postgresCpu, ownCpu) = (CpuTime(servers) - serverCpu, PostgresCpuTime() - postgresCpu, Process.GetCurrentProcess().TotalProcessorTime - ownCpu);
         Volatile.Write(ref stop, true);
         await Task.WhenAll(workers);
 
@@ -159,6 +176,8 @@ public static class WriteBenchmark
         return new Result(all.Length / elapsed, Percentile(all, 0.50), Percentile(all, 0.99), non2xx.Sum(), all.Length,
             serverCpu.TotalMilliseconds / all.Length, postgresCpu.TotalMilliseconds / all.Length, ownCpu.TotalMilliseconds / all.Length);
     }
+
+    private static TimeSpan CpuTime(Server[] servers) => servers.Aggregate(TimeSpan.Zero, (sum, s) => sum + s.CpuTime());
 
     /// <summary>CPU time of every postgres process on the machine (this benchmark's cluster is the only busy one).</summary>
     private static TimeSpan PostgresCpuTime()

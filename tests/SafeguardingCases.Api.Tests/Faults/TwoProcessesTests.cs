@@ -54,6 +54,17 @@ public sealed class TwoProcessesTests(TwoProcessesTests.TwoApis api) : IClassFix
         integrity["valid"]!.GetValue<bool>().ShouldBeTrue(integrity.ToJsonString());
     }
 
+    [Fact]
+    public async Task Sixteen_writers_racing_on_four_cases_through_both_processes_are_never_refused_and_every_note_lands_once()
+    {
+        var cases = new List<Guid>();
+        for (var i = 0; i < 4; i++) cases.Add(await api.OpenCase());
+        // Writers alternate between the processes, so each case is written by both (as behind a load balancer).
+        var landed = await RacingWriters.ShouldAllLandAsync(api, cases,
+            [w => api.ClientAs($"racer-{w}", Roles.SafeguardingOfficer), w => api.Other.ClientAs($"racer-{w}", Roles.SafeguardingOfficer)]);
+        landed.ShouldBeGreaterThan(100);
+    }
+
     /// <summary>This test's API and a second one (<see cref="Other"/>) on the same database.</summary>
     public sealed class TwoApis : ApiFactory
     {

@@ -150,6 +150,15 @@ public sealed class ConcurrencyAndIdempotencyTests(ApiFactory api) : IClassFixtu
     }
 
     [Fact]
+    public async Task Sixteen_writers_racing_on_four_cases_for_a_while_are_never_refused_and_every_note_lands_once()
+    {
+        var cases = new List<Guid>();
+        for (var i = 0; i < 4; i++) cases.Add(await api.OpenCase());
+        var landed = await RacingWriters.ShouldAllLandAsync(api, cases, [w => api.ClientAs($"racer-{w}", Roles.SafeguardingOfficer)]);
+        landed.ShouldBeGreaterThan(100);
+    }
+
+    [Fact]
     public async Task A_retried_escalation_with_one_key_is_made_once()
     {
         var c = await CaseApi.Open(api);

@@ -146,12 +146,13 @@ public sealed class CaseAppendQueue : IAsyncDisposable
 
     /// <summary>
     /// Queues a command's writes and waits for its group's statement. Once queued, the commit is not cancelled: it
-    /// lands or fails on its own. A failure of the statement is thrown to every command of the group (a lost
+    /// lands or fails on its own. <paramref name="decisions"/>: how many times the command has been decided (a command
+    /// decided again after losing goes before newer ones on its case). A failure of the statement is thrown to every command of the group (a lost
     /// connection leaves each one to check whether its events landed).
     /// </summary>
-    public Task<AppendStatus> AppendAsync(CaseAppend append)
+    public Task<AppendStatus> AppendAsync(CaseAppend append, int decisions = 1)
     {
-        var pending = new Pending(append, new TaskCompletionSource<AppendStatus>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(append, new TaskCompletionSource<AppendStatus>(TaskCreationOptions.RunContinuationsAsynchronously), decisions);
         if (!queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(CaseAppendQueue), "The API is shutting down.");
         return pending.Done.Task;
     }
@@ -195,10 +196,12 @@ public sealed class CaseAppendQueue : IAsyncDisposable
             group.Clear();
             cases.Clear();
             keys.Clear();
-            var waiting = carried.ToArray();
+            while (reader.TryRead(out var next)) carried.Add(next);
+            // The commands decided most often first (stable: otherwise in arrival order), so a command that lost to
+            // others on its case goes before the ones that arrived after it: in order, and none is starved.
+            var waiting = carried.OrderByDescending(p => p.Decisions).ToArray();
             carried.Clear();
             foreach (var pending in waiting) Take(pending);
-            while (group.Count < MaxGroup && reader.TryRead(out var next)) Take(next);
             if (group.Count == 0) continue;
             try
             {
@@ -217,6 +220,14 @@ public sealed class CaseAppendQueue : IAsyncDisposable
         void Take(Pending pending)
         {
             var append = pending.Append;
+            // Decided on a version this process has since committed past (a command ahead of it on the same case, in
+            // the last group): it would lose in PostgreSQL, and hold its case's place in this group while losing. Its
+            // command is decided again at once, in order, on the state the commands ahead of it left.
+            if (Remembered(append.CaseId) is { } known && known.Version > append.Staged.VersionBefore)
+            {
+                pending.Done.TrySetResult(AppendStatus.VersionMoved);
+                return;
+            }
             if (group.Count >= MaxGroup || cases.Contains(append.CaseId) || append.AnswerId is { } a && keys.Contains(a))
             {
                 carried.Add(pending);
@@ -231,9 +242,10 @@ public sealed class CaseAppendQueue : IAsyncDisposable
     private async Task CommitAsync(List<Pending> group)
     {
         AppendStatus[] statuses;
+        LoadedCase?[] current;
         try
         {
-            statuses = await ExecuteAsync(group);
+            (statuses, current) = await ExecuteAsync(group);
             metrics.GroupCommitted(group.Count);
         }
         catch (PostgresException e) when (group.Count > 1 && !DatabaseFailures.IsTransient(e))
@@ -262,8 +274,14 @@ public sealed class CaseAppendQueue : IAsyncDisposable
         }
         for (var i = 0; i < group.Count; i++)
         {
-            if (statuses[i] == AppendStatus.Appended) Remember(group[i].Append);
-            else Forget(group[i].Append.CaseId);
+            var append = group[i].Append;
+            if (statuses[i] == AppendStatus.Appended) Remember(append);
+            // The case as the statement found it (another process wrote it since this one last did): remembered, so
+            // the command is decided again on it at once, with no read of its own.
+            else if (current[i] is { } found) cache.Set(append.CaseId, found, RememberFor);
+            // Left out: what this process remembers of the case is stale, unless it is a later version than the one the
+            // command was decided on (a command of this process committed first; the loser decides again on it).
+            else if (Remembered(append.CaseId) is not { } known || known.Version <= append.Staged.VersionBefore) Forget(append.CaseId);
             group[i].Done.TrySetResult(statuses[i]);
         }
     }
@@ -278,7 +296,7 @@ public sealed class CaseAppendQueue : IAsyncDisposable
         }
     }
 
-    private async Task<AppendStatus[]> ExecuteAsync(List<Pending> group)
+    private async Task<(AppendStatus[] Statuses, LoadedCase?[] Current)> ExecuteAsync(List<Pending> group)
     {
         var appends = group.Select(p => p.Append).ToArray();
         var events = appends.SelectMany(a => a.Events.Select(e => (a.CaseId, Event: e))).ToArray();
@@ -309,6 +327,7 @@ public sealed class CaseAppendQueue : IAsyncDisposable
         command.Parameters.Add(new NpgsqlParameter("answer_type", NpgsqlDbType.Text) { Value = answerType });
 
         var statuses = new AppendStatus[appends.Length];
+        var current = new LoadedCase?[appends.Length];
         var index = appends.Select((a, i) => (a.CaseId, i)).ToDictionary(x => x.CaseId, x => x.i);
         try
         {
@@ -316,10 +335,12 @@ public sealed class CaseAppendQueue : IAsyncDisposable
             await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
             while (await reader.ReadAsync(CancellationToken.None))
             {
-                var status = reader.GetBoolean(2) ? AppendStatus.Appended : reader.GetBoolean(1) ? AppendStatus.KeyTaken : AppendStatus.VersionMoved;
-                statuses[index[reader.GetGuid(0)]] = status;
+                var i = index[reader.GetGuid(0)];
+                statuses[i] = reader.GetBoolean(2) ? AppendStatus.Appended : reader.GetBoolean(1) ? AppendStatus.KeyTaken : AppendStatus.VersionMoved;
+                if (!reader.IsDBNull(4))
+                    current[i] = new LoadedCase(store.Options.Serializer().FromJson<CaseStream>(reader, 4), reader.GetInt64(3));
             }
-            return statuses;
+            return (statuses, current);
         }
         catch (PostgresException)
         {
@@ -344,7 +365,8 @@ public sealed class CaseAppendQueue : IAsyncDisposable
         }
     }
 
-    private sealed record Pending(CaseAppend Append, TaskCompletionSource<AppendStatus> Done);
+    /// <summary>A queued command; <paramref name="Decisions"/> is how many times it has been decided (its age in races lost).</summary>
+    private sealed record Pending(CaseAppend Append, TaskCompletionSource<AppendStatus> Done, int Decisions);
 }
 
 /// <summary>Told of each group's commands that committed, after the commit (as Marten's session listeners are).</summary>

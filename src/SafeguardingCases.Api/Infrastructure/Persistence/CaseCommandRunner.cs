@@ -212,9 +212,9 @@ public sealed class CaseCommandRunner(
                 var staged = await attempt(token);
                 if (staged.Kind != OutcomeKind.Staged) return staged;
                 unconfirmed = staged;
-                var committed = await CommitAsync(staged.Commit!);
+                var committed = await CommitAsync(staged.Commit!, decisions);
                 unconfirmed = null;
-                return committed ? staged : Outcome<T>.Conflict;
+                return committed ? staged : staged with { Kind = OutcomeKind.Conflict };
             }, ct);
 
             switch (outcome.Kind)
@@ -233,7 +233,11 @@ public sealed class CaseCommandRunner(
                         ? CaseCommandResult.Fail<T>(CommandStatus.AnsweredBefore)
                         : CaseCommandResult.Fail<T>(CommandStatus.Refused, outcome.Refusal);
                 case OutcomeKind.Conflict:
-                    appends.Forget(caseId);
+                    // Lost to a command this process committed first (this process remembers the case at a later version
+                    // than the one decided on): decided again at once, on the state that command left. Otherwise what
+                    // this process remembers is stale, and the case is read again.
+                    var behind = outcome.Commit is { } tried && appends.Remembered(caseId) is { } known && known.Version > tried.VersionBefore;
+                    if (!behind) appends.Forget(caseId);
                     var expiredBefore = idempotency.ReplacesExpired;
                     if (await idempotency.FindEarlierAnswerAsync(store, ct)) return CaseCommandResult.Fail<T>(CommandStatus.AnsweredBefore);
                     // The key's old, expired record is what collided: try again, replacing it.
@@ -253,7 +257,7 @@ public sealed class CaseCommandRunner(
                         return CaseCommandResult.Fail<T>(CommandStatus.Busy);
                     }
                     logger.LogDebug("A command lost a version race; deciding again (try {Try})", decisions + 1);
-                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 2 + Math.Min(50, 4 * decisions))), ct);
+                    if (!behind) await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 2 + Math.Min(50, 4 * decisions))), ct);
                     break;
             }
         }
@@ -263,11 +267,11 @@ public sealed class CaseCommandRunner(
     /// Commits a staged command; false when the case's version moved (or the new case's id, or the key, was taken).
     /// Once started, a commit is not cancelled by the caller going away: it lands or fails on its own.
     /// </summary>
-    private async Task<bool> CommitAsync(StagedCommand staged)
+    private async Task<bool> CommitAsync(StagedCommand staged, int decisions)
     {
         try
         {
-            if (staged.VersionBefore > 0 && appends.Commits(staged.Events)) return await appends.AppendAsync(appends.Prepare(staged)) == AppendStatus.Appended;
+            if (staged.VersionBefore > 0 && appends.Commits(staged.Events)) return await appends.AppendAsync(appends.Prepare(staged), decisions) == AppendStatus.Appended;
 
             // Written by Marten: what this process remembers of the case is no longer the case.
             appends.Forget(staged.CaseId);

@@ -6,7 +6,7 @@
 --   fresh    keeps the commands decided on those versions;
 --   answers  claims their Idempotency-Keys (an expired answer of the key is replaced);
 --   accepted is what is left, and only its rows are written.
--- Returns, per command, whether its version was fresh and whether it was accepted.
+-- Returns, per command, whether its version was fresh and whether it was accepted (and for one whose case moved, the case).
 with input as materialized (
     select * from unnest(@case_ids::uuid[], @expected::bigint[], @new_versions::bigint[], @answer_ids::text[])
         as i(case_id, expected, new_version, key_id)),
@@ -52,5 +52,9 @@ summaries as (
     on conflict (id) do update set data = excluded.data, mt_version = excluded.mt_version,
         mt_dotnet_type = excluded.mt_dotnet_type, mt_last_modified = excluded.mt_last_modified{{summary_updates}}
     returning 1)
-select i.case_id, f.case_id is not null, a.case_id is not null
+-- A command left out because its case moved gets the case as it now stands (its version, and its document when the
+-- statement's snapshot holds the document of that version), so it is decided again without a read of its own.
+select i.case_id, f.case_id is not null, a.case_id is not null, l.version, d.data
 from input i left join fresh f on f.case_id = i.case_id left join accepted a on a.case_id = i.case_id
+left join locked l on l.id = i.case_id and f.case_id is null
+left join {{cases}} d on d.id = l.id and d.mt_version = l.version
