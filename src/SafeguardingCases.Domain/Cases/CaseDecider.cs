@@ -26,6 +26,8 @@ public sealed record CloseCase(string Reason);
 public sealed record ReopenCase(string Reason);
 public sealed record RestrictCase(IReadOnlyList<string> AllowedSubjects, string Reason);
 public sealed record LiftRestriction;
+public sealed record AllocateCase(string Subject, string Name, string Email);
+public sealed record UnallocateCase;
 /// <summary>BREAK-GLASS: open a restricted case for <paramref name="For"/>, which may be at most <paramref name="AtMost"/>.</summary>
 public sealed record BreakGlass(Guid BreakGlassId, string Reason, Duration For, Duration AtMost);
 
@@ -182,6 +184,31 @@ public static class CaseDecider
         if (state.Restriction is null) return Refusal.Conflict("The case is not restricted.", RuleIds.NeedToKnow);
         if (Rules.RestrictionOwners(state, ctx.Actor) is { } notOwner) return notOwner;
         return Decision.Accept(new CaseRestrictionLifted(ctx.Actor, ctx.Now));
+    }
+
+    /// <summary>
+    /// ALLOCATION: an officer allocates the case to themselves, a lead to anyone; on a restricted case only to someone
+    /// the restriction names (the worker must be able to open what they are alerted about).
+    /// </summary>
+    public static Decision Decide(CaseState state, AllocateCase c, CommandContext ctx)
+    {
+        if (WhileOpen(state) is { } closed) return closed;
+        if (!ctx.Actor.HasRole(Roles.SafeguardingLead) && c.Subject != ctx.Actor.Subject)
+            return Refusal.Forbidden("A safeguarding officer allocates a case to themselves; a safeguarding lead allocates it to anyone.");
+        if (state.Restriction is { } restriction && !restriction.Names(c.Subject))
+            return Refusal.Conflict("The case is restricted and the restriction does not name this member of staff; name them first.", RuleIds.NeedToKnow);
+        if (state.Allocation is { } current && current.Subject == c.Subject && current.Name == c.Name && current.Email == c.Email)
+            return Refusal.Conflict("The case is already allocated to this member of staff.");
+        return Decision.Accept(new CaseAllocated(c.Subject, c.Name, c.Email, ctx.Actor, ctx.Now));
+    }
+
+    /// <summary>ALLOCATION: the allocated worker unallocates themselves; a lead unallocates anyone.</summary>
+    public static Decision Decide(CaseState state, UnallocateCase c, CommandContext ctx)
+    {
+        if (state.Allocation is not { } current) return Refusal.Conflict("The case is not allocated.");
+        if (!ctx.Actor.HasRole(Roles.SafeguardingLead) && current.Subject != ctx.Actor.Subject)
+            return Refusal.Forbidden("A safeguarding officer unallocates only themselves; a safeguarding lead unallocates anyone.");
+        return Decision.Accept(new CaseUnallocated(ctx.Actor, ctx.Now));
     }
 
     /// <summary>BREAK-GLASS: access to a restricted case for someone not named, for a fixed time, with the reason recorded.</summary>

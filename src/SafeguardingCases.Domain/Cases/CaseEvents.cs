@@ -122,3 +122,9 @@ public sealed record CaseRestrictionLifted(Actor By, Instant At) : ICaseEvent;
 
 /// <summary>BREAK-GLASS: a member of staff who is not named opened a restricted case, saying why, until <paramref name="Until"/>.</summary>
 public sealed record BreakGlassAccessGranted(Guid BreakGlassId, string Reason, Instant Until, Actor By, Instant At) : ICaseEvent;
+
+/// <summary>The case's allocated worker: the member of staff who receives its alerts (their token subject, name and email).</summary>
+public sealed record CaseAllocated(string Subject, string Name, string Email, Actor By, Instant At) : ICaseEvent;
+
+/// <summary>The case has no allocated worker any more: its alerts go to the duty address.</summary>
+public sealed record CaseUnallocated(Actor By, Instant At) : ICaseEvent;

@@ -37,6 +37,9 @@ public sealed record CaseRestriction(ImmutableArray<string> AllowedSubjects, str
     public bool Names(string subject) => AllowedSubjects.Contains(subject, StringComparer.Ordinal);
 }
 
+/// <summary>The member of staff allocated to the case, who receives its alerts.</summary>
+public sealed record AllocatedWorker(string Subject, string Name, string Email, Actor By, Instant At);
+
 /// <summary>
 /// The state of one case, built from its events by <see cref="Evolve"/>. Immutable: every event gives a new state.
 /// <see cref="Version"/> counts the events applied, so it equals the stream version.
@@ -64,6 +67,8 @@ public sealed record CaseState
     public int NoteCount { get; init; }
     /// <summary>NEED-TO-KNOW: the restriction in force, or null when staff see the case through their roles.</summary>
     public CaseRestriction? Restriction { get; init; }
+    /// <summary>The allocated worker, or null: the case's alerts then go to the duty address.</summary>
+    public AllocatedWorker? Allocation { get; init; }
     /// <summary>BREAK-GLASS: the grants made while the current restriction has been in force.</summary>
     public ImmutableArray<BreakGlassAccessGranted> BreakGlassGrants { get; init; } = [];
 
@@ -135,6 +140,8 @@ public sealed record CaseState
             },
             CaseRestrictionLifted => s with { Restriction = null, BreakGlassGrants = [] },
             BreakGlassAccessGranted e => s with { BreakGlassGrants = s.BreakGlassGrants.Add(e) },
+            CaseAllocated e => s with { Allocation = new AllocatedWorker(e.Subject, e.Name, e.Email, e.By, e.At) },
+            CaseUnallocated => s with { Allocation = null },
             _ => s,
         };
     }

@@ -11,6 +11,8 @@ public enum RefusalKind
     NotFound,
     /// <summary>NEED-TO-KNOW: the case is restricted and the caller is neither named nor holding break-glass access (403).</summary>
     Restricted,
+    /// <summary>The caller's role does not allow this on someone else's behalf, e.g. an officer allocating a colleague (403).</summary>
+    Forbidden,
 }
 
 /// <summary>A refusal as a value: never an exception. The endpoint maps it to problem details.</summary>
@@ -26,6 +28,8 @@ public sealed record Refusal(RefusalKind Kind, string Title, string Detail, IRea
     public static Refusal Restricted(string detail) => Restricted(detail, SafeguardingCases.Domain.Policy.RuleIds.NeedToKnow);
 
     public static Refusal Restricted(string detail, params string[] ruleIds) => new(RefusalKind.Restricted, "The case is restricted", detail, ruleIds);
+
+    public static Refusal Forbidden(string detail) => new(RefusalKind.Forbidden, "Forbidden", detail, []);
 
     public static Refusal PersonNotFound(string personId) => NotFound($"Person '{personId}' is not a person at risk in this case.");
 }

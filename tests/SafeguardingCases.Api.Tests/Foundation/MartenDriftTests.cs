@@ -99,7 +99,7 @@ public sealed partial class MartenDriftTests(ApiFactory api) : IClassFixture<Api
     }
 
     /// <summary>
-    /// One of each command that takes the group path (the escalation between them goes through Marten on both sides),
+    /// One of each command that takes the group path (allocation among them, so the list row's allocated_to column too) (the escalation between them goes through Marten on both sides),
     /// with the same bodies, on a case of its own. Returns the case and the id of one remembered answer.
     /// </summary>
     private static async Task<(Guid CaseId, string AnswerId)> ScriptAsync(ApiFactory on)
@@ -113,6 +113,7 @@ public sealed partial class MartenDriftTests(ApiFactory api) : IClassFixture<Api
             .ShouldBe(HttpStatusCode.Created);
         var a = await c.Assessment(Assessment("service-user", "None", "NonEmergency", "Physical"));
         await c.SafetyPlan("NotPossible");
+        await c.Officer.PutJson($"{c.Url}/allocation", new { subject = "officer-1", name = "Officer One", email = "officer-1@example.org" }).ShouldBe(HttpStatusCode.OK);
         var e = await c.Escalation(EscalationBody("NonEmergency", "Police101", a, [d]));
         await c.SendNotice(e).ShouldBe(HttpStatusCode.Created);
         await c.Officer.PostJson($"{c.Url}/agency-responses", new { escalationId = e, summary = "Police will visit" }).ShouldBe(HttpStatusCode.Created);

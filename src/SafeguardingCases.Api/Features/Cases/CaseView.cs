@@ -44,6 +44,9 @@ public sealed record ReportDelayView(string PersonId, Instant Until, string Reas
 public sealed record RestrictionView(IReadOnlyList<string> AllowedSubjects, string Reason, Actor By, Instant At);
 
 /// <summary>The case as officers, clinicians, leads and auditors read it (GET /cases/{id}, and as-of).</summary>
+/// <summary>The case's allocated worker, who receives its alerts.</summary>
+public sealed record AllocationView(string Subject, string Name, string Email, Actor By, Instant At);
+
 public sealed record CaseView(
     Guid Id, long Version, CaseStatus Status, Channel Channel, string SourceReference, string Summary,
     Instant OpenedAt, Instant LastChangedAt,
@@ -57,7 +60,8 @@ public sealed record CaseView(
     IReadOnlyList<ReportDelayView> RequiredReportDelays,
     IReadOnlyList<Obligation> OutstandingObligations,
     int NoteCount,
-    RestrictionView? Restriction)
+    RestrictionView? Restriction,
+    AllocationView? Allocation)
 {
     /// <param name="now">The instant "now" means for the classifications: the clock, or the instant an as-of view shows.</param>
     public static CaseView From(CaseState s, PolicyOptions options, Instant now)
@@ -82,7 +86,8 @@ public sealed record CaseView(
         [.. s.ReportDelays.Select(d => new ReportDelayView(d.PersonId, d.Until, d.Reason, d.At, d.By))],
         PolicyEngine.Obligations(s, options),
         s.NoteCount,
-        s.Restriction is { } r ? new RestrictionView([.. r.AllowedSubjects], r.Reason, r.By, r.At) : null);
+        s.Restriction is { } r ? new RestrictionView([.. r.AllowedSubjects], r.Reason, r.By, r.At) : null,
+        s.Allocation is { } a ? new AllocationView(a.Subject, a.Name, a.Email, a.By, a.At) : null);
     }
 
     private static RiskAssessmentView ToView(RiskAssessmentRecorded r) => new(r.RiskAssessmentId, r.At, r.By, r.Assessments, r.Rationale);

@@ -62,7 +62,7 @@ public static class Problems
         RefusalKind.Policy => StatusCodes.Status422UnprocessableEntity,
         RefusalKind.Conflict => StatusCodes.Status409Conflict,
         RefusalKind.NotFound => StatusCodes.Status404NotFound,
-        RefusalKind.Restricted => StatusCodes.Status403Forbidden,
+        RefusalKind.Restricted or RefusalKind.Forbidden => StatusCodes.Status403Forbidden,
         _ => StatusCodes.Status422UnprocessableEntity,
     };
 

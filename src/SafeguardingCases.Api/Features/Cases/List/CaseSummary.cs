@@ -57,6 +57,9 @@ public sealed class CaseSummary
         ObligationType.NoEscalationDecisionDue => "due_no_escalation_decision_due",
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
+    /// <summary>The allocated worker's token subject (the <c>allocatedTo</c> filter), null when unallocated.</summary>
+    public string? AllocatedTo { get; set; }
+
     /// <summary>NEED-TO-KNOW: the row shows only to the named staff while the case is restricted.</summary>
     public bool Restricted { get; set; }
     public List<string> AllowedSubjects { get; set; } = [];
@@ -87,6 +90,7 @@ public sealed class CaseSummary
             DueTransparencyNoticeDue = EarliestDue(obligations, ObligationType.TransparencyNoticeDue),
             DueReportDue = EarliestDue(obligations, ObligationType.ReportDue),
             DueNoEscalationDecisionDue = EarliestDue(obligations, ObligationType.NoEscalationDecisionDue),
+            AllocatedTo = state.Allocation?.Subject,
             Restricted = state.Restriction is not null,
             AllowedSubjects = state.Restriction is { } restriction ? [.. restriction.AllowedSubjects] : [],
         };

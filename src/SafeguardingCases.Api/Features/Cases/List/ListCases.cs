@@ -23,6 +23,8 @@ public sealed class ListCasesRequest
 {
     public CaseStatus? Status { get; set; }
     public ObligationType? Obligation { get; set; }
+    /// <summary>Only the cases allocated to this member of staff (their token subject).</summary>
+    public string? AllocatedTo { get; set; }
     public int? Limit { get; set; }
     public string? Cursor { get; set; }
     public int? Page { get; set; }
@@ -38,6 +40,7 @@ public sealed class ListCasesValidator : Validator<ListCasesRequest>
     {
         RuleFor(x => x.Status).IsInEnum();
         RuleFor(x => x.Obligation).IsInEnum();
+        RuleFor(x => x.AllocatedTo).NotEmpty().MaximumLength(Shared.TextLimits.Reference).When(x => x.AllocatedTo is not null);
         RuleFor(x => x.Limit).InclusiveBetween(1, MaxLimit);
         RuleFor(x => x.PageSize).InclusiveBetween(1, MaxLimit);
         RuleFor(x => x.Page).InclusiveBetween(1, Paging.MaxPage);
@@ -60,14 +63,14 @@ public sealed class ListCasesEndpoint(ISender sender) : Endpoint<ListCasesReques
     {
         Get("/cases");
         Roles(R.SafeguardingOfficer, R.Clinician, R.SafeguardingLead);
-        Description(b => b.Read<CaseList>("Cases", "List cases (filters: status, obligation; cursor paging with limit and cursor)", onCase: false), clearDefaults: true);
+        Description(b => b.Read<CaseList>("Cases", "List cases (filters: status, obligation, allocatedTo; cursor paging with limit and cursor)", onCase: false), clearDefaults: true);
     }
 
     public override async Task HandleAsync(ListCasesRequest req, CancellationToken ct)
     {
         var limit = req.Limit ?? req.PageSize ?? 50;
         var offset = req.Page is { } page ? (page - 1) * limit : 0;
-        var list = await sender.Send(new ListCasesQuery(User.ToActor(), req.Status, req.Obligation, limit,
+        var list = await sender.Send(new ListCasesQuery(User.ToActor(), req.Status, req.Obligation, req.AllocatedTo, limit,
             req.Cursor is null ? null : Infrastructure.Http.Cursor.Decode(req.Cursor), offset, req.Page is not null), ct);
         CaseAccessFeature.Of(HttpContext)?.Shown.AddRange(list.Items.Select(i => i.Id));
         await EndpointResults.SendJsonAsync(HttpContext, list, StatusCodes.Status200OK);
@@ -77,12 +80,12 @@ public sealed class ListCasesEndpoint(ISender sender) : Endpoint<ListCasesReques
 public sealed record CaseListItem(
     Guid Id, long Version, CaseStatus Status, Channel Channel, string SourceReference, string Summary,
     Instant OpenedAt, Instant LastChangedAt, PersonClassification ServiceUserClassification,
-    IReadOnlyList<ObligationSummary> OutstandingObligations, Instant? NextDueBy, bool Restricted);
+    IReadOnlyList<ObligationSummary> OutstandingObligations, Instant? NextDueBy, bool Restricted, string? AllocatedTo);
 
 /// <summary>One page of cases; <c>next</c> is the cursor of the following page, null on the last.</summary>
 public sealed record CaseList(IReadOnlyList<CaseListItem> Items, string? Next);
 
-public sealed record ListCasesQuery(Actor Reader, CaseStatus? Status, ObligationType? Obligation, int Limit, string? CursorKey, int Offset, bool Offsetting)
+public sealed record ListCasesQuery(Actor Reader, CaseStatus? Status, ObligationType? Obligation, string? AllocatedTo, int Limit, string? CursorKey, int Offset, bool Offsetting)
     : IRequest<CaseList>;
 
 /// <summary>
@@ -101,6 +104,11 @@ public sealed class ListCasesHandler(IQuerySession session) : IRequestHandler<Li
         {
             where.Append(" and d.status = ?");
             parameters.Add(status.ToString());
+        }
+        if (request.AllocatedTo is { } allocatedTo)
+        {
+            where.Append(" and d.allocated_to = ?");
+            parameters.Add(allocatedTo);
         }
         string sortColumn, order;
         if (request.Obligation is { } obligation)
@@ -130,7 +138,7 @@ public sealed class ListCasesHandler(IQuerySession session) : IRequestHandler<Li
         var rows = await session.QueryAsync<CaseSummary>(where.ToString(), cancellationToken, [.. parameters]);
         var items = rows.Take(request.Limit).Select(c => new CaseListItem(c.Id, c.Version, c.Status, c.Channel, c.SourceReference, c.Summary, c.OpenedAt,
             c.LastChangedAt, c.ServiceUserClassification, c.Obligations,
-            c.NextDueByUnixMs == long.MaxValue ? null : Instant.FromUnixTimeMilliseconds(c.NextDueByUnixMs), c.Restricted)).ToList();
+            c.NextDueByUnixMs == long.MaxValue ? null : Instant.FromUnixTimeMilliseconds(c.NextDueByUnixMs), c.Restricted, c.AllocatedTo)).ToList();
         string? next = null;
         if (rows.Count > request.Limit && !request.Offsetting)
         {

@@ -12,6 +12,14 @@ namespace SafeguardingCases.Web.Client.Generated.Models
     public partial class CaseListItem : IParsable
     #pragma warning restore CS1591
     {
+        /// <summary>The allocatedTo property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? AllocatedTo { get; set; }
+#nullable restore
+#else
+        public string AllocatedTo { get; set; }
+#endif
         /// <summary>The channel property</summary>
         public global::SafeguardingCases.Web.Client.Generated.Models.Channel? Channel { get; set; }
         /// <summary>The id property</summary>
@@ -72,6 +80,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
+                { "allocatedTo", n => { AllocatedTo = n.GetStringValue(); } },
                 { "channel", n => { Channel = n.GetEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.Channel>(); } },
                 { "id", n => { Id = n.GetGuidValue(); } },
                 { "lastChangedAt", n => { LastChangedAt = n.GetDateTimeOffsetValue(); } },
@@ -93,6 +102,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
+            writer.WriteStringValue("allocatedTo", AllocatedTo);
             writer.WriteEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.Channel>("channel", Channel);
             writer.WriteGuidValue("id", Id);
             writer.WriteDateTimeOffsetValue("lastChangedAt", LastChangedAt);

@@ -12,6 +12,14 @@ namespace SafeguardingCases.Web.Client.Generated.Models
     public partial class CaseView : IParsable
     #pragma warning restore CS1591
     {
+        /// <summary>The allocation property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::SafeguardingCases.Web.Client.Generated.Models.AllocationView? Allocation { get; set; }
+#nullable restore
+#else
+        public global::SafeguardingCases.Web.Client.Generated.Models.AllocationView Allocation { get; set; }
+#endif
         /// <summary>The channel property</summary>
         public global::SafeguardingCases.Web.Client.Generated.Models.Channel? Channel { get; set; }
         /// <summary>The disclosures property</summary>
@@ -140,6 +148,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
+                { "allocation", n => { Allocation = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.AllocationView>(global::SafeguardingCases.Web.Client.Generated.Models.AllocationView.CreateFromDiscriminatorValue); } },
                 { "channel", n => { Channel = n.GetEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.Channel>(); } },
                 { "disclosures", n => { Disclosures = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.DisclosureView>(global::SafeguardingCases.Web.Client.Generated.Models.DisclosureView.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "escalations", n => { Escalations = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.EscalationView>(global::SafeguardingCases.Web.Client.Generated.Models.EscalationView.CreateFromDiscriminatorValue)?.AsList(); } },
@@ -168,6 +177,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.AllocationView>("allocation", Allocation);
             writer.WriteEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.Channel>("channel", Channel);
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.DisclosureView>("disclosures", Disclosures);
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.EscalationView>("escalations", Escalations);

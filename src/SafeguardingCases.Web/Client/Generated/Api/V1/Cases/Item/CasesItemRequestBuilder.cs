@@ -4,6 +4,7 @@ using Microsoft.Kiota.Abstractions.Extensions;
 using Microsoft.Kiota.Abstractions.Serialization;
 using Microsoft.Kiota.Abstractions;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.AgencyResponses;
+using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Allocation;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.AsOf;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.BreakGlass;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Close;
@@ -40,6 +41,11 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item
         public global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.AgencyResponses.AgencyResponsesRequestBuilder AgencyResponses
         {
             get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.AgencyResponses.AgencyResponsesRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The allocation property</summary>
+        public global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Allocation.AllocationRequestBuilder Allocation
+        {
+            get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Allocation.AllocationRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The asOf property</summary>
         public global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.AsOf.AsOfRequestBuilder AsOf
