@@ -84,6 +84,13 @@ static async Task RunApiAsync(string[] args)
     services.AddScoped<CaseCommandRunner>();
     services.AddSingleton<CaseAppendQueue>();
     services.AddHttpContextAccessor();
+    // Alerts from deadlines (issue 20): the sweep raises them, the outbox emails them; both on every instance, each
+    // alert raised once (its id is its obligation and threshold) and each email claimed by one instance at a time.
+    services.AddSingleton(SafeguardingCases.Api.Features.Notifications.NotificationOptions.Bind(configuration));
+    services.AddSingleton<SafeguardingCases.Api.Features.Notifications.DeadlineAlerts>();
+    services.AddHostedService(sp => sp.GetRequiredService<SafeguardingCases.Api.Features.Notifications.DeadlineAlerts>());
+    services.AddSingleton<SafeguardingCases.Api.Features.Notifications.EmailOutbox>();
+    services.AddHostedService(sp => sp.GetRequiredService<SafeguardingCases.Api.Features.Notifications.EmailOutbox>());
     services.AddSingleton<RetentionCleanup>();
     services.AddHostedService(sp => sp.GetRequiredService<RetentionCleanup>());
     var ledger = SafeguardingCases.Api.Infrastructure.Ledger.LedgerOptions.Bind(configuration);

@@ -31,7 +31,13 @@ public sealed class ConsoleFixture : IAsyncLifetime
     {
         var server = await PostgresServer.GetAsync();
         ConnectionString = await server.CreateDatabaseAsync("console");
-        (api, Address) = await StartApiAsync(ConnectionString, Output);
+        // Any obligation due within two days counts as due soon, and deadlines are looked at every half second, so a
+        // journey sees an alert as soon as it creates an obligation (AlertJourneys).
+        (api, Address) = await StartApiAsync(ConnectionString, Output, new Dictionary<string, string>
+        {
+            ["Notifications__DueSoon"] = "P2D",
+            ["Notifications__SweepInterval"] = "PT0.5S",
+        });
 
         playwright = await Playwright.CreateAsync();
         Browser = await playwright.Chromium.LaunchAsync(new()

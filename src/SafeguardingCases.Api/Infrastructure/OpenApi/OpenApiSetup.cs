@@ -261,6 +261,8 @@ public sealed class TagsAndServersDocumentFilter : IDocumentFilter
         ("Policy", "The policy decision for a case, its parameters and its glossary."),
         ("Audit", "History, as-of, integrity, access log, escalation and override audits."),
         ("Reports", "Counts for safeguarding leads."),
+        ("Allocation", "Who a case is allocated to: the member of staff who receives its alerts."),
+        ("Alerts", "The signed-in person's alerts about deadlines (due soon, overdue, escalated), and acknowledging them."),
     ];
 
     public void Apply(OpenApiDocument swaggerDoc, DocumentFilterContext context)

@@ -152,6 +152,12 @@ public static class MartenSetup
             .Duplicate(x => x.DueReportDue, configure: i => i.Predicate = "due_report_due is not null")
             .Duplicate(x => x.DueNoEscalationDecisionDue, configure: i => i.Predicate = "due_no_escalation_decision_due is not null");
         opts.Schema.For<Ledger.CheckpointRecord>().Identity(x => x.Id);
+        // Alerts: the inbox pages by recipient and time; the outbox reads only what waits to be sent (a partial index).
+        opts.Schema.For<Features.Notifications.Alert>().Identity(x => x.Id)
+            .Duplicate(x => x.NotificationId, configure: i => i.IsUnique = true)
+            .Duplicate(x => x.RecipientSubject).Duplicate(x => x.RecipientRole).Duplicate(x => x.RaisedAtUnixMs);
+        opts.Schema.For<Features.Notifications.OutboxEmail>().Identity(x => x.Id)
+            .Duplicate(x => x.NextAttemptAtUnixMs, configure: i => i.Predicate = "next_attempt_at_unix_ms is not null");
         opts.Schema.For<Features.Audit.Overrides.OverrideAuditRow>().Index(x => x.SortKey);
         opts.Schema.For<Features.Audit.BreakGlass.BreakGlassAuditRow>().Index(x => x.SortKey);
         opts.Schema.For<Messaging.CaseAccessRecord>().Index(x => x.CaseId).Index(x => x.AtUnixMs);

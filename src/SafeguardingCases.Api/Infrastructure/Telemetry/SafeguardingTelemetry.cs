@@ -68,6 +68,12 @@ public sealed class SafeguardingMetrics
     private readonly Counter<long> refusals;
     private readonly Counter<long> escalations;
     private readonly Histogram<int> groups;
+    private readonly Counter<long> alertsRaised;
+    private readonly Counter<long> alertsSent;
+    private readonly Counter<long> alertsFailed;
+    private readonly Counter<long> alertsAcknowledged;
+    private readonly Counter<long> alertsEscalated;
+    private double oldestUndeliveredSeconds;
     private volatile IReadOnlyDictionary<ObligationType, long> overdue = Enum.GetValues<ObligationType>().ToDictionary(t => t, _ => 0L);
 
     public SafeguardingMetrics(IMeterFactory meters)
@@ -78,6 +84,13 @@ public sealed class SafeguardingMetrics
         escalations = meter.CreateCounter<long>("safeguarding.escalations", "{escalation}", "Escalations made, by route and agency.");
         groups = meter.CreateHistogram<int>("safeguarding.commit.group_size", "{command}",
             "Case commands committed together in one statement (see CaseAppendQueue): near its maximum, 64, the API is writing as fast as PostgreSQL lets it.");
+        alertsRaised = meter.CreateCounter<long>("safeguarding.alerts.raised", "{alert}", "Alerts raised, by kind (DueSoon, Overdue, Escalated) and obligation.");
+        alertsSent = meter.CreateCounter<long>("safeguarding.alerts.sent", "{message}", "Alert messages delivered, by channel (Email, Webhook).");
+        alertsFailed = meter.CreateCounter<long>("safeguarding.alerts.failed", "{message}", "Alert deliveries that failed and wait to be tried again, by channel.");
+        alertsAcknowledged = meter.CreateCounter<long>("safeguarding.alerts.acknowledged", "{alert}", "Alerts acknowledged in the console or the API.");
+        alertsEscalated = meter.CreateCounter<long>("safeguarding.alerts.escalated", "{alert}", "Overdue alerts nobody acknowledged in time, sent up to the leads.");
+        meter.CreateObservableGauge("safeguarding.alerts.oldest_undelivered", () => Volatile.Read(ref oldestUndeliveredSeconds), "s",
+            "How long the oldest alert email still waiting to be sent has waited: alert when it grows.");
         meter.CreateObservableGauge("safeguarding.obligations.overdue",
             () => overdue.Select(o => new Measurement<long>(o.Value, new KeyValuePair<string, object?>("obligation", o.Key.ToString()))),
             "{obligation}", "Outstanding obligations past their due time, by type: alert when above zero.");
@@ -93,6 +106,20 @@ public sealed class SafeguardingMetrics
         escalations.Add(1, new KeyValuePair<string, object?>("route", route.ToString()), new KeyValuePair<string, object?>("agency", agency.ToString()));
 
     public void GroupCommitted(int commands) => groups.Record(commands);
+
+    public void AlertRaised(string kind, string obligation)
+    {
+        alertsRaised.Add(1, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("obligation", obligation));
+        if (kind == "Escalated") alertsEscalated.Add(1);
+    }
+
+    public void AlertSent(string channel) => alertsSent.Add(1, new KeyValuePair<string, object?>("channel", channel));
+
+    public void AlertFailed(string channel) => alertsFailed.Add(1, new KeyValuePair<string, object?>("channel", channel));
+
+    public void AlertAcknowledged() => alertsAcknowledged.Add(1);
+
+    public void SetOldestUndelivered(NodaTime.Duration age) => Volatile.Write(ref oldestUndeliveredSeconds, age.TotalSeconds);
 
     public void SetOverdue(IReadOnlyDictionary<ObligationType, long> counts) => overdue = counts;
 }

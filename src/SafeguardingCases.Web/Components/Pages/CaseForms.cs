@@ -15,6 +15,8 @@ public class CommandForm
 
 public sealed class NoteForm : CommandForm { public string? Text { get; set; } }
 
+public sealed class AllocateForm : CommandForm { public string? Email { get; set; } }
+
 public sealed class DisclosureForm : CommandForm
 {
     /// <summary>When the user said it (UTC); shown as now, to the minute, for the officer to correct.</summary>

@@ -5,6 +5,7 @@ using Microsoft.Kiota.Abstractions;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Audit;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Glossary;
+using SafeguardingCases.Web.Client.Generated.Api.V1.Notifications;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Policy;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Reports;
 using System.Collections.Generic;
@@ -33,6 +34,11 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1
         public global::SafeguardingCases.Web.Client.Generated.Api.V1.Glossary.GlossaryRequestBuilder Glossary
         {
             get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Glossary.GlossaryRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The notifications property</summary>
+        public global::SafeguardingCases.Web.Client.Generated.Api.V1.Notifications.NotificationsRequestBuilder Notifications
+        {
+            get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Notifications.NotificationsRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The policy property</summary>
         public global::SafeguardingCases.Web.Client.Generated.Api.V1.Policy.PolicyRequestBuilder Policy

@@ -1,0 +1,102 @@
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Marten;
+using MimeKit;
+using NodaTime;
+using SafeguardingCases.Api.Infrastructure.Telemetry;
+
+namespace SafeguardingCases.Api.Features.Notifications;
+
+/// <summary>
+/// Sends the outbox's emails through SMTP (MailKit; STARTTLS when the server offers it; a login when
+/// <c>Notifications__Smtp__Username</c> is set). Each batch is claimed with <c>FOR UPDATE SKIP LOCKED</c> in one
+/// transaction, so two instances never send the same email at once; an email is marked sent in that transaction after
+/// the SMTP server took it. A process killed between the two sends it again, with the same <c>Message-ID</c> (set when
+/// the email was written), which mail systems use to drop the second copy. A failure waits (1 s, doubling, at most an
+/// hour) and is tried again; the failure's type is kept, never its message.
+/// </summary>
+public sealed class EmailOutbox(IDocumentStore store, IClock clock, NotificationOptions options, SafeguardingMetrics metrics,
+    ILogger<EmailOutbox> logger) : BackgroundService
+{
+    public const int BatchSize = 20;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.SendsEmail) return;
+        var every = TimeSpan.FromMilliseconds(Math.Min(1000, Math.Max(50, options.SweepInterval.TotalMilliseconds / 2)));
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (await SendDueAsync(stoppingToken) == 0) await Task.Delay(every, stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning("Could not send alert emails ({Error}); will try again", e.GetType().Name);
+                await Task.Delay(every * 5, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>Sends one batch of the emails that are due; returns how many it tried.</summary>
+    public async Task<int> SendDueAsync(CancellationToken ct)
+    {
+        var now = clock.GetCurrentInstant().ToUnixTimeMilliseconds();
+        await using var session = store.LightweightSession();
+        await session.BeginTransactionAsync(ct);
+        var due = await session.QueryAsync<OutboxEmail>(
+            $"where d.next_attempt_at_unix_ms <= ? order by d.next_attempt_at_unix_ms limit {BatchSize} for update skip locked", ct, now);
+        metrics.SetOldestUndelivered(await OldestUndeliveredAsync(session, now, ct));
+        if (due.Count == 0) return 0;
+
+        using var smtp = new SmtpClient();
+        Exception? unreachable = null;
+        try
+        {
+            await smtp.ConnectAsync(options.SmtpHost!, options.SmtpPort, SecureSocketOptions.StartTlsWhenAvailable, ct);
+            if (options.SmtpUsername is { } user) await smtp.AuthenticateAsync(user, options.SmtpPassword ?? "", ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            unreachable = e;
+        }
+        foreach (var email in due)
+        {
+            try
+            {
+                if (unreachable is not null) throw unreachable;
+                await smtp.SendAsync(Message(email), ct);
+                email.SentAtUnixMs = clock.GetCurrentInstant().ToUnixTimeMilliseconds();
+                email.NextAttemptAtUnixMs = null;
+                metrics.AlertSent("Email");
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                email.Attempts++;
+                email.LastError = e.GetType().Name;
+                email.NextAttemptAtUnixMs = now + (long)Math.Min(3_600_000, 1000 * Math.Pow(2, Math.Min(email.Attempts - 1, 20)));
+                metrics.AlertFailed("Email");
+                logger.LogWarning("An alert email could not be sent ({Error}, attempt {Attempt}); it will be tried again", e.GetType().Name, email.Attempts);
+            }
+            session.Update(email);
+        }
+        if (smtp.IsConnected) await smtp.DisconnectAsync(true, CancellationToken.None);
+        await session.SaveChangesAsync(CancellationToken.None);
+        return due.Count;
+    }
+
+    private MimeMessage Message(OutboxEmail email)
+    {
+        var message = new MimeMessage { MessageId = email.MessageId, Subject = email.Subject, Body = new TextPart("plain") { Text = email.Body } };
+        message.From.Add(MailboxAddress.Parse(options.SmtpFrom));
+        message.To.Add(MailboxAddress.Parse(email.To));
+        return message;
+    }
+
+    private static async Task<Duration> OldestUndeliveredAsync(IQuerySession session, long now, CancellationToken ct)
+    {
+        var oldest = await session.Query<OutboxEmail>().Where(e => e.NextAttemptAtUnixMs != null).OrderBy(e => e.CreatedAtUnixMs)
+            .Select(e => e.CreatedAtUnixMs).FirstOrDefaultAsync(ct);
+        return oldest == 0 ? Duration.Zero : Duration.FromMilliseconds(Math.Max(0, now - oldest));
+    }
+}

@@ -1,0 +1,123 @@
+using FastEndpoints;
+using FluentValidation;
+using Marten;
+using Mediator;
+using NodaTime;
+using SafeguardingCases.Api.Infrastructure.Auth;
+using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Api.Infrastructure.OpenApi;
+using SafeguardingCases.Api.Infrastructure.Telemetry;
+using SafeguardingCases.Domain.Cases;
+using SafeguardingCases.Domain.Policy;
+using R = SafeguardingCases.Domain.Cases.Roles;
+
+namespace SafeguardingCases.Api.Features.Notifications.Inbox;
+
+/// <summary>One alert in a person's inbox: which case, which obligation, due when; nothing recorded about a person.</summary>
+public sealed record NotificationItem(Guid NotificationId, Guid CaseId, AlertKind Kind, ObligationType Obligation, Instant DueBy,
+    Instant RaisedAt, Instant? AcknowledgedAt)
+{
+    public static NotificationItem From(Alert a) => new(a.NotificationId, a.CaseId, a.Kind, a.Obligation, a.DueBy, a.RaisedAt, a.AcknowledgedAt);
+}
+
+/// <summary>A page of the inbox, newest first; <c>next</c> is the cursor of the following page; <c>unacknowledged</c> counts them all.</summary>
+public sealed record NotificationList(IReadOnlyList<NotificationItem> Items, string? Next, long Unacknowledged);
+
+public sealed class NotificationsRequest
+{
+    public const int MaxLimit = 200;
+    public int? Limit { get; set; }
+    public string? Cursor { get; set; }
+}
+
+public sealed class NotificationsValidator : Validator<NotificationsRequest>
+{
+    public NotificationsValidator()
+    {
+        RuleFor(x => x.Limit).InclusiveBetween(1, NotificationsRequest.MaxLimit);
+        RuleFor(x => x.Cursor).Must(c => c is null || Infrastructure.Http.Cursor.Decode(c) is not null).WithMessage("cursor is the next value of a previous page.");
+    }
+}
+
+/// <summary>GET /notifications: the signed-in person's alerts (to them, or to a role they hold), newest first.</summary>
+public sealed class ListNotificationsEndpoint(ISender sender) : Endpoint<NotificationsRequest, NotificationList>
+{
+    public override void Configure()
+    {
+        Get("/notifications");
+        Roles(R.SafeguardingOfficer, R.Clinician, R.SafeguardingLead, R.Auditor);
+        Description(b => b.Read<NotificationList>("Alerts", "The signed-in person's alerts, newest first (cursor paging with limit and cursor)", onCase: false), clearDefaults: true);
+    }
+
+    public override async Task HandleAsync(NotificationsRequest req, CancellationToken ct) =>
+        await EndpointResults.SendJsonAsync(HttpContext, await sender.Send(new ListNotificationsQuery(User.ToActor(), req.Limit ?? 50,
+            req.Cursor is null ? null : Infrastructure.Http.Cursor.Decode(req.Cursor)), ct), StatusCodes.Status200OK);
+}
+
+public sealed record ListNotificationsQuery(Actor Reader, int Limit, string? CursorKey) : IRequest<NotificationList>;
+
+public sealed class ListNotificationsHandler(IQuerySession session) : IRequestHandler<ListNotificationsQuery, NotificationList>
+{
+    public async ValueTask<NotificationList> Handle(ListNotificationsQuery request, CancellationToken cancellationToken)
+    {
+        // Addressed to the reader or to a role they hold; a restricted case's alerts only to the staff it names.
+        const string Mine = "(d.recipient_subject = ? or d.recipient_role = any(?)) " +
+                            "and (jsonb_array_length(d.data -> 'allowedSubjects') = 0 or jsonb_exists(d.data -> 'allowedSubjects', ?))";
+        var reader = request.Reader;
+        var roles = reader.Roles.ToArray();
+        var parameters = new List<object> { reader.Subject, roles, reader.Subject };
+        var where = Mine;
+        if (request.CursorKey is { } key && Infrastructure.Http.Cursor.Parse(key) is var (ms, id))
+        {
+            where += " and (d.raised_at_unix_ms < ? or (d.raised_at_unix_ms = ? and d.notification_id < ?))";
+            parameters.AddRange([ms, ms, id]);
+        }
+        var rows = await session.QueryAsync<Alert>($"where {where} order by d.raised_at_unix_ms desc, d.notification_id desc limit {request.Limit + 1}",
+            cancellationToken, [.. parameters]);
+        var unacknowledged = await session.QueryAsync<long>(
+            $"select count(*) from {session.DocumentStore.Options.Schema.For<Alert>()} as d where {Mine} and d.data -> 'acknowledgedAt' = 'null'::jsonb",
+            cancellationToken, reader.Subject, roles, reader.Subject);
+        string? next = null;
+        if (rows.Count > request.Limit)
+        {
+            var last = rows[request.Limit - 1];
+            next = Infrastructure.Http.Cursor.Encode(Infrastructure.Http.Cursor.Key(last.RaisedAt, last.NotificationId));
+        }
+        return new NotificationList([.. rows.Take(request.Limit).Select(NotificationItem.From)], next, unacknowledged.Single());
+    }
+}
+
+/// <summary>POST /notifications/{id}/acknowledgement: the alert is seen and being dealt with; an overdue one stops its ladder.</summary>
+public sealed class AcknowledgeNotificationEndpoint(IDocumentStore store, IClock clock, SafeguardingMetrics metrics) : EndpointWithoutRequest<NotificationItem>
+{
+    public override void Configure()
+    {
+        Post("/notifications/{id}/acknowledgement");
+        Roles(R.SafeguardingOfficer, R.Clinician, R.SafeguardingLead, R.Auditor);
+        Description(b => b.Read<NotificationItem>("Alerts", "Acknowledge one of the signed-in person's alerts (again: the first acknowledgement stands)", onCase: false)
+            .Produces<Problem>(404, Problems.ContentType), clearDefaults: true);
+    }
+
+    public override async Task HandleAsync(CancellationToken ct)
+    {
+        var actor = User.ToActor();
+        await using var session = store.LightweightSession();
+        var alert = Guid.TryParse(Route<string>("id"), out var id)
+            ? (await session.Query<Alert>().Where(a => a.NotificationId == id).ToListAsync(ct)).SingleOrDefault()
+            : null;
+        if (alert is null || !alert.IsFor(actor))
+        {
+            await Problems.WriteAsync(HttpContext, Problems.Create(404, "Not found", "There is no such alert for you."));
+            return;
+        }
+        if (alert.AcknowledgedAt is null)
+        {
+            alert.AcknowledgedAt = clock.GetCurrentInstant();
+            alert.AcknowledgedBy = actor.Subject;
+            session.Update(alert);
+            await session.SaveChangesAsync(ct);
+            metrics.AlertAcknowledged();
+        }
+        await EndpointResults.SendJsonAsync(HttpContext, NotificationItem.From(alert), StatusCodes.Status200OK);
+    }
+}

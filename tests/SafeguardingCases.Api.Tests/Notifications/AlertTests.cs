@@ -1,0 +1,126 @@
+using System.Net;
+using MimeKit;
+using NodaTime;
+using SafeguardingCases.Api.Tests.Infrastructure;
+using SafeguardingCases.Domain.Cases;
+using static SafeguardingCases.Api.Tests.Infrastructure.CaseApi;
+
+namespace SafeguardingCases.Api.Tests.Notifications;
+
+/// <summary>
+/// Alerts from deadlines against a real SMTP server: an escalation's transparency notice owed within 24 hours (the
+/// policy's window), with the sweep every 100 ms and the test's clock moved past each threshold.
+/// </summary>
+public sealed class AlertTests(AlertTests.AlertingApi api) : IClassFixture<AlertTests.AlertingApi>
+{
+    private const string Officer = "officer-1";
+
+    /// <summary>A case allocated to officer-1 with a non-emergency escalation made now: its notice is due in 24 hours.</summary>
+    private async Task<(CaseApi Case, Guid Escalation, Instant DueBy)> EscalatedAsync()
+    {
+        var c = await CaseApi.Open(api, ageYears: 15);
+        await c.Officer.PutJson($"{c.Url}/allocation", new { subject = Officer, name = "Officer One", email = "officer-1@example.org" }).ShouldBe(HttpStatusCode.OK);
+        var d = await c.Disclosure(Concern("Physical"));
+        var a = await c.Assessment(Assessment("service-user", "None", "NonEmergency", "Physical"));
+        await c.SafetyPlan("NotPossible");
+        var e = await c.Escalation(EscalationBody("NonEmergency", "Police101", a, [d]));
+        var view = await c.View();
+        var dueBy = view["outstandingObligations"]!.AsArray().Single(o => o!["type"]!.GetValue<string>() == "TransparencyNoticeDue")!["dueBy"]!.GetValue<string>();
+        return (c, e, NodaTime.Text.InstantPattern.ExtendedIso.Parse(dueBy).Value);
+    }
+
+    private static Func<MimeMessage, bool> About(Guid caseId, string kind) =>
+        m => m.Subject is { } s && s.Contains(caseId.ToString(), StringComparison.Ordinal) && s.Contains("TransparencyNoticeDue", StringComparison.Ordinal)
+             && s.Contains($" {kind} on case", StringComparison.Ordinal);
+
+    private static IEnumerable<MimeMessage> AllAbout(TestSmtpServer smtp, Guid caseId) =>
+        smtp.Messages.Where(m => m.Subject is { } s && s.Contains(caseId.ToString(), StringComparison.Ordinal) && s.Contains("TransparencyNoticeDue", StringComparison.Ordinal));
+
+    [Fact]
+    public async Task An_unsent_notice_alerts_the_worker_when_due_soon_and_overdue_then_the_leads_once_and_never_says_anything_about_a_person()
+    {
+        var (c, _, dueBy) = await EscalatedAsync();
+
+        api.Clock.Reset(dueBy - Duration.FromMinutes(90));
+        var soon = await api.Smtp.WaitForAsync(About(c.Id, "due soon"), 1);
+        soon.Single().To.Mailboxes.Single().Address.ShouldBe("officer-1@example.org");
+
+        api.Clock.Reset(dueBy + Duration.FromMinutes(1));
+        (await api.Smtp.WaitForAsync(About(c.Id, "overdue"), 1)).Single().To.Mailboxes.Single().Address.ShouldBe("officer-1@example.org");
+
+        api.Clock.Reset(dueBy + Duration.FromMinutes(62));
+        (await api.Smtp.WaitForAsync(About(c.Id, "not acknowledged"), 1)).Single().To.Mailboxes.Single().Address.ShouldBe("leads@example.org");
+
+        // A few more sweeps: nothing is raised twice.
+        api.Clock.Reset(dueBy + Duration.FromHours(3));
+        await Task.Delay(600);
+        var all = AllAbout(api.Smtp, c.Id).ToList();
+        all.Count.ShouldBe(3, string.Join(" | ", all.Select(m => m.Subject)));
+        all.Select(m => m.MessageId).Distinct().Count().ShouldBe(3);
+        foreach (var message in all)
+        {
+            var text = message.Subject + "\n" + message.TextBody;
+            foreach (var recorded in new[] { "post-123", "handle-9", "A worrying post", "What the user said", "post-77", "Clinical rationale", "Tried with the user", "Officer One" })
+                text.ShouldNotContain(recorded);
+            text.ShouldContain($"/cases/{c.Id}");
+        }
+
+        // The inbox: the worker has the due-soon and overdue alerts, the leads the ladder one.
+        var worker = api.ClientAs(Officer, Roles.SafeguardingOfficer);
+        var inbox = await (await worker.GetAsync("/api/v1/notifications").ShouldBe(HttpStatusCode.OK)).Json();
+        var mine = inbox["items"]!.AsArray().Where(i => i!["caseId"]!.GetValue<Guid>() == c.Id).ToList();
+        mine.Select(i => i!["kind"]!.GetValue<string>()).Order().ShouldBe(["DueSoon", "Overdue"]);
+        var leads = await (await api.ClientAs("lead-9", Roles.SafeguardingLead).GetAsync("/api/v1/notifications").ShouldBe(HttpStatusCode.OK)).Json();
+        leads["items"]!.AsArray().Count(i => i!["caseId"]!.GetValue<Guid>() == c.Id && i["kind"]!.GetValue<string>() == "Escalated").ShouldBe(1);
+        (await (await api.ClientAs("officer-2", Roles.SafeguardingOfficer).GetAsync("/api/v1/notifications")).Json())["items"]!.AsArray()
+            .ShouldNotContain(i => i!["caseId"]!.GetValue<Guid>() == c.Id, "an alert to the allocated worker is theirs alone");
+    }
+
+    [Fact]
+    public async Task Sending_the_notice_before_it_is_due_soon_raises_nothing_and_acknowledging_an_overdue_alert_stops_the_ladder()
+    {
+        var (sent, escalation, dueBy) = await EscalatedAsync();
+        await sent.SendNotice(escalation).ShouldBe(HttpStatusCode.Created);
+        var (acknowledged, _, ackDueBy) = await EscalatedAsync();
+
+        api.Clock.Reset(ackDueBy + Duration.FromMinutes(1));
+        await api.Smtp.WaitForAsync(About(acknowledged.Id, "overdue"), 1);
+        var worker = api.ClientAs(Officer, Roles.SafeguardingOfficer);
+        var inbox = await (await worker.GetAsync("/api/v1/notifications?limit=200").ShouldBe(HttpStatusCode.OK)).Json();
+        var overdue = inbox["items"]!.AsArray().Single(i => i!["caseId"]!.GetValue<Guid>() == acknowledged.Id && i["kind"]!.GetValue<string>() == "Overdue")!;
+        var id = overdue["notificationId"]!.GetValue<Guid>();
+        (await (await api.ClientAs("officer-2", Roles.SafeguardingOfficer).PostJson($"/api/v1/notifications/{id}/acknowledgement", new { }))
+            .ShouldBeProblem(HttpStatusCode.NotFound)).ShouldNotBeNull();
+        var acked = await (await worker.PostJson($"/api/v1/notifications/{id}/acknowledgement", new { }).ShouldBe(HttpStatusCode.OK)).Json();
+        acked["acknowledgedAt"].ShouldNotBeNull();
+        var before = inbox["unacknowledged"]!.GetValue<long>();
+        (await (await worker.GetAsync("/api/v1/notifications").ShouldBe(HttpStatusCode.OK)).Json())["unacknowledged"]!.GetValue<long>().ShouldBe(before - 1);
+
+        api.Clock.Reset(ackDueBy + Duration.FromHours(3));
+        await Task.Delay(800);
+        AllAbout(api.Smtp, acknowledged.Id).Select(m => m.Subject ?? "").ShouldNotContain(s => s.Contains("not acknowledged", StringComparison.Ordinal));
+        AllAbout(api.Smtp, sent.Id).ShouldBeEmpty("the notice was sent before anything was due");
+        dueBy.ShouldBeLessThan(ackDueBy + Duration.FromHours(3));
+    }
+
+    public sealed class AlertingApi : ApiFactory
+    {
+        public TestSmtpServer Smtp { get; } = new();
+
+        protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
+        {
+            ["Notifications:Smtp:Host"] = "127.0.0.1",
+            ["Notifications:Smtp:Port"] = Smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Notifications:Smtp:From"] = "alerts@example.org",
+            ["Notifications:DutyAddress"] = "duty@example.org",
+            ["Notifications:EscalateTo"] = "leads@example.org",
+            ["Notifications:SweepInterval"] = "PT0.1S",
+        };
+
+        public override async ValueTask DisposeAsync()
+        {
+            await base.DisposeAsync();
+            await Smtp.DisposeAsync();
+        }
+    }
+}

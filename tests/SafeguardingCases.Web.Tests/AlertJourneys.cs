@@ -1,0 +1,58 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+
+namespace SafeguardingCases.Web.Tests;
+
+/// <summary>Allocation and alerts in the console: the officer allocates a case to themselves, sees its alert counted and acknowledges it.</summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class AlertJourneys(ConsoleFixture console)
+{
+    [Fact]
+    public async Task An_officer_allocates_a_case_to_themselves_sees_its_alert_counted_and_acknowledges_it()
+    {
+        var officer = await console.NewPageAsync();
+        await officer.GotoAsync("/signin");
+        await officer.GetByLabel("Name").FillAsync("Alert Officer");
+        await officer.GetByLabel("Role").SelectOptionAsync("SafeguardingOfficer");
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await officer.GetByRole(AriaRole.Link, new() { Name = "Cases", Exact = true }).ClickAsync();
+        await officer.GetByRole(AriaRole.Link, new() { Name = "Open case" }).ClickAsync();
+        await officer.GetByLabel("Channel").SelectOptionAsync("Chat");
+        await officer.GetByLabel("Source reference").FillAsync("chat-alerts-1");
+        await officer.GetByLabel("Age", new() { Exact = true }).FillAsync("15");
+        await officer.GetByLabel("Summary").FillAsync("Worried about home");
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Open case" }).ClickAsync();
+        await officer.WaitForURLAsync(new Regex("/cases/[0-9a-f-]{36}$"));
+
+        // Allocated to the signed-in officer, with the address their alerts go to.
+        await officer.GetByLabel("Your email for alerts").FillAsync("alert.officer@example.org");
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Allocate to me" }).ClickAsync();
+        var allocation = officer.Locator("section").Filter(new() { Has = officer.GetByRole(AriaRole.Heading, new() { Name = "Allocation", Level = 2 }) });
+        await Assertions.Expect(allocation).ToContainTextAsync("Allocated to Alert Officer");
+        await ConsoleFixture.ShouldBeAccessibleAsync(officer);
+
+        // A disclosure makes a risk assessment owed: an alert to the allocated officer within a sweep or two.
+        await officer.GetByLabel("What was disclosed").FillAsync("Things are bad at home");
+        await officer.GetByLabel("Concern category", new() { Exact = true }).SelectOptionAsync("Physical");
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Record disclosure" }).ClickAsync();
+        var alertsLink = officer.GetByRole(AriaRole.Link, new() { NameRegex = new Regex("^Alerts \\(\\d+ unacknowledged\\)$") });
+        for (var i = 0; i < 40 && await alertsLink.CountAsync() == 0; i++)
+        {
+            await Task.Delay(250);
+            await officer.ReloadAsync();
+        }
+        await Assertions.Expect(alertsLink).ToHaveCountAsync(1);
+
+        await alertsLink.ClickAsync();
+        await Assertions.Expect(officer.GetByRole(AriaRole.Heading, new() { Name = "Alerts", Level = 1 })).ToBeVisibleAsync();
+        var row = officer.GetByRole(AriaRole.Row).Filter(new() { HasText = "Risk assessment needed" });
+        // The risk assessment is owed from the disclosure: due soon or, already, overdue.
+        await Assertions.Expect(row).ToContainTextAsync(new Regex("Due soon|Overdue"));
+        await ConsoleFixture.ShouldBeAccessibleAsync(officer);
+        await ConsoleFixture.ScreenshotAsync(officer, "alerts");
+        await row.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^Acknowledge") }).ClickAsync();
+        await officer.WaitForURLAsync(new Regex("/alerts$"));
+        await Assertions.Expect(officer.GetByRole(AriaRole.Row).Filter(new() { HasText = "Risk assessment needed" }).GetByRole(AriaRole.Button)).ToHaveCountAsync(0);
+        await Assertions.Expect(officer.GetByRole(AriaRole.Link, new() { Name = "Alerts", Exact = true })).ToHaveCountAsync(1);
+    }
+}
