@@ -1,0 +1,105 @@
+using System.Net;
+using MimeKit;
+using SafeguardingCases.Api.Tests.Infrastructure;
+using SafeguardingCases.Domain.Cases;
+using SafeguardingCases.Testing;
+using static SafeguardingCases.Api.Tests.Infrastructure.CaseApi;
+
+namespace SafeguardingCases.Api.Tests.Faults;
+
+/// <summary>
+/// Exactly one alert per obligation and threshold, and one email each, when the API is killed with SIGKILL in the
+/// middle of the ladder and started again, and when two API processes sweep the same database. Real processes, a real
+/// SMTP server and real time: the notice is owed within 8 s, "due soon" is 6 s before, the ladder 2 s after.
+/// </summary>
+public sealed class AlertFaultTests
+{
+    private static Dictionary<string, string> Settings(TestSmtpServer smtp) => new()
+    {
+        ["Policy__TransparencyNoticeDue"] = "PT8S",
+        ["Notifications__DueSoon"] = "PT6S",
+        ["Notifications__EscalateAfter"] = "PT2S",
+        ["Notifications__SweepInterval"] = "PT0.2S",
+        ["Notifications__Smtp__Host"] = "127.0.0.1",
+        ["Notifications__Smtp__Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Notifications__EscalateTo"] = "leads@example.org",
+    };
+
+    /// <summary>An allocated case with a non-emergency escalation: its notice is owed within 8 s.</summary>
+    private static async Task<Guid> EscalatedCaseAsync(ApiProcess api)
+    {
+        var officer = api.ClientAs("officer-1", Roles.SafeguardingOfficer);
+        var clinician = api.ClientAs("clinician-1", Roles.Clinician);
+        var id = (await (await officer.PostJson("/api/v1/cases", Scenario.OpenCaseBody(15)).ShouldBe(HttpStatusCode.Created)).Json())["id"]!.GetValue<Guid>();
+        var url = $"/api/v1/cases/{id}";
+        await officer.PutJson($"{url}/allocation", new { subject = "officer-1", name = "Officer One", email = "officer-1@example.org" }).ShouldBe(HttpStatusCode.OK);
+        var d = (await (await officer.PostJson($"{url}/disclosures", new
+        {
+            disclosedAt = Iso(NodaTime.SystemClock.Instance.GetCurrentInstant() - NodaTime.Duration.FromMinutes(5)), channel = "Boards",
+            sourceReference = "post-77", summary = "What the user said", concerns = new[] { Concern("Physical") },
+        }).ShouldBe(HttpStatusCode.Created)).Json())["disclosureId"]!.GetValue<Guid>();
+        var a = (await (await clinician.PostJson($"{url}/risk-assessments", new
+        {
+            assessments = new[] { Assessment("service-user", "None", "NonEmergency", "Physical") }, rationale = "Clinical rationale",
+        }).ShouldBe(HttpStatusCode.Created)).Json())["riskAssessmentId"]!.GetValue<Guid>();
+        await officer.PostJson($"{url}/safety-plans", new { outcome = "NotPossible", reason = "Tried with the user" }).ShouldBe(HttpStatusCode.Created);
+        await officer.PostJson($"{url}/escalations", EscalationBody("NonEmergency", "Police101", a, [d])).ShouldBe(HttpStatusCode.Created);
+        return id;
+    }
+
+    private static List<MimeMessage> NoticeEmails(TestSmtpServer smtp, Guid caseId) =>
+        [.. smtp.Messages.Where(m => m.Subject is { } s && s.Contains(caseId.ToString(), StringComparison.Ordinal) && s.Contains("TransparencyNoticeDue", StringComparison.Ordinal))];
+
+    private static Func<MimeMessage, bool> Kind(Guid caseId, string kind) =>
+        m => m.Subject is { } s && s.Contains(caseId.ToString(), StringComparison.Ordinal) && s.Contains("TransparencyNoticeDue", StringComparison.Ordinal)
+             && s.Contains($" {kind} on case", StringComparison.Ordinal);
+
+    /// <summary>Exactly one message (by Message-ID) of each kind; a resend after a crash would repeat a Message-ID, never add one.</summary>
+    private static void ShouldBeOneOfEach(TestSmtpServer smtp, Guid caseId, bool noResends)
+    {
+        var all = NoticeEmails(smtp, caseId);
+        var distinct = all.GroupBy(m => m.MessageId).Select(g => g.First()).ToList();
+        distinct.Count.ShouldBe(3, string.Join(" | ", all.Select(m => m.Subject)));
+        distinct.Count(Kind(caseId, "due soon")).ShouldBe(1);
+        distinct.Count(Kind(caseId, "overdue")).ShouldBe(1);
+        distinct.Count(Kind(caseId, "overdue and not acknowledged")).ShouldBe(1);
+        if (noResends) all.Count.ShouldBe(3, "two instances never send one email twice");
+    }
+
+    [Fact]
+    public async Task Killing_the_api_in_the_middle_of_the_ladder_neither_loses_nor_repeats_an_alert()
+    {
+        await using var smtp = new TestSmtpServer();
+        var connectionString = await (await PostgresServer.GetAsync()).CreateDatabaseAsync("alertkill");
+        var port = ApiProcess.FreePort();
+        var api = await ApiProcess.StartAsync(connectionString, port, Settings(smtp));
+        try
+        {
+            var id = await EscalatedCaseAsync(api);
+            (await smtp.WaitForAsync(Kind(id, "due soon"), 1)).Count.ShouldBe(1);
+            await api.KillAsync();
+            await api.DisposeAsync();
+            api = await ApiProcess.StartAsync(connectionString, port, Settings(smtp));
+            (await smtp.WaitForAsync(Kind(id, "overdue and not acknowledged"), 1, seconds: 30)).Count.ShouldBe(1);
+            await Task.Delay(1500);
+            ShouldBeOneOfEach(smtp, id, noResends: false);
+        }
+        finally
+        {
+            await api.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Two_instances_sweeping_one_database_raise_and_send_each_alert_once()
+    {
+        await using var smtp = new TestSmtpServer();
+        var connectionString = await (await PostgresServer.GetAsync()).CreateDatabaseAsync("alerttwo");
+        await using var one = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort(), Settings(smtp));
+        await using var two = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort(), Settings(smtp));
+        var id = await EscalatedCaseAsync(one);
+        (await smtp.WaitForAsync(Kind(id, "overdue and not acknowledged"), 1, seconds: 30)).Count.ShouldBe(1);
+        await Task.Delay(1500);
+        ShouldBeOneOfEach(smtp, id, noResends: true);
+    }
+}
