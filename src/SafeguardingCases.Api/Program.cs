@@ -91,6 +91,12 @@ static async Task RunApiAsync(string[] args)
     services.AddHostedService(sp => sp.GetRequiredService<SafeguardingCases.Api.Features.Notifications.DeadlineAlerts>());
     services.AddSingleton<SafeguardingCases.Api.Features.Notifications.EmailOutbox>();
     services.AddHostedService(sp => sp.GetRequiredService<SafeguardingCases.Api.Features.Notifications.EmailOutbox>());
+    services.AddSingleton<SafeguardingCases.Api.Features.Webhooks.CaseEventFeed>();
+    // Webhook deliveries: no redirects followed (a receiver cannot bounce a signed delivery elsewhere), a short timeout.
+    services.AddHttpClient(SafeguardingCases.Api.Features.Webhooks.WebhookSender.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
+        .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+    services.AddSingleton<SafeguardingCases.Api.Features.Webhooks.WebhookSender>();
+    services.AddHostedService(sp => sp.GetRequiredService<SafeguardingCases.Api.Features.Webhooks.WebhookSender>());
     services.AddSingleton<RetentionCleanup>();
     services.AddHostedService(sp => sp.GetRequiredService<RetentionCleanup>());
     var ledger = SafeguardingCases.Api.Infrastructure.Ledger.LedgerOptions.Bind(configuration);

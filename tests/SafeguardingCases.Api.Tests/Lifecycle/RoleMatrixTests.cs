@@ -40,6 +40,16 @@ public sealed class RoleMatrixTests(ApiFactory api) : IClassFixture<ApiFactory>
         ("PUT", "/api/v1/cases/{id}/restriction", [L]),
         ("DELETE", "/api/v1/cases/{id}/restriction", [L]),
         ("POST", "/api/v1/cases/{id}/break-glass", [O, C, L, A]),
+        ("PUT", "/api/v1/cases/{id}/allocation", [O, L]),
+        ("DELETE", "/api/v1/cases/{id}/allocation", [O, L]),
+        ("GET", "/api/v1/notifications", [O, C, L, A]),
+        ("POST", "/api/v1/notifications/{id}/acknowledgement", [O, C, L, A]),
+        ("POST", "/api/v1/webhooks", [L]),
+        ("GET", "/api/v1/webhooks", [L]),
+        ("DELETE", "/api/v1/webhooks/{id}", [L]),
+        ("POST", "/api/v1/webhooks/{id}/secret", [L]),
+        ("GET", "/api/v1/webhooks/{id}/deliveries", [L]),
+        ("POST", "/api/v1/webhooks/{id}/deliveries/{deliveryId}/redelivery", [L]),
         ("GET", "/api/v1/cases/{id}/history", [A, L, O, C]),
         ("GET", "/api/v1/cases/{id}/as-of", [A, L]),
         ("GET", "/api/v1/cases/{id}/integrity", [A]),
@@ -69,7 +79,8 @@ public sealed class RoleMatrixTests(ApiFactory api) : IClassFixture<ApiFactory>
         var url = route.Replace("{id}", Guid.NewGuid().ToString(), StringComparison.Ordinal)
             .Replace("{personId}", "service-user", StringComparison.Ordinal)
             .Replace("{overrideId}", Guid.NewGuid().ToString(), StringComparison.Ordinal)
-            .Replace("{treeSize}", "1", StringComparison.Ordinal);
+            .Replace("{treeSize}", "1", StringComparison.Ordinal)
+            .Replace("{deliveryId}", Guid.NewGuid().ToString(), StringComparison.Ordinal);
 
         foreach (var role in Roles.All)
         {

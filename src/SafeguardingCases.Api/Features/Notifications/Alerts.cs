@@ -20,6 +20,9 @@ public sealed class NotificationOptions
     public Duration EscalateAfter { get; init; } = Duration.FromHours(1);
     public Duration SweepInterval { get; init; } = Duration.FromMinutes(1);
 
+    /// <summary>How long a rotated webhook secret still signs beside the new one.</summary>
+    public Duration SecretOverlap { get; init; } = Duration.FromHours(24);
+
     /// <summary>The console's address, for the link in an email (none: a link relative to the console, <c>/cases/{id}</c>).</summary>
     public string? ConsoleUrl { get; init; }
 
@@ -42,6 +45,7 @@ public sealed class NotificationOptions
             DueSoon = Settings.ReadDuration(configuration, "Notifications:DueSoon") ?? defaults.DueSoon,
             EscalateAfter = Settings.ReadDuration(configuration, "Notifications:EscalateAfter") ?? defaults.EscalateAfter,
             SweepInterval = Settings.ReadDuration(configuration, "Notifications:SweepInterval") ?? defaults.SweepInterval,
+            SecretOverlap = Settings.ReadDuration(configuration, "Notifications:SecretOverlap") ?? defaults.SecretOverlap,
             ConsoleUrl = Text("ConsoleUrl")?.TrimEnd('/'),
             SmtpHost = Text("Smtp:Host"),
             SmtpPort = (int?)Settings.ReadPositiveLong(configuration, "Notifications:Smtp:Port") ?? defaults.SmtpPort,

@@ -25,7 +25,7 @@ namespace SafeguardingCases.Api.Features.Notifications;
 /// </para>
 /// </summary>
 public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, NotificationOptions options, IOptions<PolicyOptions> policy,
-    SafeguardingMetrics metrics, ILogger<DeadlineAlerts> logger) : BackgroundService
+    Webhooks.CaseEventFeed feed, SafeguardingMetrics metrics, ILogger<DeadlineAlerts> logger) : BackgroundService
 {
     /// <summary>At most this many cases a sweep (the most urgent first); the next sweep takes the rest.</summary>
     public const int CasesPerSweep = 500;
@@ -72,6 +72,9 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
             if (obligation is not null && await RaiseAsync(state!, obligation, AlertKind.Escalated, now, ct, overdue)) raised++;
             else if (obligation is null) await MarkAsync(overdue, ct);
         }
+
+        // The case events other systems subscribe to by webhook (escalations made, cases closed).
+        await feed.QueueNewAsync(now, ct);
         return raised;
     }
 
@@ -112,6 +115,9 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
         session.Insert(alert);
         var address = kind == AlertKind.Escalated ? options.EscalateTo : toWorker ? state.Allocation!.Email : options.DutyAddress;
         if (options.SendsEmail && !string.IsNullOrWhiteSpace(address)) session.Insert(OutboxEmail.For(alert, address, options, now));
+        var hook = kind switch { AlertKind.DueSoon => Webhooks.WebhookEvent.ObligationDueSoon, AlertKind.Overdue => Webhooks.WebhookEvent.ObligationOverdue, _ => Webhooks.WebhookEvent.ObligationEscalated };
+        await Webhooks.WebhookOutbox.QueueAsync(session, hook, key,
+            Webhooks.WebhookOutbox.Body(hook, now, state.Id, obligation.Type.ToString(), obligation.DueBy, options), now, ct);
         if (ladderOf is not null)
         {
             ladderOf.LadderSettled = true;

@@ -158,6 +158,10 @@ public static class MartenSetup
             .Duplicate(x => x.RecipientSubject).Duplicate(x => x.RecipientRole).Duplicate(x => x.RaisedAtUnixMs);
         opts.Schema.For<Features.Notifications.OutboxEmail>().Identity(x => x.Id)
             .Duplicate(x => x.NextAttemptAtUnixMs, configure: i => i.Predicate = "next_attempt_at_unix_ms is not null");
+        opts.Schema.For<Features.Webhooks.WebhookDelivery>()
+            .Duplicate(x => x.NextAttemptAtUnixMs, configure: i => i.Predicate = "next_attempt_at_unix_ms is not null")
+            .Duplicate(x => x.WebhookId).Duplicate(x => x.CreatedAtUnixMs);
+        opts.Schema.For<Features.Webhooks.WebhookFeedPosition>().Identity(x => x.Id);
         opts.Schema.For<Features.Audit.Overrides.OverrideAuditRow>().Index(x => x.SortKey);
         opts.Schema.For<Features.Audit.BreakGlass.BreakGlassAuditRow>().Index(x => x.SortKey);
         opts.Schema.For<Messaging.CaseAccessRecord>().Index(x => x.CaseId).Index(x => x.AtUnixMs);

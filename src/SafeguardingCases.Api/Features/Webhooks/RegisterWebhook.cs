@@ -1,0 +1,58 @@
+using FastEndpoints;
+using FluentValidation;
+using Marten;
+using NodaTime;
+using SafeguardingCases.Api.Infrastructure.Auth;
+using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Api.Infrastructure.OpenApi;
+using R = SafeguardingCases.Domain.Cases.Roles;
+
+namespace SafeguardingCases.Api.Features.Webhooks;
+
+public sealed record RegisterWebhookRequest(string? Url, IReadOnlyList<WebhookEvent>? Events);
+
+/// <summary>The new endpoint's id and its signing secret: the only time the secret is shown.</summary>
+public sealed record WebhookSecretResponse(Guid WebhookId, string Secret);
+
+public sealed class RegisterWebhookValidator : Validator<RegisterWebhookRequest>
+{
+    public const int MaxUrl = 2000;
+
+    public RegisterWebhookValidator()
+    {
+        RuleFor(x => x.Url).NotEmpty().MaximumLength(MaxUrl)
+            .Must(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && string.IsNullOrEmpty(uri.UserInfo))
+            .WithMessage("url must be an absolute http or https address without credentials.");
+        RuleFor(x => x.Events).NotEmpty();
+        RuleForEach(x => x.Events).IsInEnum();
+    }
+}
+
+/// <summary>POST /webhooks: a lead registers another system's endpoint for some events; deliveries are signed with its secret.</summary>
+public sealed class RegisterWebhookEndpoint(IDocumentSession session, IClock clock) : Endpoint<RegisterWebhookRequest, WebhookSecretResponse>
+{
+    public override void Configure()
+    {
+        Post("/webhooks");
+        Roles(R.SafeguardingLead);
+        Description(b => b.Command<RegisterWebhookRequest, WebhookSecretResponse>("Webhooks",
+            "Register a webhook endpoint for some events; the answer holds its signing secret, shown only this once", onCase: false), clearDefaults: true);
+    }
+
+    public override async Task HandleAsync(RegisterWebhookRequest req, CancellationToken ct)
+    {
+        var now = clock.GetCurrentInstant();
+        var endpoint = new WebhookEndpoint
+        {
+            Id = Guid.CreateVersion7(),
+            Url = req.Url!,
+            Events = [.. req.Events!.Distinct()],
+            Secrets = [new WebhookSecret(WebhookEndpoint.NewSecret(), now, null)],
+            CreatedBy = User.ToActor().Subject,
+            CreatedAt = now,
+        };
+        session.Insert(endpoint);
+        await session.SaveChangesAsync(ct);
+        await EndpointResults.SendJsonAsync(HttpContext, new WebhookSecretResponse(endpoint.Id, endpoint.Secrets[0].Secret), StatusCodes.Status201Created);
+    }
+}

@@ -1,0 +1,37 @@
+using FastEndpoints;
+using Marten;
+using NodaTime;
+using SafeguardingCases.Api.Features.Notifications;
+using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Api.Infrastructure.OpenApi;
+using R = SafeguardingCases.Domain.Cases.Roles;
+
+namespace SafeguardingCases.Api.Features.Webhooks;
+
+/// <summary>
+/// POST /webhooks/{id}/secret: a new signing secret (shown once). The old one keeps signing beside it for
+/// <c>Notifications__SecretOverlap</c> (default a day), so the receiver can switch without losing a delivery.
+/// </summary>
+public sealed class RotateWebhookSecretEndpoint(IDocumentSession session, IClock clock, NotificationOptions options) : EndpointWithoutRequest<WebhookSecretResponse>
+{
+    public override void Configure()
+    {
+        Post("/webhooks/{id}/secret");
+        Roles(R.SafeguardingLead);
+        Description(b => b.Read<WebhookSecretResponse>("Webhooks",
+            "Rotate a webhook endpoint's signing secret; the old one still signs for Notifications__SecretOverlap", onCase: false)
+            .Produces<Problem>(404, Problems.ContentType), clearDefaults: true);
+    }
+
+    public override async Task HandleAsync(CancellationToken ct)
+    {
+        if (await WebhookRoutes.FindAsync(session, HttpContext, ct) is not { } endpoint) return;
+        var now = clock.GetCurrentInstant();
+        var fresh = new WebhookSecret(WebhookEndpoint.NewSecret(), now, null);
+        endpoint.Secrets = [fresh, .. endpoint.SigningSecrets(now).Select(s => endpoint.Secrets.First(x => x.Secret == s))
+            .Select(s => s with { ExpiresAt = s.ExpiresAt is { } at && at < now + options.SecretOverlap ? at : now + options.SecretOverlap })];
+        session.Update(endpoint);
+        await session.SaveChangesAsync(ct);
+        await EndpointResults.SendJsonAsync(HttpContext, new WebhookSecretResponse(endpoint.Id, fresh.Secret), StatusCodes.Status200OK);
+    }
+}

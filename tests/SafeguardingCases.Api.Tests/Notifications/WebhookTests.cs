@@ -1,0 +1,122 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using NodaTime;
+using SafeguardingCases.Api.Tests.Infrastructure;
+using SafeguardingCases.Domain.Cases;
+using static SafeguardingCases.Api.Tests.Infrastructure.CaseApi;
+
+namespace SafeguardingCases.Api.Tests.Notifications;
+
+/// <summary>Webhooks for other systems, delivered to a real HTTP receiver that checks every signature as the specification says.</summary>
+public sealed class WebhookTests(WebhookTests.HookedApi api) : IClassFixture<WebhookTests.HookedApi>
+{
+    private HttpClient Lead => api.ClientAs("lead-1", Roles.SafeguardingLead);
+
+    private static string Type(TestWebhookReceiver.Received r) => JsonNode.Parse(r.Body)!["type"]!.GetValue<string>();
+
+    private static Guid CaseOf(TestWebhookReceiver.Received r) => JsonNode.Parse(r.Body)!["data"]!["caseId"]!.GetValue<Guid>();
+
+    [Fact]
+    public async Task Every_event_is_delivered_signed_retried_after_a_500_with_the_same_id_and_carries_nothing_about_a_person()
+    {
+        await using var receiver = await TestWebhookReceiver.StartAsync();
+        var registered = await (await Lead.PostJson("/api/v1/webhooks", new
+        {
+            url = receiver.Url,
+            events = new[] { "ObligationDueSoon", "ObligationOverdue", "ObligationEscalated", "EscalationMade", "CaseClosed" },
+        }).ShouldBe(HttpStatusCode.Created)).Json();
+        var webhookId = registered["webhookId"]!.GetValue<Guid>();
+        var secret = registered["secret"]!.GetValue<string>();
+        secret.ShouldStartWith("whsec_");
+        Convert.FromBase64String(secret["whsec_".Length..]).Length.ShouldBe(32);
+        receiver.Secrets.Add(secret);
+        var listed = await (await Lead.GetAsync("/api/v1/webhooks").ShouldBe(HttpStatusCode.OK)).Content.ReadAsStringAsync();
+        listed.ShouldContain(receiver.Url);
+        listed.ShouldNotContain(secret);
+
+        // The escalation: its delivery fails once (500), and is delivered on the retry with the same webhook-id.
+        receiver.FailNext(1);
+        var c = await CaseApi.Open(api, ageYears: 15);
+        await c.Officer.PutJson($"{c.Url}/allocation", new { subject = "officer-1", name = "Officer One", email = "officer-1@example.org" }).ShouldBe(HttpStatusCode.OK);
+        var d = await c.Disclosure(Concern("Physical"));
+        var a = await c.Assessment(Assessment("service-user", "None", "NonEmergency", "Physical"));
+        await c.SafetyPlan("NotPossible");
+        await c.Escalation(EscalationBody("NonEmergency", "Police101", a, [d]));
+        var first = (await receiver.WaitForAsync(r => Type(r) == "EscalationMade" && CaseOf(r) == c.Id, 1)).Single();
+        first.Answered.ShouldBe(500);
+        api.Clock.Advance(Duration.FromSeconds(2));
+        var both = await receiver.WaitForAsync(r => Type(r) == "EscalationMade" && CaseOf(r) == c.Id, 2);
+        both.Count.ShouldBe(2);
+        both[1].Id.ShouldBe(first.Id, "a retried delivery keeps its webhook-id");
+        both[1].Answered.ShouldBe(200);
+
+        // The notice's deadline: due soon, overdue, and up the ladder.
+        var view = await c.View();
+        var dueBy = NodaTime.Text.InstantPattern.ExtendedIso.Parse(view["outstandingObligations"]!.AsArray()
+            .Single(o => o!["type"]!.GetValue<string>() == "TransparencyNoticeDue")!["dueBy"]!.GetValue<string>()).Value;
+        api.Clock.Reset(dueBy - Duration.FromMinutes(30));
+        await receiver.WaitForAsync(r => Type(r) == "ObligationDueSoon" && CaseOf(r) == c.Id && Body(r)["data"]!["obligation"]!.GetValue<string>() == "TransparencyNoticeDue", 1);
+        api.Clock.Reset(dueBy + Duration.FromMinutes(1));
+        await receiver.WaitForAsync(r => Type(r) == "ObligationOverdue" && CaseOf(r) == c.Id && Body(r)["data"]!["obligation"]!.GetValue<string>() == "TransparencyNoticeDue", 1);
+        // Rotated before the ladder: that delivery is signed with both secrets.
+        var rotated = (await (await Lead.PostJson($"/api/v1/webhooks/{webhookId}/secret", new { }).ShouldBe(HttpStatusCode.OK)).Json())["secret"]!.GetValue<string>();
+        rotated.ShouldNotBe(secret);
+        receiver.Secrets.Add(rotated);
+        api.Clock.Reset(dueBy + Duration.FromMinutes(62));
+        var ladder = (await receiver.WaitForAsync(r => Type(r) == "ObligationEscalated" && CaseOf(r) == c.Id, 1)).Single();
+        receiver.SignedWith(ladder).ShouldBe([secret, rotated], ignoreOrder: true);
+
+        // Closing a case with nothing owed.
+        var closing = await CaseApi.Open(api);
+        await closing.Close().ShouldBe(HttpStatusCode.OK);
+        await receiver.WaitForAsync(r => Type(r) == "CaseClosed" && CaseOf(r) == closing.Id, 1, seconds: 20);
+
+        var all = receiver.Deliveries.Where(r => CaseOf(r) == c.Id || CaseOf(r) == closing.Id).ToList();
+        foreach (var delivery in all)
+        {
+            receiver.SignedWith(delivery).ShouldNotBeEmpty($"{Type(delivery)} is signed with a secret of the endpoint");
+            Body(delivery)["data"]!["link"]!.GetValue<string>().ShouldEndWith($"/cases/{CaseOf(delivery)}");
+            foreach (var recorded in new[] { "post-123", "handle-9", "A worrying post", "What the user said", "post-77", "Clinical rationale", "Officer One" })
+                delivery.Body.ShouldNotContain(recorded);
+        }
+        // One delivery per event per endpoint (the escalation's two attempts are one delivery).
+        all.Where(r => CaseOf(r) == c.Id).GroupBy(r => r.Id).Select(g => Type(g.First())).Where(t => t != "ObligationDueSoon" && t != "ObligationOverdue")
+            .Order().ShouldBe(["EscalationMade", "ObligationEscalated"]);
+
+        // The deliveries are listed, and one is delivered again on request with the same webhook-id.
+        var deliveries = await (await Lead.GetAsync($"/api/v1/webhooks/{webhookId}/deliveries?limit=200").ShouldBe(HttpStatusCode.OK)).Json();
+        var escalationDelivery = deliveries["items"]!.AsArray().Single(i => i!["webhookMessageId"]!.GetValue<string>() == first.Id)!;
+        escalationDelivery["attempts"]!.GetValue<int>().ShouldBe(2);
+        escalationDelivery["deliveredAt"].ShouldNotBeNull();
+        await Lead.PostJson($"/api/v1/webhooks/{webhookId}/deliveries/{escalationDelivery["deliveryId"]!.GetValue<Guid>()}/redelivery", new { }).ShouldBe(HttpStatusCode.OK);
+        (await receiver.WaitForAsync(r => r.Id == first.Id, 3)).Count.ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task Only_leads_register_webhooks_and_bad_registrations_are_400()
+    {
+        (await api.ClientAs("officer-1", Roles.SafeguardingOfficer).PostJson("/api/v1/webhooks", new { url = "https://example.org/hook", events = new[] { "CaseClosed" } }))
+            .StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        await (await Lead.PostJson("/api/v1/webhooks", new { url = "ftp://example.org/hook", events = new[] { "CaseClosed" } })).ShouldBeProblem(HttpStatusCode.BadRequest);
+        await (await Lead.PostJson("/api/v1/webhooks", new { url = "https://user:pw@example.org/hook", events = new[] { "CaseClosed" } })).ShouldBeProblem(HttpStatusCode.BadRequest);
+        await (await Lead.PostJson("/api/v1/webhooks", new { url = "https://example.org/hook", events = Array.Empty<string>() })).ShouldBeProblem(HttpStatusCode.BadRequest);
+        await (await Lead.SendJson(HttpMethod.Post, "/api/v1/webhooks", """{"url":"https://example.org/hook","events":["Gossip"]}""")).ShouldBeProblem(HttpStatusCode.BadRequest);
+        await (await Lead.PostJson($"/api/v1/webhooks/{Guid.NewGuid()}/secret", new { })).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await Lead.GetAsync($"/api/v1/webhooks/{Guid.NewGuid()}/deliveries")).ShouldBeProblem(HttpStatusCode.NotFound);
+        var id = (await (await Lead.PostJson("/api/v1/webhooks", new { url = "https://example.org/hook", events = new[] { "CaseClosed" } })
+            .ShouldBe(HttpStatusCode.Created)).Json())["webhookId"]!.GetValue<Guid>();
+        (await (await Lead.SendJson(HttpMethod.Delete, $"/api/v1/webhooks/{id}", "").ShouldBe(HttpStatusCode.OK)).Json())["webhookId"]!.GetValue<Guid>().ShouldBe(id);
+        await (await Lead.DeleteAsync($"/api/v1/webhooks/{id}")).ShouldBeProblem(HttpStatusCode.NotFound);
+    }
+
+    private static JsonNode Body(TestWebhookReceiver.Received r) => JsonNode.Parse(r.Body)!;
+
+    public sealed class HookedApi : ApiFactory
+    {
+        protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
+        {
+            ["Notifications:SweepInterval"] = "PT0.1S",
+            ["Notifications:ConsoleUrl"] = "https://console.example.org",
+        };
+    }
+}
