@@ -8,9 +8,10 @@ using static SafeguardingCases.Api.Tests.Infrastructure.CaseApi;
 namespace SafeguardingCases.Api.Tests.Faults;
 
 /// <summary>
-/// Exactly one alert per obligation and threshold, and one email each, when the API is killed with SIGKILL in the
-/// middle of the ladder and started again, and when two API processes sweep the same database. Real processes, a real
-/// SMTP server and real time: the notice is owed within 8 s, "due soon" is 6 s before, the ladder 2 s after.
+/// Exactly one alert per obligation and threshold, one email each and one webhook delivery per event, when the API is
+/// killed with SIGKILL in the middle of the ladder and started again, when PostgreSQL crashes and restarts in the
+/// middle, and when two API processes sweep the same database. Real processes, a real SMTP server, a real HTTP
+/// receiver and real time: the notice is owed within 8 s, "due soon" is 6 s before, the ladder 2 s after.
 /// </summary>
 public sealed class AlertFaultTests
 {
@@ -24,6 +25,30 @@ public sealed class AlertFaultTests
         ["Notifications__Smtp__Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Notifications__EscalateTo"] = "leads@example.org",
     };
+
+    /// <summary>Registers the receiver for every event, as a lead of <paramref name="api"/>.</summary>
+    private static async Task RegisterAsync(ApiProcess api, TestWebhookReceiver receiver)
+    {
+        var registered = await (await api.ClientAs("lead-1", Roles.SafeguardingLead).PostJson("/api/v1/webhooks", new
+        {
+            url = receiver.Url,
+            events = new[] { "ObligationDueSoon", "ObligationOverdue", "ObligationEscalated", "EscalationMade", "CaseClosed" },
+        }).ShouldBe(HttpStatusCode.Created)).Json();
+        receiver.Secrets.Add(registered["secret"]!.GetValue<string>());
+        // The event feed starts where the store ends, on a sweep after the endpoint exists.
+        await Task.Delay(500);
+    }
+
+    /// <summary>One delivery (by webhook-id) per event about the case: the escalation and the notice's three alerts, each signed.</summary>
+    private static async Task ShouldBeOneDeliveryEachAsync(TestWebhookReceiver receiver, Guid caseId)
+    {
+        bool About(TestWebhookReceiver.Received r) => r.Body.Contains(caseId.ToString(), StringComparison.Ordinal)
+            && (r.Body.Contains("EscalationMade", StringComparison.Ordinal) || r.Body.Contains("TransparencyNoticeDue", StringComparison.Ordinal));
+        var all = await receiver.WaitForAsync(About, 4, seconds: 10);
+        var types = all.GroupBy(r => r.Id).Select(g => System.Text.Json.Nodes.JsonNode.Parse(g.First().Body)!["type"]!.GetValue<string>()).Order().ToList();
+        types.ShouldBe(["EscalationMade", "ObligationDueSoon", "ObligationEscalated", "ObligationOverdue"]);
+        all.ShouldAllBe(r => receiver.SignedWith(r).Count == 1);
+    }
 
     /// <summary>An allocated case with a non-emergency escalation: its notice is owed within 8 s.</summary>
     private static async Task<Guid> EscalatedCaseAsync(ApiProcess api)
@@ -70,11 +95,13 @@ public sealed class AlertFaultTests
     public async Task Killing_the_api_in_the_middle_of_the_ladder_neither_loses_nor_repeats_an_alert()
     {
         await using var smtp = new TestSmtpServer();
+        await using var receiver = await TestWebhookReceiver.StartAsync();
         var connectionString = await (await PostgresServer.GetAsync()).CreateDatabaseAsync("alertkill");
         var port = ApiProcess.FreePort();
         var api = await ApiProcess.StartAsync(connectionString, port, Settings(smtp));
         try
         {
+            await RegisterAsync(api, receiver);
             var id = await EscalatedCaseAsync(api);
             (await smtp.WaitForAsync(Kind(id, "due soon"), 1)).Count.ShouldBe(1);
             await api.KillAsync();
@@ -83,6 +110,7 @@ public sealed class AlertFaultTests
             (await smtp.WaitForAsync(Kind(id, "overdue and not acknowledged"), 1, seconds: 30)).Count.ShouldBe(1);
             await Task.Delay(1500);
             ShouldBeOneOfEach(smtp, id, noResends: false);
+            await ShouldBeOneDeliveryEachAsync(receiver, id);
         }
         finally
         {
@@ -94,12 +122,36 @@ public sealed class AlertFaultTests
     public async Task Two_instances_sweeping_one_database_raise_and_send_each_alert_once()
     {
         await using var smtp = new TestSmtpServer();
+        await using var receiver = await TestWebhookReceiver.StartAsync();
         var connectionString = await (await PostgresServer.GetAsync()).CreateDatabaseAsync("alerttwo");
         await using var one = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort(), Settings(smtp));
         await using var two = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort(), Settings(smtp));
+        await RegisterAsync(two, receiver);
         var id = await EscalatedCaseAsync(one);
         (await smtp.WaitForAsync(Kind(id, "overdue and not acknowledged"), 1, seconds: 30)).Count.ShouldBe(1);
         await Task.Delay(1500);
         ShouldBeOneOfEach(smtp, id, noResends: true);
+        await ShouldBeOneDeliveryEachAsync(receiver, id);
+        receiver.Deliveries.Count(r => r.Body.Contains(id.ToString(), StringComparison.Ordinal)).ShouldBe(4, "two instances never deliver one event twice");
+    }
+
+    [Fact]
+    public async Task PostgreSQL_crashing_in_the_middle_of_the_ladder_neither_loses_nor_repeats_an_alert()
+    {
+        await using var smtp = new TestSmtpServer();
+        await using var receiver = await TestWebhookReceiver.StartAsync();
+        using var cluster = await LocalCluster.StartAsync(durable: true);
+        var connectionString = cluster.ConnectionString.Replace(";Include Error Detail=true", "", StringComparison.Ordinal) + ";Timeout=3;Command Timeout=10";
+        await using var api = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort(), Settings(smtp));
+        await RegisterAsync(api, receiver);
+        var id = await EscalatedCaseAsync(api);
+        (await smtp.WaitForAsync(Kind(id, "due soon"), 1)).Count.ShouldBe(1);
+        await cluster.CrashAsync();
+        await Task.Delay(2000);
+        await cluster.RestartAsync();
+        (await smtp.WaitForAsync(Kind(id, "overdue and not acknowledged"), 1, seconds: 40)).Count.ShouldBe(1);
+        await Task.Delay(1500);
+        ShouldBeOneOfEach(smtp, id, noResends: false);
+        await ShouldBeOneDeliveryEachAsync(receiver, id);
     }
 }

@@ -46,6 +46,10 @@ public sealed class NoServerErrorTests(ApiFactory api) : IClassFixture<ApiFactor
         ("POST", "/cases/{id}/required-report-delays", """{"personId":"@BAD@","until":"2026-01-01T00:00:00Z","reason":"r"}""", "personId"),
         ("PUT", "/cases/{id}/restriction", """{"allowedSubjects":["lead-1"],"reason":"@BAD@"}""", "reason"),
         ("POST", "/cases/{id}/break-glass", """{"reason":"@BAD@"}""", "reason"),
+        ("PUT", "/cases/{id}/allocation", """{"subject":"@BAD@","name":"n","email":"a@example.org"}""", "subject"),
+        ("PUT", "/cases/{id}/allocation", """{"subject":"s","name":"@BAD@","email":"a@example.org"}""", "name"),
+        ("PUT", "/cases/{id}/allocation", """{"subject":"s","name":"n","email":"@BAD@"}""", "email"),
+        ("POST", "/webhooks", """{"url":"@BAD@","events":["CaseClosed"]}""", "url"),
     ];
 
     public static TheoryData<int, string> Cases()
