@@ -132,7 +132,8 @@ public sealed class AlertFaultTests
         await Task.Delay(1500);
         ShouldBeOneOfEach(smtp, id, noResends: true);
         await ShouldBeOneDeliveryEachAsync(receiver, id);
-        receiver.Deliveries.Count(r => r.Body.Contains(id.ToString(), StringComparison.Ordinal)).ShouldBe(4, "two instances never deliver one event twice");
+        var aboutCase = receiver.Deliveries.Where(r => r.Body.Contains(id.ToString(), StringComparison.Ordinal)).ToList();
+        aboutCase.Count.ShouldBe(aboutCase.Select(r => r.Id).Distinct().Count(), "two instances never deliver one event twice");
     }
 
     [Fact]

@@ -17,6 +17,7 @@ public sealed class TestWebhookReceiver : IAsyncDisposable
 {
     private readonly WebApplication app;
     private int failuresLeft;
+    private Func<string, bool> failing = _ => true;
 
     public sealed record Received(string Id, long Timestamp, string Body, string[] Signatures, int Answered);
 
@@ -33,8 +34,12 @@ public sealed class TestWebhookReceiver : IAsyncDisposable
     /// <summary>The secrets the receiver accepts (the endpoint's secret, and during a rotation both).</summary>
     public ConcurrentBag<string> Secrets { get; } = [];
 
-    /// <summary>Answer 500 to the next <paramref name="count"/> deliveries.</summary>
-    public void FailNext(int count) => Volatile.Write(ref failuresLeft, count);
+    /// <summary>Answer 500 to the next <paramref name="count"/> deliveries whose body <paramref name="matches"/> (any, without it).</summary>
+    public void FailNext(int count, Func<string, bool>? matches = null)
+    {
+        failing = matches ?? (_ => true);
+        Volatile.Write(ref failuresLeft, count);
+    }
 
     public static async Task<TestWebhookReceiver> StartAsync()
     {
@@ -47,7 +52,7 @@ public sealed class TestWebhookReceiver : IAsyncDisposable
         {
             using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
-            var status = Interlocked.Decrement(ref receiver.failuresLeft) >= 0 ? 500 : 200;
+            var status = receiver.failing(body) && Interlocked.Decrement(ref receiver.failuresLeft) >= 0 ? 500 : 200;
             receiver.Deliveries.Enqueue(new Received(http.Request.Headers["webhook-id"].ToString(),
                 long.Parse(http.Request.Headers["webhook-timestamp"].ToString(), System.Globalization.CultureInfo.InvariantCulture), body,
                 http.Request.Headers["webhook-signature"].ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries), status));

@@ -35,8 +35,8 @@ public sealed class WebhookTests(WebhookTests.HookedApi api) : IClassFixture<Web
         listed.ShouldNotContain(secret);
 
         // The escalation: its delivery fails once (500), and is delivered on the retry with the same webhook-id.
-        receiver.FailNext(1);
         var c = await CaseApi.Open(api, ageYears: 15);
+        receiver.FailNext(1, body => body.Contains("EscalationMade", StringComparison.Ordinal) && body.Contains(c.Id.ToString(), StringComparison.Ordinal));
         await c.Officer.PutJson($"{c.Url}/allocation", new { subject = "officer-1", name = "Officer One", email = "officer-1@example.org" }).ShouldBe(HttpStatusCode.OK);
         var d = await c.Disclosure(Concern("Physical"));
         var a = await c.Assessment(Assessment("service-user", "None", "NonEmergency", "Physical"));
