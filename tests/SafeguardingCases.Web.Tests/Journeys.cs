@@ -21,6 +21,8 @@ public sealed partial class Journeys(ConsoleFixture console)
 
     private static async Task SignOutAsync(IPage page)
     {
+        // A form's answer may still be redirecting to the page it shows; a click in that window is lost to the redirect.
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
         await page.GetByRole(AriaRole.Link, new() { Name = "Sign out" }).ClickAsync();
         await page.WaitForURLAsync(new Regex("/signin"));
     }
