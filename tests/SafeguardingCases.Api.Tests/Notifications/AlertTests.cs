@@ -106,6 +106,47 @@ public sealed class AlertTests(AlertTests.AlertingApi api) : IClassFixture<Alert
         dueBy.ShouldBeLessThan(ackDueBy + Duration.FromHours(3));
     }
 
+    [Fact]
+    public async Task A_restricted_cases_alerts_reach_only_the_staff_it_names_and_are_counted_in_the_metrics()
+    {
+        using var meters = new System.Diagnostics.Metrics.MeterListener();
+        long raised = 0, sent = 0;
+        meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == "SafeguardingCases" && instrument.Name is "safeguarding.alerts.raised" or "safeguarding.alerts.sent")
+                listener.EnableMeasurementEvents(instrument);
+        };
+        meters.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "safeguarding.alerts.raised") Interlocked.Add(ref raised, value);
+            else Interlocked.Add(ref sent, value);
+        });
+        meters.Start();
+
+        // Unallocated, so its alerts go to the duty officers; restricted, so only to the officer it names.
+        var c = await CaseApi.Open(api, ageYears: 15);
+        await c.Lead1.PutJson($"{c.Url}/restriction", new { allowedSubjects = new[] { "officer-1" }, reason = "Allegation about a moderator" })
+            .ShouldBe(HttpStatusCode.OK);
+        await c.Disclosure(Concern("Physical"));
+        api.Clock.Advance(Duration.FromDays(2));
+        var named = api.ClientAs("officer-1", Roles.SafeguardingOfficer);
+        var seen = false;
+        for (var i = 0; i < 100 && !seen; i++)
+        {
+            await Task.Delay(100);
+            var inbox = await (await named.GetAsync("/api/v1/notifications?limit=200").ShouldBe(HttpStatusCode.OK)).Json();
+            seen = inbox["items"]!.AsArray().Any(n => n!["caseId"]!.GetValue<Guid>() == c.Id);
+        }
+        seen.ShouldBeTrue("the named officer has the restricted case's alert");
+        var other = await (await api.ClientAs("moderator-7", Roles.SafeguardingOfficer).GetAsync("/api/v1/notifications?limit=200").ShouldBe(HttpStatusCode.OK)).Json();
+        other["items"]!.AsArray().ShouldNotContain(n => n!["caseId"]!.GetValue<Guid>() == c.Id, "an officer the restriction does not name never sees it");
+        (await api.Smtp.WaitForAsync(m => m.Subject is { } s && s.Contains(c.Id.ToString(), StringComparison.Ordinal), 1)).ShouldNotBeEmpty("the duty address is emailed");
+
+        meters.RecordObservableInstruments();
+        Interlocked.Read(ref raised).ShouldBeGreaterThan(0);
+        Interlocked.Read(ref sent).ShouldBeGreaterThan(0);
+    }
+
     public sealed class AlertingApi : ApiFactory
     {
         public TestSmtpServer Smtp { get; } = new();
