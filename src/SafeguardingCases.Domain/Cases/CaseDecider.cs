@@ -28,6 +28,9 @@ public sealed record RestrictCase(IReadOnlyList<string> AllowedSubjects, string 
 public sealed record LiftRestriction;
 public sealed record AllocateCase(string Subject, string Name, string Email);
 public sealed record UnallocateCase;
+public sealed record PlaceLegalHold(string Reason);
+public sealed record ReleaseLegalHold;
+public sealed record KeepRecord(Guid DecisionId, Instant KeepUntil, string Reason);
 /// <summary>BREAK-GLASS: open a restricted case for <paramref name="For"/>, which may be at most <paramref name="AtMost"/>.</summary>
 public sealed record BreakGlass(Guid BreakGlassId, string Reason, Duration For, Duration AtMost);
 
@@ -209,6 +212,23 @@ public static class CaseDecider
         if (!ctx.Actor.HasRole(Roles.SafeguardingLead) && current.Subject != ctx.Actor.Subject)
             return Refusal.Forbidden("A safeguarding officer unallocates only themselves; a safeguarding lead unallocates anyone.");
         return Decision.Accept(new CaseUnallocated(ctx.Actor, ctx.Now));
+    }
+
+    /// <summary>LEGAL-HOLD: a lead places a hold (with a reason); the case is never destroyed while it stands.</summary>
+    public static Decision Decide(CaseState state, PlaceLegalHold c, CommandContext ctx) =>
+        Rules.LegalHold(state, ctx.Actor, placing: true) ?? Decision.Accept(new LegalHoldPlaced(c.Reason, ctx.Actor, ctx.Now));
+
+    /// <summary>LEGAL-HOLD: a lead releases the hold.</summary>
+    public static Decision Decide(CaseState state, ReleaseLegalHold c, CommandContext ctx) =>
+        Rules.LegalHold(state, ctx.Actor, placing: false) ?? Decision.Accept(new LegalHoldReleased(ctx.Actor, ctx.Now));
+
+    /// <summary>RETENTION-SCHEDULE: a lead's review keeps a closed case whose review is due, until a later review.</summary>
+    public static Decision Decide(CaseState state, KeepRecord c, CommandContext ctx)
+    {
+        if (!ctx.Actor.HasRole(Roles.SafeguardingLead))
+            return Refusal.Policy("Only a safeguarding lead reviews a record", [RuleIds.RetentionSchedule], ["A safeguarding lead decides retention."]);
+        return Rules.RetentionReviewDue(state, ctx.Options.Retention, ctx.Now, c.KeepUntil)
+            ?? Decision.Accept(new RetentionKept(c.DecisionId, c.KeepUntil, c.Reason, ctx.Actor, ctx.Now));
     }
 
     /// <summary>BREAK-GLASS: access to a restricted case for someone not named, for a fixed time, with the reason recorded.</summary>

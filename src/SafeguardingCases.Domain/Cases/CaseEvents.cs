@@ -128,3 +128,12 @@ public sealed record CaseAllocated(string Subject, string Name, string Email, Ac
 
 /// <summary>The case has no allocated worker any more: its alerts go to the duty address.</summary>
 public sealed record CaseUnallocated(Actor By, Instant At) : ICaseEvent;
+
+/// <summary>LEGAL-HOLD: a lead placed a legal hold; the case is never destroyed while it stands.</summary>
+public sealed record LegalHoldPlaced(string Reason, Actor By, Instant At) : ICaseEvent;
+
+/// <summary>LEGAL-HOLD: the hold was released.</summary>
+public sealed record LegalHoldReleased(Actor By, Instant At) : ICaseEvent;
+
+/// <summary>RETENTION-SCHEDULE: a review kept the record until <paramref name="KeepUntil"/>, when it is reviewed again.</summary>
+public sealed record RetentionKept(Guid DecisionId, Instant KeepUntil, string Reason, Actor By, Instant At) : ICaseEvent;

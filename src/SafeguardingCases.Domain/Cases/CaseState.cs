@@ -37,6 +37,9 @@ public sealed record CaseRestriction(ImmutableArray<string> AllowedSubjects, str
     public bool Names(string subject) => AllowedSubjects.Contains(subject, StringComparer.Ordinal);
 }
 
+/// <summary>LEGAL-HOLD: the hold in force.</summary>
+public sealed record LegalHold(string Reason, Actor By, Instant At);
+
 /// <summary>The member of staff allocated to the case, who receives its alerts.</summary>
 public sealed record AllocatedWorker(string Subject, string Name, string Email, Actor By, Instant At);
 
@@ -67,6 +70,12 @@ public sealed record CaseState
     public int NoteCount { get; init; }
     /// <summary>NEED-TO-KNOW: the restriction in force, or null when staff see the case through their roles.</summary>
     public CaseRestriction? Restriction { get; init; }
+    /// <summary>When the case was last closed; null while it is open.</summary>
+    public Instant? ClosedAt { get; init; }
+    /// <summary>LEGAL-HOLD: the hold in force, or null.</summary>
+    public LegalHold? LegalHold { get; init; }
+    /// <summary>RETENTION-SCHEDULE: the latest review's "keep until", which moves the next review there.</summary>
+    public Instant? KeptUntil { get; init; }
     /// <summary>The allocated worker, or null: the case's alerts then go to the duty address.</summary>
     public AllocatedWorker? Allocation { get; init; }
     /// <summary>BREAK-GLASS: the grants made while the current restriction has been in force.</summary>
@@ -130,8 +139,8 @@ public sealed record CaseState
             OverrideRequested e => s with { Overrides = s.Overrides.Add(new OverrideRecord(e, [], null)) },
             OverrideApproved e => s with { Overrides = Replace(s.Overrides, o => o.Request.OverrideId == e.OverrideId, o => o with { Approvals = o.Approvals.Add(e) }) },
             RequiredReportDelayed e => s with { ReportDelays = s.ReportDelays.Add(e) },
-            CaseClosed => s with { Status = CaseStatus.Closed },
-            CaseReopened => s with { Status = CaseStatus.Open },
+            CaseClosed e => s with { Status = CaseStatus.Closed, ClosedAt = e.At },
+            CaseReopened => s with { Status = CaseStatus.Open, ClosedAt = null },
             CaseRestricted e => s with
             {
                 Restriction = new CaseRestriction([.. e.AllowedSubjects.Append(e.By.Subject).Distinct(StringComparer.Ordinal)], e.Reason, e.By, e.At),
@@ -142,6 +151,9 @@ public sealed record CaseState
             BreakGlassAccessGranted e => s with { BreakGlassGrants = s.BreakGlassGrants.Add(e) },
             CaseAllocated e => s with { Allocation = new AllocatedWorker(e.Subject, e.Name, e.Email, e.By, e.At) },
             CaseUnallocated => s with { Allocation = null },
+            LegalHoldPlaced e => s with { LegalHold = new LegalHold(e.Reason, e.By, e.At) },
+            LegalHoldReleased => s with { LegalHold = null },
+            RetentionKept e => s with { KeptUntil = e.KeepUntil },
             _ => s,
         };
     }

@@ -34,5 +34,20 @@ public sealed record PolicyOptions
     /// <summary>MANDATORY-CSA: a clinician may delay a required report by at most this much beyond its due time.</summary>
     public static readonly Duration MaximumReportDelay = Duration.FromDays(7);
 
+    /// <summary>RETENTION-SCHEDULE: when a closed case is reviewed (<c>Retention:Schedule:*</c>).</summary>
+    public RetentionSchedule Retention { get; init; } = new();
+
     public static PolicyOptions Default { get; } = new();
+}
+
+/// <summary>
+/// RETENTION-SCHEDULE (POLICY.md section 9): child safeguarding records from the youngest child's date of birth (from
+/// closure when none is known), child sexual abuse and other records from closure. Calendar periods (years), not durations.
+/// </summary>
+public sealed record RetentionSchedule
+{
+    public Period ChildSafeguarding { get; init; } = Period.FromYears(25);
+    public Period SexualAbuse { get; init; } = Period.FromYears(75);
+    public Period AdultAtRisk { get; init; } = Period.FromYears(6);
+    public Period Other { get; init; } = Period.FromYears(6);
 }

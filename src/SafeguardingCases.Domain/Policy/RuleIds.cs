@@ -47,6 +47,10 @@ public static class RuleIds
     public const string RestrictionOwners = "RESTRICTION-OWNERS";
     public const string AccessLog = "ACCESS-LOG";
 
+    // 9. Keeping and destroying records
+    public const string RetentionSchedule = "RETENTION-SCHEDULE";
+    public const string LegalHold = "LEGAL-HOLD";
+
     /// <summary>Every rule ID, in POLICY.md's order.</summary>
     public static readonly IReadOnlyList<string> All =
     [
@@ -59,5 +63,6 @@ public static class RuleIds
         LegacyLife, LegacyPositionOfTrust, LegacyNothingElse,
         Override,
         NeedToKnow, BreakGlass, RestrictionOwners, AccessLog,
+        RetentionSchedule, LegalHold,
     ];
 }
