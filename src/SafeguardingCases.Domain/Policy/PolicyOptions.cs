@@ -34,7 +34,11 @@ public sealed record PolicyOptions
     /// <summary>MANDATORY-CSA: a clinician may delay a required report by at most this much beyond its due time.</summary>
     public static readonly Duration MaximumReportDelay = Duration.FromDays(7);
 
-    /// <summary>RETENTION-SCHEDULE: when a closed case is reviewed (<c>Retention:Schedule:*</c>).</summary>
+    /// <summary>
+    /// RETENTION-SCHEDULE: when a closed case is reviewed (<c>Retention:Schedule:*</c>). Not one of the parameters an
+    /// escalation records with its decision (those are the escalation policy's), so never serialized with them.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public RetentionSchedule Retention { get; init; } = new();
 
     public static PolicyOptions Default { get; } = new();

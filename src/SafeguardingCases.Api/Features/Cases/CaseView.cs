@@ -47,6 +47,12 @@ public sealed record RestrictionView(IReadOnlyList<string> AllowedSubjects, stri
 /// <summary>The case's allocated worker, who receives its alerts.</summary>
 public sealed record AllocationView(string Subject, string Name, string Email, Actor By, Instant At);
 
+/// <summary>LEGAL-HOLD: the hold in force.</summary>
+public sealed record LegalHoldView(string Reason, Actor By, Instant At);
+
+/// <summary>RETENTION-SCHEDULE: when this closed case's retention is reviewed, under which schedule.</summary>
+public sealed record RetentionView(Instant ReviewAt, string Schedule);
+
 public sealed record CaseView(
     Guid Id, long Version, CaseStatus Status, Channel Channel, string SourceReference, string Summary,
     Instant OpenedAt, Instant LastChangedAt,
@@ -61,7 +67,9 @@ public sealed record CaseView(
     IReadOnlyList<Obligation> OutstandingObligations,
     int NoteCount,
     RestrictionView? Restriction,
-    AllocationView? Allocation)
+    AllocationView? Allocation,
+    LegalHoldView? LegalHold,
+    RetentionView? Retention)
 {
     /// <param name="now">The instant "now" means for the classifications: the clock, or the instant an as-of view shows.</param>
     public static CaseView From(CaseState s, PolicyOptions options, Instant now)
@@ -87,7 +95,9 @@ public sealed record CaseView(
         PolicyEngine.Obligations(s, options),
         s.NoteCount,
         s.Restriction is { } r ? new RestrictionView([.. r.AllowedSubjects], r.Reason, r.By, r.At) : null,
-        s.Allocation is { } a ? new AllocationView(a.Subject, a.Name, a.Email, a.By, a.At) : null);
+        s.Allocation is { } a ? new AllocationView(a.Subject, a.Name, a.Email, a.By, a.At) : null,
+        s.LegalHold is { } h ? new LegalHoldView(h.Reason, h.By, h.At) : null,
+        Rules.RetentionSchedule(s, options.Retention) is { } review ? new RetentionView(review.ReviewAt, review.Schedule) : null);
     }
 
     private static RiskAssessmentView ToView(RiskAssessmentRecorded r) => new(r.RiskAssessmentId, r.At, r.By, r.Assessments, r.Rationale);

@@ -26,6 +26,14 @@ public static class PolicyConfiguration
                 ?? defaults.MandatoryReportingDuty,
             MandatoryReportDue = Settings.ReadDuration(configuration, Key(nameof(PolicyOptions.MandatoryReportDue)))
                 ?? defaults.MandatoryReportDue,
+            // RETENTION-SCHEDULE: Retention__Schedule__ChildSafeguarding and the rest, calendar periods (P25Y).
+            Retention = new RetentionSchedule
+            {
+                ChildSafeguarding = Settings.ReadPeriod(configuration, "Retention:Schedule:ChildSafeguarding") ?? defaults.Retention.ChildSafeguarding,
+                SexualAbuse = Settings.ReadPeriod(configuration, "Retention:Schedule:SexualAbuse") ?? defaults.Retention.SexualAbuse,
+                AdultAtRisk = Settings.ReadPeriod(configuration, "Retention:Schedule:AdultAtRisk") ?? defaults.Retention.AdultAtRisk,
+                Other = Settings.ReadPeriod(configuration, "Retention:Schedule:Other") ?? defaults.Retention.Other,
+            },
         };
     }
 }

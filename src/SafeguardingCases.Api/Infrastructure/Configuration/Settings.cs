@@ -49,6 +49,19 @@ public static partial class Settings
             + Duration.FromSeconds(int.Parse(clock.Groups[3].Value, CultureInfo.InvariantCulture));
     }
 
+    /// <summary>A calendar period (ISO-8601, years allowed: <c>P25Y</c>, <c>P6Y</c>, <c>P1D</c>, <c>PT1S</c>), positive; null when unset.</summary>
+    public static Period? ReadPeriod(IConfiguration configuration, string key)
+    {
+        var raw = configuration[key]?.Trim();
+        if (string.IsNullOrEmpty(raw)) return null;
+        var parsed = PeriodPattern.NormalizingIso.Parse(raw);
+        if (!parsed.Success) throw Invalid(key, raw, "an ISO-8601 period such as P25Y");
+        var period = parsed.Value;
+        var positive = period.Years >= 0 && period.Months >= 0 && period.Weeks >= 0 && period.Days >= 0 && period.Hours >= 0
+            && period.Minutes >= 0 && period.Seconds >= 0 && period.Milliseconds >= 0 && !period.Equals(Period.Zero);
+        return positive ? period : throw Invalid(key, raw, "a positive period such as P25Y");
+    }
+
     public static Instant? ReadInstant(IConfiguration configuration, string key)
     {
         var raw = configuration[key]?.Trim();

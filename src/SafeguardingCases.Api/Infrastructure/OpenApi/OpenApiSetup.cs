@@ -262,6 +262,7 @@ public sealed class TagsAndServersDocumentFilter : IDocumentFilter
         ("Audit", "History, as-of, integrity, access log, escalation and override audits."),
         ("Reports", "Counts for safeguarding leads."),
         ("Allocation", "Who a case is allocated to: the member of staff who receives its alerts."),
+        ("Retention", "Retention reviews, decisions and legal holds (RETENTION-SCHEDULE, LEGAL-HOLD)."),
         ("Webhooks", "Other systems' endpoints for alerts and case events, signed as the Standard Webhooks specification says; their deliveries."),
         ("Alerts", "The signed-in person's alerts about deadlines (due soon, overdue, escalated), and acknowledging them."),
     ];

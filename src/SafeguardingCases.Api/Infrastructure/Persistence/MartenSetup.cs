@@ -146,6 +146,7 @@ public static class MartenSetup
             .Duplicate(x => x.LastChangedAtUnixMs)
             .Duplicate(x => x.Restricted, configure: i => i.Predicate = "restricted")
             .Duplicate(x => x.AllocatedTo, configure: i => i.Predicate = "allocated_to is not null")
+            .Duplicate(x => x.RetentionReviewAtUnixMs, configure: i => i.Predicate = "retention_review_at_unix_ms is not null")
             .Duplicate(x => x.DueSafetyPlanFirst, configure: i => i.Predicate = "due_safety_plan_first is not null")
             .Duplicate(x => x.DueRiskAssessmentNeeded, configure: i => i.Predicate = "due_risk_assessment_needed is not null")
             .Duplicate(x => x.DueTransparencyNoticeDue, configure: i => i.Predicate = "due_transparency_notice_due is not null")

@@ -57,6 +57,12 @@ public sealed class CaseSummary
         ObligationType.NoEscalationDecisionDue => "due_no_escalation_decision_due",
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
+    /// <summary>RETENTION-SCHEDULE: when this closed case's retention is reviewed (Unix ms); null while open.</summary>
+    public long? RetentionReviewAtUnixMs { get; set; }
+    public string? RetentionSchedule { get; set; }
+    public Instant? ClosedAt { get; set; }
+    public bool LegalHold { get; set; }
+
     /// <summary>The allocated worker's token subject (the <c>allocatedTo</c> filter), null when unallocated.</summary>
     public string? AllocatedTo { get; set; }
 
@@ -91,6 +97,10 @@ public sealed class CaseSummary
             DueReportDue = EarliestDue(obligations, ObligationType.ReportDue),
             DueNoEscalationDecisionDue = EarliestDue(obligations, ObligationType.NoEscalationDecisionDue),
             AllocatedTo = state.Allocation?.Subject,
+            RetentionReviewAtUnixMs = Rules.RetentionSchedule(state, options.Retention)?.ReviewAt.ToUnixTimeMilliseconds(),
+            RetentionSchedule = Rules.RetentionSchedule(state, options.Retention)?.Schedule,
+            ClosedAt = state.ClosedAt,
+            LegalHold = state.LegalHold is not null,
             Restricted = state.Restriction is not null,
             AllowedSubjects = state.Restriction is { } restriction ? [.. restriction.AllowedSubjects] : [],
         };

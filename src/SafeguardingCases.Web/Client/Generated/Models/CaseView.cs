@@ -50,6 +50,14 @@ namespace SafeguardingCases.Web.Client.Generated.Models
 #else
         public global::SafeguardingCases.Web.Client.Generated.Models.RiskAssessmentView LatestRiskAssessment { get; set; }
 #endif
+        /// <summary>The legalHold property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::SafeguardingCases.Web.Client.Generated.Models.LegalHoldView? LegalHold { get; set; }
+#nullable restore
+#else
+        public global::SafeguardingCases.Web.Client.Generated.Models.LegalHoldView LegalHold { get; set; }
+#endif
         /// <summary>The noEscalationDecisions property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -101,6 +109,14 @@ namespace SafeguardingCases.Web.Client.Generated.Models
 #nullable restore
 #else
         public global::SafeguardingCases.Web.Client.Generated.Models.RestrictionView Restriction { get; set; }
+#endif
+        /// <summary>The retention property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::SafeguardingCases.Web.Client.Generated.Models.RetentionView? Retention { get; set; }
+#nullable restore
+#else
+        public global::SafeguardingCases.Web.Client.Generated.Models.RetentionView Retention { get; set; }
 #endif
         /// <summary>The safetyPlanAttempts property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -155,6 +171,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
                 { "id", n => { Id = n.GetGuidValue(); } },
                 { "lastChangedAt", n => { LastChangedAt = n.GetDateTimeOffsetValue(); } },
                 { "latestRiskAssessment", n => { LatestRiskAssessment = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.RiskAssessmentView>(global::SafeguardingCases.Web.Client.Generated.Models.RiskAssessmentView.CreateFromDiscriminatorValue); } },
+                { "legalHold", n => { LegalHold = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.LegalHoldView>(global::SafeguardingCases.Web.Client.Generated.Models.LegalHoldView.CreateFromDiscriminatorValue); } },
                 { "noEscalationDecisions", n => { NoEscalationDecisions = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.NoEscalationDecisionView>(global::SafeguardingCases.Web.Client.Generated.Models.NoEscalationDecisionView.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "noteCount", n => { NoteCount = n.GetIntValue(); } },
                 { "openedAt", n => { OpenedAt = n.GetDateTimeOffsetValue(); } },
@@ -163,6 +180,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
                 { "persons", n => { Persons = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.PersonView>(global::SafeguardingCases.Web.Client.Generated.Models.PersonView.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "requiredReportDelays", n => { RequiredReportDelays = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.ReportDelayView>(global::SafeguardingCases.Web.Client.Generated.Models.ReportDelayView.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "restriction", n => { Restriction = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.RestrictionView>(global::SafeguardingCases.Web.Client.Generated.Models.RestrictionView.CreateFromDiscriminatorValue); } },
+                { "retention", n => { Retention = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.RetentionView>(global::SafeguardingCases.Web.Client.Generated.Models.RetentionView.CreateFromDiscriminatorValue); } },
                 { "safetyPlanAttempts", n => { SafetyPlanAttempts = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.SafetyPlanAttemptView>(global::SafeguardingCases.Web.Client.Generated.Models.SafetyPlanAttemptView.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "sourceReference", n => { SourceReference = n.GetStringValue(); } },
                 { "status", n => { Status = n.GetEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.CaseStatus>(); } },
@@ -184,6 +202,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             writer.WriteGuidValue("id", Id);
             writer.WriteDateTimeOffsetValue("lastChangedAt", LastChangedAt);
             writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.RiskAssessmentView>("latestRiskAssessment", LatestRiskAssessment);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.LegalHoldView>("legalHold", LegalHold);
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.NoEscalationDecisionView>("noEscalationDecisions", NoEscalationDecisions);
             writer.WriteIntValue("noteCount", NoteCount);
             writer.WriteDateTimeOffsetValue("openedAt", OpenedAt);
@@ -192,6 +211,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.PersonView>("persons", Persons);
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.ReportDelayView>("requiredReportDelays", RequiredReportDelays);
             writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.RestrictionView>("restriction", Restriction);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.RetentionView>("retention", Retention);
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.SafetyPlanAttemptView>("safetyPlanAttempts", SafetyPlanAttempts);
             writer.WriteStringValue("sourceReference", SourceReference);
             writer.WriteEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.CaseStatus>("status", Status);

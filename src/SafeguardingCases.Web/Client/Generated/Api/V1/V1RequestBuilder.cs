@@ -8,6 +8,7 @@ using SafeguardingCases.Web.Client.Generated.Api.V1.Glossary;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Notifications;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Policy;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Reports;
+using SafeguardingCases.Web.Client.Generated.Api.V1.Retention;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Webhooks;
 using System.Collections.Generic;
 using System.IO;
@@ -50,6 +51,11 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1
         public global::SafeguardingCases.Web.Client.Generated.Api.V1.Reports.ReportsRequestBuilder Reports
         {
             get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Reports.ReportsRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The retention property</summary>
+        public global::SafeguardingCases.Web.Client.Generated.Api.V1.Retention.RetentionRequestBuilder Retention
+        {
+            get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Retention.RetentionRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The webhooks property</summary>
         public global::SafeguardingCases.Web.Client.Generated.Api.V1.Webhooks.WebhooksRequestBuilder Webhooks

@@ -12,6 +12,7 @@ using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Disclosures;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Escalations;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.History;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Integrity;
+using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.LegalHold;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.NoEscalationDecisions;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Notes;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Overrides;
@@ -20,6 +21,7 @@ using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Policy;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Reopen;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.RequiredReportDelays;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Restriction;
+using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.RetentionDecisions;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.RiskAssessments;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.SafetyPlans;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.TransparencyNotices;
@@ -82,6 +84,11 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item
         {
             get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Integrity.IntegrityRequestBuilder(PathParameters, RequestAdapter);
         }
+        /// <summary>The legalHold property</summary>
+        public global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.LegalHold.LegalHoldRequestBuilder LegalHold
+        {
+            get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.LegalHold.LegalHoldRequestBuilder(PathParameters, RequestAdapter);
+        }
         /// <summary>The noEscalationDecisions property</summary>
         public global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.NoEscalationDecisions.NoEscalationDecisionsRequestBuilder NoEscalationDecisions
         {
@@ -121,6 +128,11 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item
         public global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Restriction.RestrictionRequestBuilder Restriction
         {
             get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Restriction.RestrictionRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The retentionDecisions property</summary>
+        public global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.RetentionDecisions.RetentionDecisionsRequestBuilder RetentionDecisions
+        {
+            get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.RetentionDecisions.RetentionDecisionsRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The riskAssessments property</summary>
         public global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.RiskAssessments.RiskAssessmentsRequestBuilder RiskAssessments
