@@ -235,7 +235,7 @@ public sealed class PolicyRulesOverHttpTests(ApiFactory api) : IClassFixture<Api
     [Fact]
     public void Every_rule_id_is_exercised_over_http_by_a_test_named_for_it()
     {
-        var names = new[] { GetType(), typeof(PolicyChangesOverHttpTests), typeof(Access.NeedToKnowTests) }.SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance))
+        var names = new[] { GetType(), typeof(PolicyChangesOverHttpTests), typeof(Access.NeedToKnowTests), typeof(Retention.RetentionTests) }.SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance))
             .Where(m => m.GetCustomAttributes().Any(a => a is FactAttribute))
             .Select(m => m.Name.Replace('_', '-'))
             .ToList();

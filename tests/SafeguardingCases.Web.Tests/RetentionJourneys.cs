@@ -1,0 +1,48 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+
+namespace SafeguardingCases.Web.Tests;
+
+/// <summary>LEGAL-HOLD in the console: a lead places a hold on a case and releases it.</summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class RetentionJourneys(ConsoleFixture console)
+{
+    private static async Task SignInAsync(IPage page, string name, string role)
+    {
+        await page.GotoAsync("/signin");
+        await page.GetByLabel("Name").FillAsync(name);
+        await page.GetByLabel("Role").SelectOptionAsync(role);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("/$"));
+    }
+
+    [Fact]
+    public async Task A_lead_places_a_legal_hold_on_a_case_and_releases_it()
+    {
+        var officer = await console.NewPageAsync();
+        await SignInAsync(officer, "Hold Officer", "SafeguardingOfficer");
+        await officer.GetByRole(AriaRole.Link, new() { Name = "Cases", Exact = true }).ClickAsync();
+        await officer.GetByRole(AriaRole.Link, new() { Name = "Open case" }).ClickAsync();
+        await officer.GetByLabel("Channel").SelectOptionAsync("Text");
+        await officer.GetByLabel("Source reference").FillAsync("text-hold-1");
+        await officer.GetByLabel("Age", new() { Exact = true }).FillAsync("17");
+        await officer.GetByLabel("Summary").FillAsync("Subject of a police investigation");
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Open case" }).ClickAsync();
+        await officer.WaitForURLAsync(new Regex("/cases/[0-9a-f-]{36}$"));
+        var url = new Uri(officer.Url).AbsolutePath;
+
+        var lead = await console.NewPageAsync();
+        await SignInAsync(lead, "Lead Hold", "SafeguardingLead");
+        await lead.GotoAsync(url);
+        var retention = lead.Locator("section").Filter(new() { Has = lead.GetByRole(AriaRole.Heading, new() { Name = "Retention", Level = 2 }) });
+        await Assertions.Expect(retention).ToContainTextAsync("Reviewed for retention once the case is closed");
+        await lead.GetByLabel("Reason for the legal hold").FillAsync("Police investigation under way");
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Place legal hold" }).ClickAsync();
+        await Assertions.Expect(retention).ToContainTextAsync("Legal hold placed by Lead Hold");
+        await Assertions.Expect(lead.GetByRole(AriaRole.Alert)).ToHaveCountAsync(0);
+        await ConsoleFixture.ShouldBeAccessibleAsync(lead);
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Release legal hold" }).ClickAsync();
+        await Assertions.Expect(lead.GetByRole(AriaRole.Button, new() { Name = "Place legal hold" })).ToBeVisibleAsync();
+        await Assertions.Expect(retention).Not.ToContainTextAsync("Legal hold placed");
+    }
+}
