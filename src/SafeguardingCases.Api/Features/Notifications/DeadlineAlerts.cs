@@ -85,7 +85,9 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
         var types = Enum.GetValues<ObligationType>();
         var where = string.Join(" or ", types.Select(t => $"d.{CaseSummary.DueColumn(t)} <= ?"));
         await using var query = store.QuerySession();
-        var rows = await query.QueryAsync<CaseSummary>($"where ({where}) limit {CasesPerSweep}", ct, [.. types.Select(_ => (object)ms)]);
+        // The most urgent first, so a backlog larger than one sweep takes the earliest deadlines first.
+        var earliest = string.Join(", ", types.Select(t => $"d.{CaseSummary.DueColumn(t)}"));
+        var rows = await query.QueryAsync<CaseSummary>($"where ({where}) order by least({earliest}) limit {CasesPerSweep}", ct, [.. types.Select(_ => (object)ms)]);
         var cases = await query.LoadManyAsync<CaseStream>(ct, rows.Select(r => r.Id));
         return [.. cases.SelectMany(c => PolicyEngine.Obligations(c.State, policy.Value).Where(o => o.DueBy <= by).Select(o => (c.State, o)))];
     }
@@ -113,7 +115,12 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
             AllowedSubjects = state.Restriction is { } r ? [.. r.AllowedSubjects] : [],
         };
         session.Insert(alert);
-        var address = kind == AlertKind.Escalated ? options.EscalateTo : toWorker ? state.Allocation!.Email : options.DutyAddress;
+        // NEED-TO-KNOW: a shared mailbox (the duty address, the leads') is read by staff a restriction may not name, so a
+        // restricted case is emailed only to its allocated worker (whom the restriction names); its inbox alerts reach
+        // the named staff.
+        var address = toWorker ? state.Allocation!.Email
+            : state.Restriction is not null ? null
+            : kind == AlertKind.Escalated ? options.EscalateTo : options.DutyAddress;
         if (options.SendsEmail && !string.IsNullOrWhiteSpace(address)) session.Insert(OutboxEmail.For(alert, address, options, now));
         var hook = kind switch { AlertKind.DueSoon => Webhooks.WebhookEvent.ObligationDueSoon, AlertKind.Overdue => Webhooks.WebhookEvent.ObligationOverdue, _ => Webhooks.WebhookEvent.ObligationEscalated };
         await Webhooks.WebhookOutbox.QueueAsync(session, hook, key,
