@@ -71,6 +71,9 @@ static async Task RunApiAsync(string[] args)
     services.AddSafeguardingAuth(configuration, builder.Environment);
     // The staff console at /, on this origin: a client of /api/v1 like any other (src/SafeguardingCases.Web).
     services.AddStaffConsole(configuration, builder.Environment);
+    // PRIVACY-AT-REST: the key-encryption key (a missing one outside Development and the tests stops start-up here).
+    var keyEncryptionKey = SafeguardingCases.Api.Infrastructure.Privacy.CaseKeyRing.LoadKeyEncryptionKey(configuration, builder.Environment);
+    services.AddSingleton(sp => new SafeguardingCases.Api.Infrastructure.Privacy.CaseKeyRing(keyEncryptionKey, sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
     var applySchema = MartenSetup.ApplySchemaOnStartup(configuration, builder.Environment);
     services.AddSafeguardingMarten(configuration, applySchema);
     // After Marten: hosted services start in order, so the schema step is done before anything else reads tables.

@@ -49,10 +49,16 @@ public class HistoryBenchmark
         var t = Instant.FromUtc(2026, 1, 1, 0, 0);
         var events = new List<object> { new CaseOpened(caseId, Channel.Chat, "chat-1", "user-1", new Age(16, null), "A long case", officer, t) };
         for (var i = 1; i < Events; i++) events.Add(new NoteAdded(Guid.NewGuid(), $"Note {i}: follow-up call with the user about their week.", officer, t + Duration.FromMinutes(i)));
+        // PRIVACY-AT-REST: the case's key is stored with its events, which are sealed under it as the API seals them.
+        var keys = api.Services.GetRequiredService<SafeguardingCases.Api.Infrastructure.Privacy.CaseKeyRing>();
+        var (key, stored) = keys.Create(caseId);
         await using (var session = api.Services.GetRequiredService<IDocumentStore>().LightweightSession())
+        using (SafeguardingCases.Api.Infrastructure.Privacy.CaseKeyScope.Enter(caseId, key))
         {
+            session.Insert(stored);
             session.Events.StartStream<SafeguardingCases.Api.Infrastructure.Persistence.CaseStream>(caseId, events);
             await session.SaveChangesAsync();
+            keys.Confirm(caseId, key);
         }
 
         // Warm both paths (schema, JIT, connection pools) before measuring.
@@ -97,7 +103,8 @@ public class HistoryBenchmark
     {
         using var scope = api.Services.CreateScope();
         var handler = new SafeguardingCases.Api.Features.History.Get.GetHistoryHandler(api.Services.GetRequiredService<NpgsqlDataSource>(),
-            api.Services.GetRequiredService<IDocumentStore>(), scope.ServiceProvider.GetRequiredService<IQuerySession>(), NodaTime.SystemClock.Instance);
+            api.Services.GetRequiredService<IDocumentStore>(), scope.ServiceProvider.GetRequiredService<IQuerySession>(), NodaTime.SystemClock.Instance,
+            api.Services.GetRequiredService<SafeguardingCases.Api.Infrastructure.Privacy.CaseKeyRing>());
         var read = await handler.Handle(new(caseId, new SafeguardingCases.Domain.Cases.Actor("bench", "Bench", [SafeguardingCases.Domain.Cases.Roles.Auditor]), 1, null),
             CancellationToken.None);
         await using var history = read.View;

@@ -35,16 +35,16 @@ public sealed record EscalationDecision(
 public sealed record CaseOpened(
     Guid CaseId,
     Channel Channel,
-    string SourceReference,
-    string ServiceUserReference,
+    [property: Personal] string SourceReference,
+    [property: Personal] string ServiceUserReference,
     Age ServiceUserAge,
-    string Summary,
+    [property: Personal] string Summary,
     Actor By,
     Instant At) : ICaseEvent;
 
-public sealed record NoteAdded(Guid NoteId, string Text, Actor By, Instant At) : ICaseEvent;
+public sealed record NoteAdded(Guid NoteId, [property: Personal] string Text, Actor By, Instant At) : ICaseEvent;
 
-public sealed record PersonAdded(string PersonId, string Reference, string Description, Age Age, Actor By, Instant At) : ICaseEvent;
+public sealed record PersonAdded(string PersonId, [property: Personal] string Reference, [property: Personal] string Description, Age Age, Actor By, Instant At) : ICaseEvent;
 
 /// <summary>Age and the three adult-at-risk answers (ADULT-AT-RISK); null answers are not yet known.</summary>
 public sealed record PersonUpdated(
@@ -60,8 +60,8 @@ public sealed record DisclosureRecorded(
     Guid DisclosureId,
     Instant DisclosedAt,
     Channel Channel,
-    string SourceReference,
-    string Summary,
+    [property: Personal] string SourceReference,
+    [property: Personal] string Summary,
     IReadOnlyList<Concern> Concerns,
     Actor By,
     Instant At) : ICaseEvent;
@@ -70,11 +70,11 @@ public sealed record DisclosureRecorded(
 public sealed record RiskAssessmentRecorded(
     Guid RiskAssessmentId,
     IReadOnlyList<PersonAssessment> Assessments,
-    string Rationale,
+    [property: Personal] string Rationale,
     Actor By,
     Instant At) : ICaseEvent;
 
-public sealed record SafetyPlanAttemptRecorded(Guid SafetyPlanId, SafetyPlanOutcome Outcome, string Reason, Actor By, Instant At) : ICaseEvent;
+public sealed record SafetyPlanAttemptRecorded(Guid SafetyPlanId, SafetyPlanOutcome Outcome, [property: Personal] string Reason, Actor By, Instant At) : ICaseEvent;
 
 public sealed record EscalationMade(
     Guid EscalationId,
@@ -93,47 +93,47 @@ public sealed record EscalationMade(
 public sealed record NoEscalationDecisionRecorded(
     Guid DecisionId,
     Guid? RiskAssessmentId,
-    string Reason,
+    [property: Personal] string Reason,
     Actor By,
     Instant At,
     PersonClassification? ServiceUserClassification = null) : ICaseEvent;
 
-public sealed record TransparencyNoticeSent(Guid EscalationId, string Message, string SentVia, Actor By, Instant At) : ICaseEvent;
+public sealed record TransparencyNoticeSent(Guid EscalationId, [property: Personal] string Message, [property: Personal] string SentVia, Actor By, Instant At) : ICaseEvent;
 
-public sealed record TransparencyNoticeWithheld(Guid EscalationId, WithholdReason Reason, string Detail, Actor By, Instant At) : ICaseEvent;
+public sealed record TransparencyNoticeWithheld(Guid EscalationId, WithholdReason Reason, [property: Personal] string Detail, Actor By, Instant At) : ICaseEvent;
 
-public sealed record AgencyResponseRecorded(Guid EscalationId, string Summary, Actor By, Instant At) : ICaseEvent;
+public sealed record AgencyResponseRecorded(Guid EscalationId, [property: Personal] string Summary, Actor By, Instant At) : ICaseEvent;
 
-public sealed record OverrideRequested(Guid OverrideId, Route Route, string PersonId, string Justification, Actor By, Instant At) : ICaseEvent;
+public sealed record OverrideRequested(Guid OverrideId, Route Route, string PersonId, [property: Personal] string Justification, Actor By, Instant At) : ICaseEvent;
 
-public sealed record OverrideApproved(Guid OverrideId, string Justification, Actor By, Instant At) : ICaseEvent;
+public sealed record OverrideApproved(Guid OverrideId, [property: Personal] string Justification, Actor By, Instant At) : ICaseEvent;
 
-public sealed record RequiredReportDelayed(string PersonId, Instant Until, string Reason, Actor By, Instant At) : ICaseEvent;
+public sealed record RequiredReportDelayed(string PersonId, Instant Until, [property: Personal] string Reason, Actor By, Instant At) : ICaseEvent;
 
-public sealed record CaseClosed(string Reason, Actor By, Instant At) : ICaseEvent;
+public sealed record CaseClosed([property: Personal] string Reason, Actor By, Instant At) : ICaseEvent;
 
-public sealed record CaseReopened(string Reason, Actor By, Instant At) : ICaseEvent;
+public sealed record CaseReopened([property: Personal] string Reason, Actor By, Instant At) : ICaseEvent;
 
 /// <summary>NEED-TO-KNOW: a lead restricted the case to named staff (the lead who restricts is always among them).</summary>
-public sealed record CaseRestricted(IReadOnlyList<string> AllowedSubjects, string Reason, Actor By, Instant At) : ICaseEvent;
+public sealed record CaseRestricted(IReadOnlyList<string> AllowedSubjects, [property: Personal] string Reason, Actor By, Instant At) : ICaseEvent;
 
 /// <summary>NEED-TO-KNOW: the restriction was lifted; the case is seen through roles again and break-glass grants end.</summary>
 public sealed record CaseRestrictionLifted(Actor By, Instant At) : ICaseEvent;
 
 /// <summary>BREAK-GLASS: a member of staff who is not named opened a restricted case, saying why, until <paramref name="Until"/>.</summary>
-public sealed record BreakGlassAccessGranted(Guid BreakGlassId, string Reason, Instant Until, Actor By, Instant At) : ICaseEvent;
+public sealed record BreakGlassAccessGranted(Guid BreakGlassId, [property: Personal] string Reason, Instant Until, Actor By, Instant At) : ICaseEvent;
 
 /// <summary>The case's allocated worker: the member of staff who receives its alerts (their token subject, name and email).</summary>
-public sealed record CaseAllocated(string Subject, string Name, string Email, Actor By, Instant At) : ICaseEvent;
+public sealed record CaseAllocated(string Subject, [property: Personal] string Name, [property: Personal] string Email, Actor By, Instant At) : ICaseEvent;
 
 /// <summary>The case has no allocated worker any more: its alerts go to the duty address.</summary>
 public sealed record CaseUnallocated(Actor By, Instant At) : ICaseEvent;
 
 /// <summary>LEGAL-HOLD: a lead placed a legal hold; the case is never destroyed while it stands.</summary>
-public sealed record LegalHoldPlaced(string Reason, Actor By, Instant At) : ICaseEvent;
+public sealed record LegalHoldPlaced([property: Personal] string Reason, Actor By, Instant At) : ICaseEvent;
 
 /// <summary>LEGAL-HOLD: the hold was released.</summary>
 public sealed record LegalHoldReleased(Actor By, Instant At) : ICaseEvent;
 
 /// <summary>RETENTION-SCHEDULE: a review kept the record until <paramref name="KeepUntil"/>, when it is reviewed again.</summary>
-public sealed record RetentionKept(Guid DecisionId, Instant KeepUntil, string Reason, Actor By, Instant At) : ICaseEvent;
+public sealed record RetentionKept(Guid DecisionId, Instant KeepUntil, [property: Personal] string Reason, Actor By, Instant At) : ICaseEvent;

@@ -6,8 +6,8 @@ namespace SafeguardingCases.Domain.Cases;
 /// <summary>A person the policy is evaluated for; the service user is one, with id <see cref="CaseState.ServiceUserId"/>.</summary>
 public sealed record PersonAtRisk(
     string Id,
-    string Reference,
-    string Description,
+    [property: Personal] string Reference,
+    [property: Personal] string Description,
     Age Age,
     bool? CareAndSupportNeeds,
     bool? ExperiencingOrAtRiskOfAbuseOrNeglect,
@@ -32,16 +32,16 @@ public sealed record OverrideRecord(OverrideRequested Request, ImmutableArray<Ov
 }
 
 /// <summary>NEED-TO-KNOW: who may see a restricted case, why, and who restricted it.</summary>
-public sealed record CaseRestriction(ImmutableArray<string> AllowedSubjects, string Reason, Actor By, Instant At)
+public sealed record CaseRestriction(ImmutableArray<string> AllowedSubjects, [property: Personal] string Reason, Actor By, Instant At)
 {
     public bool Names(string subject) => AllowedSubjects.Contains(subject, StringComparer.Ordinal);
 }
 
 /// <summary>LEGAL-HOLD: the hold in force.</summary>
-public sealed record LegalHold(string Reason, Actor By, Instant At);
+public sealed record LegalHold([property: Personal] string Reason, Actor By, Instant At);
 
 /// <summary>The member of staff allocated to the case, who receives its alerts.</summary>
-public sealed record AllocatedWorker(string Subject, string Name, string Email, Actor By, Instant At);
+public sealed record AllocatedWorker(string Subject, [property: Personal] string Name, [property: Personal] string Email, Actor By, Instant At);
 
 /// <summary>
 /// The state of one case, built from its events by <see cref="Evolve"/>. Immutable: every event gives a new state.
@@ -55,8 +55,8 @@ public sealed record CaseState
     public long Version { get; init; }
     public CaseStatus Status { get; init; }
     public Channel Channel { get; init; }
-    public string SourceReference { get; init; } = "";
-    public string Summary { get; init; } = "";
+    [Personal] public string SourceReference { get; init; } = "";
+    [Personal] public string Summary { get; init; } = "";
     public Instant OpenedAt { get; init; }
     public Instant LastChangedAt { get; init; }
     public ImmutableArray<PersonAtRisk> Persons { get; init; } = [];

@@ -63,7 +63,7 @@ public enum PolicyVersion { Legacy, Unified }
 /// A person's age as recorded (AGE-CHILD): a date of birth when known, else years, else a band, else unknown.
 /// Years and bands are the age as recorded; a date of birth gives the exact age at any instant.
 /// </summary>
-public sealed record Age(int? Years, AgeBand? Band, LocalDate? DateOfBirth = null)
+public sealed record Age(int? Years, AgeBand? Band, [property: Personal] LocalDate? DateOfBirth = null)
 {
     public static readonly Age Unknown = new(null, null);
 
@@ -74,4 +74,4 @@ public sealed record Age(int? Years, AgeBand? Band, LocalDate? DateOfBirth = nul
 /// MANDATORY-CSA: a clinician's judgement, in the risk assessment of a person aged 13 to 17, that sexual activity
 /// disclosed about them was consensual between people of similar age (no coercion, exploitation or abuse of power).
 /// </summary>
-public sealed record PeerExemption(string Reason);
+public sealed record PeerExemption([property: Personal] string Reason);

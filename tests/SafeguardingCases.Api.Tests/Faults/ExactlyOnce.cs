@@ -21,7 +21,8 @@ public static class ExactlyOnce
                 "select data->>'text', (data->>'noteId')::uuid from mt_events where stream_id = any($1) and mt_dotnet_type like '%.NoteAdded,%'", connection);
             command.Parameters.AddWithValue(cases.ToArray());
             await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync()) stored.Add((reader.GetString(0), reader.GetGuid(1)));
+            var open = SealedValues.Opener(connectionString);
+            while (await reader.ReadAsync()) stored.Add((open(reader.GetString(0)), reader.GetGuid(1)));
         }
 
         var duplicated = stored.GroupBy(s => s.Text).Where(g => g.Count() > 1).Select(g => g.Key).ToList();

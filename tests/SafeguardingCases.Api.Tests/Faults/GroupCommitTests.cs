@@ -38,7 +38,8 @@ public sealed class GroupCommitTests(ApiFactory api) : IClassFixture<ApiFactory>
             var stored = await session.LoadAsync<CaseStream>(id);
             var replayed = await session.Events.AggregateStreamAsync<CaseStream>(id);
             var serializer = api.Store.Options.Serializer();
-            serializer.ToJson(stored!.State).ShouldBe(serializer.ToJson(replayed!.State), "the stored case is the events replayed");
+            using (SafeguardingCases.Api.Infrastructure.Privacy.CaseKeyScope.Enter(id))
+                serializer.ToJson(stored!.State).ShouldBe(serializer.ToJson(replayed!.State), "the stored case is the events replayed");
             stored.ChainHead.ShouldBe(EventHashChain.HeaderOf(events[^1]));
             (await session.LoadAsync<CaseSummary>(id))!.Version.ShouldBe(9);
             var integrity = await (await api.ClientFor(Roles.Auditor).GetAsync($"/api/v1/cases/{id}/integrity")).Json();
@@ -103,9 +104,12 @@ public sealed class GroupCommitTests(ApiFactory api) : IClassFixture<ApiFactory>
     private async Task<CaseAppend> NoteAsync(Guid caseId, string text, IdempotencyRecord? answer = null)
     {
         var loaded = (await Queue.LoadAsync(caseId, CancellationToken.None))!;
-        var note = new NoteAdded(Guid.NewGuid(), text, Officer, api.Clock.GetCurrentInstant());
+        // A NUL is what PostgreSQL's jsonb refuses; the note's text is sealed (PRIVACY-AT-REST), so the poison goes in the
+        // actor's name, which is not.
+        var note = new NoteAdded(Guid.NewGuid(), text, text == "\u0000" ? Officer with { Name = "\u0000" } : Officer, api.Clock.GetCurrentInstant());
         if (answer is not null) answer.Body = text;
         var staged = api.Services.GetRequiredService<CaseStager>().Stage(caseId, loaded.Stream.State, loaded.Stream.ChainHead, [note]);
+        using var scope = SafeguardingCases.Api.Infrastructure.Privacy.CaseKeyScope.Enter(caseId);
         return Queue.Prepare(staged with { Answer = answer });
     }
 }
@@ -128,7 +132,9 @@ public sealed class GroupCommitAfterAFailureTests(GroupCommitAfterAFailureTests.
 
         var queue = api.Services.GetRequiredService<CaseAppendQueue>();
         var loaded = (await queue.LoadAsync(id, CancellationToken.None))!;
-        var bad = new NoteAdded(Guid.NewGuid(), "\u0000", new Actor("officer-poison", "Officer", [Roles.SafeguardingOfficer]), api.Clock.GetCurrentInstant());
+        // (The note's text is sealed; a NUL in the actor's name, which is not, is what jsonb refuses.)
+        var bad = new NoteAdded(Guid.NewGuid(), "poison", new Actor("officer-poison", "\u0000", [Roles.SafeguardingOfficer]), api.Clock.GetCurrentInstant());
+        using var scope = SafeguardingCases.Api.Infrastructure.Privacy.CaseKeyScope.Enter(id);
         var append = queue.Prepare(api.Services.GetRequiredService<CaseStager>().Stage(id, loaded.Stream.State, loaded.Stream.ChainHead, [bad]));
         await Should.ThrowAsync<Npgsql.PostgresException>(() => queue.AppendAsync(append));
 

@@ -43,6 +43,8 @@ public sealed class ConfigurationTests(ConfigurationTests.ClockDurations api) : 
     [InlineData("Policy:RiskAssessmentValidFor", "PT0S", "Policy__RiskAssessmentValidFor")]
     [InlineData("Policy:UnifiedPolicyEffectiveFrom", "April", "Policy__UnifiedPolicyEffectiveFrom")]
     [InlineData("Policy:MandatoryReportingDuty", "yes", "Policy__MandatoryReportingDuty")]
+    [InlineData("Retention:Schedule:Other", "6 years", "Retention__Schedule__Other")]
+    [InlineData("Retention:Schedule:ChildSafeguarding", "P0Y", "Retention__Schedule__ChildSafeguarding")]
     public void A_policy_value_that_cannot_be_read_stops_start_up_naming_the_key(string key, string value, string named) =>
         Should.Throw<StartupRefusedException>(() => PolicyConfiguration.Bind(Config((key, value)))).Message.ShouldStartWith(named);
 
@@ -64,6 +66,7 @@ public sealed class ConfigurationTests(ConfigurationTests.ClockDurations api) : 
     [InlineData("Testing", ApiFactory.SigningKey, "true", "Policy__TransparencyNoticeDue is '1.00:00:00'")]
     [InlineData("Production", AuthOptions.CommittedDevelopmentKey, "true", "the development key committed in this repository")]
     [InlineData("Production", ApiFactory.SigningKey, "false", "set Auth__AllowDevTokens=true")]
+    [InlineData("Production", ApiFactory.SigningKey, "true", "Privacy__KeyPath is not set")]
     public async Task The_api_process_refuses_to_start_with_one_line_and_a_non_zero_exit(string environment, string devKey, string allowDevTokens, string named)
     {
         var environmentVariables = new Dictionary<string, string>

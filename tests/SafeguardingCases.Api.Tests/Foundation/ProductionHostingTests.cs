@@ -33,9 +33,20 @@ public sealed class ProductionHostingTests
 
         protected override string Environment => "Production";
 
+        /// <summary>A key-encryption key on disk, as a Kubernetes secret mounted as a file provides it.</summary>
+        private static readonly string PrivacyKey = WritePrivacyKey();
+
+        private static string WritePrivacyKey()
+        {
+            var path = Path.Combine(Path.GetTempPath(), $"privacy-{Guid.NewGuid():N}.key");
+            File.WriteAllText(path, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+            return path;
+        }
+
         protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
         {
             ["Ledger:SigningKeyPath"] = keyFile,
+            ["Privacy:KeyPath"] = PrivacyKey,
             ["Swagger:Ui"] = swaggerUi,
         };
 

@@ -25,7 +25,8 @@ public sealed class IdempotencyRecord
     public string Id { get; set; } = "";
     public string RequestHash { get; set; } = "";
     public int StatusCode { get; set; }
-    public string Body { get; set; } = "";
+    /// <summary>The answer's JSON, which may quote what was recorded: stored encrypted under the case's key.</summary>
+    [Domain.Cases.Personal] public string Body { get; set; } = "";
     public string? Location { get; set; }
     public string? ETag { get; set; }
     public long CreatedAtUnixMs { get; set; }

@@ -88,6 +88,7 @@ public sealed class CaseCommandRunner(
     IdempotencyScope idempotency,
     CaseAppendQueue appends,
     CaseStager stager,
+    Privacy.CaseKeyRing keys,
     IOptions<CommandOptions> commands,
     ILogger<CaseCommandRunner> logger)
 {
@@ -213,6 +214,8 @@ public sealed class CaseCommandRunner(
                 if (staged.Kind != OutcomeKind.Staged) return staged;
                 unconfirmed = staged;
                 var committed = await CommitAsync(staged.Commit!, decisions);
+                // A new case's key is its key once it landed with the case's first events, and never otherwise.
+                if (committed && staged.Commit!.NewKeyBytes is { } newKey) keys.Confirm(caseId, newKey);
                 unconfirmed = null;
                 return committed ? staged : staged with { Kind = OutcomeKind.Conflict };
             }, ct);
@@ -269,6 +272,8 @@ public sealed class CaseCommandRunner(
     /// </summary>
     private async Task<bool> CommitAsync(StagedCommand staged, int decisions)
     {
+        // What is serialised from here on is sealed under this case's key (PRIVACY-AT-REST).
+        using var scope = Privacy.CaseKeyScope.Enter(staged.CaseId, staged.NewKeyBytes);
         try
         {
             if (staged.VersionBefore > 0 && appends.Commits(staged.Events)) return await appends.AppendAsync(appends.Prepare(staged), decisions) == AppendStatus.Appended;
@@ -285,6 +290,7 @@ public sealed class CaseCommandRunner(
                 stream.Events[i].Id = staged.Events[i].Id;
                 stream.Events[i].SetHeader(EventHashChain.Header, staged.Events[i].Hash);
             }
+            if (staged.NewKey is { } key) session.Insert(key);
             session.Store(staged.Summary);
             foreach (var row in staged.AuditRows) session.Store(row);
             foreach (var e in staged.Events) Features.Reports.DecisionCounts.Count(session, e.Data);

@@ -18,7 +18,8 @@ public sealed record StagedEvent(Guid Id, long Version, ICaseEvent Data, string 
 /// Idempotency-Key's answer. <paramref name="VersionBefore"/> is the version the command was decided on (0: a new case).
 /// </summary>
 public sealed record StagedCommand(Guid CaseId, long VersionBefore, IReadOnlyList<StagedEvent> Events, CaseStream After,
-    CaseSummary Summary, IReadOnlyList<object> AuditRows, IdempotencyRecord? Answer = null, bool ReplacesExpiredAnswer = false)
+    CaseSummary Summary, IReadOnlyList<object> AuditRows, IdempotencyRecord? Answer = null, bool ReplacesExpiredAnswer = false,
+    Privacy.CaseKey? NewKey = null, byte[]? NewKeyBytes = null)
 {
     public long VersionAfter => After.State.Version;
 }
@@ -28,10 +29,14 @@ public sealed record StagedCommand(Guid CaseId, long VersionBefore, IReadOnlyLis
 /// here, from the case before, its chain head and the decided events, so the group path and the Marten path can never
 /// stage different things.
 /// </summary>
-public sealed class CaseStager(IDocumentStore store, IOptions<PolicyOptions> policy)
+public sealed class CaseStager(IDocumentStore store, IOptions<PolicyOptions> policy, Privacy.CaseKeyRing keys)
 {
     public StagedCommand Stage(Guid caseId, CaseState? before, string? chainHead, IReadOnlyList<ICaseEvent> events)
     {
+        // A new case gets its data key here, stored with its first events; every event is hashed as stored (sealed).
+        // (A case id opened before, by an earlier request with the same Idempotency-Key, keeps the key it has.)
+        (byte[] Key, Privacy.CaseKey Stored)? newKey = before is null && keys.Find(caseId) is null ? keys.Create(caseId) : null;
+        using var scope = Privacy.CaseKeyScope.Enter(caseId, newKey?.Key);
         var serializer = store.Options.Serializer();
         var version = before?.Version ?? 0;
         // A case without a chain head keeps a visible gap: the chain is not restarted, so integrity reports it.
@@ -43,7 +48,7 @@ public sealed class CaseStager(IDocumentStore store, IOptions<PolicyOptions> pol
         }).ToList();
         var after = events.Aggregate(before, CaseState.Evolve)!;
         return new StagedCommand(caseId, version, staged, new CaseStream { Id = caseId, State = after, ChainHead = walk.Head },
-            CaseSummary.From(after, policy.Value), AuditRows(caseId, after, events));
+            CaseSummary.From(after, policy.Value), AuditRows(caseId, after, events), NewKey: newKey?.Stored, NewKeyBytes: newKey?.Key);
     }
 
     /// <summary>The auditors' rows across cases: each override changed (its latest state) and each break-glass grant.</summary>

@@ -45,7 +45,7 @@ public static class MartenSetup
         services.AddSingleton(_ => NpgsqlDataSource.Create(WithPoolDefaults(connectionString)));
         services.AddMarten(sp =>
             {
-                var options = Configure(new StoreOptions(), sp.GetRequiredService<NpgsqlDataSource>(), applySchema);
+                var options = Configure(new StoreOptions(), sp.GetRequiredService<NpgsqlDataSource>(), applySchema, sp.GetRequiredService<Privacy.CaseKeyRing>());
                 options.Logger(new MartenLogging(sp.GetRequiredService<ILoggerFactory>().CreateLogger("Marten")));
                 return options;
             })
@@ -97,7 +97,7 @@ public static class MartenSetup
     /// The store's configuration. With <paramref name="applySchema"/> false Marten never changes the schema
     /// (<c>AutoCreate.None</c>): the API then runs as a role with only DML rights on a schema <c>db-apply</c> made.
     /// </summary>
-    public static StoreOptions Configure(StoreOptions opts, NpgsqlDataSource dataSource, bool applySchema = true)
+    public static StoreOptions Configure(StoreOptions opts, NpgsqlDataSource dataSource, bool applySchema = true, Privacy.CaseKeyRing? keys = null)
     {
         opts.Connection(dataSource);
         // Durations stored as ISO-8601 (PT24H), as shown everywhere else; events stored earlier as "24:00:00" still read.
@@ -106,6 +106,10 @@ public static class MartenSetup
             {
                 o.Converters.Add(new Json.IsoDurationConverter());
                 o.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb);
+                // PRIVACY-AT-REST: personal fields are sealed under their case's key as they are written, opened as read.
+                if (keys is not null)
+                    o.TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.WithAddedModifier(
+                        o.TypeInfoResolver ?? new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(), Privacy.PersonalDataJson.Modifier(keys));
             });
         opts.AutoCreateSchemaObjects = applySchema ? AutoCreate.CreateOrUpdate : AutoCreate.None;
         // Marten's own spans (one per session connection) and its counters of appended events, for OpenTelemetry.
@@ -153,6 +157,7 @@ public static class MartenSetup
             .Duplicate(x => x.DueReportDue, configure: i => i.Predicate = "due_report_due is not null")
             .Duplicate(x => x.DueNoEscalationDecisionDue, configure: i => i.Predicate = "due_no_escalation_decision_due is not null");
         opts.Schema.For<Ledger.CheckpointRecord>().Identity(x => x.Id);
+        opts.Schema.For<Privacy.CaseKey>().Identity(x => x.Id);
         // Alerts: the inbox pages by recipient and time; the outbox reads only what waits to be sent (a partial index).
         opts.Schema.For<Features.Notifications.Alert>().Identity(x => x.Id)
             .Duplicate(x => x.NotificationId, configure: i => i.IsUnique = true)

@@ -17,7 +17,7 @@ public sealed class BreakGlassAuditRow
     public Guid Id { get; set; }
     public Guid CaseId { get; set; }
     public Actor By { get; set; } = new("", "", []);
-    public string Reason { get; set; } = "";
+    [Domain.Cases.Personal] public string Reason { get; set; } = "";
     public Instant At { get; set; }
     public Instant Until { get; set; }
 

@@ -12,7 +12,7 @@ namespace SafeguardingCases.Api.Features.Audit.Overrides;
 /// <summary>What became of an override (OVERRIDE): requested, approved by two leads and unused, or used by an escalation.</summary>
 public enum OverrideStatus { Requested, Approved, Used }
 
-public sealed record OverrideApprovalEntry(Actor By, Instant At, string Justification);
+public sealed record OverrideApprovalEntry(Actor By, Instant At, [property: Domain.Cases.Personal] string Justification);
 
 /// <summary>
 /// One override across all cases, as auditors list it. Written by the command runner in the same transaction as the
@@ -24,7 +24,7 @@ public sealed class OverrideAuditRow
     public Guid CaseId { get; set; }
     public Route Route { get; set; }
     public string PersonId { get; set; } = "";
-    public string Justification { get; set; } = "";
+    [Domain.Cases.Personal] public string Justification { get; set; } = "";
     public Actor RequestedBy { get; set; } = new("", "", []);
     public Instant RequestedAt { get; set; }
     public List<OverrideApprovalEntry> Approvals { get; set; } = [];

@@ -20,8 +20,8 @@ public sealed class CaseSummary
     public long Version { get; set; }
     public CaseStatus Status { get; set; }
     public Channel Channel { get; set; }
-    public string SourceReference { get; set; } = "";
-    public string Summary { get; set; } = "";
+    [Personal] public string SourceReference { get; set; } = "";
+    [Personal] public string Summary { get; set; } = "";
     public Instant OpenedAt { get; set; }
     public Instant LastChangedAt { get; set; }
     public long LastChangedAtUnixMs { get; set; }

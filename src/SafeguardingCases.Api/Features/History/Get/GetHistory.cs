@@ -80,7 +80,8 @@ public sealed record CaseHistory(Guid CaseId, long Version, IReadOnlyList<Histor
 public sealed record GetHistoryQuery(Guid CaseId, Actor Reader, long FromVersion, int? Limit) : IRequest<CaseRead<HistoryReader>>;
 
 /// <summary>Opens a read-only snapshot of the case and reads its version; null when there is no such case.</summary>
-public sealed class GetHistoryHandler(NpgsqlDataSource db, Marten.IDocumentStore store, Marten.IQuerySession session, IClock clock)
+public sealed class GetHistoryHandler(NpgsqlDataSource db, Marten.IDocumentStore store, Marten.IQuerySession session, IClock clock,
+    Infrastructure.Privacy.CaseKeyRing keys)
     : IRequestHandler<GetHistoryQuery, CaseRead<HistoryReader>>
 {
     public async ValueTask<CaseRead<HistoryReader>> Handle(GetHistoryQuery request, CancellationToken cancellationToken)
@@ -108,7 +109,7 @@ public sealed class GetHistoryHandler(NpgsqlDataSource db, Marten.IDocumentStore
                 await connection.DisposeAsync();
                 return null;
             }
-            return new HistoryReader(request.CaseId, version, request.FromVersion, request.Limit, connection, transaction);
+            return new HistoryReader(request.CaseId, version, request.FromVersion, request.Limit, connection, transaction, keys);
         }
         catch
         {
@@ -119,11 +120,12 @@ public sealed class GetHistoryHandler(NpgsqlDataSource db, Marten.IDocumentStore
 }
 
 /// <summary>
-/// Streams the history from the events exactly as stored: each event's JSON goes out as PostgreSQL holds it, with no
-/// deserialise-and-serialise round trip and no buffering of the whole document, so the history shows what the record
-/// says and costs little more than reading it. PostgreSQL's own jsonb operators pick out each event's actor and time.
+/// Streams the history from the events as stored: each event's JSON goes out as PostgreSQL holds it, its sealed
+/// personal values opened (PRIVACY-AT-REST), with no buffering of the whole document. PostgreSQL's own jsonb operators
+/// pick out each event's actor and time.
 /// </summary>
-public sealed class HistoryReader(Guid caseId, long version, long fromVersion, int? limit, NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
+public sealed class HistoryReader(Guid caseId, long version, long fromVersion, int? limit, NpgsqlConnection connection, NpgsqlTransaction transaction,
+    Infrastructure.Privacy.CaseKeyRing keys) : IAsyncDisposable
 {
     private const int FlushAt = 64 * 1024;
 
@@ -161,7 +163,8 @@ public sealed class HistoryReader(Guid caseId, long version, long fromVersion, i
             json.WriteRawValue(reader.GetString(6), skipInputValidation: true);
             json.WriteString("hash", reader.IsDBNull(4) ? null : reader.GetString(4));
             json.WritePropertyName("data");
-            json.WriteRawValue(reader.GetString(3), skipInputValidation: true);
+            // PRIVACY-AT-REST: the event as stored, its sealed values opened for this reader (allowed to read the case).
+            json.WriteRawValue(Infrastructure.Privacy.SealedJson.Open(reader.GetString(3), keys), skipInputValidation: true);
             json.WriteEndObject();
             if (json.BytesPending > FlushAt) await json.FlushAsync(ct);
         }

@@ -1,0 +1,261 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using Npgsql;
+using SafeguardingCases.Api.Infrastructure.Configuration;
+using SafeguardingCases.Domain.Cases;
+
+namespace SafeguardingCases.Api.Infrastructure.Privacy;
+
+/// <summary>A case's data key, stored wrapped (AES-256-GCM) by the key-encryption key; written with the case's first events.</summary>
+public sealed class CaseKey
+{
+    public Guid Id { get; set; }
+
+    /// <summary>base64 of nonce (12) | wrapped key (32) | tag (16).</summary>
+    public string Wrapped { get; set; } = "";
+}
+
+/// <summary>
+/// PRIVACY-AT-REST: the case data keys. The key-encryption key is 32 bytes (base64) in the file at
+/// <c>Privacy__KeyPath</c>; in Development, the tests and the benchmarks a throwaway one in the machine's temp folder,
+/// made on first use and shared by every process on the machine; anywhere else a missing key stops start-up. Unwrapped data keys are
+/// kept in memory (32 bytes a case); a key not in memory is read from PostgreSQL on first use.
+/// </summary>
+public sealed class CaseKeyRing
+{
+    public const string ThrowawayFileName = "safeguarding-cases-throwaway-privacy.key";
+    private readonly byte[] kek;
+    private readonly NpgsqlDataSource db;
+    private readonly ConcurrentDictionary<Guid, byte[]> keys = new();
+
+    public CaseKeyRing(byte[] keyEncryptionKey, NpgsqlDataSource db)
+    {
+        kek = keyEncryptionKey;
+        this.db = db;
+    }
+
+    /// <summary>Reads the key-encryption key, or refuses start-up in one line.</summary>
+    public static byte[] LoadKeyEncryptionKey(IConfiguration configuration, IHostEnvironment environment)
+    {
+        var path = configuration["Privacy:KeyPath"];
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            if (!environment.IsDevelopment() && !environment.IsEnvironment("Testing") && !environment.IsEnvironment("Benchmark"))
+                throw new StartupRefusedException("Privacy__KeyPath is not set: personal data is stored encrypted under a key-encryption key (32 random bytes, base64, in that file).");
+            path = Path.Combine(Path.GetTempPath(), ThrowawayFileName);
+            if (!File.Exists(path))
+            {
+                try
+                {
+                    using var created = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
+                    created.Write(Encoding.ASCII.GetBytes(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))));
+                }
+                catch (IOException) when (File.Exists(path))
+                {
+                    // Another process made it first.
+                }
+            }
+        }
+        try
+        {
+            var key = Convert.FromBase64String(File.ReadAllText(path).Trim());
+            return key.Length == 32 ? key : throw new StartupRefusedException("Privacy__KeyPath must hold 32 bytes, base64.");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            throw new StartupRefusedException($"Privacy__KeyPath '{path}' could not be read as a 32-byte key (base64).");
+        }
+    }
+
+    /// <summary>
+    /// A new data key for a new case, and its wrapped form to store with the case's first events. Not kept: it seals
+    /// only inside the <see cref="CaseKeyScope"/> of the attempt that made it, until <see cref="Confirm"/>.
+    /// </summary>
+    public (byte[] Key, CaseKey Stored) Create(Guid caseId)
+    {
+        var key = RandomNumberGenerator.GetBytes(32);
+        return (key, new CaseKey { Id = caseId, Wrapped = Convert.ToBase64String(Seal(kek, key, RandomNumberGenerator.GetBytes(12))) });
+    }
+
+    /// <summary>The new case's first commit landed with this key: it opens what it sealed from now on.</summary>
+    public void Confirm(Guid caseId, byte[] key) => keys[caseId] = key;
+
+    /// <summary>The case's data key, or null when it has none (never made, or destroyed).</summary>
+    public byte[]? Find(Guid caseId)
+    {
+        if (keys.TryGetValue(caseId, out var known)) return known;
+        using var command = db.CreateCommand($"select data ->> 'wrapped' from {Table} where id = $1");
+        command.Parameters.AddWithValue(caseId);
+        object? found;
+        try
+        {
+            found = command.ExecuteScalar();
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            // No case has a key yet on a new database.
+            return null;
+        }
+        if (found is not string wrapped) return null;
+        var key = Open(kek, Convert.FromBase64String(wrapped));
+        keys[caseId] = key;
+        return key;
+    }
+
+    public const string Table = "public.mt_doc_casekey";
+
+    /// <summary>
+    /// A personal value sealed under the case's key: <c>enc:v1:{case id}:{base64(nonce|ciphertext|tag)}</c>. The nonce
+    /// is derived from the key and the value (a synthetic IV), so the same value under the same key seals the same way:
+    /// Marten serialising an event again gives the bytes the hash chain was computed over. It shows only that two
+    /// values of one case are equal.
+    /// </summary>
+    public string Seal(Guid caseId, string plain)
+    {
+        var key = (CaseKeyScope.Case == caseId ? CaseKeyScope.NewKey : null) ?? Find(caseId) ?? throw new InvalidOperationException("The case has no data key.");
+        var bytes = Encoding.UTF8.GetBytes(plain);
+        var nonce = HMACSHA256.HashData(key, bytes)[..12];
+        return $"{Prefix}{caseId:N}:{Convert.ToBase64String(Seal(key, bytes, nonce))}";
+    }
+
+    /// <summary>The value a sealed string holds; null when the case's key is gone.</summary>
+    public string? Unseal(string sealedValue)
+    {
+        var rest = sealedValue.AsSpan(Prefix.Length);
+        var caseId = Guid.ParseExact(rest[..32], "N");
+        return Find(caseId) is { } key ? Encoding.UTF8.GetString(Open(key, Convert.FromBase64String(rest[33..].ToString()))) : null;
+    }
+
+    public const string Prefix = "enc:v1:";
+
+    public static bool IsSealed(string? value) => value is not null && value.StartsWith(Prefix, StringComparison.Ordinal);
+
+    private static byte[] Seal(byte[] key, byte[] plain, byte[] nonce)
+    {
+        var output = new byte[12 + plain.Length + 16];
+        nonce.CopyTo(output, 0);
+        using var gcm = new AesGcm(key, 16);
+        gcm.Encrypt(nonce, plain, output.AsSpan(12, plain.Length), output.AsSpan(12 + plain.Length));
+        return output;
+    }
+
+    private static byte[] Open(byte[] key, byte[] sealedBytes)
+    {
+        var plain = new byte[sealedBytes.Length - 28];
+        using var gcm = new AesGcm(key, 16);
+        gcm.Decrypt(sealedBytes.AsSpan(0, 12), sealedBytes.AsSpan(12, plain.Length), sealedBytes.AsSpan(12 + plain.Length), plain);
+        return plain;
+    }
+}
+
+/// <summary>Opens the sealed values in stored JSON (the history streams events as stored), for a reader allowed to read the case.</summary>
+public static class SealedJson
+{
+    public static string Open(string json, CaseKeyRing ring)
+    {
+        if (!json.Contains(CaseKeyRing.Prefix, StringComparison.Ordinal)) return json;
+        var node = System.Text.Json.Nodes.JsonNode.Parse(json);
+        return Replaced(node, ring) ?? node?.ToJsonString() ?? "null";
+    }
+
+    /// <summary>Opens the sealed values inside <paramref name="node"/> in place; for a sealed value itself, its opened JSON.</summary>
+    private static string? Replaced(System.Text.Json.Nodes.JsonNode? node, CaseKeyRing ring)
+    {
+        switch (node)
+        {
+            case System.Text.Json.Nodes.JsonObject o:
+                foreach (var key in o.Select(p => p.Key).ToList())
+                {
+                    if (Replaced(o[key], ring) is { } opened) o[key] = System.Text.Json.Nodes.JsonNode.Parse(opened);
+                }
+                return null;
+            case System.Text.Json.Nodes.JsonArray a:
+                for (var i = 0; i < a.Count; i++)
+                {
+                    if (Replaced(a[i], ring) is { } opened) a[i] = System.Text.Json.Nodes.JsonNode.Parse(opened);
+                }
+                return null;
+            case System.Text.Json.Nodes.JsonValue v when v.TryGetValue<string>(out var text) && CaseKeyRing.IsSealed(text):
+                return ring.Unseal(text) ?? "\"(destroyed)\"";
+            default:
+                return null;
+        }
+    }
+}
+
+/// <summary>
+/// The case whose key seals what is being written now (set by the write path around its serialisation), and for a new
+/// case the key its attempt made (not yet stored, so known only here).
+/// </summary>
+public static class CaseKeyScope
+{
+    private static readonly AsyncLocal<(Guid Case, byte[]? NewKey)?> Current = new();
+
+    public static Guid? Case => Current.Value?.Case;
+
+    public static byte[]? NewKey => Current.Value?.NewKey;
+
+    public static IDisposable Enter(Guid caseId, byte[]? newKey = null)
+    {
+        var before = Current.Value;
+        Current.Value = (caseId, newKey);
+        return new Exit(before);
+    }
+
+    private sealed class Exit((Guid, byte[]?)? before) : IDisposable
+    {
+        public void Dispose() => Current.Value = before;
+    }
+}
+
+/// <summary>
+/// Seals every <see cref="PersonalAttribute"/> property as Marten writes it, and opens it as Marten reads it, so
+/// everything above storage sees plain values and PostgreSQL holds only ciphertext. Writing one outside a
+/// <see cref="CaseKeyScope"/> throws: a path that forgot its case can never store personal data in the clear.
+/// </summary>
+public static class PersonalDataJson
+{
+    public static Action<JsonTypeInfo> Modifier(CaseKeyRing ring) => info =>
+    {
+        if (info.Kind != JsonTypeInfoKind.Object) return;
+        foreach (var property in info.Properties)
+        {
+            if (property.AttributeProvider?.IsDefined(typeof(PersonalAttribute), true) != true) continue;
+            property.CustomConverter = (JsonConverter)Activator.CreateInstance(typeof(Sealed<>).MakeGenericType(property.PropertyType), ring)!;
+        }
+    };
+
+    private sealed class Sealed<T>(CaseKeyRing ring) : JsonConverter<T>
+    {
+        public override bool HandleNull => false;
+
+        public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options)
+        {
+            // Nothing to hide in an empty value; a sealed one is written as it is (never sealed twice).
+            if (value is string text && (text.Length == 0 || CaseKeyRing.IsSealed(text)))
+            {
+                writer.WriteStringValue(text);
+                return;
+            }
+            // The value's own JSON is sealed, so anything that opens it (the history) knows its shape without its type.
+            var plain = JsonSerializer.Serialize(value, options);
+            var caseId = CaseKeyScope.Case ?? throw new InvalidOperationException("Personal data written outside a case's key scope.");
+            writer.WriteStringValue(ring.Seal(caseId, plain));
+        }
+
+        public override T? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            if (reader.TokenType == JsonTokenType.String && reader.GetString() is { } text && CaseKeyRing.IsSealed(text))
+            {
+                var plain = ring.Unseal(text);
+                return plain is null ? default : JsonSerializer.Deserialize<T>(plain, options);
+            }
+            // Written before encryption (or by hand): read as it is.
+            return JsonSerializer.Deserialize<T>(ref reader, options);
+        }
+    }
+}

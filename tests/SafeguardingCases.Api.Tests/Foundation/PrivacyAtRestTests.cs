@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Net;
+using SafeguardingCases.Api.Tests.Infrastructure;
+using SafeguardingCases.Domain.Cases;
+
+namespace SafeguardingCases.Api.Tests.Foundation;
+
+/// <summary>
+/// PRIVACY-AT-REST: a dump of the database (pg_dump) holds none of what was recorded about a person; the API shows it to
+/// those allowed to read the case, in the case, the list, the history and a remembered answer; the chain still holds.
+/// </summary>
+public sealed class PrivacyAtRestTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    [Fact]
+    public async Task PRIVACY_AT_REST_a_database_dump_holds_no_recorded_text_and_the_api_shows_it_to_those_allowed()
+    {
+        var officer = api.ClientAs("officer-1", Roles.SafeguardingOfficer);
+        var opened = await (await officer.PostJson("/api/v1/cases", new
+        {
+            channel = "Chat", sourceReference = "chat-Zephyrine-77",
+            serviceUser = new { reference = "user-Quillonby", dateOfBirth = "2011-07-23" },
+            summary = "Marisol Featherstonehaugh says her stepfather hits her",
+        }).ShouldBe(HttpStatusCode.Created)).Json();
+        var c = CaseApi.For(api, opened["id"]!.GetValue<Guid>());
+        await c.Officer.PostJson($"{c.Url}/notes", new { text = "Called Marisol at Wrexingham Lane" }, idempotencyKey: "privacy-note").ShouldBe(HttpStatusCode.Created);
+        await c.Officer.PostJson($"{c.Url}/persons", new { reference = "sibling-Orvalda", description = "Younger sister Orvalda", ageYears = 9 }).ShouldBe(HttpStatusCode.Created);
+        await c.Officer.PutJson($"{c.Url}/allocation", new { subject = "officer-1", name = "Officer Brannigan-Oyelaran", email = "brannigan.oyelaran@example.org" }).ShouldBe(HttpStatusCode.OK);
+        await c.Lead1.PutJson($"{c.Url}/legal-hold", new { reason = "Held for the Thistlewaite inquiry" }).ShouldBe(HttpStatusCode.OK);
+        string[] recorded = ["Zephyrine", "Quillonby", "2011-07-23", "Featherstonehaugh", "Wrexingham", "Orvalda", "Brannigan", "brannigan.oyelaran", "Thistlewaite"];
+
+        var dump = await DumpAsync();
+        dump.Length.ShouldBeGreaterThan(10_000, "the dump holds the database");
+        dump.ShouldContain(c.Id.ToString(), Case.Sensitive, "the dump holds the case");
+        foreach (var text in recorded) dump.ShouldNotContain(text, Case.Sensitive, $"'{text}' is stored in the clear");
+
+        var view = (await c.View()).ToJsonString();
+        // (The case view counts notes; the history shows them.)
+        foreach (var text in recorded.Where(t => t != "Wrexingham")) view.ShouldContain(text);
+        var history = await (await c.Auditor.GetAsync($"{c.Url}/history").ShouldBe(HttpStatusCode.OK)).Content.ReadAsStringAsync();
+        history.ShouldContain("Called Marisol at Wrexingham Lane");
+        history.ShouldContain("2011-07-23");
+        var list = await (await c.Officer.GetAsync("/api/v1/cases?limit=200").ShouldBe(HttpStatusCode.OK)).Content.ReadAsStringAsync();
+        list.ShouldContain("chat-Zephyrine-77");
+        var replay = await c.Officer.PostJson($"{c.Url}/notes", new { text = "Called Marisol at Wrexingham Lane" }, idempotencyKey: "privacy-note").ShouldBe(HttpStatusCode.Created);
+        replay.Headers.GetValues("Idempotent-Replayed").ShouldContain("true");
+        var integrity = await (await c.Auditor.GetAsync($"{c.Url}/integrity").ShouldBe(HttpStatusCode.OK)).Json();
+        integrity["valid"]!.GetValue<bool>().ShouldBeTrue("the chain is over what is stored, sealed");
+    }
+
+    private async Task<string> DumpAsync()
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(api.ConnectionString);
+        var pgDump = new[] { "/usr/bin/pg_dump" }.Concat(Directory.Exists("/usr/lib/postgresql") ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin", "pg_dump")) : [])
+            .First(File.Exists);
+        var start = new ProcessStartInfo(pgDump, ["-h", builder.Host!, "-p", builder.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", builder.Username!, "-d", builder.Database!])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        if (!string.IsNullOrEmpty(builder.Password)) start.Environment["PGPASSWORD"] = builder.Password;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        process.ExitCode.ShouldBe(0, await error);
+        return await output;
+    }
+}
