@@ -229,6 +229,15 @@ public static class PersonalDataJson
         }
     };
 
+    /// <summary>
+    /// What each string was sealed to, by the string itself (not its value): a case remembered in memory writes the same
+    /// references, summaries and descriptions with every command, and sealing them again would give the same bytes.
+    /// Entries go when their strings do.
+    /// </summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<string, SealedText> Sealings = new();
+
+    private sealed record SealedText(Guid Case, string Text);
+
     private sealed class Sealed<T>(CaseKeyRing ring) : JsonConverter<T>
     {
         public override bool HandleNull => false;
@@ -241,10 +250,16 @@ public static class PersonalDataJson
                 writer.WriteStringValue(text);
                 return;
             }
-            // The value's own JSON is sealed, so anything that opens it (the history) knows its shape without its type.
-            var plain = JsonSerializer.Serialize(value, options);
             var caseId = CaseKeyScope.Case ?? throw new InvalidOperationException("Personal data written outside a case's key scope.");
-            writer.WriteStringValue(ring.Seal(caseId, plain));
+            if (value is string known && Sealings.TryGetValue(known, out var hit) && hit.Case == caseId)
+            {
+                writer.WriteStringValue(hit.Text);
+                return;
+            }
+            // The value's own JSON is sealed, so anything that opens it (the history) knows its shape without its type.
+            var sealedText = ring.Seal(caseId, JsonSerializer.Serialize(value, options));
+            if (value is string original) Sealings.AddOrUpdate(original, new SealedText(caseId, sealedText));
+            writer.WriteStringValue(sealedText);
         }
 
         public override T? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
