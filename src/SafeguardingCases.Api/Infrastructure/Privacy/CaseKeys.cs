@@ -114,9 +114,14 @@ public sealed class CaseKeyRing
     /// Marten serialising an event again gives the bytes the hash chain was computed over. It shows only that two
     /// values of one case are equal.
     /// </summary>
-    public string Seal(Guid caseId, string plain)
+    public string Seal(Guid caseId, string plain) => Seal(caseId, plain, KeyFor(caseId));
+
+    /// <summary>The key that seals for the case now: the one the current attempt made for a new case, else the stored one.</summary>
+    public byte[] KeyFor(Guid caseId) =>
+        (CaseKeyScope.Case == caseId ? CaseKeyScope.NewKey : null) ?? Find(caseId) ?? throw new InvalidOperationException("The case has no data key.");
+
+    public string Seal(Guid caseId, string plain, byte[] key)
     {
-        var key = (CaseKeyScope.Case == caseId ? CaseKeyScope.NewKey : null) ?? Find(caseId) ?? throw new InvalidOperationException("The case has no data key.");
         var bytes = Encoding.UTF8.GetBytes(plain);
         var nonce = HMACSHA256.HashData(key, bytes)[..12];
         return $"{Prefix}{caseId:N}:{Convert.ToBase64String(Seal(key, bytes, nonce))}";
@@ -236,7 +241,8 @@ public static class PersonalDataJson
     /// </summary>
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<string, SealedText> Sealings = new();
 
-    private sealed record SealedText(Guid Case, string Text);
+    /// <summary>What a string was sealed to, under which key (by reference: an attempt's new key is a key of its own).</summary>
+    private sealed record SealedText(byte[] Key, string Text);
 
     private sealed class Sealed<T>(CaseKeyRing ring) : JsonConverter<T>
     {
@@ -251,14 +257,15 @@ public static class PersonalDataJson
                 return;
             }
             var caseId = CaseKeyScope.Case ?? throw new InvalidOperationException("Personal data written outside a case's key scope.");
-            if (value is string known && Sealings.TryGetValue(known, out var hit) && hit.Case == caseId)
+            var key = ring.KeyFor(caseId);
+            if (value is string known && Sealings.TryGetValue(known, out var hit) && ReferenceEquals(hit.Key, key))
             {
                 writer.WriteStringValue(hit.Text);
                 return;
             }
             // The value's own JSON is sealed, so anything that opens it (the history) knows its shape without its type.
-            var sealedText = ring.Seal(caseId, JsonSerializer.Serialize(value, options));
-            if (value is string original) Sealings.AddOrUpdate(original, new SealedText(caseId, sealedText));
+            var sealedText = ring.Seal(caseId, JsonSerializer.Serialize(value, options), key);
+            if (value is string original) Sealings.AddOrUpdate(original, new SealedText(key, sealedText));
             writer.WriteStringValue(sealedText);
         }
 
