@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using NodaTime;
 using SafeguardingCases.Api.Infrastructure.Configuration;
 using SafeguardingCases.Domain.Cases;
@@ -94,15 +92,7 @@ public sealed class Alert
         $"{caseId:N}:{o.Type}:{o.EscalationId?.ToString("N") ?? o.DisclosureId?.ToString("N") ?? o.PersonId ?? "-"}:{o.DueBy.ToUnixTimeMilliseconds()}:{kind}";
 
     /// <summary>A stable id to show and acknowledge it by: derived from its key.</summary>
-    public static Guid NotificationIdOf(string key)
-    {
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes("alert\n" + key), hash);
-        var bytes = hash[..16];
-        bytes[7] = (byte)((bytes[7] & 0x0F) | 0x80);
-        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
-        return new Guid(bytes);
-    }
+    public static Guid NotificationIdOf(string key) => Infrastructure.DeterministicGuid.Of("alert\n" + key);
 
     /// <summary>Whether the signed-in person is among the alert's recipients (and may see the case if it is restricted).</summary>
     public bool IsFor(Actor actor) =>

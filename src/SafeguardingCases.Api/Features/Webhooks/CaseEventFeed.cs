@@ -35,7 +35,8 @@ public sealed class CaseEventFeed(IDocumentStore store, NotificationOptions opti
             await session.SaveChangesAsync(ct);
             return 0;
         }
-        if (!await session.Query<WebhookEndpoint>().AnyAsync(ct))
+        var endpoints = await session.Query<WebhookEndpoint>().ToListAsync(ct);
+        if (endpoints.Count == 0)
         {
             position.LastSequence = end;
             session.Store(position);
@@ -52,20 +53,12 @@ public sealed class CaseEventFeed(IDocumentStore store, NotificationOptions opti
         {
             var type = e.Data is EscalationMade ? WebhookEvent.EscalationMade : WebhookEvent.CaseClosed;
             var what = $"event:{e.Id:N}";
-            var endpoints = (await session.Query<WebhookEndpoint>().ToListAsync(ct)).Where(w => w.Events.Contains(type)).ToList();
-            var existing = (await session.LoadManyAsync<WebhookDelivery>(ct, endpoints.Select(w => WebhookDelivery.IdOf(what, w.Id)))).Select(d => d.Id).ToHashSet();
-            foreach (var endpoint in endpoints.Where(w => !existing.Contains(WebhookDelivery.IdOf(what, w.Id))))
+            var subscribed = endpoints.Where(w => w.Events.Contains(type)).ToList();
+            var existing = (await session.LoadManyAsync<WebhookDelivery>(ct, subscribed.Select(w => WebhookDelivery.IdOf(what, w.Id)))).Select(d => d.Id).ToHashSet();
+            var body = WebhookOutbox.Body(type, Instant.FromDateTimeOffset(e.Timestamp), e.StreamId, null, null, options);
+            foreach (var endpoint in subscribed.Where(w => !existing.Contains(WebhookDelivery.IdOf(what, w.Id))))
             {
-                session.Insert(new WebhookDelivery
-                {
-                    Id = WebhookDelivery.IdOf(what, endpoint.Id),
-                    WebhookId = endpoint.Id,
-                    Type = type,
-                    Body = WebhookOutbox.Body(type, Instant.FromDateTimeOffset(e.Timestamp), e.StreamId, null, null, options),
-                    CreatedAtUnixMs = now.ToUnixTimeMilliseconds(),
-                    NextAttemptAtUnixMs = now.ToUnixTimeMilliseconds(),
-                    GiveUpAtUnixMs = (now + WebhookDelivery.GiveUpAfter).ToUnixTimeMilliseconds(),
-                });
+                session.Insert(WebhookDelivery.For(endpoint, type, what, body, now));
                 queued++;
             }
         }

@@ -61,6 +61,18 @@ public sealed class WebhookDelivery
 
     public static readonly Duration GiveUpAfter = Duration.FromDays(3);
 
+    /// <summary>The delivery of <paramref name="what"/> happened to <paramref name="endpoint"/>, due now, given up after three days.</summary>
+    public static WebhookDelivery For(WebhookEndpoint endpoint, WebhookEvent type, string what, string body, Instant now) => new()
+    {
+        Id = IdOf(what, endpoint.Id),
+        WebhookId = endpoint.Id,
+        Type = type,
+        Body = body,
+        CreatedAtUnixMs = now.ToUnixTimeMilliseconds(),
+        NextAttemptAtUnixMs = now.ToUnixTimeMilliseconds(),
+        GiveUpAtUnixMs = (now + GiveUpAfter).ToUnixTimeMilliseconds(),
+    };
+
     /// <summary>A stable id for the delivery of one thing that happened to one endpoint, so it is queued once.</summary>
     public static Guid IdOf(string what, Guid webhookId) => Alert.NotificationIdOf($"webhook\n{what}\n{webhookId:N}");
 }
@@ -96,18 +108,6 @@ public static class WebhookOutbox
     public static async Task QueueAsync(IDocumentSession session, WebhookEvent type, string what, string body, Instant now, CancellationToken ct)
     {
         var endpoints = await session.Query<WebhookEndpoint>().ToListAsync(ct);
-        foreach (var endpoint in endpoints.Where(e => e.Events.Contains(type)))
-        {
-            session.Insert(new WebhookDelivery
-            {
-                Id = WebhookDelivery.IdOf(what, endpoint.Id),
-                WebhookId = endpoint.Id,
-                Type = type,
-                Body = body,
-                CreatedAtUnixMs = now.ToUnixTimeMilliseconds(),
-                NextAttemptAtUnixMs = now.ToUnixTimeMilliseconds(),
-                GiveUpAtUnixMs = (now + WebhookDelivery.GiveUpAfter).ToUnixTimeMilliseconds(),
-            });
-        }
+        foreach (var endpoint in endpoints.Where(e => e.Events.Contains(type))) session.Insert(WebhookDelivery.For(endpoint, type, what, body, now));
     }
 }

@@ -73,13 +73,7 @@ public sealed class IdempotencyScope(IOptions<IdempotencyKeyOptions> options, IC
     /// </summary>
     public Guid NewCaseId()
     {
-        if (RecordId is null) return Guid.CreateVersion7();
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes("open-case\n" + RecordId), hash);
-        var bytes = hash[..16];
-        bytes[7] = (byte)((bytes[7] & 0x0F) | 0x80); // version 8 (custom), in the little-endian layout Guid uses
-        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 9562 variant
-        return new Guid(bytes);
+        return RecordId is null ? Guid.CreateVersion7() : DeterministicGuid.Of("open-case\n" + RecordId);
     }
 
     /// <summary>

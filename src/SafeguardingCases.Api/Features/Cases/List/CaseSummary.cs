@@ -75,6 +75,7 @@ public sealed class CaseSummary
     {
         var obligations = PolicyEngine.Obligations(state, options);
         var serviceUser = state.FindPerson(CaseState.ServiceUserId);
+        var retention = Rules.RetentionSchedule(state, options.Retention);
         return new CaseSummary
         {
             Id = state.Id,
@@ -97,8 +98,8 @@ public sealed class CaseSummary
             DueReportDue = EarliestDue(obligations, ObligationType.ReportDue),
             DueNoEscalationDecisionDue = EarliestDue(obligations, ObligationType.NoEscalationDecisionDue),
             AllocatedTo = state.Allocation?.Subject,
-            RetentionReviewAtUnixMs = Rules.RetentionSchedule(state, options.Retention)?.ReviewAt.ToUnixTimeMilliseconds(),
-            RetentionSchedule = Rules.RetentionSchedule(state, options.Retention)?.Schedule,
+            RetentionReviewAtUnixMs = retention?.ReviewAt.ToUnixTimeMilliseconds(),
+            RetentionSchedule = retention?.Schedule,
             ClosedAt = state.ClosedAt,
             LegalHold = state.LegalHold is not null,
             Restricted = state.Restriction is not null,
