@@ -5,7 +5,7 @@ using static SafeguardingCases.Domain.Tests.CaseBuilder;
 
 namespace SafeguardingCases.Domain.Tests;
 
-/// <summary>POLICY.md section 9: keeping records (RETENTION-SCHEDULE, LEGAL-HOLD).</summary>
+/// <summary>POLICY.md section 9: keeping and destroying records (PRIVACY-AT-REST, RETENTION-SCHEDULE, LEGAL-HOLD, DESTRUCTION-TWO-LEADS).</summary>
 public sealed partial class PolicyRuleTests
 {
     private static Instant Plus(Instant at, int years) => at.InUtc().LocalDateTime.PlusYears(years).InUtc().ToInstant();
@@ -94,5 +94,148 @@ public sealed partial class PolicyRuleTests
         refused.RuleIds.ShouldBe([RuleIds.LegalHold]);
         c.Run(s => CaseDecider.Decide(s, new PlaceLegalHold("Court order"), c.Context(Lead1)));
         CaseDecider.Decide(c.State, new ReleaseLegalHold(), c.Context(Clinician)).Refusal!.RuleIds.ShouldBe([RuleIds.LegalHold]);
+    }
+
+    /// <summary>A closed adult's case whose review (six years after closure) is due now.</summary>
+    private static CaseBuilder DueForReview()
+    {
+        var c = Closed(new CaseBuilder(30));
+        c.AtTime(Rules.RetentionSchedule(c.State, c.Options.Retention)!.ReviewAt + Duration.FromDays(1));
+        return c;
+    }
+
+    [Fact]
+    public void DESTRUCTION_TWO_LEADS_a_lead_asks_a_different_lead_approves_and_the_case_keeps_no_personal_data()
+    {
+        var c = DueForReview();
+        var decision = Guid.NewGuid();
+        c.Run(s => CaseDecider.Decide(s, new RequestDestruction(decision, "Review due; nothing to keep it for"), c.Context(Lead1)));
+        c.State.PendingDestruction!.By.ShouldBe(Lead1);
+        CaseDecider.Decide(c.State, new RequestDestruction(Guid.NewGuid(), "again"), c.Context(Lead2)).Refusal!.RuleIds.ShouldBe([RuleIds.DestructionTwoLeads]);
+
+        var approved = CaseDecider.Decide(c.State, new ApproveDestruction(decision), c.Context(Lead2));
+        var destroyed = approved.Events.ShouldHaveSingleItem().ShouldBeOfType<CaseDataDestroyed>();
+        destroyed.RequestedBy.ShouldBe(Lead1);
+        destroyed.By.ShouldBe(Lead2);
+        destroyed.RuleIds.ShouldBe([RuleIds.RetentionSchedule, RuleIds.DestructionTwoLeads]);
+        c.Run(_ => approved);
+        c.State.Summary.ShouldBe(PersonalAttribute.Destroyed);
+        c.State.Persons[0].Reference.ShouldBe(PersonalAttribute.Destroyed);
+        c.State.Status.ShouldBe(CaseStatus.Closed, "what happened stays");
+        Rules.RetentionSchedule(c.State, c.Options.Retention).ShouldBeNull("a destroyed record is not reviewed again");
+        Rules.NotDestroyed(c.State)!.RuleIds.ShouldBe([RuleIds.DestructionTwoLeads]);
+    }
+
+    [Fact]
+    public void DESTRUCTION_TWO_LEADS_is_refused_under_a_hold_before_the_review_while_open_to_the_requesting_lead_and_to_non_leads()
+    {
+        var early = Closed(new CaseBuilder(30));
+        var notDue = CaseDecider.Decide(early.State, new RequestDestruction(Guid.NewGuid(), "r"), early.Context(Lead1)).Refusal!;
+        notDue.Kind.ShouldBe(RefusalKind.Conflict);
+        notDue.RuleIds.ShouldBe([RuleIds.RetentionSchedule, RuleIds.DestructionTwoLeads]);
+        var open = new CaseBuilder(30);
+        CaseDecider.Decide(open.State, new RequestDestruction(Guid.NewGuid(), "r"), open.Context(Lead1)).Refusal!.RuleIds
+            .ShouldBe([RuleIds.RetentionSchedule, RuleIds.DestructionTwoLeads]);
+
+        var c = DueForReview();
+        CaseDecider.Decide(c.State, new RequestDestruction(Guid.NewGuid(), "r"), c.Context(Officer)).Refusal!.Kind.ShouldBe(RefusalKind.Policy);
+        var decision = Guid.NewGuid();
+        c.Run(s => CaseDecider.Decide(s, new RequestDestruction(decision, "Review due"), c.Context(Lead1)));
+        var self = CaseDecider.Decide(c.State, new ApproveDestruction(decision), c.Context(Lead1)).Refusal!;
+        self.Kind.ShouldBe(RefusalKind.Conflict);
+        self.RuleIds.ShouldBe([RuleIds.DestructionTwoLeads]);
+        CaseDecider.Decide(c.State, new ApproveDestruction(Guid.NewGuid()), c.Context(Lead2)).Refusal!.Kind.ShouldBe(RefusalKind.NotFound);
+
+        c.Run(s => CaseDecider.Decide(s, new PlaceLegalHold("Inquiry"), c.Context(Lead2)));
+        CaseDecider.Decide(c.State, new ApproveDestruction(decision), c.Context(Lead2)).Refusal!.RuleIds
+            .ShouldBe([RuleIds.LegalHold, RuleIds.DestructionTwoLeads]);
+        c.Run(s => CaseDecider.Decide(s, new ReleaseLegalHold(), c.Context(Lead2)));
+        c.Run(s => CaseDecider.Decide(s, new ReopenCase("New disclosure"), c.Context(Officer)));
+        c.State.PendingDestruction.ShouldBeNull("reopening ends the request");
+    }
+
+    [Fact]
+    public void PRIVACY_AT_REST_every_text_an_event_records_about_a_case_is_marked_personal()
+    {
+        // Texts that are not personal: ids, and the rule IDs an escalation's decision cites. Everything else typed as text
+        // is free text or identifies someone, so must be stored sealed.
+        string[] notPersonal = ["PersonId", "Subject", "RuleIds", "AllowedSubjects"];
+        var unmarked = new List<string>();
+        foreach (var type in typeof(ICaseEvent).Assembly.GetTypes().Where(t => typeof(ICaseEvent).IsAssignableFrom(t) && !t.IsInterface))
+            CollectUnmarkedTexts(type, type.Name, notPersonal, unmarked, []);
+        unmarked.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void PRIVACY_AT_REST_a_destroyed_case_holds_no_personal_value_anywhere_in_its_state()
+    {
+        var a = Lead1;
+        var t = Start;
+        var assessment = Guid.NewGuid();
+        var escalation = Guid.NewGuid();
+        var over = Guid.NewGuid();
+        ICaseEvent[] events =
+        [
+            new CaseOpened(Guid.NewGuid(), Channel.Chat, "chat-42", "user-zed", new Age(null, null, new LocalDate(2010, 1, 2)), "Summary", a, t),
+            new PersonAdded("person-2", "Sibling ref", "Younger brother", Age.Born(new LocalDate(2014, 3, 4)), a, t),
+            new DisclosureRecorded(Guid.NewGuid(), t, Channel.Chat, "msg-1", "Dad hits me", [C(ConcernCategory.Physical)], a, t),
+            new RiskAssessmentRecorded(assessment, [new PersonAssessment("service-user", ThreatToLife.None, [], Route.NonEmergency, new PeerExemption("Peers"))], "Rationale", a, t),
+            new SafetyPlanAttemptRecorded(Guid.NewGuid(), SafetyPlanOutcome.Agreed, "Agreed a plan", a, t),
+            new EscalationMade(escalation, Route.NonEmergency, Agency.ChildrensSocialCare, "service-user", assessment, [], [InformationShared.Name], over,
+                new EscalationDecision(PolicyVersion.Unified, PersonClassification.Child, [RuleIds.ChildSafeguarding]), a, t),
+            new TransparencyNoticeSent(escalation, "We told children's services", "chat", a, t),
+            new AgencyResponseRecorded(escalation, "Visit booked", a, t),
+            new NoEscalationDecisionRecorded(Guid.NewGuid(), assessment, "Not needed", a, t),
+            new OverrideRequested(over, Route.NonEmergency, "service-user", "Justified", a, t),
+            new OverrideApproved(over, "Agreed", Lead2, t),
+            new RequiredReportDelayed("service-user", t, "Police asked", a, t),
+            new CaseRestricted(["lead-2"], "Staff member's relative", a, t),
+            new BreakGlassAccessGranted(Guid.NewGuid(), "Emergency at night", t, Officer, t),
+            new CaseAllocated("officer-1", "Officer One", "one@example.org", a, t),
+            new CaseClosed("Done", a, t),
+            new DestructionRequested(Guid.NewGuid(), "Review due", a, t),
+        ];
+        var before = CaseState.Replay(events)!;
+        var found = new List<(string Path, object? Value)>();
+        CollectPersonalValues(before, "state", found);
+        found.Count(f => f.Value is string text && text.Length > 0 && !PersonalAttribute.IsDestroyed(text)).ShouldBeGreaterThan(20);
+
+        var after = CaseState.Evolve(before, new CaseDataDestroyed(Guid.NewGuid(), a, t, [RuleIds.DestructionTwoLeads], Lead2, t));
+        found.Clear();
+        CollectPersonalValues(after, "state", found);
+        found.Where(f => f.Value is not null && !PersonalAttribute.IsDestroyed(f.Value as string)).Select(f => f.Path).ShouldBeEmpty();
+    }
+
+    private static void CollectUnmarkedTexts(Type type, string path, string[] notPersonal, List<string> unmarked, HashSet<Type> seen)
+    {
+        if (!seen.Add(type)) return;
+        foreach (var property in type.GetProperties())
+        {
+            if (property.IsDefined(typeof(PersonalAttribute), true) || property.DeclaringType == typeof(Actor)) continue;
+            var propertyType = property.PropertyType;
+            var element = propertyType.IsGenericType ? propertyType.GetGenericArguments()[0] : propertyType;
+            if (element == typeof(string) && !notPersonal.Contains(property.Name)) unmarked.Add($"{path}.{property.Name}");
+            else if (element.Namespace?.StartsWith("SafeguardingCases.Domain", StringComparison.Ordinal) == true && element.IsClass && element != typeof(Actor))
+                CollectUnmarkedTexts(element, $"{path}.{property.Name}", notPersonal, unmarked, seen);
+        }
+    }
+
+    /// <summary>Every value under a <see cref="PersonalAttribute"/> property reachable from <paramref name="value"/>.</summary>
+    private static void CollectPersonalValues(object? value, string path, List<(string Path, object? Value)> found)
+    {
+        if (value is null || value is string || value.GetType().IsPrimitive || value.GetType().IsEnum) return;
+        if (value is System.Collections.IEnumerable items)
+        {
+            var i = 0;
+            foreach (var item in items) CollectPersonalValues(item, $"{path}[{i++}]", found);
+            return;
+        }
+        if (value.GetType().Namespace?.StartsWith("SafeguardingCases.Domain", StringComparison.Ordinal) != true) return;
+        foreach (var property in value.GetType().GetProperties().Where(p => p.GetIndexParameters().Length == 0))
+        {
+            var child = property.GetValue(value);
+            if (property.IsDefined(typeof(PersonalAttribute), true)) found.Add(($"{path}.{property.Name}", child));
+            else CollectPersonalValues(child, $"{path}.{property.Name}", found);
+        }
     }
 }

@@ -31,6 +31,8 @@ public sealed record UnallocateCase;
 public sealed record PlaceLegalHold(string Reason);
 public sealed record ReleaseLegalHold;
 public sealed record KeepRecord(Guid DecisionId, Instant KeepUntil, string Reason);
+public sealed record RequestDestruction(Guid DecisionId, string Reason);
+public sealed record ApproveDestruction(Guid DecisionId);
 /// <summary>BREAK-GLASS: open a restricted case for <paramref name="For"/>, which may be at most <paramref name="AtMost"/>.</summary>
 public sealed record BreakGlass(Guid BreakGlassId, string Reason, Duration For, Duration AtMost);
 
@@ -230,6 +232,17 @@ public static class CaseDecider
         return Rules.RetentionReviewDue(state, ctx.Options.Retention, ctx.Now, c.KeepUntil)
             ?? Decision.Accept(new RetentionKept(c.DecisionId, c.KeepUntil, c.Reason, ctx.Actor, ctx.Now));
     }
+
+    /// <summary>DESTRUCTION-TWO-LEADS: a lead's review asks for the record to be destroyed; a different lead approves.</summary>
+    public static Decision Decide(CaseState state, RequestDestruction c, CommandContext ctx) =>
+        Rules.DestructionRequest(state, ctx.Actor, ctx.Options.Retention, ctx.Now)
+        ?? Decision.Accept(new DestructionRequested(c.DecisionId, c.Reason, ctx.Actor, ctx.Now));
+
+    /// <summary>DESTRUCTION-TWO-LEADS: a different lead approves; the case's data key is destroyed with this event.</summary>
+    public static Decision Decide(CaseState state, ApproveDestruction c, CommandContext ctx) =>
+        Rules.DestructionTwoLeads(state, ctx.Actor, c.DecisionId, ctx.Options.Retention, ctx.Now)
+        ?? Decision.Accept(new CaseDataDestroyed(c.DecisionId, state.PendingDestruction!.By, state.PendingDestruction.At,
+            [RuleIds.RetentionSchedule, RuleIds.DestructionTwoLeads], ctx.Actor, ctx.Now));
 
     /// <summary>BREAK-GLASS: access to a restricted case for someone not named, for a fixed time, with the reason recorded.</summary>
     public static Decision Decide(CaseState state, BreakGlass c, CommandContext ctx) =>

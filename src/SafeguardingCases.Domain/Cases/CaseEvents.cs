@@ -137,3 +137,12 @@ public sealed record LegalHoldReleased(Actor By, Instant At) : ICaseEvent;
 
 /// <summary>RETENTION-SCHEDULE: a review kept the record until <paramref name="KeepUntil"/>, when it is reviewed again.</summary>
 public sealed record RetentionKept(Guid DecisionId, Instant KeepUntil, [property: Personal] string Reason, Actor By, Instant At) : ICaseEvent;
+
+/// <summary>DESTRUCTION-TWO-LEADS: a retention review's decision to destroy the record, awaiting a different lead's approval.</summary>
+public sealed record DestructionRequested(Guid DecisionId, [property: Personal] string Reason, Actor By, Instant At) : ICaseEvent;
+
+/// <summary>
+/// DESTRUCTION-TWO-LEADS: the case's data key was destroyed, so its personal data can never be read again. Who requested
+/// it and when, who approved it (<see cref="By"/>) and when, and the rules it was done under; nothing personal.
+/// </summary>
+public sealed record CaseDataDestroyed(Guid DecisionId, Actor RequestedBy, Instant RequestedAt, IReadOnlyList<string> RuleIds, Actor By, Instant At) : ICaseEvent;

@@ -80,6 +80,10 @@ public sealed record CaseState
     public AllocatedWorker? Allocation { get; init; }
     /// <summary>BREAK-GLASS: the grants made while the current restriction has been in force.</summary>
     public ImmutableArray<BreakGlassAccessGranted> BreakGlassGrants { get; init; } = [];
+    /// <summary>DESTRUCTION-TWO-LEADS: a lead's request to destroy the record, awaiting a different lead's approval.</summary>
+    public DestructionRequested? PendingDestruction { get; init; }
+    /// <summary>DESTRUCTION-TWO-LEADS: when the case's personal data was destroyed, or null.</summary>
+    public CaseDataDestroyed? DataDestroyed { get; init; }
 
     public PersonAtRisk? FindPerson(string personId) => Persons.FirstOrDefault(p => p.Id == personId);
     public DisclosureRecorded? FindDisclosure(Guid id) => Disclosures.FirstOrDefault(d => d.DisclosureId == id);
@@ -140,7 +144,7 @@ public sealed record CaseState
             OverrideApproved e => s with { Overrides = Replace(s.Overrides, o => o.Request.OverrideId == e.OverrideId, o => o with { Approvals = o.Approvals.Add(e) }) },
             RequiredReportDelayed e => s with { ReportDelays = s.ReportDelays.Add(e) },
             CaseClosed e => s with { Status = CaseStatus.Closed, ClosedAt = e.At },
-            CaseReopened => s with { Status = CaseStatus.Open, ClosedAt = null },
+            CaseReopened => s with { Status = CaseStatus.Open, ClosedAt = null, PendingDestruction = null },
             CaseRestricted e => s with
             {
                 Restriction = new CaseRestriction([.. e.AllowedSubjects.Append(e.By.Subject).Distinct(StringComparer.Ordinal)], e.Reason, e.By, e.At),
@@ -153,7 +157,9 @@ public sealed record CaseState
             CaseUnallocated => s with { Allocation = null },
             LegalHoldPlaced e => s with { LegalHold = new LegalHold(e.Reason, e.By, e.At) },
             LegalHoldReleased => s with { LegalHold = null },
-            RetentionKept e => s with { KeptUntil = e.KeepUntil },
+            RetentionKept e => s with { KeptUntil = e.KeepUntil, PendingDestruction = null },
+            DestructionRequested e => s with { PendingDestruction = e },
+            CaseDataDestroyed e => WithoutPersonalData(s) with { DataDestroyed = e, PendingDestruction = null },
             _ => s,
         };
     }
@@ -164,6 +170,46 @@ public sealed record CaseState
         CaseState? state = null;
         foreach (var e in events) state = Evolve(state, e);
         return state;
+    }
+
+    /// <summary>
+    /// DESTRUCTION-TWO-LEADS: the case with every <see cref="PersonalAttribute"/> value gone (texts read as
+    /// <see cref="PersonalAttribute.Destroyed"/>, dates of birth as unknown); what happened, when, by whom and under
+    /// which rule stays.
+    /// </summary>
+    private static CaseState WithoutPersonalData(CaseState s)
+    {
+        const string gone = PersonalAttribute.Destroyed;
+        return s with
+        {
+            SourceReference = gone,
+            Summary = gone,
+            Persons = [.. s.Persons.Select(p => p with { Reference = gone, Description = gone, Age = p.Age with { DateOfBirth = null } })],
+            Disclosures = [.. s.Disclosures.Select(d => d with { SourceReference = gone, Summary = gone })],
+            RiskAssessments = [.. s.RiskAssessments.Select(r => r with
+            {
+                Rationale = gone,
+                Assessments = [.. r.Assessments.Select(a => a.PeerExemption is null ? a : a with { PeerExemption = new PeerExemption(gone) })],
+            })],
+            SafetyPlanAttempts = [.. s.SafetyPlanAttempts.Select(a => a with { Reason = gone })],
+            Escalations = [.. s.Escalations.Select(e => e with
+            {
+                NoticeSent = e.NoticeSent is { } sent ? sent with { Message = gone, SentVia = gone } : null,
+                NoticeWithheld = e.NoticeWithheld is { } withheld ? withheld with { Detail = gone } : null,
+                AgencyResponses = [.. e.AgencyResponses.Select(r => r with { Summary = gone })],
+            })],
+            NoEscalationDecisions = [.. s.NoEscalationDecisions.Select(n => n with { Reason = gone })],
+            Overrides = [.. s.Overrides.Select(o => o with
+            {
+                Request = o.Request with { Justification = gone },
+                Approvals = [.. o.Approvals.Select(a => a with { Justification = gone })],
+            })],
+            ReportDelays = [.. s.ReportDelays.Select(d => d with { Reason = gone })],
+            Restriction = s.Restriction is { } r ? r with { Reason = gone } : null,
+            LegalHold = s.LegalHold is { } h ? h with { Reason = gone } : null,
+            Allocation = s.Allocation is { } a ? a with { Name = gone, Email = gone } : null,
+            BreakGlassGrants = [.. s.BreakGlassGrants.Select(g => g with { Reason = gone })],
+        };
     }
 
     private static ImmutableArray<T> Replace<T>(ImmutableArray<T> items, Func<T, bool> match, Func<T, T> change)

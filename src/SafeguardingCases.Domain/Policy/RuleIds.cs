@@ -50,6 +50,8 @@ public static class RuleIds
     // 9. Keeping and destroying records
     public const string RetentionSchedule = "RETENTION-SCHEDULE";
     public const string LegalHold = "LEGAL-HOLD";
+    public const string PrivacyAtRest = "PRIVACY-AT-REST";
+    public const string DestructionTwoLeads = "DESTRUCTION-TWO-LEADS";
 
     /// <summary>Every rule ID, in POLICY.md's order.</summary>
     public static readonly IReadOnlyList<string> All =
@@ -63,6 +65,6 @@ public static class RuleIds
         LegacyLife, LegacyPositionOfTrust, LegacyNothingElse,
         Override,
         NeedToKnow, BreakGlass, RestrictionOwners, AccessLog,
-        RetentionSchedule, LegalHold,
+        PrivacyAtRest, RetentionSchedule, LegalHold, DestructionTwoLeads,
     ];
 }

@@ -14,11 +14,11 @@ public static partial class Rules
     /// wins (a record is never reviewed earlier than any of them says): child sexual abuse (a sexual concern about a
     /// child) from closure; child safeguarding (any child) from the youngest child's date of birth, or from closure when
     /// no child's date of birth is known; adults at risk from closure; anything else from closure. A review that kept
-    /// the record moves the date to its "keep until" when that is later. Null while the case is open.
+    /// the record moves the date to its "keep until" when that is later. Null while the case is open, and once destroyed.
     /// </summary>
     public static RetentionReview? RetentionSchedule(CaseState state, RetentionSchedule schedule)
     {
-        if (state.Status != CaseStatus.Closed || state.ClosedAt is not { } closedAt) return null;
+        if (state.Status != CaseStatus.Closed || state.ClosedAt is not { } closedAt || state.DataDestroyed is not null) return null;
         var closed = closedAt.InUtc().LocalDateTime;
         Instant After(Period period) => closed.Plus(period).InUtc().ToInstant();
 
@@ -61,5 +61,48 @@ public static partial class Rules
             return Refusal.Policy("Only a safeguarding lead places or releases a legal hold", [RuleIds.LegalHold], ["A safeguarding lead decides legal holds."]);
         if (placing && state.LegalHold is not null) return Refusal.Conflict("A legal hold already stands on this case.", RuleIds.LegalHold);
         return !placing && state.LegalHold is null ? Refusal.Conflict("No legal hold stands on this case.", RuleIds.LegalHold) : null;
+    }
+
+    /// <summary>
+    /// DESTRUCTION-TWO-LEADS: a lead asks for a record to be destroyed, once its review is due, the case is closed and
+    /// no legal hold stands; one request at a time.
+    /// </summary>
+    public static Refusal? DestructionRequest(CaseState state, Actor actor, RetentionSchedule schedule, Instant now)
+    {
+        if (!actor.HasRole(Roles.SafeguardingLead))
+            return Refusal.Policy("Only a safeguarding lead asks for a record to be destroyed", [RuleIds.DestructionTwoLeads], ["A safeguarding lead decides retention."]);
+        if (state.PendingDestruction is not null)
+            return Refusal.Conflict("A request to destroy this record already awaits a second lead's approval.", RuleIds.DestructionTwoLeads);
+        return DestructionAllowed(state, schedule, now);
+    }
+
+    /// <summary>
+    /// DESTRUCTION-TWO-LEADS: a different lead approves the pending request, and only while it could still be made
+    /// (review due, case closed, no legal hold).
+    /// </summary>
+    public static Refusal? DestructionTwoLeads(CaseState state, Actor approver, Guid decisionId, RetentionSchedule schedule, Instant now)
+    {
+        if (!approver.HasRole(Roles.SafeguardingLead))
+            return Refusal.Policy("Only a safeguarding lead approves destroying a record", [RuleIds.DestructionTwoLeads], ["A second safeguarding lead approves."]);
+        if (state.PendingDestruction is not { } request || request.DecisionId != decisionId)
+            return Refusal.NotFound($"No request to destroy this record with id '{decisionId}' awaits approval.");
+        if (string.Equals(request.By.Subject, approver.Subject, StringComparison.Ordinal))
+            return Refusal.Conflict("The lead who asked for this record to be destroyed cannot approve it; a different lead does.", RuleIds.DestructionTwoLeads);
+        return DestructionAllowed(state, schedule, now);
+    }
+
+    /// <summary>DESTRUCTION-TWO-LEADS: nothing more is recorded on a case whose personal data was destroyed.</summary>
+    public static Refusal? NotDestroyed(CaseState state) => state.DataDestroyed is null
+        ? null
+        : Refusal.Conflict("This case's personal data was destroyed; nothing more is recorded on it.", RuleIds.DestructionTwoLeads);
+
+    /// <summary>LEGAL-HOLD and RETENTION-SCHEDULE, as destruction needs them: no hold, the case closed and its review due.</summary>
+    private static Refusal? DestructionAllowed(CaseState state, RetentionSchedule schedule, Instant now)
+    {
+        if (state.LegalHold is not null)
+            return Refusal.Conflict("A legal hold stands on this case: it is never destroyed while the hold stands.", RuleIds.LegalHold, RuleIds.DestructionTwoLeads);
+        return RetentionReviewDue(state, schedule, now) is { } notDue
+            ? notDue with { RuleIds = [RuleIds.RetentionSchedule, RuleIds.DestructionTwoLeads] }
+            : null;
     }
 }
