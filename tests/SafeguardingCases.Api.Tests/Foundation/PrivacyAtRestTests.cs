@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using SafeguardingCases.Api.Tests.Infrastructure;
 using SafeguardingCases.Domain.Cases;
@@ -47,22 +46,5 @@ public sealed class PrivacyAtRestTests(ApiFactory api) : IClassFixture<ApiFactor
         integrity["valid"]!.GetValue<bool>().ShouldBeTrue("the chain is over what is stored, sealed");
     }
 
-    private async Task<string> DumpAsync()
-    {
-        var builder = new Npgsql.NpgsqlConnectionStringBuilder(api.ConnectionString);
-        var pgDump = new[] { "/usr/bin/pg_dump" }.Concat(Directory.Exists("/usr/lib/postgresql") ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin", "pg_dump")) : [])
-            .First(File.Exists);
-        var start = new ProcessStartInfo(pgDump, ["-h", builder.Host!, "-p", builder.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", builder.Username!, "-d", builder.Database!])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        if (!string.IsNullOrEmpty(builder.Password)) start.Environment["PGPASSWORD"] = builder.Password;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        process.ExitCode.ShouldBe(0, await error);
-        return await output;
-    }
+    private Task<string> DumpAsync() => PgDump.DumpAsync(api.ConnectionString);
 }

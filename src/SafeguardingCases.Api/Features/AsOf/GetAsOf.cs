@@ -55,12 +55,12 @@ public sealed record GetAsOfQuery(Guid CaseId, Actor Reader, long? Version, Inst
 /// version (or any instant after the last event) the inline projection already is that state, written in the same
 /// transaction as the events, so it is read instead of replaying the whole stream.
 /// </summary>
-public sealed class GetAsOfHandler(IQuerySession session, IOptions<PolicyOptions> policy, IClock clock) : IRequestHandler<GetAsOfQuery, CaseRead<CaseView>>
+public sealed class GetAsOfHandler(IQuerySession session, IOptions<PolicyOptions> policy, IClock clock, Infrastructure.Privacy.CaseKeyRing keys) : IRequestHandler<GetAsOfQuery, CaseRead<CaseView>>
 {
     public async ValueTask<CaseRead<CaseView>> Handle(GetAsOfQuery request, CancellationToken cancellationToken)
     {
         // The restriction in force now decides, whatever the case looked like then.
-        var (current, basis, refusal) = await CaseReadAccess.LoadAsync(session, request.CaseId, request.Reader, clock.GetCurrentInstant(), cancellationToken);
+        var (current, basis, refusal) = await CaseReadAccess.LoadAsync(session, request.CaseId, request.Reader, clock.GetCurrentInstant(), cancellationToken, keys);
         if (refusal is not null) return CaseReadAccess.Refused<CaseView>(refusal);
         var view = await ViewAsync(request, current, cancellationToken);
         return view is null ? CaseRead<CaseView>.NotFound : new(view, basis, null);

@@ -27,6 +27,11 @@ public sealed class IdempotencyRecord
     public int StatusCode { get; set; }
     /// <summary>The answer's JSON, which may quote what was recorded: stored encrypted under the case's key.</summary>
     [Domain.Cases.Personal] public string Body { get; set; } = "";
+    /// <summary>
+    /// The answer of a destruction (DESTRUCTION-TWO-LEADS), which quotes nothing recorded and outlives the case's key
+    /// it would be sealed under: kept in the clear, in place of <see cref="Body"/>.
+    /// </summary>
+    public string? ClearBody { get; set; }
     public string? Location { get; set; }
     public string? ETag { get; set; }
     public long CreatedAtUnixMs { get; set; }
@@ -135,7 +140,7 @@ public sealed class IdempotencyScope(IOptions<IdempotencyKeyOptions> options, IC
         if (record.Location is not null) http.Response.Headers.Location = record.Location;
         if (record.ETag is not null) http.Response.Headers.ETag = record.ETag;
         http.Response.ContentType = "application/json; charset=utf-8";
-        await http.Response.WriteAsync(record.Body, http.RequestAborted);
+        await http.Response.WriteAsync(record.ClearBody ?? record.Body, http.RequestAborted);
     }
 }
 

@@ -66,7 +66,7 @@ public sealed class IsoDurationConverter : JsonConverter<Duration>
 /// </summary>
 public sealed class StorableStringConverter : JsonConverter<string>
 {
-    public const string Message = "contains a character that cannot be stored (a NUL character or an unpaired surrogate).";
+    public const string Message = "contains a character that cannot be stored (a NUL character, a Unicode noncharacter or an unpaired surrogate).";
 
     public override bool HandleNull => false;
 
@@ -76,14 +76,26 @@ public sealed class StorableStringConverter : JsonConverter<string>
         return value is null || IsStorable(value) ? value : throw new JsonException(Message);
     }
 
-    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+    /// <summary>DESTRUCTION-TWO-LEADS: a personal text whose case key was destroyed is written as <c>{ "destroyed": true }</c>.</summary>
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options)
+    {
+        if (!Domain.Cases.PersonalAttribute.IsDestroyed(value))
+        {
+            writer.WriteStringValue(value);
+            return;
+        }
+        writer.WriteStartObject();
+        writer.WriteBoolean("destroyed", true);
+        writer.WriteEndObject();
+    }
 
     public static bool IsStorable(string value)
     {
         for (var i = 0; i < value.Length; i++)
         {
             var c = value[i];
-            if (c == '\0') return false;
+            // Unicode noncharacters U+FDD0..U+FDEF are not for interchange; the API uses them for destroyed values.
+            if (c is '\0' or (>= '\uFDD0' and <= '\uFDEF')) return false;
             if (char.IsHighSurrogate(c))
             {
                 if (i + 1 >= value.Length || !char.IsLowSurrogate(value[i + 1])) return false;

@@ -55,6 +55,7 @@ public sealed class ExamplesOperationFilter : IOperationFilter
         if (schema is OpenApiSchemaReference reference && reference.Reference.Id is { } id && repository.Schemas.TryGetValue(id, out var target))
             return Example(target, repository, requiredOnly, depth + 1, name);
         if (schema.AnyOf is { Count: > 0 } anyOf) return Example(anyOf[0], repository, requiredOnly, depth + 1, name);
+        if (schema.OneOf is { Count: > 0 } oneOf) return Example(oneOf[0], repository, requiredOnly, depth + 1, name);
         if (schema.AllOf is { Count: > 0 } allOf) return Example(allOf[0], repository, requiredOnly, depth + 1, name);
         if (schema.Enum is { Count: > 0 } values)
             return name is not null && ByName.TryGetValue(name, out var known) && values.Any(v => v?.ToString() == known.ToString()) ? known.DeepClone() : values[0]?.DeepClone();

@@ -46,6 +46,7 @@ public static class OpenApiSetup
             o.OperationFilter<FastEndpointsOperationFilter>();
             o.OperationFilter<ExamplesOperationFilter>();
             o.SchemaFilter<RequiredFieldsSchemaFilter>();
+            o.SchemaFilter<PersonalFieldsSchemaFilter>();
             o.DocumentFilter<TagsAndServersDocumentFilter>();
             o.SupportNonNullableReferenceTypes();
         });
@@ -182,6 +183,50 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
 /// not). Requests: what their validator requires (FluentValidation NotNull/NotEmpty without a condition), or what the
 /// DTO marks <c>[Required]</c> (nested inputs); a required request field is not nullable, since null is refused.
 /// </summary>
+/// <summary>
+/// DESTRUCTION-TWO-LEADS: a personal text in an answer (a property marked <see cref="Domain.Cases.PersonalAttribute"/>) is
+/// a <c>PersonalText</c>: the text, or <c>{ "destroyed": true }</c> once the case's key is destroyed.
+/// </summary>
+public sealed class PersonalFieldsSchemaFilter : ISchemaFilter
+{
+    public const string PersonalText = "PersonalText";
+    public const string DestroyedValue = "DestroyedValue";
+
+    public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
+    {
+        if (schema is not OpenApiSchema { Properties: { Count: > 0 } properties }) return;
+        foreach (var property in context.Type.GetProperties())
+        {
+            var name = System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(property.Name);
+            if (property.PropertyType != typeof(string) || !property.IsDefined(typeof(Domain.Cases.PersonalAttribute), true)
+                || !properties.TryGetValue(name, out var current)) continue;
+            Register(context.SchemaRepository);
+            var text = new OpenApiSchemaReference(PersonalText);
+            properties[name] = current.Type is { } type && type.HasFlag(JsonSchemaType.Null)
+                ? new OpenApiSchema { OneOf = [text, new OpenApiSchema { Type = JsonSchemaType.Null }] }
+                : text;
+        }
+    }
+
+    private static void Register(SchemaRepository repository)
+    {
+        if (repository.Schemas.ContainsKey(PersonalText)) return;
+        repository.AddDefinition(DestroyedValue, new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "What a personal field reads as once the case's data key was destroyed (DESTRUCTION-TWO-LEADS).",
+            Properties = new Dictionary<string, IOpenApiSchema> { ["destroyed"] = new OpenApiSchema { Type = JsonSchemaType.Boolean } },
+            Required = new HashSet<string> { "destroyed" },
+        });
+        repository.AddDefinition(PersonalText, new OpenApiSchema
+        {
+            Description = "Text recorded about a person (stored encrypted under the case's key): the text, or { \"destroyed\": true } once the case's " +
+                          "personal data was destroyed (DESTRUCTION-TWO-LEADS).",
+            OneOf = [new OpenApiSchema { Type = JsonSchemaType.String }, new OpenApiSchemaReference(DestroyedValue)],
+        });
+    }
+}
+
 public sealed class RequiredFieldsSchemaFilter : ISchemaFilter
 {
     private static readonly Dictionary<Type, HashSet<string>> ValidatedRequired = FindValidatedRequired();

@@ -171,6 +171,7 @@ public sealed class CaseCommandRunner(
             basis = seen!.Value;
         }
         if (expectedVersion is { } expected && expected != version) return null;
+        if (Rules.NotDestroyed(state) is { } destroyed) return destroyed;
         var decision = decide(state, context);
         return basis == AccessBasis.BreakGlass && decision.Refusal is null && Rules.BreakGlassPath(state, decision.Events) is { } outside
             ? outside
@@ -184,11 +185,9 @@ public sealed class CaseCommandRunner(
         if (decision.Refusal is { } refusal) return Outcome<T>.Refused(refusal);
         var staged = stager.Stage(caseId, before, chainHead, decision.Events);
         var value = respond(staged.After.State, decision.Events, staged.VersionAfter);
-        return Outcome<T>.Staged(value, staged with
-        {
-            Answer = idempotency.Answer(value!, staged.VersionAfter),
-            ReplacesExpiredAnswer = idempotency.ReplacesExpired,
-        });
+        var answer = idempotency.Answer(value!, staged.VersionAfter);
+        if (answer is not null && staged.DestroysKey) (answer.ClearBody, answer.Body) = (answer.Body, "");
+        return Outcome<T>.Staged(value, staged with { Answer = answer, ReplacesExpiredAnswer = idempotency.ReplacesExpired });
     }
 
     /// <summary>Stands for 412: the version the caller sent in If-Match is no longer the case's version.</summary>
@@ -216,6 +215,7 @@ public sealed class CaseCommandRunner(
                 var committed = await CommitAsync(staged.Commit!, decisions);
                 // A new case's key is its key once it landed with the case's first events, and never otherwise.
                 if (committed && staged.Commit!.NewKeyBytes is { } newKey) keys.Confirm(caseId, newKey);
+                if (committed && staged.Commit!.DestroysKey) keys.Forget(caseId);
                 unconfirmed = null;
                 return committed ? staged : staged with { Kind = OutcomeKind.Conflict };
             }, ct);
@@ -291,6 +291,14 @@ public sealed class CaseCommandRunner(
                 stream.Events[i].SetHeader(EventHashChain.Header, staged.Events[i].Hash);
             }
             if (staged.NewKey is { } key) session.Insert(key);
+            if (staged.DestroysKey)
+            {
+                // DESTRUCTION-TWO-LEADS: the case's key goes with the event that records it, and the remembered answers
+                // sealed under it with them (a retried request is decided again, and refused).
+                session.Delete<Privacy.CaseKey>(staged.CaseId);
+                var sealedUnderIt = $"{Privacy.CaseKeyRing.Prefix}{staged.CaseId:N}:";
+                session.DeleteWhere<IdempotencyRecord>(r => r.Body.StartsWith(sealedUnderIt));
+            }
             session.Store(staged.Summary);
             foreach (var row in staged.AuditRows) session.Store(row);
             foreach (var e in staged.Events) Features.Reports.DecisionCounts.Count(session, e.Data);

@@ -22,6 +22,9 @@ public sealed record StagedCommand(Guid CaseId, long VersionBefore, IReadOnlyLis
     Privacy.CaseKey? NewKey = null, byte[]? NewKeyBytes = null)
 {
     public long VersionAfter => After.State.Version;
+
+    /// <summary>DESTRUCTION-TWO-LEADS: this command destroys the case's data key (only the Marten path commits it).</summary>
+    public bool DestroysKey => Events.Any(e => e.Data is CaseDataDestroyed);
 }
 
 /// <summary>
@@ -55,7 +58,9 @@ public sealed class CaseStager(IDocumentStore store, IOptions<PolicyOptions> pol
     private static List<object> AuditRows(Guid caseId, CaseState after, IReadOnlyList<ICaseEvent> events)
     {
         var rows = new List<object>();
-        foreach (var overrideId in events.Select(OverrideChangedBy).OfType<Guid>().Distinct())
+        // A destruction rewrites the case's override rows without their justifications (DESTRUCTION-TWO-LEADS).
+        var overrides = events.Any(e => e is CaseDataDestroyed) ? after.Overrides.Select(o => o.Request.OverrideId) : events.Select(OverrideChangedBy).OfType<Guid>();
+        foreach (var overrideId in overrides.Distinct())
         {
             if (after.FindOverride(overrideId) is { } changed) rows.Add(OverrideAuditRow.From(caseId, changed));
         }

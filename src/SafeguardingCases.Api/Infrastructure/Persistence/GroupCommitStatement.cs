@@ -32,11 +32,14 @@ public sealed class GroupCommitStatement
     /// </summary>
     public IReadOnlySet<Type> MartenOnlyEvents { get; }
 
-    /// <summary>Events whose commands also write audit rows that only the Marten path stages (see <c>CaseCommandRunner.Stage</c>).</summary>
+    /// <summary>
+    /// Events whose commands also write rows only the Marten path stages (see <c>CaseStager</c>): audit rows, and a
+    /// destruction's deletion of the case's key and of the answers sealed under it.
+    /// </summary>
     public static readonly IReadOnlySet<Type> AuditedEvents = new HashSet<Type>
     {
         typeof(OverrideRequested), typeof(OverrideApproved), typeof(EscalationMade), typeof(NoEscalationDecisionRecorded),
-        typeof(BreakGlassAccessGranted),
+        typeof(BreakGlassAccessGranted), typeof(CaseDataDestroyed),
     };
 
     /// <summary>Whether every one of these events can be committed by the group statement.</summary>

@@ -30,7 +30,7 @@ public sealed class CaseKeyRing
     public const string ThrowawayFileName = "safeguarding-cases-throwaway-privacy.key";
     private readonly byte[] kek;
     private readonly NpgsqlDataSource db;
-    private readonly ConcurrentDictionary<Guid, byte[]> keys = new();
+    private readonly ConcurrentDictionary<Guid, KnownKey> keys = new();
 
     public CaseKeyRing(byte[] keyEncryptionKey, NpgsqlDataSource db)
     {
@@ -82,12 +82,17 @@ public sealed class CaseKeyRing
     }
 
     /// <summary>The new case's first commit landed with this key: it opens what it sealed from now on.</summary>
-    public void Confirm(Guid caseId, byte[] key) => keys[caseId] = key;
+    public void Confirm(Guid caseId, byte[] key) => keys[caseId] = new KnownKey(key, Environment.TickCount64);
 
-    /// <summary>The case's data key, or null when it has none (never made, or destroyed).</summary>
+    /// <summary>
+    /// The case's data key, or null when it has none (never made, or destroyed). A key kept in memory is checked against
+    /// PostgreSQL again once it is <see cref="Recheck"/> old, so a key another instance destroyed stops opening
+    /// anything here within that time (a read that sees the case destroyed forgets it at once).
+    /// </summary>
     public byte[]? Find(Guid caseId)
     {
-        if (keys.TryGetValue(caseId, out var known)) return known;
+        var now = Environment.TickCount64;
+        if (keys.TryGetValue(caseId, out var known) && now - known.CheckedAt < Recheck) return known.Key;
         using var command = db.CreateCommand($"select data ->> 'wrapped' from {Table} where id = $1");
         command.Parameters.AddWithValue(caseId);
         object? found;
@@ -100,11 +105,24 @@ public sealed class CaseKeyRing
             // No case has a key yet on a new database.
             return null;
         }
-        if (found is not string wrapped) return null;
-        var key = Open(kek, Convert.FromBase64String(wrapped));
-        keys[caseId] = key;
+        if (found is not string wrapped)
+        {
+            keys.TryRemove(caseId, out _);
+            return null;
+        }
+        // The same key as before keeps its bytes (what was sealed under it is remembered by them).
+        var key = known?.Key ?? Open(kek, Convert.FromBase64String(wrapped));
+        keys[caseId] = new KnownKey(key, now);
         return key;
     }
+
+    /// <summary>How long a key kept in memory is trusted before PostgreSQL is asked again whether it still exists (ms).</summary>
+    public const long Recheck = 60_000;
+
+    private sealed record KnownKey(byte[] Key, long CheckedAt);
+
+    /// <summary>DESTRUCTION-TWO-LEADS: this process keeps no copy of the case's key any more.</summary>
+    public void Forget(Guid caseId) => keys.TryRemove(caseId, out _);
 
     public const string Table = "public.mt_doc_casekey";
 
@@ -131,7 +149,8 @@ public sealed class CaseKeyRing
     public string? Unseal(string sealedValue)
     {
         var rest = sealedValue.AsSpan(Prefix.Length);
-        var caseId = Guid.ParseExact(rest[..32], "N");
+        // Text that only looks sealed (recorded before encryption, or by hand) is what it says.
+        if (rest.Length < 34 || rest[32] != ':' || !Guid.TryParseExact(rest[..32], "N", out var caseId)) return sealedValue;
         return Find(caseId) is { } key ? Encoding.UTF8.GetString(Open(key, Convert.FromBase64String(rest[33..].ToString()))) : null;
     }
 
@@ -157,9 +176,14 @@ public sealed class CaseKeyRing
     }
 }
 
-/// <summary>Opens the sealed values in stored JSON (the history streams events as stored), for a reader allowed to read the case.</summary>
+/// <summary>
+/// Opens the sealed values in stored JSON (the history streams events as stored), for a reader allowed to read the case;
+/// a value whose key was destroyed reads <c>{ "destroyed": true }</c>.
+/// </summary>
 public static class SealedJson
 {
+    public const string Destroyed = "{\"destroyed\":true}";
+
     public static string Open(string json, CaseKeyRing ring)
     {
         if (!json.Contains(CaseKeyRing.Prefix, StringComparison.Ordinal)) return json;
@@ -185,7 +209,7 @@ public static class SealedJson
                 }
                 return null;
             case System.Text.Json.Nodes.JsonValue v when v.TryGetValue<string>(out var text) && CaseKeyRing.IsSealed(text):
-                return ring.Unseal(text) ?? "\"(destroyed)\"";
+                return ring.Unseal(text) is { } plain ? (ReferenceEquals(plain, text) ? null : plain) : Destroyed;
             default:
                 return null;
         }
@@ -250,8 +274,8 @@ public static class PersonalDataJson
 
         public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options)
         {
-            // Nothing to hide in an empty value; a sealed one is written as it is (never sealed twice).
-            if (value is string text && (text.Length == 0 || CaseKeyRing.IsSealed(text)))
+            // Nothing to hide in an empty or destroyed value; a sealed one is written as it is (never sealed twice).
+            if (value is string text && (text.Length == 0 || CaseKeyRing.IsSealed(text) || PersonalAttribute.IsDestroyed(text)))
             {
                 writer.WriteStringValue(text);
                 return;
@@ -274,7 +298,10 @@ public static class PersonalDataJson
             if (reader.TokenType == JsonTokenType.String && reader.GetString() is { } text && CaseKeyRing.IsSealed(text))
             {
                 var plain = ring.Unseal(text);
-                return plain is null ? default : JsonSerializer.Deserialize<T>(plain, options);
+                // DESTRUCTION-TWO-LEADS: a text whose key is destroyed reads as destroyed; a date of birth as unknown.
+                if (plain is null) return typeof(T) == typeof(string) ? (T)(object)PersonalAttribute.Destroyed : default;
+                if (ReferenceEquals(plain, text)) return typeof(T) == typeof(string) ? (T)(object)text : default;
+                return JsonSerializer.Deserialize<T>(plain, options);
             }
             // Written before encryption (or by hand): read as it is.
             return JsonSerializer.Deserialize<T>(ref reader, options);

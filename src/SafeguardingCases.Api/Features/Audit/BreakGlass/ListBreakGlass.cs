@@ -39,7 +39,7 @@ public sealed class BreakGlassAuditRow
 /// <summary><c>from</c>/<c>to</c> bound the grant time (optional, open-ended); cursor paging.</summary>
 public sealed class ListBreakGlassRequest : AuditPageRequest;
 
-public sealed record BreakGlassEntry(Guid BreakGlassId, Guid CaseId, Actor By, string Reason, Instant At, Instant Until);
+public sealed record BreakGlassEntry(Guid BreakGlassId, Guid CaseId, Actor By, [property: Domain.Cases.Personal] string Reason, Instant At, Instant Until);
 
 public sealed record BreakGlassList(IReadOnlyList<BreakGlassEntry> Items, string? Next);
 

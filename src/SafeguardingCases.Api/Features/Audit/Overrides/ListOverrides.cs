@@ -57,7 +57,7 @@ public sealed class ListOverridesRequest : AuditPageRequest
 }
 
 public sealed record OverrideEntry(
-    Guid OverrideId, Guid CaseId, Route Route, string PersonId, string Justification, Actor RequestedBy, Instant RequestedAt,
+    Guid OverrideId, Guid CaseId, Route Route, string PersonId, [property: Domain.Cases.Personal] string Justification, Actor RequestedBy, Instant RequestedAt,
     IReadOnlyList<OverrideApprovalEntry> Approvals, OverrideStatus Status, Guid? UsedByEscalation);
 
 public sealed record OverrideList(IReadOnlyList<OverrideEntry> Items, string? Next);

@@ -78,7 +78,7 @@ public sealed class ListCasesEndpoint(ISender sender) : Endpoint<ListCasesReques
 }
 
 public sealed record CaseListItem(
-    Guid Id, long Version, CaseStatus Status, Channel Channel, string SourceReference, string Summary,
+    Guid Id, long Version, CaseStatus Status, Channel Channel, [property: Domain.Cases.Personal] string SourceReference, [property: Domain.Cases.Personal] string Summary,
     Instant OpenedAt, Instant LastChangedAt, PersonClassification ServiceUserClassification,
     IReadOnlyList<ObligationSummary> OutstandingObligations, Instant? NextDueBy, bool Restricted, string? AllocatedTo);
 

@@ -12,10 +12,10 @@ using R = SafeguardingCases.Domain.Cases.Roles;
 namespace SafeguardingCases.Api.Features.Retention.Decide;
 
 /// <summary>
-/// What a retention review decides. Only <c>Keep</c> for now: <c>Destroy</c> (DESTRUCTION-TWO-LEADS) arrives with
-/// encryption at rest, since destroying a record is destroying its key (issue 21, still open).
+/// What a retention review decides: <c>Keep</c> until a later review, or <c>Destroy</c>, which a different lead then
+/// approves (DESTRUCTION-TWO-LEADS).
 /// </summary>
-public enum RetentionDecisionKind { Keep }
+public enum RetentionDecisionKind { Keep, Destroy }
 
 public sealed record RetentionDecisionRequest(RetentionDecisionKind? Decision, Instant? KeepUntil, string? Reason);
 
@@ -31,7 +31,10 @@ public sealed class RetentionDecisionValidator : Validator<RetentionDecisionRequ
     }
 }
 
-/// <summary>POST /cases/{id}/retention-decisions: a lead's review of a closed case whose review is due (RETENTION-SCHEDULE).</summary>
+/// <summary>
+/// POST /cases/{id}/retention-decisions: a lead's review of a closed case whose review is due (RETENTION-SCHEDULE):
+/// keep it until a later review, or ask for it to be destroyed (DESTRUCTION-TWO-LEADS: a different lead approves).
+/// </summary>
 public sealed class RecordRetentionDecisionEndpoint(ISender sender) : CaseCommandEndpoint<RetentionDecisionRequest, RetentionDecisionResponse>(sender)
 {
     public override void Configure()
@@ -39,18 +42,24 @@ public sealed class RecordRetentionDecisionEndpoint(ISender sender) : CaseComman
         Post("/cases/{id}/retention-decisions");
         Roles(R.SafeguardingLead);
         Description(b => b.Command<RetentionDecisionRequest, RetentionDecisionResponse>("Retention",
-            "Record a retention review's decision on a closed case whose review is due: Keep until a later review (RETENTION-SCHEDULE)"), clearDefaults: true);
+            "Record a retention review's decision on a closed case whose review is due: Keep until a later review (RETENTION-SCHEDULE), " +
+            "or Destroy, which a different lead approves (DESTRUCTION-TWO-LEADS; refused while a legal hold stands)"), clearDefaults: true);
     }
 
     protected override ICaseCommand<RetentionDecisionResponse> ToCommand(RetentionDecisionRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
-        new RecordRetentionDecisionCommand(caseId, expectedVersion, actor, new KeepRecord(Guid.NewGuid(), req.KeepUntil!.Value, req.Reason!));
+        new RecordRetentionDecisionCommand(caseId, expectedVersion, actor, Guid.NewGuid(), req.Decision!.Value, req.KeepUntil, req.Reason!);
 }
 
-public sealed record RecordRetentionDecisionCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, KeepRecord Command) : ICaseCommand<RetentionDecisionResponse>;
+public sealed record RecordRetentionDecisionCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, Guid DecisionId, RetentionDecisionKind Decision,
+    Instant? KeepUntil, string Reason) : ICaseCommand<RetentionDecisionResponse>;
 
 public sealed class RecordRetentionDecisionHandler(CaseCommandRunner runner) : CaseCommandHandler<RecordRetentionDecisionCommand, RetentionDecisionResponse>(runner)
 {
-    protected override Decision Decide(CaseState state, RecordRetentionDecisionCommand command, CommandContext context) => CaseDecider.Decide(state, command.Command, context);
+    protected override Decision Decide(CaseState state, RecordRetentionDecisionCommand command, CommandContext context) => command.Decision switch
+    {
+        RetentionDecisionKind.Keep => CaseDecider.Decide(state, new KeepRecord(command.DecisionId, command.KeepUntil!.Value, command.Reason), context),
+        _ => CaseDecider.Decide(state, new RequestDestruction(command.DecisionId, command.Reason), context),
+    };
 
-    protected override RetentionDecisionResponse Respond(RecordRetentionDecisionCommand command, CaseState after, long version) => new(command.Command.DecisionId, version);
+    protected override RetentionDecisionResponse Respond(RecordRetentionDecisionCommand command, CaseState after, long version) => new(command.DecisionId, version);
 }

@@ -30,7 +30,7 @@ public sealed class RetentionReviewsValidator : Validator<RetentionReviewsReques
 }
 
 /// <summary>A closed case whose retention review is due, with the schedule that says so and any legal hold.</summary>
-public sealed record RetentionReviewItem(Guid Id, long Version, string SourceReference, Instant? ClosedAt, Instant ReviewAt, string Schedule, bool LegalHold);
+public sealed record RetentionReviewItem(Guid Id, long Version, [property: Domain.Cases.Personal] string SourceReference, Instant? ClosedAt, Instant ReviewAt, string Schedule, bool LegalHold);
 
 public sealed record RetentionReviewList(IReadOnlyList<RetentionReviewItem> Items, string? Next);
 

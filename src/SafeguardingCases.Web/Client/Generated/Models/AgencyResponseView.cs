@@ -22,13 +22,13 @@ namespace SafeguardingCases.Web.Client.Generated.Models
 #else
         public global::SafeguardingCases.Web.Client.Generated.Models.Actor RecordedBy { get; set; }
 #endif
-        /// <summary>The summary property</summary>
+        /// <summary>Text recorded about a person (stored encrypted under the case&apos;s key): the text, or { &quot;destroyed&quot;: true } once the case&apos;s personal data was destroyed (DESTRUCTION-TWO-LEADS).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? Summary { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText? Summary { get; set; }
 #nullable restore
 #else
-        public string Summary { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText Summary { get; set; }
 #endif
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
@@ -50,7 +50,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             {
                 { "recordedAt", n => { RecordedAt = n.GetDateTimeOffsetValue(); } },
                 { "recordedBy", n => { RecordedBy = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.Actor>(global::SafeguardingCases.Web.Client.Generated.Models.Actor.CreateFromDiscriminatorValue); } },
-                { "summary", n => { Summary = n.GetStringValue(); } },
+                { "summary", n => { Summary = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
             };
         }
         /// <summary>
@@ -62,7 +62,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteDateTimeOffsetValue("recordedAt", RecordedAt);
             writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.Actor>("recordedBy", RecordedBy);
-            writer.WriteStringValue("summary", Summary);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("summary", Summary);
         }
     }
 }

@@ -22,21 +22,21 @@ namespace SafeguardingCases.Web.Client.Generated.Models
 #else
         public global::SafeguardingCases.Web.Client.Generated.Models.Actor By { get; set; }
 #endif
-        /// <summary>The email property</summary>
+        /// <summary>Text recorded about a person (stored encrypted under the case&apos;s key): the text, or { &quot;destroyed&quot;: true } once the case&apos;s personal data was destroyed (DESTRUCTION-TWO-LEADS).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? Email { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText? Email { get; set; }
 #nullable restore
 #else
-        public string Email { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText Email { get; set; }
 #endif
-        /// <summary>The name property</summary>
+        /// <summary>Text recorded about a person (stored encrypted under the case&apos;s key): the text, or { &quot;destroyed&quot;: true } once the case&apos;s personal data was destroyed (DESTRUCTION-TWO-LEADS).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? Name { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText? Name { get; set; }
 #nullable restore
 #else
-        public string Name { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText Name { get; set; }
 #endif
         /// <summary>The subject property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -66,8 +66,8 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             {
                 { "at", n => { At = n.GetDateTimeOffsetValue(); } },
                 { "by", n => { By = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.Actor>(global::SafeguardingCases.Web.Client.Generated.Models.Actor.CreateFromDiscriminatorValue); } },
-                { "email", n => { Email = n.GetStringValue(); } },
-                { "name", n => { Name = n.GetStringValue(); } },
+                { "email", n => { Email = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
+                { "name", n => { Name = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
                 { "subject", n => { Subject = n.GetStringValue(); } },
             };
         }
@@ -80,8 +80,8 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteDateTimeOffsetValue("at", At);
             writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.Actor>("by", By);
-            writer.WriteStringValue("email", Email);
-            writer.WriteStringValue("name", Name);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("email", Email);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("name", Name);
             writer.WriteStringValue("subject", Subject);
         }
     }

@@ -26,13 +26,13 @@ namespace SafeguardingCases.Web.Client.Generated.Models
 #endif
         /// <summary>The caseId property</summary>
         public Guid? CaseId { get; set; }
-        /// <summary>The reason property</summary>
+        /// <summary>Text recorded about a person (stored encrypted under the case&apos;s key): the text, or { &quot;destroyed&quot;: true } once the case&apos;s personal data was destroyed (DESTRUCTION-TWO-LEADS).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? Reason { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText? Reason { get; set; }
 #nullable restore
 #else
-        public string Reason { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText Reason { get; set; }
 #endif
         /// <summary>The until property</summary>
         public DateTimeOffset? Until { get; set; }
@@ -58,7 +58,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
                 { "breakGlassId", n => { BreakGlassId = n.GetGuidValue(); } },
                 { "by", n => { By = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.Actor>(global::SafeguardingCases.Web.Client.Generated.Models.Actor.CreateFromDiscriminatorValue); } },
                 { "caseId", n => { CaseId = n.GetGuidValue(); } },
-                { "reason", n => { Reason = n.GetStringValue(); } },
+                { "reason", n => { Reason = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
                 { "until", n => { Until = n.GetDateTimeOffsetValue(); } },
             };
         }
@@ -73,7 +73,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             writer.WriteGuidValue("breakGlassId", BreakGlassId);
             writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.Actor>("by", By);
             writer.WriteGuidValue("caseId", CaseId);
-            writer.WriteStringValue("reason", Reason);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("reason", Reason);
             writer.WriteDateTimeOffsetValue("until", Until);
         }
     }

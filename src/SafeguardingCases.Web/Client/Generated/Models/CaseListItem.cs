@@ -42,23 +42,23 @@ namespace SafeguardingCases.Web.Client.Generated.Models
         public bool? Restricted { get; set; }
         /// <summary>The serviceUserClassification property</summary>
         public global::SafeguardingCases.Web.Client.Generated.Models.PersonClassification? ServiceUserClassification { get; set; }
-        /// <summary>The sourceReference property</summary>
+        /// <summary>Text recorded about a person (stored encrypted under the case&apos;s key): the text, or { &quot;destroyed&quot;: true } once the case&apos;s personal data was destroyed (DESTRUCTION-TWO-LEADS).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? SourceReference { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText? SourceReference { get; set; }
 #nullable restore
 #else
-        public string SourceReference { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText SourceReference { get; set; }
 #endif
         /// <summary>The status property</summary>
         public global::SafeguardingCases.Web.Client.Generated.Models.CaseStatus? Status { get; set; }
-        /// <summary>The summary property</summary>
+        /// <summary>Text recorded about a person (stored encrypted under the case&apos;s key): the text, or { &quot;destroyed&quot;: true } once the case&apos;s personal data was destroyed (DESTRUCTION-TWO-LEADS).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? Summary { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText? Summary { get; set; }
 #nullable restore
 #else
-        public string Summary { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText Summary { get; set; }
 #endif
         /// <summary>The version property</summary>
         public long? Version { get; set; }
@@ -89,9 +89,9 @@ namespace SafeguardingCases.Web.Client.Generated.Models
                 { "outstandingObligations", n => { OutstandingObligations = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.ObligationSummary>(global::SafeguardingCases.Web.Client.Generated.Models.ObligationSummary.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "restricted", n => { Restricted = n.GetBoolValue(); } },
                 { "serviceUserClassification", n => { ServiceUserClassification = n.GetEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonClassification>(); } },
-                { "sourceReference", n => { SourceReference = n.GetStringValue(); } },
+                { "sourceReference", n => { SourceReference = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
                 { "status", n => { Status = n.GetEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.CaseStatus>(); } },
-                { "summary", n => { Summary = n.GetStringValue(); } },
+                { "summary", n => { Summary = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
                 { "version", n => { Version = n.GetLongValue(); } },
             };
         }
@@ -111,9 +111,9 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.ObligationSummary>("outstandingObligations", OutstandingObligations);
             writer.WriteBoolValue("restricted", Restricted);
             writer.WriteEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonClassification>("serviceUserClassification", ServiceUserClassification);
-            writer.WriteStringValue("sourceReference", SourceReference);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("sourceReference", SourceReference);
             writer.WriteEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.CaseStatus>("status", Status);
-            writer.WriteStringValue("summary", Summary);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("summary", Summary);
             writer.WriteLongValue("version", Version);
         }
     }

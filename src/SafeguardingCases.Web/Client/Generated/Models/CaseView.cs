@@ -22,6 +22,14 @@ namespace SafeguardingCases.Web.Client.Generated.Models
 #endif
         /// <summary>The channel property</summary>
         public global::SafeguardingCases.Web.Client.Generated.Models.Channel? Channel { get; set; }
+        /// <summary>The dataDestroyed property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::SafeguardingCases.Web.Client.Generated.Models.DataDestroyedView? DataDestroyed { get; set; }
+#nullable restore
+#else
+        public global::SafeguardingCases.Web.Client.Generated.Models.DataDestroyedView DataDestroyed { get; set; }
+#endif
         /// <summary>The disclosures property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -86,6 +94,14 @@ namespace SafeguardingCases.Web.Client.Generated.Models
 #else
         public List<global::SafeguardingCases.Web.Client.Generated.Models.OverrideView> Overrides { get; set; }
 #endif
+        /// <summary>The pendingDestruction property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::SafeguardingCases.Web.Client.Generated.Models.PendingDestructionView? PendingDestruction { get; set; }
+#nullable restore
+#else
+        public global::SafeguardingCases.Web.Client.Generated.Models.PendingDestructionView PendingDestruction { get; set; }
+#endif
         /// <summary>The persons property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -126,23 +142,23 @@ namespace SafeguardingCases.Web.Client.Generated.Models
 #else
         public List<global::SafeguardingCases.Web.Client.Generated.Models.SafetyPlanAttemptView> SafetyPlanAttempts { get; set; }
 #endif
-        /// <summary>The sourceReference property</summary>
+        /// <summary>Text recorded about a person (stored encrypted under the case&apos;s key): the text, or { &quot;destroyed&quot;: true } once the case&apos;s personal data was destroyed (DESTRUCTION-TWO-LEADS).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? SourceReference { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText? SourceReference { get; set; }
 #nullable restore
 #else
-        public string SourceReference { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText SourceReference { get; set; }
 #endif
         /// <summary>The status property</summary>
         public global::SafeguardingCases.Web.Client.Generated.Models.CaseStatus? Status { get; set; }
-        /// <summary>The summary property</summary>
+        /// <summary>Text recorded about a person (stored encrypted under the case&apos;s key): the text, or { &quot;destroyed&quot;: true } once the case&apos;s personal data was destroyed (DESTRUCTION-TWO-LEADS).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? Summary { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText? Summary { get; set; }
 #nullable restore
 #else
-        public string Summary { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText Summary { get; set; }
 #endif
         /// <summary>The version property</summary>
         public long? Version { get; set; }
@@ -166,6 +182,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             {
                 { "allocation", n => { Allocation = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.AllocationView>(global::SafeguardingCases.Web.Client.Generated.Models.AllocationView.CreateFromDiscriminatorValue); } },
                 { "channel", n => { Channel = n.GetEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.Channel>(); } },
+                { "dataDestroyed", n => { DataDestroyed = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.DataDestroyedView>(global::SafeguardingCases.Web.Client.Generated.Models.DataDestroyedView.CreateFromDiscriminatorValue); } },
                 { "disclosures", n => { Disclosures = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.DisclosureView>(global::SafeguardingCases.Web.Client.Generated.Models.DisclosureView.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "escalations", n => { Escalations = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.EscalationView>(global::SafeguardingCases.Web.Client.Generated.Models.EscalationView.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "id", n => { Id = n.GetGuidValue(); } },
@@ -177,14 +194,15 @@ namespace SafeguardingCases.Web.Client.Generated.Models
                 { "openedAt", n => { OpenedAt = n.GetDateTimeOffsetValue(); } },
                 { "outstandingObligations", n => { OutstandingObligations = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.Obligation>(global::SafeguardingCases.Web.Client.Generated.Models.Obligation.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "overrides", n => { Overrides = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.OverrideView>(global::SafeguardingCases.Web.Client.Generated.Models.OverrideView.CreateFromDiscriminatorValue)?.AsList(); } },
+                { "pendingDestruction", n => { PendingDestruction = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PendingDestructionView>(global::SafeguardingCases.Web.Client.Generated.Models.PendingDestructionView.CreateFromDiscriminatorValue); } },
                 { "persons", n => { Persons = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.PersonView>(global::SafeguardingCases.Web.Client.Generated.Models.PersonView.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "requiredReportDelays", n => { RequiredReportDelays = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.ReportDelayView>(global::SafeguardingCases.Web.Client.Generated.Models.ReportDelayView.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "restriction", n => { Restriction = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.RestrictionView>(global::SafeguardingCases.Web.Client.Generated.Models.RestrictionView.CreateFromDiscriminatorValue); } },
                 { "retention", n => { Retention = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.RetentionView>(global::SafeguardingCases.Web.Client.Generated.Models.RetentionView.CreateFromDiscriminatorValue); } },
                 { "safetyPlanAttempts", n => { SafetyPlanAttempts = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.SafetyPlanAttemptView>(global::SafeguardingCases.Web.Client.Generated.Models.SafetyPlanAttemptView.CreateFromDiscriminatorValue)?.AsList(); } },
-                { "sourceReference", n => { SourceReference = n.GetStringValue(); } },
+                { "sourceReference", n => { SourceReference = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
                 { "status", n => { Status = n.GetEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.CaseStatus>(); } },
-                { "summary", n => { Summary = n.GetStringValue(); } },
+                { "summary", n => { Summary = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
                 { "version", n => { Version = n.GetLongValue(); } },
             };
         }
@@ -197,6 +215,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.AllocationView>("allocation", Allocation);
             writer.WriteEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.Channel>("channel", Channel);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.DataDestroyedView>("dataDestroyed", DataDestroyed);
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.DisclosureView>("disclosures", Disclosures);
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.EscalationView>("escalations", Escalations);
             writer.WriteGuidValue("id", Id);
@@ -208,14 +227,15 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             writer.WriteDateTimeOffsetValue("openedAt", OpenedAt);
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.Obligation>("outstandingObligations", OutstandingObligations);
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.OverrideView>("overrides", Overrides);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PendingDestructionView>("pendingDestruction", PendingDestruction);
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.PersonView>("persons", Persons);
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.ReportDelayView>("requiredReportDelays", RequiredReportDelays);
             writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.RestrictionView>("restriction", Restriction);
             writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.RetentionView>("retention", Retention);
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.SafetyPlanAttemptView>("safetyPlanAttempts", SafetyPlanAttempts);
-            writer.WriteStringValue("sourceReference", SourceReference);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("sourceReference", SourceReference);
             writer.WriteEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.CaseStatus>("status", Status);
-            writer.WriteStringValue("summary", Summary);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("summary", Summary);
             writer.WriteLongValue("version", Version);
         }
     }

@@ -46,21 +46,21 @@ namespace SafeguardingCases.Web.Client.Generated.Models
 #else
         public global::SafeguardingCases.Web.Client.Generated.Models.Actor RecordedBy { get; set; }
 #endif
-        /// <summary>The sourceReference property</summary>
+        /// <summary>Text recorded about a person (stored encrypted under the case&apos;s key): the text, or { &quot;destroyed&quot;: true } once the case&apos;s personal data was destroyed (DESTRUCTION-TWO-LEADS).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? SourceReference { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText? SourceReference { get; set; }
 #nullable restore
 #else
-        public string SourceReference { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText SourceReference { get; set; }
 #endif
-        /// <summary>The summary property</summary>
+        /// <summary>Text recorded about a person (stored encrypted under the case&apos;s key): the text, or { &quot;destroyed&quot;: true } once the case&apos;s personal data was destroyed (DESTRUCTION-TWO-LEADS).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? Summary { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText? Summary { get; set; }
 #nullable restore
 #else
-        public string Summary { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText Summary { get; set; }
 #endif
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
@@ -88,8 +88,8 @@ namespace SafeguardingCases.Web.Client.Generated.Models
                 { "policyVersion", n => { PolicyVersion = n.GetEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.PolicyVersion>(); } },
                 { "recordedAt", n => { RecordedAt = n.GetDateTimeOffsetValue(); } },
                 { "recordedBy", n => { RecordedBy = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.Actor>(global::SafeguardingCases.Web.Client.Generated.Models.Actor.CreateFromDiscriminatorValue); } },
-                { "sourceReference", n => { SourceReference = n.GetStringValue(); } },
-                { "summary", n => { Summary = n.GetStringValue(); } },
+                { "sourceReference", n => { SourceReference = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
+                { "summary", n => { Summary = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
             };
         }
         /// <summary>
@@ -107,8 +107,8 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             writer.WriteEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.PolicyVersion>("policyVersion", PolicyVersion);
             writer.WriteDateTimeOffsetValue("recordedAt", RecordedAt);
             writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.Actor>("recordedBy", RecordedBy);
-            writer.WriteStringValue("sourceReference", SourceReference);
-            writer.WriteStringValue("summary", Summary);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("sourceReference", SourceReference);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("summary", Summary);
         }
     }
 }

@@ -14,13 +14,13 @@ namespace SafeguardingCases.Web.Client.Generated.Models
     {
         /// <summary>The id property</summary>
         public Guid? Id { get; set; }
-        /// <summary>The reason property</summary>
+        /// <summary>Text recorded about a person (stored encrypted under the case&apos;s key): the text, or { &quot;destroyed&quot;: true } once the case&apos;s personal data was destroyed (DESTRUCTION-TWO-LEADS).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? Reason { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText? Reason { get; set; }
 #nullable restore
 #else
-        public string Reason { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText Reason { get; set; }
 #endif
         /// <summary>The recordedAt property</summary>
         public DateTimeOffset? RecordedAt { get; set; }
@@ -53,7 +53,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             return new Dictionary<string, Action<IParseNode>>
             {
                 { "id", n => { Id = n.GetGuidValue(); } },
-                { "reason", n => { Reason = n.GetStringValue(); } },
+                { "reason", n => { Reason = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
                 { "recordedAt", n => { RecordedAt = n.GetDateTimeOffsetValue(); } },
                 { "recordedBy", n => { RecordedBy = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.Actor>(global::SafeguardingCases.Web.Client.Generated.Models.Actor.CreateFromDiscriminatorValue); } },
                 { "riskAssessmentId", n => { RiskAssessmentId = n.GetGuidValue(); } },
@@ -67,7 +67,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteGuidValue("id", Id);
-            writer.WriteStringValue("reason", Reason);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("reason", Reason);
             writer.WriteDateTimeOffsetValue("recordedAt", RecordedAt);
             writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.Actor>("recordedBy", RecordedBy);
             writer.WriteGuidValue("riskAssessmentId", RiskAssessmentId);

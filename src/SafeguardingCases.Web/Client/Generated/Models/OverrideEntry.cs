@@ -22,13 +22,13 @@ namespace SafeguardingCases.Web.Client.Generated.Models
 #endif
         /// <summary>The caseId property</summary>
         public Guid? CaseId { get; set; }
-        /// <summary>The justification property</summary>
+        /// <summary>Text recorded about a person (stored encrypted under the case&apos;s key): the text, or { &quot;destroyed&quot;: true } once the case&apos;s personal data was destroyed (DESTRUCTION-TWO-LEADS).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? Justification { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText? Justification { get; set; }
 #nullable restore
 #else
-        public string Justification { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText Justification { get; set; }
 #endif
         /// <summary>The overrideId property</summary>
         public Guid? OverrideId { get; set; }
@@ -76,7 +76,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             {
                 { "approvals", n => { Approvals = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.OverrideApprovalEntry>(global::SafeguardingCases.Web.Client.Generated.Models.OverrideApprovalEntry.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "caseId", n => { CaseId = n.GetGuidValue(); } },
-                { "justification", n => { Justification = n.GetStringValue(); } },
+                { "justification", n => { Justification = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
                 { "overrideId", n => { OverrideId = n.GetGuidValue(); } },
                 { "personId", n => { PersonId = n.GetStringValue(); } },
                 { "requestedAt", n => { RequestedAt = n.GetDateTimeOffsetValue(); } },
@@ -95,7 +95,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.OverrideApprovalEntry>("approvals", Approvals);
             writer.WriteGuidValue("caseId", CaseId);
-            writer.WriteStringValue("justification", Justification);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("justification", Justification);
             writer.WriteGuidValue("overrideId", OverrideId);
             writer.WriteStringValue("personId", PersonId);
             writer.WriteDateTimeOffsetValue("requestedAt", RequestedAt);

@@ -24,13 +24,13 @@ namespace SafeguardingCases.Web.Client.Generated.Models
         public bool? Approved { get; set; }
         /// <summary>The id property</summary>
         public Guid? Id { get; set; }
-        /// <summary>The justification property</summary>
+        /// <summary>Text recorded about a person (stored encrypted under the case&apos;s key): the text, or { &quot;destroyed&quot;: true } once the case&apos;s personal data was destroyed (DESTRUCTION-TWO-LEADS).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? Justification { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText? Justification { get; set; }
 #nullable restore
 #else
-        public string Justification { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText Justification { get; set; }
 #endif
         /// <summary>The personId property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -75,7 +75,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
                 { "approvals", n => { Approvals = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.OverrideApprovalView>(global::SafeguardingCases.Web.Client.Generated.Models.OverrideApprovalView.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "approved", n => { Approved = n.GetBoolValue(); } },
                 { "id", n => { Id = n.GetGuidValue(); } },
-                { "justification", n => { Justification = n.GetStringValue(); } },
+                { "justification", n => { Justification = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
                 { "personId", n => { PersonId = n.GetStringValue(); } },
                 { "requestedAt", n => { RequestedAt = n.GetDateTimeOffsetValue(); } },
                 { "requestedBy", n => { RequestedBy = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.Actor>(global::SafeguardingCases.Web.Client.Generated.Models.Actor.CreateFromDiscriminatorValue); } },
@@ -93,7 +93,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.OverrideApprovalView>("approvals", Approvals);
             writer.WriteBoolValue("approved", Approved);
             writer.WriteGuidValue("id", Id);
-            writer.WriteStringValue("justification", Justification);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("justification", Justification);
             writer.WriteStringValue("personId", PersonId);
             writer.WriteDateTimeOffsetValue("requestedAt", RequestedAt);
             writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.Actor>("requestedBy", RequestedBy);

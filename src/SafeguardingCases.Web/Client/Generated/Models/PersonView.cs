@@ -31,13 +31,13 @@ namespace SafeguardingCases.Web.Client.Generated.Models
 #endif
         /// <summary>The dateOfBirth property</summary>
         public Date? DateOfBirth { get; set; }
-        /// <summary>The description property</summary>
+        /// <summary>Text recorded about a person (stored encrypted under the case&apos;s key): the text, or { &quot;destroyed&quot;: true } once the case&apos;s personal data was destroyed (DESTRUCTION-TWO-LEADS).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? Description { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText? Description { get; set; }
 #nullable restore
 #else
-        public string Description { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText Description { get; set; }
 #endif
         /// <summary>The experiencingOrAtRiskOfAbuseOrNeglect property</summary>
         public bool? ExperiencingOrAtRiskOfAbuseOrNeglect { get; set; }
@@ -49,13 +49,13 @@ namespace SafeguardingCases.Web.Client.Generated.Models
 #else
         public string Id { get; set; }
 #endif
-        /// <summary>The reference property</summary>
+        /// <summary>Text recorded about a person (stored encrypted under the case&apos;s key): the text, or { &quot;destroyed&quot;: true } once the case&apos;s personal data was destroyed (DESTRUCTION-TWO-LEADS).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? Reference { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText? Reference { get; set; }
 #nullable restore
 #else
-        public string Reference { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText Reference { get; set; }
 #endif
         /// <summary>The unableToProtectSelf property</summary>
         public bool? UnableToProtectSelf { get; set; }
@@ -83,10 +83,10 @@ namespace SafeguardingCases.Web.Client.Generated.Models
                 { "classification", n => { Classification = n.GetEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonClassification>(); } },
                 { "classificationRuleId", n => { ClassificationRuleId = n.GetStringValue(); } },
                 { "dateOfBirth", n => { DateOfBirth = n.GetDateValue(); } },
-                { "description", n => { Description = n.GetStringValue(); } },
+                { "description", n => { Description = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
                 { "experiencingOrAtRiskOfAbuseOrNeglect", n => { ExperiencingOrAtRiskOfAbuseOrNeglect = n.GetBoolValue(); } },
                 { "id", n => { Id = n.GetStringValue(); } },
-                { "reference", n => { Reference = n.GetStringValue(); } },
+                { "reference", n => { Reference = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
                 { "unableToProtectSelf", n => { UnableToProtectSelf = n.GetBoolValue(); } },
             };
         }
@@ -103,10 +103,10 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             writer.WriteEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonClassification>("classification", Classification);
             writer.WriteStringValue("classificationRuleId", ClassificationRuleId);
             writer.WriteDateValue("dateOfBirth", DateOfBirth);
-            writer.WriteStringValue("description", Description);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("description", Description);
             writer.WriteBoolValue("experiencingOrAtRiskOfAbuseOrNeglect", ExperiencingOrAtRiskOfAbuseOrNeglect);
             writer.WriteStringValue("id", Id);
-            writer.WriteStringValue("reference", Reference);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("reference", Reference);
             writer.WriteBoolValue("unableToProtectSelf", UnableToProtectSelf);
         }
     }

@@ -30,13 +30,13 @@ namespace SafeguardingCases.Web.Client.Generated.Models
 #else
         public global::SafeguardingCases.Web.Client.Generated.Models.Actor By { get; set; }
 #endif
-        /// <summary>The reason property</summary>
+        /// <summary>Text recorded about a person (stored encrypted under the case&apos;s key): the text, or { &quot;destroyed&quot;: true } once the case&apos;s personal data was destroyed (DESTRUCTION-TWO-LEADS).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? Reason { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText? Reason { get; set; }
 #nullable restore
 #else
-        public string Reason { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText Reason { get; set; }
 #endif
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
@@ -59,7 +59,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
                 { "allowedSubjects", n => { AllowedSubjects = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
                 { "at", n => { At = n.GetDateTimeOffsetValue(); } },
                 { "by", n => { By = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.Actor>(global::SafeguardingCases.Web.Client.Generated.Models.Actor.CreateFromDiscriminatorValue); } },
-                { "reason", n => { Reason = n.GetStringValue(); } },
+                { "reason", n => { Reason = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
             };
         }
         /// <summary>
@@ -72,7 +72,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             writer.WriteCollectionOfPrimitiveValues<string>("allowedSubjects", AllowedSubjects);
             writer.WriteDateTimeOffsetValue("at", At);
             writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.Actor>("by", By);
-            writer.WriteStringValue("reason", Reason);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("reason", Reason);
         }
     }
 }

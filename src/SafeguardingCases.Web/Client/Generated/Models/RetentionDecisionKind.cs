@@ -12,5 +12,9 @@ namespace SafeguardingCases.Web.Client.Generated.Models
         #pragma warning disable CS1591
         Keep,
         #pragma warning restore CS1591
+        [EnumMember(Value = "Destroy")]
+        #pragma warning disable CS1591
+        Destroy,
+        #pragma warning restore CS1591
     }
 }

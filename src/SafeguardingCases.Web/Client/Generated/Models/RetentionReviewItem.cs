@@ -28,13 +28,13 @@ namespace SafeguardingCases.Web.Client.Generated.Models
 #else
         public string Schedule { get; set; }
 #endif
-        /// <summary>The sourceReference property</summary>
+        /// <summary>Text recorded about a person (stored encrypted under the case&apos;s key): the text, or { &quot;destroyed&quot;: true } once the case&apos;s personal data was destroyed (DESTRUCTION-TWO-LEADS).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? SourceReference { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText? SourceReference { get; set; }
 #nullable restore
 #else
-        public string SourceReference { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText SourceReference { get; set; }
 #endif
         /// <summary>The version property</summary>
         public long? Version { get; set; }
@@ -61,7 +61,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
                 { "legalHold", n => { LegalHold = n.GetBoolValue(); } },
                 { "reviewAt", n => { ReviewAt = n.GetDateTimeOffsetValue(); } },
                 { "schedule", n => { Schedule = n.GetStringValue(); } },
-                { "sourceReference", n => { SourceReference = n.GetStringValue(); } },
+                { "sourceReference", n => { SourceReference = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
                 { "version", n => { Version = n.GetLongValue(); } },
             };
         }
@@ -77,7 +77,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             writer.WriteBoolValue("legalHold", LegalHold);
             writer.WriteDateTimeOffsetValue("reviewAt", ReviewAt);
             writer.WriteStringValue("schedule", Schedule);
-            writer.WriteStringValue("sourceReference", SourceReference);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("sourceReference", SourceReference);
             writer.WriteLongValue("version", Version);
         }
     }

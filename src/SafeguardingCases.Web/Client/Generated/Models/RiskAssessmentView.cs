@@ -32,13 +32,13 @@ namespace SafeguardingCases.Web.Client.Generated.Models
 #endif
         /// <summary>The id property</summary>
         public Guid? Id { get; set; }
-        /// <summary>The rationale property</summary>
+        /// <summary>Text recorded about a person (stored encrypted under the case&apos;s key): the text, or { &quot;destroyed&quot;: true } once the case&apos;s personal data was destroyed (DESTRUCTION-TWO-LEADS).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? Rationale { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText? Rationale { get; set; }
 #nullable restore
 #else
-        public string Rationale { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText Rationale { get; set; }
 #endif
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
@@ -62,7 +62,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
                 { "assessments", n => { Assessments = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.PersonAssessment>(global::SafeguardingCases.Web.Client.Generated.Models.PersonAssessment.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "clinician", n => { Clinician = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.Actor>(global::SafeguardingCases.Web.Client.Generated.Models.Actor.CreateFromDiscriminatorValue); } },
                 { "id", n => { Id = n.GetGuidValue(); } },
-                { "rationale", n => { Rationale = n.GetStringValue(); } },
+                { "rationale", n => { Rationale = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
             };
         }
         /// <summary>
@@ -76,7 +76,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.PersonAssessment>("assessments", Assessments);
             writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.Actor>("clinician", Clinician);
             writer.WriteGuidValue("id", Id);
-            writer.WriteStringValue("rationale", Rationale);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("rationale", Rationale);
         }
     }
 }

@@ -16,13 +16,13 @@ namespace SafeguardingCases.Web.Client.Generated.Models
         public Guid? Id { get; set; }
         /// <summary>The outcome property</summary>
         public global::SafeguardingCases.Web.Client.Generated.Models.SafetyPlanOutcome? Outcome { get; set; }
-        /// <summary>The reason property</summary>
+        /// <summary>Text recorded about a person (stored encrypted under the case&apos;s key): the text, or { &quot;destroyed&quot;: true } once the case&apos;s personal data was destroyed (DESTRUCTION-TWO-LEADS).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? Reason { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText? Reason { get; set; }
 #nullable restore
 #else
-        public string Reason { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText Reason { get; set; }
 #endif
         /// <summary>The recordedAt property</summary>
         public DateTimeOffset? RecordedAt { get; set; }
@@ -54,7 +54,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             {
                 { "id", n => { Id = n.GetGuidValue(); } },
                 { "outcome", n => { Outcome = n.GetEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.SafetyPlanOutcome>(); } },
-                { "reason", n => { Reason = n.GetStringValue(); } },
+                { "reason", n => { Reason = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
                 { "recordedAt", n => { RecordedAt = n.GetDateTimeOffsetValue(); } },
                 { "recordedBy", n => { RecordedBy = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.Actor>(global::SafeguardingCases.Web.Client.Generated.Models.Actor.CreateFromDiscriminatorValue); } },
             };
@@ -68,7 +68,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteGuidValue("id", Id);
             writer.WriteEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.SafetyPlanOutcome>("outcome", Outcome);
-            writer.WriteStringValue("reason", Reason);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("reason", Reason);
             writer.WriteDateTimeOffsetValue("recordedAt", RecordedAt);
             writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.Actor>("recordedBy", RecordedBy);
         }

@@ -27,10 +27,10 @@ namespace SafeguardingCases.Web.Client.Generated.Models
         /// <summary>The sentVia property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public string? SentVia { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText? SentVia { get; set; }
 #nullable restore
 #else
-        public string SentVia { get; set; }
+        public global::SafeguardingCases.Web.Client.Generated.Models.PersonalText SentVia { get; set; }
 #endif
         /// <summary>The status property</summary>
         public global::SafeguardingCases.Web.Client.Generated.Models.NoticeStatus? Status { get; set; }
@@ -57,7 +57,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
                 { "at", n => { At = n.GetDateTimeOffsetValue(); } },
                 { "by", n => { By = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.Actor>(global::SafeguardingCases.Web.Client.Generated.Models.Actor.CreateFromDiscriminatorValue); } },
                 { "dueBy", n => { DueBy = n.GetDateTimeOffsetValue(); } },
-                { "sentVia", n => { SentVia = n.GetStringValue(); } },
+                { "sentVia", n => { SentVia = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
                 { "status", n => { Status = n.GetEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.NoticeStatus>(); } },
                 { "withheldReason", n => { WithheldReason = n.GetEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.WithholdReason>(); } },
             };
@@ -72,7 +72,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             writer.WriteDateTimeOffsetValue("at", At);
             writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.Actor>("by", By);
             writer.WriteDateTimeOffsetValue("dueBy", DueBy);
-            writer.WriteStringValue("sentVia", SentVia);
+            writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("sentVia", SentVia);
             writer.WriteEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.NoticeStatus>("status", Status);
             writer.WriteEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.WithholdReason>("withheldReason", WithheldReason);
         }

@@ -3,6 +3,7 @@
 using Microsoft.Kiota.Abstractions.Extensions;
 using Microsoft.Kiota.Abstractions.Serialization;
 using Microsoft.Kiota.Abstractions;
+using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.RetentionDecisions.Item;
 using SafeguardingCases.Web.Client.Generated.Models;
 using System.Collections.Generic;
 using System.IO;
@@ -17,6 +18,18 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.RetentionDeci
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class RetentionDecisionsRequestBuilder : BaseRequestBuilder
     {
+        /// <summary>Gets an item from the SafeguardingCases.Web.Client.Generated.api.v1.cases.item.retentionDecisions.item collection</summary>
+        /// <param name="position">Unique identifier of the item</param>
+        /// <returns>A <see cref="global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.RetentionDecisions.Item.WithDecisionItemRequestBuilder"/></returns>
+        public global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.RetentionDecisions.Item.WithDecisionItemRequestBuilder this[string position]
+        {
+            get
+            {
+                var urlTplParams = new Dictionary<string, object>(PathParameters);
+                urlTplParams.Add("decisionId", position);
+                return new global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.RetentionDecisions.Item.WithDecisionItemRequestBuilder(urlTplParams, RequestAdapter);
+            }
+        }
         /// <summary>
         /// Instantiates a new <see cref="global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.RetentionDecisions.RetentionDecisionsRequestBuilder"/> and sets the default values.
         /// </summary>
@@ -34,7 +47,7 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.RetentionDeci
         {
         }
         /// <summary>
-        /// Record a retention review&apos;s decision on a closed case whose review is due: Keep until a later review (RETENTION-SCHEDULE). Send an Idempotency-Key to retry safely: the first answer is stored with the command&apos;s events. Send If-Match with the case&apos;s ETag to act only on the version you saw (412 otherwise); without it the command applies to the case as it is.
+        /// Record a retention review&apos;s decision on a closed case whose review is due: Keep until a later review (RETENTION-SCHEDULE), or Destroy, which a different lead approves (DESTRUCTION-TWO-LEADS; refused while a legal hold stands). Send an Idempotency-Key to retry safely: the first answer is stored with the command&apos;s events. Send If-Match with the case&apos;s ETag to act only on the version you saw (412 otherwise); without it the command applies to the case as it is.
         /// </summary>
         /// <returns>A <see cref="global::SafeguardingCases.Web.Client.Generated.Models.RetentionDecisionResponse"/></returns>
         /// <param name="body">The request body</param>
@@ -77,7 +90,7 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.RetentionDeci
             return await RequestAdapter.SendAsync<global::SafeguardingCases.Web.Client.Generated.Models.RetentionDecisionResponse>(requestInfo, global::SafeguardingCases.Web.Client.Generated.Models.RetentionDecisionResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// Record a retention review&apos;s decision on a closed case whose review is due: Keep until a later review (RETENTION-SCHEDULE). Send an Idempotency-Key to retry safely: the first answer is stored with the command&apos;s events. Send If-Match with the case&apos;s ETag to act only on the version you saw (412 otherwise); without it the command applies to the case as it is.
+        /// Record a retention review&apos;s decision on a closed case whose review is due: Keep until a later review (RETENTION-SCHEDULE), or Destroy, which a different lead approves (DESTRUCTION-TWO-LEADS; refused while a legal hold stands). Send an Idempotency-Key to retry safely: the first answer is stored with the command&apos;s events. Send If-Match with the case&apos;s ETag to act only on the version you saw (412 otherwise); without it the command applies to the case as it is.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="body">The request body</param>
