@@ -51,6 +51,7 @@ public sealed class NoServerErrorTests(ApiFactory api) : IClassFixture<ApiFactor
         ("PUT", "/cases/{id}/allocation", """{"subject":"s","name":"n","email":"@BAD@"}""", "email"),
         ("PUT", "/cases/{id}/legal-hold", """{"reason":"@BAD@"}""", "reason"),
         ("POST", "/cases/{id}/retention-decisions", """{"decision":"Keep","keepUntil":"2099-01-01T00:00:00Z","reason":"@BAD@"}""", "reason"),
+        ("POST", "/cases/{id}/retention-decisions", """{"decision":"Destroy","reason":"@BAD@"}""", "reason"),
         ("POST", "/webhooks", """{"url":"@BAD@","events":["CaseClosed"]}""", "url"),
     ];
 

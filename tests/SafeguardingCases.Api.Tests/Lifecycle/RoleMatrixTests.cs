@@ -45,6 +45,7 @@ public sealed class RoleMatrixTests(ApiFactory api) : IClassFixture<ApiFactory>
         ("PUT", "/api/v1/cases/{id}/legal-hold", [L]),
         ("DELETE", "/api/v1/cases/{id}/legal-hold", [L]),
         ("POST", "/api/v1/cases/{id}/retention-decisions", [L]),
+        ("POST", "/api/v1/cases/{id}/retention-decisions/{decisionId}/approval", [L]),
         ("GET", "/api/v1/retention/reviews", [L, A]),
         ("GET", "/api/v1/notifications", [O, C, L, A]),
         ("POST", "/api/v1/notifications/{id}/acknowledgement", [O, C, L, A]),
