@@ -16,6 +16,7 @@ using SafeguardingCases.Api.Infrastructure.Telemetry;
 if (args is ["dev-token", ..]) return DevTokenCommand.Run(args[1..]);
 if (args is ["healthcheck", ..]) return await HealthCheckCommand.RunAsync(args[1..]);
 if (args is ["db-apply", ..]) return await SchemaCommands.ApplyAsync(args[1..]);
+if (args is ["rewrap-keys", ..]) return await SafeguardingCases.Api.Infrastructure.Privacy.RewrapKeysCommand.RunAsync(args[1..]);
 if (args is ["verify-ledger", ..]) return await SafeguardingCases.Api.Infrastructure.Ledger.VerifyLedgerCommand.RunAsync(args[1..]);
 
 try
@@ -73,7 +74,8 @@ static async Task RunApiAsync(string[] args)
     services.AddStaffConsole(configuration, builder.Environment);
     // PRIVACY-AT-REST: the key-encryption key (a missing one outside Development and the tests stops start-up here).
     var keyEncryptionKey = SafeguardingCases.Api.Infrastructure.Privacy.CaseKeyRing.LoadKeyEncryptionKey(configuration, builder.Environment);
-    services.AddSingleton(sp => new SafeguardingCases.Api.Infrastructure.Privacy.CaseKeyRing(keyEncryptionKey, sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
+    var previousKeyEncryptionKey = SafeguardingCases.Api.Infrastructure.Privacy.CaseKeyRing.LoadPreviousKeyEncryptionKey(configuration);
+    services.AddSingleton(sp => new SafeguardingCases.Api.Infrastructure.Privacy.CaseKeyRing(keyEncryptionKey, sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), previousKeyEncryptionKey));
     var applySchema = MartenSetup.ApplySchemaOnStartup(configuration, builder.Environment);
     services.AddSafeguardingMarten(configuration, applySchema);
     // After Marten: hosted services start in order, so the schema step is done before anything else reads tables.

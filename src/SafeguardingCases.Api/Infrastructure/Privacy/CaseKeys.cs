@@ -29,13 +29,54 @@ public sealed class CaseKeyRing
 {
     public const string ThrowawayFileName = "safeguarding-cases-throwaway-privacy.key";
     private readonly byte[] kek;
+    private readonly byte[]? previousKek;
     private readonly NpgsqlDataSource db;
     private readonly ConcurrentDictionary<Guid, KnownKey> keys = new();
 
-    public CaseKeyRing(byte[] keyEncryptionKey, NpgsqlDataSource db)
+    /// <param name="previousKeyEncryptionKey">
+    /// While the key-encryption key is rotated (<c>Privacy__PreviousKeyPath</c>): the key before it, which still opens the
+    /// data keys <c>rewrap-keys</c> has not re-wrapped yet. New data keys are always wrapped by the current one.
+    /// </param>
+    public CaseKeyRing(byte[] keyEncryptionKey, NpgsqlDataSource db, byte[]? previousKeyEncryptionKey = null)
     {
         kek = keyEncryptionKey;
+        previousKek = previousKeyEncryptionKey;
         this.db = db;
+    }
+
+    /// <summary>Reads <c>Privacy__PreviousKeyPath</c> when set (during a rotation of the key-encryption key).</summary>
+    public static byte[]? LoadPreviousKeyEncryptionKey(IConfiguration configuration) =>
+        configuration["Privacy:PreviousKeyPath"] is { Length: > 0 } path ? ReadKeyFile(path, "Privacy__PreviousKeyPath") : null;
+
+    /// <summary>A 32-byte key, base64, from a file; or start-up refused in one line naming the setting.</summary>
+    public static byte[] ReadKeyFile(string path, string setting)
+    {
+        try
+        {
+            var key = Convert.FromBase64String(File.ReadAllText(path).Trim());
+            return key.Length == 32 ? key : throw new StartupRefusedException($"{setting} must hold 32 bytes, base64.");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            throw new StartupRefusedException($"{setting} '{path}' could not be read as a 32-byte key (base64).");
+        }
+    }
+
+    /// <summary>A data key wrapped by a key-encryption key: base64 of nonce | wrapped key | tag.</summary>
+    public static string Wrap(byte[] keyEncryptionKey, byte[] dataKey) =>
+        Convert.ToBase64String(Seal(keyEncryptionKey, dataKey, RandomNumberGenerator.GetBytes(12)));
+
+    /// <summary>The data key inside <paramref name="wrapped"/>, or null when this key-encryption key did not wrap it.</summary>
+    public static byte[]? Unwrap(byte[] keyEncryptionKey, string wrapped)
+    {
+        try
+        {
+            return Open(keyEncryptionKey, Convert.FromBase64String(wrapped));
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Reads the key-encryption key, or refuses start-up in one line.</summary>
@@ -60,15 +101,7 @@ public sealed class CaseKeyRing
                 }
             }
         }
-        try
-        {
-            var key = Convert.FromBase64String(File.ReadAllText(path).Trim());
-            return key.Length == 32 ? key : throw new StartupRefusedException("Privacy__KeyPath must hold 32 bytes, base64.");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
-        {
-            throw new StartupRefusedException($"Privacy__KeyPath '{path}' could not be read as a 32-byte key (base64).");
-        }
+        return ReadKeyFile(path, "Privacy__KeyPath");
     }
 
     /// <summary>
@@ -78,7 +111,7 @@ public sealed class CaseKeyRing
     public (byte[] Key, CaseKey Stored) Create(Guid caseId)
     {
         var key = RandomNumberGenerator.GetBytes(32);
-        return (key, new CaseKey { Id = caseId, Wrapped = Convert.ToBase64String(Seal(kek, key, RandomNumberGenerator.GetBytes(12))) });
+        return (key, new CaseKey { Id = caseId, Wrapped = Wrap(kek, key) });
     }
 
     /// <summary>The new case's first commit landed with this key: it opens what it sealed from now on.</summary>
@@ -111,7 +144,8 @@ public sealed class CaseKeyRing
             return null;
         }
         // The same key as before keeps its bytes (what was sealed under it is remembered by them).
-        var key = known?.Key ?? Open(kek, Convert.FromBase64String(wrapped));
+        var key = known?.Key ?? Unwrap(kek, wrapped) ?? (previousKek is null ? null : Unwrap(previousKek, wrapped))
+            ?? throw new CryptographicException("A case's data key is wrapped by neither Privacy__KeyPath nor Privacy__PreviousKeyPath.");
         keys[caseId] = new KnownKey(key, now);
         return key;
     }
