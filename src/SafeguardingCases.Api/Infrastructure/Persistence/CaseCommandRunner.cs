@@ -183,7 +183,16 @@ public sealed class CaseCommandRunner(
         Func<CaseState, IReadOnlyList<ICaseEvent>, long, T> respond)
     {
         if (decision.Refusal is { } refusal) return Outcome<T>.Refused(refusal);
-        var staged = stager.Stage(caseId, before, chainHead, decision.Events);
+        StagedCommand staged;
+        try
+        {
+            staged = stager.Stage(caseId, before, chainHead, decision.Events);
+        }
+        catch (Privacy.CaseKeyGoneException)
+        {
+            // Decided on a remembered case whose key another instance has since destroyed: decided again as stored.
+            return Outcome<T>.Conflict;
+        }
         var value = respond(staged.After.State, decision.Events, staged.VersionAfter);
         var answer = idempotency.Answer(value!, staged.VersionAfter);
         if (answer is not null && staged.DestroysKey) (answer.ClearBody, answer.Body) = (answer.Body, "");
@@ -311,8 +320,9 @@ public sealed class CaseCommandRunner(
             await session.SaveChangesAsync(CancellationToken.None);
             return true;
         }
-        catch (Exception e) when (DatabaseFailures.IsConflict(e))
+        catch (Exception e) when (DatabaseFailures.IsConflict(e) || e is Privacy.CaseKeyGoneException || e.InnerException is Privacy.CaseKeyGoneException)
         {
+            // (A key gone while committing: destroyed by another instance; the case is read again, and refuses.)
             return false;
         }
     }

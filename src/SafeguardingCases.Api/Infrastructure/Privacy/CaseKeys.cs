@@ -10,6 +10,12 @@ using SafeguardingCases.Domain.Cases;
 
 namespace SafeguardingCases.Api.Infrastructure.Privacy;
 
+/// <summary>
+/// Personal data was about to be sealed for a case that has no data key: it was destroyed (by another instance, after
+/// this one last saw the case). The write path decides again on the case as stored, which refuses.
+/// </summary>
+public sealed class CaseKeyGoneException() : InvalidOperationException("The case has no data key.");
+
 /// <summary>A case's data key, stored wrapped (AES-256-GCM) by the key-encryption key; written with the case's first events.</summary>
 public sealed class CaseKey
 {
@@ -170,7 +176,7 @@ public sealed class CaseKeyRing
 
     /// <summary>The key that seals for the case now: the one the current attempt made for a new case, else the stored one.</summary>
     public byte[] KeyFor(Guid caseId) =>
-        (CaseKeyScope.Case == caseId ? CaseKeyScope.NewKey : null) ?? Find(caseId) ?? throw new InvalidOperationException("The case has no data key.");
+        (CaseKeyScope.Case == caseId ? CaseKeyScope.NewKey : null) ?? Find(caseId) ?? throw new CaseKeyGoneException();
 
     public string Seal(Guid caseId, string plain, byte[] key)
     {

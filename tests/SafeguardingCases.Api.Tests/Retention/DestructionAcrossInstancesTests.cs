@@ -1,0 +1,62 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
+using SafeguardingCases.Api.Infrastructure.Privacy;
+using SafeguardingCases.Api.Tests.Infrastructure;
+using SafeguardingCases.Domain.Policy;
+
+namespace SafeguardingCases.Api.Tests.Retention;
+
+/// <summary>
+/// DESTRUCTION-TWO-LEADS behind a load balancer: one instance destroys a case the other remembers (its state and its
+/// key in memory). The other then shows it destroyed, and a command it decides on what it remembered is refused, never
+/// a 500 and never a value sealed under a key that no longer exists.
+/// </summary>
+public sealed class DestructionAcrossInstancesTests
+{
+    private sealed class Instance(string? database = null) : ApiFactory
+    {
+        protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?> { ["Retention:Schedule:Other"] = "P1D" };
+
+        public override async ValueTask InitializeAsync()
+        {
+            if (database is null) await base.InitializeAsync();
+            else ConnectionString = database;
+        }
+    }
+
+    [Fact]
+    public async Task A_case_destroyed_by_one_instance_reads_destroyed_on_the_other_and_its_stale_commands_are_refused()
+    {
+        await using var a = new Instance();
+        await a.InitializeAsync();
+        await using var b = new Instance(a.ConnectionString);
+        await b.InitializeAsync();
+
+        // B opens, writes and closes the case, so it remembers it and holds its key.
+        var c = await CaseApi.Open(b, ageYears: 30);
+        await c.Officer.PostJson($"{c.Url}/notes", new { text = "Spoke to Marguerite-Ossington" }).ShouldBe(HttpStatusCode.Created);
+        await c.Close().ShouldBe(HttpStatusCode.OK);
+        (await (await c.Auditor.GetAsync($"{c.Url}/history").ShouldBe(HttpStatusCode.OK)).Content.ReadAsStringAsync()).ShouldContain("Marguerite-Ossington");
+
+        a.Clock.Advance(Duration.FromDays(2));
+        b.Clock.Advance(Duration.FromDays(2));
+        var onA = CaseApi.For(a, c.Id);
+        var decisionId = (await (await onA.Lead1.PostJson($"{onA.Url}/retention-decisions", new { decision = "Destroy", reason = "Review due" })
+            .ShouldBe(HttpStatusCode.Created)).Json())["decisionId"]!.GetValue<Guid>();
+        await onA.Lead2.PostJson($"{onA.Url}/retention-decisions/{decisionId}/approval", new { }).ShouldBe(HttpStatusCode.OK);
+
+        // B still holds the key in memory: its reads see the case destroyed and forget it.
+        var history = await (await c.Auditor.GetAsync($"{c.Url}/history").ShouldBe(HttpStatusCode.OK)).Content.ReadAsStringAsync();
+        history.ShouldNotContain("Marguerite-Ossington");
+        history.ShouldContain("\"destroyed\":true");
+        (await c.View())["dataDestroyed"].ShouldNotBeNull();
+
+        // B decides a reopen on the case as it remembers it (closed, not destroyed) and finds no key to seal the reason with.
+        b.Services.GetRequiredService<CaseKeyRing>().Forget(c.Id);
+        (await c.ShouldFail(() => c.Officer.PostJson($"{c.Url}/reopen", new { reason = "New disclosure from Marguerite" }), HttpStatusCode.Conflict))
+            .RuleIds().ShouldBe([RuleIds.DestructionTwoLeads]);
+        (await c.ShouldFail(() => c.Officer.PostJson($"{c.Url}/notes", new { text = "Another note" }), HttpStatusCode.Conflict))
+            .RuleIds().ShouldBe([RuleIds.DestructionTwoLeads]);
+    }
+}
