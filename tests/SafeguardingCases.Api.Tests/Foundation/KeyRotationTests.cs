@@ -14,20 +14,8 @@ namespace SafeguardingCases.Api.Tests.Foundation;
 /// </summary>
 public sealed class KeyRotationTests
 {
-    private sealed class KeyedApi(string keyPath, string? previousKeyPath = null, string? database = null) : ApiFactory
-    {
-        protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
-        {
-            ["Privacy:KeyPath"] = keyPath,
-            ["Privacy:PreviousKeyPath"] = previousKeyPath,
-        };
-
-        public override async ValueTask InitializeAsync()
-        {
-            if (database is null) await base.InitializeAsync();
-            else ConnectionString = database;
-        }
-    }
+    private static ConfiguredApi KeyedApi(string keyPath, string? previousKeyPath = null, string? database = null) =>
+        new(new Dictionary<string, string?> { ["Privacy:KeyPath"] = keyPath, ["Privacy:PreviousKeyPath"] = previousKeyPath }, database);
 
     private static string KeyFile()
     {
@@ -62,7 +50,7 @@ public sealed class KeyRotationTests
         var (oldKey, newKey) = (KeyFile(), KeyFile());
         string database;
         Guid first;
-        await using (var before = new KeyedApi(oldKey))
+        await using (var before = KeyedApi(oldKey))
         {
             await before.InitializeAsync();
             database = before.ConnectionString;
@@ -72,7 +60,7 @@ public sealed class KeyRotationTests
 
         // During the rotation: the new key wraps new data keys, the old one still opens the others.
         Guid second;
-        await using (var during = new KeyedApi(newKey, oldKey, database))
+        await using (var during = KeyedApi(newKey, oldKey, database))
         {
             await during.InitializeAsync();
             (await SummaryAsync(during, first)).ShouldBe("Rotavellion told us");
@@ -87,7 +75,7 @@ public sealed class KeyRotationTests
         (await StoredEventsAsync(database, first)).ShouldBe(stored, "no event is rewritten");
 
         // After it: the new key alone opens everything; the old key opens nothing any more.
-        await using (var after = new KeyedApi(newKey, null, database))
+        await using (var after = KeyedApi(newKey, null, database))
         {
             await after.InitializeAsync();
             (await SummaryAsync(after, first)).ShouldBe("Rotavellion told us");

@@ -93,3 +93,18 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         GC.SuppressFinalize(this);
     }
 }
+
+/// <summary>
+/// The API with extra settings, over a new database, or over <paramref name="database"/> when given: a second instance
+/// of one deployment, or the same deployment restarted with other settings.
+/// </summary>
+public sealed class ConfiguredApi(IDictionary<string, string?> settings, string? database = null) : ApiFactory
+{
+    protected override IDictionary<string, string?> ExtraSettings => settings;
+
+    public override async ValueTask InitializeAsync()
+    {
+        if (database is null) await base.InitializeAsync();
+        else ConnectionString = database;
+    }
+}

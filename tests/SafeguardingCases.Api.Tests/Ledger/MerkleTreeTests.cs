@@ -145,6 +145,18 @@ public sealed class MerkleTreeTests
     }
 
     /// <summary>RFC 9162 section 2.1.3.2, as written.</summary>
+    /// <summary>An inclusion proof as the API answers it (<c>/audit/proofs/inclusion</c>), checked against a signed checkpoint.</summary>
+    internal static bool ProvesInclusion(System.Text.Json.Nodes.JsonNode inclusion, Checkpoint checkpoint) =>
+        VerifyInclusion(inclusion["leafIndex"]!.GetValue<long>(), checkpoint.TreeSize,
+            MerkleTree.LeafHash(Convert.FromHexString(inclusion["leaf"]!.GetValue<string>())),
+            [.. inclusion["auditPath"]!.AsArray().Select(p => Convert.FromBase64String(p!.GetValue<string>()))],
+            Convert.FromBase64String(checkpoint.RootHash));
+
+    /// <summary>A consistency proof as the API answers it (<c>/audit/proofs/consistency</c>), checked between two signed checkpoints.</summary>
+    internal static bool ProvesConsistency(System.Text.Json.Nodes.JsonNode consistency, Checkpoint from, Checkpoint to) =>
+        VerifyConsistency(from.TreeSize, to.TreeSize, Convert.FromBase64String(from.RootHash), Convert.FromBase64String(to.RootHash),
+            [.. consistency["proof"]!.AsArray().Select(p => Convert.FromBase64String(p!.GetValue<string>()))]);
+
     internal static bool VerifyInclusion(long index, long size, byte[] leafHash, IReadOnlyList<byte[]> path, byte[] root)
     {
         if (index >= size) return false;

@@ -14,23 +14,15 @@ namespace SafeguardingCases.Api.Tests.Retention;
 /// </summary>
 public sealed class DestructionAcrossInstancesTests
 {
-    private sealed class Instance(string? database = null) : ApiFactory
-    {
-        protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?> { ["Retention:Schedule:Other"] = "P1D" };
-
-        public override async ValueTask InitializeAsync()
-        {
-            if (database is null) await base.InitializeAsync();
-            else ConnectionString = database;
-        }
-    }
+    private static ConfiguredApi Instance(string? database = null) =>
+        new(new Dictionary<string, string?> { ["Retention:Schedule:Other"] = "P1D" }, database);
 
     [Fact]
     public async Task A_case_destroyed_by_one_instance_reads_destroyed_on_the_other_and_its_stale_commands_are_refused()
     {
-        await using var a = new Instance();
+        await using var a = Instance();
         await a.InitializeAsync();
-        await using var b = new Instance(a.ConnectionString);
+        await using var b = Instance(a.ConnectionString);
         await b.InitializeAsync();
 
         // B opens, writes and closes the case, so it remembers it and holds its key.
