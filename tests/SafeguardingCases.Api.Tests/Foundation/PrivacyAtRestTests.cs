@@ -46,5 +46,22 @@ public sealed class PrivacyAtRestTests(ApiFactory api) : IClassFixture<ApiFactor
         integrity["valid"]!.GetValue<bool>().ShouldBeTrue("the chain is over what is stored, sealed");
     }
 
+    [Fact]
+    public async Task PRIVACY_AT_REST_text_that_looks_sealed_is_sealed_like_any_other_and_reads_back_as_written()
+    {
+        var c = await CaseApi.Open(api, ageYears: 15);
+        // The shape of a sealed value of this very case, with a payload that is not one: written as it was sent, it
+        // would be stored in the clear and break every read of the case.
+        var lookalike = $"enc:v1:{c.Id:N}:AAAA Ravensworth";
+        await c.Officer.PostJson($"{c.Url}/disclosures", new
+        {
+            disclosedAt = CaseApi.Iso(api.Clock.GetCurrentInstant()), channel = "Chat", sourceReference = "msg-1", summary = lookalike,
+            concerns = new[] { new { category = "Physical", status = "Current", personId = "service-user" } },
+        }).ShouldBe(HttpStatusCode.Created);
+        (await c.View())["disclosures"]![0]!["summary"]!.GetValue<string>().ShouldBe(lookalike);
+        (await (await c.Auditor.GetAsync($"{c.Url}/history").ShouldBe(HttpStatusCode.OK)).Content.ReadAsStringAsync()).ShouldContain("Ravensworth");
+        (await DumpAsync()).ShouldNotContain("Ravensworth", Case.Sensitive);
+    }
+
     private Task<string> DumpAsync() => PgDump.DumpAsync(api.ConnectionString);
 }

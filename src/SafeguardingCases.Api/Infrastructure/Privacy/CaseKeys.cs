@@ -166,18 +166,16 @@ public sealed class CaseKeyRing
 
     public const string Table = "public.mt_doc_casekey";
 
+    /// <summary>The key that seals for the case now: the one the current attempt made for a new case, else the stored one.</summary>
+    public byte[] KeyFor(Guid caseId) =>
+        (CaseKeyScope.Case == caseId ? CaseKeyScope.NewKey : null) ?? Find(caseId) ?? throw new CaseKeyGoneException();
+
     /// <summary>
     /// A personal value sealed under the case's key: <c>enc:v1:{case id}:{base64(nonce|ciphertext|tag)}</c>. The nonce
     /// is derived from the key and the value (a synthetic IV), so the same value under the same key seals the same way:
     /// Marten serialising an event again gives the bytes the hash chain was computed over. It shows only that two
     /// values of one case are equal.
     /// </summary>
-    public string Seal(Guid caseId, string plain) => Seal(caseId, plain, KeyFor(caseId));
-
-    /// <summary>The key that seals for the case now: the one the current attempt made for a new case, else the stored one.</summary>
-    public byte[] KeyFor(Guid caseId) =>
-        (CaseKeyScope.Case == caseId ? CaseKeyScope.NewKey : null) ?? Find(caseId) ?? throw new CaseKeyGoneException();
-
     public string Seal(Guid caseId, string plain, byte[] key)
     {
         var bytes = Encoding.UTF8.GetBytes(plain);
@@ -314,8 +312,10 @@ public static class PersonalDataJson
 
         public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options)
         {
-            // Nothing to hide in an empty or destroyed value; a sealed one is written as it is (never sealed twice).
-            if (value is string text && (text.Length == 0 || CaseKeyRing.IsSealed(text) || PersonalAttribute.IsDestroyed(text)))
+            // Nothing to hide in an empty or destroyed value. Everything else is sealed, even text that looks sealed:
+            // what is written here is always a value as read (Read opens sealed ones), so text in the sealed shape came
+            // from a client, and stored as it is it would be in the clear and could break every read of the case.
+            if (value is string text && (text.Length == 0 || PersonalAttribute.IsDestroyed(text)))
             {
                 writer.WriteStringValue(text);
                 return;
