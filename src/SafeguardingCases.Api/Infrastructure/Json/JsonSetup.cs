@@ -76,17 +76,13 @@ public sealed class StorableStringConverter : JsonConverter<string>
         return value is null || IsStorable(value) ? value : throw new JsonException(Message);
     }
 
-    /// <summary>DESTRUCTION-TWO-LEADS: a personal text whose case key was destroyed is written as <c>{ "destroyed": true }</c>.</summary>
+    /// <summary>DESTRUCTION-TWO-LEADS: what a personal text whose case key was destroyed reads as, here and in the history.</summary>
+    public const string DestroyedJson = "{\"destroyed\":true}";
+
     public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options)
     {
-        if (!Domain.Cases.PersonalAttribute.IsDestroyed(value))
-        {
-            writer.WriteStringValue(value);
-            return;
-        }
-        writer.WriteStartObject();
-        writer.WriteBoolean("destroyed", true);
-        writer.WriteEndObject();
+        if (Domain.Cases.PersonalAttribute.IsDestroyed(value)) writer.WriteRawValue(DestroyedJson, skipInputValidation: true);
+        else writer.WriteStringValue(value);
     }
 
     public static bool IsStorable(string value)

@@ -305,7 +305,7 @@ public sealed class CaseCommandRunner(
                 // DESTRUCTION-TWO-LEADS: the case's key goes with the event that records it, and the remembered answers
                 // sealed under it with them (a retried request is decided again, and refused).
                 session.Delete<Privacy.CaseKey>(staged.CaseId);
-                var sealedUnderIt = $"{Privacy.CaseKeyRing.Prefix}{staged.CaseId:N}:";
+                var sealedUnderIt = Privacy.CaseKeyRing.SealedPrefixOf(staged.CaseId);
                 session.DeleteWhere<IdempotencyRecord>(r => r.Body.StartsWith(sealedUnderIt));
             }
             session.Store(staged.Summary);

@@ -180,8 +180,11 @@ public sealed class CaseKeyRing
     {
         var bytes = Encoding.UTF8.GetBytes(plain);
         var nonce = HMACSHA256.HashData(key, bytes)[..12];
-        return $"{Prefix}{caseId:N}:{Convert.ToBase64String(Seal(key, bytes, nonce))}";
+        return $"{SealedPrefixOf(caseId)}{Convert.ToBase64String(Seal(key, bytes, nonce))}";
     }
+
+    /// <summary>How every value sealed under the case's key begins: <c>enc:v1:{case id}:</c>.</summary>
+    public static string SealedPrefixOf(Guid caseId) => $"{Prefix}{caseId:N}:";
 
     /// <summary>The value a sealed string holds; null when the case's key is gone.</summary>
     public string? Unseal(string sealedValue)
@@ -220,8 +223,6 @@ public sealed class CaseKeyRing
 /// </summary>
 public static class SealedJson
 {
-    public const string Destroyed = "{\"destroyed\":true}";
-
     public static string Open(string json, CaseKeyRing ring)
     {
         if (!json.Contains(CaseKeyRing.Prefix, StringComparison.Ordinal)) return json;
@@ -247,7 +248,7 @@ public static class SealedJson
                 }
                 return null;
             case System.Text.Json.Nodes.JsonValue v when v.TryGetValue<string>(out var text) && CaseKeyRing.IsSealed(text):
-                return ring.Unseal(text) is { } plain ? (ReferenceEquals(plain, text) ? null : plain) : Destroyed;
+                return ring.Unseal(text) is { } plain ? (ReferenceEquals(plain, text) ? null : plain) : Json.StorableStringConverter.DestroyedJson;
             default:
                 return null;
         }
