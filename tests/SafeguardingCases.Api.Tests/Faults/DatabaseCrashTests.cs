@@ -37,7 +37,7 @@ public sealed class DatabaseCrashTests(DatabaseCrashTests.CrashableDatabase api,
     }
 
     /// <summary>The API in memory over a durable cluster of its own, which the test may crash and restart.</summary>
-    public sealed class CrashableDatabase : ApiFactory
+    public class CrashableDatabase : ApiFactory
     {
         public LocalCluster Cluster { get; private set; } = null!;
 
@@ -51,6 +51,7 @@ public sealed class DatabaseCrashTests(DatabaseCrashTests.CrashableDatabase api,
         {
             await base.DisposeAsync();
             Cluster.Dispose();
+            GC.SuppressFinalize(this);
         }
     }
 }
