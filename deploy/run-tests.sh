@@ -10,6 +10,8 @@ if [ -z "${SAFEGUARDING_TEST_DB:-}" ]; then
 fi
 # The console's journeys run in Debian's Chromium (Playwright drives it; it never downloads a browser).
 "$ROOT/deploy/ensure-chromium.sh"
+# The export tests read PDFs with pdftotext and verify exports with openssl and python3, as a recipient would.
+"$ROOT/deploy/ensure-export-tools.sh"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 # Every project (the benchmarks too) builds with zero warnings; then every test project runs.
 dotnet build SafeguardingCases.sln -c Release -nologo -v quiet

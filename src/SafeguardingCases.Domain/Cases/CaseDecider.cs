@@ -33,6 +33,12 @@ public sealed record ReleaseLegalHold;
 public sealed record KeepRecord(Guid DecisionId, Instant KeepUntil, string Reason);
 public sealed record RequestDestruction(Guid DecisionId, string Reason);
 public sealed record ApproveDestruction(Guid DecisionId);
+/// <summary>Records that a chronology left the service (<paramref name="Versions"/>: its entries; <paramref name="RootHash"/>: their tree's root).</summary>
+public sealed record RecordExport(Guid ExportId, ExportAudience Audience, Agency? Agency, string Recipient, string Purpose, IReadOnlyList<long> Versions, string RootHash);
+/// <summary>Drafts a subject access export of the case up to <paramref name="UpToVersion"/>, with the entries flagged for a lead.</summary>
+public sealed record DraftSubjectAccess(Guid ExportId, long UpToVersion, IReadOnlyList<SubjectAccessFlag> Flags);
+public sealed record DecideSubjectAccessFlag(Guid ExportId, Guid FlagId, FlagDecision Decision, string Ground);
+public sealed record ReleaseSubjectAccess(Guid ExportId);
 /// <summary>BREAK-GLASS: open a restricted case for <paramref name="For"/>, which may be at most <paramref name="AtMost"/>.</summary>
 public sealed record BreakGlass(Guid BreakGlassId, string Reason, Duration For, Duration AtMost);
 
@@ -249,6 +255,46 @@ public static class CaseDecider
         Rules.BreakGlass(state, ctx.Actor, ctx.Now, c.Reason, c.For, c.AtMost) is { } refusal
             ? refusal
             : Decision.Accept(new BreakGlassAccessGranted(c.BreakGlassId, c.Reason, ctx.Now + c.For, ctx.Actor, ctx.Now));
+
+    /// <summary>
+    /// Every export is recorded. A destroyed case's skeleton may still be exported; free text is only ever stored under
+    /// the case's key, which is gone, so its recipient and purpose are recorded as destroyed too (the access log keeps who).
+    /// </summary>
+    public static Decision Decide(CaseState state, RecordExport c, CommandContext ctx)
+    {
+        var (recipient, purpose) = state.DataDestroyed is null ? (c.Recipient, c.Purpose) : (PersonalAttribute.Destroyed, PersonalAttribute.Destroyed);
+        return Decision.Accept(new ChronologyExported(c.ExportId, c.Audience, c.Agency, recipient, purpose, c.Versions, c.RootHash, ctx.Actor, ctx.Now));
+    }
+
+    /// <summary>A subject access draft: what it flags is for a lead to decide before anything is released.</summary>
+    public static Decision Decide(CaseState state, DraftSubjectAccess c, CommandContext ctx) =>
+        state.FindSubjectAccessExport(c.ExportId) is not null
+            ? Refusal.Conflict("A subject access export with this id was drafted already.")
+            : Decision.Accept(new SubjectAccessDrafted(c.ExportId, c.UpToVersion, c.Flags, ctx.Actor, ctx.Now));
+
+    /// <summary>A lead decides one flag: release the entry, or withhold it on a ground. Until release it may be decided again.</summary>
+    public static Decision Decide(CaseState state, DecideSubjectAccessFlag c, CommandContext ctx)
+    {
+        if (state.FindSubjectAccessExport(c.ExportId) is not { } export)
+            return Refusal.NotFound($"No subject access export with id '{c.ExportId}' in this case.");
+        if (export.Draft.Flags.All(f => f.FlagId != c.FlagId))
+            return Refusal.NotFound($"No flag with id '{c.FlagId}' in this subject access export.");
+        if (export.Released is not null)
+            return Refusal.Conflict("This subject access export was released; its decisions are final.");
+        return Decision.Accept(new SubjectAccessFlagDecided(c.ExportId, c.FlagId, c.Decision, c.Ground, ctx.Actor, ctx.Now));
+    }
+
+    /// <summary>A lead releases a subject access export once every flag is decided; only then can it be downloaded.</summary>
+    public static Decision Decide(CaseState state, ReleaseSubjectAccess c, CommandContext ctx)
+    {
+        if (state.FindSubjectAccessExport(c.ExportId) is not { } export)
+            return Refusal.NotFound($"No subject access export with id '{c.ExportId}' in this case.");
+        if (export.Released is not null) return Refusal.Conflict("This subject access export was released already.");
+        var undecided = export.Undecided.Count();
+        return undecided > 0
+            ? Refusal.Conflict($"{undecided} flagged {(undecided == 1 ? "entry awaits" : "entries await")} a decision; decide every flag before releasing.")
+            : Decision.Accept(new SubjectAccessReleased(c.ExportId, ctx.Actor, ctx.Now));
+    }
 
     private static Decision? WhileOpen(CaseState state) =>
         state.Status == CaseStatus.Closed ? Decision.Refuse(Refusal.Conflict("The case is closed; reopen it first.")) : null;

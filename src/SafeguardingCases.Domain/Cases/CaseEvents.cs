@@ -146,3 +146,30 @@ public sealed record DestructionRequested(Guid DecisionId, [property: Personal] 
 /// it and when, who approved it (<see cref="By"/>) and when, and the rules it was done under; nothing personal.
 /// </summary>
 public sealed record CaseDataDestroyed(Guid DecisionId, Actor RequestedBy, Instant RequestedAt, IReadOnlyList<string> RuleIds, Actor By, Instant At) : ICaseEvent;
+
+/// <summary>
+/// A chronology of the case left the service (DESIGN.md, Exports): to whom, why, for which audience, which entries
+/// (by case version), and the root of the export's own tree of entries, so the ledger signs what was sent.
+/// </summary>
+public sealed record ChronologyExported(
+    Guid ExportId,
+    ExportAudience Audience,
+    Agency? Agency,
+    [property: Personal] string Recipient,
+    [property: Personal] string Purpose,
+    IReadOnlyList<long> Versions,
+    string RootHash,
+    Actor By,
+    Instant At) : ICaseEvent;
+
+/// <summary>An entry of a subject access draft that may fall under an exemption, for a lead to decide.</summary>
+public sealed record SubjectAccessFlag(Guid FlagId, long Version, ExemptionReason Reason);
+
+/// <summary>A subject access export was drafted for the service user from the case up to <paramref name="UpToVersion"/>.</summary>
+public sealed record SubjectAccessDrafted(Guid ExportId, long UpToVersion, IReadOnlyList<SubjectAccessFlag> Flags, Actor By, Instant At) : ICaseEvent;
+
+/// <summary>A lead decided one flag of a subject access draft: release the entry, or withhold it on a ground.</summary>
+public sealed record SubjectAccessFlagDecided(Guid ExportId, Guid FlagId, FlagDecision Decision, [property: Personal] string Ground, Actor By, Instant At) : ICaseEvent;
+
+/// <summary>A lead released a subject access export (every flag decided): from now on it can be downloaded.</summary>
+public sealed record SubjectAccessReleased(Guid ExportId, Actor By, Instant At) : ICaseEvent;

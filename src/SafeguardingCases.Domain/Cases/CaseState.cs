@@ -43,6 +43,15 @@ public sealed record LegalHold([property: Personal] string Reason, Actor By, Ins
 /// <summary>The member of staff allocated to the case, who receives its alerts.</summary>
 public sealed record AllocatedWorker(string Subject, [property: Personal] string Name, [property: Personal] string Email, Actor By, Instant At);
 
+/// <summary>A subject access export: its draft, the leads' decisions on its flags (the latest per flag counts), and its release.</summary>
+public sealed record SubjectAccessExport(SubjectAccessDrafted Draft, ImmutableArray<SubjectAccessFlagDecided> Decisions, SubjectAccessReleased? Released)
+{
+    /// <summary>The decision in force on a flag, or null while it is undecided.</summary>
+    public SubjectAccessFlagDecided? DecisionOn(Guid flagId) => Decisions.LastOrDefault(d => d.FlagId == flagId);
+
+    public IEnumerable<SubjectAccessFlag> Undecided => Draft.Flags.Where(f => DecisionOn(f.FlagId) is null);
+}
+
 /// <summary>
 /// The state of one case, built from its events by <see cref="Evolve"/>. Immutable: every event gives a new state.
 /// <see cref="Version"/> counts the events applied, so it equals the stream version.
@@ -84,12 +93,15 @@ public sealed record CaseState
     public DestructionRequested? PendingDestruction { get; init; }
     /// <summary>DESTRUCTION-TWO-LEADS: when the case's personal data was destroyed, or null.</summary>
     public CaseDataDestroyed? DataDestroyed { get; init; }
+    /// <summary>Subject access exports drafted for the service user, oldest first.</summary>
+    public ImmutableArray<SubjectAccessExport> SubjectAccessExports { get; init; } = [];
 
     public PersonAtRisk? FindPerson(string personId) => Persons.FirstOrDefault(p => p.Id == personId);
     public DisclosureRecorded? FindDisclosure(Guid id) => Disclosures.FirstOrDefault(d => d.DisclosureId == id);
     public RiskAssessmentRecorded? FindRiskAssessment(Guid id) => RiskAssessments.FirstOrDefault(r => r.RiskAssessmentId == id);
     public EscalationRecord? FindEscalation(Guid id) => Escalations.FirstOrDefault(e => e.Made.EscalationId == id);
     public OverrideRecord? FindOverride(Guid id) => Overrides.FirstOrDefault(o => o.Request.OverrideId == id);
+    public SubjectAccessExport? FindSubjectAccessExport(Guid id) => SubjectAccessExports.FirstOrDefault(x => x.Draft.ExportId == id);
 
     /// <summary>The next id for an added person: <c>person-2</c>, <c>person-3</c>, ... (the service user is the first).</summary>
     public string NextPersonId() => $"person-{Persons.Length + 1}";
@@ -160,6 +172,15 @@ public sealed record CaseState
             RetentionKept e => s with { KeptUntil = e.KeepUntil, PendingDestruction = null },
             DestructionRequested e => s with { PendingDestruction = e },
             CaseDataDestroyed e => WithoutPersonalData(s) with { DataDestroyed = e, PendingDestruction = null },
+            SubjectAccessDrafted e => s with { SubjectAccessExports = s.SubjectAccessExports.Add(new SubjectAccessExport(e, [], null)) },
+            SubjectAccessFlagDecided e => s with
+            {
+                SubjectAccessExports = Replace(s.SubjectAccessExports, x => x.Draft.ExportId == e.ExportId, x => x with { Decisions = x.Decisions.Add(e) }),
+            },
+            SubjectAccessReleased e => s with
+            {
+                SubjectAccessExports = Replace(s.SubjectAccessExports, x => x.Draft.ExportId == e.ExportId, x => x with { Released = e }),
+            },
             _ => s,
         };
     }
@@ -209,6 +230,7 @@ public sealed record CaseState
             LegalHold = s.LegalHold is { } h ? h with { Reason = gone } : null,
             Allocation = s.Allocation is { } a ? a with { Name = gone, Email = gone } : null,
             BreakGlassGrants = [.. s.BreakGlassGrants.Select(g => g with { Reason = gone })],
+            SubjectAccessExports = [.. s.SubjectAccessExports.Select(x => x with { Decisions = [.. x.Decisions.Select(d => d with { Ground = gone })] })],
         };
     }
 

@@ -75,3 +75,12 @@ public sealed record Age(int? Years, AgeBand? Band, [property: Personal] LocalDa
 /// disclosed about them was consensual between people of similar age (no coercion, exploitation or abuse of power).
 /// </summary>
 public sealed record PeerExemption([property: Personal] string Reason);
+
+/// <summary>Who an export is for (DESIGN.md, Exports): staff, an agency, a court, or the person themselves.</summary>
+public enum ExportAudience { Internal, Agency, Court, Subject }
+
+/// <summary>Why an entry of a subject access draft may be exempt from disclosure, for a lead to decide.</summary>
+public enum ExemptionReason { ChildAbuse, SeriousHarm, TransparencyWithheld, CriminalInvestigation }
+
+/// <summary>A lead's decision on one flag of a subject access draft.</summary>
+public enum FlagDecision { Release, Withhold }

@@ -43,7 +43,8 @@ public sealed class NeedToKnowTests(ApiFactory api) : IClassFixture<ApiFactory>
             if (route.EndsWith("/break-glass", StringComparison.Ordinal) || route.EndsWith("/integrity", StringComparison.Ordinal)) continue;
             var local = route["/api/v1".Length..];
             var template = local.Replace("{overrideId}", "6b1f0c1e-0000-4000-8000-000000000001", StringComparison.Ordinal)
-                .Replace("{decisionId}", "6b1f0c1e-0000-4000-8000-000000000002", StringComparison.Ordinal);
+                .Replace("{decisionId}", "6b1f0c1e-0000-4000-8000-000000000002", StringComparison.Ordinal)
+                .Replace("{exportId}", "6b1f0c1e-0000-4000-8000-000000000003", StringComparison.Ordinal);
             var body = bodies.TryGetValue((method, template), out var b) ? b
                 : route.EndsWith("/persons/{personId}", StringComparison.Ordinal) ? """{"ageYears":15}""" : "";
             data.Add($"{method} {route}", body);
@@ -61,7 +62,8 @@ public sealed class NeedToKnowTests(ApiFactory api) : IClassFixture<ApiFactory>
         var url = route.Replace("{id}", c.Id.ToString(), StringComparison.Ordinal)
             .Replace("{personId}", "service-user", StringComparison.Ordinal)
             .Replace("{overrideId}", "6b1f0c1e-0000-4000-8000-000000000001", StringComparison.Ordinal)
-            .Replace("{decisionId}", "6b1f0c1e-0000-4000-8000-000000000002", StringComparison.Ordinal);
+            .Replace("{decisionId}", "6b1f0c1e-0000-4000-8000-000000000002", StringComparison.Ordinal)
+            .Replace("{exportId}", "6b1f0c1e-0000-4000-8000-000000000003", StringComparison.Ordinal);
         if (route.EndsWith("/as-of", StringComparison.Ordinal)) url += "?version=1";
 
         var response = method == "GET" ? await Outsider.GetAsync(url)

@@ -52,6 +52,7 @@ public sealed class NoServerErrorTests(ApiFactory api) : IClassFixture<ApiFactor
         ("PUT", "/cases/{id}/legal-hold", """{"reason":"@BAD@"}""", "reason"),
         ("POST", "/cases/{id}/retention-decisions", """{"decision":"Keep","keepUntil":"2099-01-01T00:00:00Z","reason":"@BAD@"}""", "reason"),
         ("POST", "/cases/{id}/retention-decisions", """{"decision":"Destroy","reason":"@BAD@"}""", "reason"),
+        ("POST", "/cases/{id}/subject-access-exports/6b1f0c1e-0000-4000-8000-000000000003/decisions", """{"flagId":"6b1f0c1e-0000-4000-8000-000000000004","decision":"Withhold","ground":"@BAD@"}""", "ground"),
         ("POST", "/webhooks", """{"url":"@BAD@","events":["CaseClosed"]}""", "url"),
     ];
 
@@ -102,7 +103,8 @@ public sealed class NoServerErrorTests(ApiFactory api) : IClassFixture<ApiFactor
     }
 
     private static string ToTemplate(string route) =>
-        route.Replace("6b1f0c1e-0000-4000-8000-000000000001", "{overrideId}", StringComparison.Ordinal);
+        route.Replace("6b1f0c1e-0000-4000-8000-000000000001", "{overrideId}", StringComparison.Ordinal)
+            .Replace("6b1f0c1e-0000-4000-8000-000000000003", "{exportId}", StringComparison.Ordinal);
 
     private static IEnumerable<string> StringFields(Type type, string prefix)
     {

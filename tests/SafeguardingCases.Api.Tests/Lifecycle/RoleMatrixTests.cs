@@ -58,6 +58,13 @@ public sealed class RoleMatrixTests(ApiFactory api) : IClassFixture<ApiFactory>
         ("GET", "/api/v1/cases/{id}/history", [A, L, O, C]),
         ("GET", "/api/v1/cases/{id}/as-of", [A, L]),
         ("GET", "/api/v1/cases/{id}/integrity", [A]),
+        ("GET", "/api/v1/cases/{id}/chronology", [O, L, A]),
+        ("POST", "/api/v1/cases/{id}/subject-access-exports", [O, L]),
+        ("GET", "/api/v1/cases/{id}/subject-access-exports/{exportId}", [O, L]),
+        ("POST", "/api/v1/cases/{id}/subject-access-exports/{exportId}/decisions", [L]),
+        ("POST", "/api/v1/cases/{id}/subject-access-exports/{exportId}/release", [L]),
+        ("GET", "/api/v1/cases/{id}/subject-access-exports/{exportId}/document", [O, L]),
+        ("GET", "/api/v1/audit/exports", [A]),
         ("GET", "/api/v1/audit/escalations", [A]),
         ("GET", "/api/v1/audit/access", [A]),
         ("GET", "/api/v1/audit/overrides", [A]),
@@ -85,6 +92,7 @@ public sealed class RoleMatrixTests(ApiFactory api) : IClassFixture<ApiFactory>
             .Replace("{personId}", "service-user", StringComparison.Ordinal)
             .Replace("{overrideId}", Guid.NewGuid().ToString(), StringComparison.Ordinal)
             .Replace("{treeSize}", "1", StringComparison.Ordinal)
+            .Replace("{exportId}", Guid.NewGuid().ToString(), StringComparison.Ordinal)
             .Replace("{deliveryId}", Guid.NewGuid().ToString(), StringComparison.Ordinal);
 
         foreach (var role in Roles.All)

@@ -30,6 +30,9 @@ public sealed class CaseAccessFeature
     public List<Guid> Shown { get; } = [];
     public string? How { get; set; }
 
+    /// <summary>An export this answer carries (its id and audience), recorded with the read (DESIGN.md, Exports).</summary>
+    public (Guid ExportId, string Audience)? Export { get; set; }
+
     /// <summary>True once the answer's access records are committed.</summary>
     public bool Recorded { get; private set; }
 
@@ -70,7 +73,7 @@ public sealed class AccessLogMiddleware(RequestDelegate next, IDocumentStore sto
         if (typeof(ILogsCaseAccessBeforeAnswering).IsAssignableFrom(type))
         {
             http.Features.Set(feature);
-            feature.RecordWith(status => RecordAsync(http, endpoint!, CaseIdsOf(http, feature), feature.How, status));
+            feature.RecordWith(status => RecordAsync(http, endpoint!, CaseIdsOf(http, feature), feature.How, status, feature.Export));
             await next(http);
             return;
         }
@@ -101,7 +104,7 @@ public sealed class AccessLogMiddleware(RequestDelegate next, IDocumentStore sto
         feature.Shown.Count > 0 ? feature.Shown
             : http.GetRouteValue("id") is string id && Guid.TryParse(id, out var caseId) ? [caseId] : [];
 
-    private async Task RecordAsync(HttpContext http, Endpoint endpoint, List<Guid> caseIds, string? how, int status)
+    private async Task RecordAsync(HttpContext http, Endpoint endpoint, List<Guid> caseIds, string? how, int status, (Guid ExportId, string Audience)? export = null)
     {
         if (caseIds.Count == 0) return;
         var actor = http.User.ToActor();
@@ -123,6 +126,8 @@ public sealed class AccessLogMiddleware(RequestDelegate next, IDocumentStore sto
                 Found = status is >= 200 and < 300,
                 How = how ?? (caseIds.Count > 1 || http.GetRouteValue("id") is null ? "Listed" : "Role"),
                 Status = status,
+                ExportId = export?.ExportId,
+                ExportAudience = export?.Audience,
             });
         }
         try

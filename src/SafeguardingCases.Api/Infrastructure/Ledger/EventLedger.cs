@@ -98,6 +98,9 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
 
     public string KeyId => Checkpoint.KeyIdOf(key);
 
+    /// <summary>Signs a checkpoint of another tree with the ledger's key (an export's tree of entries, under its own origin).</summary>
+    public Checkpoint Sign(string origin, long treeSize, byte[] rootHash) => Checkpoint.Sign(origin, treeSize, rootHash, key, clock.GetCurrentInstant());
+
     /// <summary>The trees of the checkpoints signed or proved against lately (at most <see cref="TreesKept"/>), by tree size.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<long, LedgerTree> trees = new();
     private readonly SemaphoreSlim treeBuild = new(1, 1);

@@ -127,6 +127,40 @@ public static class MerkleTree
         for (var i = start; i < start + n; i++) yield return leaves[(int)i];
     }
 
+    /// <summary>
+    /// RFC 9162 2.1.3.2: the root an inclusion proof leads to from a leaf hash at <paramref name="index"/> in a tree of
+    /// <paramref name="size"/> leaves, or null when the proof cannot be one for that position.
+    /// </summary>
+    public static byte[]? RootFromInclusionProof(long index, long size, byte[] leafHash, IReadOnlyList<byte[]> proof)
+    {
+        if (index < 0 || index >= size) return null;
+        long fn = index, sn = size - 1;
+        var r = leafHash;
+        foreach (var p in proof)
+        {
+            if (sn == 0 || p.Length != 32) return null;
+            if ((fn & 1) == 1 || fn == sn)
+            {
+                r = NodeHash(p, r);
+                if ((fn & 1) == 0)
+                {
+                    while ((fn & 1) == 0 && fn != 0)
+                    {
+                        fn >>= 1;
+                        sn >>= 1;
+                    }
+                }
+            }
+            else
+            {
+                r = NodeHash(r, p);
+            }
+            fn >>= 1;
+            sn >>= 1;
+        }
+        return sn == 0 ? r : null;
+    }
+
     /// <summary>The largest power of two smaller than <paramref name="n"/> (n &gt; 1).</summary>
     public static long SplitPoint(long n)
     {

@@ -50,4 +50,7 @@ public sealed class CaseAccessRecord
     /// <summary>ACCESS-LOG: Role, Named, BreakGlass or Refused; "Listed" for a case shown in a list.</summary>
     public string How { get; set; } = "";
     public int Status { get; set; }
+    /// <summary>The export this read sent out, if it was one (its id and audience; the rest is in its ledger-signed record).</summary>
+    public Guid? ExportId { get; set; }
+    public string? ExportAudience { get; set; }
 }

@@ -64,6 +64,9 @@ public static class OpenApiSetup
     }
 }
 
+/// <summary>Endpoint metadata: the 200 answer also comes in these content types (a string schema with this format, or none), by Accept.</summary>
+public sealed record AlsoAnswersAs(params (string ContentType, string? Format)[] Types);
+
 /// <summary>
 /// Fills in what ApiExplorer cannot see on FastEndpoints endpoints: route parameters, query parameters from the
 /// request DTO on GET, no request body on GET, and the Idempotency-Key and If-Match headers of the HTTP contract.
@@ -125,6 +128,14 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
         }
 
         DescribeResponseHeaders(operation, method, path);
+        // Exports answer CSV or PDF as well as JSON, by Accept.
+        if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<AlsoAnswersAs>().FirstOrDefault() is { } also
+            && operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse answer)
+        {
+            answer.Content ??= new Dictionary<string, IOpenApiMediaType>();
+            foreach (var (contentType, format) in also.Types)
+                answer.Content[contentType] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = format } };
+        }
         // Anonymous routes (the glossary) need no token: say so, or a validating proxy refuses requests without one.
         if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<Microsoft.AspNetCore.Authorization.IAllowAnonymous>().Any())
         {

@@ -171,8 +171,8 @@ public sealed class CaseCommandRunner(
             basis = seen!.Value;
         }
         if (expectedVersion is { } expected && expected != version) return null;
-        if (Rules.NotDestroyed(state) is { } destroyed) return destroyed;
         var decision = decide(state, context);
+        if (Rules.NotDestroyed(state, decision.Events) is { } destroyed) return destroyed;
         return basis == AccessBasis.BreakGlass && decision.Refusal is null && Rules.BreakGlassPath(state, decision.Events) is { } outside
             ? outside
             : decision;

@@ -65,6 +65,7 @@ public sealed class CaseStager(IDocumentStore store, IOptions<PolicyOptions> pol
             if (after.FindOverride(overrideId) is { } changed) rows.Add(OverrideAuditRow.From(caseId, changed));
         }
         rows.AddRange(events.OfType<BreakGlassAccessGranted>().Select(grant => BreakGlassAuditRow.From(caseId, grant)));
+        rows.AddRange(events.OfType<ChronologyExported>().Select(export => Features.Audit.Exports.ExportAuditRow.From(caseId, export)));
         return rows;
     }
 

@@ -39,7 +39,7 @@ public sealed class GroupCommitStatement
     public static readonly IReadOnlySet<Type> AuditedEvents = new HashSet<Type>
     {
         typeof(OverrideRequested), typeof(OverrideApproved), typeof(EscalationMade), typeof(NoEscalationDecisionRecorded),
-        typeof(BreakGlassAccessGranted), typeof(CaseDataDestroyed),
+        typeof(BreakGlassAccessGranted), typeof(CaseDataDestroyed), typeof(ChronologyExported),
     };
 
     /// <summary>Whether every one of these events can be committed by the group statement.</summary>

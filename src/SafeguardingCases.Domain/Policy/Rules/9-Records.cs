@@ -91,10 +91,14 @@ public static partial class Rules
         return DestructionAllowed(state, schedule, now);
     }
 
-    /// <summary>DESTRUCTION-TWO-LEADS: nothing more is recorded on a case whose personal data was destroyed.</summary>
-    public static Refusal? NotDestroyed(CaseState state) => state.DataDestroyed is null
-        ? null
-        : Refusal.Conflict("This case's personal data was destroyed; nothing more is recorded on it.", RuleIds.DestructionTwoLeads);
+    /// <summary>
+    /// DESTRUCTION-TWO-LEADS: nothing more is recorded on a case whose personal data was destroyed, except that its
+    /// skeleton was exported (what remains stays accountable: every export is recorded).
+    /// </summary>
+    public static Refusal? NotDestroyed(CaseState state, IReadOnlyList<ICaseEvent>? recording = null) =>
+        state.DataDestroyed is null || recording is { Count: > 0 } && recording.All(e => e is ChronologyExported)
+            ? null
+            : Refusal.Conflict("This case's personal data was destroyed; nothing more is recorded on it.", RuleIds.DestructionTwoLeads);
 
     /// <summary>LEGAL-HOLD and RETENTION-SCHEDULE, as destruction needs them: no hold, the case closed and its review due.</summary>
     private static Refusal? DestructionAllowed(CaseState state, RetentionSchedule schedule, Instant now)

@@ -30,7 +30,9 @@ public sealed class ListAccessValidator : Validator<ListAccessRequest>
 }
 
 /// <summary>One read: <c>how</c> the reader came to see the case (ACCESS-LOG: Role, Named, BreakGlass, Refused, or Listed), and the HTTP status answered.</summary>
-public sealed record AccessEntry(Guid CaseId, string Subject, string Name, IReadOnlyList<string> Roles, string Route, Instant At, bool Found, string How, int Status);
+/// <summary>One read of a case; <c>exportId</c> and <c>exportAudience</c> when the read sent an export out.</summary>
+public sealed record AccessEntry(Guid CaseId, string Subject, string Name, IReadOnlyList<string> Roles, string Route, Instant At, bool Found, string How, int Status,
+    Guid? ExportId = null, string? ExportAudience = null);
 
 /// <summary>One page of the access log, newest first; <c>next</c> is the cursor of the following page, null on the last.</summary>
 public sealed record AccessLog(IReadOnlyList<AccessEntry> Items, string? Next);
@@ -60,7 +62,7 @@ public sealed class ListAccessHandler(IQuerySession session) : IRequestHandler<L
         }
         where.Append(System.Globalization.CultureInfo.InvariantCulture, $" order by CAST(d.data ->> 'atUnixMs' as bigint) desc, d.id desc limit {request.Limit + 1}");
         var rows = await session.QueryAsync<CaseAccessRecord>(where.ToString(), cancellationToken, [.. parameters]);
-        var items = rows.Take(request.Limit).Select(a => new AccessEntry(a.CaseId, a.Subject, a.Name, a.Roles, a.Route, a.At, a.Found, a.How, a.Status)).ToList();
+        var items = rows.Take(request.Limit).Select(a => new AccessEntry(a.CaseId, a.Subject, a.Name, a.Roles, a.Route, a.At, a.Found, a.How, a.Status, a.ExportId, a.ExportAudience)).ToList();
         var next = rows.Count > request.Limit
             ? Infrastructure.Http.Cursor.Encode(Infrastructure.Http.Cursor.Key(rows[request.Limit - 1].At, rows[request.Limit - 1].Id))
             : null;

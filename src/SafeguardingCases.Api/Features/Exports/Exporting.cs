@@ -1,0 +1,86 @@
+using FastEndpoints;
+using System.Text;
+using Marten;
+using Microsoft.Net.Http.Headers;
+using SafeguardingCases.Api.Infrastructure.Exports;
+using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Api.Infrastructure.Persistence;
+using SafeguardingCases.Domain.Cases;
+
+namespace SafeguardingCases.Api.Features.Exports;
+
+/// <summary>What every export shares: the case's events as stored (opened for a reader allowed to read the case), and the answer by <c>Accept</c>.</summary>
+public static class Exporting
+{
+    /// <summary>The case's events with their versions and stored chain hashes, in order.</summary>
+    public static async Task<IReadOnlyList<(long Version, ICaseEvent Event, string Hash)>> EventsAsync(IQuerySession session, Guid caseId, CancellationToken ct)
+    {
+        var events = await session.Events.FetchStreamAsync(caseId, token: ct);
+        return [.. events.Where(e => e.Data is ICaseEvent).Select(e => (e.Version, (ICaseEvent)e.Data, EventHashChain.HeaderOf(e) ?? ""))];
+    }
+
+    public enum Format { Json, Csv, Pdf }
+
+    public const string Csv = "text/csv";
+    public const string Pdf = "application/pdf";
+
+    /// <summary>
+    /// The format <c>Accept</c> asks for: JSON by default (no header, <c>*/*</c>, <c>application/*</c>), CSV or PDF when
+    /// named, the highest quality first; null when it names none of the three (406).
+    /// </summary>
+    public static Format? Negotiate(HttpRequest request, bool csvAllowed = true)
+    {
+        if (!MediaTypeHeaderValue.TryParseList(request.Headers.Accept, out var accepted) || accepted.Count == 0) return Format.Json;
+        foreach (var media in accepted.OrderByDescending(m => m.Quality ?? 1))
+        {
+            if (media.Quality == 0) continue;
+            var type = media.MediaType.Value?.ToLowerInvariant();
+            switch (type)
+            {
+                case "application/json" or "*/*" or "application/*" or "application/problem+json": return Format.Json;
+                case "text/csv" or "text/*" when csvAllowed: return Format.Csv;
+                case Pdf: return Format.Pdf;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>406: none of the formats asked for is one an export is made in.</summary>
+    public static Task NotAcceptableAsync(HttpContext http, bool csvAllowed = true) =>
+        Problems.WriteAsync(http, Problems.Create(406, "Not acceptable",
+            $"An export is answered as application/json{(csvAllowed ? ", text/csv" : "")} or application/pdf; ask for one of them in Accept."));
+
+    /// <summary>Writes the export as asked for; the access record of it is committed first (ACCESS-LOG).</summary>
+    public static async Task SendAsync(HttpContext http, ChronologyExport export, Format format, string title, long version)
+    {
+        if (CaseAccessFeature.Of(http) is { } access)
+        {
+            access.Export = (export.ExportId, export.Audience.ToString());
+            await access.RecordAsync(StatusCodes.Status200OK);
+        }
+        http.Response.Headers.ETag = CaseVersion.ToETag(version);
+        var name = $"chronology-{export.CaseId:N}-{export.ExportId:N}";
+        switch (format)
+        {
+            case Format.Json:
+                await EndpointResults.SendJsonAsync(http, export, StatusCodes.Status200OK);
+                return;
+            case Format.Csv:
+                await SendFileAsync(http, Encoding.UTF8.GetBytes(ChronologyCsv.Write(export)), "text/csv; charset=utf-8", name + ".csv");
+                return;
+            default:
+                await SendFileAsync(http, ChronologyPdf.Write(export, title), Pdf, name + ".pdf");
+                return;
+        }
+    }
+
+    private static async Task SendFileAsync(HttpContext http, byte[] body, string contentType, string fileName)
+    {
+        http.Response.StatusCode = StatusCodes.Status200OK;
+        http.Response.ContentType = contentType;
+        http.Response.Headers.ContentDisposition = $"attachment; filename=\"{fileName}\"";
+        http.Response.ContentLength = body.Length;
+        http.MarkResponseStart();
+        await http.Response.Body.WriteAsync(body, http.RequestAborted);
+    }
+}
