@@ -167,7 +167,7 @@ public static class Chronology
             InformationShared.Name => $"name or reference: {Text(person?.Reference)}",
             InformationShared.DateOfBirth => $"date of birth: {(person?.Age.DateOfBirth is { } born ? born.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : AgeText(person?.Age))}",
             InformationShared.DisclosureSummary => "disclosure summary: " + string.Join(" / ", m.ReliesOn.Select(id => Text(before.FindDisclosure(id)?.Summary))),
-            _ => $"{Words(field.ToString())} (shared by the service; not held in this record)",
+            _ => $"{W(field.ToString())} (shared by the service; not held in this record)",
         });
         return $"{Words(m.Route.ToString())} escalation to {AgencyName(m.Agency)}. Shared (minimum necessary): {string.Join("; ", shared)}.";
     }
@@ -175,27 +175,28 @@ public static class Chronology
     /// <summary>What happened, in the glossary's words.</summary>
     public static string Describe(CaseState before, ICaseEvent e) => e switch
     {
-        CaseOpened o => $"Case opened from the {Words(o.Channel.ToString())} channel for service user {Text(o.ServiceUserReference)} ({AgeText(o.ServiceUserAge)}). Summary: {Text(o.Summary)}",
+        CaseOpened o => $"Case opened from the {W(o.Channel.ToString())} channel for service user {Text(o.ServiceUserReference)} ({AgeText(o.ServiceUserAge)}). Summary: {Text(o.Summary)}",
         NoteAdded n => $"Note: {Text(n.Text)}",
         PersonAdded p => $"Person at risk added: {Text(p.Reference)}, {Text(p.Description)} ({AgeText(p.Age)}).",
         PersonUpdated u => $"Person at risk {Person(before, u.PersonId)} updated: {AgeText(u.Age)}; needs for care and support: {YesNo(u.CareAndSupportNeeds)}; " +
                            $"experiencing or at risk of abuse or neglect: {YesNo(u.ExperiencingOrAtRiskOfAbuseOrNeglect)}; unable to protect themselves: {YesNo(u.UnableToProtectSelf)}.",
-        DisclosureRecorded d => $"Disclosure made {Instant(d.DisclosedAt)} on the {Words(d.Channel.ToString())} channel: {Text(d.Summary)} Concerns: " +
-                                string.Join("; ", d.Concerns.Select(c => $"{Words(c.Category.ToString())} ({Words(c.Status.ToString())}) about {Person(before, c.PersonId)}")) + ".",
+        DisclosureRecorded d => $"Disclosure made {Instant(d.DisclosedAt)} on the {W(d.Channel.ToString())} channel; concerns: " +
+                                (d.Concerns.Count == 0 ? "none" : string.Join("; ", d.Concerns.Select(c => $"{W(c.Category.ToString())} ({W(c.Status.ToString())}) about {Person(before, c.PersonId)}"))) +
+                                $". Summary: {Text(d.Summary)}",
         RiskAssessmentRecorded r => "Risk assessment: " + string.Join("; ", r.Assessments.Select(a =>
-                                        $"{Person(before, a.PersonId)}: threat to life {Words(a.ThreatToLife.ToString())}, current concerns " +
-                                        (a.CurrentConcerns.Count == 0 ? "none" : string.Join(", ", a.CurrentConcerns.Select(c => Words(c.ToString())))) +
-                                        $", recommended route {Words(a.RecommendedRoute.ToString())}" + (a.PeerExemption is { } x ? $", peer exemption: {Text(x.Reason)}" : ""))) +
+                                        $"{Person(before, a.PersonId)}: threat to life {W(a.ThreatToLife.ToString())}, current concerns " +
+                                        (a.CurrentConcerns.Count == 0 ? "none" : string.Join(", ", a.CurrentConcerns.Select(c => W(c.ToString())))) +
+                                        $", recommended route {W(a.RecommendedRoute.ToString())}" + (a.PeerExemption is { } x ? $", peer exemption: {Text(x.Reason)}" : ""))) +
                                     $". Rationale: {Text(r.Rationale)}",
-        SafetyPlanAttemptRecorded s => $"Safety plan attempt: {Words(s.Outcome.ToString())}. {Text(s.Reason)}",
+        SafetyPlanAttemptRecorded s => $"Safety plan attempt: {W(s.Outcome.ToString())}. {Text(s.Reason)}",
         EscalationMade m => $"{Words(m.Route.ToString())} escalation to {AgencyName(m.Agency)} about {Person(before, m.PersonId)}" +
                             (m.OverrideId is null ? "" : ", under an approved policy override") +
-                            $". Shared: {(m.InformationShared.Count == 0 ? "nothing" : string.Join(", ", m.InformationShared.Select(i => Words(i.ToString()))))}.",
+                            $". Shared: {(m.InformationShared.Count == 0 ? "nothing" : string.Join(", ", m.InformationShared.Select(i => W(i.ToString()))))}.",
         NoEscalationDecisionRecorded n => $"Decision not to escalate: {Text(n.Reason)}",
         TransparencyNoticeSent t => $"Transparency notice sent via {Text(t.SentVia)}: {Text(t.Message)}",
-        TransparencyNoticeWithheld w => $"Transparency notice withheld ({Words(w.Reason.ToString())}): {Text(w.Detail)}",
+        TransparencyNoticeWithheld w => $"Transparency notice withheld ({W(w.Reason.ToString())}): {Text(w.Detail)}",
         AgencyResponseRecorded a => $"Response from {AgencyName(before.FindEscalation(a.EscalationId)?.Made.Agency)}: {Text(a.Summary)}",
-        OverrideRequested o => $"Policy override requested for a {Words(o.Route.ToString())} escalation about {Person(before, o.PersonId)}: {Text(o.Justification)}",
+        OverrideRequested o => $"Policy override requested for a {W(o.Route.ToString())} escalation about {Person(before, o.PersonId)}: {Text(o.Justification)}",
         OverrideApproved o => $"Policy override approved: {Text(o.Justification)}",
         RequiredReportDelayed d => $"Mandatory report about {Person(before, d.PersonId)} delayed until {Instant(d.Until)}: {Text(d.Reason)}",
         CaseClosed c => $"Case closed: {Text(c.Reason)}",
@@ -210,10 +211,10 @@ public static class Chronology
         RetentionKept k => $"Retention review: record kept until {Instant(k.KeepUntil)}: {Text(k.Reason)}",
         DestructionRequested d => $"Destruction of the record requested: {Text(d.Reason)}",
         CaseDataDestroyed d => $"Personal data destroyed (requested {Instant(d.RequestedAt)} by {RoleOf(d.RequestedBy)}, approved by a different lead).",
-        ChronologyExported x => $"Chronology exported for {Words(x.Audience.ToString())}" + (x.Agency is { } ag ? $" ({AgencyName(ag)})" : "") +
+        ChronologyExported x => $"Chronology exported for {W(x.Audience.ToString())}" + (x.Agency is { } ag ? $" ({AgencyName(ag)})" : "") +
                                 $" to {Text(x.Recipient)}, {x.Versions.Count} entries. Purpose: {Text(x.Purpose)}",
         SubjectAccessDrafted s => $"Subject access export drafted up to version {s.UpToVersion}; {s.Flags.Count} entries flagged for a decision.",
-        SubjectAccessFlagDecided f => $"Subject access flag decided: {Words(f.Decision.ToString())}" + (f.Ground.Length == 0 ? "." : $" ({Text(f.Ground)})."),
+        SubjectAccessFlagDecided f => $"Subject access flag decided: {W(f.Decision.ToString())}" + (f.Ground.Length == 0 ? "." : $" ({Text(f.Ground)})."),
         SubjectAccessReleased => "Subject access export released.",
         _ => Words(e.GetType().Name) + ".",
     };
@@ -266,7 +267,7 @@ public static class Chronology
     {
         { DateOfBirth: { } born } => $"born {born.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}",
         { Years: { } years } => $"aged {years}",
-        { Band: { } band and not AgeBand.Unknown } => $"age band {Words(band.ToString())}",
+        { Band: { } band and not AgeBand.Unknown } => $"age band {W(band.ToString())}",
         _ => "age unknown",
     };
 
@@ -276,6 +277,9 @@ public static class Chronology
 
     /// <summary>A personal text as exported: "[destroyed]" once its key is gone.</summary>
     public static string Text(string? value) => value is null ? "" : PersonalAttribute.IsDestroyed(value) ? DestroyedText : value;
+
+    /// <summary>A name from the vocabulary in the middle of a sentence: "Chat" as "chat".</summary>
+    private static string W(string pascal) => Words(pascal).ToLowerInvariant();
 
     /// <summary>"ChildrensSocialCare" as "childrens social care", "SafeguardingLead" as "Safeguarding lead".</summary>
     public static string Words(string pascal)

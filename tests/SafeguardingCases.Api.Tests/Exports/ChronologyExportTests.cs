@@ -257,7 +257,7 @@ public sealed class ChronologyExportTests(ApiFactory api) : IClassFixture<ApiFac
 
         // The record is a leaf of the ledger like any event: the next checkpoint covers it, and the case's chronology shows it.
         var later = await (await Export(c.Officer, $"{c.Url}/chronology").ShouldBe(HttpStatusCode.OK)).Json();
-        later["entries"]!.AsArray()[^1]!["what"]!.GetValue<string>().ShouldBe("Chronology exported for Court to Family Court Leeds, 6 entries. Purpose: C100 application");
+        later["entries"]!.AsArray()[^1]!["what"]!.GetValue<string>().ShouldBe("Chronology exported for court to Family Court Leeds, 6 entries. Purpose: C100 application");
     }
 
     [Fact]
