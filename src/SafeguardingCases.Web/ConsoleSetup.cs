@@ -66,6 +66,7 @@ public static class ConsoleSetup
             await ConsoleAuth.SignOutAsync(http);
             return Results.Redirect("/signin");
         }).AllowAnonymous().ExcludeFromDescription();
+        app.MapExportDownloads();
         app.MapRazorComponents<Components.App>().ExcludeFromDescription();
     }
 

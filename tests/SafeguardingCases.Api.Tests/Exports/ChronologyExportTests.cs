@@ -185,6 +185,14 @@ public sealed class ChronologyExportTests(ApiFactory api) : IClassFixture<ApiFac
             text.ShouldContain($"page {pages} of {pages}");
             // The table's header is repeated on every page of entries.
             System.Text.RegularExpressions.Regex.Count(text, "What happened").ShouldBeGreaterThanOrEqualTo(2);
+            if (Environment.GetEnvironmentVariable("SAFEGUARDING_UPDATE_SCREENSHOTS") == "1")
+            {
+                // The pages as a reader sees them, for the README: the title page, the first page of entries, the checkpoint.
+                var pictures = Path.Combine(Root, "docs", "exports");
+                Directory.CreateDirectory(pictures);
+                foreach (var (number, name) in new[] { (1, "title"), (2, "entries"), (pages, "checkpoint") })
+                    (await Run("pdftoppm", "-png", "-r", "70", "-singlefile", "-f", $"{number}", "-l", $"{number}", pdf, Path.Combine(pictures, $"chronology-{name}"))).Code.ShouldBe(0);
+            }
         }
         finally
         {
@@ -272,6 +280,9 @@ public sealed class ChronologyExportTests(ApiFactory api) : IClassFixture<ApiFac
         await c.ShouldFail(() => Export(c.Officer, $"{c.Url}/chronology?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z"), HttpStatusCode.BadRequest);
         await c.ShouldFail(() => Export(c.Officer, $"{c.Url}/chronology?audience=Court&recipient={new string('r', 501)}&purpose=p"), HttpStatusCode.BadRequest);
         await c.ShouldFail(() => Export(c.Officer, $"{c.Url}/chronology", "application/xml"), (HttpStatusCode)406);
+        // What jsonb cannot hold, or the destroyed marker's noncharacters, is refused like any other request text.
+        await c.ShouldFail(() => Export(c.Officer, $"{c.Url}/chronology?audience=Court&recipient=a%00b&purpose=p"), HttpStatusCode.BadRequest);
+        await c.ShouldFail(() => Export(c.Officer, $"{c.Url}/chronology?audience=Court&recipient=r&purpose=%EF%B7%90x"), HttpStatusCode.BadRequest);
         await c.ShouldFail(() => Export(c.Clinician, $"{c.Url}/chronology"), HttpStatusCode.Forbidden);
         await (await Export(c.Officer, $"/api/v1/cases/{Guid.NewGuid()}/chronology")).ShouldBeProblem(HttpStatusCode.NotFound);
 

@@ -62,6 +62,9 @@ public sealed record PendingDestructionView(Guid DecisionId, [property: Personal
 /// </summary>
 public sealed record DataDestroyedView(Guid DecisionId, Actor RequestedBy, Instant RequestedAt, Actor ApprovedBy, Instant DestroyedAt, IReadOnlyList<string> RuleIds);
 
+/// <summary>A subject access export of the case: <c>Draft</c> or <c>Released</c>, when drafted, and how many flags await a decision.</summary>
+public sealed record SubjectAccessExportSummary(Guid ExportId, string Status, Instant DraftedAt, int Flags, int Undecided);
+
 public sealed record CaseView(
     Guid Id, long Version, CaseStatus Status, Channel Channel, [property: Personal] string SourceReference, [property: Personal] string Summary,
     Instant OpenedAt, Instant LastChangedAt,
@@ -80,7 +83,8 @@ public sealed record CaseView(
     LegalHoldView? LegalHold,
     RetentionView? Retention,
     PendingDestructionView? PendingDestruction,
-    DataDestroyedView? DataDestroyed)
+    DataDestroyedView? DataDestroyed,
+    IReadOnlyList<SubjectAccessExportSummary> SubjectAccessExports)
 {
     /// <param name="now">The instant "now" means for the classifications: the clock, or the instant an as-of view shows.</param>
     public static CaseView From(CaseState s, PolicyOptions options, Instant now)
@@ -110,7 +114,9 @@ public sealed record CaseView(
         s.LegalHold is { } h ? new LegalHoldView(h.Reason, h.By, h.At) : null,
         Rules.RetentionSchedule(s, options.Retention) is { } review ? new RetentionView(review.ReviewAt, review.Schedule) : null,
         s.PendingDestruction is { } p ? new PendingDestructionView(p.DecisionId, p.Reason, p.By, p.At) : null,
-        s.DataDestroyed is { } d ? new DataDestroyedView(d.DecisionId, d.RequestedBy, d.RequestedAt, d.By, d.At, d.RuleIds) : null);
+        s.DataDestroyed is { } d ? new DataDestroyedView(d.DecisionId, d.RequestedBy, d.RequestedAt, d.By, d.At, d.RuleIds) : null,
+        [.. s.SubjectAccessExports.Select(x => new SubjectAccessExportSummary(x.Draft.ExportId, x.Released is null ? "Draft" : "Released", x.Draft.At,
+            x.Draft.Flags.Count, x.Undecided.Count()))]);
     }
 
     private static RiskAssessmentView ToView(RiskAssessmentRecorded r) => new(r.RiskAssessmentId, r.At, r.By, r.Assessments, r.Rationale);

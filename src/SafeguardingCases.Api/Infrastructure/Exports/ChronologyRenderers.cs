@@ -51,7 +51,7 @@ public static class ChronologyPdf
     private const double PageWidth = 595.28; // A4
     private const double PageHeight = 841.89;
     private const double Bottom = PageHeight - Margin - 24;
-    private static readonly double[] Widths = [34, 92, 224, 90, 75];
+    private static readonly double[] Widths = [42, 84, 224, 90, 75];
     private static readonly string[] Headings = ["Version", "When (UTC)", "What happened", "By", "Rule IDs"];
 
     private static readonly Lazy<bool> Fonts = new(() =>
@@ -92,7 +92,9 @@ public static class ChronologyPdf
         y = TableHeader(gfx, bold, Margin);
         foreach (var entry in export.Entries)
         {
-            string[] cells = [entry.Version.ToString(CultureInfo.InvariantCulture), entry.At.Replace("T", " ", StringComparison.Ordinal), entry.What, entry.By,
+            // The instant to the second for a reader (the JSON holds it exactly, as hashed).
+            var at = entry.At.Length >= 19 ? entry.At[..19].Replace('T', ' ') : entry.At;
+            string[] cells = [entry.Version.ToString(CultureInfo.InvariantCulture), at, entry.What, entry.By,
                 string.Join(", ", entry.RuleIds)];
             var wrapped = cells.Select((c, i) => Wrap(gfx, c, body, Widths[i] - 6)).ToList();
             var hashLine = $"hash {entry.Hash} · leaf {entry.LeafIndex}";

@@ -119,3 +119,11 @@ public sealed class RestrictForm : CommandForm
     public string? AllowedSubjects { get; set; }
     public string? Reason { get; set; }
 }
+
+/// <summary>A lead's decision on one flag of a subject access export.</summary>
+public sealed class FlagDecisionForm : CommandForm
+{
+    public Guid? FlagId { get; set; }
+    public FlagDecision? Decision { get; set; }
+    public string? Ground { get; set; }
+}

@@ -16,6 +16,16 @@ namespace SafeguardingCases.Web.Client.Generated.Models
         public DateTimeOffset? At { get; set; }
         /// <summary>The caseId property</summary>
         public Guid? CaseId { get; set; }
+        /// <summary>The exportAudience property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? ExportAudience { get; set; }
+#nullable restore
+#else
+        public string ExportAudience { get; set; }
+#endif
+        /// <summary>The exportId property</summary>
+        public Guid? ExportId { get; set; }
         /// <summary>The found property</summary>
         public bool? Found { get; set; }
         /// <summary>The how property</summary>
@@ -80,6 +90,8 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             {
                 { "at", n => { At = n.GetDateTimeOffsetValue(); } },
                 { "caseId", n => { CaseId = n.GetGuidValue(); } },
+                { "exportAudience", n => { ExportAudience = n.GetStringValue(); } },
+                { "exportId", n => { ExportId = n.GetGuidValue(); } },
                 { "found", n => { Found = n.GetBoolValue(); } },
                 { "how", n => { How = n.GetStringValue(); } },
                 { "name", n => { Name = n.GetStringValue(); } },
@@ -98,6 +110,8 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteDateTimeOffsetValue("at", At);
             writer.WriteGuidValue("caseId", CaseId);
+            writer.WriteStringValue("exportAudience", ExportAudience);
+            writer.WriteGuidValue("exportId", ExportId);
             writer.WriteBoolValue("found", Found);
             writer.WriteStringValue("how", How);
             writer.WriteStringValue("name", Name);

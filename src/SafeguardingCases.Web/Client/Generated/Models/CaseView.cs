@@ -152,6 +152,14 @@ namespace SafeguardingCases.Web.Client.Generated.Models
 #endif
         /// <summary>The status property</summary>
         public global::SafeguardingCases.Web.Client.Generated.Models.CaseStatus? Status { get; set; }
+        /// <summary>The subjectAccessExports property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public List<global::SafeguardingCases.Web.Client.Generated.Models.SubjectAccessExportSummary>? SubjectAccessExports { get; set; }
+#nullable restore
+#else
+        public List<global::SafeguardingCases.Web.Client.Generated.Models.SubjectAccessExportSummary> SubjectAccessExports { get; set; }
+#endif
         /// <summary>Text recorded about a person (stored encrypted under the case&apos;s key): the text, or { &quot;destroyed&quot;: true } once the case&apos;s personal data was destroyed (DESTRUCTION-TWO-LEADS).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -202,6 +210,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
                 { "safetyPlanAttempts", n => { SafetyPlanAttempts = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.SafetyPlanAttemptView>(global::SafeguardingCases.Web.Client.Generated.Models.SafetyPlanAttemptView.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "sourceReference", n => { SourceReference = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
                 { "status", n => { Status = n.GetEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.CaseStatus>(); } },
+                { "subjectAccessExports", n => { SubjectAccessExports = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.SubjectAccessExportSummary>(global::SafeguardingCases.Web.Client.Generated.Models.SubjectAccessExportSummary.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "summary", n => { Summary = n.GetObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>(global::SafeguardingCases.Web.Client.Generated.Models.PersonalText.CreateFromDiscriminatorValue); } },
                 { "version", n => { Version = n.GetLongValue(); } },
             };
@@ -235,6 +244,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.SafetyPlanAttemptView>("safetyPlanAttempts", SafetyPlanAttempts);
             writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("sourceReference", SourceReference);
             writer.WriteEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.CaseStatus>("status", Status);
+            writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.SubjectAccessExportSummary>("subjectAccessExports", SubjectAccessExports);
             writer.WriteObjectValue<global::SafeguardingCases.Web.Client.Generated.Models.PersonalText>("summary", Summary);
             writer.WriteLongValue("version", Version);
         }

@@ -6,6 +6,7 @@ using SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Access;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Audit.BreakGlass;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Checkpoints;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Escalations;
+using SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Exports;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Ledger;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Overrides;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Proofs;
@@ -40,6 +41,11 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Audit
         public global::SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Escalations.EscalationsRequestBuilder Escalations
         {
             get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Escalations.EscalationsRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The exports property</summary>
+        public global::SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Exports.ExportsRequestBuilder Exports
+        {
+            get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Exports.ExportsRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The ledger property</summary>
         public global::SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Ledger.LedgerRequestBuilder Ledger

@@ -7,6 +7,7 @@ using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.AgencyResponses;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Allocation;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.AsOf;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.BreakGlass;
+using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Chronology;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Close;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Disclosures;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Escalations;
@@ -24,6 +25,7 @@ using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Restriction;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.RetentionDecisions;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.RiskAssessments;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.SafetyPlans;
+using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.SubjectAccessExports;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.TransparencyNotices;
 using SafeguardingCases.Web.Client.Generated.Models;
 using System.Collections.Generic;
@@ -58,6 +60,11 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item
         public global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.BreakGlass.BreakGlassRequestBuilder BreakGlass
         {
             get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.BreakGlass.BreakGlassRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The chronology property</summary>
+        public global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Chronology.ChronologyRequestBuilder Chronology
+        {
+            get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Chronology.ChronologyRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The close property</summary>
         public global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Close.CloseRequestBuilder Close
@@ -143,6 +150,11 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item
         public global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.SafetyPlans.SafetyPlansRequestBuilder SafetyPlans
         {
             get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.SafetyPlans.SafetyPlansRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The subjectAccessExports property</summary>
+        public global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.SubjectAccessExports.SubjectAccessExportsRequestBuilder SubjectAccessExports
+        {
+            get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.SubjectAccessExports.SubjectAccessExportsRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The transparencyNotices property</summary>
         public global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.TransparencyNotices.TransparencyNoticesRequestBuilder TransparencyNotices
