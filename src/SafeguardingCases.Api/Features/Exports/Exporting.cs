@@ -4,6 +4,7 @@ using Marten;
 using Microsoft.Net.Http.Headers;
 using SafeguardingCases.Api.Infrastructure.Exports;
 using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Api.Infrastructure.Ledger;
 using SafeguardingCases.Api.Infrastructure.Persistence;
 using SafeguardingCases.Domain.Cases;
 
@@ -17,6 +18,24 @@ public static class Exporting
     {
         var events = await session.Events.FetchStreamAsync(caseId, token: ct);
         return [.. events.Where(e => e.Data is ICaseEvent).Select(e => (e.Version, (ICaseEvent)e.Data, EventHashChain.HeaderOf(e) ?? ""))];
+    }
+
+    /// <summary>
+    /// Proves the entries (the export's own tree, signed with the ledger's key), records the export through the command
+    /// runner (NEED-TO-KNOW and BREAK-GLASS decided there, on the case as it stands) and only then gives the document:
+    /// nothing leaves unrecorded. Each export has its own id.
+    /// </summary>
+    public static Task<CaseCommandResult<ChronologyExport>> ProveAndRecordAsync(CaseCommandRunner runner, EventLedger ledger, Guid caseId, Actor actor,
+        ExportAudience audience, Agency? agency, string recipient, string purpose, IReadOnlyList<(ChronologyEntry Entry, string Hash)> entries,
+        IReadOnlyList<Redaction>? redactions, CancellationToken ct)
+    {
+        var exportId = Guid.CreateVersion7();
+        var (proven, checkpoint) = ExportProof.Prove(exportId, caseId, entries, ledger);
+        var record = new RecordExport(exportId, audience, agency, recipient, purpose, [.. proven.Select(e => e.Version)], checkpoint.RootHash);
+        return runner.RunAsync(caseId, null, actor,
+            (current, ctx) => CaseDecider.Decide(current, record, ctx),
+            (_, appended, _) => new ChronologyExport(exportId, caseId, audience, agency, recipient.Length == 0 ? null : recipient,
+                purpose.Length == 0 ? null : purpose, appended[0].At, proven, checkpoint, redactions, ExportProof.HowToVerify), ct);
     }
 
     public enum Format { Json, Csv, Pdf }

@@ -111,15 +111,7 @@ public sealed class ExportChronologyHandler(IQuerySession session, CaseCommandRu
         var entries = Domain.Cases.Chronology.For([.. events.Select(e => (e.Version, e.Event))], audience, req.Agency)
             .Where(e => (req.From is null || e.At >= req.From) && (req.To is null || e.At < req.To))
             .Select(e => (e, hashes[e.Version])).ToList();
-        var exportId = Guid.CreateVersion7();
-        var (proven, checkpoint) = ExportProof.Prove(exportId, query.CaseId, entries, ledger);
-        var record = new RecordExport(exportId, audience, req.Agency, req.Recipient?.Trim() ?? "", req.Purpose?.Trim() ?? "",
-            [.. proven.Select(e => e.Version)], checkpoint.RootHash);
-        return await runner.RunAsync(query.CaseId, null, query.Actor,
-            (current, ctx) => CaseDecider.Decide(current, record, ctx),
-            (_, appended, _) => new ChronologyExport(exportId, query.CaseId, audience, req.Agency, NullIfEmpty(req.Recipient), NullIfEmpty(req.Purpose),
-                appended[0].At, proven, checkpoint, null, ExportProof.HowToVerify), ct);
+        return await Exporting.ProveAndRecordAsync(runner, ledger, query.CaseId, query.Actor, audience, req.Agency, req.Recipient?.Trim() ?? "",
+            req.Purpose?.Trim() ?? "", entries, null, ct);
     }
-
-    private static string? NullIfEmpty(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 }

@@ -70,13 +70,8 @@ public sealed class DownloadSubjectAccessExportHandler(IQuerySession session, Ca
         var hashes = events.ToDictionary(e => e.Version, e => e.Hash);
         var content = Domain.Cases.Chronology.SubjectAccess([.. events.Select(e => (e.Version, e.Event))], export);
         // Each download is an export of its own (its own id, tree and record); its purpose names the subject access export.
-        var downloadId = Guid.CreateVersion7();
-        var purpose = $"Subject access request (export {request.ExportId:D})";
-        var (proven, checkpoint) = ExportProof.Prove(downloadId, request.CaseId, [.. content.Entries.Select(e => (e, hashes[e.Version]))], ledger);
-        var record = new RecordExport(downloadId, ExportAudience.Subject, null, Recipient, purpose, [.. proven.Select(e => e.Version)], checkpoint.RootHash);
-        return await runner.RunAsync(request.CaseId, null, request.Actor,
-            (current, ctx) => CaseDecider.Decide(current, record, ctx),
-            (_, appended, _) => new ChronologyExport(downloadId, request.CaseId, ExportAudience.Subject, null, Recipient, purpose, appended[0].At,
-                proven, checkpoint, content.Redactions, ExportProof.HowToVerify), cancellationToken);
+        return await Exporting.ProveAndRecordAsync(runner, ledger, request.CaseId, request.Actor, ExportAudience.Subject, null, Recipient,
+            $"Subject access request (export {request.ExportId:D})", [.. content.Entries.Select(e => (e, hashes[e.Version]))], content.Redactions,
+            cancellationToken);
     }
 }
