@@ -212,7 +212,8 @@ public static class Chronology
         DestructionRequested d => $"Destruction of the record requested: {Text(d.Reason)}",
         CaseDataDestroyed d => $"Personal data destroyed (requested {Instant(d.RequestedAt)} by {RoleOf(d.RequestedBy)}, approved by a different lead).",
         ChronologyExported x => $"Chronology exported for {W(x.Audience.ToString())}" + (x.Agency is { } ag ? $" ({AgencyName(ag)})" : "") +
-                                $" to {Text(x.Recipient)}, {x.Versions.Count} entries. Purpose: {Text(x.Purpose)}",
+                                (x.Recipient.Length == 0 ? "" : $" to {Text(x.Recipient)}") + $", {x.Versions.Count} entries." +
+                                (x.Purpose.Length == 0 ? "" : $" Purpose: {Text(x.Purpose)}"),
         SubjectAccessDrafted s => $"Subject access export drafted up to version {s.UpToVersion}; {s.Flags.Count} entries flagged for a decision.",
         SubjectAccessFlagDecided f => $"Subject access flag decided: {W(f.Decision.ToString())}" + (f.Ground.Length == 0 ? "." : $" ({Text(f.Ground)})."),
         SubjectAccessReleased => "Subject access export released.",

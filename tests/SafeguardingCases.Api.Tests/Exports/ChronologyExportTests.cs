@@ -280,6 +280,8 @@ public sealed class ChronologyExportTests(ApiFactory api) : IClassFixture<ApiFac
         await c.ShouldFail(() => Export(c.Officer, $"{c.Url}/chronology?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z"), HttpStatusCode.BadRequest);
         await c.ShouldFail(() => Export(c.Officer, $"{c.Url}/chronology?audience=Court&recipient={new string('r', 501)}&purpose=p"), HttpStatusCode.BadRequest);
         await c.ShouldFail(() => Export(c.Officer, $"{c.Url}/chronology", "application/xml"), (HttpStatusCode)406);
+        await c.ShouldFail(() => Export(c.Officer, $"{c.Url}/chronology?from=yesterday"), HttpStatusCode.BadRequest);
+        await c.ShouldFail(() => Export(c.Officer, $"{c.Url}/chronology?audience=Agency&agency=Nobody&recipient=r&purpose=p"), HttpStatusCode.BadRequest);
         // What jsonb cannot hold, or the destroyed marker's noncharacters, is refused like any other request text.
         await c.ShouldFail(() => Export(c.Officer, $"{c.Url}/chronology?audience=Court&recipient=a%00b&purpose=p"), HttpStatusCode.BadRequest);
         await c.ShouldFail(() => Export(c.Officer, $"{c.Url}/chronology?audience=Court&recipient=r&purpose=%EF%B7%90x"), HttpStatusCode.BadRequest);
@@ -293,6 +295,35 @@ public sealed class ChronologyExportTests(ApiFactory api) : IClassFixture<ApiFac
         await outsider.PostJson($"{c.Url}/break-glass", new { reason = "Caller says the child is in danger now" }).ShouldBe(HttpStatusCode.Created);
         (await c.ShouldFail(() => Export(outsider, $"{c.Url}/chronology"), HttpStatusCode.Forbidden)).RuleIds().ShouldBe([RuleIds.BreakGlass]);
         await Export(c.Officer, $"{c.Url}/chronology").ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Text_in_any_script_or_with_characters_the_font_lacks_still_exports_as_a_pdf_and_verifies_as_json()
+    {
+        var (c, _) = await CaseWithHistory(api, 7);
+        const string text = "Emoji 😀, 中文, עברית, ﷽ and a tab\there";
+        await c.Officer.PostJson($"{c.Url}/notes", new { text }).ShouldBe(HttpStatusCode.Created);
+        var pdf = await Export(c.Officer, $"{c.Url}/chronology", "application/pdf").ShouldBe(HttpStatusCode.OK);
+        (await pdf.Content.ReadAsByteArrayAsync()).Length.ShouldBeGreaterThan(1000);
+        var json = await (await Export(c.Officer, $"{c.Url}/chronology").ShouldBe(HttpStatusCode.OK)).Content.ReadAsStringAsync();
+        JsonNode.Parse(json)!["entries"]!.AsArray()[^2]!["what"]!.GetValue<string>().ShouldBe($"Note: {text}");
+        using var key = ECDsa.Create();
+        key.ImportFromPem(await PublicKeyPem(Auditor));
+        SafeguardingCases.Api.Infrastructure.Exports.ExportProof.Verify(json, key).Valid.ShouldBeTrue();
+        var directory = Directory.CreateTempSubdirectory("export-");
+        try
+        {
+            var file = Path.Combine(directory.FullName, "export.json");
+            var pem = Path.Combine(directory.FullName, "key.pem");
+            await File.WriteAllTextAsync(file, json);
+            await File.WriteAllTextAsync(pem, await PublicKeyPem(Auditor));
+            var (code, output) = await Run("python3", Path.Combine(Root, "deploy", "verify-export.py"), file, pem);
+            code.ShouldBe(0, output);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
     }
 
     private static Task<(int Code, string Output)> VerifyExport(string file, string key) =>
