@@ -32,12 +32,53 @@ public static class EventHashChain
 
     public static string Hash(string previousHash, Guid streamId, long version, string eventType, string eventJson)
     {
-        var data = JsonNode.Parse(eventJson);
-        var canonical = Canonical(data);
-        var actor = data?["by"]?["subject"]?.GetValue<string>() ?? "";
-        var timestamp = data?["at"]?.GetValue<string>() ?? "";
-        var text = string.Join('\n', previousHash, streamId.ToString("D"), version.ToString(CultureInfo.InvariantCulture), eventType, canonical, actor, timestamp);
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+        // The same bytes as string.Join('\n', previous, stream, version, type, canonical JSON, actor, timestamp) in UTF-8,
+        // fed to SHA-256 piece by piece: no DOM, no joined string (this runs for every event written and verified).
+        using var document = JsonDocument.Parse(eventJson);
+        var root = document.RootElement;
+        var buffer = Buffer ??= new System.Buffers.ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) Write(writer, root);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> digits = stackalloc byte[40];
+        AppendText(sha, previousHash);
+        sha.AppendData("\n"u8);
+        if (!streamId.TryFormat(digits, out var written, "D")) throw new InvalidOperationException("A stream id did not format.");
+        sha.AppendData(digits[..written]);
+        sha.AppendData("\n"u8);
+        if (!version.TryFormat(digits, out written, default, CultureInfo.InvariantCulture)) throw new InvalidOperationException("A version did not format.");
+        sha.AppendData(digits[..written]);
+        sha.AppendData("\n"u8);
+        AppendText(sha, eventType);
+        sha.AppendData("\n"u8);
+        sha.AppendData(buffer.WrittenSpan);
+        sha.AppendData("\n"u8);
+        AppendText(sha, StringAt(root, "by", "subject"));
+        sha.AppendData("\n"u8);
+        AppendText(sha, StringAt(root, "at", null));
+        Span<byte> hash = stackalloc byte[32];
+        sha.GetHashAndReset(hash);
+        return Convert.ToHexStringLower(hash);
+    }
+
+    /// <summary>A reusable buffer for the canonical JSON, one per thread.</summary>
+    [ThreadStatic] private static System.Buffers.ArrayBufferWriter<byte>? Buffer;
+
+    private static void AppendText(IncrementalHash sha, string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return;
+        var bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        var count = Encoding.UTF8.GetBytes(text, bytes);
+        sha.AppendData(bytes, 0, count);
+        System.Buffers.ArrayPool<byte>.Shared.Return(bytes);
+    }
+
+    /// <summary><c>data.first.second</c> (or <c>data.first</c>) when it is a string; empty otherwise (as the chain always hashed it).</summary>
+    private static string? StringAt(JsonElement root, string first, string? second)
+    {
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty(first, out var value)) return null;
+        if (second is not null && (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty(second, out value))) return null;
+        return value.ValueKind == JsonValueKind.String ? value.GetString() : null;
     }
 
     /// <summary>
@@ -104,43 +145,60 @@ public static class EventHashChain
 
     public static string Canonical(JsonNode? node)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) Write(writer, node);
-        return Encoding.UTF8.GetString(buffer.ToArray());
+        using var document = JsonDocument.Parse(node?.ToJsonString() ?? "null");
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) Write(writer, document.RootElement);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private static void Write(Utf8JsonWriter writer, JsonNode? node)
+    /// <summary>
+    /// Canonical JSON: object keys in ordinal order, no white space, strings escaped one way, numbers as decimals. Any
+    /// JSON PostgreSQL's jsonb gives back for what was serialised writes the same bytes.
+    /// </summary>
+    private static void Write(Utf8JsonWriter writer, JsonElement element)
     {
-        switch (node)
+        switch (element.ValueKind)
         {
-            case null:
-                writer.WriteNullValue();
-                break;
-            case JsonObject obj:
+            case JsonValueKind.Object:
                 writer.WriteStartObject();
-                foreach (var (key, value) in obj.OrderBy(p => p.Key, StringComparer.Ordinal))
+                var count = 0;
+                foreach (var _ in element.EnumerateObject()) count++;
+                var properties = System.Buffers.ArrayPool<JsonProperty>.Shared.Rent(count);
+                try
                 {
-                    writer.WritePropertyName(key);
-                    Write(writer, value);
+                    var i = 0;
+                    foreach (var property in element.EnumerateObject()) properties[i++] = property;
+                    Array.Sort(properties, 0, count, PropertyOrder.Instance);
+                    for (i = 0; i < count; i++)
+                    {
+                        writer.WritePropertyName(properties[i].Name);
+                        Write(writer, properties[i].Value);
+                    }
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<JsonProperty>.Shared.Return(properties, clearArray: true);
                 }
                 writer.WriteEndObject();
                 break;
-            case JsonArray array:
+            case JsonValueKind.Array:
                 writer.WriteStartArray();
-                foreach (var item in array) Write(writer, item);
+                foreach (var item in element.EnumerateArray()) Write(writer, item);
                 writer.WriteEndArray();
                 break;
-            case JsonValue value:
-                var element = value.GetValue<JsonElement>();
-                switch (element.ValueKind)
-                {
-                    case JsonValueKind.String: writer.WriteStringValue(element.GetString()); break;
-                    case JsonValueKind.Number: writer.WriteNumberValue(decimal.Parse(element.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture)); break;
-                    case JsonValueKind.True: writer.WriteBooleanValue(true); break;
-                    case JsonValueKind.False: writer.WriteBooleanValue(false); break;
-                    default: writer.WriteNullValue(); break;
-                }
-                break;
+            case JsonValueKind.String: writer.WriteStringValue(element.GetString()); break;
+            case JsonValueKind.Number: writer.WriteNumberValue(decimal.Parse(element.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture)); break;
+            case JsonValueKind.True: writer.WriteBooleanValue(true); break;
+            case JsonValueKind.False: writer.WriteBooleanValue(false); break;
+            default: writer.WriteNullValue(); break;
         }
+    }
+
+    /// <summary>Keys in ordinal order, as <c>OrderBy(p =&gt; p.Key, StringComparer.Ordinal)</c> sorted them.</summary>
+    private sealed class PropertyOrder : IComparer<JsonProperty>
+    {
+        public static readonly PropertyOrder Instance = new();
+
+        public int Compare(JsonProperty x, JsonProperty y) => string.CompareOrdinal(x.Name, y.Name);
     }
 }
