@@ -13,7 +13,8 @@ public sealed class ExportJourneys(ConsoleFixture console)
         await page.GetByLabel("Name").FillAsync(name);
         await page.GetByLabel("Role").SelectOptionAsync(role);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync(new Regex("/$"));
+        // Auditors land on Audit, everyone else on their work queues.
+        await page.WaitForURLAsync(new Regex(role == "Auditor" ? "/audit$" : "/$"));
     }
 
     private static async Task<byte[]> DownloadAsync(IPage page, Func<Task> click)
@@ -88,5 +89,14 @@ public sealed class ExportJourneys(ConsoleFixture console)
         await lead.GotoAsync(url);
         await Assertions.Expect(lead.Locator("main")).ToContainTextAsync("Released");
         await ConsoleFixture.ShouldBeAccessibleAsync(lead);
+
+        // Auditors see every export: who, for whom and why.
+        var auditor = await console.NewPageAsync();
+        await SignInAsync(auditor, "Export Auditor", "Auditor");
+        var audited = auditor.Locator("section").Filter(new() { Has = auditor.GetByRole(AriaRole.Heading, new() { Name = "Exports (last 30 days)", Level = 2 }) });
+        await Assertions.Expect(audited).ToContainTextAsync("Export Officer exported");
+        await Assertions.Expect(audited).ToContainTextAsync("for Court to Family Court, for Care proceedings");
+        await Assertions.Expect(audited).ToContainTextAsync("Export Lead exported");
+        await ConsoleFixture.ShouldBeAccessibleAsync(auditor);
     }
 }
