@@ -59,6 +59,19 @@ public abstract class AuditPageValidator<T> : Validator<T> where T : AuditPageRe
 /// </summary>
 public static class SortKeyPage
 {
+    /// <summary>
+    /// One page of an auditors' list: its rows (at most <c>limit</c>, default 50) and the cursor of the next page (null on
+    /// the last), after the request's cursor and within its range, with the list's own filters.
+    /// </summary>
+    public static async Task<(IReadOnlyList<TRow> Rows, string? Next)> ReadAsync<TRow>(Marten.IQuerySession session, AuditPageRequest req,
+        Func<TRow, string> sortKey, CancellationToken ct, params (string Clause, object Value)[] filters)
+    {
+        var limit = req.Limit ?? 50;
+        var (where, parameters) = Where(req.Cursor is null ? null : Infrastructure.Http.Cursor.Decode(req.Cursor), req.From, req.To, limit, filters);
+        var rows = await session.QueryAsync<TRow>(where, ct, parameters);
+        return ([.. rows.Take(limit)], rows.Count > limit ? Infrastructure.Http.Cursor.Encode(sortKey(rows[limit - 1])) : null);
+    }
+
     public static (string Where, object[] Parameters) Where(string? afterKey, Instant? from, Instant? to, int limit, params (string Clause, object Value)[] filters)
     {
         var where = new System.Text.StringBuilder("where data ->> 'sortKey' > ?");

@@ -58,12 +58,8 @@ public sealed class ListBreakGlassEndpoint(IQuerySession session) : Endpoint<Lis
 
     public override async Task HandleAsync(ListBreakGlassRequest req, CancellationToken ct)
     {
-        var limit = req.Limit ?? 50;
-        var (where, parameters) = SortKeyPage.Where(req.Cursor is null ? null : Cursor.Decode(req.Cursor), req.From, req.To, limit);
-        var rows = await session.QueryAsync<BreakGlassAuditRow>(where, ct, parameters);
-
-        var page = rows.Take(limit).Select(r => new BreakGlassEntry(r.Id, r.CaseId, r.By, r.Reason, r.At, r.Until)).ToList();
-        var next = rows.Count > limit ? Cursor.Encode(rows[limit - 1].SortKey) : null;
+        var (rows, next) = await SortKeyPage.ReadAsync<BreakGlassAuditRow>(session, req, r => r.SortKey, ct);
+        var page = rows.Select(r => new BreakGlassEntry(r.Id, r.CaseId, r.By, r.Reason, r.At, r.Until)).ToList();
         // Every entry is about a restricted case: each case on the page is in the access log (RESTRICTION-OWNERS).
         CaseAccessFeature.Of(HttpContext)?.Shown.AddRange(page.Select(g => g.CaseId).Distinct());
         await EndpointResults.SendJsonAsync(HttpContext, new BreakGlassList(page, next), StatusCodes.Status200OK);

@@ -68,12 +68,9 @@ public sealed class ListExportsEndpoint(IQuerySession session) : Endpoint<ListEx
 
     public override async Task HandleAsync(ListExportsRequest req, CancellationToken ct)
     {
-        var limit = req.Limit ?? 50;
-        var (where, parameters) = SortKeyPage.Where(req.Cursor is null ? null : Cursor.Decode(req.Cursor), req.From, req.To, limit);
-        var rows = await session.QueryAsync<ExportAuditRow>(where, ct, parameters);
-        var page = rows.Take(limit).Select(r => new ExportEntrySummary(r.Id, r.CaseId, r.By, r.At, r.Audience, r.Agency, r.Recipient, r.Purpose,
+        var (rows, next) = await SortKeyPage.ReadAsync<ExportAuditRow>(session, req, r => r.SortKey, ct);
+        var page = rows.Select(r => new ExportEntrySummary(r.Id, r.CaseId, r.By, r.At, r.Audience, r.Agency, r.Recipient, r.Purpose,
             r.Versions, r.RootHash)).ToList();
-        var next = rows.Count > limit ? Cursor.Encode(rows[limit - 1].SortKey) : null;
         // Each case on the page is in the access log (RESTRICTION-OWNERS: audit pages log the cases they show).
         CaseAccessFeature.Of(HttpContext)?.Shown.AddRange(page.Select(x => x.CaseId).Distinct());
         await EndpointResults.SendJsonAsync(HttpContext, new ExportList(page, next), StatusCodes.Status200OK);

@@ -80,15 +80,11 @@ public sealed class ListOverridesEndpoint(IQuerySession session) : Endpoint<List
 
     public override async Task HandleAsync(ListOverridesRequest req, CancellationToken ct)
     {
-        var limit = req.Limit ?? 50;
-        var (where, parameters) = req.Status is { } status
-            ? SortKeyPage.Where(req.Cursor is null ? null : Cursor.Decode(req.Cursor), req.From, req.To, limit, ("data ->> 'status' = ?", status.ToString()))
-            : SortKeyPage.Where(req.Cursor is null ? null : Cursor.Decode(req.Cursor), req.From, req.To, limit);
-        var rows = await session.QueryAsync<OverrideAuditRow>(where, ct, parameters);
-
-        var page = rows.Take(limit).Select(r => new OverrideEntry(r.Id, r.CaseId, r.Route, r.PersonId, r.Justification, r.RequestedBy,
+        var (rows, next) = req.Status is { } status
+            ? await SortKeyPage.ReadAsync<OverrideAuditRow>(session, req, r => r.SortKey, ct, ("data ->> 'status' = ?", status.ToString()))
+            : await SortKeyPage.ReadAsync<OverrideAuditRow>(session, req, r => r.SortKey, ct);
+        var page = rows.Select(r => new OverrideEntry(r.Id, r.CaseId, r.Route, r.PersonId, r.Justification, r.RequestedBy,
             r.RequestedAt, r.Approvals, r.Status, r.UsedByEscalation)).ToList();
-        var next = rows.Count > limit ? Cursor.Encode(rows[limit - 1].SortKey) : null;
         // Overrides carry each case's justifications: every case on the page is in the access log (ACCESS-LOG).
         CaseAccessFeature.Of(HttpContext)?.Shown.AddRange(page.Select(o => o.CaseId).Distinct());
         await EndpointResults.SendJsonAsync(HttpContext, new OverrideList(page, next), StatusCodes.Status200OK);
