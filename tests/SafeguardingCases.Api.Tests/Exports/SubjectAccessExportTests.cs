@@ -61,6 +61,10 @@ public sealed class SubjectAccessExportTests(ApiFactory api) : IClassFixture<Api
 
         // Not downloadable, nor releasable, before every flag is decided; refusals append nothing.
         (await c.ShouldFail(() => Document(c.Officer, $"{url}/document"), HttpStatusCode.Conflict))["detail"]!.GetValue<string>().ShouldContain("draft");
+        // ACCESS-LOG: the refused download is logged with its answer.
+        var log = await (await c.Auditor.GetAsync($"/api/v1/audit/access?caseId={c.Id}&limit=200").ShouldBe(HttpStatusCode.OK)).Json();
+        log["items"]!.AsArray().ShouldContain(a => a!["route"]!.GetValue<string>().EndsWith("/document", StringComparison.Ordinal)
+                                                   && a["status"]!.GetValue<int>() == 409 && a["how"]!.GetValue<string>() == "Refused");
         (await c.ShouldFail(() => c.Lead1.PostJson($"{url}/release", new { }), HttpStatusCode.Conflict))["detail"]!.GetValue<string>()
             .ShouldContain("2 flagged entries await a decision");
         var childAbuse = flags[0]!["flagId"]!.GetValue<Guid>();

@@ -69,6 +69,25 @@ public static class Exporting
         Problems.WriteAsync(http, Problems.Create(406, "Not acceptable",
             $"An export is answered as application/json{(csvAllowed ? ", text/csv" : "")} or application/pdf; ask for one of them in Accept."));
 
+    /// <summary>
+    /// An export that was not made: the attempt is in the access log with the status it is answered with (ACCESS-LOG:
+    /// refused and not-found reads are logged too), then the problem is written.
+    /// </summary>
+    public static async Task NotMadeAsync(IEndpoint endpoint, CaseCommandResult<ChronologyExport> result)
+    {
+        if (CaseAccessFeature.Of(endpoint.HttpContext) is { } access && result.Refusal is not { Kind: RefusalKind.Restricted })
+        {
+            access.How = result.Refusal is null ? null : Domain.Policy.Rules.AccessLog(null, result.Refusal);
+            await access.RecordAsync(result.Status switch
+            {
+                CommandStatus.CaseNotFound => StatusCodes.Status404NotFound,
+                CommandStatus.Refused => Problems.From(result.Refusal!).Status ?? StatusCodes.Status409Conflict,
+                _ => StatusCodes.Status503ServiceUnavailable,
+            });
+        }
+        await endpoint.SendCaseResultAsync(result, StatusCodes.Status200OK);
+    }
+
     /// <summary>Writes the export as asked for; the access record of it is committed first (ACCESS-LOG).</summary>
     public static async Task SendAsync(HttpContext http, ChronologyExport export, Format format, string title, long version)
     {

@@ -80,7 +80,7 @@ public sealed class ExportChronologyEndpoint(ISender sender) : Endpoint<Chronolo
         var result = await sender.Send(new ExportChronologyQuery(Route<Guid>("id"), User.ToActor(), req), ct);
         if (result.Status != CommandStatus.Done)
         {
-            await this.SendCaseResultAsync(result, StatusCodes.Status200OK);
+            await Exporting.NotMadeAsync(this, result);
             return;
         }
         var export = result.Value!;

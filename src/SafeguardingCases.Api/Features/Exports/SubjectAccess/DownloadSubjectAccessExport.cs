@@ -41,7 +41,7 @@ public sealed class DownloadSubjectAccessExportEndpoint(ISender sender) : Endpoi
         var result = await sender.Send(new DownloadSubjectAccessExportQuery(Route<Guid>("id"), Route<Guid>("exportId"), User.ToActor()), ct);
         if (result.Status != CommandStatus.Done)
         {
-            await this.SendCaseResultAsync(result, StatusCodes.Status200OK);
+            await Exporting.NotMadeAsync(this, result);
             return;
         }
         await Exporting.SendAsync(HttpContext, result.Value!, format, "Your safeguarding record (subject access request)", result.Version);
