@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Npgsql;
 
 namespace SafeguardingCases.Api.Infrastructure.Persistence;
@@ -142,14 +141,6 @@ public static class EventHashChain
         var name = comma < 0 ? full : full[..comma];
         return name[(name.LastIndexOf('.') + 1)..];
     });
-
-    public static string Canonical(JsonNode? node)
-    {
-        using var document = JsonDocument.Parse(node?.ToJsonString() ?? "null");
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions)) Write(writer, document.RootElement);
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
 
     /// <summary>
     /// Canonical JSON: object keys in ordinal order, no white space, strings escaped one way, numbers as decimals. Any
