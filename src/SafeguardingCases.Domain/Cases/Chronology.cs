@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using NodaTime;
 using SafeguardingCases.Domain.Policy;
@@ -142,13 +141,8 @@ public static class Chronology
         _ => true,
     };
 
-    private static Guid FlagId(Guid exportId, long version, ExemptionReason reason)
-    {
-        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes($"{exportId:N}/{version.ToString(CultureInfo.InvariantCulture)}/{reason}"))[..16];
-        bytes[7] = (byte)((bytes[7] & 0x0F) | 0x50);
-        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
-        return new Guid(bytes);
-    }
+    private static Guid FlagId(Guid exportId, long version, ExemptionReason reason) =>
+        DeterministicGuid.Of($"subject-access-flag\n{exportId:N}/{version.ToString(CultureInfo.InvariantCulture)}/{reason}");
 
     /// <summary>Agency: an escalation to that agency, or that agency's response to one.</summary>
     private static bool ConcernsAgency(CaseState before, ICaseEvent e, Agency? agency) => e switch

@@ -92,7 +92,7 @@ public sealed class Alert
         $"{caseId:N}:{o.Type}:{o.EscalationId?.ToString("N") ?? o.DisclosureId?.ToString("N") ?? o.PersonId ?? "-"}:{o.DueBy.ToUnixTimeMilliseconds()}:{kind}";
 
     /// <summary>A stable id to show and acknowledge it by: derived from its key.</summary>
-    public static Guid NotificationIdOf(string key) => Infrastructure.DeterministicGuid.Of("alert\n" + key);
+    public static Guid NotificationIdOf(string key) => Domain.DeterministicGuid.Of("alert\n" + key);
 
     /// <summary>Whether the signed-in person is among the alert's recipients (and may see the case if it is restricted).</summary>
     public bool IsFor(Actor actor) =>

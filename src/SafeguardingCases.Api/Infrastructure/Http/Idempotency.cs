@@ -78,7 +78,7 @@ public sealed class IdempotencyScope(IOptions<IdempotencyKeyOptions> options, IC
     /// </summary>
     public Guid NewCaseId()
     {
-        return RecordId is null ? Guid.CreateVersion7() : DeterministicGuid.Of("open-case\n" + RecordId);
+        return RecordId is null ? Guid.CreateVersion7() : Domain.DeterministicGuid.Of("open-case\n" + RecordId);
     }
 
     /// <summary>

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace SafeguardingCases.Api.Infrastructure;
+namespace SafeguardingCases.Domain;
 
 /// <summary>
 /// A Guid derived from a text (SHA-256, RFC 9562 version 8): the same text always gives the same id, so something
