@@ -13,11 +13,14 @@ namespace SafeguardingCases.Api.Features.Exports;
 /// <summary>What every export shares: the case's events as stored (opened for a reader allowed to read the case), and the answer by <c>Accept</c>.</summary>
 public static class Exporting
 {
-    /// <summary>The case's events with their versions and stored chain hashes, in order.</summary>
-    public static async Task<IReadOnlyList<(long Version, ICaseEvent Event, string Hash)>> EventsAsync(IQuerySession session, Guid caseId, CancellationToken ct)
+    /// <summary>A case's events as stored: each with its version, in order (what the chronology is made from), and each version's chain hash.</summary>
+    public sealed record StoredEvents(IReadOnlyList<(long Version, ICaseEvent Event)> Events, IReadOnlyDictionary<long, string> Hashes);
+
+    /// <summary>The case's events with their versions and stored chain hashes.</summary>
+    public static async Task<StoredEvents> EventsAsync(IQuerySession session, Guid caseId, CancellationToken ct)
     {
-        var events = await session.Events.FetchStreamAsync(caseId, token: ct);
-        return [.. events.Where(e => e.Data is ICaseEvent).Select(e => (e.Version, (ICaseEvent)e.Data, EventHashChain.HeaderOf(e) ?? ""))];
+        var events = (await session.Events.FetchStreamAsync(caseId, token: ct)).Where(e => e.Data is ICaseEvent).ToList();
+        return new([.. events.Select(e => (e.Version, (ICaseEvent)e.Data))], events.ToDictionary(e => e.Version, e => EventHashChain.HeaderOf(e) ?? ""));
     }
 
     /// <summary>
@@ -26,11 +29,11 @@ public static class Exporting
     /// nothing leaves unrecorded. Each export has its own id.
     /// </summary>
     public static Task<CaseCommandResult<ChronologyExport>> ProveAndRecordAsync(CaseCommandRunner runner, EventLedger ledger, Guid caseId, Actor actor,
-        ExportAudience audience, Agency? agency, string recipient, string purpose, IReadOnlyList<(ChronologyEntry Entry, string Hash)> entries,
+        ExportAudience audience, Agency? agency, string recipient, string purpose, IEnumerable<ChronologyEntry> entries, IReadOnlyDictionary<long, string> hashes,
         IReadOnlyList<Redaction>? redactions, CancellationToken ct)
     {
         var exportId = Guid.CreateVersion7();
-        var (proven, checkpoint) = ExportProof.Prove(exportId, caseId, entries, ledger);
+        var (proven, checkpoint) = ExportProof.Prove(exportId, caseId, [.. entries.Select(e => (e, hashes[e.Version]))], ledger);
         var record = new RecordExport(exportId, audience, agency, recipient, purpose, [.. proven.Select(e => e.Version)], checkpoint.RootHash);
         return runner.RunAsync(caseId, null, actor,
             (current, ctx) => CaseDecider.Decide(current, record, ctx),

@@ -106,12 +106,10 @@ public sealed class ExportChronologyHandler(IQuerySession session, CaseCommandRu
         if (refusal is not null) return CaseCommandResult.Fail<ChronologyExport>(CommandStatus.Refused, refusal);
         if (state is null) return CaseCommandResult.Fail<ChronologyExport>(CommandStatus.CaseNotFound);
 
-        var events = await Exporting.EventsAsync(session, query.CaseId, ct);
-        var hashes = events.ToDictionary(e => e.Version, e => e.Hash);
-        var entries = Domain.Cases.Chronology.For([.. events.Select(e => (e.Version, e.Event))], audience, req.Agency)
-            .Where(e => (req.From is null || e.At >= req.From) && (req.To is null || e.At < req.To))
-            .Select(e => (e, hashes[e.Version])).ToList();
+        var stored = await Exporting.EventsAsync(session, query.CaseId, ct);
+        var entries = Domain.Cases.Chronology.For(stored.Events, audience, req.Agency)
+            .Where(e => (req.From is null || e.At >= req.From) && (req.To is null || e.At < req.To));
         return await Exporting.ProveAndRecordAsync(runner, ledger, query.CaseId, query.Actor, audience, req.Agency, req.Recipient?.Trim() ?? "",
-            req.Purpose?.Trim() ?? "", entries, null, ct);
+            req.Purpose?.Trim() ?? "", entries, stored.Hashes, null, ct);
     }
 }

@@ -66,12 +66,11 @@ public sealed class DownloadSubjectAccessExportHandler(IQuerySession session, Ca
             return CaseCommandResult.Fail<ChronologyExport>(CommandStatus.Refused,
                 Refusal.Conflict("This subject access export is a draft: a lead decides every flag and releases it before it can be downloaded."));
 
-        var events = await Exporting.EventsAsync(session, request.CaseId, cancellationToken);
-        var hashes = events.ToDictionary(e => e.Version, e => e.Hash);
-        var content = Domain.Cases.Chronology.SubjectAccess([.. events.Select(e => (e.Version, e.Event))], export);
+        var stored = await Exporting.EventsAsync(session, request.CaseId, cancellationToken);
+        var content = Domain.Cases.Chronology.SubjectAccess(stored.Events, export);
         // Each download is an export of its own (its own id, tree and record); its purpose names the subject access export.
         return await Exporting.ProveAndRecordAsync(runner, ledger, request.CaseId, request.Actor, ExportAudience.Subject, null, Recipient,
-            $"Subject access request (export {request.ExportId:D})", [.. content.Entries.Select(e => (e, hashes[e.Version]))], content.Redactions,
+            $"Subject access request (export {request.ExportId:D})", content.Entries, stored.Hashes, content.Redactions,
             cancellationToken);
     }
 }

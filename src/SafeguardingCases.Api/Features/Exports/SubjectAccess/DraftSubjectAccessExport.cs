@@ -39,10 +39,9 @@ public sealed class DraftSubjectAccessExportHandler(IQuerySession session, CaseC
 {
     public async ValueTask<CaseCommandResult<SubjectAccessExportCreated>> Handle(DraftSubjectAccessExportCommand request, CancellationToken cancellationToken)
     {
-        var events = await Exporting.EventsAsync(session, request.CaseId, cancellationToken);
+        var events = (await Exporting.EventsAsync(session, request.CaseId, cancellationToken)).Events;
         if (events.Count == 0) return CaseCommandResult.Fail<SubjectAccessExportCreated>(CommandStatus.CaseNotFound);
-        var draft = new DraftSubjectAccess(request.ExportId, events[^1].Version,
-            Domain.Cases.Chronology.ExemptionFlags(request.ExportId, [.. events.Select(e => (e.Version, e.Event))]));
+        var draft = new DraftSubjectAccess(request.ExportId, events[^1].Version, Domain.Cases.Chronology.ExemptionFlags(request.ExportId, events));
         return await runner.RunAsync(request.CaseId, request.ExpectedVersion, request.Actor,
             (state, ctx) => CaseDecider.Decide(state, draft, ctx),
             (_, _, version) => new SubjectAccessExportCreated(request.ExportId, draft.Flags.Count, version), cancellationToken);

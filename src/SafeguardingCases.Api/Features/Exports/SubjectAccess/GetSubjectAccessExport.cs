@@ -59,8 +59,7 @@ public sealed class GetSubjectAccessExportHandler(IQuerySession session, IClock 
         if (state is null) return CaseRead<SubjectAccessExportView>.NotFound;
         // The case exists and may be read, but has no such export: no view, with the basis (the endpoint answers 404).
         if (state.FindSubjectAccessExport(request.ExportId) is not { } export) return new(null, basis, null);
-        var events = await Exporting.EventsAsync(session, request.CaseId, cancellationToken);
-        var content = Domain.Cases.Chronology.SubjectAccess([.. events.Select(e => (e.Version, e.Event))], export);
+        var content = Domain.Cases.Chronology.SubjectAccess((await Exporting.EventsAsync(session, request.CaseId, cancellationToken)).Events, export);
         return new(View(state, export, content), basis, null);
     }
 
