@@ -63,7 +63,6 @@ static async Task RunApiAsync(string[] args)
         Expiry = Settings.ReadDuration(configuration, $"{IdempotencyKeyOptions.SectionName}:{nameof(IdempotencyKeyOptions.Expiry)}")
             ?? new IdempotencyKeyOptions().Expiry,
     }));
-    services.AddScoped<IdempotencyScope>();
     var bodyLimit = Settings.ReadPositiveLong(configuration, $"{HttpLimitsOptions.SectionName}:{nameof(HttpLimitsOptions.MaxRequestBodyBytes)}")
         ?? new HttpLimitsOptions().MaxRequestBodyBytes;
     services.AddSingleton(Options.Create(new HttpLimitsOptions { MaxRequestBodyBytes = bodyLimit }));

@@ -35,7 +35,7 @@ public static class Exporting
         var exportId = Guid.CreateVersion7();
         var (proven, checkpoint) = ExportProof.Prove(exportId, caseId, [.. entries.Select(e => (e, hashes[e.Version]))], ledger);
         var record = new RecordExport(exportId, audience, agency, recipient, purpose, [.. proven.Select(e => e.Version)], checkpoint.RootHash);
-        return runner.RunAsync(caseId, null, actor,
+        return runner.RunAsync(caseId, null, actor, null,
             (current, ctx) => CaseDecider.Decide(current, record, ctx),
             (_, appended, _) => new ChronologyExport(exportId, caseId, audience, agency, recipient.Length == 0 ? null : recipient,
                 purpose.Length == 0 ? null : purpose, appended[0].At, proven, checkpoint, redactions, ExportProof.HowToVerify), ct);

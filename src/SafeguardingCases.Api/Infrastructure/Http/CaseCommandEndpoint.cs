@@ -17,14 +17,14 @@ public abstract class CaseCommandEndpoint<TRequest, TResponse>(ISender sender) :
     /// <summary>The status of a successful answer: 201 for something recorded, 200 for a change of state.</summary>
     protected virtual int SuccessStatus => StatusCodes.Status201Created;
 
-    protected abstract ICaseCommand<TResponse> ToCommand(TRequest request, Guid caseId, long? expectedVersion, Actor actor);
+    protected abstract CaseCommand<TResponse> ToCommand(TRequest request, Guid caseId, long? expectedVersion, Actor actor);
 
     public override async Task HandleAsync(TRequest req, CancellationToken ct)
     {
         var (ok, expected) = await this.ReadIfMatchAsync();
         if (!ok) return;
-        Resolve<IdempotencyScope>().Answers(SuccessStatus);
-        var result = await sender.Send(ToCommand(req, Route<Guid>("id"), expected, User.ToActor()), ct);
+        var command = ToCommand(req, Route<Guid>("id"), expected, User.ToActor()) with { Remembering = Remembering.For(HttpContext, SuccessStatus) };
+        var result = await sender.Send(command, ct);
         await this.SendCaseResultAsync(result, SuccessStatus);
     }
 }

@@ -39,8 +39,7 @@ public static class EndpointResults
                     "Many changes to this case landed at once and this one could not be decided in time; try again shortly."));
                 break;
             case CommandStatus.AnsweredBefore:
-                var scope = http.RequestServices.GetRequiredService<IdempotencyScope>();
-                await IdempotencyScope.ReplayAsync(http, scope.EarlierAnswer!, scope.RequestHash);
+                await Remembering.ReplayAsync(http, result.EarlierAnswer!, IdempotencyKey.Of(http)!.RequestHash);
                 break;
         }
     }

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Marten;
-using Microsoft.Extensions.Options;
 using NodaTime;
 using SafeguardingCases.Api.Infrastructure.Json;
 
@@ -39,90 +38,58 @@ public sealed class IdempotencyRecord
 }
 
 /// <summary>
-/// The Idempotency-Key of the request in hand (one per request scope). The edge (<see cref="IdempotencyMiddleware"/>)
-/// fills it in; the endpoint says what a success answers; the command runner stages the answer in the command's own
-/// transaction. Nothing here reads <see cref="HttpContext"/>.
+/// A request's Idempotency-Key, as a value: the record it is remembered under (<see cref="IdempotencyMiddleware.RecordId"/>)
+/// and the hash of the request that came with it. Made once at the edge and set on the request's features.
 /// </summary>
-public sealed class IdempotencyScope(IOptions<IdempotencyKeyOptions> options, IClock clock)
+public sealed record IdempotencyKey(string RecordId, string RequestHash)
 {
-    private static readonly JsonSerializerOptions Json = JsonSetup.Create();
-
-    private bool replaceExpired;
-    private int successStatus = StatusCodes.Status201Created;
-    private Func<object, string>? location;
-
-    /// <summary>The stored record's id (<see cref="IdempotencyMiddleware.RecordId"/>), or null when the request carries no key.</summary>
-    public string? RecordId { get; private set; }
-
-    public string RequestHash { get; private set; } = "";
-
-    /// <summary>The answer of an earlier request with this key, found when this one lost the race to commit.</summary>
-    public IdempotencyRecord? EarlierAnswer { get; private set; }
-
-    public void Begin(string recordId, string requestHash)
-    {
-        RecordId = recordId;
-        RequestHash = requestHash;
-    }
-
-    /// <summary>What a success answers: its status and, for something new, where it lives.</summary>
-    public void Answers(int status, Func<object, string>? locationOf = null)
-    {
-        successStatus = status;
-        location = locationOf;
-    }
+    public static IdempotencyKey? Of(HttpContext http) => http.Features.Get<IdempotencyKey>();
 
     /// <summary>
     /// A new case's id. With a key it is derived from the caller and the key, so a retried open of the same case
     /// collides with the first one instead of opening a second case.
     /// </summary>
-    public Guid NewCaseId()
+    public static Guid NewCaseId(IdempotencyKey? key) =>
+        key is null ? Guid.CreateVersion7() : Domain.DeterministicGuid.Of("open-case\n" + key.RecordId);
+}
+
+/// <summary>
+/// What a command remembers for its key if it succeeds, made at the edge: the key, the status a success answers and,
+/// for something new, where it lives. The command carries it; the runner stages <see cref="AnswerFor"/> with the
+/// command's events, so the effect and its answer land together or not at all.
+/// </summary>
+public sealed record Remembering(IdempotencyKey Key, int Status, string? Location = null)
+{
+    private static readonly JsonSerializerOptions Json = JsonSetup.Create();
+
+    /// <summary>What a key's request answers, for a command that succeeds: null when the request carries no key.</summary>
+    public static Remembering? For(HttpContext http, int status, string? location = null) =>
+        IdempotencyKey.Of(http) is { } key ? new Remembering(key, status, location) : null;
+
+    /// <summary>The record to commit with the command's events: its answer, as the edge would write it.</summary>
+    public IdempotencyRecord AnswerFor(object value, long version, Instant now, Duration expiry) => new()
     {
-        return RecordId is null ? Guid.CreateVersion7() : Domain.DeterministicGuid.Of("open-case\n" + RecordId);
-    }
+        Id = Key.RecordId,
+        RequestHash = Key.RequestHash,
+        StatusCode = Status,
+        Body = JsonSerializer.Serialize(value, value.GetType(), Json),
+        Location = Location,
+        ETag = CaseVersion.ToETag(version),
+        CreatedAtUnixMs = now.ToUnixTimeMilliseconds(),
+        ExpiresAtUnixMs = (now + expiry).ToUnixTimeMilliseconds(),
+    };
 
     /// <summary>
-    /// The answer to remember for a command that succeeds with <paramref name="value"/>, committed with the command's
-    /// events so they land together or not at all; null when the request carries no key.
+    /// After a lost race or a refusal: the answer of a request with this key that committed first, if it has not expired;
+    /// Expired when the key's record is past its expiry (this request's answer replaces it).
     /// </summary>
-    public IdempotencyRecord? Answer(object value, long version)
+    public async Task<(IdempotencyRecord? Earlier, bool Expired)> FindEarlierAsync(IDocumentStore store, Instant now, CancellationToken ct)
     {
-        if (RecordId is null) return null;
-        var now = clock.GetCurrentInstant();
-        return new IdempotencyRecord
-        {
-            Id = RecordId,
-            RequestHash = RequestHash,
-            StatusCode = successStatus,
-            Body = JsonSerializer.Serialize(value, value.GetType(), Json),
-            Location = location?.Invoke(value),
-            ETag = CaseVersion.ToETag(version),
-            CreatedAtUnixMs = now.ToUnixTimeMilliseconds(),
-            ExpiresAtUnixMs = (now + options.Value.Expiry).ToUnixTimeMilliseconds(),
-        };
-    }
-
-    /// <summary>
-    /// After a lost race or a refusal: did a request with this key commit first? Then its answer is ours. A record
-    /// past its expiry no longer counts: it is replaced by this request's answer when this request commits.
-    /// </summary>
-    public async Task<bool> FindEarlierAnswerAsync(IDocumentStore store, CancellationToken ct)
-    {
-        if (RecordId is null) return false;
         await using var session = store.QuerySession();
-        var record = await session.LoadAsync<IdempotencyRecord>(RecordId, ct);
-        if (record is null) return false;
-        if (record.ExpiresAtUnixMs <= clock.GetCurrentInstant().ToUnixTimeMilliseconds())
-        {
-            replaceExpired = true;
-            return false;
-        }
-        EarlierAnswer = record;
-        return true;
+        var record = await session.LoadAsync<IdempotencyRecord>(Key.RecordId, ct);
+        if (record is null) return (null, false);
+        return record.ExpiresAtUnixMs <= now.ToUnixTimeMilliseconds() ? (null, true) : (record, false);
     }
-
-    /// <summary>True once an expired record of this key was found: the next try replaces it instead of colliding.</summary>
-    public bool ReplacesExpired => replaceExpired;
 
     /// <summary>Writes a remembered answer: the first response again, or 422 when the key came with another request.</summary>
     public static async Task ReplayAsync(HttpContext http, IdempotencyRecord record, string requestHash)
@@ -155,7 +122,7 @@ public sealed class IdempotencyScope(IOptions<IdempotencyKeyOptions> options, IC
 /// </summary>
 public sealed class IdempotencyMiddleware(RequestDelegate next)
 {
-    public async Task InvokeAsync(HttpContext http, IdempotencyScope scope)
+    public async Task InvokeAsync(HttpContext http)
     {
         if (!(HttpMethods.IsPost(http.Request.Method) || HttpMethods.IsPut(http.Request.Method)) || http.GetEndpoint() is null
             || !http.Request.Headers.TryGetValue(IdempotencyKeyOptions.HeaderName, out var keys))
@@ -174,7 +141,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
 
         // Authorization has run: every command requires a caller, and every token names its subject.
         var subject = http.User.FindFirst("sub")?.Value ?? "";
-        scope.Begin(RecordId(subject, key), await HashRequestAsync(http));
+        http.Features.Set(new IdempotencyKey(RecordId(subject, key), await HashRequestAsync(http)));
         await next(http);
     }
 

@@ -3,12 +3,22 @@ using SafeguardingCases.Domain.Cases;
 
 namespace SafeguardingCases.Api.Infrastructure.Persistence;
 
-/// <summary>A Mediator command on an existing case: which case, the version the caller saw, and who is acting.</summary>
+/// <summary>
+/// A Mediator command on an existing case: which case, the version the caller saw, who is acting, and what its
+/// Idempotency-Key remembers if it succeeds (set by the endpoint; null without a key).
+/// </summary>
 public interface ICaseCommand<TResponse> : IRequest<CaseCommandResult<TResponse>>
 {
     Guid CaseId { get; }
     long? ExpectedVersion { get; }
     Actor Actor { get; }
+    Http.Remembering? Remembering { get; }
+}
+
+/// <summary>The shape every case command record takes: <c>record AddNoteCommand(...) : CaseCommand&lt;AddNoteResponse&gt;(CaseId, ExpectedVersion, Actor)</c>.</summary>
+public abstract record CaseCommand<TResponse>(Guid CaseId, long? ExpectedVersion, Actor Actor) : ICaseCommand<TResponse>
+{
+    public Http.Remembering? Remembering { get; init; }
 }
 
 /// <summary>
@@ -19,7 +29,7 @@ public abstract class CaseCommandHandler<TCommand, TResponse>(CaseCommandRunner 
     where TCommand : ICaseCommand<TResponse>
 {
     public async ValueTask<CaseCommandResult<TResponse>> Handle(TCommand request, CancellationToken cancellationToken) =>
-        await runner.RunAsync(request.CaseId, request.ExpectedVersion, request.Actor,
+        await runner.RunAsync(request.CaseId, request.ExpectedVersion, request.Actor, request.Remembering,
             (state, ctx) => Decide(state, request, ctx),
             (after, events, version) => Respond(request, after, version), cancellationToken, NeedToKnow);
 

@@ -49,7 +49,8 @@ public interface IHasOutcome
 }
 
 /// <summary>The result of a command: the response and new stream version, or why nothing was appended.</summary>
-public sealed record CaseCommandResult<T>(CommandStatus Status, T? Value, long Version, Refusal? Refusal) : IHasOutcome
+/// <see cref="EarlierAnswer"/>: for <see cref="CommandStatus.AnsweredBefore"/>, the answer remembered for the key.
+public sealed record CaseCommandResult<T>(CommandStatus Status, T? Value, long Version, Refusal? Refusal, IdempotencyRecord? EarlierAnswer = null) : IHasOutcome
 {
     public string Outcome => Refusal is { RuleIds.Count: > 0 } r ? $"{Status} ({string.Join(", ", r.RuleIds)})" : Status.ToString();
 
@@ -63,6 +64,7 @@ public static class CaseCommandResult
 {
     public static CaseCommandResult<T> Done<T>(T value, long version) => new(CommandStatus.Done, value, version, null);
     public static CaseCommandResult<T> Fail<T>(CommandStatus status, Refusal? refusal = null) => new(status, default, 0, refusal);
+    public static CaseCommandResult<T> AnsweredBefore<T>(IdempotencyRecord earlier) => new(CommandStatus.AnsweredBefore, default, 0, null, earlier);
 }
 
 /// <summary>
@@ -85,7 +87,7 @@ public sealed class CaseCommandRunner(
     IDocumentStore store,
     IClock clock,
     IOptions<PolicyOptions> policy,
-    IdempotencyScope idempotency,
+    IOptions<IdempotencyKeyOptions> idempotency,
     CaseAppendQueue appends,
     CaseStager stager,
     Privacy.CaseKeyRing keys,
@@ -112,10 +114,10 @@ public sealed class CaseCommandRunner(
         .Build();
 
     /// <summary>Starts a new case stream from a decision that needs no prior state.</summary>
-    public Task<CaseCommandResult<T>> StartAsync<T>(Guid caseId, Actor actor, Func<CommandContext, Decision> decide,
+    public Task<CaseCommandResult<T>> StartAsync<T>(Guid caseId, Actor actor, Remembering? remembering, Func<CommandContext, Decision> decide,
         Func<CaseState, T> respond, CancellationToken ct) =>
-        RunAttemptsAsync<T>(_ => Task.FromResult(Staged(caseId, null, null, decide(Context(actor)), (after, _, _) => respond(after))),
-            caseId, AlreadyOpened, ct);
+        RunAttemptsAsync<T>((replacing, _) => Task.FromResult(Staged(caseId, null, null, decide(Context(actor)), (after, _, _) => respond(after), remembering, replacing)),
+            caseId, remembering, AlreadyOpened, ct);
 
     /// <summary>A case id that is already taken, with no remembered answer to give: the case was opened before.</summary>
     private static readonly Refusal AlreadyOpened = Refusal.Conflict(
@@ -125,13 +127,14 @@ public sealed class CaseCommandRunner(
     /// Runs a command on an existing case. <paramref name="expectedVersion"/> comes from <c>If-Match</c>. NEED-TO-KNOW
     /// is decided on the state the command is decided on, in the same attempt, so a restriction that lands first
     /// is never missed; only breaking the glass (<paramref name="needToKnow"/> false) is open to staff not named.
+    /// <paramref name="remembering"/> (from the edge; null without an Idempotency-Key) is committed with the effect.
     /// </summary>
     public Task<CaseCommandResult<T>> RunAsync<T>(
-        Guid caseId, long? expectedVersion, Actor actor,
+        Guid caseId, long? expectedVersion, Actor actor, Remembering? remembering,
         Func<CaseState, CommandContext, Decision> decide,
         Func<CaseState, IReadOnlyList<ICaseEvent>, long, T> respond,
         CancellationToken ct, bool needToKnow = true) =>
-        RunAttemptsAsync<T>(async token =>
+        RunAttemptsAsync<T>(async (replacing, token) =>
         {
             // The case as this process last committed it, when remembered: a decision on it commits only if the case
             // is still at that version. What would refuse, or answer 412, is decided again on the case as stored.
@@ -147,11 +150,11 @@ public sealed class CaseCommandRunner(
                     return Outcome<T>.OutOfStep;
                 }
                 var decision = DecideOn(loaded.Stream.State, loaded.Version, expectedVersion, actor, needToKnow, decide);
-                if (decision is { Refusal: null }) return Staged(caseId, loaded.Stream.State, loaded.Stream.ChainHead, decision, respond);
+                if (decision is { Refusal: null }) return Staged(caseId, loaded.Stream.State, loaded.Stream.ChainHead, decision, respond, remembering, replacing);
                 if (remembered) continue;
                 return decision is null ? Outcome<T>.Conflict : Outcome<T>.Refused(decision.Refusal!);
             }
-        }, caseId, expectedVersion is null ? null : StaleVersion, ct);
+        }, caseId, remembering, expectedVersion is null ? null : StaleVersion, ct);
 
     /// <summary>
     /// NEED-TO-KNOW first (RESTRICTION-OWNERS: before the version, so someone not named learns only that the case is
@@ -178,9 +181,12 @@ public sealed class CaseCommandRunner(
             : decision;
     }
 
-    /// <summary>An accepted decision staged (<see cref="CaseStager"/>) with the answer it gives and its key's record.</summary>
+    /// <summary>
+    /// An accepted decision staged (<see cref="CaseStager"/>) with the answer it gives and its key's record
+    /// (<paramref name="replacing"/>: the key's expired record is replaced, not collided with).
+    /// </summary>
     private Outcome<T> Staged<T>(Guid caseId, CaseState? before, string? chainHead, Decision decision,
-        Func<CaseState, IReadOnlyList<ICaseEvent>, long, T> respond)
+        Func<CaseState, IReadOnlyList<ICaseEvent>, long, T> respond, Remembering? remembering, bool replacing)
     {
         if (decision.Refusal is { } refusal) return Outcome<T>.Refused(refusal);
         StagedCommand staged;
@@ -194,9 +200,9 @@ public sealed class CaseCommandRunner(
             return Outcome<T>.Conflict;
         }
         var value = respond(staged.After.State, decision.Events, staged.VersionAfter);
-        var answer = idempotency.Answer(value!, staged.VersionAfter);
+        var answer = remembering?.AnswerFor(value!, staged.VersionAfter, clock.GetCurrentInstant(), idempotency.Value.Expiry);
         if (answer is not null && staged.DestroysKey) (answer.ClearBody, answer.Body) = (answer.Body, "");
-        return Outcome<T>.Staged(value, staged with { Answer = answer, ReplacesExpiredAnswer = idempotency.ReplacesExpired });
+        return Outcome<T>.Staged(value, staged with { Answer = answer, ReplacesExpiredAnswer = replacing });
     }
 
     /// <summary>Stands for 412: the version the caller sent in If-Match is no longer the case's version.</summary>
@@ -208,8 +214,10 @@ public sealed class CaseCommandRunner(
     /// attempt; an attempt whose commit failed ambiguously is checked before anything is decided again.
     /// </summary>
     private async Task<CaseCommandResult<T>> RunAttemptsAsync<T>(
-        Func<CancellationToken, Task<Outcome<T>>> attempt, Guid caseId, Refusal? onConflict, CancellationToken ct)
+        Func<bool, CancellationToken, Task<Outcome<T>>> attempt, Guid caseId, Remembering? remembering, Refusal? onConflict, CancellationToken ct)
     {
+        // Whether the key's record, when this request's answer is committed, replaces an expired one of the same key.
+        var replacing = false;
         for (var decisions = 1; ; decisions++)
         {
             Outcome<T>? unconfirmed = null;
@@ -218,7 +226,7 @@ public sealed class CaseCommandRunner(
                 // The last commit failed on the wire: it may have landed. If it did, that is the answer.
                 if (unconfirmed is { } previous && await LandedAsync(previous.Commit!.Events[0].Id, token)) return previous;
                 unconfirmed = null;
-                var staged = await attempt(token);
+                var staged = await attempt(replacing, token);
                 if (staged.Kind != OutcomeKind.Staged) return staged;
                 unconfirmed = staged;
                 var committed = await CommitAsync(staged.Commit!, decisions);
@@ -241,8 +249,9 @@ public sealed class CaseCommandRunner(
                     // A refusal may be what a concurrent twin's commit left behind (say, NO-DUPLICATE-ESCALATION):
                     // if that twin carried this request's Idempotency-Key, its answer is this request's answer. Not
                     // for a restricted case: NEED-TO-KNOW comes before any remembered answer (RESTRICTION-OWNERS).
-                    return outcome.Refusal!.Kind != RefusalKind.Restricted && await idempotency.FindEarlierAnswerAsync(store, ct)
-                        ? CaseCommandResult.Fail<T>(CommandStatus.AnsweredBefore)
+                    return outcome.Refusal!.Kind != RefusalKind.Restricted && remembering is not null
+                        && (await remembering.FindEarlierAsync(store, clock.GetCurrentInstant(), ct)).Earlier is { } before
+                        ? CaseCommandResult.AnsweredBefore<T>(before)
                         : CaseCommandResult.Fail<T>(CommandStatus.Refused, outcome.Refusal);
                 case OutcomeKind.Conflict:
                     // Lost to a command this process committed first (this process remembers the case at a later version
@@ -250,10 +259,17 @@ public sealed class CaseCommandRunner(
                     // this process remembers is stale, and the case is read again.
                     var behind = outcome.Commit is { } tried && appends.Remembered(caseId) is { } known && known.Version > tried.VersionBefore;
                     if (!behind) appends.Forget(caseId);
-                    var expiredBefore = idempotency.ReplacesExpired;
-                    if (await idempotency.FindEarlierAnswerAsync(store, ct)) return CaseCommandResult.Fail<T>(CommandStatus.AnsweredBefore);
-                    // The key's old, expired record is what collided: try again, replacing it.
-                    if (idempotency.ReplacesExpired && !expiredBefore) break;
+                    if (remembering is not null)
+                    {
+                        var (earlier, expired) = await remembering.FindEarlierAsync(store, clock.GetCurrentInstant(), ct);
+                        if (earlier is not null) return CaseCommandResult.AnsweredBefore<T>(earlier);
+                        // The key's old, expired record is what collided: try again, replacing it.
+                        if (expired && !replacing)
+                        {
+                            replacing = true;
+                            break;
+                        }
+                    }
                     if (onConflict == StaleVersion)
                     {
                         // Marten refuses an expected version on a stream that does not exist as it refuses a stale one.

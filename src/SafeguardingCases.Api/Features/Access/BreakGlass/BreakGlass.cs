@@ -56,11 +56,11 @@ public sealed class BreakGlassEndpoint(ISender sender, AccessOptions options) : 
             "Open a restricted case in an emergency, saying why (BREAK-GLASS); time-boxed and listed for auditors"), clearDefaults: true);
     }
 
-    protected override ICaseCommand<BreakGlassResponse> ToCommand(BreakGlassRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<BreakGlassResponse> ToCommand(BreakGlassRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new BreakGlassCommand(caseId, expectedVersion, actor, new Domain.Cases.BreakGlass(Guid.NewGuid(), req.Reason!, options.BreakGlassDuration, options.BreakGlassMaxDuration));
 }
 
-public sealed record BreakGlassCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, Domain.Cases.BreakGlass Command) : ICaseCommand<BreakGlassResponse>;
+public sealed record BreakGlassCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, Domain.Cases.BreakGlass Command) : CaseCommand<BreakGlassResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class BreakGlassHandler(CaseCommandRunner runner) : CaseCommandHandler<BreakGlassCommand, BreakGlassResponse>(runner)
 {

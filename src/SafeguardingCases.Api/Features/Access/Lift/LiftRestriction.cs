@@ -22,11 +22,11 @@ public sealed class LiftRestrictionEndpoint(ISender sender) : CaseCommandEndpoin
         Description(b => b.Command<EmptyRequest, LiftRestrictionResponse>("Access", "Lift the case's restriction (NEED-TO-KNOW)", status: 200), clearDefaults: true);
     }
 
-    protected override ICaseCommand<LiftRestrictionResponse> ToCommand(EmptyRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<LiftRestrictionResponse> ToCommand(EmptyRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new LiftRestrictionCommand(caseId, expectedVersion, actor);
 }
 
-public sealed record LiftRestrictionCommand(Guid CaseId, long? ExpectedVersion, Actor Actor) : ICaseCommand<LiftRestrictionResponse>;
+public sealed record LiftRestrictionCommand(Guid CaseId, long? ExpectedVersion, Actor Actor) : CaseCommand<LiftRestrictionResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class LiftRestrictionHandler(CaseCommandRunner runner) : CaseCommandHandler<LiftRestrictionCommand, LiftRestrictionResponse>(runner)
 {

@@ -41,11 +41,11 @@ public sealed class RestrictCaseEndpoint(ISender sender) : CaseCommandEndpoint<R
             "Restrict the case to named staff (NEED-TO-KNOW); the lead who restricts it is always named", status: 200), clearDefaults: true);
     }
 
-    protected override ICaseCommand<RestrictionResponse> ToCommand(RestrictCaseRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<RestrictionResponse> ToCommand(RestrictCaseRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new RestrictCaseCommand(caseId, expectedVersion, actor, new RestrictCase([.. req.AllowedSubjects!], req.Reason!));
 }
 
-public sealed record RestrictCaseCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, RestrictCase Command) : ICaseCommand<RestrictionResponse>;
+public sealed record RestrictCaseCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, RestrictCase Command) : CaseCommand<RestrictionResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class RestrictCaseHandler(CaseCommandRunner runner) : CaseCommandHandler<RestrictCaseCommand, RestrictionResponse>(runner)
 {

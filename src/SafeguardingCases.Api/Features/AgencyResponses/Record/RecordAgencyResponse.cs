@@ -33,11 +33,11 @@ public sealed class RecordAgencyResponseEndpoint(ISender sender) : CaseCommandEn
         Description(b => b.Command<RecordAgencyResponseRequest, RecordAgencyResponseResponse>("Escalations", "Record an agency's response"), clearDefaults: true);
     }
 
-    protected override ICaseCommand<RecordAgencyResponseResponse> ToCommand(RecordAgencyResponseRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<RecordAgencyResponseResponse> ToCommand(RecordAgencyResponseRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new RecordAgencyResponseCommand(caseId, expectedVersion, actor, new RecordAgencyResponse(req.EscalationId!.Value, req.Summary!));
 }
 
-public sealed record RecordAgencyResponseCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, RecordAgencyResponse Command) : ICaseCommand<RecordAgencyResponseResponse>;
+public sealed record RecordAgencyResponseCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, RecordAgencyResponse Command) : CaseCommand<RecordAgencyResponseResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class RecordAgencyResponseHandler(CaseCommandRunner runner) : CaseCommandHandler<RecordAgencyResponseCommand, RecordAgencyResponseResponse>(runner)
 {

@@ -43,11 +43,11 @@ public sealed class AllocateCaseEndpoint(ISender sender) : CaseCommandEndpoint<A
             "Allocate the case to a member of staff, who receives its alerts (officers: themselves; leads: anyone)", status: 200), clearDefaults: true);
     }
 
-    protected override ICaseCommand<AllocationResponse> ToCommand(AllocateCaseRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<AllocationResponse> ToCommand(AllocateCaseRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new AllocateCaseCommand(caseId, expectedVersion, actor, new AllocateCase(req.Subject!, req.Name!, req.Email!));
 }
 
-public sealed record AllocateCaseCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, AllocateCase Command) : ICaseCommand<AllocationResponse>;
+public sealed record AllocateCaseCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, AllocateCase Command) : CaseCommand<AllocationResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class AllocateCaseHandler(CaseCommandRunner runner) : CaseCommandHandler<AllocateCaseCommand, AllocationResponse>(runner)
 {

@@ -22,11 +22,11 @@ public sealed class UnallocateCaseEndpoint(ISender sender) : CaseCommandEndpoint
         Description(b => b.Command<EmptyRequest, UnallocateCaseResponse>("Allocation", "Unallocate the case (its alerts go to the duty address)", status: 200), clearDefaults: true);
     }
 
-    protected override ICaseCommand<UnallocateCaseResponse> ToCommand(EmptyRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<UnallocateCaseResponse> ToCommand(EmptyRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new UnallocateCaseCommand(caseId, expectedVersion, actor);
 }
 
-public sealed record UnallocateCaseCommand(Guid CaseId, long? ExpectedVersion, Actor Actor) : ICaseCommand<UnallocateCaseResponse>;
+public sealed record UnallocateCaseCommand(Guid CaseId, long? ExpectedVersion, Actor Actor) : CaseCommand<UnallocateCaseResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class UnallocateCaseHandler(CaseCommandRunner runner) : CaseCommandHandler<UnallocateCaseCommand, UnallocateCaseResponse>(runner)
 {

@@ -32,11 +32,11 @@ public sealed class CloseCaseEndpoint(ISender sender) : CaseCommandEndpoint<Case
         Description(b => b.Command<CaseStatusRequest, CaseStatusResponse>("Cases", "Close a case", status: 200), clearDefaults: true);
     }
 
-    protected override ICaseCommand<CaseStatusResponse> ToCommand(CaseStatusRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<CaseStatusResponse> ToCommand(CaseStatusRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new CloseCaseCommand(caseId, expectedVersion, actor, new CloseCase(req.Reason!));
 }
 
-public sealed record CloseCaseCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, CloseCase Command) : ICaseCommand<CaseStatusResponse>;
+public sealed record CloseCaseCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, CloseCase Command) : CaseCommand<CaseStatusResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class CloseCaseHandler(CaseCommandRunner runner) : CaseCommandHandler<CloseCaseCommand, CaseStatusResponse>(runner)
 {

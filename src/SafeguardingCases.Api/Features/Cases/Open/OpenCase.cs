@@ -45,23 +45,23 @@ public sealed class OpenCaseEndpoint(ISender sender) : Endpoint<OpenCaseRequest,
     public override async Task HandleAsync(OpenCaseRequest req, CancellationToken ct)
     {
         var user = req.ServiceUser!;
-        var idempotency = Resolve<IdempotencyScope>();
-        idempotency.Answers(StatusCodes.Status201Created, r => LocationOf((OpenCaseResponse)r));
-        var result = await sender.Send(new OpenCaseCommand(User.ToActor(), new OpenCase(idempotency.NewCaseId(), req.Channel!.Value, req.SourceReference!,
-            user.Reference!, AgeRules.ToAge(user.DateOfBirth, user.AgeYears, user.AgeBand), req.Summary!)), ct);
-        await this.SendCaseResultAsync(result, StatusCodes.Status201Created, LocationOf);
+        var caseId = IdempotencyKey.NewCaseId(IdempotencyKey.Of(HttpContext));
+        var result = await sender.Send(new OpenCaseCommand(User.ToActor(), new OpenCase(caseId, req.Channel!.Value, req.SourceReference!,
+            user.Reference!, AgeRules.ToAge(user.DateOfBirth, user.AgeYears, user.AgeBand), req.Summary!),
+            Remembering.For(HttpContext, StatusCodes.Status201Created, LocationOf(caseId))), ct);
+        await this.SendCaseResultAsync(result, StatusCodes.Status201Created, opened => LocationOf(opened.Id));
     }
 
-    private static string LocationOf(OpenCaseResponse opened) => $"/api/v1/cases/{opened.Id}";
+    private static string LocationOf(Guid caseId) => $"/api/v1/cases/{caseId}";
 }
 
-public sealed record OpenCaseCommand(Actor Actor, OpenCase Command) : IRequest<CaseCommandResult<OpenCaseResponse>>;
+public sealed record OpenCaseCommand(Actor Actor, OpenCase Command, Remembering? Remembering) : IRequest<CaseCommandResult<OpenCaseResponse>>;
 
 public sealed class OpenCaseHandler(CaseCommandRunner runner) : IRequestHandler<OpenCaseCommand, CaseCommandResult<OpenCaseResponse>>
 {
     public async ValueTask<CaseCommandResult<OpenCaseResponse>> Handle(OpenCaseCommand request, CancellationToken cancellationToken)
     {
         var c = request.Command;
-        return await runner.StartAsync(c.CaseId, request.Actor, ctx => CaseDecider.Open(c, ctx), after => new OpenCaseResponse(c.CaseId, after.Version), cancellationToken);
+        return await runner.StartAsync(c.CaseId, request.Actor, request.Remembering, ctx => CaseDecider.Open(c, ctx), after => new OpenCaseResponse(c.CaseId, after.Version), cancellationToken);
     }
 }

@@ -20,11 +20,11 @@ public sealed class ReopenCaseEndpoint(ISender sender) : CaseCommandEndpoint<Cas
         Description(b => b.Command<CaseStatusRequest, CaseStatusResponse>("Cases", "Reopen a closed case", status: 200), clearDefaults: true);
     }
 
-    protected override ICaseCommand<CaseStatusResponse> ToCommand(CaseStatusRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<CaseStatusResponse> ToCommand(CaseStatusRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new ReopenCaseCommand(caseId, expectedVersion, actor, new ReopenCase(req.Reason!));
 }
 
-public sealed record ReopenCaseCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, ReopenCase Command) : ICaseCommand<CaseStatusResponse>;
+public sealed record ReopenCaseCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, ReopenCase Command) : CaseCommand<CaseStatusResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class ReopenCaseHandler(CaseCommandRunner runner) : CaseCommandHandler<ReopenCaseCommand, CaseStatusResponse>(runner)
 {

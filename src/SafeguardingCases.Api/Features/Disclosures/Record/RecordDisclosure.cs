@@ -56,13 +56,13 @@ public sealed class RecordDisclosureEndpoint(ISender sender) : CaseCommandEndpoi
         Description(b => b.Command<RecordDisclosureRequest, RecordDisclosureResponse>("Disclosures", "Record a disclosure"), clearDefaults: true);
     }
 
-    protected override ICaseCommand<RecordDisclosureResponse> ToCommand(RecordDisclosureRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<RecordDisclosureResponse> ToCommand(RecordDisclosureRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new RecordDisclosureCommand(caseId, expectedVersion, actor, new RecordDisclosure(Guid.NewGuid(), req.DisclosedAt!.Value, req.Channel!.Value,
             req.SourceReference!, req.Summary!,
             [.. req.Concerns!.Select(c => new Concern(c.Category!.Value, c.Status!.Value, c.PersonId!))]));
 }
 
-public sealed record RecordDisclosureCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, RecordDisclosure Command) : ICaseCommand<RecordDisclosureResponse>;
+public sealed record RecordDisclosureCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, RecordDisclosure Command) : CaseCommand<RecordDisclosureResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class RecordDisclosureHandler(CaseCommandRunner runner) : CaseCommandHandler<RecordDisclosureCommand, RecordDisclosureResponse>(runner)
 {

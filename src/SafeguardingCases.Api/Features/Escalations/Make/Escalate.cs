@@ -48,12 +48,12 @@ public sealed class EscalateEndpoint(ISender sender) : CaseCommandEndpoint<Escal
         Description(b => b.Command<EscalateRequest, EscalateResponse>("Escalations", "Escalate (refused with 422 and ruleIds when the policy does not permit it)"), clearDefaults: true);
     }
 
-    protected override ICaseCommand<EscalateResponse> ToCommand(EscalateRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<EscalateResponse> ToCommand(EscalateRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new EscalateCommand(caseId, expectedVersion, actor, new Escalate(Guid.NewGuid(), new EscalationRequest(
             req.Route!.Value, req.Agency!.Value, req.PersonId!, req.RiskAssessmentId!.Value, [.. req.ReliesOn!.Distinct()], req.InformationShared!, req.OverrideId)));
 }
 
-public sealed record EscalateCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, Escalate Command) : ICaseCommand<EscalateResponse>, ICountedCommand
+public sealed record EscalateCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, Escalate Command) : CaseCommand<EscalateResponse>(CaseId, ExpectedVersion, Actor), ICountedCommand
 {
     public void Count(SafeguardingMetrics metrics) => metrics.Escalated(Command.Request.Route, Command.Request.Agency);
 }

@@ -37,13 +37,13 @@ public sealed class DecideSubjectAccessFlagEndpoint(ISender sender) : CaseComman
             "Decide one flagged entry of a subject access export: release it, or withhold it on a ground"), clearDefaults: true);
     }
 
-    protected override ICaseCommand<SubjectAccessFlagDecision> ToCommand(DecideSubjectAccessFlagRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<SubjectAccessFlagDecision> ToCommand(DecideSubjectAccessFlagRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new DecideSubjectAccessFlagCommand(caseId, expectedVersion, actor,
             new DecideSubjectAccessFlag(Route<Guid>("exportId"), req.FlagId!.Value, req.Decision!.Value, req.Ground?.Trim() ?? ""));
 }
 
 public sealed record DecideSubjectAccessFlagCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, DecideSubjectAccessFlag Command)
-    : ICaseCommand<SubjectAccessFlagDecision>;
+    : CaseCommand<SubjectAccessFlagDecision>(CaseId, ExpectedVersion, Actor);
 
 public sealed class DecideSubjectAccessFlagHandler(CaseCommandRunner runner) : CaseCommandHandler<DecideSubjectAccessFlagCommand, SubjectAccessFlagDecision>(runner)
 {

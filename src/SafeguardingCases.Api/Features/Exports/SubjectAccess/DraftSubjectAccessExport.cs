@@ -27,11 +27,11 @@ public sealed class DraftSubjectAccessExportEndpoint(ISender sender) : CaseComma
             "Draft a subject access export for the service user: redacted, with entries flagged for a lead's decision"), clearDefaults: true);
     }
 
-    protected override ICaseCommand<SubjectAccessExportCreated> ToCommand(EmptyRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<SubjectAccessExportCreated> ToCommand(EmptyRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new DraftSubjectAccessExportCommand(caseId, expectedVersion, actor, Guid.CreateVersion7());
 }
 
-public sealed record DraftSubjectAccessExportCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, Guid ExportId) : ICaseCommand<SubjectAccessExportCreated>;
+public sealed record DraftSubjectAccessExportCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, Guid ExportId) : CaseCommand<SubjectAccessExportCreated>(CaseId, ExpectedVersion, Actor);
 
 /// <summary>Flags the entries of the case as stored (the pure <see cref="Domain.Cases.Chronology.ExemptionFlags"/>), then records the draft.</summary>
 public sealed class DraftSubjectAccessExportHandler(IQuerySession session, CaseCommandRunner runner)
@@ -42,7 +42,7 @@ public sealed class DraftSubjectAccessExportHandler(IQuerySession session, CaseC
         var events = (await Exporting.EventsAsync(session, request.CaseId, cancellationToken)).Events;
         if (events.Count == 0) return CaseCommandResult.Fail<SubjectAccessExportCreated>(CommandStatus.CaseNotFound);
         var draft = new DraftSubjectAccess(request.ExportId, events[^1].Version, Domain.Cases.Chronology.ExemptionFlags(request.ExportId, events));
-        return await runner.RunAsync(request.CaseId, request.ExpectedVersion, request.Actor,
+        return await runner.RunAsync(request.CaseId, request.ExpectedVersion, request.Actor, request.Remembering,
             (state, ctx) => CaseDecider.Decide(state, draft, ctx),
             (_, _, version) => new SubjectAccessExportCreated(request.ExportId, draft.Flags.Count, version), cancellationToken);
     }

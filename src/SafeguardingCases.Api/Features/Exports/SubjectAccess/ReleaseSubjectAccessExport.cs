@@ -27,12 +27,12 @@ public sealed class ReleaseSubjectAccessExportEndpoint(ISender sender) : CaseCom
             "Release a subject access export whose flags are all decided, so it can be downloaded", status: 200), clearDefaults: true);
     }
 
-    protected override ICaseCommand<SubjectAccessExportReleased> ToCommand(EmptyRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<SubjectAccessExportReleased> ToCommand(EmptyRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new ReleaseSubjectAccessExportCommand(caseId, expectedVersion, actor, new ReleaseSubjectAccess(Route<Guid>("exportId")));
 }
 
 public sealed record ReleaseSubjectAccessExportCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, ReleaseSubjectAccess Command)
-    : ICaseCommand<SubjectAccessExportReleased>;
+    : CaseCommand<SubjectAccessExportReleased>(CaseId, ExpectedVersion, Actor);
 
 public sealed class ReleaseSubjectAccessExportHandler(CaseCommandRunner runner)
     : CaseCommandHandler<ReleaseSubjectAccessExportCommand, SubjectAccessExportReleased>(runner)

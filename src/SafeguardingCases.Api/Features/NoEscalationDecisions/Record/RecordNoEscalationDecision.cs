@@ -29,11 +29,11 @@ public sealed class RecordNoEscalationDecisionEndpoint(ISender sender) : CaseCom
         Description(b => b.Command<RecordNoEscalationDecisionRequest, RecordNoEscalationDecisionResponse>("Escalations", "Record a decision not to escalate"), clearDefaults: true);
     }
 
-    protected override ICaseCommand<RecordNoEscalationDecisionResponse> ToCommand(RecordNoEscalationDecisionRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<RecordNoEscalationDecisionResponse> ToCommand(RecordNoEscalationDecisionRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new RecordNoEscalationDecisionCommand(caseId, expectedVersion, actor, new RecordNoEscalationDecision(Guid.NewGuid(), req.Reason!));
 }
 
-public sealed record RecordNoEscalationDecisionCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, RecordNoEscalationDecision Command) : ICaseCommand<RecordNoEscalationDecisionResponse>;
+public sealed record RecordNoEscalationDecisionCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, RecordNoEscalationDecision Command) : CaseCommand<RecordNoEscalationDecisionResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class RecordNoEscalationDecisionHandler(CaseCommandRunner runner) : CaseCommandHandler<RecordNoEscalationDecisionCommand, RecordNoEscalationDecisionResponse>(runner)
 {

@@ -29,11 +29,11 @@ public sealed class AddNoteEndpoint(ISender sender) : CaseCommandEndpoint<AddNot
         Description(b => b.Command<AddNoteRequest, AddNoteResponse>("Notes", "Add a note"), clearDefaults: true);
     }
 
-    protected override ICaseCommand<AddNoteResponse> ToCommand(AddNoteRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<AddNoteResponse> ToCommand(AddNoteRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new AddNoteCommand(caseId, expectedVersion, actor, new AddNote(Guid.NewGuid(), req.Text!));
 }
 
-public sealed record AddNoteCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, AddNote Command) : ICaseCommand<AddNoteResponse>;
+public sealed record AddNoteCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, AddNote Command) : CaseCommand<AddNoteResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class AddNoteHandler(CaseCommandRunner runner) : CaseCommandHandler<AddNoteCommand, AddNoteResponse>(runner)
 {

@@ -30,11 +30,11 @@ public sealed class ApproveOverrideEndpoint(ISender sender) : CaseCommandEndpoin
         Description(b => b.Command<ApproveOverrideRequest, ApproveOverrideResponse>("Overrides", "Approve a policy override"), clearDefaults: true);
     }
 
-    protected override ICaseCommand<ApproveOverrideResponse> ToCommand(ApproveOverrideRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<ApproveOverrideResponse> ToCommand(ApproveOverrideRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new ApproveOverrideCommand(caseId, expectedVersion, actor, new ApproveOverride(Route<Guid>("overrideId"), req.Justification!));
 }
 
-public sealed record ApproveOverrideCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, ApproveOverride Command) : ICaseCommand<ApproveOverrideResponse>;
+public sealed record ApproveOverrideCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, ApproveOverride Command) : CaseCommand<ApproveOverrideResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class ApproveOverrideHandler(CaseCommandRunner runner) : CaseCommandHandler<ApproveOverrideCommand, ApproveOverrideResponse>(runner)
 {

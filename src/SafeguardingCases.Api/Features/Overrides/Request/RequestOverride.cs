@@ -34,11 +34,11 @@ public sealed class RequestOverrideEndpoint(ISender sender) : CaseCommandEndpoin
         Description(b => b.Command<RequestOverrideRequest, RequestOverrideResponse>("Overrides", "Request a policy override"), clearDefaults: true);
     }
 
-    protected override ICaseCommand<RequestOverrideResponse> ToCommand(RequestOverrideRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<RequestOverrideResponse> ToCommand(RequestOverrideRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new RequestOverrideCommand(caseId, expectedVersion, actor, new RequestOverride(Guid.NewGuid(), req.Route!.Value, req.PersonId!, req.Justification!));
 }
 
-public sealed record RequestOverrideCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, RequestOverride Command) : ICaseCommand<RequestOverrideResponse>;
+public sealed record RequestOverrideCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, RequestOverride Command) : CaseCommand<RequestOverrideResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class RequestOverrideHandler(CaseCommandRunner runner) : CaseCommandHandler<RequestOverrideCommand, RequestOverrideResponse>(runner)
 {

@@ -35,11 +35,11 @@ public sealed class AddPersonEndpoint(ISender sender) : CaseCommandEndpoint<AddP
         Description(b => b.Command<AddPersonRequest, AddPersonResponse>("Persons", "Add a person at risk"), clearDefaults: true);
     }
 
-    protected override ICaseCommand<AddPersonResponse> ToCommand(AddPersonRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<AddPersonResponse> ToCommand(AddPersonRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new AddPersonCommand(caseId, expectedVersion, actor, new AddPerson(req.Reference!, req.Description!, AgeRules.ToAge(req.DateOfBirth, req.AgeYears, req.AgeBand)));
 }
 
-public sealed record AddPersonCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, AddPerson Command) : ICaseCommand<AddPersonResponse>;
+public sealed record AddPersonCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, AddPerson Command) : CaseCommand<AddPersonResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class AddPersonHandler(CaseCommandRunner runner) : CaseCommandHandler<AddPersonCommand, AddPersonResponse>(runner)
 {

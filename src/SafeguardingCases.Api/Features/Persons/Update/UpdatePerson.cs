@@ -36,11 +36,11 @@ public sealed class UpdatePersonEndpoint(ISender sender) : CaseCommandEndpoint<U
         Description(b => b.Command<UpdatePersonRequest, UpdatePersonResponse>("Persons", "Record a person's age and the adult-at-risk answers", status: 200), clearDefaults: true);
     }
 
-    protected override ICaseCommand<UpdatePersonResponse> ToCommand(UpdatePersonRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<UpdatePersonResponse> ToCommand(UpdatePersonRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new UpdatePersonCommand(caseId, expectedVersion, actor, Route<string>("personId")!, req);
 }
 
-public sealed record UpdatePersonCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, string PersonId, UpdatePersonRequest Request) : ICaseCommand<UpdatePersonResponse>;
+public sealed record UpdatePersonCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, string PersonId, UpdatePersonRequest Request) : CaseCommand<UpdatePersonResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class UpdatePersonHandler(CaseCommandRunner runner) : CaseCommandHandler<UpdatePersonCommand, UpdatePersonResponse>(runner)
 {

@@ -35,11 +35,11 @@ public sealed class DelayRequiredReportEndpoint(ISender sender) : CaseCommandEnd
         Description(b => b.Command<DelayRequiredReportRequest, DelayRequiredReportResponse>("Escalations", "Delay a required report (MANDATORY-CSA, at most 7 days)"), clearDefaults: true);
     }
 
-    protected override ICaseCommand<DelayRequiredReportResponse> ToCommand(DelayRequiredReportRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<DelayRequiredReportResponse> ToCommand(DelayRequiredReportRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new DelayRequiredReportCommand(caseId, expectedVersion, actor, new DelayRequiredReport(req.PersonId!, req.Until!.Value, req.Reason!));
 }
 
-public sealed record DelayRequiredReportCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, DelayRequiredReport Command) : ICaseCommand<DelayRequiredReportResponse>;
+public sealed record DelayRequiredReportCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, DelayRequiredReport Command) : CaseCommand<DelayRequiredReportResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class DelayRequiredReportHandler(CaseCommandRunner runner) : CaseCommandHandler<DelayRequiredReportCommand, DelayRequiredReportResponse>(runner)
 {

@@ -29,11 +29,11 @@ public sealed class ApproveDestructionEndpoint(ISender sender) : CaseCommandEndp
             "Approve another lead's request to destroy the record: the case's data key is destroyed (DESTRUCTION-TWO-LEADS)", status: 200), clearDefaults: true);
     }
 
-    protected override ICaseCommand<DestructionApprovalResponse> ToCommand(EmptyRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<DestructionApprovalResponse> ToCommand(EmptyRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new ApproveDestructionCommand(caseId, expectedVersion, actor, new ApproveDestruction(Route<Guid>("decisionId")));
 }
 
-public sealed record ApproveDestructionCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, ApproveDestruction Command) : ICaseCommand<DestructionApprovalResponse>;
+public sealed record ApproveDestructionCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, ApproveDestruction Command) : CaseCommand<DestructionApprovalResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class ApproveDestructionHandler(CaseCommandRunner runner) : CaseCommandHandler<ApproveDestructionCommand, DestructionApprovalResponse>(runner)
 {

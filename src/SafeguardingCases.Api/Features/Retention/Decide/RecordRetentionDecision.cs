@@ -46,12 +46,12 @@ public sealed class RecordRetentionDecisionEndpoint(ISender sender) : CaseComman
             "or Destroy, which a different lead approves (DESTRUCTION-TWO-LEADS; refused while a legal hold stands)"), clearDefaults: true);
     }
 
-    protected override ICaseCommand<RetentionDecisionResponse> ToCommand(RetentionDecisionRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<RetentionDecisionResponse> ToCommand(RetentionDecisionRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new RecordRetentionDecisionCommand(caseId, expectedVersion, actor, Guid.NewGuid(), req.Decision!.Value, req.KeepUntil, req.Reason!);
 }
 
 public sealed record RecordRetentionDecisionCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, Guid DecisionId, RetentionDecisionKind Decision,
-    Instant? KeepUntil, string Reason) : ICaseCommand<RetentionDecisionResponse>;
+    Instant? KeepUntil, string Reason) : CaseCommand<RetentionDecisionResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class RecordRetentionDecisionHandler(CaseCommandRunner runner) : CaseCommandHandler<RecordRetentionDecisionCommand, RetentionDecisionResponse>(runner)
 {

@@ -32,11 +32,11 @@ public sealed class PlaceLegalHoldEndpoint(ISender sender) : CaseCommandEndpoint
         Description(b => b.Command<PlaceLegalHoldRequest, LegalHoldResponse>("Retention", "Place a legal hold on the case (LEGAL-HOLD)", status: 200), clearDefaults: true);
     }
 
-    protected override ICaseCommand<LegalHoldResponse> ToCommand(PlaceLegalHoldRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<LegalHoldResponse> ToCommand(PlaceLegalHoldRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new PlaceLegalHoldCommand(caseId, expectedVersion, actor, new PlaceLegalHold(req.Reason!));
 }
 
-public sealed record PlaceLegalHoldCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, PlaceLegalHold Command) : ICaseCommand<LegalHoldResponse>;
+public sealed record PlaceLegalHoldCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, PlaceLegalHold Command) : CaseCommand<LegalHoldResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class PlaceLegalHoldHandler(CaseCommandRunner runner) : CaseCommandHandler<PlaceLegalHoldCommand, LegalHoldResponse>(runner)
 {

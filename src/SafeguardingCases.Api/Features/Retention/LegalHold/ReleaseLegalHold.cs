@@ -20,11 +20,11 @@ public sealed class ReleaseLegalHoldEndpoint(ISender sender) : CaseCommandEndpoi
         Description(b => b.Command<EmptyRequest, LegalHoldResponse>("Retention", "Release the case's legal hold (LEGAL-HOLD)", status: 200), clearDefaults: true);
     }
 
-    protected override ICaseCommand<LegalHoldResponse> ToCommand(EmptyRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<LegalHoldResponse> ToCommand(EmptyRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new ReleaseLegalHoldCommand(caseId, expectedVersion, actor);
 }
 
-public sealed record ReleaseLegalHoldCommand(Guid CaseId, long? ExpectedVersion, Actor Actor) : ICaseCommand<LegalHoldResponse>;
+public sealed record ReleaseLegalHoldCommand(Guid CaseId, long? ExpectedVersion, Actor Actor) : CaseCommand<LegalHoldResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class ReleaseLegalHoldHandler(CaseCommandRunner runner) : CaseCommandHandler<ReleaseLegalHoldCommand, LegalHoldResponse>(runner)
 {

@@ -53,14 +53,14 @@ public sealed class RecordRiskAssessmentEndpoint(ISender sender) : CaseCommandEn
         Description(b => b.Command<RecordRiskAssessmentRequest, RecordRiskAssessmentResponse>("Risk assessments", "Record a clinician's risk assessment"), clearDefaults: true);
     }
 
-    protected override ICaseCommand<RecordRiskAssessmentResponse> ToCommand(RecordRiskAssessmentRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<RecordRiskAssessmentResponse> ToCommand(RecordRiskAssessmentRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new RecordRiskAssessmentCommand(caseId, expectedVersion, actor, new RecordRiskAssessment(Guid.NewGuid(),
             [.. req.Assessments!.Select(a => new PersonAssessment(a.PersonId!, a.ThreatToLife!.Value, [.. a.CurrentConcerns!.Distinct()], a.RecommendedRoute!.Value,
                 a.PeerExemption is { } exemption ? new PeerExemption(exemption.Reason!) : null))],
             req.Rationale!));
 }
 
-public sealed record RecordRiskAssessmentCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, RecordRiskAssessment Command) : ICaseCommand<RecordRiskAssessmentResponse>;
+public sealed record RecordRiskAssessmentCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, RecordRiskAssessment Command) : CaseCommand<RecordRiskAssessmentResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class RecordRiskAssessmentHandler(CaseCommandRunner runner) : CaseCommandHandler<RecordRiskAssessmentCommand, RecordRiskAssessmentResponse>(runner)
 {

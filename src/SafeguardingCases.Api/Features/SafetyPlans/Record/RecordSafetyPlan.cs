@@ -33,11 +33,11 @@ public sealed class RecordSafetyPlanEndpoint(ISender sender) : CaseCommandEndpoi
         Description(b => b.Command<RecordSafetyPlanRequest, RecordSafetyPlanResponse>("Safety plans", "Record a safety-plan attempt"), clearDefaults: true);
     }
 
-    protected override ICaseCommand<RecordSafetyPlanResponse> ToCommand(RecordSafetyPlanRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<RecordSafetyPlanResponse> ToCommand(RecordSafetyPlanRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new RecordSafetyPlanCommand(caseId, expectedVersion, actor, new RecordSafetyPlanAttempt(Guid.NewGuid(), req.Outcome!.Value, req.Reason!));
 }
 
-public sealed record RecordSafetyPlanCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, RecordSafetyPlanAttempt Command) : ICaseCommand<RecordSafetyPlanResponse>;
+public sealed record RecordSafetyPlanCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, RecordSafetyPlanAttempt Command) : CaseCommand<RecordSafetyPlanResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class RecordSafetyPlanHandler(CaseCommandRunner runner) : CaseCommandHandler<RecordSafetyPlanCommand, RecordSafetyPlanResponse>(runner)
 {

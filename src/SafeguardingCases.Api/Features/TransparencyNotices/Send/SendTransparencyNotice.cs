@@ -34,11 +34,11 @@ public sealed class SendTransparencyNoticeEndpoint(ISender sender) : CaseCommand
         Description(b => b.Command<SendTransparencyNoticeRequest, SendTransparencyNoticeResponse>("Transparency notices", "Record the transparency notice sent to the user"), clearDefaults: true);
     }
 
-    protected override ICaseCommand<SendTransparencyNoticeResponse> ToCommand(SendTransparencyNoticeRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<SendTransparencyNoticeResponse> ToCommand(SendTransparencyNoticeRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new SendTransparencyNoticeCommand(caseId, expectedVersion, actor, new SendTransparencyNotice(req.EscalationId!.Value, req.Message!, req.SentVia!));
 }
 
-public sealed record SendTransparencyNoticeCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, SendTransparencyNotice Command) : ICaseCommand<SendTransparencyNoticeResponse>;
+public sealed record SendTransparencyNoticeCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, SendTransparencyNotice Command) : CaseCommand<SendTransparencyNoticeResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class SendTransparencyNoticeHandler(CaseCommandRunner runner) : CaseCommandHandler<SendTransparencyNoticeCommand, SendTransparencyNoticeResponse>(runner)
 {

@@ -34,11 +34,11 @@ public sealed class WithholdTransparencyNoticeEndpoint(ISender sender) : CaseCom
         Description(b => b.Command<WithholdTransparencyNoticeRequest, WithholdTransparencyNoticeResponse>("Transparency notices", "Withhold the transparency notice (clinician only)"), clearDefaults: true);
     }
 
-    protected override ICaseCommand<WithholdTransparencyNoticeResponse> ToCommand(WithholdTransparencyNoticeRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
+    protected override CaseCommand<WithholdTransparencyNoticeResponse> ToCommand(WithholdTransparencyNoticeRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new WithholdTransparencyNoticeCommand(caseId, expectedVersion, actor, new WithholdTransparencyNotice(req.EscalationId!.Value, req.Reason!.Value, req.Detail!));
 }
 
-public sealed record WithholdTransparencyNoticeCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, WithholdTransparencyNotice Command) : ICaseCommand<WithholdTransparencyNoticeResponse>;
+public sealed record WithholdTransparencyNoticeCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, WithholdTransparencyNotice Command) : CaseCommand<WithholdTransparencyNoticeResponse>(CaseId, ExpectedVersion, Actor);
 
 public sealed class WithholdTransparencyNoticeHandler(CaseCommandRunner runner) : CaseCommandHandler<WithholdTransparencyNoticeCommand, WithholdTransparencyNoticeResponse>(runner)
 {
