@@ -27,7 +27,7 @@ namespace SafeguardingCases.Benchmarks;
 /// Both run as their own processes under Kestrel; this process is the load generator: 32 connections, each sending
 /// one request after another to a random one of 1,000 cases, for a fixed time after a warm-up. It prints requests/s,
 /// p50, p99 and non-2xx for each, and the ratio, for each round (baseline and API alternate).
-/// Run: dotnet run -c Release --project tests/SafeguardingCases.Benchmarks -- write [--rounds 3] [--seconds 10] [--without-keys] [--ledger] [--two]
+/// Run: dotnet run -c Release --project tests/SafeguardingCases.Benchmarks -- write [--rounds 3] [--seconds 10] [--without-keys] [--ledger] [--two] [--api-env NAME=VALUE]...
 /// With --two, a second API process on the API's database, and each round also loads both processes at once over the
 /// same cases (the load generator's connections alternate between them, so every case is written by both).
 /// Targets (issue 8): the API at ≥ 0.5× the baseline's requests/s, p99 ≤ 50 ms, 0 non-2xx.
@@ -49,11 +49,14 @@ public static class WriteBenchmark
             var baselineDb = await server.CreateDatabaseAsync("writebase");
             var apiDb = await server.CreateDatabaseAsync("writeapi");
             await using var baseline = await Server.StartAsync(["minimal-endpoint"], baselineDb);
-            await using var api = await Server.StartAsync([], apiDb);
+            // --api-env NAME=VALUE (repeatable): a setting for the API processes only (say, a runtime knob to compare).
+            var apiEnv = args.Select((a, i) => (a, i)).Where(x => x.a == "--api-env" && x.i + 1 < args.Length)
+                .Select(x => args[x.i + 1].Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
+            await using var api = await Server.StartAsync([], apiDb, apiEnv);
             // With --ledger, a second API on its own database signs a checkpoint every second (the default is every
             // five minutes), to measure what the ledger costs the write path at its most eager.
             var ledgerRun = args.Contains("--ledger");
-            await using var second = args.Contains("--two") ? await Server.StartAsync([], apiDb) : null;
+            await using var second = args.Contains("--two") ? await Server.StartAsync([], apiDb, apiEnv) : null;
             await using var ledgered = ledgerRun
                 ? await Server.StartAsync([], await server.CreateDatabaseAsync("writeledger"), new Dictionary<string, string> { ["Ledger__CheckpointInterval"] = "PT1S" })
                 : null;

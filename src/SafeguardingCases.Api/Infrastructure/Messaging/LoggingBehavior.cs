@@ -11,9 +11,14 @@ public sealed class LoggingBehavior<TMessage, TResponse>(ILogger<LoggingBehavior
     : IPipelineBehavior<TMessage, TResponse>
     where TMessage : notnull, IMessage
 {
+    /// <summary>The message's name in the log ("Notes.Add.AddNoteCommand") and in metrics ("AddNote"), made once per type.</summary>
+    private static readonly string? Name = typeof(TMessage).FullName?.Replace("SafeguardingCases.Api.Features.", "", StringComparison.Ordinal);
+
+    private static readonly string MetricName = typeof(TMessage).Name.Replace("Command", "", StringComparison.Ordinal);
+
     public async ValueTask<TResponse> Handle(TMessage message, MessageHandlerDelegate<TMessage, TResponse> next, CancellationToken cancellationToken)
     {
-        var name = typeof(TMessage).FullName?.Replace("SafeguardingCases.Api.Features.", "", StringComparison.Ordinal);
+        var name = Name;
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -21,11 +26,15 @@ public sealed class LoggingBehavior<TMessage, TResponse>(ILogger<LoggingBehavior
             if (response is Persistence.IHasOutcome outcome)
             {
                 // Commands by type and outcome, refusals by rule ID; what a command counts of its own (escalations by route).
-                metrics.CommandHandled(typeof(TMessage).Name.Replace("Command", "", StringComparison.Ordinal), outcome.Status, outcome.RuleIds);
+                metrics.CommandHandled(MetricName, outcome.Status, outcome.RuleIds);
                 if (outcome.Status == nameof(Persistence.CommandStatus.Done) && message is Telemetry.ICountedCommand counted) counted.Count(metrics);
             }
-            logger.LogInformation("{Message} handled in {ElapsedMs:F1} ms: {Outcome}", name, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-                response is Persistence.IHasOutcome result ? result.Outcome : "Done");
+            // (The outcome's text is made only when the line is written.)
+            if (logger.IsEnabled(LogLevel.Information))
+            {
+                logger.LogInformation("{Message} handled in {ElapsedMs:F1} ms: {Outcome}", name, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                    response is Persistence.IHasOutcome result ? result.Outcome : "Done");
+            }
             return response;
         }
         catch (Exception e)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Marten;
 using Microsoft.Extensions.Caching.Memory;
 using NodaTime;
@@ -165,8 +164,9 @@ public sealed class CaseAppendQueue : IAsyncDisposable
         return new CaseAppend(staged, [.. staged.Events.Select(e =>
             {
                 var mapping = events.EventMappingFor(e.Data.GetType());
+                // The headers Marten writes for the hash header alone (the hash is lower-case hex: nothing to escape).
                 return new PendingEvent(e.Id, e.Version, mapping.EventTypeName, mapping.DotNetTypeName, e.Json,
-                    JsonSerializer.Serialize(new Dictionary<string, string> { [EventHashChain.Header] = e.Hash }));
+                    $$"""{"{{EventHashChain.Header}}":"{{e.Hash}}"}""");
             })],
             serializer.ToJson(staged.After), serializer.ToJson(staged.Summary), staged.Answer is null ? null : serializer.ToJson(staged.Answer));
     }
