@@ -27,9 +27,10 @@ namespace SafeguardingCases.Benchmarks;
 /// Both run as their own processes under Kestrel; this process is the load generator: 32 connections, each sending
 /// one request after another to a random one of 1,000 cases, for a fixed time after a warm-up. It prints requests/s,
 /// p50, p99 and non-2xx for each, and the ratio, for each round (baseline and API alternate).
-/// Run: dotnet run -c Release --project tests/SafeguardingCases.Benchmarks -- write [--rounds 3] [--seconds 10] [--without-keys] [--ledger] [--two] [--api-env NAME=VALUE]...
+/// Run: dotnet run -c Release --project tests/SafeguardingCases.Benchmarks -- write [--rounds 3] [--seconds 10] [--without-keys] [--ledger] [--two [--disjoint]] [--api-env NAME=VALUE]...
 /// With --two, a second API process on the API's database, and each round also loads both processes at once over the
-/// same cases (the load generator's connections alternate between them, so every case is written by both).
+/// same cases (the load generator's connections alternate between them, so every case is written by both); with
+/// --disjoint also over disjoint halves (each process writes only its own cases), to tell sharing from two processes.
 /// Targets (issue 8): the API at ≥ 0.5× the baseline's requests/s, p99 ≤ 50 ms, 0 non-2xx.
 /// </summary>
 public static class WriteBenchmark
@@ -73,6 +74,7 @@ public static class WriteBenchmark
             await LoadAsync(client, [api], apiCases, keyed: true, warmup * 3, 1);
             if (second is not null) await LoadAsync(client, [api, second], apiCases, keyed: true, warmup * 3, 1);
             var twoRatios = new List<double>();
+            var disjointRatios = new List<double>();
 
             var results = new List<(Result Baseline, Result Api)>();
             for (var round = 1; round <= rounds; round++)
@@ -90,6 +92,15 @@ public static class WriteBenchmark
                     twoRatios.Add(t.PerSecond / a.PerSecond);
                     Console.WriteLine($"round {round}: two APIs {t}");
                     Console.WriteLine($"round {round}: two APIs / one API requests/s = {t.PerSecond / a.PerSecond:F2}");
+                    if (args.Contains("--disjoint"))
+                    {
+                        // The same two processes, each writing only its own half of the cases: what two processes cost on
+                        // this machine without ever writing the same case (the rest of the difference is the sharing).
+                        var d = await LoadAsync(client, [api, second], apiCases, keyed: !args.Contains("--without-keys"), warmup, seconds, disjoint: true);
+                        disjointRatios.Add(d.PerSecond / a.PerSecond);
+                        Console.WriteLine($"round {round}: two APIs, disjoint halves {d}");
+                        Console.WriteLine($"round {round}: two APIs on disjoint halves / one API requests/s = {d.PerSecond / a.PerSecond:F2}");
+                    }
                 }
                 if (ledgered is not null)
                 {
@@ -105,6 +116,11 @@ public static class WriteBenchmark
             {
                 twoRatios.Sort();
                 Console.WriteLine($"two APIs / one API over {rounds} rounds: median {twoRatios[twoRatios.Count / 2]:F2} (min {twoRatios[0]:F2}, max {twoRatios[^1]:F2})");
+            }
+            if (disjointRatios.Count > 0)
+            {
+                disjointRatios.Sort();
+                Console.WriteLine($"two APIs on disjoint halves / one API over {rounds} rounds: median {disjointRatios[disjointRatios.Count / 2]:F2} (min {disjointRatios[0]:F2}, max {disjointRatios[^1]:F2})");
             }
             return 0;
         }
@@ -127,7 +143,7 @@ public static class WriteBenchmark
         return ids;
     }
 
-    private static async Task<Result> LoadAsync(HttpClient client, Server[] servers, Guid[] cases, bool keyed, int warmupSeconds, int seconds)
+    private static async Task<Result> LoadAsync(HttpClient client, Server[] servers, Guid[] cases, bool keyed, int warmupSeconds, int seconds, bool disjoint = false)
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         var measuring = false;
@@ -136,12 +152,14 @@ public static class WriteBenchmark
         var non2xx = new int[Connections];
         var workers = Enumerable.Range(0, Connections).Select(w => Task.Run(async () =>
         {
-            var mine = latencies[w] = new List<double>(100_000);
+            var times = latencies[w] = new List<double>(100_000);
             var address = servers[w % servers.Length].Address;
+            // Disjoint: a server's connections write only the cases whose index falls to that server.
+            var mine = disjoint ? cases.Where((_, i) => i % servers.Length == w % servers.Length).ToArray() : cases;
             var n = 0;
             while (!Volatile.Read(ref stop))
             {
-                var id = cases[Random.Shared.Next(cases.Length)];
+                var id = mine[Random.Shared.Next(mine.Length)];
                 using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(address, $"/api/v1/cases/{id}/notes"))
                 {
                     Content = new StringContent("""{"text":"Called the user back; they are safe tonight and will talk to their teacher."}""", Encoding.UTF8, "application/json"),
@@ -159,7 +177,7 @@ public static class WriteBenchmark
                 {
                 }
                 if (!Volatile.Read(ref measuring)) continue;
-                mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 if (!ok) non2xx[w]++;
             }
         })).ToArray();
