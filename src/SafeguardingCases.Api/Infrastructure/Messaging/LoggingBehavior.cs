@@ -18,7 +18,6 @@ public sealed class LoggingBehavior<TMessage, TResponse>(ILogger<LoggingBehavior
 
     public async ValueTask<TResponse> Handle(TMessage message, MessageHandlerDelegate<TMessage, TResponse> next, CancellationToken cancellationToken)
     {
-        var name = Name;
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -32,7 +31,7 @@ public sealed class LoggingBehavior<TMessage, TResponse>(ILogger<LoggingBehavior
             // (The outcome's text is made only when the line is written.)
             if (logger.IsEnabled(LogLevel.Information))
             {
-                logger.LogInformation("{Message} handled in {ElapsedMs:F1} ms: {Outcome}", name, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                logger.LogInformation("{Message} handled in {ElapsedMs:F1} ms: {Outcome}", Name, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                     response is Persistence.IHasOutcome result ? result.Outcome : "Done");
             }
             return response;
@@ -40,10 +39,10 @@ public sealed class LoggingBehavior<TMessage, TResponse>(ILogger<LoggingBehavior
         catch (Exception e)
         {
             if (Persistence.DatabaseFailures.IsTransient(e))
-                logger.LogWarning("{Message} failed after {ElapsedMs:F1} ms: database unavailable ({Error})", name,
+                logger.LogWarning("{Message} failed after {ElapsedMs:F1} ms: database unavailable ({Error})", Name,
                     Stopwatch.GetElapsedTime(started).TotalMilliseconds, e.GetType().Name);
             else
-                logger.LogWarning(e, "{Message} failed after {ElapsedMs:F1} ms", name, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                logger.LogWarning(e, "{Message} failed after {ElapsedMs:F1} ms", Name, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             throw;
         }
     }

@@ -48,8 +48,10 @@ public interface IHasOutcome
     IReadOnlyList<string> RuleIds { get; }
 }
 
-/// <summary>The result of a command: the response and new stream version, or why nothing was appended.</summary>
-/// <see cref="EarlierAnswer"/>: for <see cref="CommandStatus.AnsweredBefore"/>, the answer remembered for the key.
+/// <summary>
+/// The result of a command: the response and new stream version, or why nothing was appended; for
+/// <see cref="CommandStatus.AnsweredBefore"/>, the answer remembered for the key (<see cref="EarlierAnswer"/>).
+/// </summary>
 public sealed record CaseCommandResult<T>(CommandStatus Status, T? Value, long Version, Refusal? Refusal, IdempotencyRecord? EarlierAnswer = null) : IHasOutcome
 {
     public string Outcome => Refusal is { RuleIds.Count: > 0 } r ? $"{Status} ({string.Join(", ", r.RuleIds)})" : Status.ToString();
@@ -116,7 +118,7 @@ public sealed class CaseCommandRunner(
     /// <summary>Starts a new case stream from a decision that needs no prior state.</summary>
     public Task<CaseCommandResult<T>> StartAsync<T>(Guid caseId, Actor actor, Remembering? remembering, Func<CommandContext, Decision> decide,
         Func<CaseState, T> respond, CancellationToken ct) =>
-        RunAttemptsAsync<T>((replacing, _) => Task.FromResult(Staged(caseId, null, null, decide(Context(actor)), (after, _, _) => respond(after), remembering, replacing)),
+        RunAttemptsAsync<T>(_ => Task.FromResult(Staged(caseId, null, null, decide(Context(actor)), (after, _, _) => respond(after))),
             caseId, remembering, AlreadyOpened, ct);
 
     /// <summary>A case id that is already taken, with no remembered answer to give: the case was opened before.</summary>
@@ -134,7 +136,7 @@ public sealed class CaseCommandRunner(
         Func<CaseState, CommandContext, Decision> decide,
         Func<CaseState, IReadOnlyList<ICaseEvent>, long, T> respond,
         CancellationToken ct, bool needToKnow = true) =>
-        RunAttemptsAsync<T>(async (replacing, token) =>
+        RunAttemptsAsync<T>(async token =>
         {
             // The case as this process last committed it, when remembered: a decision on it commits only if the case
             // is still at that version. What would refuse, or answer 412, is decided again on the case as stored.
@@ -150,7 +152,7 @@ public sealed class CaseCommandRunner(
                     return Outcome<T>.OutOfStep;
                 }
                 var decision = DecideOn(loaded.Stream.State, loaded.Version, expectedVersion, actor, needToKnow, decide);
-                if (decision is { Refusal: null }) return Staged(caseId, loaded.Stream.State, loaded.Stream.ChainHead, decision, respond, remembering, replacing);
+                if (decision is { Refusal: null }) return Staged(caseId, loaded.Stream.State, loaded.Stream.ChainHead, decision, respond);
                 if (remembered) continue;
                 return decision is null ? Outcome<T>.Conflict : Outcome<T>.Refused(decision.Refusal!);
             }
@@ -181,12 +183,9 @@ public sealed class CaseCommandRunner(
             : decision;
     }
 
-    /// <summary>
-    /// An accepted decision staged (<see cref="CaseStager"/>) with the answer it gives and its key's record
-    /// (<paramref name="replacing"/>: the key's expired record is replaced, not collided with).
-    /// </summary>
+    /// <summary>An accepted decision staged (<see cref="CaseStager"/>) with the answer it gives.</summary>
     private Outcome<T> Staged<T>(Guid caseId, CaseState? before, string? chainHead, Decision decision,
-        Func<CaseState, IReadOnlyList<ICaseEvent>, long, T> respond, Remembering? remembering, bool replacing)
+        Func<CaseState, IReadOnlyList<ICaseEvent>, long, T> respond)
     {
         if (decision.Refusal is { } refusal) return Outcome<T>.Refused(refusal);
         StagedCommand staged;
@@ -199,10 +198,18 @@ public sealed class CaseCommandRunner(
             // Decided on a remembered case whose key another instance has since destroyed: decided again as stored.
             return Outcome<T>.Conflict;
         }
-        var value = respond(staged.After.State, decision.Events, staged.VersionAfter);
+        return Outcome<T>.Staged(respond(staged.After.State, decision.Events, staged.VersionAfter), staged);
+    }
+
+    /// <summary>
+    /// The staged command with its Idempotency-Key's record (none without a key): the answer it gives, committed with its
+    /// events; <paramref name="replacing"/> when the key's expired record is to be replaced, not collided with.
+    /// </summary>
+    private StagedCommand WithAnswer(StagedCommand staged, object? value, Remembering? remembering, bool replacing)
+    {
         var answer = remembering?.AnswerFor(value!, staged.VersionAfter, clock.GetCurrentInstant(), idempotency.Value.Expiry);
         if (answer is not null && staged.DestroysKey) (answer.ClearBody, answer.Body) = (answer.Body, "");
-        return Outcome<T>.Staged(value, staged with { Answer = answer, ReplacesExpiredAnswer = replacing });
+        return staged with { Answer = answer, ReplacesExpiredAnswer = replacing };
     }
 
     /// <summary>Stands for 412: the version the caller sent in If-Match is no longer the case's version.</summary>
@@ -214,7 +221,7 @@ public sealed class CaseCommandRunner(
     /// attempt; an attempt whose commit failed ambiguously is checked before anything is decided again.
     /// </summary>
     private async Task<CaseCommandResult<T>> RunAttemptsAsync<T>(
-        Func<bool, CancellationToken, Task<Outcome<T>>> attempt, Guid caseId, Remembering? remembering, Refusal? onConflict, CancellationToken ct)
+        Func<CancellationToken, Task<Outcome<T>>> attempt, Guid caseId, Remembering? remembering, Refusal? onConflict, CancellationToken ct)
     {
         // Whether the key's record, when this request's answer is committed, replaces an expired one of the same key.
         var replacing = false;
@@ -226,8 +233,9 @@ public sealed class CaseCommandRunner(
                 // The last commit failed on the wire: it may have landed. If it did, that is the answer.
                 if (unconfirmed is { } previous && await LandedAsync(previous.Commit!.Events[0].Id, token)) return previous;
                 unconfirmed = null;
-                var staged = await attempt(replacing, token);
+                var staged = await attempt(token);
                 if (staged.Kind != OutcomeKind.Staged) return staged;
+                staged = staged with { Commit = WithAnswer(staged.Commit!, staged.Value, remembering, replacing) };
                 unconfirmed = staged;
                 var committed = await CommitAsync(staged.Commit!, decisions);
                 // A new case's key is its key once it landed with the case's first events, and never otherwise.
