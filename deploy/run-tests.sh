@@ -12,6 +12,8 @@ fi
 "$ROOT/deploy/ensure-chromium.sh"
 # The export tests read PDFs with pdftotext and verify exports with openssl and python3, as a recipient would.
 "$ROOT/deploy/ensure-export-tools.sh"
+# The case-routing tests run deploy/nginx/route-by-case.conf in Debian's nginx.
+"$ROOT/deploy/ensure-nginx.sh"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 # Every project (the benchmarks too) builds with zero warnings; then every test project runs.
 dotnet build SafeguardingCases.sln -c Release -nologo -v quiet

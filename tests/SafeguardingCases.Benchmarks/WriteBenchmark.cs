@@ -27,10 +27,12 @@ namespace SafeguardingCases.Benchmarks;
 /// Both run as their own processes under Kestrel; this process is the load generator: 32 connections, each sending
 /// one request after another to a random one of 1,000 cases, for a fixed time after a warm-up. It prints requests/s,
 /// p50, p99 and non-2xx for each, and the ratio, for each round (baseline and API alternate).
-/// Run: dotnet run -c Release --project tests/SafeguardingCases.Benchmarks -- write [--rounds 3] [--seconds 10] [--without-keys] [--ledger] [--two [--disjoint]] [--api-env NAME=VALUE]...
+/// Run: dotnet run -c Release --project tests/SafeguardingCases.Benchmarks -- write [--rounds 3] [--seconds 10] [--without-keys] [--ledger] [--two [--disjoint] [--routed]] [--api-env NAME=VALUE]...
 /// With --two, a second API process on the API's database, and each round also loads both processes at once over the
 /// same cases (the load generator's connections alternate between them, so every case is written by both); with
-/// --disjoint also over disjoint halves (each process writes only its own cases), to tell sharing from two processes.
+/// --disjoint also over disjoint halves (each process writes only its own cases), to tell sharing from two processes;
+/// with --routed also through nginx routing each case to one process (deploy/nginx/route-by-case.conf, as the ingress
+/// does), beside one process through the same nginx, so both pay for the proxy.
 /// Targets (issue 8): the API at ≥ 0.5× the baseline's requests/s, p99 ≤ 50 ms, 0 non-2xx.
 /// </summary>
 public static class WriteBenchmark
@@ -75,6 +77,11 @@ public static class WriteBenchmark
             if (second is not null) await LoadAsync(client, [api, second], apiCases, keyed: true, warmup * 3, 1);
             var twoRatios = new List<double>();
             var disjointRatios = new List<double>();
+            var routedRatios = new List<double>();
+            // --routed: one nginx in front of the API alone and one in front of both, each case to one process.
+            await using var routedOne = second is not null && args.Contains("--routed") ? await CaseRouter.StartAsync([api.Address]) : null;
+            await using var routedTwo = routedOne is not null ? await CaseRouter.StartAsync([api.Address, second!.Address]) : null;
+            if (routedOne is not null) await LoadAsync(client, [api, second!], apiCases, keyed: true, warmup * 3, 1, via: routedTwo);
 
             var results = new List<(Result Baseline, Result Api)>();
             for (var round = 1; round <= rounds; round++)
@@ -101,6 +108,17 @@ public static class WriteBenchmark
                         Console.WriteLine($"round {round}: two APIs, disjoint halves {d}");
                         Console.WriteLine($"round {round}: two APIs on disjoint halves / one API requests/s = {d.PerSecond / a.PerSecond:F2}");
                     }
+                    if (routedOne is not null)
+                    {
+                        // Through nginx: the API alone, then both with each case routed to one of them (every case
+                        // still written by every connection of the load generator).
+                        var r1 = await LoadAsync(client, [api], apiCases, keyed: !args.Contains("--without-keys"), warmup, seconds, via: routedOne);
+                        var r2 = await LoadAsync(client, [api, second], apiCases, keyed: !args.Contains("--without-keys"), warmup, seconds, via: routedTwo);
+                        routedRatios.Add(r2.PerSecond / r1.PerSecond);
+                        Console.WriteLine($"round {round}: one API through nginx {r1}");
+                        Console.WriteLine($"round {round}: two APIs through nginx, routed by case {r2}");
+                        Console.WriteLine($"round {round}: routed two APIs / one API, both through nginx, requests/s = {r2.PerSecond / r1.PerSecond:F2}");
+                    }
                 }
                 if (ledgered is not null)
                 {
@@ -116,6 +134,11 @@ public static class WriteBenchmark
             {
                 twoRatios.Sort();
                 Console.WriteLine($"two APIs / one API over {rounds} rounds: median {twoRatios[twoRatios.Count / 2]:F2} (min {twoRatios[0]:F2}, max {twoRatios[^1]:F2})");
+            }
+            if (routedRatios.Count > 0)
+            {
+                routedRatios.Sort();
+                Console.WriteLine($"routed two APIs / one API through nginx over {rounds} rounds: median {routedRatios[routedRatios.Count / 2]:F2} (min {routedRatios[0]:F2}, max {routedRatios[^1]:F2})");
             }
             if (disjointRatios.Count > 0)
             {
@@ -143,7 +166,12 @@ public static class WriteBenchmark
         return ids;
     }
 
-    private static async Task<Result> LoadAsync(HttpClient client, Server[] servers, Guid[] cases, bool keyed, int warmupSeconds, int seconds, bool disjoint = false)
+    /// <summary>
+    /// Loads <paramref name="servers"/> with notes for a fixed time: each connection sends to one server in turn, or all
+    /// to <paramref name="via"/> (nginx in front of them), whose CPU then counts as the servers'.
+    /// </summary>
+    private static async Task<Result> LoadAsync(HttpClient client, Server[] servers, Guid[] cases, bool keyed, int warmupSeconds, int seconds,
+        bool disjoint = false, CaseRouter? via = null)
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         var measuring = false;
@@ -153,7 +181,7 @@ public static class WriteBenchmark
         var workers = Enumerable.Range(0, Connections).Select(w => Task.Run(async () =>
         {
             var times = latencies[w] = new List<double>(100_000);
-            var address = servers[w % servers.Length].Address;
+            var address = via?.Address ?? servers[w % servers.Length].Address;
             // Disjoint: a server's connections write only the cases whose index falls to that server.
             var mine = disjoint ? cases.Where((_, i) => i % servers.Length == w % servers.Length).ToArray() : cases;
             var n = 0;
@@ -185,11 +213,11 @@ public static class WriteBenchmark
         await Task.Delay(TimeSpan.FromSeconds(warmupSeconds));
         Volatile.Write(ref measuring, true);
         var clock = Stopwatch.StartNew();
-        var (serverCpu, postgresCpu, ownCpu) = (CpuTime(servers), PostgresCpuTime(), Process.GetCurrentProcess().TotalProcessorTime);
+        var (serverCpu, postgresCpu, ownCpu) = (CpuTime(servers, via), PostgresCpuTime(), Process.GetCurrentProcess().TotalProcessorTime);
         await Task.Delay(TimeSpan.FromSeconds(seconds));
         Volatile.Write(ref measuring, false);
         var elapsed = clock.Elapsed.TotalSeconds;
-        (serverCpu, postgresCpu, ownCpu) = (CpuTime(servers) - serverCpu, PostgresCpuTime() - postgresCpu, Process.GetCurrentProcess().TotalProcessorTime - ownCpu);
+        (serverCpu, postgresCpu, ownCpu) = (CpuTime(servers, via) - serverCpu, PostgresCpuTime() - postgresCpu, Process.GetCurrentProcess().TotalProcessorTime - ownCpu);
         Volatile.Write(ref stop, true);
         await Task.WhenAll(workers);
 
@@ -198,7 +226,8 @@ public static class WriteBenchmark
             serverCpu.TotalMilliseconds / all.Length, postgresCpu.TotalMilliseconds / all.Length, ownCpu.TotalMilliseconds / all.Length);
     }
 
-    private static TimeSpan CpuTime(Server[] servers) => servers.Aggregate(TimeSpan.Zero, (sum, s) => sum + s.CpuTime());
+    private static TimeSpan CpuTime(Server[] servers, CaseRouter? via) =>
+        servers.Aggregate(via?.CpuTime() ?? TimeSpan.Zero, (sum, s) => sum + s.CpuTime());
 
     /// <summary>CPU time of every postgres process on the machine (this benchmark's cluster is the only busy one).</summary>
     private static TimeSpan PostgresCpuTime()

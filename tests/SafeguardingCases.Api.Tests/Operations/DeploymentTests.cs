@@ -21,7 +21,7 @@ public sealed partial class DeploymentTests
             .Where(f => f is not "kustomization.yaml" and not "secret.example.yaml").ToHashSet();
         listed.ShouldBe(files!, ignoreOrder: true);
         Resources().Select(r => Scalar(r["kind"])).ShouldBe(
-            ["Namespace", "Cluster", "ConfigMap", "ServiceAccount", "Job", "Deployment", "Service", "Ingress", "NetworkPolicy", "NetworkPolicy",
+            ["Namespace", "Cluster", "ConfigMap", "ServiceAccount", "Job", "Deployment", "Service", "Service", "Ingress", "Ingress", "NetworkPolicy", "NetworkPolicy",
                 "PodDisruptionBudget", "HorizontalPodAutoscaler", "PersistentVolumeClaim"],
             ignoreOrder: true);
     }
@@ -77,7 +77,7 @@ public sealed partial class DeploymentTests
     [Fact]
     public void Tls_ends_at_an_ingress_with_a_managed_certificate_and_the_api_requires_https_behind_it()
     {
-        var ingress = Resource("Ingress");
+        var ingress = Named("Ingress", "safeguarding-api");
         Map(Map(ingress, "metadata"), "annotations").Children.Keys.Select(Scalar).ShouldContain("cert-manager.io/cluster-issuer");
         var tls = (YamlMappingNode)Sequence(Map(ingress, "spec"), "tls").Single();
         Scalar(tls["secretName"]).ShouldNotBeNullOrEmpty();
@@ -85,7 +85,8 @@ public sealed partial class DeploymentTests
         var rule = (YamlMappingNode)Sequence(Map(ingress, "spec"), "rules").Single();
         hosts.ShouldContain(Scalar(rule["host"]), "the routed host is the one the certificate is for");
         var backend = Map(Map((YamlMappingNode)Sequence(Map(rule, "http"), "paths").Single(), "backend"), "service");
-        Scalar(backend["name"]).ShouldBe(Scalar(Map(Resource("Service"), "metadata")["name"]));
+        Scalar(backend["name"]).ShouldBe("safeguarding-api");
+        Named("Service", "safeguarding-api");
 
         var config = Map(Resource("ConfigMap"), "data");
         Scalar(config["Http__RequireHttps"]).ShouldBe("true");
@@ -157,6 +158,53 @@ public sealed partial class DeploymentTests
         workflow.ShouldContain("bash .ci/run");
         workflow.ShouldContain("docker build -f deploy/Dockerfile");
     }
+
+    [Fact]
+    public void Each_cases_requests_go_to_one_replica_by_the_case_id_as_in_the_nginx_file_the_tests_run()
+    {
+        var ingress = Named("Ingress", "safeguarding-api-cases");
+        var annotations = Map(Map(ingress, "metadata"), "annotations");
+        Scalar(annotations["nginx.ingress.kubernetes.io/use-regex"]).ShouldBe("true");
+        Scalar(annotations["nginx.ingress.kubernetes.io/force-ssl-redirect"]).ShouldBe("true");
+        var hashBy = Scalar(annotations["nginx.ingress.kubernetes.io/upstream-hash-by"]);
+        var rule = (YamlMappingNode)Sequence(Map(ingress, "spec"), "rules").Single();
+        Scalar(rule["host"]).ShouldBe(Scalar(((YamlMappingNode)Sequence(Map(Named("Ingress", "safeguarding-api"), "spec"), "rules").Single())["host"]));
+        var tls = (YamlMappingNode)Sequence(Map(ingress, "spec"), "tls").Single();
+        Scalar(tls["secretName"]).ShouldBe("safeguarding-api-tls", "the same certificate as the host's other routes");
+        var path = (YamlMappingNode)Sequence(Map(rule, "http"), "paths").Single();
+        var pattern = Scalar(path["path"]);
+        pattern.ShouldContain($"(?<{hashBy.TrimStart('$')}>", Case.Sensitive, "the hash is by the path's named capture");
+
+        // Its own Service (one upstream per Service in ingress-nginx), on the same pods as the console's.
+        var service = Named("Service", Scalar(Map(Map(path, "backend"), "service")["name"]));
+        Scalar(Map(service, "metadata")["name"]).ShouldBe("safeguarding-api-cases");
+        Map(Map(service, "spec"), "selector").Children.ShouldBe(Map(Map(Named("Service", "safeguarding-api"), "spec"), "selector").Children);
+
+        // The same paths route as in deploy/nginx/route-by-case.conf, which CaseRoutingTests runs in nginx.
+        var conf = File.ReadAllText(Path.Combine(Root, "deploy", "nginx", "route-by-case.conf"));
+        var confPattern = NginxCaseRoute().Match(conf).Groups[1].Value;
+        confPattern.ShouldNotBeEmpty();
+        var id = Guid.NewGuid();
+        foreach (var (sample, routed) in new[]
+        {
+            ($"/api/v1/cases/{id}", true), ($"/api/v1/cases/{id}/notes", true), ($"/api/v1/cases/{id}/escalations/x/notice", true),
+            ("/api/v1/cases", false), ("/api/v1/cases/", false), ($"/api/v1/cases/{id}x/notes", false), ($"/cases/{id}", false),
+            ("/api/v1/audit/escalations", false),
+        })
+        {
+            var ingressMatch = Regex.Match(sample, "^" + pattern, RegexOptions.IgnoreCase);
+            var confMatch = Regex.Match(sample, confPattern, RegexOptions.IgnoreCase);
+            ingressMatch.Success.ShouldBe(routed, sample);
+            confMatch.Success.ShouldBe(routed, sample);
+            if (routed) ingressMatch.Groups[hashBy.TrimStart('$')].Value.ShouldBe(confMatch.Groups["case_id"].Value, sample);
+        }
+    }
+
+    [GeneratedRegex("\"~\\*(\\^/api/v1/cases/[^\"]+)\" \\$case_id;")]
+    private static partial Regex NginxCaseRoute();
+
+    private static YamlMappingNode Named(string kind, string name) =>
+        Resources().Single(r => Scalar(r["kind"]) == kind && Scalar(Map(r, "metadata")["name"]) == name);
 
     [GeneratedRegex(@"^[a-z0-9./-]+(:[0-9]+(\.[0-9]+)+[a-z0-9.-]*|@sha256:[0-9a-f]{64})$")]
     private static partial Regex PinnedImage();
