@@ -117,7 +117,8 @@ public static class WriteBenchmark
                         routedRatios.Add(r2.PerSecond / r1.PerSecond);
                         Console.WriteLine($"round {round}: one API through nginx {r1}");
                         Console.WriteLine($"round {round}: two APIs through nginx, routed by case {r2}");
-                        Console.WriteLine($"round {round}: routed two APIs / one API, both through nginx, requests/s = {r2.PerSecond / r1.PerSecond:F2}");
+                        Console.WriteLine($"round {round}: routed two APIs / one API, both through nginx, requests/s = {r2.PerSecond / r1.PerSecond:F2} " +
+                            $"(/ one API without nginx: {r2.PerSecond / a.PerSecond:F2})");
                     }
                 }
                 if (ledgered is not null)

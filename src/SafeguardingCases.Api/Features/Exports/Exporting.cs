@@ -35,10 +35,11 @@ public static class Exporting
         var exportId = Guid.CreateVersion7();
         var (proven, checkpoint) = ExportProof.Prove(exportId, caseId, [.. entries.Select(e => (e, hashes[e.Version]))], ledger);
         var record = new RecordExport(exportId, audience, agency, recipient, purpose, [.. proven.Select(e => e.Version)], checkpoint.RootHash);
-        return runner.RunAsync(caseId, null, actor, null,
+        return new CaseCommandFunctions<ChronologyExport>(runner,
             (current, ctx) => CaseDecider.Decide(current, record, ctx),
             (_, appended, _) => new ChronologyExport(exportId, caseId, audience, agency, recipient.Length == 0 ? null : recipient,
-                purpose.Length == 0 ? null : purpose, appended[0].At, proven, checkpoint, redactions, ExportProof.HowToVerify), ct);
+                purpose.Length == 0 ? null : purpose, appended[0].At, proven, checkpoint, redactions, ExportProof.HowToVerify))
+            .Handle(new(caseId, null, actor, null), ct).AsTask();
     }
 
     public enum Format { Json, Csv, Pdf }

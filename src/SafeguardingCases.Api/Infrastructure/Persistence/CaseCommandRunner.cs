@@ -70,7 +70,9 @@ public static class CaseCommandResult
 }
 
 /// <summary>
-/// The one write path for cases: load → NEED-TO-KNOW and decide → stage → commit, retried. Each attempt reads the case
+/// The one write path for cases: load → NEED-TO-KNOW and decide → stage → commit, retried. The loop itself and the
+/// decision are <see cref="CaseCommandLoop{TCommand, TResponse}"/>'s (so a slice's decide function is few frames from
+/// its endpoint); this class holds what every attempt shares: staging, committing and how an attempt ends. Each attempt reads the case
 /// (state, version and chain head in one statement, or this process's memory of it), runs the pure decide function,
 /// stages what it commits with <see cref="CaseStager"/> (the only staging there is), and commits it in one transaction:
 /// through the group statement (<see cref="CaseAppendQueue"/>) unless an event feeds Marten's other projections, then
@@ -104,7 +106,8 @@ public sealed class CaseCommandRunner(
     /// </summary>
     public const int DefaultMaxDecisions = 40;
 
-    private static readonly ResiliencePipeline TransientRetry = new ResiliencePipelineBuilder()
+    /// <summary>Transient database failures, retried around each attempt (<see cref="CaseCommandLoop{TCommand, TResponse}"/>).</summary>
+    internal static readonly ResiliencePipeline TransientRetry = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
             ShouldHandle = new PredicateBuilder().Handle<Exception>(DatabaseFailures.IsTransient),
@@ -115,188 +118,116 @@ public sealed class CaseCommandRunner(
         })
         .Build();
 
-    /// <summary>Starts a new case stream from a decision that needs no prior state.</summary>
-    public Task<CaseCommandResult<T>> StartAsync<T>(Guid caseId, Actor actor, Remembering? remembering, Func<CommandContext, Decision> decide,
-        Func<CaseState, T> respond, CancellationToken ct) =>
-        RunAttemptsAsync<T>(_ => Task.FromResult(Staged(caseId, null, null, decide(Context(actor)), (after, _, _) => respond(after))),
-            caseId, remembering, AlreadyOpened, ct);
+    /// <summary>Stands for 412: the version the caller sent in If-Match is no longer the case's version.</summary>
+    internal static readonly Refusal StaleVersion = Refusal.Conflict("If-Match is stale.");
 
-    /// <summary>A case id that is already taken, with no remembered answer to give: the case was opened before.</summary>
-    private static readonly Refusal AlreadyOpened = Refusal.Conflict(
-        "This case was already opened. Repeat the request with the same Idempotency-Key within its expiry to get the case's id.");
+    /// <summary>The case as this process last committed it, or null.</summary>
+    internal LoadedCase? Remembered(Guid caseId) => appends.Remembered(caseId);
 
-    /// <summary>
-    /// Runs a command on an existing case. <paramref name="expectedVersion"/> comes from <c>If-Match</c>. NEED-TO-KNOW
-    /// is decided on the state the command is decided on, in the same attempt, so a restriction that lands first
-    /// is never missed; only breaking the glass (<paramref name="needToKnow"/> false) is open to staff not named.
-    /// <paramref name="remembering"/> (from the edge; null without an Idempotency-Key) is committed with the effect.
-    /// </summary>
-    public Task<CaseCommandResult<T>> RunAsync<T>(
-        Guid caseId, long? expectedVersion, Actor actor, Remembering? remembering,
-        Func<CaseState, CommandContext, Decision> decide,
-        Func<CaseState, IReadOnlyList<ICaseEvent>, long, T> respond,
-        CancellationToken ct, bool needToKnow = true) =>
-        RunAttemptsAsync<T>(async token =>
-        {
-            // The case as this process last committed it, when remembered: a decision on it commits only if the case
-            // is still at that version. What would refuse, or answer 412, is decided again on the case as stored.
-            var loaded = appends.Remembered(caseId);
-            for (var remembered = loaded is not null; ; (loaded, remembered) = (null, false))
-            {
-                loaded ??= await appends.LoadAsync(caseId, token);
-                if (loaded is null) return Outcome<T>.NotFound;
-                if (!loaded.InSync)
-                {
-                    // Only a hand-made change does this: the case document is not the one its events make.
-                    logger.LogWarning("A case's document is out of step with its events; commands on it wait until it is rebuilt");
-                    return Outcome<T>.OutOfStep;
-                }
-                var decision = DecideOn(loaded.Stream.State, loaded.Version, expectedVersion, actor, needToKnow, decide);
-                if (decision is { Refusal: null }) return Staged(caseId, loaded.Stream.State, loaded.Stream.ChainHead, decision, respond);
-                if (remembered) continue;
-                return decision is null ? Outcome<T>.Conflict : Outcome<T>.Refused(decision.Refusal!);
-            }
-        }, caseId, remembering, expectedVersion is null ? null : StaleVersion, ct);
+    /// <summary>The case as stored (state, version and chain head in one statement), or null when there is none.</summary>
+    internal Task<LoadedCase?> LoadAsync(Guid caseId, CancellationToken ct) => appends.LoadAsync(caseId, ct);
 
-    /// <summary>
-    /// NEED-TO-KNOW first (RESTRICTION-OWNERS: before the version, so someone not named learns only that the case is
-    /// restricted), then <c>If-Match</c> (null: the version moved), then the command's own decide function, and for a
-    /// break-glass holder whether what it would record is on the emergency path (BREAK-GLASS). All on the one state
-    /// the command is decided on, so a restriction that landed before that state is never missed.
-    /// </summary>
-    private Decision? DecideOn(CaseState state, long version, long? expectedVersion, Actor actor, bool needToKnow,
-        Func<CaseState, CommandContext, Decision> decide)
+    /// <summary>Only a hand-made change does this: the case document is not the one its events make.</summary>
+    internal CaseCommandOutcome<T> OutOfStep<T>()
     {
-        var context = Context(actor);
-        var basis = AccessBasis.Role;
-        if (needToKnow)
-        {
-            (var seen, var restricted) = Rules.NeedToKnow(state, actor, context.Now);
-            if (restricted is not null) return restricted;
-            basis = seen!.Value;
-        }
-        if (expectedVersion is { } expected && expected != version) return null;
-        var decision = decide(state, context);
-        if (Rules.NotDestroyed(state, decision.Events) is { } destroyed) return destroyed;
-        return basis == AccessBasis.BreakGlass && decision.Refusal is null && Rules.BreakGlassPath(state, decision.Events) is { } outside
-            ? outside
-            : decision;
+        logger.LogWarning("A case's document is out of step with its events; commands on it wait until it is rebuilt");
+        return CaseCommandOutcome<T>.OutOfStep;
     }
 
-    /// <summary>An accepted decision staged (<see cref="CaseStager"/>) with the answer it gives.</summary>
-    private Outcome<T> Staged<T>(Guid caseId, CaseState? before, string? chainHead, Decision decision,
-        Func<CaseState, IReadOnlyList<ICaseEvent>, long, T> respond)
+    /// <summary>An accepted decision's events staged (<see cref="CaseStager"/>); null when the case's key has gone.</summary>
+    internal StagedCommand? Stage(Guid caseId, CaseState? before, string? chainHead, IReadOnlyList<ICaseEvent> events)
     {
-        if (decision.Refusal is { } refusal) return Outcome<T>.Refused(refusal);
-        StagedCommand staged;
         try
         {
-            staged = stager.Stage(caseId, before, chainHead, decision.Events);
+            return stager.Stage(caseId, before, chainHead, events);
         }
         catch (Privacy.CaseKeyGoneException)
         {
             // Decided on a remembered case whose key another instance has since destroyed: decided again as stored.
-            return Outcome<T>.Conflict;
+            return null;
         }
-        return Outcome<T>.Staged(respond(staged.After.State, decision.Events, staged.VersionAfter), staged);
     }
 
     /// <summary>
-    /// The staged command with its Idempotency-Key's record (none without a key): the answer it gives, committed with its
-    /// events; <paramref name="replacing"/> when the key's expired record is to be replaced, not collided with.
+    /// Commits a staged command with its Idempotency-Key's record (none without a key): the answer it gives, committed
+    /// with its events. While the commit is under way the attempt holds it as unconfirmed, so that a failure on the
+    /// wire is checked (did it land?) before anything is decided again.
     /// </summary>
-    private StagedCommand WithAnswer(StagedCommand staged, object? value, Remembering? remembering, bool replacing)
+    internal async Task<CaseCommandOutcome<T>> CommitAsync<T>(CaseCommandAttempt<T> attempt, CaseCommandOutcome<T> outcome)
     {
-        var answer = remembering?.AnswerFor(value!, staged.VersionAfter, clock.GetCurrentInstant(), idempotency.Value.Expiry);
+        var staged = outcome.Commit!;
+        var answer = attempt.Remembering?.AnswerFor(outcome.Value!, staged.VersionAfter, clock.GetCurrentInstant(), idempotency.Value.Expiry);
         if (answer is not null && staged.DestroysKey) (answer.ClearBody, answer.Body) = (answer.Body, "");
-        return staged with { Answer = answer, ReplacesExpiredAnswer = replacing };
+        outcome = outcome with { Commit = staged = staged with { Answer = answer, ReplacesExpiredAnswer = attempt.Replacing } };
+        attempt.Unconfirmed = outcome;
+        var committed = await CommitAsync(staged, attempt.Decisions);
+        // A new case's key is its key once it landed with the case's first events, and never otherwise.
+        if (committed && staged.NewKeyBytes is { } newKey) keys.Confirm(staged.CaseId, newKey);
+        if (committed && staged.DestroysKey) keys.Forget(staged.CaseId);
+        attempt.Unconfirmed = null;
+        return committed ? outcome : outcome with { Kind = CaseCommandOutcome.Conflict };
     }
 
-    /// <summary>Stands for 412: the version the caller sent in If-Match is no longer the case's version.</summary>
-    private static readonly Refusal StaleVersion = Refusal.Conflict("If-Match is stale.");
-
     /// <summary>
-    /// Runs attempts until one commits, is refused, or loses a race it may not decide again (<paramref name="onConflict"/>
-    /// set: the If-Match version, or a new stream's id, was taken). Transient failures are retried by Polly around each
-    /// attempt; an attempt whose commit failed ambiguously is checked before anything is decided again.
+    /// How an attempt ends the command, or null to decide it again (after a short, jittered wait unless this process
+    /// committed the command it lost to, whose state it then decides on at once).
     /// </summary>
-    private async Task<CaseCommandResult<T>> RunAttemptsAsync<T>(
-        Func<CancellationToken, Task<Outcome<T>>> attempt, Guid caseId, Remembering? remembering, Refusal? onConflict, CancellationToken ct)
+    internal async Task<CaseCommandResult<T>?> ConcludeAsync<T>(CaseCommandAttempt<T> attempt, CaseCommandOutcome<T> outcome, CancellationToken ct)
     {
-        // Whether the key's record, when this request's answer is committed, replaces an expired one of the same key.
-        var replacing = false;
-        for (var decisions = 1; ; decisions++)
+        var remembering = attempt.Remembering;
+        switch (outcome.Kind)
         {
-            Outcome<T>? unconfirmed = null;
-            var outcome = await TransientRetry.ExecuteAsync(async token =>
-            {
-                // The last commit failed on the wire: it may have landed. If it did, that is the answer.
-                if (unconfirmed is { } previous && await LandedAsync(previous.Commit!.Events[0].Id, token)) return previous;
-                unconfirmed = null;
-                var staged = await attempt(token);
-                if (staged.Kind != OutcomeKind.Staged) return staged;
-                staged = staged with { Commit = WithAnswer(staged.Commit!, staged.Value, remembering, replacing) };
-                unconfirmed = staged;
-                var committed = await CommitAsync(staged.Commit!, decisions);
-                // A new case's key is its key once it landed with the case's first events, and never otherwise.
-                if (committed && staged.Commit!.NewKeyBytes is { } newKey) keys.Confirm(caseId, newKey);
-                if (committed && staged.Commit!.DestroysKey) keys.Forget(caseId);
-                unconfirmed = null;
-                return committed ? staged : staged with { Kind = OutcomeKind.Conflict };
-            }, ct);
+            case CaseCommandOutcome.Staged:
+                return CaseCommandResult.Done(outcome.Value!, outcome.Commit!.VersionAfter);
+            case CaseCommandOutcome.NotFound:
+                return CaseCommandResult.Fail<T>(CommandStatus.CaseNotFound);
+            case CaseCommandOutcome.OutOfStep:
+                return CaseCommandResult.Fail<T>(CommandStatus.Busy);
+            case CaseCommandOutcome.Refused:
+                // A refusal may be what a concurrent twin's commit left behind (say, NO-DUPLICATE-ESCALATION):
+                // if that twin carried this request's Idempotency-Key, its answer is this request's answer. Not
+                // for a restricted case: NEED-TO-KNOW comes before any remembered answer (RESTRICTION-OWNERS).
+                return outcome.Refusal!.Kind != RefusalKind.Restricted && remembering is not null
+                    && (await remembering.FindEarlierAsync(store, clock.GetCurrentInstant(), ct)).Earlier is { } before
+                    ? CaseCommandResult.AnsweredBefore<T>(before)
+                    : CaseCommandResult.Fail<T>(CommandStatus.Refused, outcome.Refusal);
+        }
 
-            switch (outcome.Kind)
+        // Lost a race. To a command this process committed first (this process remembers the case at a later version
+        // than the one decided on): decided again at once, on the state that command left. Otherwise what this process
+        // remembers is stale, and the case is read again.
+        var behind = outcome.Commit is { } tried && appends.Remembered(attempt.CaseId) is { } known && known.Version > tried.VersionBefore;
+        if (!behind) appends.Forget(attempt.CaseId);
+        if (remembering is not null)
+        {
+            var (earlier, expired) = await remembering.FindEarlierAsync(store, clock.GetCurrentInstant(), ct);
+            if (earlier is not null) return CaseCommandResult.AnsweredBefore<T>(earlier);
+            // The key's old, expired record is what collided: try again, replacing it.
+            if (expired && !attempt.Replacing)
             {
-                case OutcomeKind.Staged:
-                    return CaseCommandResult.Done(outcome.Value!, outcome.Commit!.VersionAfter);
-                case OutcomeKind.NotFound:
-                    return CaseCommandResult.Fail<T>(CommandStatus.CaseNotFound);
-                case OutcomeKind.OutOfStep:
-                    return CaseCommandResult.Fail<T>(CommandStatus.Busy);
-                case OutcomeKind.Refused:
-                    // A refusal may be what a concurrent twin's commit left behind (say, NO-DUPLICATE-ESCALATION):
-                    // if that twin carried this request's Idempotency-Key, its answer is this request's answer. Not
-                    // for a restricted case: NEED-TO-KNOW comes before any remembered answer (RESTRICTION-OWNERS).
-                    return outcome.Refusal!.Kind != RefusalKind.Restricted && remembering is not null
-                        && (await remembering.FindEarlierAsync(store, clock.GetCurrentInstant(), ct)).Earlier is { } before
-                        ? CaseCommandResult.AnsweredBefore<T>(before)
-                        : CaseCommandResult.Fail<T>(CommandStatus.Refused, outcome.Refusal);
-                case OutcomeKind.Conflict:
-                    // Lost to a command this process committed first (this process remembers the case at a later version
-                    // than the one decided on): decided again at once, on the state that command left. Otherwise what
-                    // this process remembers is stale, and the case is read again.
-                    var behind = outcome.Commit is { } tried && appends.Remembered(caseId) is { } known && known.Version > tried.VersionBefore;
-                    if (!behind) appends.Forget(caseId);
-                    if (remembering is not null)
-                    {
-                        var (earlier, expired) = await remembering.FindEarlierAsync(store, clock.GetCurrentInstant(), ct);
-                        if (earlier is not null) return CaseCommandResult.AnsweredBefore<T>(earlier);
-                        // The key's old, expired record is what collided: try again, replacing it.
-                        if (expired && !replacing)
-                        {
-                            replacing = true;
-                            break;
-                        }
-                    }
-                    if (onConflict == StaleVersion)
-                    {
-                        // Marten refuses an expected version on a stream that does not exist as it refuses a stale one.
-                        return await ExistsAsync(caseId, ct)
-                            ? CaseCommandResult.Fail<T>(CommandStatus.StaleVersion)
-                            : CaseCommandResult.Fail<T>(CommandStatus.CaseNotFound);
-                    }
-                    if (onConflict is not null) return CaseCommandResult.Fail<T>(CommandStatus.Refused, onConflict);
-                    if (decisions >= commands.Value.MaxDecisions)
-                    {
-                        // Not expected in practice; say so rather than loop for ever.
-                        logger.LogWarning("A command lost {Count} version races in a row", decisions);
-                        return CaseCommandResult.Fail<T>(CommandStatus.Busy);
-                    }
-                    logger.LogDebug("A command lost a version race; deciding again (try {Try})", decisions + 1);
-                    if (!behind) await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 2 + Math.Min(50, 4 * decisions))), ct);
-                    break;
+                attempt.Replacing = true;
+                attempt.Decisions++;
+                return null;
             }
         }
+        if (attempt.OnConflict == StaleVersion)
+        {
+            // Marten refuses an expected version on a stream that does not exist as it refuses a stale one.
+            return await ExistsAsync(attempt.CaseId, ct)
+                ? CaseCommandResult.Fail<T>(CommandStatus.StaleVersion)
+                : CaseCommandResult.Fail<T>(CommandStatus.CaseNotFound);
+        }
+        if (attempt.OnConflict is not null) return CaseCommandResult.Fail<T>(CommandStatus.Refused, attempt.OnConflict);
+        if (attempt.Decisions >= commands.Value.MaxDecisions)
+        {
+            // Not expected in practice; say so rather than loop for ever.
+            logger.LogWarning("A command lost {Count} version races in a row", attempt.Decisions);
+            return CaseCommandResult.Fail<T>(CommandStatus.Busy);
+        }
+        logger.LogDebug("A command lost a version race; deciding again (try {Try})", attempt.Decisions + 1);
+        if (!behind) await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 2 + Math.Min(50, 4 * attempt.Decisions))), ct);
+        attempt.Decisions++;
+        return null;
     }
 
     /// <summary>
@@ -352,7 +283,7 @@ public sealed class CaseCommandRunner(
     }
 
     /// <summary>Whether an event with this id is in the store: did a commit whose answer was lost land after all?</summary>
-    private async Task<bool> LandedAsync(Guid eventId, CancellationToken ct)
+    internal async Task<bool> LandedAsync(Guid eventId, CancellationToken ct)
     {
         await using var query = store.QuerySession();
         var landed = await query.Events.QueryAllRawEvents().AnyAsync(e => e.Id == eventId, ct);
@@ -366,17 +297,33 @@ public sealed class CaseCommandRunner(
         return await query.Events.FetchStreamStateAsync(caseId, ct) is not null;
     }
 
-    private CommandContext Context(Actor actor) => new(actor, clock.GetCurrentInstant(), policy.Value);
+    internal CommandContext Context(Actor actor) => new(actor, clock.GetCurrentInstant(), policy.Value);
+}
 
-    private enum OutcomeKind { Staged, NotFound, Refused, Conflict, OutOfStep }
+/// <summary>How one attempt at a command came out.</summary>
+internal enum CaseCommandOutcome { Staged, NotFound, Refused, Conflict, OutOfStep }
 
-    /// <summary>What one attempt came to: for a staged command, its answer and what it commits.</summary>
-    private sealed record Outcome<T>(OutcomeKind Kind, T? Value, StagedCommand? Commit, Refusal? Refusal)
-    {
-        public static readonly Outcome<T> NotFound = new(OutcomeKind.NotFound, default, null, null);
-        public static readonly Outcome<T> Conflict = new(OutcomeKind.Conflict, default, null, null);
-        public static readonly Outcome<T> OutOfStep = new(OutcomeKind.OutOfStep, default, null, null);
-        public static Outcome<T> Refused(Refusal refusal) => new(OutcomeKind.Refused, default, null, refusal);
-        public static Outcome<T> Staged(T value, StagedCommand commit) => new(OutcomeKind.Staged, value, commit, null);
-    }
+/// <summary>What one attempt came to: for a staged command, its answer and what it commits.</summary>
+internal sealed record CaseCommandOutcome<T>(CaseCommandOutcome Kind, T? Value, StagedCommand? Commit, Refusal? Refusal)
+{
+    public static readonly CaseCommandOutcome<T> NotFound = new(CaseCommandOutcome.NotFound, default, null, null);
+    public static readonly CaseCommandOutcome<T> Conflict = new(CaseCommandOutcome.Conflict, default, null, null);
+    public static readonly CaseCommandOutcome<T> OutOfStep = new(CaseCommandOutcome.OutOfStep, default, null, null);
+    public static CaseCommandOutcome<T> Refused(Refusal refusal) => new(CaseCommandOutcome.Refused, default, null, refusal);
+    public static CaseCommandOutcome<T> Staged(T value, StagedCommand commit) => new(CaseCommandOutcome.Staged, value, commit, null);
+}
+
+/// <summary>
+/// What the attempts at one command share: which case, the key's answer to remember, what a lost race means
+/// (<see cref="OnConflict"/>: 412 for If-Match, "already opened" for a new case, null to decide again), how many times
+/// it has been decided, whether the key's expired record is to be replaced, and a commit not yet confirmed.
+/// </summary>
+internal sealed class CaseCommandAttempt<T>(Guid caseId, Remembering? remembering, Refusal? onConflict)
+{
+    public Guid CaseId { get; } = caseId;
+    public Remembering? Remembering { get; } = remembering;
+    public Refusal? OnConflict { get; } = onConflict;
+    public int Decisions { get; set; } = 1;
+    public bool Replacing { get; set; }
+    public CaseCommandOutcome<T>? Unconfirmed { get; set; }
 }

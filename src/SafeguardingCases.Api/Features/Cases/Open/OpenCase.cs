@@ -55,13 +55,18 @@ public sealed class OpenCaseEndpoint(ISender sender) : Endpoint<OpenCaseRequest,
     private static string LocationOf(Guid caseId) => $"/api/v1/cases/{caseId}";
 }
 
-public sealed record OpenCaseCommand(Actor Actor, OpenCase Command, Remembering? Remembering) : IRequest<CaseCommandResult<OpenCaseResponse>>;
-
-public sealed class OpenCaseHandler(CaseCommandRunner runner) : IRequestHandler<OpenCaseCommand, CaseCommandResult<OpenCaseResponse>>
+public sealed record OpenCaseCommand(Actor Actor, OpenCase Command, Remembering? Remembering) : ICaseCommand<OpenCaseResponse>
 {
-    public async ValueTask<CaseCommandResult<OpenCaseResponse>> Handle(OpenCaseCommand request, CancellationToken cancellationToken)
-    {
-        var c = request.Command;
-        return await runner.StartAsync(c.CaseId, request.Actor, request.Remembering, ctx => CaseDecider.Open(c, ctx), after => new OpenCaseResponse(c.CaseId, after.Version), cancellationToken);
-    }
+    public Guid CaseId => Command.CaseId;
+
+    public long? ExpectedVersion => null;
+}
+
+public sealed class OpenCaseHandler(CaseCommandRunner runner) : CaseCommandHandler<OpenCaseCommand, OpenCaseResponse>(runner)
+{
+    protected override bool Opens => true;
+
+    protected override Decision Decide(CaseState state, OpenCaseCommand command, CommandContext context) => CaseDecider.Open(command.Command, context);
+
+    protected override OpenCaseResponse Respond(OpenCaseCommand command, CaseState after, long version) => new(command.CaseId, after.Version);
 }

@@ -42,8 +42,9 @@ public sealed class DraftSubjectAccessExportHandler(IQuerySession session, CaseC
         var events = (await Exporting.EventsAsync(session, request.CaseId, cancellationToken)).Events;
         if (events.Count == 0) return CaseCommandResult.Fail<SubjectAccessExportCreated>(CommandStatus.CaseNotFound);
         var draft = new DraftSubjectAccess(request.ExportId, events[^1].Version, Domain.Cases.Chronology.ExemptionFlags(request.ExportId, events));
-        return await runner.RunAsync(request.CaseId, request.ExpectedVersion, request.Actor, request.Remembering,
+        return await new CaseCommandFunctions<SubjectAccessExportCreated>(runner,
             (state, ctx) => CaseDecider.Decide(state, draft, ctx),
-            (_, _, version) => new SubjectAccessExportCreated(request.ExportId, draft.Flags.Count, version), cancellationToken);
+            (_, _, version) => new SubjectAccessExportCreated(request.ExportId, draft.Flags.Count, version))
+            .Handle(new(request.CaseId, request.ExpectedVersion, request.Actor, request.Remembering), cancellationToken);
     }
 }
