@@ -7,7 +7,8 @@ namespace SafeguardingCases.Api.Tests.Faults;
 
 /// <summary>
 /// Writers that behave as a careful client does: each note has its own Idempotency-Key and is sent until it is
-/// acknowledged (201); an answer that is not one (a 503, a connection cut, a timeout) is retried with the same key.
+/// acknowledged (201); an answer that is not one (a 503, a connection cut, a timeout, a proxy's 502 when the instance
+/// behind it went away) is retried with the same key.
 /// Anything else (a 500, a 409) is recorded as unexpected. Bounded in time, so a test cannot hang.
 /// </summary>
 public sealed class KeyedWriters(IReadOnlyList<Guid> cases, int writers, int notesPerWriter)
@@ -54,6 +55,11 @@ public sealed class KeyedWriters(IReadOnlyList<Guid> cases, int writers, int not
                     if (response.StatusCode == HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter is not null)
                     {
                         Interlocked.Increment(ref unavailable);
+                    }
+                    else if (response.StatusCode == HttpStatusCode.BadGateway && response.Content.Headers.ContentType?.MediaType is "text/html")
+                    {
+                        // A proxy's answer (the API never sends 502): the instance went away mid-request, as a cut connection.
+                        Interlocked.Increment(ref cutOff);
                     }
                     else
                     {

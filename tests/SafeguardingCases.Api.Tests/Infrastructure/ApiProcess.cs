@@ -58,9 +58,12 @@ public sealed class ApiProcess : IAsyncDisposable
         return api;
     }
 
-    public HttpClient ClientAs(string subject, params string[] roles)
+    public HttpClient ClientAs(string subject, params string[] roles) => ClientAs(Address, subject, roles);
+
+    /// <summary>A client of <paramref name="address"/> (an API process, or a proxy in front of some) with a token.</summary>
+    public static HttpClient ClientAs(Uri address, string subject, params string[] roles)
     {
-        var client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
+        var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
         var token = Api.Infrastructure.Auth.DevTokens.Mint(ApiFactory.SigningKey, subject, $"Test {subject}", roles, TimeSpan.FromHours(1));
         client.DefaultRequestHeaders.Authorization = new("Bearer", token);
         return client;
