@@ -118,7 +118,7 @@ public static class WriteBenchmark
                         Console.WriteLine($"round {round}: one API through nginx {r1}");
                         Console.WriteLine($"round {round}: two APIs through nginx, routed by case {r2}");
                         Console.WriteLine($"round {round}: routed two APIs / one API, both through nginx, requests/s = {r2.PerSecond / r1.PerSecond:F2} " +
-                            $"(/ one API without nginx: {r2.PerSecond / a.PerSecond:F2})");
+                            $"(/ one API without nginx: {r2.PerSecond / a.PerSecond:F2}); nginx's upstream errors so far: {routedOne.UpstreamErrors() + routedTwo!.UpstreamErrors()}");
                     }
                 }
                 if (ledgered is not null)

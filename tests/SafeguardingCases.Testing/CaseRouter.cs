@@ -77,6 +77,13 @@ public sealed class CaseRouter : IAsyncDisposable
         throw new TimeoutException("nginx did not start listening");
     }
 
+    /// <summary>How many lines nginx's error log holds that name an upstream (an instance it could not use).</summary>
+    public int UpstreamErrors()
+    {
+        var log = Path.Combine(prefix.FullName, "error.log");
+        return File.Exists(log) ? File.ReadLines(log).Count(l => l.Contains("upstream", StringComparison.Ordinal)) : 0;
+    }
+
     /// <summary>CPU time of nginx's master and worker.</summary>
     public TimeSpan CpuTime()
     {
