@@ -18,7 +18,7 @@ if (args is ["healthcheck", ..]) return await HealthCheckCommand.RunAsync(args[1
 if (args is ["db-apply", ..]) return await SchemaCommands.ApplyAsync(args[1..]);
 if (args is ["rewrap-keys", ..]) return await SafeguardingCases.Api.Infrastructure.Privacy.RewrapKeysCommand.RunAsync(args[1..]);
 if (args is ["verify-ledger", ..]) return await SafeguardingCases.Api.Infrastructure.Ledger.VerifyLedgerCommand.RunAsync(args[1..]);
-if (args is ["verify-export", ..]) return await SafeguardingCases.Api.Infrastructure.Exports.VerifyExportCommand.RunAsync(args[1..]);
+if (args is ["verify-export", ..]) return await SafeguardingCases.Api.Features.Exports.VerifyExportCommand.RunAsync(args[1..]);
 
 try
 {

@@ -309,7 +309,7 @@ public sealed class ChronologyExportTests(ApiFactory api) : IClassFixture<ApiFac
         JsonNode.Parse(json)!["entries"]!.AsArray()[^2]!["what"]!.GetValue<string>().ShouldBe($"Note: {text}");
         using var key = ECDsa.Create();
         key.ImportFromPem(await PublicKeyPem(Auditor));
-        SafeguardingCases.Api.Infrastructure.Exports.ExportProof.Verify(json, key).Valid.ShouldBeTrue();
+        SafeguardingCases.Api.Features.Exports.ExportProof.Verify(json, key).Valid.ShouldBeTrue();
         var directory = Directory.CreateTempSubdirectory("export-");
         try
         {

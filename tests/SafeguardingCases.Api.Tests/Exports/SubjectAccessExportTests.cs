@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using NodaTime;
-using SafeguardingCases.Api.Infrastructure.Exports;
+using SafeguardingCases.Api.Features.Exports;
 using SafeguardingCases.Api.Tests.Infrastructure;
 using SafeguardingCases.Domain.Cases;
 using SafeguardingCases.Domain.Policy;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
-using SafeguardingCases.Api.Infrastructure.Exports;
+using SafeguardingCases.Api.Features.Exports;
 using SafeguardingCases.Api.Tests.Exports;
 using SafeguardingCases.Api.Tests.Infrastructure;
 using SafeguardingCases.Domain.Cases;

@@ -2,7 +2,6 @@ using FastEndpoints;
 using System.Text;
 using Marten;
 using Microsoft.Net.Http.Headers;
-using SafeguardingCases.Api.Infrastructure.Exports;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Api.Infrastructure.Ledger;
 using SafeguardingCases.Api.Infrastructure.Persistence;

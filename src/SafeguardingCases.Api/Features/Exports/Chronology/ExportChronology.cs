@@ -4,7 +4,6 @@ using Marten;
 using Mediator;
 using NodaTime;
 using SafeguardingCases.Api.Infrastructure.Auth;
-using SafeguardingCases.Api.Infrastructure.Exports;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Api.Infrastructure.Json;
 using SafeguardingCases.Api.Infrastructure.Ledger;

@@ -3,7 +3,6 @@ using Marten;
 using Mediator;
 using NodaTime;
 using SafeguardingCases.Api.Infrastructure.Auth;
-using SafeguardingCases.Api.Infrastructure.Exports;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Api.Infrastructure.Ledger;
 using SafeguardingCases.Api.Infrastructure.Messaging;

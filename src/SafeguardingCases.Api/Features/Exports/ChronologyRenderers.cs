@@ -5,7 +5,7 @@ using PdfSharp.Fonts;
 using PdfSharp.Pdf;
 using SafeguardingCases.Domain.Cases;
 
-namespace SafeguardingCases.Api.Infrastructure.Exports;
+namespace SafeguardingCases.Api.Features.Exports;
 
 /// <summary>
 /// A chronology as CSV (RFC 4180): a header, then one row per entry. Every row also carries the export's signed

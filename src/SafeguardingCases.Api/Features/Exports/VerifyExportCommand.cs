@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 
-namespace SafeguardingCases.Api.Infrastructure.Exports;
+namespace SafeguardingCases.Api.Features.Exports;
 
 /// <summary>
 /// <c>dotnet SafeguardingCases.Api.dll verify-export FILE --public-key PEM</c>: checks a saved JSON export offline, with

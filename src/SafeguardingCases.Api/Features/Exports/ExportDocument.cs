@@ -7,7 +7,7 @@ using NodaTime.Text;
 using SafeguardingCases.Api.Infrastructure.Ledger;
 using SafeguardingCases.Domain.Cases;
 
-namespace SafeguardingCases.Api.Infrastructure.Exports;
+namespace SafeguardingCases.Api.Features.Exports;
 
 /// <summary>
 /// One entry of an exported chronology: the instant (ISO 8601 text, exactly as hashed), the case version, what
