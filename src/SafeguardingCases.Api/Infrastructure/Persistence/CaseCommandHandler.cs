@@ -28,8 +28,8 @@ public abstract record CaseCommand<TResponse>(Guid CaseId, long? ExpectedVersion
 /// <summary>
 /// The write path for a case, in the order it runs: <see cref="Handle"/> retries <see cref="TryOnceAsync"/> (load, then
 /// NEED-TO-KNOW and the slice's decide function in <see cref="DecideOn"/>, stage, commit) until it commits, is refused
-/// or loses a race it may not decide again. So from an endpoint to a slice's <see cref="Decide"/> is five of our frames
-/// (the endpoint, the logging behaviour, <see cref="Handle"/>, <see cref="TryOnceAsync"/>, <see cref="DecideOn"/>).
+/// or loses a race it may not decide again. So a slice's <see cref="Decide"/> runs six of our frames from its endpoint
+/// (the endpoint, the logging behaviour, <see cref="Handle"/>, <see cref="TryOnceAsync"/>, <see cref="DecideOn"/>, Decide).
 /// What the attempts share (staging, committing, how an attempt ends) is <see cref="CaseCommandRunner"/>'s.
 /// A slice supplies only <see cref="Decide"/> and <see cref="Respond"/>.
 /// </summary>
