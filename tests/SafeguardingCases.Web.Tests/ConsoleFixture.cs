@@ -135,6 +135,8 @@ public sealed class ConsoleFixture : IAsyncLifetime
         playwright?.Dispose();
         if (api is { HasExited: false }) api.Kill(entireProcessTree: true);
         api?.Dispose();
+        // The run's PostgreSQL (a throwaway cluster when it started one) goes with the last journey.
+        await PostgresServer.StopAsync();
     }
 }
 
