@@ -86,7 +86,7 @@ static async Task RunApiAsync(string[] args)
         GroupCommit = Settings.ReadBool(configuration, "Commands:GroupCommit") ?? true,
     }));
     services.AddSingleton<CaseStager>();
-    services.AddScoped<CaseCommandRunner>();
+    services.AddSingleton<CaseCommandRunner>();
     services.AddSingleton<CaseAppendQueue>();
     services.AddHttpContextAccessor();
     // Alerts from deadlines (issue 20): the sweep raises them, the outbox emails them; both on every instance, each
