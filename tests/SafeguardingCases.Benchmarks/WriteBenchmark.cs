@@ -290,7 +290,7 @@ public static class WriteBenchmark
 
         public static async Task<Server> StartAsync(string[] mode, string connectionString, IDictionary<string, string>? settings = null)
         {
-            var port = FreePort();
+            var port = Loopback.FreePort();
             var dll = mode.Length == 0 ? "SafeguardingCases.Api.dll" : "SafeguardingCases.Benchmarks.dll";
             var start = new ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
             start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
@@ -334,13 +334,6 @@ public static class WriteBenchmark
             if (!process.HasExited) process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
             process.Dispose();
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
         }
     }
 }

@@ -25,9 +25,6 @@ public sealed class CaseRouter : IAsyncDisposable
     /// <summary>Where clients send requests.</summary>
     public Uri Address { get; }
 
-    /// <summary>The nginx master's process id (its one worker is its child).</summary>
-    public int ProcessId => process.Id;
-
     /// <summary>The nginx binary (<c>deploy/ensure-nginx.sh</c> installs it), or null when there is none.</summary>
     public static string? Nginx { get; } = new[] { "/usr/sbin/nginx", "/usr/bin/nginx" }.FirstOrDefault(File.Exists);
 
@@ -42,7 +39,7 @@ public sealed class CaseRouter : IAsyncDisposable
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(folder, (UnixFileMode)0b111_111_111);
         }
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(prefix.FullName, (UnixFileMode)0b111_101_101);
-        var port = FreePort();
+        var port = Loopback.FreePort();
         var servers = string.Join(' ', instances.Select(i => $"server {i.Host}:{i.Port};"));
         var config = File.ReadAllText(Path.Combine(Repository.Root, "deploy", "nginx", "route-by-case.conf"))
             .Replace("@LISTEN@", $"127.0.0.1:{port}", StringComparison.Ordinal)
@@ -158,10 +155,4 @@ public sealed class CaseRouter : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

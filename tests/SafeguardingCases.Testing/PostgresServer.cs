@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 using Testcontainers.PostgreSql;
 
@@ -152,7 +150,7 @@ public sealed class LocalCluster : IDisposable
         var data = Path.Combine(Path.GetTempPath(), $"sgc-pg-{Guid.NewGuid():N}");
         Directory.CreateDirectory(data);
         if (root) await RunAsync("chown", ["postgres", data], asPostgres: false);
-        var port = FreePort();
+        var port = Loopback.FreePort();
         var cluster = new LocalCluster(bin, data, port, root) { durability = durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off" };
         await cluster.PgAsync("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"]);
         await cluster.PgAsync("pg_ctl", ["-D", data, "-l", Path.Combine(data, "server.log"), "-w", "-t", "60", "-o",
@@ -223,10 +221,4 @@ public sealed class LocalCluster : IDisposable
         catch (IOException) { return false; }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

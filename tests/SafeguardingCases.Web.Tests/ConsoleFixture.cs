@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using SafeguardingCases.Testing;
@@ -56,7 +55,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
     public static async Task<(Process Process, Uri Address)> StartApiAsync(string connectionString,
         System.Collections.Concurrent.ConcurrentQueue<string> output, IDictionary<string, string>? settings = null)
     {
-        var port = FreePort();
+        var port = Loopback.FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = AppContext.BaseDirectory,
@@ -122,12 +121,6 @@ public sealed class ConsoleFixture : IAsyncLifetime
         throw new TimeoutException("The API did not become ready within 60 s");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {

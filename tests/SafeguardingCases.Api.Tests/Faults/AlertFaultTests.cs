@@ -97,7 +97,7 @@ public sealed class AlertFaultTests
         await using var smtp = new TestSmtpServer();
         await using var receiver = await TestWebhookReceiver.StartAsync();
         var connectionString = await (await PostgresServer.GetAsync()).CreateDatabaseAsync("alertkill");
-        var port = ApiProcess.FreePort();
+        var port = Loopback.FreePort();
         var api = await ApiProcess.StartAsync(connectionString, port, Settings(smtp));
         try
         {
@@ -124,8 +124,8 @@ public sealed class AlertFaultTests
         await using var smtp = new TestSmtpServer();
         await using var receiver = await TestWebhookReceiver.StartAsync();
         var connectionString = await (await PostgresServer.GetAsync()).CreateDatabaseAsync("alerttwo");
-        await using var one = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort(), Settings(smtp));
-        await using var two = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort(), Settings(smtp));
+        await using var one = await ApiProcess.StartAsync(connectionString, Loopback.FreePort(), Settings(smtp));
+        await using var two = await ApiProcess.StartAsync(connectionString, Loopback.FreePort(), Settings(smtp));
         await RegisterAsync(two, receiver);
         var id = await EscalatedCaseAsync(one);
         (await smtp.WaitForAsync(Kind(id, "overdue and not acknowledged"), 1, seconds: 30)).Count.ShouldBe(1);
@@ -143,7 +143,7 @@ public sealed class AlertFaultTests
         await using var receiver = await TestWebhookReceiver.StartAsync();
         using var cluster = await LocalCluster.StartAsync(durable: true);
         var connectionString = cluster.ConnectionString.Replace(";Include Error Detail=true", "", StringComparison.Ordinal) + ";Timeout=3;Command Timeout=10";
-        await using var api = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort(), Settings(smtp));
+        await using var api = await ApiProcess.StartAsync(connectionString, Loopback.FreePort(), Settings(smtp));
         await RegisterAsync(api, receiver);
         var id = await EscalatedCaseAsync(api);
         (await smtp.WaitForAsync(Kind(id, "due soon"), 1)).Count.ShouldBe(1);

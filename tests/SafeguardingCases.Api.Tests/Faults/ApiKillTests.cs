@@ -18,7 +18,7 @@ public sealed class ApiKillTests(ITestOutputHelper output)
     public async Task Killing_the_api_mid_write_loses_and_duplicates_nothing()
     {
         var connectionString = await (await PostgresServer.GetAsync()).CreateDatabaseAsync("apikill");
-        var port = ApiProcess.FreePort();
+        var port = Loopback.FreePort();
         var api = await ApiProcess.StartAsync(connectionString, port);
         try
         {
@@ -49,8 +49,8 @@ public sealed class ApiKillTests(ITestOutputHelper output)
     public async Task Killing_one_of_two_instances_routed_by_case_mid_write_loses_and_duplicates_nothing()
     {
         var connectionString = await (await PostgresServer.GetAsync()).CreateDatabaseAsync("routedkill");
-        await using var first = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort());
-        await using var second = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort());
+        await using var first = await ApiProcess.StartAsync(connectionString, Loopback.FreePort());
+        await using var second = await ApiProcess.StartAsync(connectionString, Loopback.FreePort());
         await using var router = await CaseRouter.StartAsync([first.Address, second.Address]);
         var officer = ApiProcess.ClientAs(router.Address, "officer-routed", Roles.SafeguardingOfficer);
         // Sixteen cases, so both instances own some (all on one would take odds of 1 in 32,768).

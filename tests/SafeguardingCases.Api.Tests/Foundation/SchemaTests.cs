@@ -33,7 +33,7 @@ public sealed class SchemaTests
         var ddl = await Should.ThrowAsync<PostgresException>(() => ExecuteAsync(app, "create table may_not(id int)"));
         ddl.SqlState.ShouldBe(PostgresErrorCodes.InsufficientPrivilege, "the application's role has no DDL rights");
 
-        await using var api = await ApiProcess.StartAsync(app, ApiProcess.FreePort(), new Dictionary<string, string> { ["Database__ApplySchemaOnStartup"] = "false" });
+        await using var api = await ApiProcess.StartAsync(app, Loopback.FreePort(), new Dictionary<string, string> { ["Database__ApplySchemaOnStartup"] = "false" });
         await WorkedExampleAsync(api);
         (await ScalarAsync(owner, "select count(*) from mt_events")).ShouldBe(7L);
     }
@@ -122,7 +122,7 @@ public sealed class SchemaTests
         ApiProcess.RunToExitAsync(new Dictionary<string, string>(environment)
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Testing",
-            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{ApiProcess.FreePort()}",
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Loopback.FreePort()}",
             ["ConnectionStrings__Marten"] = connectionString,
             ["Auth__DevSigningKey"] = ApiFactory.SigningKey,
             ["Auth__AllowDevTokens"] = "true",

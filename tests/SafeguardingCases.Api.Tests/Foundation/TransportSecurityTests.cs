@@ -102,7 +102,7 @@ public sealed class TransportSecurityTests(ApiFactory api) : IClassFixture<ApiFa
         var server = await PostgresServer.GetAsync();
         var connectionString = await server.CreateDatabaseAsync("transport");
         var settings = new Dictionary<string, string> { ["Http__RequireHttps"] = "true", ["Http__KnownProxies"] = "127.0.0.1" };
-        await using (var behindProxy = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort(), settings))
+        await using (var behindProxy = await ApiProcess.StartAsync(connectionString, Loopback.FreePort(), settings))
         {
             using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = behindProxy.Address };
             // A client behind the proxy speaking plain HTTP: redirected.
@@ -126,7 +126,7 @@ public sealed class TransportSecurityTests(ApiFactory api) : IClassFixture<ApiFa
 
         // No proxy configured: the same header from the same address is not believed.
         settings.Remove("Http__KnownProxies");
-        await using var direct = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort(), settings);
+        await using var direct = await ApiProcess.StartAsync(connectionString, Loopback.FreePort(), settings);
         using var directClient = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = direct.Address };
         using var spoofed = new HttpRequestMessage(HttpMethod.Get, "/api/v1/policy/parameters");
         spoofed.Headers.Add("X-Forwarded-Proto", "https");

@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using SafeguardingCases.Testing;
 
 namespace SafeguardingCases.Api.Tests.Infrastructure;
 
@@ -43,7 +44,7 @@ public sealed class TestWebhookReceiver : IAsyncDisposable
 
     public static async Task<TestWebhookReceiver> StartAsync()
     {
-        var port = ApiProcess.FreePort();
+        var port = Loopback.FreePort();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         var app = builder.Build();

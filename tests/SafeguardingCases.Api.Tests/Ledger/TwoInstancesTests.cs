@@ -22,8 +22,8 @@ public sealed class TwoInstancesTests(ITestOutputHelper output)
         using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
             await File.WriteAllTextAsync(Path.Combine(keyDir.FullName, "key.pem"), key.ExportPkcs8PrivateKeyPem());
         var settings = new Dictionary<string, string> { ["Ledger__SigningKeyPath"] = Path.Combine(keyDir.FullName, "key.pem") };
-        await using var a = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort(), settings);
-        await using var b = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort(), settings);
+        await using var a = await ApiProcess.StartAsync(connectionString, Loopback.FreePort(), settings);
+        await using var b = await ApiProcess.StartAsync(connectionString, Loopback.FreePort(), settings);
         try
         {
             var officers = new[] { a.ClientAs("officer-a", Roles.SafeguardingOfficer), b.ClientAs("officer-b", Roles.SafeguardingOfficer) };
@@ -98,8 +98,8 @@ public sealed class TwoInstancesTests(ITestOutputHelper output)
     {
         var server = await PostgresServer.GetAsync();
         var connectionString = await server.CreateDatabaseAsync("twoinstances_rules");
-        await using var a = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort());
-        await using var b = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort());
+        await using var a = await ApiProcess.StartAsync(connectionString, Loopback.FreePort());
+        await using var b = await ApiProcess.StartAsync(connectionString, Loopback.FreePort());
         var instances = new[] { a, b };
 
         // One Idempotency-Key on POST /cases sent to both instances at once, five times over: one case.
@@ -125,7 +125,7 @@ public sealed class TwoInstancesTests(ITestOutputHelper output)
 
         // The container health check command asks the running API.
         (await HealthCheckAsync(a.Address.Port)).ShouldBe(0);
-        (await HealthCheckAsync(ApiProcess.FreePort())).ShouldBe(1, "nothing listens there");
+        (await HealthCheckAsync(Loopback.FreePort())).ShouldBe(1, "nothing listens there");
     }
 
     private static async Task<int> HealthCheckAsync(int port) =>

@@ -20,7 +20,7 @@ public sealed class TelemetryTests
         using var receiver = OtlpReceiver.Start();
         var server = await PostgresServer.GetAsync();
         var connectionString = await server.CreateDatabaseAsync("telemetry");
-        await using var api = await ApiProcess.StartAsync(connectionString, ApiProcess.FreePort(), new Dictionary<string, string>
+        await using var api = await ApiProcess.StartAsync(connectionString, Loopback.FreePort(), new Dictionary<string, string>
         {
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.Endpoint,
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
@@ -68,7 +68,7 @@ public sealed class TelemetryTests
 
         public static OtlpReceiver Start()
         {
-            var port = ApiProcess.FreePort();
+            var port = Loopback.FreePort();
             var receiver = new OtlpReceiver { Endpoint = $"http://127.0.0.1:{port}" };
             receiver.listener.Prefixes.Add($"http://127.0.0.1:{port}/");
             receiver.listener.Start();
