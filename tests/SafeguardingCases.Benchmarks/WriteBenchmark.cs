@@ -75,6 +75,7 @@ public static class WriteBenchmark
             await LoadAsync(client, [baseline], baselineCases, keyed: false, warmup * 3, 1);
             await LoadAsync(client, [api], apiCases, keyed: true, warmup * 3, 1);
             if (second is not null) await LoadAsync(client, [api, second], apiCases, keyed: true, warmup * 3, 1);
+            var keyed = !args.Contains("--without-keys");
             var twoRatios = new List<double>();
             var disjointRatios = new List<double>();
             var routedRatios = new List<double>();
@@ -88,14 +89,14 @@ public static class WriteBenchmark
             {
                 var b = await LoadAsync(client, [baseline], baselineCases, keyed: false, warmup, seconds);
                 Console.WriteLine($"round {round}: loading the API (process {api.ProcessId})");
-                var a = await LoadAsync(client, [api], apiCases, keyed: !args.Contains("--without-keys"), warmup, seconds);
+                var a = await LoadAsync(client, [api], apiCases, keyed, warmup, seconds);
                 results.Add((b, a));
                 Console.WriteLine($"round {round}: baseline {b}");
                 Console.WriteLine($"round {round}: API      {a}");
                 Console.WriteLine($"round {round}: API/baseline requests/s = {a.PerSecond / b.PerSecond:F2}");
                 if (second is not null)
                 {
-                    var t = await LoadAsync(client, [api, second], apiCases, keyed: !args.Contains("--without-keys"), warmup, seconds);
+                    var t = await LoadAsync(client, [api, second], apiCases, keyed, warmup, seconds);
                     twoRatios.Add(t.PerSecond / a.PerSecond);
                     Console.WriteLine($"round {round}: two APIs {t}");
                     Console.WriteLine($"round {round}: two APIs / one API requests/s = {t.PerSecond / a.PerSecond:F2}");
@@ -103,7 +104,7 @@ public static class WriteBenchmark
                     {
                         // The same two processes, each writing only its own half of the cases: what two processes cost on
                         // this machine without ever writing the same case (the rest of the difference is the sharing).
-                        var d = await LoadAsync(client, [api, second], apiCases, keyed: !args.Contains("--without-keys"), warmup, seconds, disjoint: true);
+                        var d = await LoadAsync(client, [api, second], apiCases, keyed, warmup, seconds, disjoint: true);
                         disjointRatios.Add(d.PerSecond / a.PerSecond);
                         Console.WriteLine($"round {round}: two APIs, disjoint halves {d}");
                         Console.WriteLine($"round {round}: two APIs on disjoint halves / one API requests/s = {d.PerSecond / a.PerSecond:F2}");
@@ -112,8 +113,8 @@ public static class WriteBenchmark
                     {
                         // Through nginx: the API alone, then both with each case routed to one of them (every case
                         // still written by every connection of the load generator).
-                        var r1 = await LoadAsync(client, [api], apiCases, keyed: !args.Contains("--without-keys"), warmup, seconds, via: routedOne);
-                        var r2 = await LoadAsync(client, [api, second], apiCases, keyed: !args.Contains("--without-keys"), warmup, seconds, via: routedTwo);
+                        var r1 = await LoadAsync(client, [api], apiCases, keyed, warmup, seconds, via: routedOne);
+                        var r2 = await LoadAsync(client, [api, second], apiCases, keyed, warmup, seconds, via: routedTwo);
                         routedRatios.Add(r2.PerSecond / r1.PerSecond);
                         Console.WriteLine($"round {round}: one API through nginx {r1}");
                         Console.WriteLine($"round {round}: two APIs through nginx, routed by case {r2}");
@@ -128,24 +129,11 @@ public static class WriteBenchmark
                     Console.WriteLine($"round {round}: with/without the ledger's checkpoints requests/s = {l.PerSecond / a.PerSecond:F2}");
                 }
             }
-            var ratios = results.Select(r => r.Api.PerSecond / r.Baseline.PerSecond).Order().ToArray();
-            Console.WriteLine($"ratio over {rounds} rounds: median {ratios[ratios.Length / 2]:F2} (min {ratios[0]:F2}, max {ratios[^1]:F2}); " +
+            Console.WriteLine($"ratio {Spread([.. results.Select(r => r.Api.PerSecond / r.Baseline.PerSecond)])}; " +
                 $"API p99 max {results.Max(r => r.Api.P99Ms):F1} ms; API non-2xx {results.Sum(r => r.Api.Non2xx)}");
-            if (twoRatios.Count > 0)
-            {
-                twoRatios.Sort();
-                Console.WriteLine($"two APIs / one API over {rounds} rounds: median {twoRatios[twoRatios.Count / 2]:F2} (min {twoRatios[0]:F2}, max {twoRatios[^1]:F2})");
-            }
-            if (routedRatios.Count > 0)
-            {
-                routedRatios.Sort();
-                Console.WriteLine($"routed two APIs / one API through nginx over {rounds} rounds: median {routedRatios[routedRatios.Count / 2]:F2} (min {routedRatios[0]:F2}, max {routedRatios[^1]:F2})");
-            }
-            if (disjointRatios.Count > 0)
-            {
-                disjointRatios.Sort();
-                Console.WriteLine($"two APIs on disjoint halves / one API over {rounds} rounds: median {disjointRatios[disjointRatios.Count / 2]:F2} (min {disjointRatios[0]:F2}, max {disjointRatios[^1]:F2})");
-            }
+            if (twoRatios.Count > 0) Console.WriteLine($"two APIs / one API {Spread(twoRatios)}");
+            if (routedRatios.Count > 0) Console.WriteLine($"routed two APIs / one API through nginx {Spread(routedRatios)}");
+            if (disjointRatios.Count > 0) Console.WriteLine($"two APIs on disjoint halves / one API {Spread(disjointRatios)}");
             return 0;
         }
         finally
@@ -225,6 +213,13 @@ public static class WriteBenchmark
         var all = latencies.SelectMany(l => l).Order().ToArray();
         return new Result(all.Length / elapsed, Percentile(all, 0.50), Percentile(all, 0.99), non2xx.Sum(), all.Length,
             serverCpu.TotalMilliseconds / all.Length, postgresCpu.TotalMilliseconds / all.Length, ownCpu.TotalMilliseconds / all.Length);
+    }
+
+    /// <summary>"over N rounds: median m (min a, max b)" of some ratios, one a round.</summary>
+    private static string Spread(List<double> ratios)
+    {
+        var sorted = ratios.Order().ToArray();
+        return $"over {sorted.Length} rounds: median {sorted[sorted.Length / 2]:F2} (min {sorted[0]:F2}, max {sorted[^1]:F2})";
     }
 
     private static TimeSpan CpuTime(Server[] servers, CaseRouter? via) =>
