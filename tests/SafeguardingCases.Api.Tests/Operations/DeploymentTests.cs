@@ -200,6 +200,17 @@ public sealed partial class DeploymentTests
         }
     }
 
+    [Fact]
+    public void No_ingress_writes_an_access_log_since_paths_carry_case_ids()
+    {
+        var ingresses = Resources().Where(r => Scalar(r["kind"]) == "Ingress").ToList();
+        ingresses.Count.ShouldBe(2);
+        foreach (var ingress in ingresses)
+            Scalar(Map(Map(ingress, "metadata"), "annotations")["nginx.ingress.kubernetes.io/enable-access-log"])
+                .ShouldBe("false", Scalar(Map(ingress, "metadata")["name"]));
+        File.ReadAllText(Path.Combine(Root, "deploy", "nginx", "route-by-case.conf")).ShouldContain("access_log off;");
+    }
+
     [GeneratedRegex("\"~\\*(\\^/api/v1/cases/[^\"]+)\" \\$case_id;")]
     private static partial Regex NginxCaseRoute();
 
