@@ -6,7 +6,7 @@ using SafeguardingCases.Domain.Policy;
 namespace SafeguardingCases.Api.Features.Notifications;
 
 /// <summary>The <c>Notifications</c> configuration section (DESIGN.md "Allocation and notifications").</summary>
-public sealed class NotificationOptions
+public sealed record NotificationOptions
 {
     /// <summary>Where an unallocated case's alerts are emailed (none: no email for them; the duty officers' inbox still has them).</summary>
     public string? DutyAddress { get; init; }
@@ -17,6 +17,9 @@ public sealed class NotificationOptions
     public Duration DueSoon { get; init; } = Duration.FromHours(2);
     public Duration EscalateAfter { get; init; } = Duration.FromHours(1);
     public Duration SweepInterval { get; init; } = Duration.FromMinutes(1);
+
+    /// <summary>How many cases the sweep looks at in one read (the most urgent first); not configuration, a test sets it.</summary>
+    public int CasesPerRead { get; init; } = 500;
 
     /// <summary>How long a rotated webhook secret still signs beside the new one.</summary>
     public Duration SecretOverlap { get; init; } = Duration.FromHours(24);

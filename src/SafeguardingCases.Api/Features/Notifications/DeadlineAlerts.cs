@@ -27,8 +27,8 @@ namespace SafeguardingCases.Api.Features.Notifications;
 public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, NotificationOptions options, IOptions<PolicyOptions> policy,
     Webhooks.CaseEventFeed feed, SafeguardingMetrics metrics, ILogger<DeadlineAlerts> logger) : BackgroundService
 {
-    /// <summary>At most this many cases a sweep (the most urgent first); the next sweep takes the rest.</summary>
-    public const int CasesPerSweep = 500;
+    /// <summary>At most this many reads of <see cref="NotificationOptions.CasesPerRead"/> cases a sweep; the next sweep takes the rest.</summary>
+    public const int ReadsPerSweep = 20;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -51,19 +51,37 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
     {
         var now = clock.GetCurrentInstant();
         var raised = 0;
-        foreach (var (state, obligation) in await OutstandingAsync(now + options.DueSoon, ct))
+        var basis = DeadlineLook.BasisOf(options, policy.Value);
+        for (var read = 0; read < ReadsPerSweep; read++)
         {
-            // An obligation first seen already overdue raises only the overdue alert: "due soon" would be news from the past.
-            var kind = obligation.DueBy <= now ? AlertKind.Overdue : AlertKind.DueSoon;
-            if (await RaiseAsync(state, obligation, kind, now, ct)) raised++;
+            var cases = await ToLookAtAsync(now, basis, ct);
+            var looked = new List<DeadlineLook>(cases.Count);
+            foreach (var state in cases)
+            {
+                var obligations = PolicyEngine.Obligations(state, policy.Value);
+                foreach (var obligation in obligations.Where(o => o.DueBy <= now + options.DueSoon))
+                {
+                    // First seen already overdue: only the overdue alert ("due soon" would be news from the past).
+                    var kind = obligation.DueBy <= now ? AlertKind.Overdue : AlertKind.DueSoon;
+                    if (await RaiseAsync(state, obligation, kind, now, ct)) raised++;
+                }
+                looked.Add(DeadlineLook.After(state, obligations, now, options.DueSoon, basis));
+            }
+            await using (var session = store.LightweightSession())
+            {
+                session.Store<DeadlineLook>(looked);
+                await session.SaveChangesAsync(ct);
+            }
+            if (cases.Count < options.CasesPerRead) break;
         }
 
-        // The ladder: overdue alerts nobody acknowledged in time, whose obligation is still outstanding.
+        // The ladder: overdue alerts nobody acknowledged in time, whose obligation is still outstanding (each is settled
+        // once looked at, so the next read takes the next ones).
         var before = (now - options.EscalateAfter).ToUnixTimeMilliseconds();
         await using var query = store.QuerySession();
         var waiting = await query.Query<Alert>()
             .Where(a => a.Kind == AlertKind.Overdue && a.AcknowledgedAt == null && !a.LadderSettled && a.RaisedAtUnixMs <= before)
-            .Take(CasesPerSweep).ToListAsync(ct);
+            .OrderBy(a => a.RaisedAtUnixMs).Take(options.CasesPerRead).ToListAsync(ct);
         foreach (var overdue in waiting)
         {
             var state = (await query.LoadAsync<CaseStream>(overdue.CaseId, ct))?.State;
@@ -78,18 +96,32 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
         return raised;
     }
 
-    /// <summary>The cases owing something due by <paramref name="by"/> (the indexed due columns), with each such obligation.</summary>
-    private async Task<List<(CaseState State, Obligation Obligation)>> OutstandingAsync(Instant by, CancellationToken ct)
+    /// <summary>
+    /// The cases owing something due by now + <c>DueSoon</c> (the indexed due columns), the most urgent first, but not
+    /// those the sweep has looked at since they last changed whose next threshold is still to come: otherwise a backlog
+    /// of cases alerted already but still owing (overdue and not yet dealt with) would fill every read, and a case
+    /// becoming due behind them would never be alerted.
+    /// </summary>
+    private async Task<IReadOnlyList<CaseState>> ToLookAtAsync(Instant now, string basis, CancellationToken ct)
     {
-        var ms = by.ToUnixTimeMilliseconds();
         var types = Enum.GetValues<ObligationType>();
-        var where = string.Join(" or ", types.Select(t => $"d.{CaseSummary.DueColumn(t)} <= ?"));
+        var due = types.Select(t => $"d.{CaseSummary.DueColumn(t)}").ToList();
+        var looks = store.Options.Schema.For<DeadlineLook>();
         await using var query = store.QuerySession();
-        // The most urgent first, so a backlog larger than one sweep takes the earliest deadlines first.
-        var earliest = string.Join(", ", types.Select(t => $"d.{CaseSummary.DueColumn(t)}"));
-        var rows = await query.QueryAsync<CaseSummary>($"where ({where}) order by least({earliest}) limit {CasesPerSweep}", ct, [.. types.Select(_ => (object)ms)]);
-        var cases = await query.LoadManyAsync<CaseStream>(ct, rows.Select(r => r.Id));
-        return [.. cases.SelectMany(c => PolicyEngine.Obligations(c.State, policy.Value).Where(o => o.DueBy <= by).Select(o => (c.State, o)))];
+        var ids = await query.QueryAsync<Guid>(
+            $"""
+            select d.id from {MartenSetup.CaseSummaryTable} d
+            where ({string.Join(" or ", due.Select(c => $"{c} <= ?"))})
+              and not exists (select 1 from {looks} l join {MartenSetup.StreamsTable} s on s.id = l.id where l.id = d.id
+                  and {DeadlineLook.Column(nameof(DeadlineLook.CaseVersion))}::bigint = s.version
+                  and {DeadlineLook.Column(nameof(DeadlineLook.NextLookAtUnixMs))}::bigint > ?
+                  and {DeadlineLook.Column(nameof(DeadlineLook.Basis))} = ?)
+            order by least({string.Join(", ", due)}), d.id limit ?
+            """,
+            ct, [.. types.Select(_ => (object)(now + options.DueSoon).ToUnixTimeMilliseconds()), now.ToUnixTimeMilliseconds(), basis, options.CasesPerRead]);
+        if (ids.Count == 0) return [];
+        var cases = await query.LoadManyAsync<CaseStream>(ct, ids);
+        return [.. cases.Select(c => c.State)];
     }
 
     /// <summary>Inserts the alert with its emails, unless it was raised before; true when this call raised it.</summary>
@@ -151,4 +183,36 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
         session.Update(overdue);
         await session.SaveChangesAsync(ct);
     }
+}
+
+/// <summary>
+/// What the deadline sweep last made of a case: the version it looked at, and when the case next crosses a threshold
+/// (an obligation becoming due soon or overdue). Until the case changes, that instant passes or the settings the
+/// thresholds come from change (<see cref="Basis"/>), the sweep does not read the case again. No personal data.
+/// </summary>
+public sealed class DeadlineLook
+{
+    /// <summary>The case.</summary>
+    public Guid Id { get; set; }
+    public long CaseVersion { get; set; }
+    /// <summary>The next threshold any of its obligations crosses (Unix ms); <see cref="long.MaxValue"/> when none is left.</summary>
+    public long NextLookAtUnixMs { get; set; }
+    /// <summary>A hash of what the thresholds were worked out with: <c>DueSoon</c> and the policy's parameters.</summary>
+    public string Basis { get; set; } = "";
+
+    public static DeadlineLook After(CaseState state, IEnumerable<Obligation> obligations, Instant now, Duration dueSoon, string basis) => new()
+    {
+        Id = state.Id,
+        CaseVersion = state.Version,
+        NextLookAtUnixMs = obligations.SelectMany(o => new[] { o.DueBy - dueSoon, o.DueBy }).Where(t => t > now)
+            .Select(t => t.ToUnixTimeMilliseconds()).DefaultIfEmpty(long.MaxValue).Min(),
+        Basis = basis,
+    };
+
+    public static string BasisOf(NotificationOptions options, PolicyOptions policy) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes($"{options.DueSoon.TotalMilliseconds}\n{policy}")))[..16];
+
+    /// <summary>A property as the sweep's SQL reads it from the stored JSON (Marten's serializer names them in camel case).</summary>
+    public static string Column(string property) => $"(l.data ->> '{System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(property)}')";
 }

@@ -162,6 +162,7 @@ public static class MartenSetup
         opts.Schema.For<Features.Notifications.Alert>().Identity(x => x.Id)
             .Duplicate(x => x.NotificationId, configure: i => i.IsUnique = true)
             .Duplicate(x => x.RecipientSubject).Duplicate(x => x.RecipientRole).Duplicate(x => x.RaisedAtUnixMs);
+        opts.Schema.For<Features.Notifications.DeadlineLook>().Identity(x => x.Id);
         opts.Schema.For<Features.Notifications.OutboxEmail>().Identity(x => x.Id)
             .Duplicate(x => x.NextAttemptAtUnixMs, configure: i => i.Predicate = "next_attempt_at_unix_ms is not null");
         opts.Schema.For<Features.Webhooks.WebhookDelivery>()

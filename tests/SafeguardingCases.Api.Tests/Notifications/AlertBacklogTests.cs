@@ -1,0 +1,96 @@
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using NodaTime;
+using SafeguardingCases.Api.Features.Notifications;
+using SafeguardingCases.Api.Tests.Infrastructure;
+using SafeguardingCases.Domain.Policy;
+using static SafeguardingCases.Api.Tests.Infrastructure.CaseApi;
+
+namespace SafeguardingCases.Api.Tests.Notifications;
+
+/// <summary>
+/// The deadline sweep with a backlog larger than one read (two cases a read here, 500 in production): cases already
+/// alerted but still owing something must not crowd out the ones still to alert, and a case is looked at again when it
+/// changes or its next threshold comes.
+/// </summary>
+public sealed class AlertBacklogTests(AlertBacklogTests.SmallReadsApi api) : IClassFixture<AlertBacklogTests.SmallReadsApi>
+{
+    [Fact]
+    public async Task Cases_alerted_and_still_owing_never_keep_another_cases_deadline_from_alerting()
+    {
+        // A backlog: three cases owing a risk assessment since their disclosures, more than one read's worth.
+        var backlog = new List<CaseApi>();
+        for (var i = 0; i < 3; i++)
+        {
+            var c = await Open(api, ageYears: 15);
+            await c.Disclosure(Concern("Physical"));
+            backlog.Add(c);
+        }
+        foreach (var c in backlog) await WaitForAlertAsync(c.Id, ObligationType.RiskAssessmentNeeded, AlertKind.Overdue);
+
+        // Behind them (its deadline is later than all of theirs, so last in urgency order), an escalation's notice.
+        var late = await Open(api, ageYears: 15);
+        var d = await late.Disclosure(Concern("Physical"));
+        var a = await late.Assessment(Assessment("service-user", "None", "NonEmergency", "Physical"));
+        await late.SafetyPlan("NotPossible");
+        await late.Escalation(EscalationBody("NonEmergency", "Police101", a, [d]));
+        var view = await late.View();
+        var dueBy = NodaTime.Text.InstantPattern.ExtendedIso.Parse(view["outstandingObligations"]!.AsArray()
+            .Single(o => o!["type"]!.GetValue<string>() == "TransparencyNoticeDue")!["dueBy"]!.GetValue<string>()).Value;
+
+        api.Clock.Reset(dueBy - Duration.FromHours(1));
+        await WaitForAlertAsync(late.Id, ObligationType.TransparencyNoticeDue, AlertKind.DueSoon);
+        // Looked at already, with nothing changed since: read again when its next threshold passes.
+        api.Clock.Reset(dueBy + Duration.FromMinutes(1));
+        await WaitForAlertAsync(late.Id, ObligationType.TransparencyNoticeDue, AlertKind.Overdue);
+
+        // A backlog case that changes is looked at again: a new disclosure makes a new assessment due at once.
+        var changed = backlog[0];
+        var before = await AlertsOf(changed.Id);
+        await changed.Disclosure(Concern("Neglect"));
+        for (var i = 0; i < 150 && (await AlertsOf(changed.Id)).Count == before.Count; i++) await Task.Delay(100);
+        var after = await AlertsOf(changed.Id);
+        after.Count.ShouldBe(before.Count + 1, "the changed case's new deadline alerted");
+        after.ExceptBy(before.Select(x => x.Id), x => x.Id).Single().Kind.ShouldBe(AlertKind.Overdue);
+
+        // Every alert raised once: one overdue alert for each backlog case's first deadline.
+        foreach (var c in backlog.Skip(1))
+            (await AlertsOf(c.Id)).Count(x => x.Kind == AlertKind.Overdue).ShouldBe(1);
+    }
+
+    private async Task<IReadOnlyList<Alert>> AlertsOf(Guid caseId)
+    {
+        await using var session = api.Store.QuerySession();
+        return await session.Query<Alert>().Where(x => x.CaseId == caseId).ToListAsync();
+    }
+
+    private async Task WaitForAlertAsync(Guid caseId, ObligationType obligation, AlertKind kind)
+    {
+        for (var i = 0; i < 150; i++)
+        {
+            if ((await AlertsOf(caseId)).Any(x => x.Obligation == obligation && x.Kind == kind)) return;
+            await Task.Delay(100);
+        }
+        throw new ShouldAssertException($"no {kind} alert for {obligation} on case {caseId} after 15 s");
+    }
+
+    public sealed class SmallReadsApi : ApiFactory
+    {
+        protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
+        {
+            ["Notifications:SweepInterval"] = "PT0.1S",
+        };
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices((context, services) =>
+            {
+                services.RemoveAll<NotificationOptions>();
+                services.AddSingleton(NotificationOptions.Bind(context.Configuration) with { CasesPerRead = 2 });
+            });
+        }
+    }
+}
