@@ -18,8 +18,11 @@ public sealed record NotificationOptions
     public Duration EscalateAfter { get; init; } = Duration.FromHours(1);
     public Duration SweepInterval { get; init; } = Duration.FromMinutes(1);
 
-    /// <summary>How many cases the sweep looks at in one read (the most urgent first); not configuration, a test sets it.</summary>
-    public int CasesPerRead { get; init; } = 500;
+    /// <summary>
+    /// How many cases the deadline sweep, or new events the webhook feed, takes in one read; not configuration (a test
+    /// sets it small to have a backlog larger than a read).
+    /// </summary>
+    public int ReadSize { get; init; } = 500;
 
     /// <summary>How long a rotated webhook secret still signs beside the new one.</summary>
     public Duration SecretOverlap { get; init; } = Duration.FromHours(24);

@@ -27,7 +27,7 @@ namespace SafeguardingCases.Api.Features.Notifications;
 public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, NotificationOptions options, IOptions<PolicyOptions> policy,
     Webhooks.CaseEventFeed feed, SafeguardingMetrics metrics, ILogger<DeadlineAlerts> logger) : BackgroundService
 {
-    /// <summary>At most this many reads of <see cref="NotificationOptions.CasesPerRead"/> cases a sweep; the next sweep takes the rest.</summary>
+    /// <summary>At most this many reads of <see cref="NotificationOptions.ReadSize"/> cases a sweep; the next sweep takes the rest.</summary>
     public const int ReadsPerSweep = 20;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -72,7 +72,7 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
                 session.Store<DeadlineLook>(looked);
                 await session.SaveChangesAsync(ct);
             }
-            if (cases.Count < options.CasesPerRead) break;
+            if (cases.Count < options.ReadSize) break;
         }
 
         // The ladder: overdue alerts nobody acknowledged in time, whose obligation is still outstanding (each is settled
@@ -81,7 +81,7 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
         await using var query = store.QuerySession();
         var waiting = await query.Query<Alert>()
             .Where(a => a.Kind == AlertKind.Overdue && a.AcknowledgedAt == null && !a.LadderSettled && a.RaisedAtUnixMs <= before)
-            .OrderBy(a => a.RaisedAtUnixMs).Take(options.CasesPerRead).ToListAsync(ct);
+            .OrderBy(a => a.RaisedAtUnixMs).Take(options.ReadSize).ToListAsync(ct);
         foreach (var overdue in waiting)
         {
             var state = (await query.LoadAsync<CaseStream>(overdue.CaseId, ct))?.State;
@@ -118,7 +118,7 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
                   and {DeadlineLook.Column(nameof(DeadlineLook.Basis))} = ?)
             order by least({string.Join(", ", due)}), d.id limit ?
             """,
-            ct, [.. types.Select(_ => (object)(now + options.DueSoon).ToUnixTimeMilliseconds()), now.ToUnixTimeMilliseconds(), basis, options.CasesPerRead]);
+            ct, [.. types.Select(_ => (object)(now + options.DueSoon).ToUnixTimeMilliseconds()), now.ToUnixTimeMilliseconds(), basis, options.ReadSize]);
         if (ids.Count == 0) return [];
         var cases = await query.LoadManyAsync<CaseStream>(ct, ids);
         return [.. cases.Select(c => c.State)];

@@ -17,12 +17,13 @@ public sealed class WebhookFeedPosition
 /// after the feed's position on each sweep and queued for every endpoint that takes them. A commit that lands late (a
 /// sequence number taken before, committed after, the feed read past it) is still found: each read goes back
 /// <see cref="Overlap"/> numbers before its position, and a delivery's id is the event and the endpoint, so one
-/// already queued is not queued again. The feed starts at the store's end: registering an endpoint never replays history.
+/// already queued is not queued again. Each read takes up to <see cref="NotificationOptions.ReadSize"/> events past
+/// the overlap as well, so however many of the overlap's events are subscribed to (a lead closing hundreds of cases),
+/// the position moves on. The feed starts at the store's end: registering an endpoint never replays history.
 /// </summary>
 public sealed class CaseEventFeed(IDocumentStore store, NotificationOptions options)
 {
     public const int Overlap = 1000;
-    public const int BatchSize = 500;
 
     public async Task<int> QueueNewAsync(Instant now, CancellationToken ct)
     {
@@ -45,26 +46,28 @@ public sealed class CaseEventFeed(IDocumentStore store, NotificationOptions opti
         }
 
         var from = Math.Max(0, position.LastSequence - Overlap);
+        // At most Overlap of these are at or before the position, so a full read ends past it.
+        var readSize = Overlap + options.ReadSize;
         var events = await session.Events.QueryAllRawEvents()
             .Where(e => e.Sequence > from && (e.EventTypeName == "escalation_made" || e.EventTypeName == "case_closed"))
-            .OrderBy(e => e.Sequence).Take(BatchSize).ToListAsync(ct);
+            .OrderBy(e => e.Sequence).Take(readSize).ToListAsync(ct);
+        var wanted = events.SelectMany(e => endpoints.Where(w => w.Events.Contains(TypeOf(e))).Select(w => (Event: e, Endpoint: w))).ToList();
+        var existing = (await session.LoadManyAsync<WebhookDelivery>(ct, wanted.Select(x => WebhookDelivery.IdOf(What(x.Event), x.Endpoint.Id))))
+            .Select(d => d.Id).ToHashSet();
         var queued = 0;
-        foreach (var e in events)
+        foreach (var (e, endpoint) in wanted.Where(x => !existing.Contains(WebhookDelivery.IdOf(What(x.Event), x.Endpoint.Id))))
         {
-            var type = e.Data is EscalationMade ? WebhookEvent.EscalationMade : WebhookEvent.CaseClosed;
-            var what = $"event:{e.Id:N}";
-            var subscribed = endpoints.Where(w => w.Events.Contains(type)).ToList();
-            var existing = (await session.LoadManyAsync<WebhookDelivery>(ct, subscribed.Select(w => WebhookDelivery.IdOf(what, w.Id)))).Select(d => d.Id).ToHashSet();
-            var body = WebhookOutbox.Body(type, Instant.FromDateTimeOffset(e.Timestamp), e.StreamId, null, null, options);
-            foreach (var endpoint in subscribed.Where(w => !existing.Contains(WebhookDelivery.IdOf(what, w.Id))))
-            {
-                session.Insert(WebhookDelivery.For(endpoint, type, what, body, now));
-                queued++;
-            }
+            var body = WebhookOutbox.Body(TypeOf(e), Instant.FromDateTimeOffset(e.Timestamp), e.StreamId, null, null, options);
+            session.Insert(WebhookDelivery.For(endpoint, TypeOf(e), What(e), body, now));
+            queued++;
         }
-        position.LastSequence = Math.Max(position.LastSequence, events.Count == BatchSize ? events[^1].Sequence : end);
+        position.LastSequence = Math.Max(position.LastSequence, events.Count == readSize ? events[^1].Sequence : end);
         session.Store(position);
         await session.SaveChangesAsync(ct);
         return queued;
     }
+
+    private static WebhookEvent TypeOf(JasperFx.Events.IEvent e) => e.Data is EscalationMade ? WebhookEvent.EscalationMade : WebhookEvent.CaseClosed;
+
+    private static string What(JasperFx.Events.IEvent e) => $"event:{e.Id:N}";
 }

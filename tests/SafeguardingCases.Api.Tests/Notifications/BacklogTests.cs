@@ -1,3 +1,5 @@
+using System.Net;
+using System.Text.Json.Nodes;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -5,17 +7,19 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using NodaTime;
 using SafeguardingCases.Api.Features.Notifications;
 using SafeguardingCases.Api.Tests.Infrastructure;
+using SafeguardingCases.Domain.Cases;
 using SafeguardingCases.Domain.Policy;
 using static SafeguardingCases.Api.Tests.Infrastructure.CaseApi;
 
 namespace SafeguardingCases.Api.Tests.Notifications;
 
 /// <summary>
-/// The deadline sweep with a backlog larger than one read (two cases a read here, 500 in production): cases already
-/// alerted but still owing something must not crowd out the ones still to alert, and a case is looked at again when it
-/// changes or its next threshold comes.
+/// Alerts and webhooks with a backlog larger than one read (two cases or events a read here, 500 in production): cases
+/// already alerted but still owing something must not crowd out the ones still to alert (a case is looked at again
+/// when it changes or its next threshold comes), and events the webhook feed has queued already must not keep it from
+/// moving on.
 /// </summary>
-public sealed class AlertBacklogTests(AlertBacklogTests.SmallReadsApi api) : IClassFixture<AlertBacklogTests.SmallReadsApi>
+public sealed class BacklogTests(BacklogTests.SmallReadsApi api) : IClassFixture<BacklogTests.SmallReadsApi>
 {
     [Fact]
     public async Task Cases_alerted_and_still_owing_never_keep_another_cases_deadline_from_alerting()
@@ -60,6 +64,31 @@ public sealed class AlertBacklogTests(AlertBacklogTests.SmallReadsApi api) : ICl
             (await AlertsOf(c.Id)).Count(x => x.Kind == AlertKind.Overdue).ShouldBe(1);
     }
 
+    [Fact]
+    public async Task The_webhook_feed_moves_on_however_many_of_its_last_events_were_queued_already()
+    {
+        await using var receiver = await TestWebhookReceiver.StartAsync();
+        var lead = api.ClientAs("lead-1", Roles.SafeguardingLead);
+        var secret = (await (await lead.PostJson("/api/v1/webhooks", new { url = receiver.Url, events = new[] { "CaseClosed" } })
+            .ShouldBe(HttpStatusCode.Created)).Json())["secret"]!.GetValue<string>();
+        receiver.Secrets.Add(secret);
+
+        // More closures than one read, one after another: the feed queues two, then must go on past them.
+        var closed = new List<Guid>();
+        for (var i = 0; i < 5; i++)
+        {
+            var c = await Open(api);
+            await c.Close().ShouldBe(HttpStatusCode.OK);
+            closed.Add(c.Id);
+        }
+        var deliveries = await receiver.WaitForAsync(r => closed.Contains(CaseOf(r)), closed.Count, seconds: 20);
+        deliveries.Select(CaseOf).Order().ShouldBe(closed.Order());
+        await Task.Delay(500);
+        receiver.Deliveries.Count(r => closed.Contains(CaseOf(r))).ShouldBe(closed.Count, "each queued once");
+    }
+
+    private static Guid CaseOf(TestWebhookReceiver.Received r) => JsonNode.Parse(r.Body)!["data"]!["caseId"]!.GetValue<Guid>();
+
     private async Task<IReadOnlyList<Alert>> AlertsOf(Guid caseId)
     {
         await using var session = api.Store.QuerySession();
@@ -89,7 +118,7 @@ public sealed class AlertBacklogTests(AlertBacklogTests.SmallReadsApi api) : ICl
             builder.ConfigureServices((context, services) =>
             {
                 services.RemoveAll<NotificationOptions>();
-                services.AddSingleton(NotificationOptions.Bind(context.Configuration) with { CasesPerRead = 2 });
+                services.AddSingleton(NotificationOptions.Bind(context.Configuration) with { ReadSize = 2 });
             });
         }
     }
