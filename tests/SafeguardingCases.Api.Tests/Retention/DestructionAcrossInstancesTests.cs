@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
 using SafeguardingCases.Api.Infrastructure.Privacy;
 using SafeguardingCases.Api.Tests.Infrastructure;
+using SafeguardingCases.Domain.Cases;
 using SafeguardingCases.Domain.Policy;
 
 namespace SafeguardingCases.Api.Tests.Retention;
@@ -50,5 +51,36 @@ public sealed class DestructionAcrossInstancesTests
             .RuleIds().ShouldBe([RuleIds.DestructionTwoLeads]);
         (await c.ShouldFail(() => c.Officer.PostJson($"{c.Url}/notes", new { text = "Another note" }), HttpStatusCode.Conflict))
             .RuleIds().ShouldBe([RuleIds.DestructionTwoLeads]);
+    }
+
+    [Fact]
+    public async Task The_auditors_lists_on_the_other_instance_open_nothing_of_a_case_destroyed_there()
+    {
+        await using var a = Instance();
+        await a.InitializeAsync();
+        await using var b = Instance(a.ConnectionString);
+        await b.InitializeAsync();
+
+        // On B: a restricted case, the glass broken with a reason naming someone, listed by an auditor (B now holds its key).
+        var c = await CaseApi.Open(b, ageYears: 30);
+        await c.Lead1.PutJson($"{c.Url}/restriction", new { allowedSubjects = new[] { "officer-1", "lead-1", "lead-2" }, reason = "Allegation about a moderator" })
+            .ShouldBe(HttpStatusCode.OK);
+        await b.ClientAs("officer-9", Roles.SafeguardingOfficer).PostJson($"{c.Url}/break-glass", new { reason = "Marguerite-Ossington is in danger now" })
+            .ShouldBe(HttpStatusCode.Created);
+        const string List = "/api/v1/audit/break-glass?limit=200";
+        (await (await c.Auditor.GetAsync(List).ShouldBe(HttpStatusCode.OK)).Content.ReadAsStringAsync()).ShouldContain("Marguerite-Ossington");
+        await c.Close().ShouldBe(HttpStatusCode.OK);
+
+        // Destroyed on A, well within the minute after which B would have asked again whether the key exists.
+        a.Clock.Advance(Duration.FromDays(2));
+        var onA = CaseApi.For(a, c.Id);
+        var decisionId = (await (await onA.Lead1.PostJson($"{onA.Url}/retention-decisions", new { decision = "Destroy", reason = "Review due" })
+            .ShouldBe(HttpStatusCode.Created)).Json())["decisionId"]!.GetValue<Guid>();
+        await onA.Lead2.PostJson($"{onA.Url}/retention-decisions/{decisionId}/approval", new { }).ShouldBe(HttpStatusCode.OK);
+
+        var entry = (await (await c.Auditor.GetAsync(List).ShouldBe(HttpStatusCode.OK)).Json())["items"]!.AsArray()
+            .Single(i => i!["caseId"]!.GetValue<Guid>() == c.Id)!;
+        entry["reason"]!.ToJsonString().ShouldBe("""{"destroyed":true}""");
+        entry["by"]!["subject"]!.GetValue<string>().ShouldBe("officer-9", "who broke the glass, and when, stays");
     }
 }

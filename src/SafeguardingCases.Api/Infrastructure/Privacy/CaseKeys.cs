@@ -164,6 +164,27 @@ public sealed class CaseKeyRing
     /// <summary>DESTRUCTION-TWO-LEADS: this process keeps no copy of the case's key any more.</summary>
     public void Forget(Guid caseId) => keys.TryRemove(caseId, out _);
 
+    /// <summary>
+    /// DESTRUCTION-TWO-LEADS, for a read that opens sealed values without loading their cases (the auditors' lists):
+    /// asks PostgreSQL now, in one query, whether the keys this process holds for these cases still exist, and forgets
+    /// those destroyed since (by any instance). True when it forgot one: what was opened with it must be read again.
+    /// </summary>
+    public async Task<bool> ForgetDestroyedAsync(IEnumerable<Guid> caseIds, CancellationToken ct)
+    {
+        var held = caseIds.Distinct().Where(keys.ContainsKey).ToArray();
+        if (held.Length == 0) return false;
+        await using var command = db.CreateCommand($"select id from {Table} where id = any($1)");
+        command.Parameters.AddWithValue(held);
+        var present = new HashSet<Guid>();
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct)) present.Add(reader.GetGuid(0));
+        }
+        var forgot = false;
+        foreach (var caseId in held.Where(id => !present.Contains(id))) forgot |= keys.TryRemove(caseId, out _);
+        return forgot;
+    }
+
     public const string Table = "public.mt_doc_casekey";
 
     /// <summary>The key that seals for the case now: the one the current attempt made for a new case, else the stored one.</summary>

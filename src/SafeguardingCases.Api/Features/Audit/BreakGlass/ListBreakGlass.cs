@@ -12,7 +12,7 @@ namespace SafeguardingCases.Api.Features.Audit.BreakGlass;
 /// One break-glass access across all cases (BREAK-GLASS), as auditors list it. Written by the command runner in the
 /// same transaction as the case event that granted it.
 /// </summary>
-public sealed class BreakGlassAuditRow
+public sealed class BreakGlassAuditRow : IAuditRow
 {
     public Guid Id { get; set; }
     public Guid CaseId { get; set; }
@@ -46,7 +46,7 @@ public sealed record BreakGlassList(IReadOnlyList<BreakGlassEntry> Items, string
 public sealed class ListBreakGlassValidator : AuditPageValidator<ListBreakGlassRequest>;
 
 /// <summary>GET /audit/break-glass: every break-glass access with who, when, why and until when, oldest first.</summary>
-public sealed class ListBreakGlassEndpoint(IQuerySession session) : Endpoint<ListBreakGlassRequest, BreakGlassList>, ILogsCaseAccess
+public sealed class ListBreakGlassEndpoint(IQuerySession session, Infrastructure.Privacy.CaseKeyRing keys) : Endpoint<ListBreakGlassRequest, BreakGlassList>, ILogsCaseAccess
 {
     public override void Configure()
     {
@@ -58,7 +58,7 @@ public sealed class ListBreakGlassEndpoint(IQuerySession session) : Endpoint<Lis
 
     public override async Task HandleAsync(ListBreakGlassRequest req, CancellationToken ct)
     {
-        var (rows, next) = await SortKeyPage.ReadAsync<BreakGlassAuditRow>(session, req, r => r.SortKey, ct);
+        var (rows, next) = await SortKeyPage.ReadAsync<BreakGlassAuditRow>(session, keys, req, ct);
         var page = rows.Select(r => new BreakGlassEntry(r.Id, r.CaseId, r.By, r.Reason, r.At, r.Until)).ToList();
         // Every entry is about a restricted case: each case on the page is in the access log (RESTRICTION-OWNERS).
         CaseAccessFeature.Of(HttpContext)?.Shown.AddRange(page.Select(g => g.CaseId).Distinct());

@@ -12,7 +12,7 @@ namespace SafeguardingCases.Api.Features.Audit.Exports;
 /// One export across all cases, as auditors list it: written by the command runner in the same transaction as the
 /// case's ledger-signed <see cref="ChronologyExported"/> event. Recipient and purpose are sealed under the case's key.
 /// </summary>
-public sealed class ExportAuditRow
+public sealed class ExportAuditRow : IAuditRow
 {
     public Guid Id { get; set; }
     public Guid CaseId { get; set; }
@@ -56,7 +56,7 @@ public sealed record ExportList(IReadOnlyList<ExportEntrySummary> Items, string?
 public sealed class ListExportsValidator : AuditPageValidator<ListExportsRequest>;
 
 /// <summary>GET /audit/exports: every export that left the service, oldest first.</summary>
-public sealed class ListExportsEndpoint(IQuerySession session) : Endpoint<ListExportsRequest, ExportList>, ILogsCaseAccess
+public sealed class ListExportsEndpoint(IQuerySession session, Infrastructure.Privacy.CaseKeyRing keys) : Endpoint<ListExportsRequest, ExportList>, ILogsCaseAccess
 {
     public override void Configure()
     {
@@ -68,7 +68,7 @@ public sealed class ListExportsEndpoint(IQuerySession session) : Endpoint<ListEx
 
     public override async Task HandleAsync(ListExportsRequest req, CancellationToken ct)
     {
-        var (rows, next) = await SortKeyPage.ReadAsync<ExportAuditRow>(session, req, r => r.SortKey, ct);
+        var (rows, next) = await SortKeyPage.ReadAsync<ExportAuditRow>(session, keys, req, ct);
         var page = rows.Select(r => new ExportEntrySummary(r.Id, r.CaseId, r.By, r.At, r.Audience, r.Agency, r.Recipient, r.Purpose,
             r.Versions, r.RootHash)).ToList();
         // Each case on the page is in the access log (RESTRICTION-OWNERS: audit pages log the cases they show).

@@ -18,7 +18,7 @@ public sealed record OverrideApprovalEntry(Actor By, Instant At, [property: Doma
 /// One override across all cases, as auditors list it. Written by the command runner in the same transaction as the
 /// event that changed it (requested, approved, used), from the case state it has just evolved.
 /// </summary>
-public sealed class OverrideAuditRow
+public sealed class OverrideAuditRow : IAuditRow
 {
     public Guid Id { get; set; }
     public Guid CaseId { get; set; }
@@ -68,7 +68,7 @@ public sealed class ListOverridesValidator : AuditPageValidator<ListOverridesReq
 }
 
 /// <summary>GET /audit/overrides: every override across cases, whatever became of it, oldest request first.</summary>
-public sealed class ListOverridesEndpoint(IQuerySession session) : Endpoint<ListOverridesRequest, OverrideList>, ILogsCaseAccess
+public sealed class ListOverridesEndpoint(IQuerySession session, Infrastructure.Privacy.CaseKeyRing keys) : Endpoint<ListOverridesRequest, OverrideList>, ILogsCaseAccess
 {
     public override void Configure()
     {
@@ -81,8 +81,8 @@ public sealed class ListOverridesEndpoint(IQuerySession session) : Endpoint<List
     public override async Task HandleAsync(ListOverridesRequest req, CancellationToken ct)
     {
         var (rows, next) = req.Status is { } status
-            ? await SortKeyPage.ReadAsync<OverrideAuditRow>(session, req, r => r.SortKey, ct, ("data ->> 'status' = ?", status.ToString()))
-            : await SortKeyPage.ReadAsync<OverrideAuditRow>(session, req, r => r.SortKey, ct);
+            ? await SortKeyPage.ReadAsync<OverrideAuditRow>(session, keys, req, ct, ("data ->> 'status' = ?", status.ToString()))
+            : await SortKeyPage.ReadAsync<OverrideAuditRow>(session, keys, req, ct);
         var page = rows.Select(r => new OverrideEntry(r.Id, r.CaseId, r.Route, r.PersonId, r.Justification, r.RequestedBy,
             r.RequestedAt, r.Approvals, r.Status, r.UsedByEscalation)).ToList();
         // Overrides carry each case's justifications: every case on the page is in the access log (ACCESS-LOG).
