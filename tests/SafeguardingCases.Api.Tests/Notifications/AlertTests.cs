@@ -1,6 +1,7 @@
 using System.Net;
 using MimeKit;
 using NodaTime;
+using SafeguardingCases.Api.Features.Notifications;
 using SafeguardingCases.Api.Tests.Infrastructure;
 using SafeguardingCases.Domain.Cases;
 using static SafeguardingCases.Api.Tests.Infrastructure.CaseApi;
@@ -64,6 +65,11 @@ public sealed class AlertTests(AlertTests.AlertingApi api) : IClassFixture<Alert
                 text.ShouldNotContain(recorded);
             text.ShouldContain($"/cases/{c.Id}");
         }
+
+        // PRIVACY-AT-REST: the outbox keeps the worker's address sealed, as the case does, sent or not.
+        var dump = await PgDump.DumpAsync(api.ConnectionString);
+        dump.ShouldContain($"{soon.Single().MessageId}", Case.Sensitive, "the dump holds the outbox");
+        dump.ShouldNotContain("officer-1@example.org", Case.Insensitive);
 
         // The inbox: the worker has the due-soon and overdue alerts, the leads the ladder one.
         var worker = api.ClientAs(Officer, Roles.SafeguardingOfficer);
@@ -156,6 +162,36 @@ public sealed class AlertTests(AlertTests.AlertingApi api) : IClassFixture<Alert
         // Counted once the server has answered the send, a moment after the message reached it.
         for (var i = 0; i < 100 && Interlocked.Read(ref sent) == 0; i++) await Task.Delay(50);
         Interlocked.Read(ref sent).ShouldBeGreaterThan(0);
+    }
+
+    [Fact]
+    public async Task An_email_whose_cases_data_was_destroyed_before_it_was_sent_is_dropped_never_sent()
+    {
+        // An email waiting in the outbox whose address was sealed under a key that no longer exists.
+        var caseId = Guid.NewGuid();
+        var sealedTo = $"{SafeguardingCases.Api.Infrastructure.Privacy.CaseKeyRing.SealedPrefixOf(caseId)}{Convert.ToBase64String(new byte[40])}";
+        var id = $"{caseId:N}:test:email";
+        await using (var session = api.Store.LightweightSession())
+        {
+            session.Store(new OutboxEmail
+            {
+                Id = id, MessageId = $"{Guid.NewGuid():N}@test", AlertId = "test", SealedTo = sealedTo, Subject = $"Safeguarding: about {caseId}",
+                Body = "x", CreatedAtUnixMs = api.Clock.GetCurrentInstant().ToUnixTimeMilliseconds(),
+                NextAttemptAtUnixMs = api.Clock.GetCurrentInstant().ToUnixTimeMilliseconds(),
+            });
+            await session.SaveChangesAsync();
+        }
+        OutboxEmail? stored = null;
+        for (var i = 0; i < 100 && stored?.LastError is null; i++)
+        {
+            await Task.Delay(100);
+            await using var query = api.Store.QuerySession();
+            stored = await query.LoadAsync<OutboxEmail>(id);
+        }
+        stored!.LastError.ShouldBe("CaseDataDestroyed");
+        stored.NextAttemptAtUnixMs.ShouldBeNull("never tried again");
+        stored.SentAtUnixMs.ShouldBeNull();
+        api.Smtp.Messages.ShouldNotContain(m => m.Subject != null && m.Subject.Contains(caseId.ToString(), StringComparison.Ordinal));
     }
 
     public sealed class AlertingApi : ApiFactory

@@ -112,11 +112,17 @@ public sealed class Alert
 /// </summary>
 public sealed class OutboxEmail
 {
-    /// <summary><c>{alert id}:{address}</c>.</summary>
+    /// <summary><c>{alert id}:email</c>: an alert has one email, and its id does not carry the address.</summary>
     public string Id { get; set; } = "";
     public string MessageId { get; set; } = "";
     public string AlertId { get; set; } = "";
-    public string To { get; set; } = "";
+
+    /// <summary>
+    /// PRIVACY-AT-REST: the address, sealed under the case's key as the case keeps the allocated worker's (the outbox
+    /// keeps sent emails too); opened only to send. Sealed here, not by the serializer, so the sender can mark emails
+    /// of many cases sent in one transaction. Once the case's key is destroyed the email cannot be sent.
+    /// </summary>
+    public string SealedTo { get; set; } = "";
     public string Subject { get; set; } = "";
     public string Body { get; set; } = "";
     public long CreatedAtUnixMs { get; set; }
@@ -130,7 +136,7 @@ public sealed class OutboxEmail
     /// <summary>
     /// The email of an alert: the case id, the obligation, its due instant and a link, nothing recorded about a person.
     /// </summary>
-    public static OutboxEmail For(Alert alert, string to, NotificationOptions options, Instant now)
+    public static OutboxEmail For(Alert alert, string sealedTo, NotificationOptions options, Instant now)
     {
         var what = alert.Kind switch
         {
@@ -141,10 +147,10 @@ public sealed class OutboxEmail
         var due = NodaTime.Text.InstantPattern.ExtendedIso.Format(alert.DueBy);
         return new OutboxEmail
         {
-            Id = $"{alert.Id}:{to}",
-            MessageId = $"{Alert.NotificationIdOf(alert.Id + ":" + to):N}@safeguarding-cases",
+            Id = $"{alert.Id}:email",
+            MessageId = $"{Alert.NotificationIdOf(alert.Id + ":email"):N}@safeguarding-cases",
             AlertId = alert.Id,
-            To = to,
+            SealedTo = sealedTo,
             Subject = $"Safeguarding: {alert.Obligation} {what} on case {alert.CaseId}",
             Body = $"""
                 An obligation on a safeguarding case is {what}.

@@ -25,7 +25,8 @@ namespace SafeguardingCases.Api.Features.Notifications;
 /// </para>
 /// </summary>
 public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, NotificationOptions options, IOptions<PolicyOptions> policy,
-    Webhooks.CaseEventFeed feed, SafeguardingMetrics metrics, ILogger<DeadlineAlerts> logger) : BackgroundService
+    Webhooks.CaseEventFeed feed, Infrastructure.Privacy.CaseKeyRing keys, SafeguardingMetrics metrics, ILogger<DeadlineAlerts> logger)
+    : BackgroundService
 {
     /// <summary>At most this many reads of <see cref="NotificationOptions.ReadSize"/> cases a sweep; the next sweep takes the rest.</summary>
     public const int ReadsPerSweep = 20;
@@ -153,7 +154,8 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
         var address = toWorker ? state.Allocation!.Email
             : state.Restriction is not null ? null
             : kind == AlertKind.Escalated ? options.EscalateTo : options.DutyAddress;
-        if (options.SendsEmail && !string.IsNullOrWhiteSpace(address)) session.Insert(OutboxEmail.For(alert, address, options, now));
+        if (options.SendsEmail && !string.IsNullOrWhiteSpace(address) && keys.Find(state.Id) is { } caseKey)
+            session.Insert(OutboxEmail.For(alert, keys.Seal(state.Id, address, caseKey), options, now));
         var hook = kind switch { AlertKind.DueSoon => Webhooks.WebhookEvent.ObligationDueSoon, AlertKind.Overdue => Webhooks.WebhookEvent.ObligationOverdue, _ => Webhooks.WebhookEvent.ObligationEscalated };
         await Webhooks.WebhookOutbox.QueueAsync(session, hook, key,
             Webhooks.WebhookOutbox.Body(hook, now, state.Id, obligation.Type.ToString(), obligation.DueBy, options), now, ct);

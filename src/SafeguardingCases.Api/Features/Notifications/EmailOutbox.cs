@@ -3,6 +3,7 @@ using MailKit.Security;
 using Marten;
 using MimeKit;
 using NodaTime;
+using SafeguardingCases.Api.Infrastructure.Privacy;
 using SafeguardingCases.Api.Infrastructure.Telemetry;
 
 namespace SafeguardingCases.Api.Features.Notifications;
@@ -15,8 +16,8 @@ namespace SafeguardingCases.Api.Features.Notifications;
 /// the email was written), which mail systems use to drop the second copy. A failure waits (1 s, doubling, at most an
 /// hour) and is tried again; the failure's type is kept, never its message.
 /// </summary>
-public sealed class EmailOutbox(IDocumentStore store, IClock clock, NotificationOptions options, SafeguardingMetrics metrics,
-    ILogger<EmailOutbox> logger) : BackgroundService
+public sealed class EmailOutbox(IDocumentStore store, IClock clock, NotificationOptions options, CaseKeyRing keys,
+    SafeguardingMetrics metrics, ILogger<EmailOutbox> logger) : BackgroundService
 {
     public const int BatchSize = 20;
 
@@ -65,7 +66,17 @@ public sealed class EmailOutbox(IDocumentStore store, IClock clock, Notification
             try
             {
                 if (unreachable is not null) throw unreachable;
-                await smtp.SendAsync(Message(email), ct);
+                // DESTRUCTION-TWO-LEADS: with the case's key gone, so is the address: the email is dropped, never sent.
+                if ((CaseKeyRing.IsSealed(email.SealedTo) ? keys.Unseal(email.SealedTo) : null) is not { } to)
+                {
+                    email.NextAttemptAtUnixMs = null;
+                    email.LastError = "CaseDataDestroyed";
+                    session.Update(email);
+                    metrics.AlertFailed("Email");
+                    logger.LogWarning("An alert email was dropped: its address can no longer be opened (the case's data was destroyed)");
+                    continue;
+                }
+                await smtp.SendAsync(Message(email, to), ct);
                 email.SentAtUnixMs = clock.GetCurrentInstant().ToUnixTimeMilliseconds();
                 email.NextAttemptAtUnixMs = null;
                 metrics.AlertSent("Email");
@@ -85,11 +96,11 @@ public sealed class EmailOutbox(IDocumentStore store, IClock clock, Notification
         return due.Count;
     }
 
-    private MimeMessage Message(OutboxEmail email)
+    private MimeMessage Message(OutboxEmail email, string to)
     {
         var message = new MimeMessage { MessageId = email.MessageId, Subject = email.Subject, Body = new TextPart("plain") { Text = email.Body } };
         message.From.Add(MailboxAddress.Parse(options.SmtpFrom));
-        message.To.Add(MailboxAddress.Parse(email.To));
+        message.To.Add(MailboxAddress.Parse(to));
         return message;
     }
 
