@@ -99,7 +99,11 @@ static async Task RunApiAsync(string[] args)
     services.AddSingleton<SafeguardingCases.Api.Features.Webhooks.CaseEventFeed>();
     // Webhook deliveries: no redirects followed (a receiver cannot bounce a signed delivery elsewhere), a short timeout.
     services.AddHttpClient(SafeguardingCases.Api.Features.Webhooks.WebhookSender.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
-        .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+        .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            ConnectCallback = SafeguardingCases.Api.Features.Webhooks.WebhookAddresses.ConnectAsync,
+        });
     services.AddSingleton<SafeguardingCases.Api.Features.Webhooks.WebhookSender>();
     services.AddHostedService(sp => sp.GetRequiredService<SafeguardingCases.Api.Features.Webhooks.WebhookSender>());
     services.AddSingleton<RetentionCleanup>();

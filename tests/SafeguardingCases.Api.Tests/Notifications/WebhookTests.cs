@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using NodaTime;
+using SafeguardingCases.Api.Features.Webhooks;
 using SafeguardingCases.Api.Tests.Infrastructure;
 using SafeguardingCases.Domain.Cases;
 using static SafeguardingCases.Api.Tests.Infrastructure.CaseApi;
@@ -107,6 +108,66 @@ public sealed class WebhookTests(WebhookTests.HookedApi api) : IClassFixture<Web
             .ShouldBe(HttpStatusCode.Created)).Json())["webhookId"]!.GetValue<Guid>();
         (await (await Lead.SendJson(HttpMethod.Delete, $"/api/v1/webhooks/{id}", "").ShouldBe(HttpStatusCode.OK)).Json())["webhookId"]!.GetValue<Guid>().ShouldBe(id);
         await (await Lead.DeleteAsync($"/api/v1/webhooks/{id}")).ShouldBeProblem(HttpStatusCode.NotFound);
+    }
+
+    [Theory]
+    [InlineData("169.254.169.254", true)]
+    [InlineData("169.254.1.1", true)]
+    [InlineData("0.0.0.0", true)]
+    [InlineData("224.0.0.1", true)]
+    [InlineData("255.255.255.255", true)]
+    [InlineData("::", true)]
+    [InlineData("fe80::1", true)]
+    [InlineData("ff02::1", true)]
+    [InlineData("::ffff:169.254.169.254", true)]
+    [InlineData("127.0.0.1", false)]
+    [InlineData("10.1.2.3", false)]
+    [InlineData("192.168.0.10", false)]
+    [InlineData("93.184.216.34", false)]
+    [InlineData("::1", false)]
+    [InlineData("2001:db8::1", false)]
+    public void No_delivery_goes_to_a_link_local_unspecified_or_multicast_address(string address, bool refused) =>
+        WebhookAddresses.IsRefused(System.Net.IPAddress.Parse(address)).ShouldBe(refused);
+
+    [Fact]
+    public async Task A_webhook_to_a_cloud_metadata_address_is_refused_at_registration_and_never_delivered_to()
+    {
+        foreach (var url in new[] { "http://169.254.169.254/latest/meta-data", "http://[fe80::1]/hook", "https://0.0.0.0/hook" })
+        {
+            var problem = await (await Lead.PostJson("/api/v1/webhooks", new { url, events = new[] { "CaseClosed" } })).ShouldBeProblem(HttpStatusCode.BadRequest);
+            problem.ToJsonString().ShouldContain("link-local", Case.Sensitive, url);
+        }
+        var onPrivateNetwork = (await (await Lead.PostJson("/api/v1/webhooks", new { url = "http://10.20.30.40/rota", events = new[] { "CaseClosed" } })
+            .ShouldBe(HttpStatusCode.Created)).Json())["webhookId"]!.GetValue<Guid>();
+        // (Nothing listens there: deleted before any delivery would wait for it.)
+        await Lead.DeleteAsync($"/api/v1/webhooks/{onPrivateNetwork}").ShouldBe(HttpStatusCode.OK);
+
+        // One stored before the rule (or pointing there some other way): its deliveries connect nowhere and are given up at once.
+        var endpoint = new WebhookEndpoint
+        {
+            Id = Guid.CreateVersion7(), Url = "http://169.254.169.254/latest/meta-data", Events = [WebhookEvent.CaseClosed],
+            Secrets = [new WebhookSecret(WebhookEndpoint.NewSecret(), api.Clock.GetCurrentInstant(), null)], CreatedBy = "lead-1",
+            CreatedAt = api.Clock.GetCurrentInstant(),
+        };
+        await using (var session = api.Store.LightweightSession())
+        {
+            session.Store(endpoint);
+            await session.SaveChangesAsync();
+        }
+        var closing = await CaseApi.Open(api);
+        await closing.Close().ShouldBe(HttpStatusCode.OK);
+        JsonNode? delivery = null;
+        for (var i = 0; i < 100 && delivery?["gaveUp"]?.GetValue<bool>() != true; i++)
+        {
+            await Task.Delay(100);
+            var list = await (await Lead.GetAsync($"/api/v1/webhooks/{endpoint.Id}/deliveries").ShouldBe(HttpStatusCode.OK)).Json();
+            delivery = list["items"]!.AsArray().FirstOrDefault();
+        }
+        delivery.ShouldNotBeNull();
+        delivery["lastError"]!.GetValue<string>().ShouldBe(nameof(WebhookAddressRefusedException));
+        delivery["attempts"]!.GetValue<int>().ShouldBe(1);
+        delivery["gaveUp"]!.GetValue<bool>().ShouldBeTrue();
+        await Lead.DeleteAsync($"/api/v1/webhooks/{endpoint.Id}").ShouldBe(HttpStatusCode.OK);
     }
 
     private static JsonNode Body(TestWebhookReceiver.Received r) => JsonNode.Parse(r.Body)!;

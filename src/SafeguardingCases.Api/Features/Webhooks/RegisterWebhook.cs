@@ -22,7 +22,9 @@ public sealed class RegisterWebhookValidator : Validator<RegisterWebhookRequest>
     {
         RuleFor(x => x.Url).NotEmpty().MaximumLength(MaxUrl)
             .Must(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && string.IsNullOrEmpty(uri.UserInfo))
-            .WithMessage("url must be an absolute http or https address without credentials.");
+            .WithMessage("url must be an absolute http or https address without credentials.")
+            .Must(u => !Uri.TryCreate(u, UriKind.Absolute, out var uri) || !WebhookAddresses.NamesRefusedAddress(uri))
+            .WithMessage("url must not be a link-local, unspecified or multicast address (a cloud's metadata service lives there).");
         RuleFor(x => x.Events).NotEmpty();
         RuleForEach(x => x.Events).IsInEnum();
     }

@@ -72,6 +72,16 @@ public sealed class WebhookSender(IDocumentStore store, IClock clock, IHttpClien
                 }
                 else Retry(delivery, now);
             }
+            catch (HttpRequestException e) when (e.InnerException is WebhookAddressRefusedException)
+            {
+                // Never deliverable: not tried again (the lead sees it given up, with why, in the deliveries list).
+                delivery.LastStatus = null;
+                delivery.LastError = nameof(WebhookAddressRefusedException);
+                delivery.NextAttemptAtUnixMs = null;
+                delivery.GaveUp = true;
+                metrics.AlertFailed("Webhook");
+                logger.LogWarning("A webhook delivery was refused: its endpoint's host is a link-local, unspecified or multicast address");
+            }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
             {
                 delivery.LastStatus = null;
