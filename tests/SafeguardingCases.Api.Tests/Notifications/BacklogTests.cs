@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using NodaTime;
 using SafeguardingCases.Api.Features.Notifications;
+using SafeguardingCases.Api.Infrastructure.Privacy;
 using SafeguardingCases.Api.Tests.Infrastructure;
 using SafeguardingCases.Domain.Cases;
 using SafeguardingCases.Domain.Policy;
@@ -62,6 +63,44 @@ public sealed class BacklogTests(BacklogTests.SmallReadsApi api) : IClassFixture
         // Every alert raised once: one overdue alert for each backlog case's first deadline.
         foreach (var c in backlog.Skip(1))
             (await AlertsOf(c.Id)).Count(x => x.Kind == AlertKind.Overdue).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Cases_that_cannot_be_read_never_keep_another_cases_deadline_from_alerting()
+    {
+        // The most urgent cases of all, whose keys no key-encryption key here unwraps (a rotation gone wrong).
+        var broken = new List<Guid>();
+        for (var i = 0; i < 2; i++)
+        {
+            var c = await Open(api, ageYears: 15);
+            await c.Disclosure(Concern("Physical"));
+            broken.Add(c.Id);
+        }
+        var wrongKek = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        await using (var db = Npgsql.NpgsqlDataSource.Create(api.ConnectionString))
+        {
+            var wrapped = CaseKeyRing.Wrap(wrongKek, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+            await using var batch = db.CreateBatch();
+            batch.BatchCommands.Add(new("update mt_doc_casekey set data = jsonb_set(data, '{wrapped}', to_jsonb($1::text)) where id = any($2)")
+            {
+                Parameters = { new() { Value = wrapped }, new() { Value = broken.ToArray() } },
+            });
+            // Looked at and alerted already, maybe, before their keys broke: as if never.
+            batch.BatchCommands.Add(new("delete from mt_doc_deadlinelook where id = any($1)") { Parameters = { new() { Value = broken.ToArray() } } });
+            batch.BatchCommands.Add(new("delete from mt_doc_alert where data ->> 'caseId' = any($1)")
+            {
+                Parameters = { new() { Value = broken.Select(b => b.ToString()).ToArray() } },
+            });
+            await batch.ExecuteNonQueryAsync();
+        }
+        var ring = api.Services.GetRequiredService<CaseKeyRing>();
+        foreach (var id in broken) ring.Forget(id);
+
+        // Behind them: a case whose deadline must still alert.
+        var good = await Open(api, ageYears: 15);
+        await good.Disclosure(Concern("Physical"));
+        await WaitForAlertAsync(good.Id, ObligationType.RiskAssessmentNeeded, AlertKind.Overdue);
+        foreach (var id in broken) (await AlertsOf(id)).ShouldBeEmpty("nothing can be said about a case that cannot be read");
     }
 
     [Fact]

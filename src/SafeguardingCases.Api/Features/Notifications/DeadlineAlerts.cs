@@ -55,25 +55,37 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
         var basis = DeadlineLook.BasisOf(options, policy.Value);
         for (var read = 0; read < ReadsPerSweep; read++)
         {
-            var cases = await ToLookAtAsync(now, basis, ct);
-            var looked = new List<DeadlineLook>(cases.Count);
-            foreach (var state in cases)
+            await using var reading = store.QuerySession();
+            var ids = await ToLookAtAsync(reading, now, basis, ct);
+            var looked = new List<DeadlineLook>(ids.Count);
+            foreach (var (id, state) in await LoadAsync(reading, ids, ct))
             {
-                var obligations = PolicyEngine.Obligations(state, policy.Value);
-                foreach (var obligation in obligations.Where(o => o.DueBy <= now + options.DueSoon))
+                try
                 {
-                    // First seen already overdue: only the overdue alert ("due soon" would be news from the past).
-                    var kind = obligation.DueBy <= now ? AlertKind.Overdue : AlertKind.DueSoon;
-                    if (await RaiseAsync(state, obligation, kind, now, ct)) raised++;
+                    // Unreadable (its key or its document): the others' deadlines go on; it is tried again in an hour.
+                    if (state is null) throw new InvalidDataException("The case could not be read.");
+                    var obligations = PolicyEngine.Obligations(state, policy.Value);
+                    foreach (var obligation in obligations.Where(o => o.DueBy <= now + options.DueSoon))
+                    {
+                        // First seen already overdue: only the overdue alert ("due soon" would be news from the past).
+                        var kind = obligation.DueBy <= now ? AlertKind.Overdue : AlertKind.DueSoon;
+                        if (await RaiseAsync(state, obligation, kind, now, ct)) raised++;
+                    }
+                    looked.Add(DeadlineLook.After(state, obligations, now, options.DueSoon, basis));
                 }
-                looked.Add(DeadlineLook.After(state, obligations, now, options.DueSoon, basis));
+                catch (Exception e) when (e is not OperationCanceledException && !DatabaseFailures.IsTransient(e))
+                {
+                    logger.LogWarning("Could not look at a case's deadlines ({Error}); it is tried again in an hour or when it changes", e.GetType().Name);
+                    var version = (await reading.Events.FetchStreamStateAsync(id, ct))?.Version ?? 0;
+                    looked.Add(DeadlineLook.Failed(id, version, now, basis));
+                }
             }
             await using (var session = store.LightweightSession())
             {
                 session.Store<DeadlineLook>(looked);
                 await session.SaveChangesAsync(ct);
             }
-            if (cases.Count < options.ReadSize) break;
+            if (ids.Count < options.ReadSize) break;
         }
 
         // The ladder: overdue alerts nobody acknowledged in time, whose obligation is still outstanding (each is settled
@@ -103,13 +115,12 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
     /// of cases alerted already but still owing (overdue and not yet dealt with) would fill every read, and a case
     /// becoming due behind them would never be alerted.
     /// </summary>
-    private async Task<IReadOnlyList<CaseState>> ToLookAtAsync(Instant now, string basis, CancellationToken ct)
+    private async Task<IReadOnlyList<Guid>> ToLookAtAsync(IQuerySession query, Instant now, string basis, CancellationToken ct)
     {
         var types = Enum.GetValues<ObligationType>();
         var due = types.Select(t => $"d.{CaseSummary.DueColumn(t)}").ToList();
         var looks = store.Options.Schema.For<DeadlineLook>();
-        await using var query = store.QuerySession();
-        var ids = await query.QueryAsync<Guid>(
+        return await query.QueryAsync<Guid>(
             $"""
             select d.id from {MartenSetup.CaseSummaryTable} d
             where ({string.Join(" or ", due.Select(c => $"{c} <= ?"))})
@@ -120,9 +131,32 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
             order by least({string.Join(", ", due)}), d.id limit ?
             """,
             ct, [.. types.Select(_ => (object)(now + options.DueSoon).ToUnixTimeMilliseconds()), now.ToUnixTimeMilliseconds(), basis, options.ReadSize]);
-        if (ids.Count == 0) return [];
-        var cases = await query.LoadManyAsync<CaseStream>(ct, ids);
-        return [.. cases.Select(c => c.State)];
+    }
+
+    /// <summary>The cases, in one read; if that fails for something other than the database, one by one (null: unreadable).</summary>
+    private static async Task<List<(Guid Id, CaseState? State)>> LoadAsync(IQuerySession query, IReadOnlyList<Guid> ids, CancellationToken ct)
+    {
+        try
+        {
+            var cases = (await query.LoadManyAsync<CaseStream>(ct, ids)).ToDictionary(c => c.Id);
+            return [.. ids.Select(id => (id, cases.GetValueOrDefault(id)?.State))];
+        }
+        catch (Exception e) when (e is not OperationCanceledException && !DatabaseFailures.IsTransient(e))
+        {
+            var one = new List<(Guid, CaseState?)>(ids.Count);
+            foreach (var id in ids)
+            {
+                try
+                {
+                    one.Add((id, (await query.LoadAsync<CaseStream>(id, ct))?.State));
+                }
+                catch (Exception single) when (single is not OperationCanceledException && !DatabaseFailures.IsTransient(single))
+                {
+                    one.Add((id, null));
+                }
+            }
+            return one;
+        }
     }
 
     /// <summary>Inserts the alert with its emails, unless it was raised before; true when this call raised it.</summary>
@@ -208,6 +242,15 @@ public sealed class DeadlineLook
         CaseVersion = state.Version,
         NextLookAtUnixMs = obligations.SelectMany(o => new[] { o.DueBy - dueSoon, o.DueBy }).Where(t => t > now)
             .Select(t => t.ToUnixTimeMilliseconds()).DefaultIfEmpty(long.MaxValue).Min(),
+        Basis = basis,
+    };
+
+    /// <summary>A case the sweep could not read or alert: looked at again in an hour, or as soon as it changes.</summary>
+    public static DeadlineLook Failed(Guid caseId, long version, Instant now, string basis) => new()
+    {
+        Id = caseId,
+        CaseVersion = version,
+        NextLookAtUnixMs = (now + Duration.FromHours(1)).ToUnixTimeMilliseconds(),
         Basis = basis,
     };
 
