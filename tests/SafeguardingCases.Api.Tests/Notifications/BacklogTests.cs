@@ -96,11 +96,31 @@ public sealed class BacklogTests(BacklogTests.SmallReadsApi api) : IClassFixture
         var ring = api.Services.GetRequiredService<CaseKeyRing>();
         foreach (var id in broken) ring.Forget(id);
 
-        // Behind them: a case whose deadline must still alert.
+        // Overdue alerts of theirs raised before their keys broke, waiting longest for the ladder.
+        var longAgo = api.Clock.GetCurrentInstant() - Duration.FromHours(3);
+        await using (var session = api.Store.LightweightSession())
+        {
+            foreach (var id in broken)
+            {
+                var key = $"{id:N}:RiskAssessmentNeeded:service-user:{longAgo.ToUnixTimeMilliseconds()}:Overdue";
+                session.Store(new Alert
+                {
+                    Id = key, NotificationId = Alert.NotificationIdOf(key), CaseId = id, Obligation = ObligationType.RiskAssessmentNeeded,
+                    DueBy = longAgo, Kind = AlertKind.Overdue, RaisedAt = longAgo, RaisedAtUnixMs = longAgo.ToUnixTimeMilliseconds(),
+                    RecipientRole = Roles.SafeguardingOfficer,
+                });
+            }
+            await session.SaveChangesAsync();
+        }
+
+        // Behind them: a case whose deadline must still alert, and go up the ladder when nobody acknowledges it.
         var good = await Open(api, ageYears: 15);
         await good.Disclosure(Concern("Physical"));
         await WaitForAlertAsync(good.Id, ObligationType.RiskAssessmentNeeded, AlertKind.Overdue);
-        foreach (var id in broken) (await AlertsOf(id)).ShouldBeEmpty("nothing can be said about a case that cannot be read");
+        api.Clock.Advance(Duration.FromMinutes(61));
+        await WaitForAlertAsync(good.Id, ObligationType.RiskAssessmentNeeded, AlertKind.Escalated);
+        foreach (var id in broken)
+            (await AlertsOf(id)).ShouldAllBe(a => a.Kind == AlertKind.Overdue && !a.LadderSettled, "nothing new can be said about a case that cannot be read");
     }
 
     [Fact]

@@ -93,6 +93,9 @@ public sealed class Alert
     /// <summary>An overdue alert's ladder is settled: it went up to the leads, or its obligation was discharged first.</summary>
     public bool LadderSettled { get; set; }
 
+    /// <summary>Its case could not be read to take it up the ladder: not tried again before this instant (Unix ms).</summary>
+    public long? LadderRetryAtUnixMs { get; set; }
+
     /// <summary>The alert's key: the obligation (which one, due when) and the threshold.</summary>
     public static string KeyOf(Guid caseId, Obligation o, AlertKind kind) =>
         $"{caseId:N}:{o.Type}:{o.EscalationId?.ToString("N") ?? o.DisclosureId?.ToString("N") ?? o.PersonId ?? "-"}:{o.DueBy.ToUnixTimeMilliseconds()}:{kind}";

@@ -91,17 +91,31 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
         // The ladder: overdue alerts nobody acknowledged in time, whose obligation is still outstanding (each is settled
         // once looked at, so the next read takes the next ones).
         var before = (now - options.EscalateAfter).ToUnixTimeMilliseconds();
+        var nowMs = now.ToUnixTimeMilliseconds();
         await using var query = store.QuerySession();
         var waiting = await query.Query<Alert>()
-            .Where(a => a.Kind == AlertKind.Overdue && a.AcknowledgedAt == null && !a.LadderSettled && a.RaisedAtUnixMs <= before)
+            .Where(a => a.Kind == AlertKind.Overdue && a.AcknowledgedAt == null && !a.LadderSettled && a.RaisedAtUnixMs <= before
+                && (a.LadderRetryAtUnixMs == null || a.LadderRetryAtUnixMs <= nowMs))
             .OrderBy(a => a.RaisedAtUnixMs).Take(options.ReadSize).ToListAsync(ct);
         foreach (var overdue in waiting)
         {
-            var state = (await query.LoadAsync<CaseStream>(overdue.CaseId, ct))?.State;
-            var obligation = state is null ? null : PolicyEngine.Obligations(state, policy.Value)
-                .FirstOrDefault(o => Alert.KeyOf(state.Id, o, AlertKind.Overdue) == overdue.Id);
-            if (obligation is not null && await RaiseAsync(state!, obligation, AlertKind.Escalated, now, ct, overdue)) raised++;
-            else if (obligation is null) await MarkAsync(overdue, ct);
+            try
+            {
+                var state = (await query.LoadAsync<CaseStream>(overdue.CaseId, ct))?.State;
+                var obligation = state is null ? null : PolicyEngine.Obligations(state, policy.Value)
+                    .FirstOrDefault(o => Alert.KeyOf(state.Id, o, AlertKind.Overdue) == overdue.Id);
+                if (obligation is not null && await RaiseAsync(state!, obligation, AlertKind.Escalated, now, ct, overdue)) raised++;
+                else if (obligation is null) await MarkAsync(overdue, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException && !DatabaseFailures.IsTransient(e))
+            {
+                // As above: one case that cannot be read keeps only its own ladder waiting, and leaves the reads to the others.
+                logger.LogWarning("Could not take an overdue alert up the ladder ({Error}); it is tried again in an hour", e.GetType().Name);
+                overdue.LadderRetryAtUnixMs = (now + Duration.FromHours(1)).ToUnixTimeMilliseconds();
+                await using var session = store.LightweightSession();
+                session.Update(overdue);
+                await session.SaveChangesAsync(ct);
+            }
         }
 
         // The case events other systems subscribe to by webhook (escalations made, cases closed).
