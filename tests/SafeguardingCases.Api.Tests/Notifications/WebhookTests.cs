@@ -170,6 +170,56 @@ public sealed class WebhookTests(WebhookTests.HookedApi api) : IClassFixture<Web
         await Lead.DeleteAsync($"/api/v1/webhooks/{endpoint.Id}").ShouldBe(HttpStatusCode.OK);
     }
 
+    [Fact]
+    public async Task An_endpoint_registered_after_an_event_is_not_sent_it()
+    {
+        var before = await CaseApi.Open(api);
+        await before.Close().ShouldBe(HttpStatusCode.OK);
+        await Task.Delay(300);
+        await using var receiver = await TestWebhookReceiver.StartAsync();
+        var registered = await (await Lead.PostJson("/api/v1/webhooks", new { url = receiver.Url, events = new[] { "CaseClosed" } })
+            .ShouldBe(HttpStatusCode.Created)).Json();
+        receiver.Secrets.Add(registered["secret"]!.GetValue<string>());
+        var after = await CaseApi.Open(api);
+        await after.Close().ShouldBe(HttpStatusCode.OK);
+        await receiver.WaitForAsync(r => CaseOf(r) == after.Id, 1, seconds: 20);
+        await Task.Delay(500);
+        receiver.Deliveries.ShouldNotContain(r => CaseOf(r) == before.Id, "the feed re-reads recent events for late commits, not to replay them");
+        await Lead.DeleteAsync($"/api/v1/webhooks/{registered["webhookId"]!.GetValue<Guid>()}").ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task A_delivery_that_cannot_even_be_sent_fails_alone_and_the_others_are_delivered_once()
+    {
+        await using var receiver = await TestWebhookReceiver.StartAsync();
+        var good = (await (await Lead.PostJson("/api/v1/webhooks", new { url = receiver.Url, events = new[] { "CaseClosed" } })
+            .ShouldBe(HttpStatusCode.Created)).Json());
+        receiver.Secrets.Add(good["secret"]!.GetValue<string>());
+        // An endpoint whose address no longer parses (stored before a validation rule, or by hand).
+        var broken = new WebhookEndpoint
+        {
+            Id = Guid.CreateVersion7(), Url = "http://exa mple.org/hook", Events = [WebhookEvent.CaseClosed],
+            Secrets = [new WebhookSecret(WebhookEndpoint.NewSecret(), api.Clock.GetCurrentInstant(), null)], CreatedBy = "lead-1",
+            CreatedAt = api.Clock.GetCurrentInstant(),
+        };
+        await using (var session = api.Store.LightweightSession())
+        {
+            session.Store(broken);
+            await session.SaveChangesAsync();
+        }
+
+        var closing = await CaseApi.Open(api);
+        await closing.Close().ShouldBe(HttpStatusCode.OK);
+        await receiver.WaitForAsync(r => CaseOf(r) == closing.Id, 1, seconds: 20);
+        await Task.Delay(3000);
+        receiver.Deliveries.Count(r => CaseOf(r) == closing.Id).ShouldBe(1, "delivered once, not again with every retry of its batch");
+        var failed = (await (await Lead.GetAsync($"/api/v1/webhooks/{broken.Id}/deliveries").ShouldBe(HttpStatusCode.OK)).Json())["items"]!.AsArray().Single()!;
+        failed["lastError"]!.GetValue<string>().ShouldBe(nameof(UriFormatException));
+        failed["nextAttemptAt"].ShouldNotBeNull("tried again later, on its own");
+        await Lead.DeleteAsync($"/api/v1/webhooks/{broken.Id}").ShouldBe(HttpStatusCode.OK);
+        await Lead.DeleteAsync($"/api/v1/webhooks/{good["webhookId"]!.GetValue<Guid>()}").ShouldBe(HttpStatusCode.OK);
+    }
+
     private static JsonNode Body(TestWebhookReceiver.Received r) => JsonNode.Parse(r.Body)!;
 
     public sealed class HookedApi : ApiFactory

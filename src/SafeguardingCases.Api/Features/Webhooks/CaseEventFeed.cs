@@ -19,7 +19,8 @@ public sealed class WebhookFeedPosition
 /// <see cref="Overlap"/> numbers before its position, and a delivery's id is the event and the endpoint, so one
 /// already queued is not queued again. Each read takes up to <see cref="NotificationOptions.ReadSize"/> events past
 /// the overlap as well, so however many of the overlap's events are subscribed to (a lead closing hundreds of cases),
-/// the position moves on. The feed starts at the store's end: registering an endpoint never replays history.
+/// the position moves on. The feed starts at the store's end, and an endpoint takes only events from after it was
+/// registered: registering one never replays history.
 /// </summary>
 public sealed class CaseEventFeed(IDocumentStore store, NotificationOptions options)
 {
@@ -51,7 +52,9 @@ public sealed class CaseEventFeed(IDocumentStore store, NotificationOptions opti
         var events = await session.Events.QueryAllRawEvents()
             .Where(e => e.Sequence > from && (e.EventTypeName == "escalation_made" || e.EventTypeName == "case_closed"))
             .OrderBy(e => e.Sequence).Take(readSize).ToListAsync(ct);
-        var wanted = events.SelectMany(e => endpoints.Where(w => w.Events.Contains(TypeOf(e))).Select(w => (Event: e, Endpoint: w))).ToList();
+        // An endpoint takes what happened after it was registered: the overlap re-read is for late commits, not history.
+        var wanted = events.SelectMany(e => endpoints.Where(w => w.Events.Contains(TypeOf(e)) && Instant.FromDateTimeOffset(e.Timestamp) >= w.CreatedAt)
+            .Select(w => (Event: e, Endpoint: w))).ToList();
         var existing = (await session.LoadManyAsync<WebhookDelivery>(ct, wanted.Select(x => WebhookDelivery.IdOf(What(x.Event), x.Endpoint.Id))))
             .Select(d => d.Id).ToHashSet();
         var queued = 0;

@@ -82,8 +82,10 @@ public sealed class WebhookSender(IDocumentStore store, IClock clock, IHttpClien
                 metrics.AlertFailed("Webhook");
                 logger.LogWarning("A webhook delivery was refused: its endpoint's host is a link-local, unspecified or multicast address");
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            catch (Exception e) when (!ct.IsCancellationRequested)
             {
+                // Whatever went wrong with this delivery (no answer, a timeout, an endpoint's address that no longer parses)
+                // is this delivery's: the rest of the batch goes on.
                 delivery.LastStatus = null;
                 delivery.LastError = e.GetType().Name;
                 Retry(delivery, now);
