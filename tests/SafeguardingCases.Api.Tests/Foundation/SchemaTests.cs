@@ -97,6 +97,12 @@ public sealed class SchemaTests
         await auditor.GetAsync($"/api/v1/audit/access?caseId={id}").ShouldBe(HttpStatusCode.OK);
         (await auditor.PostJson("/api/v1/audit/checkpoints", new { })).StatusCode.ShouldBeOneOf(HttpStatusCode.Created, HttpStatusCode.OK);
         await officer.GetAsync("/api/v1/cases?obligation=TransparencyNoticeDue").ShouldBe(HttpStatusCode.OK);
+        // Every document the API keeps has its table from db-apply: alerts, webhooks and their deliveries too.
+        await officer.GetAsync("/api/v1/notifications").ShouldBe(HttpStatusCode.OK);
+        var webhook = (await (await lead.PostJson("/api/v1/webhooks", new { url = "https://example.org/hook", events = new[] { "CaseClosed" } })
+            .ShouldBe(HttpStatusCode.Created)).Json())["webhookId"]!.GetValue<Guid>();
+        await lead.GetAsync("/api/v1/webhooks").ShouldBe(HttpStatusCode.OK);
+        await lead.GetAsync($"/api/v1/webhooks/{webhook}/deliveries").ShouldBe(HttpStatusCode.OK);
     }
 
     private static async Task ExecuteAsync(string connectionString, string sql)

@@ -168,6 +168,7 @@ public static class MartenSetup
         opts.Schema.For<Features.Webhooks.WebhookDelivery>()
             .Duplicate(x => x.NextAttemptAtUnixMs, configure: i => i.Predicate = "next_attempt_at_unix_ms is not null")
             .Duplicate(x => x.WebhookId).Duplicate(x => x.CreatedAtUnixMs);
+        opts.Schema.For<Features.Webhooks.WebhookEndpoint>();
         opts.Schema.For<Features.Webhooks.WebhookFeedPosition>().Identity(x => x.Id);
         opts.Schema.For<Features.Audit.Overrides.OverrideAuditRow>().Index(x => x.SortKey);
         opts.Schema.For<Features.Audit.BreakGlass.BreakGlassAuditRow>().Index(x => x.SortKey);
