@@ -127,7 +127,9 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
     /// The cases owing something due by now + <c>DueSoon</c> (the indexed due columns), the most urgent first, but not
     /// those the sweep has looked at since they last changed whose next threshold is still to come: otherwise a backlog
     /// of cases alerted already but still owing (overdue and not yet dealt with) would fill every read, and a case
-    /// becoming due behind them would never be alerted.
+    /// becoming due behind them would never be alerted. (Outer joins on the two keys, not "not exists": PostgreSQL cannot
+    /// estimate the look's JSON conditions, and planned an anti-join that compared every case with every look, 15 s at
+    /// 100,000 cases in the reads benchmark against 0.2 s this way.)
     /// </summary>
     private async Task<IReadOnlyList<Guid>> ToLookAtAsync(IQuerySession query, Instant now, string basis, CancellationToken ct)
     {
@@ -137,11 +139,12 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
         return await query.QueryAsync<Guid>(
             $"""
             select d.id from {MartenSetup.CaseSummaryTable} d
+            left join {looks} l on l.id = d.id
+            left join {MartenSetup.StreamsTable} s on s.id = d.id
             where ({string.Join(" or ", due.Select(c => $"{c} <= ?"))})
-              and not exists (select 1 from {looks} l join {MartenSetup.StreamsTable} s on s.id = l.id where l.id = d.id
-                  and {DeadlineLook.Column(nameof(DeadlineLook.CaseVersion))}::bigint = s.version
-                  and {DeadlineLook.Column(nameof(DeadlineLook.NextLookAtUnixMs))}::bigint > ?
-                  and {DeadlineLook.Column(nameof(DeadlineLook.Basis))} = ?)
+              and (l.id is null or {DeadlineLook.Column(nameof(DeadlineLook.CaseVersion))}::bigint <> s.version
+                   or {DeadlineLook.Column(nameof(DeadlineLook.NextLookAtUnixMs))}::bigint <= ?
+                   or {DeadlineLook.Column(nameof(DeadlineLook.Basis))} <> ?)
             order by least({string.Join(", ", due)}), d.id limit ?
             """,
             ct, [.. types.Select(_ => (object)(now + options.DueSoon).ToUnixTimeMilliseconds()), now.ToUnixTimeMilliseconds(), basis, options.ReadSize]);
