@@ -26,13 +26,7 @@ public sealed class BacklogTests(BacklogTests.SmallReadsApi api) : IClassFixture
     public async Task Cases_alerted_and_still_owing_never_keep_another_cases_deadline_from_alerting()
     {
         // A backlog: three cases owing a risk assessment since their disclosures, more than one read's worth.
-        var backlog = new List<CaseApi>();
-        for (var i = 0; i < 3; i++)
-        {
-            var c = await Open(api, ageYears: 15);
-            await c.Disclosure(Concern("Physical"));
-            backlog.Add(c);
-        }
+        var backlog = await OwingAsync(3);
         foreach (var c in backlog) await WaitForAlertAsync(c.Id, ObligationType.RiskAssessmentNeeded, AlertKind.Overdue);
 
         // Behind them (its deadline is later than all of theirs, so last in urgency order), an escalation's notice.
@@ -69,13 +63,7 @@ public sealed class BacklogTests(BacklogTests.SmallReadsApi api) : IClassFixture
     public async Task Cases_that_cannot_be_read_never_keep_another_cases_deadline_from_alerting()
     {
         // The most urgent cases of all, whose keys no key-encryption key here unwraps (a rotation gone wrong).
-        var broken = new List<Guid>();
-        for (var i = 0; i < 2; i++)
-        {
-            var c = await Open(api, ageYears: 15);
-            await c.Disclosure(Concern("Physical"));
-            broken.Add(c.Id);
-        }
+        var broken = (await OwingAsync(2)).Select(c => c.Id).ToList();
         var wrongKek = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
         await using (var db = Npgsql.NpgsqlDataSource.Create(api.ConnectionString))
         {
@@ -114,8 +102,7 @@ public sealed class BacklogTests(BacklogTests.SmallReadsApi api) : IClassFixture
         }
 
         // Behind them: a case whose deadline must still alert, and go up the ladder when nobody acknowledges it.
-        var good = await Open(api, ageYears: 15);
-        await good.Disclosure(Concern("Physical"));
+        var good = (await OwingAsync(1)).Single();
         await WaitForAlertAsync(good.Id, ObligationType.RiskAssessmentNeeded, AlertKind.Overdue);
         api.Clock.Advance(Duration.FromMinutes(61));
         await WaitForAlertAsync(good.Id, ObligationType.RiskAssessmentNeeded, AlertKind.Escalated);
@@ -147,6 +134,19 @@ public sealed class BacklogTests(BacklogTests.SmallReadsApi api) : IClassFixture
     }
 
     private static Guid CaseOf(TestWebhookReceiver.Received r) => JsonNode.Parse(r.Body)!["data"]!["caseId"]!.GetValue<Guid>();
+
+    /// <summary>Cases owing a risk assessment at once (a disclosure and no assessment), opened one after another.</summary>
+    private async Task<List<CaseApi>> OwingAsync(int count)
+    {
+        var cases = new List<CaseApi>();
+        for (var i = 0; i < count; i++)
+        {
+            var c = await Open(api, ageYears: 15);
+            await c.Disclosure(Concern("Physical"));
+            cases.Add(c);
+        }
+        return cases;
+    }
 
     private async Task<IReadOnlyList<Alert>> AlertsOf(Guid caseId)
     {

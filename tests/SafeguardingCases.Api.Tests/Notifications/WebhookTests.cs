@@ -143,17 +143,7 @@ public sealed class WebhookTests(WebhookTests.HookedApi api) : IClassFixture<Web
         await Lead.DeleteAsync($"/api/v1/webhooks/{onPrivateNetwork}").ShouldBe(HttpStatusCode.OK);
 
         // One stored before the rule (or pointing there some other way): its deliveries connect nowhere and are given up at once.
-        var endpoint = new WebhookEndpoint
-        {
-            Id = Guid.CreateVersion7(), Url = "http://169.254.169.254/latest/meta-data", Events = [WebhookEvent.CaseClosed],
-            Secrets = [new WebhookSecret(WebhookEndpoint.NewSecret(), api.Clock.GetCurrentInstant(), null)], CreatedBy = "lead-1",
-            CreatedAt = api.Clock.GetCurrentInstant(),
-        };
-        await using (var session = api.Store.LightweightSession())
-        {
-            session.Store(endpoint);
-            await session.SaveChangesAsync();
-        }
+        var endpoint = await StoredEndpointAsync("http://169.254.169.254/latest/meta-data");
         var closing = await CaseApi.Open(api);
         await closing.Close().ShouldBe(HttpStatusCode.OK);
         JsonNode? delivery = null;
@@ -196,17 +186,7 @@ public sealed class WebhookTests(WebhookTests.HookedApi api) : IClassFixture<Web
             .ShouldBe(HttpStatusCode.Created)).Json());
         receiver.Secrets.Add(good["secret"]!.GetValue<string>());
         // An endpoint whose address no longer parses (stored before a validation rule, or by hand).
-        var broken = new WebhookEndpoint
-        {
-            Id = Guid.CreateVersion7(), Url = "http://exa mple.org/hook", Events = [WebhookEvent.CaseClosed],
-            Secrets = [new WebhookSecret(WebhookEndpoint.NewSecret(), api.Clock.GetCurrentInstant(), null)], CreatedBy = "lead-1",
-            CreatedAt = api.Clock.GetCurrentInstant(),
-        };
-        await using (var session = api.Store.LightweightSession())
-        {
-            session.Store(broken);
-            await session.SaveChangesAsync();
-        }
+        var broken = await StoredEndpointAsync("http://exa mple.org/hook");
 
         var closing = await CaseApi.Open(api);
         await closing.Close().ShouldBe(HttpStatusCode.OK);
@@ -218,6 +198,21 @@ public sealed class WebhookTests(WebhookTests.HookedApi api) : IClassFixture<Web
         failed["nextAttemptAt"].ShouldNotBeNull("tried again later, on its own");
         await Lead.DeleteAsync($"/api/v1/webhooks/{broken.Id}").ShouldBe(HttpStatusCode.OK);
         await Lead.DeleteAsync($"/api/v1/webhooks/{good["webhookId"]!.GetValue<Guid>()}").ShouldBe(HttpStatusCode.OK);
+    }
+
+    /// <summary>An endpoint for CaseClosed stored as it is, past the registration's validation (as one stored before a rule).</summary>
+    private async Task<WebhookEndpoint> StoredEndpointAsync(string url)
+    {
+        var endpoint = new WebhookEndpoint
+        {
+            Id = Guid.CreateVersion7(), Url = url, Events = [WebhookEvent.CaseClosed],
+            Secrets = [new WebhookSecret(WebhookEndpoint.NewSecret(), api.Clock.GetCurrentInstant(), null)], CreatedBy = "lead-1",
+            CreatedAt = api.Clock.GetCurrentInstant(),
+        };
+        await using var session = api.Store.LightweightSession();
+        session.Store(endpoint);
+        await session.SaveChangesAsync();
+        return endpoint;
     }
 
     private static JsonNode Body(TestWebhookReceiver.Received r) => JsonNode.Parse(r.Body)!;
