@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using MimeKit;
 using NodaTime;
 using SafeguardingCases.Api.Features.Notifications;
@@ -162,6 +163,41 @@ public sealed class AlertTests(AlertTests.AlertingApi api) : IClassFixture<Alert
         // Counted once the server has answered the send, a moment after the message reached it.
         for (var i = 0; i < 100 && Interlocked.Read(ref sent) == 0; i++) await Task.Delay(50);
         Interlocked.Read(ref sent).ShouldBeGreaterThan(0);
+    }
+
+    [Fact]
+    public async Task NEED_TO_KNOW_an_alert_raised_before_its_case_was_restricted_leaves_the_inbox_of_staff_the_restriction_does_not_name()
+    {
+        // Unallocated: its alerts go to every duty officer's inbox.
+        var c = await CaseApi.Open(api, ageYears: 15);
+        await c.Disclosure(Concern("Physical"));
+        var unnamed = api.ClientAs("officer-7", Roles.SafeguardingOfficer);
+        var named = api.ClientAs("officer-1", Roles.SafeguardingOfficer);
+        async Task<JsonNode?> ItemAsync(HttpClient reader) =>
+            (await (await reader.GetAsync("/api/v1/notifications?limit=200").ShouldBe(HttpStatusCode.OK)).Json())["items"]!.AsArray()
+                .FirstOrDefault(i => i!["caseId"]!.GetValue<Guid>() == c.Id);
+        JsonNode? item = null;
+        for (var i = 0; i < 100 && item is null; i++)
+        {
+            await Task.Delay(100);
+            item = await ItemAsync(unnamed);
+        }
+        item.ShouldNotBeNull("the duty officers have the alert");
+        var id = item["notificationId"]!.GetValue<Guid>();
+        var before = (await (await unnamed.GetAsync("/api/v1/notifications").ShouldBe(HttpStatusCode.OK)).Json())["unacknowledged"]!.GetValue<long>();
+
+        await c.Lead1.PutJson($"{c.Url}/restriction", new { allowedSubjects = new[] { "officer-1" }, reason = "Allegation about a moderator" })
+            .ShouldBe(HttpStatusCode.OK);
+        (await ItemAsync(unnamed)).ShouldBeNull("an officer the restriction does not name no longer sees anything of the case");
+        var after = (await (await unnamed.GetAsync("/api/v1/notifications").ShouldBe(HttpStatusCode.OK)).Json())["unacknowledged"]!.GetValue<long>();
+        after.ShouldBeLessThan(before);
+        await (await unnamed.PostJson($"/api/v1/notifications/{id}/acknowledgement", new { })).ShouldBeProblem(HttpStatusCode.NotFound);
+        (await ItemAsync(named)).ShouldNotBeNull("the officer it names still has it");
+        await named.PostJson($"/api/v1/notifications/{id}/acknowledgement", new { }).ShouldBe(HttpStatusCode.OK);
+
+        // Lifted: everyone it was addressed to sees it again.
+        await c.Lead1.SendJson(HttpMethod.Delete, $"{c.Url}/restriction", "").ShouldBe(HttpStatusCode.OK);
+        (await ItemAsync(unnamed)).ShouldNotBeNull();
     }
 
     [Fact]

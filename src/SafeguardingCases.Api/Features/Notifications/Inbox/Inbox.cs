@@ -60,13 +60,16 @@ public sealed class ListNotificationsHandler(IQuerySession session) : IRequestHa
 {
     public async ValueTask<NotificationList> Handle(ListNotificationsQuery request, CancellationToken cancellationToken)
     {
-        // Addressed to the reader or to a role they hold; a restricted case's alerts only to the staff it names.
-        const string Mine = "(d.recipient_subject = ? or d.recipient_role = any(?)) " +
-                            "and (jsonb_array_length(d.data -> 'allowedSubjects') = 0 or jsonb_exists(d.data -> 'allowedSubjects', ?))";
+        // Addressed to the reader or to a role they hold; NEED-TO-KNOW: a case restricted now (whenever its alerts were
+        // raised) shows its alerts only to the staff its restriction names now.
+        var mine = "(d.recipient_subject = ? or d.recipient_role = any(?)) " +
+                   $"and not exists (select 1 from {Infrastructure.Persistence.MartenSetup.CaseStreamTable} c where c.id = (d.data ->> 'caseId')::uuid " +
+                   "and jsonb_typeof(c.data -> 'state' -> 'restriction') = 'object' " +
+                   "and not jsonb_exists(c.data -> 'state' -> 'restriction' -> 'allowedSubjects', ?))";
         var reader = request.Reader;
         var roles = reader.Roles.ToArray();
         var parameters = new List<object> { reader.Subject, roles, reader.Subject };
-        var where = Mine;
+        var where = mine;
         if (request.CursorKey is { } key && Infrastructure.Http.Cursor.Parse(key) is var (ms, id))
         {
             where += " and (d.raised_at_unix_ms < ? or (d.raised_at_unix_ms = ? and d.notification_id < ?))";
@@ -75,7 +78,7 @@ public sealed class ListNotificationsHandler(IQuerySession session) : IRequestHa
         var rows = await session.QueryAsync<Alert>($"where {where} order by d.raised_at_unix_ms desc, d.notification_id desc limit {request.Limit + 1}",
             cancellationToken, [.. parameters]);
         var unacknowledged = await session.QueryAsync<long>(
-            $"select count(*) from {session.DocumentStore.Options.Schema.For<Alert>()} as d where {Mine} and d.data -> 'acknowledgedAt' = 'null'::jsonb",
+            $"select count(*) from {session.DocumentStore.Options.Schema.For<Alert>()} as d where {mine} and d.data -> 'acknowledgedAt' = 'null'::jsonb",
             cancellationToken, reader.Subject, roles, reader.Subject);
         string? next = null;
         if (rows.Count > request.Limit)
@@ -105,7 +108,8 @@ public sealed class AcknowledgeNotificationEndpoint(IDocumentStore store, IClock
         var alert = Guid.TryParse(Route<string>("id"), out var id)
             ? (await session.Query<Alert>().Where(a => a.NotificationId == id).ToListAsync(ct)).SingleOrDefault()
             : null;
-        if (alert is null || !alert.IsFor(actor))
+        var restriction = alert is null ? null : (await session.LoadAsync<Infrastructure.Persistence.CaseStream>(alert.CaseId, ct))?.State.Restriction;
+        if (alert is null || !alert.IsFor(actor, restriction))
         {
             await Problems.WriteAsync(HttpContext, Problems.Create(404, "Not found", "There is no such alert for you."));
             return;
