@@ -75,6 +75,7 @@ public sealed class ListNotificationsHandler(IQuerySession session) : IRequestHa
             where += " and (d.raised_at_unix_ms < ? or (d.raised_at_unix_ms = ? and d.notification_id < ?))";
             parameters.AddRange([ms, ms, id]);
         }
+        await Infrastructure.Persistence.MartenSetup.EnsureTablesForRawReadsAsync(session.DocumentStore, cancellationToken);
         var rows = await session.QueryAsync<Alert>($"where {where} order by d.raised_at_unix_ms desc, d.notification_id desc limit {request.Limit + 1}",
             cancellationToken, [.. parameters]);
         var unacknowledged = await session.QueryAsync<long>(
