@@ -52,11 +52,6 @@ public abstract class AuditPageValidator<T> : Validator<T> where T : AuditPageRe
     }
 }
 
-/// <summary>
-/// A keyset page on a document's indexed <c>sortKey</c> (time then id, <see cref="Infrastructure.Http.Cursor"/>): after
-/// the cursor, within the range, oldest first, one more row than the page so the next cursor is known. An index range
-/// scan that stops after the page, at any store size.
-/// </summary>
 /// <summary>A row of an auditors' list: the case it is about, and its place in the list (time, then id).</summary>
 public interface IAuditRow
 {
@@ -64,6 +59,11 @@ public interface IAuditRow
     string SortKey { get; }
 }
 
+/// <summary>
+/// A keyset page on a document's indexed <c>sortKey</c> (time then id, <see cref="Infrastructure.Http.Cursor"/>): after
+/// the cursor, within the range, oldest first, one more row than the page so the next cursor is known. An index range
+/// scan that stops after the page, at any store size.
+/// </summary>
 public static class SortKeyPage
 {
     /// <summary>
