@@ -1,6 +1,5 @@
 using NodaTime;
 using SafeguardingCases.Api.Infrastructure.Configuration;
-using SafeguardingCases.Domain.Cases;
 using SafeguardingCases.Domain.Policy;
 
 namespace SafeguardingCases.Api.Features.Notifications;
@@ -86,11 +85,6 @@ public sealed class Alert
     public string? RecipientSubject { get; set; }
     /// <summary>The role it is addressed to (the duty officers, or the leads for the ladder), or null.</summary>
     public string? RecipientRole { get; set; }
-    /// <summary>
-    /// NEED-TO-KNOW: for a case restricted when the alert was raised, the staff it named then (a record of whom its email
-    /// could go to). Who sees the alert in an inbox follows the case's restriction as it stands (<see cref="IsFor"/>).
-    /// </summary>
-    public List<string> AllowedSubjects { get; set; } = [];
     public Instant? AcknowledgedAt { get; set; }
     public string? AcknowledgedBy { get; set; }
     /// <summary>An overdue alert's ladder is settled: it went up to the leads, or its obligation was discharged first.</summary>
@@ -105,15 +99,6 @@ public sealed class Alert
 
     /// <summary>A stable id to show and acknowledge it by: derived from its key.</summary>
     public static Guid NotificationIdOf(string key) => Domain.DeterministicGuid.Of("alert\n" + key);
-
-    /// <summary>
-    /// Whether the signed-in person is among the alert's recipients and, NEED-TO-KNOW, may see its case as the case's
-    /// restriction stands now (<paramref name="restriction"/>; null when the case is not restricted): an alert raised
-    /// before a restriction leaves the inbox of everyone the restriction does not name.
-    /// </summary>
-    public bool IsFor(Actor actor, CaseRestriction? restriction) =>
-        (RecipientSubject == actor.Subject || RecipientRole is { } role && actor.HasRole(role))
-        && (restriction is null || restriction.Names(actor.Subject));
 }
 
 /// <summary>

@@ -199,7 +199,6 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
             RaisedAtUnixMs = now.ToUnixTimeMilliseconds(),
             RecipientSubject = toWorker ? state.Allocation!.Subject : null,
             RecipientRole = toWorker ? null : kind == AlertKind.Escalated ? Roles.SafeguardingLead : Roles.SafeguardingOfficer,
-            AllowedSubjects = state.Restriction is { } r ? [.. r.AllowedSubjects] : [],
         };
         session.Insert(alert);
         // NEED-TO-KNOW: a shared mailbox (the duty address, the leads') is read by staff a restriction may not name, so a

@@ -60,16 +60,9 @@ public sealed class ListNotificationsHandler(IQuerySession session) : IRequestHa
 {
     public async ValueTask<NotificationList> Handle(ListNotificationsQuery request, CancellationToken cancellationToken)
     {
-        // Addressed to the reader or to a role they hold; NEED-TO-KNOW: a case restricted now (whenever its alerts were
-        // raised) shows its alerts only to the staff its restriction names now.
-        var mine = "(d.recipient_subject = ? or d.recipient_role = any(?)) " +
-                   $"and not exists (select 1 from {Infrastructure.Persistence.MartenSetup.CaseStreamTable} c where c.id = (d.data ->> 'caseId')::uuid " +
-                   "and jsonb_typeof(c.data -> 'state' -> 'restriction') = 'object' " +
-                   "and not jsonb_exists(c.data -> 'state' -> 'restriction' -> 'allowedSubjects', ?))";
         var reader = request.Reader;
-        var roles = reader.Roles.ToArray();
-        var parameters = new List<object> { reader.Subject, roles, reader.Subject };
-        var where = mine;
+        var parameters = new List<object>(VisibleAlerts.Parameters(reader));
+        var where = VisibleAlerts.Where;
         if (request.CursorKey is { } key && Infrastructure.Http.Cursor.Parse(key) is var (ms, id))
         {
             where += " and (d.raised_at_unix_ms < ? or (d.raised_at_unix_ms = ? and d.notification_id < ?))";
@@ -79,8 +72,8 @@ public sealed class ListNotificationsHandler(IQuerySession session) : IRequestHa
         var rows = await session.QueryAsync<Alert>($"where {where} order by d.raised_at_unix_ms desc, d.notification_id desc limit {request.Limit + 1}",
             cancellationToken, [.. parameters]);
         var unacknowledged = await session.QueryAsync<long>(
-            $"select count(*) from {session.DocumentStore.Options.Schema.For<Alert>()} as d where {mine} and d.data -> 'acknowledgedAt' = 'null'::jsonb",
-            cancellationToken, reader.Subject, roles, reader.Subject);
+            $"select count(*) from {session.DocumentStore.Options.Schema.For<Alert>()} as d where {VisibleAlerts.Where} and d.data -> 'acknowledgedAt' = 'null'::jsonb",
+            cancellationToken, VisibleAlerts.Parameters(reader));
         string? next = null;
         if (rows.Count > request.Limit)
         {
@@ -106,11 +99,12 @@ public sealed class AcknowledgeNotificationEndpoint(IDocumentStore store, IClock
     {
         var actor = User.ToActor();
         await using var session = store.LightweightSession();
+        await Infrastructure.Persistence.MartenSetup.EnsureTablesForRawReadsAsync(store, ct);
         var alert = Guid.TryParse(Route<string>("id"), out var id)
-            ? (await session.Query<Alert>().Where(a => a.NotificationId == id).ToListAsync(ct)).SingleOrDefault()
+            ? (await session.QueryAsync<Alert>($"where d.notification_id = ? and {VisibleAlerts.Where}", ct, [id, .. VisibleAlerts.Parameters(actor)]))
+                .SingleOrDefault()
             : null;
-        var restriction = alert is null ? null : (await session.LoadAsync<Infrastructure.Persistence.CaseStream>(alert.CaseId, ct))?.State.Restriction;
-        if (alert is null || !alert.IsFor(actor, restriction))
+        if (alert is null)
         {
             await Problems.WriteAsync(HttpContext, Problems.Create(404, "Not found", "There is no such alert for you."));
             return;
@@ -125,4 +119,20 @@ public sealed class AcknowledgeNotificationEndpoint(IDocumentStore store, IClock
         }
         await EndpointResults.SendJsonAsync(HttpContext, NotificationItem.From(alert), StatusCodes.Status200OK);
     }
+}
+
+/// <summary>
+/// Which alerts a reader sees, in their inbox, its count and to acknowledge: those addressed to them or to a role they
+/// hold; NEED-TO-KNOW: of a case restricted now (whenever its alerts were raised), only if its restriction names them
+/// now. A Marten where-clause on the alerts as <c>d</c>, with <see cref="Parameters"/>.
+/// </summary>
+internal static class VisibleAlerts
+{
+    public const string Where =
+        "(d.recipient_subject = ? or d.recipient_role = any(?)) " +
+        $"and not exists (select 1 from {Infrastructure.Persistence.MartenSetup.CaseStreamTable} c where c.id = (d.data ->> 'caseId')::uuid " +
+        "and jsonb_typeof(c.data -> 'state' -> 'restriction') = 'object' " +
+        "and not jsonb_exists(c.data -> 'state' -> 'restriction' -> 'allowedSubjects', ?))";
+
+    public static object[] Parameters(Actor reader) => [reader.Subject, reader.Roles.ToArray(), reader.Subject];
 }
