@@ -54,14 +54,14 @@ public sealed class CaseEventFeed(IDocumentStore store, NotificationOptions opti
             .OrderBy(e => e.Sequence).Take(readSize).ToListAsync(ct);
         // An endpoint takes what happened after it was registered: the overlap re-read is for late commits, not history.
         var wanted = events.SelectMany(e => endpoints.Where(w => w.Events.Contains(TypeOf(e)) && Instant.FromDateTimeOffset(e.Timestamp) >= w.CreatedAt)
-            .Select(w => (Event: e, Endpoint: w))).ToList();
-        var existing = (await session.LoadManyAsync<WebhookDelivery>(ct, wanted.Select(x => WebhookDelivery.IdOf(What(x.Event), x.Endpoint.Id))))
-            .Select(d => d.Id).ToHashSet();
+            .Select(w => (Event: e, Endpoint: w, Id: WebhookDelivery.IdOf(What(e), w.Id)))).ToList();
+        var existing = (await session.LoadManyAsync<WebhookDelivery>(ct, wanted.Select(x => x.Id))).Select(d => d.Id).ToHashSet();
         var queued = 0;
-        foreach (var (e, endpoint) in wanted.Where(x => !existing.Contains(WebhookDelivery.IdOf(What(x.Event), x.Endpoint.Id))))
+        foreach (var (e, endpoint, _) in wanted.Where(x => !existing.Contains(x.Id)))
         {
-            var body = WebhookOutbox.Body(TypeOf(e), Instant.FromDateTimeOffset(e.Timestamp), e.StreamId, null, null, options);
-            session.Insert(WebhookDelivery.For(endpoint, TypeOf(e), What(e), body, now));
+            var type = TypeOf(e);
+            session.Insert(WebhookDelivery.For(endpoint, type, What(e),
+                WebhookOutbox.Body(type, Instant.FromDateTimeOffset(e.Timestamp), e.StreamId, null, null, options), now));
             queued++;
         }
         position.LastSequence = Math.Max(position.LastSequence, events.Count == readSize ? events[^1].Sequence : end);
