@@ -3,24 +3,30 @@ using System.Collections.Concurrent;
 using System.Net;
 using MimeKit;
 using SmtpServer;
+using SmtpServer.Mail;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
 using SafeguardingCases.Testing;
 
 namespace SafeguardingCases.Api.Tests.Infrastructure;
 
-/// <summary>A real SMTP server on a loopback port (the SmtpServer package), keeping every message it accepts.</summary>
+/// <summary>
+/// A real SMTP server on a loopback port (the SmtpServer package), keeping every message it accepts. It can listen on a
+/// port chosen before it starts (to play a mail server that comes back after an outage) and refuse recipients for good
+/// (<c>550</c>, as a server answers for a mailbox that does not exist).
+/// </summary>
 public sealed class TestSmtpServer : IAsyncDisposable
 {
     private readonly CancellationTokenSource stop = new();
     private readonly Task running;
 
-    public TestSmtpServer()
+    public TestSmtpServer(int? port = null, Func<string, bool>? refuses = null)
     {
-        Port = Loopback.FreePort();
+        Port = port ?? Loopback.FreePort();
         var options = new SmtpServerOptionsBuilder().ServerName("localhost").Endpoint(b => b.Endpoint(new IPEndPoint(IPAddress.Loopback, Port))).Build();
         var services = new SmtpServer.ComponentModel.ServiceProvider();
         services.Add(new Store(Messages));
+        if (refuses is not null) services.Add(new DelegatingMailboxFilter((IMailbox to, IMailbox _) => !refuses(to.AsAddress())));
         running = new SmtpServer.SmtpServer(options, services).StartAsync(stop.Token);
     }
 

@@ -14,7 +14,10 @@ namespace SafeguardingCases.Api.Features.Notifications;
 /// transaction, so two instances never send the same email at once; an email is marked sent in that transaction after
 /// the SMTP server took it. A process killed between the two sends it again, with the same <c>Message-ID</c> (set when
 /// the email was written), which mail systems use to drop the second copy. A failure waits (1 s, doubling, at most an
-/// hour) and is tried again; the failure's type is kept, never its message.
+/// hour) and is tried again; the failure's type is kept, never its message. A mail server's permanent refusal of the
+/// recipient or the message (a <c>5xx</c> answer: no such mailbox, message rejected) is final: retrying would only be
+/// refused again and keep the outbox's oldest-undelivered age growing, hiding real outages. The alert still stands in
+/// the inbox, and an overdue one still goes up the ladder to the leads.
 /// </summary>
 public sealed class EmailOutbox(IDocumentStore store, IClock clock, NotificationOptions options, CaseKeyRing keys,
     SafeguardingMetrics metrics, ILogger<EmailOutbox> logger) : BackgroundService
@@ -81,6 +84,15 @@ public sealed class EmailOutbox(IDocumentStore store, IClock clock, Notification
                 email.NextAttemptAtUnixMs = null;
                 metrics.AlertSent("Email");
             }
+            catch (SmtpCommandException e) when (RefusedForGood(e))
+            {
+                email.Attempts++;
+                email.LastError = e.ErrorCode == SmtpErrorCode.RecipientNotAccepted ? "RecipientRefused" : "MessageRefused";
+                email.NextAttemptAtUnixMs = null;
+                metrics.AlertFailed("Email");
+                logger.LogWarning("An alert email was refused for good by the mail server ({Error}, SMTP {Status}); it will not be tried again",
+                    email.LastError, (int)e.StatusCode);
+            }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 email.Attempts++;
@@ -95,6 +107,14 @@ public sealed class EmailOutbox(IDocumentStore store, IClock clock, Notification
         await session.SaveChangesAsync(CancellationToken.None);
         return due.Count;
     }
+
+    /// <summary>
+    /// A <c>5xx</c> answer to the recipient or the message (RFC 5321 4.2.1: "permanent negative completion"). A refused
+    /// sender is left to retry: that is the deployment's <c>From</c> setting, and every email would fail alike until an
+    /// operator fixes it.
+    /// </summary>
+    private static bool RefusedForGood(SmtpCommandException e) =>
+        e.ErrorCode is SmtpErrorCode.RecipientNotAccepted or SmtpErrorCode.MessageNotAccepted && (int)e.StatusCode >= 500;
 
     private MimeMessage Message(OutboxEmail email, string to)
     {
