@@ -40,6 +40,10 @@ public sealed class ConsoleFixture : IAsyncLifetime
             ["Retention__Schedule__Other"] = "PT1S",
         });
 
+        // An expectation waits up to 15 s, not Playwright's 5: a page post on this 2-core machine shares it with the API
+        // process, PostgreSQL, Chromium and the sweeps, and a journey that failed once in a while timed out here. A page
+        // that is right still passes as soon as it shows; one that is wrong still fails.
+        Assertions.SetDefaultExpectTimeout(15_000);
         playwright = await Playwright.CreateAsync();
         Browser = await playwright.Chromium.LaunchAsync(new()
         {

@@ -19,6 +19,8 @@ public sealed class TestWebhookReceiver : IAsyncDisposable
     private readonly WebApplication app;
     private int failuresLeft;
     private Func<string, bool> failing = _ => true;
+    private TaskCompletionSource? holding;
+    private int held;
 
     public sealed record Received(string Id, long Timestamp, string Body, string[] Signatures, int Answered);
 
@@ -42,6 +44,15 @@ public sealed class TestWebhookReceiver : IAsyncDisposable
         Volatile.Write(ref failuresLeft, count);
     }
 
+    /// <summary>From now on, answer nothing: every delivery waits (as at an endpoint that has hung) until <see cref="Release"/>.</summary>
+    public void Hold() => holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Answers the deliveries held, and every one after.</summary>
+    public void Release() => Interlocked.Exchange(ref holding, null)?.TrySetResult();
+
+    /// <summary>How many deliveries are waiting for an answer now.</summary>
+    public int Held => Volatile.Read(ref held);
+
     public static async Task<TestWebhookReceiver> StartAsync()
     {
         var port = Loopback.FreePort();
@@ -53,6 +64,23 @@ public sealed class TestWebhookReceiver : IAsyncDisposable
         {
             using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
+            if (receiver.holding is { } hold)
+            {
+                Interlocked.Increment(ref receiver.held);
+                try
+                {
+                    await hold.Task.WaitAsync(http.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The sender gave up waiting.
+                    return;
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref receiver.held);
+                }
+            }
             var status = receiver.failing(body) && Interlocked.Decrement(ref receiver.failuresLeft) >= 0 ? 500 : 200;
             receiver.Deliveries.Enqueue(new Received(http.Request.Headers["webhook-id"].ToString(),
                 long.Parse(http.Request.Headers["webhook-timestamp"].ToString(), System.Globalization.CultureInfo.InvariantCulture), body,

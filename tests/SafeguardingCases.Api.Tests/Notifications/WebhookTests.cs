@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using NodaTime;
 using SafeguardingCases.Api.Features.Webhooks;
+using Microsoft.Extensions.DependencyInjection;
 using SafeguardingCases.Api.Tests.Infrastructure;
 using SafeguardingCases.Domain.Cases;
 using static SafeguardingCases.Api.Tests.Infrastructure.CaseApi;
@@ -200,6 +201,45 @@ public sealed class WebhookTests(WebhookTests.HookedApi api) : IClassFixture<Web
         await Lead.DeleteAsync($"/api/v1/webhooks/{good["webhookId"]!.GetValue<Guid>()}").ShouldBe(HttpStatusCode.OK);
     }
 
+    [Fact]
+    public async Task An_endpoint_that_never_answers_holds_up_no_other_endpoints_deliveries()
+    {
+        await using var silent = await TestWebhookReceiver.StartAsync();
+        await using var good = await TestWebhookReceiver.StartAsync();
+        silent.Hold();
+        var silentId = (await (await Lead.PostJson("/api/v1/webhooks", new { url = silent.Url, events = new[] { "CaseClosed" } })
+            .ShouldBe(HttpStatusCode.Created)).Json())["webhookId"]!.GetValue<Guid>();
+        var goodId = (await (await Lead.PostJson("/api/v1/webhooks", new { url = good.Url, events = new[] { "CaseClosed" } })
+            .ShouldBe(HttpStatusCode.Created)).Json())["webhookId"]!.GetValue<Guid>();
+        try
+        {
+            var first = await CaseApi.Open(api);
+            await first.Close().ShouldBe(HttpStatusCode.OK);
+            for (var i = 0; i < 200 && silent.Held == 0; i++) await Task.Delay(50);
+            silent.Held.ShouldBe(1, "the silent endpoint has the first case's delivery and is not answering");
+
+            // Delivered to the other endpoint while the silent one's first delivery is still out, unanswered: its batch
+            // has not even written its attempt yet.
+            var second = await CaseApi.Open(api);
+            await second.Close().ShouldBe(HttpStatusCode.OK);
+            (await good.WaitForAsync(r => CaseOf(r) == second.Id, 1, seconds: 30)).Count.ShouldBe(1);
+            var stuck = (await (await Lead.GetAsync($"/api/v1/webhooks/{silentId}/deliveries").ShouldBe(HttpStatusCode.OK)).Json())["items"]!.AsArray();
+            stuck.ShouldContain(d => d!["attempts"]!.GetValue<int>() == 0 && d["deliveredAt"] == null, stuck.ToJsonString());
+            silent.Held.ShouldBeGreaterThan(0);
+
+            // Once it answers, it has every delivery, each once.
+            silent.Release();
+            (await silent.WaitForAsync(r => CaseOf(r) == first.Id || CaseOf(r) == second.Id, 2)).Select(CaseOf).Order()
+                .ShouldBe(new[] { first.Id, second.Id }.Order());
+        }
+        finally
+        {
+            silent.Release();
+            await Lead.DeleteAsync($"/api/v1/webhooks/{silentId}").ShouldBe(HttpStatusCode.OK);
+            await Lead.DeleteAsync($"/api/v1/webhooks/{goodId}").ShouldBe(HttpStatusCode.OK);
+        }
+    }
+
     /// <summary>An endpoint for CaseClosed stored as it is, past the registration's validation (as one stored before a rule).</summary>
     private async Task<WebhookEndpoint> StoredEndpointAsync(string url)
     {
@@ -219,6 +259,16 @@ public sealed class WebhookTests(WebhookTests.HookedApi api) : IClassFixture<Web
 
     public sealed class HookedApi : ApiFactory
     {
+        /// <summary>
+        /// The sender waits a minute for an answer here, not 10 s, so the silent endpoint's first delivery is certainly
+        /// still out while the other endpoint's is checked (any time up to half a minute later).
+        /// </summary>
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.AddHttpClient(WebhookSender.HttpClientName, c => c.Timeout = TimeSpan.FromMinutes(1)));
+        }
+
         protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
         {
             ["Notifications:SweepInterval"] = "PT0.1S",
