@@ -119,6 +119,9 @@ public static class ScaleBenchmark
             ("GET /cases/{id}", $"/api/v1/cases/{caseId}"),
             ("GET /cases/{id}/policy", $"/api/v1/cases/{caseId}/policy"),
             ("GET /cases/{id}/history", $"/api/v1/cases/{caseId}/history"),
+            // The duty officers' inbox with its unacknowledged count: what the console's navigation asks on every page.
+            ("inbox, page 1 with its count (duty officer)", "/api/v1/notifications?limit=50"),
+            ("inbox, count only (the console's navigation)", "/api/v1/notifications?limit=1"),
         };
         var results = new List<(string, double, double)>();
         foreach (var (name, url) in reads)
@@ -294,6 +297,8 @@ public static class ScaleBenchmark
             if (decisions.Count > 0) await store.BulkInsertAsync(decisions, Weasel.Core.BulkInsertMode.InsertsOnly, 5000);
             var overrides = made.SelectMany(c => c.State.Overrides.Select(o => Api.Features.Audit.Overrides.OverrideAuditRow.From(c.State.Id, o))).ToList();
             if (overrides.Count > 0) await store.BulkInsertAsync(overrides, Weasel.Core.BulkInsertMode.InsertsOnly, 5000);
+            var alerts = made.SelectMany(c => AlertsOf(c.State)).ToList();
+            if (alerts.Count > 0) await store.BulkInsertAsync(alerts, Weasel.Core.BulkInsertMode.InsertsOnly, 5000);
             foreach (var day in made.SelectMany(c => c.Events).Select(DecisionCounts.Of).OfType<(LocalDate Day, string Route, string AgeGroup)>().GroupBy(x => x))
             {
                 await using var upsert = new NpgsqlCommand(
@@ -307,6 +312,40 @@ public static class ScaleBenchmark
             }
         }
         await ExecuteAsync(db, $"select setval('public.mt_events_sequence', {sequence})");
+    }
+
+    /// <summary>
+    /// The alerts the sweep would have raised on an unallocated case (to the duty officers): "due soon" and "overdue" for
+    /// each obligation it still owes, never acknowledged (every case owing something here is overdue: 30% of the
+    /// store; their ladders settled); a closed case's two, about its notice, acknowledged a day after they were raised.
+    /// About 1.2 alerts a case.
+    /// </summary>
+    private static IEnumerable<Alert> AlertsOf(CaseState state)
+    {
+        Alert Raised(Obligation o, AlertKind kind, Instant at, bool acknowledged)
+        {
+            var key = Alert.KeyOf(state.Id, o, kind);
+            return new Alert
+            {
+                Id = key, NotificationId = Alert.NotificationIdOf(key), CaseId = state.Id, Obligation = o.Type, DueBy = o.DueBy, Kind = kind,
+                RaisedAt = at, RaisedAtUnixMs = at.ToUnixTimeMilliseconds(), RecipientRole = Roles.SafeguardingOfficer,
+                AcknowledgedAt = acknowledged ? at + Duration.FromDays(1) : null, AcknowledgedBy = acknowledged ? "officer-1" : null,
+                // Gone up to the leads already (the sweep's own measurement below wants a quiet ladder).
+                LadderSettled = true,
+            };
+        }
+        if (state.Status == CaseStatus.Closed)
+        {
+            var notice = new Obligation(ObligationType.TransparencyNoticeDue, "TRANSPARENCY", state.LastChangedAt - Duration.FromHours(1), CaseState.ServiceUserId, null);
+            yield return Raised(notice, AlertKind.DueSoon, notice.DueBy - Duration.FromHours(2), acknowledged: true);
+            yield return Raised(notice, AlertKind.Overdue, notice.DueBy, acknowledged: true);
+            yield break;
+        }
+        foreach (var o in PolicyEngine.Obligations(state, Policy))
+        {
+            yield return Raised(o, AlertKind.DueSoon, o.DueBy - Duration.FromHours(2), acknowledged: false);
+            yield return Raised(o, AlertKind.Overdue, o.DueBy, acknowledged: false);
+        }
     }
 
     private static string SnakeCase(string name) =>

@@ -93,6 +93,13 @@ public sealed class Alert
     /// <summary>Its case could not be read to take it up the ladder: not tried again before this instant (Unix ms).</summary>
     public long? LadderRetryAtUnixMs { get; set; }
 
+    /// <summary>
+    /// An overdue alert nobody acknowledged whose ladder is not settled, as stored: the predicate of the partial index the
+    /// sweep's ladder reads, so the ladder reads only what waits on it, not every alert ever raised.
+    /// </summary>
+    public const string LadderWaiting =
+        "(data ->> 'kind') = 'Overdue' and (data -> 'acknowledgedAt') = 'null'::jsonb and (data -> 'ladderSettled') = 'false'::jsonb";
+
     /// <summary>The alert's key: the obligation (which one, due when) and the threshold.</summary>
     public static string KeyOf(Guid caseId, Obligation o, AlertKind kind) =>
         $"{caseId:N}:{o.Type}:{o.EscalationId?.ToString("N") ?? o.DisclosureId?.ToString("N") ?? o.PersonId ?? "-"}:{o.DueBy.ToUnixTimeMilliseconds()}:{kind}";

@@ -93,10 +93,10 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
         var before = (now - options.EscalateAfter).ToUnixTimeMilliseconds();
         var nowMs = now.ToUnixTimeMilliseconds();
         await using var query = store.QuerySession();
-        var waiting = await query.Query<Alert>()
-            .Where(a => a.Kind == AlertKind.Overdue && a.AcknowledgedAt == null && !a.LadderSettled && a.RaisedAtUnixMs <= before
-                && (a.LadderRetryAtUnixMs == null || a.LadderRetryAtUnixMs <= nowMs))
-            .OrderBy(a => a.RaisedAtUnixMs).Take(options.ReadSize).ToListAsync(ct);
+        var waiting = await query.QueryAsync<Alert>(
+            $"where {Alert.LadderWaiting} and d.raised_at_unix_ms <= ? " +
+            "and ((d.data -> 'ladderRetryAtUnixMs') = 'null'::jsonb or (d.data ->> 'ladderRetryAtUnixMs')::bigint <= ?) " +
+            $"order by d.raised_at_unix_ms limit {options.ReadSize}", ct, before, nowMs);
         foreach (var overdue in waiting)
         {
             try

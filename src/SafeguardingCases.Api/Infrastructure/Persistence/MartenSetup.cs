@@ -79,6 +79,7 @@ public static class MartenSetup
     {
         await store.Storage.Database.EnsureStorageExistsAsync(typeof(JasperFx.Events.IEvent), ct);
         await store.Storage.Database.EnsureStorageExistsAsync(typeof(CaseStream), ct);
+        await store.Storage.Database.EnsureStorageExistsAsync(typeof(Features.Cases.List.CaseSummary), ct);
     }
 
     /// <summary>The event table, for the raw reads.</summary>
@@ -161,7 +162,12 @@ public static class MartenSetup
         // Alerts: the inbox pages by recipient and time; the outbox reads only what waits to be sent (a partial index).
         opts.Schema.For<Features.Notifications.Alert>().Identity(x => x.Id)
             .Duplicate(x => x.NotificationId, configure: i => i.IsUnique = true)
-            .Duplicate(x => x.RecipientSubject).Duplicate(x => x.RecipientRole).Duplicate(x => x.RaisedAtUnixMs);
+            .Duplicate(x => x.RecipientSubject).Duplicate(x => x.RecipientRole).Duplicate(x => x.RaisedAtUnixMs)
+            // The unacknowledged count (on every console page) reads only unacknowledged alerts, by recipient.
+            .Index(x => x.RecipientSubject, i => { i.Name = "mt_doc_alert_unacknowledged_subject"; i.Predicate = Features.Notifications.Inbox.VisibleAlerts.Unacknowledged; })
+            .Index(x => x.RecipientRole, i => { i.Name = "mt_doc_alert_unacknowledged_role"; i.Predicate = Features.Notifications.Inbox.VisibleAlerts.Unacknowledged; })
+            // The ladder reads only the overdue alerts still waiting on it, oldest first.
+            .Index(x => x.RaisedAtUnixMs, i => { i.Name = "mt_doc_alert_ladder_waiting"; i.Predicate = Features.Notifications.Alert.LadderWaiting; });
         opts.Schema.For<Features.Notifications.DeadlineLook>().Identity(x => x.Id);
         opts.Schema.For<Features.Notifications.OutboxEmail>().Identity(x => x.Id)
             .Duplicate(x => x.NextAttemptAtUnixMs, configure: i => i.Predicate = "next_attempt_at_unix_ms is not null");

@@ -20,7 +20,10 @@ public sealed record NotificationItem(Guid NotificationId, Guid CaseId, AlertKin
     public static NotificationItem From(Alert a) => new(a.NotificationId, a.CaseId, a.Kind, a.Obligation, a.DueBy, a.RaisedAt, a.AcknowledgedAt);
 }
 
-/// <summary>A page of the inbox, newest first; <c>next</c> is the cursor of the following page; <c>unacknowledged</c> counts them all.</summary>
+/// <summary>
+/// A page of the inbox, newest first; <c>next</c> is the cursor of the following page; <c>unacknowledged</c> counts the
+/// reader's unacknowledged alerts up to <see cref="VisibleAlerts.CountUpTo"/> (that number means at least that many).
+/// </summary>
 public sealed record NotificationList(IReadOnlyList<NotificationItem> Items, string? Next, long Unacknowledged);
 
 public sealed class NotificationsRequest
@@ -71,16 +74,15 @@ public sealed class ListNotificationsHandler(IQuerySession session) : IRequestHa
         await Infrastructure.Persistence.MartenSetup.EnsureTablesForRawReadsAsync(session.DocumentStore, cancellationToken);
         var rows = await session.QueryAsync<Alert>($"where {where} order by d.raised_at_unix_ms desc, d.notification_id desc limit {request.Limit + 1}",
             cancellationToken, [.. parameters]);
-        var unacknowledged = await session.QueryAsync<long>(
-            $"select count(*) from {session.DocumentStore.Options.Schema.For<Alert>()} as d where {VisibleAlerts.Where} and d.data -> 'acknowledgedAt' = 'null'::jsonb",
-            cancellationToken, VisibleAlerts.Parameters(reader));
+        var unacknowledged = await session.QueryAsync<long>(VisibleAlerts.CountUnacknowledged(session.DocumentStore.Options.Schema.For<Alert>()),
+            cancellationToken, VisibleAlerts.CountParameters(reader));
         string? next = null;
         if (rows.Count > request.Limit)
         {
             var last = rows[request.Limit - 1];
             next = Infrastructure.Http.Cursor.Encode(Infrastructure.Http.Cursor.Key(last.RaisedAt, last.NotificationId));
         }
-        return new NotificationList([.. rows.Take(request.Limit).Select(NotificationItem.From)], next, unacknowledged.Single());
+        return new NotificationList([.. rows.Take(request.Limit).Select(NotificationItem.From)], next, Math.Min(unacknowledged.Single(), VisibleAlerts.CountUpTo));
     }
 }
 
@@ -124,15 +126,38 @@ public sealed class AcknowledgeNotificationEndpoint(IDocumentStore store, IClock
 /// <summary>
 /// Which alerts a reader sees, in their inbox, its count and to acknowledge: those addressed to them or to a role they
 /// hold; NEED-TO-KNOW: of a case restricted now (whenever its alerts were raised), only if its restriction names them
-/// now. A Marten where-clause on the alerts as <c>d</c>, with <see cref="Parameters"/>.
+/// now. A Marten where-clause on the alerts as <c>d</c>, with <see cref="Parameters"/>. Whether a case is restricted now
+/// is its list row's indexed flag (written with every change of the case), so only a restricted case's document is
+/// opened to read whom it names.
 /// </summary>
-internal static class VisibleAlerts
+public static class VisibleAlerts
 {
-    public const string Where =
-        "(d.recipient_subject = ? or d.recipient_role = any(?)) " +
-        $"and not exists (select 1 from {Infrastructure.Persistence.MartenSetup.CaseStreamTable} c where c.id = (d.data ->> 'caseId')::uuid " +
-        "and jsonb_typeof(c.data -> 'state' -> 'restriction') = 'object' " +
+    private const string NotHiddenByRestriction =
+        $"not exists (select 1 from {Infrastructure.Persistence.MartenSetup.CaseSummaryTable} r " +
+        $"join {Infrastructure.Persistence.MartenSetup.CaseStreamTable} c on c.id = r.id " +
+        "where r.id = (d.data ->> 'caseId')::uuid and r.restricted " +
         "and not jsonb_exists(c.data -> 'state' -> 'restriction' -> 'allowedSubjects', ?))";
 
+    public const string Where = "(d.recipient_subject = ? or d.recipient_role = any(?)) and " + NotHiddenByRestriction;
+
     public static object[] Parameters(Actor reader) => [reader.Subject, reader.Roles.ToArray(), reader.Subject];
+
+    /// <summary>Not acknowledged (as stored; the predicate of the partial indexes the count reads).</summary>
+    public const string Unacknowledged = "(data -> 'acknowledgedAt') = 'null'::jsonb";
+
+    /// <summary>
+    /// The count stops here: it is on every console page, and counting every alert nobody acknowledged (those of
+    /// obligations long since discharged included) would grow with the years; a page's read stays flat instead.
+    /// </summary>
+    public const int CountUpTo = 1000;
+
+    /// <summary>
+    /// The reader's unacknowledged visible alerts, up to <see cref="CountUpTo"/> of each kind of address (an alert is
+    /// addressed to a person or to a role, never both), each on its own partial index of unacknowledged alerts.
+    /// </summary>
+    public static string CountUnacknowledged(string table) =>
+        $"select (select count(*) from (select 1 from {table} d where d.recipient_subject = ? and {Unacknowledged} and {NotHiddenByRestriction} limit {CountUpTo}) s) " +
+        $"+ (select count(*) from (select 1 from {table} d where d.recipient_role = any(?) and {Unacknowledged} and {NotHiddenByRestriction} limit {CountUpTo}) r)";
+
+    public static object[] CountParameters(Actor reader) => [reader.Subject, reader.Subject, reader.Roles.ToArray(), reader.Subject];
 }
