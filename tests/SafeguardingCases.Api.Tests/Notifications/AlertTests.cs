@@ -201,6 +201,25 @@ public sealed class AlertTests(AlertTests.AlertingApi api) : IClassFixture<Alert
     }
 
     [Fact]
+    public async Task An_overdue_alert_stored_before_the_ladder_fields_existed_still_goes_up_the_ladder()
+    {
+        var (c, _, dueBy) = await EscalatedAsync();
+        api.Clock.Reset(dueBy + Duration.FromMinutes(1));
+        await api.Smtp.WaitForAsync(About(c.Id, "overdue"), 1);
+        // As an earlier version wrote it: no ladderSettled, no ladderRetryAtUnixMs.
+        await using (var connection = new Npgsql.NpgsqlConnection(api.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var strip = new Npgsql.NpgsqlCommand(
+                "update mt_doc_alert set data = data - 'ladderSettled' - 'ladderRetryAtUnixMs' where data ->> 'caseId' = $1 and data ->> 'kind' = 'Overdue' and data ->> 'obligation' = 'TransparencyNoticeDue'", connection);
+            strip.Parameters.AddWithValue(c.Id.ToString());
+            (await strip.ExecuteNonQueryAsync()).ShouldBe(1);
+        }
+        api.Clock.Reset(dueBy + Duration.FromMinutes(62));
+        (await api.Smtp.WaitForAsync(About(c.Id, "not acknowledged"), 1)).Single().To.Mailboxes.Single().Address.ShouldBe("leads@example.org");
+    }
+
+    [Fact]
     public async Task An_email_whose_cases_data_was_destroyed_before_it_was_sent_is_dropped_never_sent()
     {
         // An email waiting in the outbox whose address was sealed under a key that no longer exists.

@@ -94,11 +94,12 @@ public sealed class Alert
     public long? LadderRetryAtUnixMs { get; set; }
 
     /// <summary>
-    /// An overdue alert nobody acknowledged whose ladder is not settled, as stored: the predicate of the partial index the
-    /// sweep's ladder reads, so the ladder reads only what waits on it, not every alert ever raised.
+    /// An overdue alert nobody acknowledged whose ladder is not settled, as stored (a field an older version did not write
+    /// reads as not set): the predicate of the partial index the sweep's ladder reads, so the ladder reads only what
+    /// waits on it, not every alert ever raised.
     /// </summary>
     public const string LadderWaiting =
-        "(data ->> 'kind') = 'Overdue' and (data -> 'acknowledgedAt') = 'null'::jsonb and (data -> 'ladderSettled') = 'false'::jsonb";
+        "(data ->> 'kind') = 'Overdue' and (data ->> 'acknowledgedAt') is null and (data ->> 'ladderSettled') is distinct from 'true'";
 
     /// <summary>The alert's key: the obligation (which one, due when) and the threshold.</summary>
     public static string KeyOf(Guid caseId, Obligation o, AlertKind kind) =>

@@ -95,7 +95,7 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
         await using var query = store.QuerySession();
         var waiting = await query.QueryAsync<Alert>(
             $"where {Alert.LadderWaiting} and d.raised_at_unix_ms <= ? " +
-            "and ((d.data -> 'ladderRetryAtUnixMs') = 'null'::jsonb or (d.data ->> 'ladderRetryAtUnixMs')::bigint <= ?) " +
+            "and coalesce((d.data ->> 'ladderRetryAtUnixMs')::bigint, 0) <= ? " +
             $"order by d.raised_at_unix_ms limit {options.ReadSize}", ct, before, nowMs);
         foreach (var overdue in waiting)
         {

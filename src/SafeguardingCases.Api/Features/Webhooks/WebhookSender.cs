@@ -83,15 +83,6 @@ public sealed class WebhookSender(IDocumentStore store, IClock clock, IHttpClien
         }
     }
 
-    /// <summary>Claims and delivers one batch of the deliveries that are due; returns how many it tried.</summary>
-    public async Task<int> DeliverDueAsync(CancellationToken ct)
-    {
-        var batch = await ClaimAsync(ct);
-        if (batch is null) return 0;
-        await using (batch.Session) await DeliverAsync(batch, ct);
-        return batch.Due.Count;
-    }
-
     /// <summary>The deliveries claimed by one open transaction, with their endpoints.</summary>
     private sealed record Batch(IDocumentSession Session, IReadOnlyList<WebhookDelivery> Due, Dictionary<Guid, WebhookEndpoint> Endpoints, Instant Now);
 
@@ -175,6 +166,7 @@ public sealed class WebhookSender(IDocumentStore store, IClock clock, IHttpClien
             Retry(delivery, now);
         }
     }
+
     private void Retry(WebhookDelivery delivery, Instant now)
     {
         metrics.AlertFailed("Webhook");

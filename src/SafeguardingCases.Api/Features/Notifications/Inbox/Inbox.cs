@@ -143,7 +143,7 @@ public static class VisibleAlerts
     public static object[] Parameters(Actor reader) => [reader.Subject, reader.Roles.ToArray(), reader.Subject];
 
     /// <summary>Not acknowledged (as stored; the predicate of the partial indexes the count reads).</summary>
-    public const string Unacknowledged = "(data -> 'acknowledgedAt') = 'null'::jsonb";
+    public const string Unacknowledged = "(data ->> 'acknowledgedAt') is null";
 
     /// <summary>
     /// The count stops here: it is on every console page, and counting every alert nobody acknowledged (those of
