@@ -86,7 +86,7 @@ public sealed class SafeguardingMetrics
             "Case commands committed together in one statement (see CaseAppendQueue): near its maximum, 64, the API is writing as fast as PostgreSQL lets it.");
         alertsRaised = meter.CreateCounter<long>("safeguarding.alerts.raised", "{alert}", "Alerts raised, by kind (DueSoon, Overdue, Escalated) and obligation.");
         alertsSent = meter.CreateCounter<long>("safeguarding.alerts.sent", "{message}", "Alert messages delivered, by channel (Email, Webhook).");
-        alertsFailed = meter.CreateCounter<long>("safeguarding.alerts.failed", "{message}", "Alert deliveries that failed and wait to be tried again, by channel.");
+        alertsFailed = meter.CreateCounter<long>("safeguarding.alerts.failed", "{message}", "Alert deliveries that failed, by channel: tried again later, or given up (refused for good, never deliverable).");
         alertsAcknowledged = meter.CreateCounter<long>("safeguarding.alerts.acknowledged", "{alert}", "Alerts acknowledged in the console or the API.");
         alertsEscalated = meter.CreateCounter<long>("safeguarding.alerts.escalated", "{alert}", "Overdue alerts nobody acknowledged in time, sent up to the leads.");
         meter.CreateObservableGauge("safeguarding.alerts.oldest_undelivered", () => Volatile.Read(ref oldestUndeliveredSeconds), "s",
