@@ -201,6 +201,53 @@ public sealed class AlertTests(AlertTests.AlertingApi api) : IClassFixture<Alert
     }
 
     [Fact]
+    public async Task A_cases_open_alerts_follow_its_allocation_and_an_acknowledged_one_stays_with_who_dealt_with_it()
+    {
+        var (c, _, dueBy) = await EscalatedAsync();
+        api.Clock.Reset(dueBy + Duration.FromMinutes(1));
+        await api.Smtp.WaitForAsync(About(c.Id, "overdue"), 1);
+
+        async Task<List<System.Text.Json.Nodes.JsonNode>> OverdueFor(string subject, string role = Roles.SafeguardingOfficer)
+        {
+            var inbox = await (await api.ClientAs(subject, role).GetAsync("/api/v1/notifications?limit=200").ShouldBe(HttpStatusCode.OK)).Json();
+            return [.. inbox["items"]!.AsArray().Where(i => i!["caseId"]!.GetValue<Guid>() == c.Id && i["kind"]!.GetValue<string>() == "Overdue"
+                && i["obligation"]!.GetValue<string>() == "TransparencyNoticeDue").Select(i => i!)];
+        }
+        async Task<List<System.Text.Json.Nodes.JsonNode>> WaitFor(string subject)
+        {
+            var found = await OverdueFor(subject);
+            for (var i = 0; i < 100 && found.Count == 0; i++)
+            {
+                await Task.Delay(100);
+                found = await OverdueFor(subject);
+            }
+            return found;
+        }
+        (await OverdueFor(Officer)).Count.ShouldBe(1);
+
+        // Reallocated (the worker is away): the overdue alert moves to the new worker's inbox and leaves the old one's.
+        await c.Lead1.PutJson($"{c.Url}/allocation", new { subject = "officer-2", name = "Officer Two", email = "officer-2@example.org" }).ShouldBe(HttpStatusCode.OK);
+        (await WaitFor("officer-2")).Count.ShouldBe(1);
+        (await OverdueFor(Officer)).ShouldBeEmpty("the case is no longer theirs");
+        (await OverdueFor("officer-9")).ShouldBeEmpty("the case is allocated, so not the duty officers'");
+
+        // Unallocated: the duty officers have it; acknowledged by one of them, it stays theirs when the case is allocated again.
+        await c.Lead1.SendJson(HttpMethod.Delete, $"{c.Url}/allocation", "").ShouldBe(HttpStatusCode.OK);
+        var duty = (await WaitFor("officer-9")).Single();
+        await api.ClientAs("officer-9", Roles.SafeguardingOfficer).PostJson($"/api/v1/notifications/{duty["notificationId"]!.GetValue<Guid>()}/acknowledgement", new { })
+            .ShouldBe(HttpStatusCode.OK);
+        // (Allocated to a clinician this time: any officer sees the duty officers' alerts.)
+        await c.Lead1.PutJson($"{c.Url}/allocation", new { subject = "clinician-3", name = "Clinician Three", email = "clinician-3@example.org" }).ShouldBe(HttpStatusCode.OK);
+        await Task.Delay(800);
+        (await OverdueFor("clinician-3", Roles.Clinician)).ShouldBeEmpty("an acknowledged alert stays with who dealt with it");
+        (await OverdueFor("officer-9")).Single()["acknowledgedAt"].ShouldNotBeNull();
+
+        // Nothing is emailed again: the overdue email went to the worker it was raised for, once.
+        AllAbout(api.Smtp, c.Id).Where(m => m.Subject!.Contains(" overdue on case", StringComparison.Ordinal)).Select(m => m.To.Mailboxes.Single().Address)
+            .ShouldBe(["officer-1@example.org"]);
+    }
+
+    [Fact]
     public async Task An_overdue_alert_stored_before_the_ladder_fields_existed_still_goes_up_the_ladder()
     {
         var (c, _, dueBy) = await EscalatedAsync();

@@ -58,7 +58,9 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
             await using var reading = store.QuerySession();
             var ids = await ToLookAtAsync(reading, now, basis, ct);
             var looked = new List<DeadlineLook>(ids.Count);
-            foreach (var (id, state) in await LoadAsync(reading, ids, ct))
+            var loaded = await LoadAsync(reading, ids, ct);
+            var readdressed = await FollowAllocationAsync(reading, [.. loaded.Select(c => c.State).OfType<CaseState>()], ct);
+            foreach (var (id, state) in loaded)
             {
                 try
                 {
@@ -83,6 +85,15 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
             await using (var session = store.LightweightSession())
             {
                 session.Store<DeadlineLook>(looked);
+                // Only an alert still unacknowledged is moved: one acknowledged meanwhile stays as it was acknowledged.
+                foreach (var (alertId, to, toRole) in readdressed)
+                {
+                    object subject = (object?)to ?? DBNull.Value, role = (object?)toRole ?? DBNull.Value;
+                    session.QueueSqlCommand(
+                        $"update {store.Options.Schema.For<Alert>()} set data = data || jsonb_build_object('recipientSubject', ?::text, 'recipientRole', ?::text), " +
+                        $"recipient_subject = ?, recipient_role = ? where id = ? and {Inbox.VisibleAlerts.Unacknowledged}",
+                        subject, role, subject, role, alertId);
+                }
                 await session.SaveChangesAsync(ct);
             }
             if (ids.Count < options.ReadSize) break;
@@ -151,6 +162,32 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
             order by least({string.Join(", ", due)}), d.id limit ?
             """,
             ct, [.. types.Select(_ => (object)(now + options.DueSoon).ToUnixTimeMilliseconds()), now.ToUnixTimeMilliseconds(), basis, options.ReadSize]);
+    }
+
+    /// <summary>
+    /// A case's alerts follow its allocation: the unacknowledged "due soon" and "overdue" alerts of each case read here
+    /// (every case the sweep reads changed since it was last read, or owes something due) are readdressed to the worker
+    /// it is allocated to now, or, unallocated now, to the duty officers; so a case reallocated while its worker is away
+    /// brings what it still owes to the new worker's inbox, and leaves the old one's. Acknowledged alerts stay with who
+    /// dealt with them; the ladder's stay with the leads; nothing is emailed again. Which alerts move, and to whom, to be
+    /// saved with the sweep's looks.
+    /// </summary>
+    private static async Task<List<(string AlertId, string? Subject, string? Role)>> FollowAllocationAsync(IQuerySession query,
+        IReadOnlyList<CaseState> cases, CancellationToken ct)
+    {
+        if (cases.Count == 0) return [];
+        var byId = cases.ToDictionary(c => c.Id);
+        var ids = byId.Keys.ToArray();
+        var open = await query.Query<Alert>()
+            .Where(a => ids.Contains(a.CaseId) && a.AcknowledgedAt == null && a.Kind != AlertKind.Escalated).ToListAsync(ct);
+        var moves = new List<(string, string?, string?)>();
+        foreach (var alert in open)
+        {
+            var subject = byId[alert.CaseId].Allocation?.Subject;
+            var role = subject is null ? Roles.SafeguardingOfficer : null;
+            if (alert.RecipientSubject != subject || alert.RecipientRole != role) moves.Add((alert.Id, subject, role));
+        }
+        return moves;
     }
 
     /// <summary>The cases, in one read; if that fails for something other than the database, one by one (null: unreadable).</summary>

@@ -163,6 +163,8 @@ public static class MartenSetup
         opts.Schema.For<Features.Notifications.Alert>().Identity(x => x.Id)
             .Duplicate(x => x.NotificationId, configure: i => i.IsUnique = true)
             .Duplicate(x => x.RecipientSubject).Duplicate(x => x.RecipientRole).Duplicate(x => x.RaisedAtUnixMs)
+            // The sweep readdresses a case's open alerts when its allocation changes (DeadlineAlerts.FollowAllocationAsync).
+            .Duplicate(x => x.CaseId)
             // The unacknowledged count (on every console page) reads only unacknowledged alerts, by recipient. (Marten's
             // migration does not notice a changed predicate: give an index a new name when its predicate changes.)
             .Index(x => x.RecipientSubject, i => { i.Name = "mt_doc_alert_unacknowledged_subject"; i.Predicate = Features.Notifications.Inbox.VisibleAlerts.Unacknowledged; })
