@@ -136,7 +136,9 @@ public sealed partial class Journeys
         await ConsoleFixture.ShouldBeAccessibleAsync(auditor);
 
         await auditor.GotoAsync($"/cases/{id}");
-        await auditor.GetByLabel("Instant (UTC)").FillAsync(DateTime.UtcNow.AddSeconds(1).ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
+        // Typed in UK time, as the console shows every instant.
+        var ukNow = TimeZoneInfo.ConvertTimeBySystemTimeZoneId(DateTime.UtcNow.AddSeconds(1), "Europe/London");
+        await auditor.GetByLabel("Instant (UK time)").FillAsync(ukNow.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
         await auditor.GetByRole(AriaRole.Button, new() { Name = "Show the case as of that instant" }).ClickAsync();
         await Assertions.Expect(auditor.GetByText("1 note(s)")).ToBeVisibleAsync();
     }

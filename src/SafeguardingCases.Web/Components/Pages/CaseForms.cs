@@ -19,8 +19,8 @@ public sealed class AllocateForm : CommandForm { public string? Email { get; set
 
 public sealed class DisclosureForm : CommandForm
 {
-    /// <summary>When the user said it (UTC); shown as now, to the minute, for the officer to correct.</summary>
-    public DateTime? DisclosedAt { get; set; } = new DateTime(DateTime.UtcNow.Ticks / TimeSpan.TicksPerMinute * TimeSpan.TicksPerMinute, DateTimeKind.Utc);
+    /// <summary>When the user said it (UK time); shown as now, to the minute, for the officer to correct.</summary>
+    public DateTime? DisclosedAt { get; set; } = Shared.Format.NowInUk();
     public string? Summary { get; set; }
     public ConcernCategory? Category { get; set; }
     public ConcernStatus? Status { get; set; } = ConcernStatus.Current;

@@ -2,11 +2,35 @@ using System.Globalization;
 
 namespace SafeguardingCases.Web.Components.Shared;
 
-/// <summary>How the console writes instants and versions: UTC, to the minute, the same everywhere.</summary>
+/// <summary>
+/// How the console writes instants and versions. Instants in UK time, as the service's staff keep it (Europe/London, from
+/// NodaTime's own copy of the time-zone database, so no host or container needs one), to the minute, with GMT or BST
+/// beside each; and a time typed into a form read as UK time. The API itself speaks UTC.
+/// </summary>
 public static class Format
 {
-    public static string Instant(DateTimeOffset? at) =>
-        at is { } value ? value.UtcDateTime.ToString("d MMM yyyy HH:mm 'UTC'", CultureInfo.InvariantCulture) : "";
+    private static readonly NodaTime.DateTimeZone Uk = NodaTime.DateTimeZoneProviders.Tzdb["Europe/London"];
+
+    public static string Instant(DateTimeOffset? at)
+    {
+        if (at is not { } value) return "";
+        var uk = NodaTime.Instant.FromDateTimeOffset(value).InZone(Uk);
+        return $"{uk.ToString("d MMM yyyy HH:mm", CultureInfo.InvariantCulture)} {uk.GetZoneInterval().Name}";
+    }
+
+    /// <summary>
+    /// A date and time typed into a form (a <c>datetime-local</c> field: no zone) as the UK instant it names; a time in the
+    /// hour the clocks skip is read an hour on (as the clocks moved); one in the hour they repeat, as the earlier.
+    /// </summary>
+    public static DateTimeOffset FromUkTime(DateTime typed) =>
+        NodaTime.LocalDateTime.FromDateTime(DateTime.SpecifyKind(typed, DateTimeKind.Unspecified)).InZoneLeniently(Uk).ToInstant().ToDateTimeOffset();
+
+    /// <summary>Now in UK time, to the minute: what a form's time field starts at.</summary>
+    public static DateTime NowInUk()
+    {
+        var now = NodaTime.SystemClock.Instance.GetCurrentInstant().InZone(Uk).LocalDateTime;
+        return new DateTime(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, DateTimeKind.Unspecified);
+    }
 
     private static readonly Dictionary<string, string> Named = new(StringComparer.Ordinal)
     {
