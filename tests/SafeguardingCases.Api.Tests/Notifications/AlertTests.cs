@@ -46,6 +46,10 @@ public sealed class AlertTests(AlertTests.AlertingApi api) : IClassFixture<Alert
         api.Clock.Reset(dueBy - Duration.FromMinutes(90));
         var soon = await api.Smtp.WaitForAsync(About(c.Id, "due soon"), 1);
         soon.Single().To.Mailboxes.Single().Address.ShouldBe("officer-1@example.org");
+        // The deadline in UK time, as the staff keep it, and as the instant itself.
+        var uk = dueBy.InZone(DateTimeZoneProviders.Tzdb["Europe/London"]);
+        soon.Single().TextBody.ShouldNotBeNull().ShouldContain(
+            $"Due by: {uk.ToString("d MMM yyyy HH:mm", System.Globalization.CultureInfo.InvariantCulture)} {uk.GetZoneInterval().Name} ({NodaTime.Text.InstantPattern.ExtendedIso.Format(dueBy)})");
 
         api.Clock.Reset(dueBy + Duration.FromMinutes(1));
         (await api.Smtp.WaitForAsync(About(c.Id, "overdue"), 1)).Single().To.Mailboxes.Single().Address.ShouldBe("officer-1@example.org");

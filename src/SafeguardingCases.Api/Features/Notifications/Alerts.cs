@@ -147,7 +147,10 @@ public sealed class OutboxEmail
             AlertKind.Overdue => "overdue",
             _ => "overdue and not acknowledged",
         };
-        var due = NodaTime.Text.InstantPattern.ExtendedIso.Format(alert.DueBy);
+        // In UK time, as the console shows it and the staff keep it, and as the instant itself.
+        var uk = alert.DueBy.InZone(DateTimeZoneProviders.Tzdb["Europe/London"]);
+        var due = $"{uk.ToString("d MMM yyyy HH:mm", System.Globalization.CultureInfo.InvariantCulture)} {uk.GetZoneInterval().Name} " +
+                  $"({NodaTime.Text.InstantPattern.ExtendedIso.Format(alert.DueBy)})";
         return new OutboxEmail
         {
             Id = $"{alert.Id}:email",
@@ -160,7 +163,7 @@ public sealed class OutboxEmail
 
                 Case: {alert.CaseId}
                 Obligation: {alert.Obligation}
-                Due by: {due} (UTC)
+                Due by: {due}
 
                 Open the case: {options.LinkTo(alert.CaseId)}
 
