@@ -148,9 +148,7 @@ public sealed class OutboxEmail
             _ => "overdue and not acknowledged",
         };
         // In UK time, as the console shows it and the staff keep it, and as the instant itself.
-        var uk = alert.DueBy.InZone(DateTimeZoneProviders.Tzdb["Europe/London"]);
-        var due = $"{uk.ToString("d MMM yyyy HH:mm", System.Globalization.CultureInfo.InvariantCulture)} {uk.GetZoneInterval().Name} " +
-                  $"({NodaTime.Text.InstantPattern.ExtendedIso.Format(alert.DueBy)})";
+        var due = $"{Web.Components.Shared.Format.Instant(alert.DueBy.ToDateTimeOffset())} ({NodaTime.Text.InstantPattern.ExtendedIso.Format(alert.DueBy)})";
         return new OutboxEmail
         {
             Id = $"{alert.Id}:email",
