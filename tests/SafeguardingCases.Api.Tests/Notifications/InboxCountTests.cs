@@ -56,4 +56,39 @@ public sealed class InboxCountTests(ApiFactory api) : IClassFixture<ApiFactory>
         await api.ClientAs("worker-x", Roles.Clinician).PostJson($"/api/v1/notifications/{first}/acknowledgement", new { }).ShouldBe(HttpStatusCode.OK);
         (await InboxAsync("worker-x", Roles.Clinician))["unacknowledged"]!.GetValue<long>().ShouldBe(2);
     }
+
+    [Fact]
+    public async Task The_count_and_the_ladder_can_read_their_partial_indexes()
+    {
+        // The tables exist once the inbox has been read; then, with the plain indexes gone (in a transaction rolled
+        // back), the planner must still find an index for each query: the partial ones, whose predicates the queries'
+        // text has to imply. A reworded query that no longer matches would fall back to reading every alert.
+        await api.ClientAs("officer-1", Roles.SafeguardingOfficer).GetAsync("/api/v1/notifications").ShouldBe(HttpStatusCode.OK);
+        await using var connection = new Npgsql.NpgsqlConnection(api.ConnectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        async Task<string> PlanAsync(string sql, params object[] values)
+        {
+            var n = 0;
+            var numbered = System.Text.RegularExpressions.Regex.Replace(sql, @"\?(?!\|)", _ => $"${++n}");
+            await using var command = new Npgsql.NpgsqlCommand($"explain {numbered}", connection, transaction);
+            foreach (var value in values) command.Parameters.AddWithValue(value);
+            var lines = new List<string>();
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) lines.Add(reader.GetString(0));
+            return string.Join("\n", lines);
+        }
+        await using (var setup = new Npgsql.NpgsqlCommand(
+            "set local enable_seqscan = off; drop index mt_doc_alert_idx_recipient_role; drop index mt_doc_alert_idx_recipient_subject; " +
+            "drop index mt_doc_alert_idx_raised_at_unix_ms", connection, transaction))
+            await setup.ExecuteNonQueryAsync();
+
+        var count = await PlanAsync(VisibleAlerts.CountUnacknowledged("public.mt_doc_alert"), "officer-1", "officer-1", new[] { Roles.SafeguardingOfficer }, "officer-1");
+        count.ShouldContain("mt_doc_alert_unacknowledged_subject");
+        count.ShouldContain("mt_doc_alert_unacknowledged_role");
+        count.ShouldNotContain("Seq Scan on mt_doc_alert");
+        var ladder = await PlanAsync($"select d.id from public.mt_doc_alert as d where {Alert.LadderWaiting} and d.raised_at_unix_ms <= $1 order by d.raised_at_unix_ms limit 500", 0L);
+        ladder.ShouldContain("mt_doc_alert_ladder_waiting");
+        await transaction.RollbackAsync();
+    }
 }
