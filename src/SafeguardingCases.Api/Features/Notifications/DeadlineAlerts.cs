@@ -148,7 +148,6 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
         var looks = store.Options.Schema.For<DeadlineLook>();
         // A raw read: on a database where nothing has written them yet, Marten would not create these tables for it.
         await MartenSetup.EnsureTablesForRawReadsAsync(store, ct);
-        await store.Storage.Database.EnsureStorageExistsAsync(typeof(CaseSummary), ct);
         await store.Storage.Database.EnsureStorageExistsAsync(typeof(DeadlineLook), ct);
         return await query.QueryAsync<Guid>(
             $"""
