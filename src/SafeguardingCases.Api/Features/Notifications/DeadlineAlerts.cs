@@ -122,9 +122,8 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
             {
                 // As above: one case that cannot be read keeps only its own ladder waiting, and leaves the reads to the others.
                 logger.LogWarning("Could not take an overdue alert up the ladder ({Error}); it is tried again in an hour", e.GetType().Name);
-                overdue.LadderRetryAtUnixMs = (now + Duration.FromHours(1)).ToUnixTimeMilliseconds();
                 await using var session = store.LightweightSession();
-                session.Update(overdue);
+                Patch(session, overdue.Id, $$"""{"ladderRetryAtUnixMs": {{(now + Duration.FromHours(1)).ToUnixTimeMilliseconds()}}}""");
                 await session.SaveChangesAsync(ct);
             }
         }
@@ -250,8 +249,7 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
             Webhooks.WebhookOutbox.Body(hook, now, state.Id, obligation.Type.ToString(), obligation.DueBy, options), now, ct);
         if (ladderOf is not null)
         {
-            ladderOf.LadderSettled = true;
-            session.Update(ladderOf);
+            Patch(session, ladderOf.Id, """{"ladderSettled": true}""");
         }
         try
         {
@@ -270,10 +268,16 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
     private async Task MarkAsync(Alert overdue, CancellationToken ct)
     {
         await using var session = store.LightweightSession();
-        overdue.LadderSettled = true;
-        session.Update(overdue);
+        Patch(session, overdue.Id, """{"ladderSettled": true}""");
         await session.SaveChangesAsync(ct);
     }
+
+    /// <summary>
+    /// Sets some of a stored alert's fields (JSON, as stored) without writing the rest of it back as the sweep read it, so
+    /// an acknowledgement made since the sweep read the alert is never undone.
+    /// </summary>
+    private void Patch(IDocumentSession session, string alertId, string fields) =>
+        session.QueueSqlCommand($"update {store.Options.Schema.For<Alert>()} set data = data || ?::jsonb where id = ?", fields, alertId);
 }
 
 /// <summary>
