@@ -36,31 +36,44 @@ public static class LedgerBenchmark
             using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
             var ledger = new EventLedger(db, store, key, new LedgerOptions(), NodaTime.SystemClock.Instance, NullLogger<EventLedger>.Instance);
             var clock = Stopwatch.StartNew();
+            var memory = MemoryPeak.Start();
             var checkpoint = (await ledger.MakeCheckpointAsync(CancellationToken.None))!;
-            Console.WriteLine($"checkpoint of {checkpoint.Id:N0} events (read every leaf, build the tree, sign): {clock.Elapsed.TotalSeconds:F1} s");
+            Console.WriteLine($"checkpoint of {checkpoint.Id:N0} events (read every leaf, build the tree, sign): {clock.Elapsed.TotalSeconds:F1} s, {memory.Stop()}");
             // Proofs from the tree the checkpoint kept, against the same proofs rebuilt from every leaf (as before the
             // tree was kept), and from a tree built on first use (another instance's checkpoint, or after a restart).
-            var leafHashes = (await ledger.LeavesAsync(CancellationToken.None, checkpoint.LastSequence)).Select(l => MerkleTree.LeafHash(l.Hash)).ToList();
+            List<byte[]>? leafHashes = [];
+            await foreach (var leaf in ledger.LeavesAsync(CancellationToken.None, checkpoint.LastSequence)) leafHashes.Add(MerkleTree.LeafHash(leaf.Hash));
             var probe = checkpoint.Id / 3;
             clock.Restart();
-            var rebuilt = MerkleTree.InclusionProof(leafHashes, (int)probe);
+            IReadOnlyList<byte[]>? rebuilt = MerkleTree.InclusionProof(leafHashes, (int)probe);
             var fromLeaves = clock.Elapsed;
             var kept = (await ledger.TreeAsync(checkpoint, CancellationToken.None))!;
             clock.Restart();
-            const int proofs = 1000;
-            for (var p = 0; p < proofs; p++) kept.InclusionProof((probe + p * 997) % checkpoint.Id);
+            const int proofs = 200;
+            for (var p = 0; p < proofs; p++) await kept.InclusionProofAsync((probe + p * 4999) % checkpoint.Id, CancellationToken.None);
             var fromKept = clock.Elapsed / proofs;
-            Console.WriteLine($"inclusion proof: from every leaf {fromLeaves.TotalMilliseconds:F0} ms; from the kept tree {fromKept.TotalMilliseconds * 1000:F1} µs " +
-                $"({fromLeaves / fromKept:F0}x); same proof: {kept.InclusionProof(probe).Zip(rebuilt).All(x => x.First.AsSpan().SequenceEqual(x.Second))}; " +
-                $"builds so far: {ledger.TreesBuilt}");
+            var same = (await kept.InclusionProofAsync(probe, CancellationToken.None))!.Zip(rebuilt).All(x => x.First.AsSpan().SequenceEqual(x.Second));
+            clock.Restart();
+            for (var p = 0; p < proofs; p++) await kept.ConsistencyProofAsync(1 + (probe + p * 4999) % checkpoint.Id, CancellationToken.None);
+            var consistency = clock.Elapsed / proofs;
+            Console.WriteLine($"inclusion proof: from every leaf {fromLeaves.TotalMilliseconds:F0} ms; from the kept tree {fromKept.TotalMilliseconds:F2} ms " +
+                $"(reading back the chunks of {LedgerTree.DefaultChunk} events it needs; {fromLeaves / fromKept:F0}x); same proof: {same}; " +
+                $"consistency proof from the kept tree {consistency.TotalMilliseconds:F2} ms; builds so far: {ledger.TreesBuilt}");
+            leafHashes = null;
+            rebuilt = null;
             var elsewhere = new EventLedger(db, store, key, new LedgerOptions(), NodaTime.SystemClock.Instance, NullLogger<EventLedger>.Instance);
             clock.Restart();
+            memory = MemoryPeak.Start();
             await elsewhere.TreeAsync(checkpoint, CancellationToken.None);
-            Console.WriteLine($"a tree built on first use (read the leaves, hash 2n nodes): {clock.Elapsed.TotalSeconds:F1} s, then kept");
+            var built = memory.Stop();
+            Console.WriteLine($"a tree built on first use (read the leaves, hash them): {clock.Elapsed.TotalSeconds:F1} s, then kept, {built}; " +
+                $"the kept tree holds {memory.Retained() / 1_048_576.0:N1} MB");
+            elsewhere.Dispose();
             clock.Restart();
+            memory = MemoryPeak.Start();
             var (valid, _) = await ledger.VerifyAsync(checkpoint, CancellationToken.None);
             Console.WriteLine($"full verification (every event's hash recomputed from its data, then the root): {clock.Elapsed.TotalSeconds:F1} s, valid: {valid}, " +
-                $"{clock.Elapsed.TotalMilliseconds * 1000 / checkpoint.Id:F1} µs per event");
+                $"{clock.Elapsed.TotalMilliseconds * 1000 / checkpoint.Id:F1} µs per event, {memory.Stop()}");
             return valid ? 0 : 1;
         }
         finally
@@ -119,5 +132,52 @@ public static class LedgerBenchmark
             }
             await writer.CompleteAsync();
         }
+    }
+}
+
+/// <summary>
+/// The most memory one phase held: the managed heap after each collection the phase caused (what it kept alive, read
+/// from the GC's own record of each collection, sampled every 10 ms), and the process's working set (what a container's
+/// memory limit counts). Measured from the heap after a full collection at the start, so what earlier phases keep is not counted.
+/// </summary>
+internal sealed class MemoryPeak
+{
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task sampler;
+    private readonly long startHeap;
+    private long heap;
+    private long workingSet;
+
+    private MemoryPeak()
+    {
+        startHeap = GC.GetTotalMemory(forceFullCollection: true);
+        sampler = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                Sample();
+                try { await Task.Delay(10, stop.Token); } catch (OperationCanceledException) { }
+            }
+        });
+    }
+
+    public static MemoryPeak Start() => new();
+
+    private void Sample()
+    {
+        var info = GC.GetGCMemoryInfo(GCKind.Any);
+        heap = Math.Max(heap, info.HeapSizeBytes - info.FragmentedBytes);
+        workingSet = Math.Max(workingSet, Environment.WorkingSet);
+    }
+
+    /// <summary>What is still alive, above where the phase began, after a full collection.</summary>
+    public long Retained() => GC.GetTotalMemory(forceFullCollection: true) - startHeap;
+
+    public string Stop()
+    {
+        stop.Cancel();
+        sampler.Wait();
+        Sample();
+        return $"heap held {(heap - startHeap) / 1_048_576.0:N0} MB above where it began (peak after a collection), peak working set {workingSet / 1_048_576.0:N0} MB";
     }
 }

@@ -48,6 +48,19 @@ public sealed class ConfigurationTests(ConfigurationTests.ClockDurations api) : 
     public void A_policy_value_that_cannot_be_read_stops_start_up_naming_the_key(string key, string value, string named) =>
         Should.Throw<StartupRefusedException>(() => PolicyConfiguration.Bind(Config((key, value)))).Message.ShouldStartWith(named);
 
+    [Theory]
+    [InlineData("1000")]
+    [InlineData("0")]
+    [InlineData("2097152")]
+    [InlineData("many")]
+    public void A_ledger_tree_chunk_that_is_not_a_power_of_two_stops_start_up(string value) =>
+        Should.Throw<StartupRefusedException>(() => Api.Infrastructure.Ledger.LedgerOptions.Bind(Config(("Ledger:TreeChunk", value))))
+            .Message.ShouldStartWith("Ledger__TreeChunk");
+
+    [Fact]
+    public void A_ledger_tree_chunk_defaults_to_1024() =>
+        Api.Infrastructure.Ledger.LedgerOptions.Bind(Config()).TreeChunk.ShouldBe(1024);
+
     [Fact]
     public async Task The_parameters_in_force_are_served_as_iso_8601()
     {

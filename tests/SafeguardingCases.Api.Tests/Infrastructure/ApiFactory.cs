@@ -43,6 +43,9 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Database:ApplySchemaOnStartup", "true");
         // Tests send many requests as one caller; the rate limit has tests of its own (EdgeTests).
         builder.UseSetting("RateLimit:PermitsPerMinute", "0");
+        // Kept ledger trees fold two events a chunk (not 1,024), so the few events of a test still make proofs read
+        // chunks back from PostgreSQL and check them, as a log of millions does.
+        builder.UseSetting("Ledger:TreeChunk", "2");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in ExtraSettings) builder.UseSetting(key, value);
         builder.ConfigureServices(services =>

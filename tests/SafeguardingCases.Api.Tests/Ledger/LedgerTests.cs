@@ -82,6 +82,49 @@ public sealed class LedgerTests
         await auditor.GetAsync($"/api/v1/audit/proofs/inclusion?caseId={first}&version=3&treeSize={checkpoint.TreeSize}").ShouldBe(HttpStatusCode.OK);
     }
 
+    [Fact]
+    public async Task A_proof_reads_back_only_the_chunks_it_needs_and_a_chunk_changed_since_signing_proves_nothing()
+    {
+        // ApiFactory keeps trees in chunks of two events, so this short log has several chunks to read back.
+        await using var api = await Fresh();
+        var auditor = api.ClientFor(Roles.Auditor);
+        await Case(api, notes: 3);
+        await Case(api, notes: 3);
+        var checkpoint = await Checkpoint(auditor);
+        var leaves = new List<(Guid CaseId, long Version)>();
+        await using (var db = new NpgsqlConnection(api.ConnectionString))
+        {
+            await db.OpenAsync();
+            await using (var read = new NpgsqlCommand(
+                             $"select stream_id, version from mt_events where mt_dotnet_type like '{EventLedger.CaseEventTypePrefix}%' order by seq_id", db))
+            await using (var reader = await read.ExecuteReaderAsync())
+                while (await reader.ReadAsync()) leaves.Add((reader.GetGuid(0), reader.GetInt64(1)));
+            leaves.Count.ShouldBe((int)checkpoint.TreeSize);
+            // Leaf 2's stored hash is changed after the checkpoint: leaves 2 and 3 are the second chunk.
+            await using var edit = new NpgsqlCommand(
+                "update mt_events set headers = jsonb_set(headers, '{hash}', to_jsonb(repeat('0', 64))) where stream_id = @id and version = @v", db);
+            edit.Parameters.AddWithValue("id", leaves[2].CaseId);
+            edit.Parameters.AddWithValue("v", leaves[2].Version);
+            (await edit.ExecuteNonQueryAsync()).ShouldBe(1);
+        }
+        string Inclusion(int leaf) => $"/api/v1/audit/proofs/inclusion?caseId={leaves[leaf].CaseId}&version={leaves[leaf].Version}&treeSize={checkpoint.TreeSize}";
+
+        foreach (var leaf in new[] { 0, 1, 4, 5, leaves.Count - 1 })
+        {
+            var proof = await (await auditor.GetAsync(Inclusion(leaf)).ShouldBe(HttpStatusCode.OK)).Json();
+            proof["leafIndex"]!.GetValue<long>().ShouldBe(leaf);
+            MerkleTreeTests.ProvesInclusion(proof, checkpoint).ShouldBeTrue($"leaf {leaf}, in a chunk as signed");
+        }
+        // The changed leaf, and its unchanged neighbour, whose proof would need the changed chunk.
+        foreach (var leaf in new[] { 2, 3 }) await (await auditor.GetAsync(Inclusion(leaf))).ShouldBeProblem(HttpStatusCode.NotFound);
+        // A consistency proof from size 3 needs the second chunk too; from size 4 it needs none below a whole chunk.
+        await (await auditor.GetAsync($"/api/v1/audit/proofs/consistency?from=3&to={checkpoint.TreeSize}")).ShouldBeProblem(HttpStatusCode.NotFound);
+        await auditor.GetAsync($"/api/v1/audit/proofs/consistency?from=4&to={checkpoint.TreeSize}").ShouldBe(HttpStatusCode.OK);
+        // The case's own chain says which stored hash no longer follows from its event.
+        var integrity = await (await auditor.GetAsync($"/api/v1/cases/{leaves[2].CaseId}/integrity").ShouldBe(HttpStatusCode.OK)).Json();
+        integrity["firstBrokenVersion"]!.GetValue<long>().ShouldBe(leaves[2].Version);
+    }
+
     [Theory]
     [InlineData(Tamper.EditData)]
     [InlineData(Tamper.DeleteEvent)]

@@ -37,26 +37,59 @@ public sealed class MerkleTreeTests
     private static byte[][] Generated(int n) => [.. Enumerable.Range(0, n).Select(i => MerkleTree.LeafHash(BitConverter.GetBytes(i * 7919)))];
 
     [Fact]
-    public void A_kept_tree_gives_the_reference_roots_and_the_same_proofs_as_the_leaves_do()
+    public async Task A_kept_tree_gives_the_reference_roots_and_the_same_proofs_as_the_leaves_do_whatever_its_chunk()
     {
         for (var n = 0; n <= Leaves.Length; n++)
         {
-            var kept = LedgerTree.Build([.. Leaves.Take(n).Select((l, i) => new Leaf(i + 1, Guid.Empty, i + 1, l))]);
-            Convert.ToHexStringLower(kept.Root).ShouldBe(Roots[n], $"tree of {n}");
+            foreach (var chunk in new[] { 1, 2, 4 })
+            {
+                var kept = LedgerTree.Build([.. Leaves.Take(n).Select((l, i) => new Leaf(i + 1, Guid.Empty, i + 1, l))], chunk);
+                Convert.ToHexStringLower(kept.Root).ShouldBe(Roots[n], $"tree of {n}, chunks of {chunk}");
+            }
         }
         for (var n = 1; n <= 70; n++)
         {
             var data = Enumerable.Range(0, n).Select(i => BitConverter.GetBytes(i * 7919)).ToArray();
             var hashes = data.Select(d => MerkleTree.LeafHash(d)).ToList();
-            var kept = LedgerTree.Build([.. data.Select((d, i) => new Leaf(10 + 2 * i, Guid.Empty, i + 1, d))]);
-            kept.Root.ShouldBe(MerkleTree.Root(hashes));
-            kept.IndexOf(10 + 2 * (n - 1)).ShouldBe(n - 1);
-            kept.IndexOf(11).ShouldBeNull("not a leaf's sequence number");
-            for (var i = 0; i < n; i++)
-                kept.InclusionProof(i).ShouldBe(MerkleTree.InclusionProof(hashes, i), $"inclusion of {i} in {n}");
-            for (var m = 0; m <= n; m++)
-                kept.ConsistencyProof(m).ShouldBe(MerkleTree.ConsistencyProof(hashes, m), $"consistency of {m} with {n}");
+            foreach (var chunk in new[] { 1, 2, 4, 16 })
+            {
+                var kept = LedgerTree.Build([.. data.Select((d, i) => new Leaf(10 + 2 * i, Guid.Empty, i + 1, d))], chunk);
+                kept.Root.ShouldBe(MerkleTree.Root(hashes));
+                var last = (await kept.LeafAsync(10 + 2 * (n - 1), default))!.Value;
+                last.Index.ShouldBe(n - 1);
+                last.LeafHash.ShouldBe(hashes[n - 1]);
+                (await kept.LeafAsync(10, default))!.Value.Index.ShouldBe(0);
+                (await kept.LeafAsync(11, default)).ShouldBeNull("not a leaf's sequence number");
+                (await kept.LeafAsync(9, default)).ShouldBeNull("before the first leaf");
+                for (var i = 0; i < n; i++)
+                {
+                    var proof = await kept.InclusionProofAsync(i, default);
+                    proof.ShouldBe(MerkleTree.InclusionProof(hashes, i), $"inclusion of {i} in {n}, chunks of {chunk}");
+                    if (chunk == 1) kept.InclusionProof(i).ShouldBe(proof);
+                }
+                for (var m = 0; m <= n; m++)
+                    (await kept.ConsistencyProofAsync(m, default)).ShouldBe(MerkleTree.ConsistencyProof(hashes, m), $"consistency of {m} with {n}, chunks of {chunk}");
+            }
         }
+    }
+
+    [Fact]
+    public async Task A_chunk_read_back_that_no_longer_makes_its_kept_hash_gives_no_proof()
+    {
+        var leaves = Enumerable.Range(0, 18).Select(i => new Leaf(i + 1, Guid.Empty, i + 1, BitConverter.GetBytes(i))).ToList();
+        var builder = new LedgerTree.Builder(chunk: 4);
+        foreach (var leaf in leaves) builder.Add(leaf.Sequence, leaf.Hash);
+        // The store as it is now: leaf 6 (sequence 7, in the second chunk) was altered after the tree was built.
+        var altered = leaves.Select(l => l.Sequence == 7 ? l with { Hash = [0xff] } : l).ToList();
+        var tree = builder.Build((from, to, _) => Task.FromResult<IReadOnlyList<Leaf>>([.. altered.Where(l => l.Sequence >= from && l.Sequence <= to)]));
+        (await tree.InclusionProofAsync(5, default)).ShouldBeNull("its chunk no longer makes the hash the tree kept");
+        (await tree.LeafAsync(6, default)).ShouldBeNull();
+        (await tree.InclusionProofAsync(0, default)).ShouldNotBeNull("the first chunk is as it was");
+        (await tree.InclusionProofAsync(17, default)).ShouldNotBeNull("the last, incomplete chunk is kept, not read back");
+        // A chunk with an event missing is no proof either.
+        var missing = leaves.Where(l => l.Sequence != 10).ToList();
+        var gone = builder.Build((from, to, _) => Task.FromResult<IReadOnlyList<Leaf>>([.. missing.Where(l => l.Sequence >= from && l.Sequence <= to)]));
+        (await gone.InclusionProofAsync(9, default)).ShouldBeNull();
     }
 
     [Fact]

@@ -24,8 +24,22 @@ public sealed class LedgerOptions
     /// </summary>
     public Duration GapSettle { get; set; } = Duration.FromSeconds(5);
 
+    /// <summary>
+    /// <c>Ledger__TreeChunk</c> (default 1,024, a power of two): how many events a kept tree folds into one hash. A proof
+    /// reads at most two chunks back; a tree holds about two hashes per chunk. The tests make it small, so that proofs
+    /// read chunks back from PostgreSQL even in a short log.
+    /// </summary>
+    public int TreeChunk { get; set; } = LedgerTree.DefaultChunk;
+
     public static LedgerOptions Bind(IConfiguration configuration) => new()
     {
+        TreeChunk = Settings.ReadPositiveLong(configuration, $"{SectionName}:{nameof(TreeChunk)}") switch
+        {
+            null => LedgerTree.DefaultChunk,
+            { } chunk when long.IsPow2(chunk) && chunk <= 1 << 20 => (int)chunk,
+            { } chunk => throw Settings.Invalid($"{SectionName}:{nameof(TreeChunk)}", chunk.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "a power of two up to 1048576"),
+        },
         SigningKeyPath = configuration[$"{SectionName}:{nameof(SigningKeyPath)}"],
         PublishDirectory = configuration[$"{SectionName}:{nameof(PublishDirectory)}"],
         CheckpointInterval = Settings.ReadDuration(configuration, $"{SectionName}:{nameof(CheckpointInterval)}") ?? Duration.FromMinutes(5),
@@ -108,10 +122,10 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
     private long treesBuilt;
 
     /// <summary>
-    /// How many checkpoint trees this instance keeps in memory: the latest signed or proved against (72 MB at a million
-    /// events: 2n hashes and n sequence numbers), so a pod's memory limit holds it with room to spare.
+    /// How many checkpoint trees this instance keeps in memory: the latest signed or proved against. A tree keeps one
+    /// hash per 512 events (about 1 MB at ten million), so several fit any pod's memory limit.
     /// </summary>
-    public const int TreesKept = 1;
+    public const int TreesKept = 4;
 
     /// <summary>How many trees this instance has built for proofs (for tests and telemetry: a proof normally builds none).</summary>
     public long TreesBuilt => Interlocked.Read(ref treesBuilt);
@@ -127,11 +141,11 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
         try
         {
             if (trees.TryGetValue(checkpoint.Id, out kept)) return kept;
-            var leaves = await LeavesAsync(ct, checkpoint.LastSequence);
-            if (leaves.Count != checkpoint.Id) return null;
-            var tree = LedgerTree.Build(leaves);
+            var builder = new LedgerTree.Builder(options.TreeChunk);
+            await foreach (var leaf in LeavesAsync(ct, checkpoint.LastSequence)) builder.Add(leaf.Sequence, leaf.Hash);
             Interlocked.Increment(ref treesBuilt);
-            if (Convert.ToBase64String(tree.Root) != checkpoint.Checkpoint.RootHash) return null;
+            if (builder.Count != checkpoint.Id || Convert.ToBase64String(builder.Fold()) != checkpoint.Checkpoint.RootHash) return null;
+            var tree = builder.Build(LeavesBetweenAsync);
             Keep(tree);
             return tree;
         }
@@ -173,8 +187,7 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
         command.Parameters.AddWithValue(version);
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct)) return null;
-        var hex = reader.IsDBNull(1) ? null : reader.GetString(1);
-        return new Leaf(reader.GetInt64(0), caseId, version, hex is { Length: 64 } ? Convert.FromHexString(hex) : new byte[32]);
+        return new Leaf(reader.GetInt64(0), caseId, version, HashOf(reader, 1));
     }
 
     /// <summary>
@@ -188,7 +201,8 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
     /// alive could fill. <paramref name="exceptPid"/> is a backend of the caller's own that holds a transaction open
     /// (the checkpoint's lock) and writes no events.
     /// </summary>
-    public async Task<List<Leaf>> LeavesAsync(CancellationToken ct, long? upToSequence = null, int? exceptPid = null, long settledThrough = 0)
+    public async IAsyncEnumerable<Leaf> LeavesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct,
+        long? upToSequence = null, int? exceptPid = null, long settledThrough = 0)
     {
         await MartenSetup.EnsureTablesForRawReadsAsync(store, ct);
         await using var command = db.CreateCommand(
@@ -196,7 +210,6 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
             (upToSequence is null ? "" : "where seq_id <= $1 ") + "order by seq_id");
         if (upToSequence is { } up) command.Parameters.AddWithValue(up);
         await using var reader = await command.ExecuteReaderAsync(ct);
-        var leaves = new List<Leaf>();
         long previous = 0;
         while (await reader.ReadAsync(ct))
         {
@@ -209,9 +222,25 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
             // Marten's tombstones (written to fill the number of an append that failed) keep the sequence whole; they
             // are not events of a case, so not leaves.
             if (!IsCaseEvent(reader.GetString(5))) continue;
-            var hex = reader.IsDBNull(3) ? null : reader.GetString(3);
-            leaves.Add(new Leaf(sequence, reader.GetGuid(1), reader.GetInt64(2), hex is { Length: 64 } ? Convert.FromHexString(hex) : new byte[32]));
+            yield return new Leaf(sequence, reader.GetGuid(1), reader.GetInt64(2), HashOf(reader, 3));
         }
+    }
+
+    /// <summary>A stored hash header as a leaf's 32 bytes (zeros when missing or malformed: no signed tree has such a leaf).</summary>
+    private static byte[] HashOf(NpgsqlDataReader reader, int ordinal) =>
+        !reader.IsDBNull(ordinal) && reader.GetString(ordinal) is { Length: 64 } hex ? Convert.FromHexString(hex) : new byte[32];
+
+    /// <summary>The leaves whose sequence numbers lie in [from, to]: a chunk of a kept tree, read back for a proof.</summary>
+    private async Task<IReadOnlyList<Leaf>> LeavesBetweenAsync(long from, long to, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            $"select seq_id, stream_id, version, headers->>'{EventHashChain.Header}' from {MartenSetup.EventsTable} " +
+            $"where seq_id between $1 and $2 and mt_dotnet_type like '{CaseEventTypePrefix}%' order by seq_id");
+        command.Parameters.AddWithValue(from);
+        command.Parameters.AddWithValue(to);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var leaves = new List<Leaf>();
+        while (await reader.ReadAsync(ct)) leaves.Add(new Leaf(reader.GetInt64(0), reader.GetGuid(1), reader.GetInt64(2), HashOf(reader, 3)));
         return leaves;
     }
 
@@ -279,25 +308,27 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
     {
         await using var session = store.LightweightSession();
         var latest = await LatestAsync(session, ct);
-        var leaves = await LeavesAsync(ct, exceptPid: lockPid, settledThrough: latest?.LastSequence ?? 0);
-        if (leaves.Count == 0 && latest is null) return null;
-        var tree = LedgerTree.Build(leaves);
+        // One pass over every leaf, holding only what the tree keeps (never the leaves themselves).
+        var builder = new LedgerTree.Builder(options.TreeChunk, latest?.Id);
+        await foreach (var leaf in LeavesAsync(ct, exceptPid: lockPid, settledThrough: latest?.LastSequence ?? 0)) builder.Add(leaf.Sequence, leaf.Hash);
+        if (builder.Count == 0 && latest is null) return null;
+        var tree = builder.Build(LeavesBetweenAsync);
         if (latest is not null)
         {
             // Never fork: the log must still hold the signed tree as its prefix (nothing removed, nothing changed).
-            if (leaves.Count < latest.Id || Convert.ToBase64String(tree.Subtree(0, latest.Id)) != latest.Checkpoint.RootHash)
+            if (builder.PrefixRoot is not { } prefix || Convert.ToBase64String(prefix) != latest.Checkpoint.RootHash)
             {
                 logger.LogError("The event log no longer extends checkpoint {TreeSize}: it was altered. No checkpoint signed.", latest.Id);
                 throw new LedgerForkedException(latest.Id);
             }
-            if (leaves.Count == latest.Id)
+            if (builder.Count == latest.Id)
             {
                 Keep(tree);
                 return latest;
             }
         }
-        var checkpoint = Checkpoint.Sign(LedgerOptions.Origin, leaves.Count, tree.Root, key, clock.GetCurrentInstant());
-        var record = new CheckpointRecord { Id = leaves.Count, LastSequence = leaves[^1].Sequence, Checkpoint = checkpoint };
+        var checkpoint = Checkpoint.Sign(LedgerOptions.Origin, builder.Count, tree.Root, key, clock.GetCurrentInstant());
+        var record = new CheckpointRecord { Id = builder.Count, LastSequence = builder.LastSequence, Checkpoint = checkpoint };
         session.Store(record);
         await session.SaveChangesAsync(ct);
         // The tree just signed is the one proofs will be asked of next: kept, so none of them rebuilds it.
@@ -324,17 +355,29 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
     public async Task<(bool Valid, (Guid CaseId, long Version)? FirstBadLeaf)> VerifyAsync(CheckpointRecord checkpoint, CancellationToken ct)
     {
         await MartenSetup.EnsureTablesForRawReadsAsync(store, ct);
-        var recomputed = new SortedDictionary<long, (Guid CaseId, long Version, byte[] Hash, string? Stored)>();
+        // Each case's chain recomputed from its events' data, case by case; only where a stored hash differs from the
+        // recomputed one is anything remembered, so a full verification holds O(changes), not O(events).
+        var differing = new Dictionary<long, byte[]>();
+        (long Sequence, Guid CaseId, long Version)? firstBad = null;
+        long walked = 0;
         await using (var connection = await db.OpenConnectionAsync(ct))
         {
             await foreach (var link in EventHashChain.WalkStoredAsync(connection, null,
                                $"seq_id <= $1 and mt_dotnet_type like '{CaseEventTypePrefix}%'", [checkpoint.LastSequence], ct))
-                recomputed[link.Sequence] = (link.CaseId, link.Version, Convert.FromHexString(link.Recomputed), link.Stored);
+            {
+                walked++;
+                if (link.Holds) continue;
+                differing[link.Sequence] = Convert.FromHexString(link.Recomputed);
+                if (firstBad is null || link.Sequence < firstBad.Value.Sequence) firstBad = (link.Sequence, link.CaseId, link.Version);
+            }
         }
-        var firstBad = recomputed.Values.Where(r => !string.Equals(r.Stored, Convert.ToHexStringLower(r.Hash), StringComparison.Ordinal))
-            .Select(r => ((Guid, long)?)(r.CaseId, r.Version)).FirstOrDefault();
-        var root = Convert.ToBase64String(MerkleTree.Root(recomputed.Values.Select(r => MerkleTree.LeafHash(r.Hash))));
-        var valid = recomputed.Count == checkpoint.Id && root == checkpoint.Checkpoint.RootHash && checkpoint.Checkpoint.Verify(key);
-        return (valid, valid ? null : firstBad);
+        // Then the root of the recomputed hashes in sequence order: each stored hash where it agreed, the recomputed one
+        // where it did not.
+        var tree = new LedgerTree.Builder();
+        await foreach (var leaf in LeavesAsync(ct, checkpoint.LastSequence))
+            tree.Add(leaf.Sequence, differing.TryGetValue(leaf.Sequence, out var recomputed) ? recomputed : leaf.Hash);
+        var valid = walked == checkpoint.Id && tree.Count == walked && Convert.ToBase64String(tree.Fold()) == checkpoint.Checkpoint.RootHash
+                    && checkpoint.Checkpoint.Verify(key);
+        return (valid, valid || firstBad is not { } bad ? null : (bad.CaseId, bad.Version));
     }
 }

@@ -30,8 +30,9 @@ public sealed class InclusionProofValidator : Validator<InclusionProofRequest>
 public sealed record InclusionProof(long LeafIndex, long TreeSize, string Leaf, IReadOnlyList<string> AuditPath);
 
 /// <summary>
-/// GET /audit/proofs/inclusion: prove an event is in a signed tree, from the checkpoint's tree kept in memory. The
-/// case the proof names is in the access log (RESTRICTION-OWNERS: audit pages log the restricted cases they show).
+/// GET /audit/proofs/inclusion: prove an event is in a signed tree, from the checkpoint's kept tree and the event's chunk
+/// read back and checked against it. The case the proof names is in the access log (RESTRICTION-OWNERS: audit pages
+/// log the restricted cases they show).
 /// </summary>
 public sealed class InclusionProofEndpoint(EventLedger ledger, IQuerySession session) : Endpoint<InclusionProofRequest, InclusionProof>, ILogsCaseAccess
 {
@@ -53,15 +54,16 @@ public sealed class InclusionProofEndpoint(EventLedger ledger, IQuerySession ses
         var tree = await ledger.TreeAsync(checkpoint, ct);
         var leaf = await ledger.LeafOfAsync(req.CaseId!.Value, req.Version!.Value, ct);
         // The event must be a leaf of the signed tree, with the hash it had when signed.
-        if (tree is null || leaf is null || tree.IndexOf(leaf.Value.Sequence) is not { } index
-            || !tree.Subtree(index, 1).AsSpan().SequenceEqual(MerkleTree.LeafHash(leaf.Value.Hash)))
+        var signed = tree is null || leaf is null ? null : await tree.LeafAsync(leaf.Value.Sequence, ct);
+        if (signed is not { } found || !found.LeafHash.AsSpan().SequenceEqual(MerkleTree.LeafHash(leaf!.Value.Hash))
+            || await tree!.InclusionProofAsync(found.Index, ct) is not { } path)
         {
             await CheckpointAnswers.NoLongerMatchesAsync(HttpContext, "No such event in the tree of this checkpoint");
             return;
         }
         CaseAccessFeature.Of(HttpContext)?.Shown.Add(req.CaseId.Value);
-        await EndpointResults.SendJsonAsync(HttpContext, new InclusionProof(index, checkpoint.Id, Convert.ToHexStringLower(leaf.Value.Hash),
-            [.. tree.InclusionProof(index).Select(Convert.ToBase64String)]), StatusCodes.Status200OK);
+        await EndpointResults.SendJsonAsync(HttpContext, new InclusionProof(found.Index, checkpoint.Id, Convert.ToHexStringLower(leaf.Value.Hash),
+            [.. path.Select(Convert.ToBase64String)]), StatusCodes.Status200OK);
     }
 }
 
@@ -87,7 +89,7 @@ public sealed record ConsistencyProof(long From, long To, IReadOnlyList<string> 
 
 /// <summary>
 /// GET /audit/proofs/consistency: prove a later signed tree extends an earlier one (the log was only appended to), from
-/// the later checkpoint's tree kept in memory.
+/// the later checkpoint's kept tree and the chunk at the earlier one's edge, read back and checked.
 /// </summary>
 public sealed class ConsistencyProofEndpoint(EventLedger ledger, IQuerySession session) : Endpoint<ConsistencyProofRequest, ConsistencyProof>
 {
@@ -106,12 +108,11 @@ public sealed class ConsistencyProofEndpoint(EventLedger ledger, IQuerySession s
             await CheckpointAnswers.NoSuchCheckpointAsync(HttpContext, "the tree size 'to'");
             return;
         }
-        if (await ledger.TreeAsync(to, ct) is not { } tree)
+        if (await ledger.TreeAsync(to, ct) is not { } tree || await tree.ConsistencyProofAsync(req.From!.Value, ct) is not { } proof)
         {
             await CheckpointAnswers.NoLongerMatchesAsync(HttpContext, "The events up to checkpoint 'to' are not the tree it signed");
             return;
         }
-        var proof = tree.ConsistencyProof(req.From!.Value);
-        await EndpointResults.SendJsonAsync(HttpContext, new ConsistencyProof(req.From.Value, to.Id, [.. proof.Select(Convert.ToBase64String)]), StatusCodes.Status200OK);
+        await EndpointResults.SendJsonAsync(HttpContext, new ConsistencyProof(req.From!.Value, to.Id, [.. proof.Select(Convert.ToBase64String)]), StatusCodes.Status200OK);
     }
 }
