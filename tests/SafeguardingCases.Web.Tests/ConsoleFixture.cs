@@ -103,8 +103,8 @@ public sealed class ConsoleFixture : IAsyncLifetime
         bad.ShouldBeEmpty($"axe on {page.Url}");
     }
 
-    public static async Task ScreenshotAsync(IPage page, string name) =>
-        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, $"{name}.png"), FullPage = true });
+    public static async Task ScreenshotAsync(IPage page, string name, bool fullPage = true) =>
+        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, $"{name}.png"), FullPage = fullPage });
 
     private static async Task WaitUntilReadyAsync(Process api, Uri address, System.Collections.Concurrent.ConcurrentQueue<string> output)
     {
