@@ -13,6 +13,8 @@ public sealed partial class Journeys
     public async Task Every_page_reflows_at_320_css_pixels_without_scrolling_sideways()
     {
         var officer = await NarrowPageAsync();
+        await officer.GotoAsync("/signin");
+        await ShouldReflowAsync(officer);
         await SignInAsync(officer, "Officer Narrow", "SafeguardingOfficer");
         var id = await OpenCaseAsync(officer, "post-on-a-phone-with-a-long-reference-0123456789", 15, "Says an older cousin hurts them when they visit");
         await officer.GetByLabel("Note", new() { Exact = true }).FillAsync("Called back; the user is safe tonight and will post again tomorrow.");
