@@ -289,9 +289,98 @@ public sealed class LedgerTests
         return (exit, (output + error).Trim());
     }
 
+    [Fact]
+    public async Task A_database_restored_to_an_earlier_point_never_overwrites_a_published_checkpoint_and_says_so()
+    {
+        var publish = Directory.CreateTempSubdirectory("published-");
+        try
+        {
+            await using var api = new PublishingApi(publish.FullName);
+            await api.InitializeAsync();
+            var auditor = api.ClientFor(Roles.Auditor);
+            await Case(api, notes: 3);
+            var before = await Checkpoint(auditor);
+            var lost = await Case(api, notes: 2);
+            var published = await Checkpoint(auditor);
+            var file = Path.Combine(publish.FullName, $"checkpoint-{published.TreeSize:D12}.json");
+            var evidence = await File.ReadAllTextAsync(file);
+
+            // A restore from the backup taken after the first checkpoint: the second case and the checkpoint over it
+            // are gone from the database, not from the publish directory.
+            await using (var db = new NpgsqlConnection(api.ConnectionString))
+            {
+                await db.OpenAsync();
+                await using var restore = new NpgsqlCommand(
+                    "delete from mt_events where stream_id = @id; delete from mt_streams where id = @id; delete from mt_doc_casestream where id = @id; " +
+                    "delete from mt_doc_casesummary where id = @id; delete from mt_doc_checkpointrecord where id = @size; " +
+                    "select setval('mt_events_sequence', (select max(seq_id) from mt_events))", db);
+                restore.Parameters.AddWithValue("id", lost);
+                restore.Parameters.AddWithValue("size", published.TreeSize);
+                await restore.ExecuteNonQueryAsync();
+            }
+            // Work goes on after the restore: another case of as many events makes a tree of the same size, another root.
+            await Case(api, notes: 2);
+            var after = await Checkpoint(auditor);
+            after.TreeSize.ShouldBe(published.TreeSize);
+            after.RootHash.ShouldNotBe(published.RootHash);
+
+            (await File.ReadAllTextAsync(file)).ShouldBe(evidence, "a published checkpoint is never overwritten");
+            var kept = Directory.GetFiles(publish.FullName, $"checkpoint-{after.TreeSize:D12}-*.json").ShouldHaveSingleItem();
+            System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(kept))!["checkpoint"]!["rootHash"]!.GetValue<string>().ShouldBe(after.RootHash);
+            var errors = api.Errors.ToList();
+            errors.ShouldContain(e => e.Contains($"holds checkpoint {published.TreeSize}, past the database's latest checkpoint {before.TreeSize}"));
+            errors.ShouldContain(e => e.Contains($"Checkpoint {published.TreeSize} was already published with another root"));
+        }
+        finally
+        {
+            publish.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_checkpoint_that_cannot_be_published_is_still_signed_and_the_failure_logged()
+    {
+        // The publish directory's path is taken by a file: nothing can be written there.
+        var blocked = Path.GetTempFileName();
+        try
+        {
+            await using var api = new PublishingApi(blocked);
+            await api.InitializeAsync();
+            await Case(api, notes: 1);
+            var checkpoint = await Checkpoint(api.ClientFor(Roles.Auditor));
+            checkpoint.TreeSize.ShouldBeGreaterThan(0);
+            api.Errors.ShouldContain(e => e.Contains($"Checkpoint {checkpoint.TreeSize} is signed in the database but could not be published: IOException"));
+        }
+        finally
+        {
+            File.Delete(blocked);
+        }
+    }
+
     private sealed class PublishingApi(string directory) : ApiFactory
     {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Errors { get; } = new();
+
         protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?> { ["Ledger:PublishDirectory"] = directory };
+
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(new ErrorLog(Errors)));
+        }
+
+        private sealed class ErrorLog(System.Collections.Concurrent.ConcurrentQueue<string> errors) : Microsoft.Extensions.Logging.ILoggerProvider, Microsoft.Extensions.Logging.ILogger
+        {
+            public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+            public void Dispose() { }
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+            public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Error;
+            public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+                Func<TState, Exception?, string> formatter)
+            {
+                if (IsEnabled(logLevel)) errors.Enqueue(formatter(state, exception));
+            }
+        }
     }
 
     /// <summary>What an attacker with the database password does: recompute the case's hashes so its own chain holds.</summary>

@@ -333,15 +333,60 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
         await session.SaveChangesAsync(ct);
         // The tree just signed is the one proofs will be asked of next: kept, so none of them rebuilds it.
         Keep(tree);
-        if (!string.IsNullOrWhiteSpace(options.PublishDirectory))
-        {
-            Directory.CreateDirectory(options.PublishDirectory);
-            // The record, not only the checkpoint: verify-ledger needs the sequence number of its last event.
-            await File.WriteAllTextAsync(Path.Combine(options.PublishDirectory, $"checkpoint-{record.Id:D12}.json"),
-                System.Text.Json.JsonSerializer.Serialize(record, Json.JsonSetup.Create()), ct);
-        }
+        if (!string.IsNullOrWhiteSpace(options.PublishDirectory)) await PublishAsync(options.PublishDirectory, record, latest?.Id ?? 0, ct);
         logger.LogInformation("Signed checkpoint {TreeSize}", record.Id);
         return record;
+    }
+
+    /// <summary>
+    /// Writes a signed checkpoint outside the database (the record, not only the checkpoint: verify-ledger needs the
+    /// sequence number of its last event), never over another file. A published checkpoint is evidence: one already
+    /// there for this tree size with another root, or a larger tree than the database's latest checkpoint, means the
+    /// database was restored to an earlier point (events after it are gone) or another database publishes here. Both
+    /// are logged as errors and every file is kept. A file that cannot be written is logged; the checkpoint stays signed
+    /// in the database.
+    /// </summary>
+    private async Task PublishAsync(string directory, CheckpointRecord record, long previousTreeSize, CancellationToken ct)
+    {
+        var json = System.Text.Json.JsonSerializer.Serialize(record, Json.JsonSetup.Create());
+        try
+        {
+            Directory.CreateDirectory(directory);
+            var largest = Directory.EnumerateFiles(directory, "checkpoint-*.json").Select(PublishedTreeSize).DefaultIfEmpty(0).Max();
+            if (largest > previousTreeSize)
+                logger.LogError("The publish directory holds checkpoint {Published}, past the database's latest checkpoint {Latest}: the database was " +
+                                "restored to an earlier point, or another database publishes here. The published checkpoints past {Latest} cover events " +
+                                "this database does not hold; they are kept", largest, previousTreeSize, previousTreeSize);
+            var path = Path.Combine(directory, $"checkpoint-{record.Id:D12}.json");
+            if (await CreateNewAsync(path, json, ct) || await File.ReadAllTextAsync(path, ct) == json) return;
+            logger.LogError("Checkpoint {TreeSize} was already published with another root: the event log was rolled back (a restore from backup?) " +
+                            "or another database publishes here. Both are kept", record.Id);
+            await CreateNewAsync(Path.Combine(directory, $"checkpoint-{record.Id:D12}-{record.Checkpoint.SignedAt.ToUnixTimeMilliseconds()}.json"), json, ct);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogError("Checkpoint {TreeSize} is signed in the database but could not be published: {Error}", record.Id, e.GetType().Name);
+        }
+    }
+
+    /// <summary>The tree size a published file's name gives (checkpoint-000000000042.json, or with a suffix after a conflict).</summary>
+    private static long PublishedTreeSize(string path) =>
+        Path.GetFileName(path) is { Length: >= 23 } name && long.TryParse(name.AsSpan(11, 12), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var size) ? size : 0;
+
+    private static async Task<bool> CreateNewAsync(string path, string contents, CancellationToken ct)
+    {
+        try
+        {
+            await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            await using var writer = new StreamWriter(file);
+            await writer.WriteAsync(contents.AsMemory(), ct);
+            return true;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            return false;
+        }
     }
 
     public static async Task<CheckpointRecord?> LatestAsync(IQuerySession session, CancellationToken ct) =>
