@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using SafeguardingCases.Api.Features.Exports;
 using SafeguardingCases.Api.Tests.Infrastructure;
 using SafeguardingCases.Domain.Cases;
 using SafeguardingCases.Domain.Policy;
@@ -329,6 +330,37 @@ public sealed class ChronologyExportTests(ApiFactory api) : IClassFixture<ApiFac
     private static Task<(int Code, string Output)> VerifyExport(string file, string key) =>
         ApiProcess.RunToExitAsync(new Dictionary<string, string>(), "verify-export", file, "--public-key", key)
             .ContinueWith(t => (t.Result.Exit, (t.Result.Output + t.Result.Error).Trim()), TaskScheduler.Default);
+
+    [Fact]
+    public async Task A_pdf_reads_in_uk_time_across_the_clocks_while_the_json_keeps_utc_as_hashed()
+    {
+        ExportEntry Entry(long version, string at) => new(version, at, $"Entry {version}", "Officer One (SafeguardingOfficer)", [], new string('a', 64), version - 1, []);
+        var export = new ChronologyExport(Guid.NewGuid(), Guid.NewGuid(), ExportAudience.Internal, null, null, null,
+            NodaTime.Instant.FromUtc(2026, 7, 1, 9, 30), [Entry(1, "2026-07-01T15:00:05Z"), Entry(2, "2026-12-01T15:00:05.5Z"), Entry(3, "2026-03-29T00:59:59Z"),
+                Entry(4, "2026-03-29T01:00:00Z")],
+            new ExportCheckpoint("note", "signature", "key", 4, "root"), null, ExportProof.HowToVerify);
+        var directory = Directory.CreateTempSubdirectory("export-");
+        try
+        {
+            var pdf = Path.Combine(directory.FullName, "times.pdf");
+            await File.WriteAllBytesAsync(pdf, ChronologyPdf.Write(export, "Chronology"));
+            var (code, text) = await Run("pdftotext", "-layout", pdf, "-");
+            code.ShouldBe(0, text);
+            text.ShouldContain("When (UK time)");
+            // The column wraps a time under its date: "1 Jul 2026" then "16:00:05 BST".
+            text.ShouldContain("16:00:05 BST", Case.Sensitive, "summer: an hour on from UTC");
+            text.ShouldContain("15:00:05 GMT", Case.Sensitive, "winter: UTC");
+            text.ShouldContain("00:59:59 GMT", Case.Sensitive, "the last second before the clocks went forward");
+            text.ShouldContain("02:00:00 BST", Case.Sensitive, "the first second after");
+            foreach (var date in new[] { "1 Jul 2026", "1 Dec 2026", "29 Mar 2026" }) text.ShouldContain(date);
+            text.ShouldNotContain("15:00:05Z");
+            text.ShouldContain("1 Jul 2026 10:30:00 BST (2026-07-01T09:30:00Z)", Case.Sensitive, "generated, with the UTC instant beside it");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
 
     internal static async Task<(int Code, string Output)> Run(string program, params string[] args)
     {

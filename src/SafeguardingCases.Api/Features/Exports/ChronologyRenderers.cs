@@ -52,7 +52,22 @@ public static class ChronologyPdf
     private const double PageHeight = 841.89;
     private const double Bottom = PageHeight - Margin - 24;
     private static readonly double[] Widths = [42, 84, 224, 90, 75];
-    private static readonly string[] Headings = ["Version", "When (UTC)", "What happened", "By", "Rule IDs"];
+    private static readonly string[] Headings = ["Version", "When (UK time)", "What happened", "By", "Rule IDs"];
+
+    private static readonly NodaTime.DateTimeZone Uk = NodaTime.DateTimeZoneProviders.Tzdb["Europe/London"];
+
+    /// <summary>
+    /// An instant as a reader in the UK reads it, to the second, with GMT or BST beside it: a court or a service user
+    /// reads "16:00 BST" where the JSON holds 15:00Z (as hashed). NodaTime's own time-zone database, so no host needs one.
+    /// </summary>
+    public static string UkTime(NodaTime.Instant at)
+    {
+        var uk = at.InZone(Uk);
+        return $"{uk.ToString("d MMM uuuu HH:mm:ss", CultureInfo.InvariantCulture)} {uk.GetZoneInterval().Name}";
+    }
+
+    private static string UkTime(string at) =>
+        NodaTime.Text.InstantPattern.ExtendedIso.Parse(at) is { Success: true } parsed ? UkTime(parsed.Value) : at;
 
     private static readonly Lazy<bool> Fonts = new(() =>
     {
@@ -83,7 +98,8 @@ public static class ChronologyPdf
             y = Paragraph(gfx, value, large, Margin + 130, y, PageWidth - 2 * Margin - 130, 15) + 4;
         }
         y += 16;
-        Paragraph(gfx, "Every entry below is a leaf of a tree whose root the service signed (the checkpoint on the last page). " + export.HowToVerify,
+        Paragraph(gfx, "Times are UK time, GMT or BST as the clocks then were; the JSON export holds each instant in UTC, as it is hashed. " +
+                       "Every entry below is a leaf of a tree whose root the service signed (the checkpoint on the last page). " + export.HowToVerify,
             body, Margin, y, PageWidth - 2 * Margin, 11);
         gfx.Dispose();
 
@@ -92,8 +108,8 @@ public static class ChronologyPdf
         y = TableHeader(gfx, bold, Margin);
         foreach (var entry in export.Entries)
         {
-            // The instant to the second for a reader (the JSON holds it exactly, as hashed).
-            var at = entry.At.Length >= 19 ? entry.At[..19].Replace('T', ' ') : entry.At;
+            // The instant to the second in UK time for a reader (the JSON holds it exactly in UTC, as hashed).
+            var at = UkTime(entry.At);
             string[] cells = [entry.Version.ToString(CultureInfo.InvariantCulture), at, entry.What, entry.By,
                 string.Join(", ", entry.RuleIds)];
             var wrapped = cells.Select((c, i) => Wrap(gfx, c, body, Widths[i] - 6)).ToList();
@@ -167,7 +183,7 @@ public static class ChronologyPdf
         yield return ("Audience", export.Audience.ToString() + (export.Agency is { } agency ? $" ({agency})" : ""));
         if (export.Recipient is { } recipient) yield return ("Recipient", recipient);
         if (export.Purpose is { } purpose) yield return ("Purpose", purpose);
-        yield return ("Generated (UTC)", ExportProof.AtText(export.GeneratedAt));
+        yield return ("Generated", $"{UkTime(export.GeneratedAt)} ({ExportProof.AtText(export.GeneratedAt)})");
         yield return ("Export id", export.ExportId.ToString("D"));
         yield return ("Entries", export.Entries.Count.ToString(CultureInfo.InvariantCulture));
     }
