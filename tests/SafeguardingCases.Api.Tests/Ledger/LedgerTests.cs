@@ -125,6 +125,38 @@ public sealed class LedgerTests
         integrity["firstBrokenVersion"]!.GetValue<long>().ShouldBe(leaves[2].Version);
     }
 
+    [Fact]
+    public async Task A_verification_remembers_a_bounded_number_of_changed_hashes_and_past_it_calls_the_log_invalid()
+    {
+        await using var api = await Fresh();
+        var victim = await Case(api, notes: 3);
+        var checkpoint = await Checkpoint(api.ClientFor(Roles.Auditor));
+        // Three stored hashes rewritten, the events' data untouched: the data still makes the signed tree.
+        await using (var db = new NpgsqlConnection(api.ConnectionString))
+        {
+            await db.OpenAsync();
+            await using var edit = new NpgsqlCommand(
+                "update mt_events set headers = jsonb_set(headers, '{hash}', to_jsonb(repeat('0', 64))) where stream_id = @id and version >= 2", db);
+            edit.Parameters.AddWithValue("id", victim);
+            (await edit.ExecuteNonQueryAsync()).ShouldBe(3);
+        }
+        CheckpointRecord record;
+        await using (var session = api.Store.QuerySession()) record = (await session.LoadAsync<CheckpointRecord>(checkpoint.TreeSize))!;
+        var ledger = api.Services.GetRequiredService<EventLedger>();
+        (await ledger.VerifyAsync(record, CancellationToken.None)).Valid.ShouldBeTrue("three changed hashes are remembered and the root recomputed");
+        // The same public key, so only the bound can make it invalid.
+        using var key = ECDsa.Create();
+        key.ImportFromPem(ledger.PublicKeyPem);
+        using var same = new EventLedger(api.Services.GetRequiredService<NpgsqlDataSource>(), api.Store, key, new LedgerOptions(), NodaTime.SystemClock.Instance,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<EventLedger>.Instance) { MaxDifferingRemembered = 3 };
+        (await same.VerifyAsync(record, CancellationToken.None)).Valid.ShouldBeTrue("as many as it remembers");
+        using var bounded = new EventLedger(api.Services.GetRequiredService<NpgsqlDataSource>(), api.Store, key, new LedgerOptions(), NodaTime.SystemClock.Instance,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<EventLedger>.Instance) { MaxDifferingRemembered = 2 };
+        var (valid, bad) = await bounded.VerifyAsync(record, CancellationToken.None);
+        valid.ShouldBeFalse("more changed hashes than it remembers");
+        bad!.Value.CaseId.ShouldBe(victim);
+    }
+
     [Theory]
     [InlineData(Tamper.EditData)]
     [InlineData(Tamper.DeleteEvent)]

@@ -393,6 +393,12 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
         await session.Query<CheckpointRecord>().OrderByDescending(c => c.Id).FirstOrDefaultAsync(ct);
 
     /// <summary>
+    /// How many events whose stored hash differs from their data a verification remembers (about 10 MB); one that finds
+    /// more calls the log invalid there and then (its first changed event may then be an earlier one than it names).
+    /// </summary>
+    public int MaxDifferingRemembered { get; init; } = 100_000;
+
+    /// <summary>
     /// Recomputes every leaf of a checkpoint from the events' data as PostgreSQL holds it (each case's chain again, not
     /// the stored hashes) and compares the root with the signed one. The first leaf whose recomputed hash differs from
     /// the stored one is named; a change that rewrote the stored hashes too is still caught by the root.
@@ -412,6 +418,8 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
             {
                 walked++;
                 if (link.Holds) continue;
+                // Past this many, the log was rewritten wholesale: invalid, whatever the root, without holding them all.
+                if (differing.Count >= MaxDifferingRemembered) return (false, firstBad is { } worst ? (worst.CaseId, worst.Version) : (link.CaseId, link.Version));
                 differing[link.Sequence] = Convert.FromHexString(link.Recomputed);
                 if (firstBad is null || link.Sequence < firstBad.Value.Sequence) firstBad = (link.Sequence, link.CaseId, link.Version);
             }
