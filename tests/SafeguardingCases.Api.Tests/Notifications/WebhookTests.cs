@@ -162,6 +162,50 @@ public sealed class WebhookTests(WebhookTests.HookedApi api) : IClassFixture<Web
     }
 
     [Fact]
+    public async Task An_event_whose_commit_lands_late_is_delivered_however_many_events_went_past_it()
+    {
+        await using var receiver = await TestWebhookReceiver.StartAsync();
+        var registered = await (await Lead.PostJson("/api/v1/webhooks", new { url = receiver.Url, events = new[] { "CaseClosed" } })
+            .ShouldBe(HttpStatusCode.Created)).Json();
+        receiver.Secrets.Add(registered["secret"]!.GetValue<string>());
+        var closed = await CaseApi.Open(api);
+        await closed.Close().ShouldBe(HttpStatusCode.OK);
+        await receiver.WaitForAsync(r => CaseOf(r) == closed.Id, 1);
+
+        // Another case's close takes its sequence number and does not commit yet (a slow transaction, a stalled writer).
+        var late = (await CaseApi.Open(api)).Id;
+        await using var slow = new Npgsql.NpgsqlConnection(api.ConnectionString);
+        await slow.OpenAsync();
+        await using var transaction = await slow.BeginTransactionAsync();
+        await using (var take = new Npgsql.NpgsqlCommand(
+                         "insert into mt_events (seq_id, id, stream_id, version, data, type, tenant_id, timestamp, mt_dotnet_type, is_archived, headers) " +
+                         "select nextval('mt_events_sequence'), gen_random_uuid(), @late, 99, data, type, tenant_id, timestamp, mt_dotnet_type, is_archived, headers " +
+                         "from mt_events where stream_id = @closed and type = 'case_closed'", slow, transaction))
+        {
+            take.Parameters.AddWithValue("late", late);
+            take.Parameters.AddWithValue("closed", closed.Id);
+            (await take.ExecuteNonQueryAsync()).ShouldBe(1);
+        }
+        // Meanwhile far more events than any fixed look-back commit after it, and the feed sweeps (every 0.1 s) past them.
+        await using (var others = new Npgsql.NpgsqlConnection(api.ConnectionString))
+        {
+            await others.OpenAsync();
+            await using var burst = new Npgsql.NpgsqlCommand(
+                "insert into mt_events (seq_id, id, stream_id, version, data, type, tenant_id, timestamp, mt_dotnet_type, is_archived, headers) " +
+                "select nextval('mt_events_sequence'), gen_random_uuid(), @closed, 1000 + n, data, 'note_added', tenant_id, timestamp, mt_dotnet_type, is_archived, headers " +
+                "from mt_events, generate_series(1, 2500) n where stream_id = @closed and version = 1", others);
+            burst.Parameters.AddWithValue("closed", closed.Id);
+            (await burst.ExecuteNonQueryAsync()).ShouldBe(2500);
+        }
+        await Task.Delay(1000);
+        receiver.Deliveries.ShouldNotContain(r => CaseOf(r) == late, "not committed yet");
+
+        await transaction.CommitAsync();
+        (await receiver.WaitForAsync(r => CaseOf(r) == late, 1, seconds: 20)).Single().Answered.ShouldBe(200);
+        await Lead.DeleteAsync($"/api/v1/webhooks/{registered["webhookId"]!.GetValue<Guid>()}").ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task An_endpoint_registered_after_an_event_is_not_sent_it()
     {
         var before = await CaseApi.Open(api);

@@ -1,6 +1,7 @@
 using Marten;
 using NodaTime;
 using SafeguardingCases.Api.Features.Notifications;
+using SafeguardingCases.Api.Infrastructure.Persistence;
 using SafeguardingCases.Domain.Cases;
 
 namespace SafeguardingCases.Api.Features.Webhooks;
@@ -14,45 +15,50 @@ public sealed class WebhookFeedPosition
 
 /// <summary>
 /// The case events other systems subscribe to (<c>EscalationMade</c>, <c>CaseClosed</c>), read from the event store
-/// after the feed's position on each sweep and queued for every endpoint that takes them. A commit that lands late (a
-/// sequence number taken before, committed after, the feed read past it) is still found: each read goes back
-/// <see cref="Overlap"/> numbers before its position, and a delivery's id is the event and the endpoint, so one
-/// already queued is not queued again. Each read takes up to <see cref="NotificationOptions.ReadSize"/> events past
-/// the overlap as well, so however many of the overlap's events are subscribed to (a lead closing hundreds of cases),
-/// the position moves on. The feed starts at the store's end, and an endpoint takes only events from after it was
-/// registered: registering one never replays history.
+/// after the feed's position on each sweep and queued for every endpoint that takes them. The position moves only as
+/// far as the store is whole (<see cref="SequenceGaps"/>): past a number some live transaction may still commit, it
+/// waits, so a commit that lands late (its number taken before, its commit after, others' events read meanwhile) is
+/// read when it lands, however many events went past it. A delivery's id is the event and the endpoint, so one queued
+/// already (by another instance's sweep) is not queued again. The feed starts at the store's end, and an endpoint
+/// takes only events from after it was registered: registering one never replays history.
 /// </summary>
-public sealed class CaseEventFeed(IDocumentStore store, NotificationOptions options)
+public sealed class CaseEventFeed(IDocumentStore store, Npgsql.NpgsqlDataSource db, IClock clock, NotificationOptions options, ILogger<CaseEventFeed> logger)
 {
-    public const int Overlap = 1000;
+    /// <summary>How many sequence numbers one look at the store reads (the numbers alone, from the primary key).</summary>
+    public const int NumbersPerRead = 50_000;
+
+    /// <summary>At most this many reads of numbers a sweep (a million events); the next sweep goes on from there.</summary>
+    public const int ReadsPerSweep = 20;
+
+    private readonly SequenceGaps gaps = new(db, clock, Duration.FromMinutes(1), logger);
 
     public async Task<int> QueueNewAsync(Instant now, CancellationToken ct)
     {
         await using var session = store.LightweightSession();
         var position = await session.LoadAsync<WebhookFeedPosition>("case-events", ct);
-        var end = await session.Events.QueryAllRawEvents().OrderByDescending(e => e.Sequence).Select(e => e.Sequence).FirstOrDefaultAsync(ct);
-        if (position is null)
-        {
-            session.Store(new WebhookFeedPosition { LastSequence = end });
-            await session.SaveChangesAsync(ct);
-            return 0;
-        }
         var endpoints = await session.Query<WebhookEndpoint>().ToListAsync(ct);
-        if (endpoints.Count == 0)
+        if (position is null || endpoints.Count == 0)
         {
-            position.LastSequence = end;
-            session.Store(position);
+            // Nothing subscribes: nothing to wait for. The end of the store is where the feed starts when one does.
+            var end = await session.Events.QueryAllRawEvents().OrderByDescending(e => e.Sequence).Select(e => e.Sequence).FirstOrDefaultAsync(ct);
+            session.Store(new WebhookFeedPosition { LastSequence = Math.Max(end, position?.LastSequence ?? 0) });
             await session.SaveChangesAsync(ct);
             return 0;
         }
 
-        var from = Math.Max(0, position.LastSequence - Overlap);
-        // At most Overlap of these are at or before the position, so a full read ends past it.
-        var readSize = Overlap + options.ReadSize;
+        var from = position.LastSequence;
+        var through = from;
+        for (var read = 0; read < ReadsPerSweep; read++)
+        {
+            var next = await gaps.WholeThroughAsync(through, NumbersPerRead, ct);
+            if (next == through) break;
+            through = next;
+        }
+        if (through == from) return 0;
         var events = await session.Events.QueryAllRawEvents()
-            .Where(e => e.Sequence > from && (e.EventTypeName == "escalation_made" || e.EventTypeName == "case_closed"))
-            .OrderBy(e => e.Sequence).Take(readSize).ToListAsync(ct);
-        // An endpoint takes what happened after it was registered: the overlap re-read is for late commits, not history.
+            .Where(e => e.Sequence > from && e.Sequence <= through && (e.EventTypeName == "escalation_made" || e.EventTypeName == "case_closed"))
+            .OrderBy(e => e.Sequence).ToListAsync(ct);
+        // An endpoint takes what happened after it was registered.
         var wanted = events.SelectMany(e => endpoints.Where(w => w.Events.Contains(TypeOf(e)) && Instant.FromDateTimeOffset(e.Timestamp) >= w.CreatedAt)
             .Select(w => (Event: e, Endpoint: w, Id: WebhookDelivery.IdOf(What(e), w.Id)))).ToList();
         var existing = (await session.LoadManyAsync<WebhookDelivery>(ct, wanted.Select(x => x.Id))).Select(d => d.Id).ToHashSet();
@@ -64,7 +70,7 @@ public sealed class CaseEventFeed(IDocumentStore store, NotificationOptions opti
                 WebhookOutbox.Body(type, Instant.FromDateTimeOffset(e.Timestamp), e.StreamId, null, null, options), now));
             queued++;
         }
-        position.LastSequence = Math.Max(position.LastSequence, events.Count == readSize ? events[^1].Sequence : end);
+        position.LastSequence = through;
         session.Store(position);
         await session.SaveChangesAsync(ct);
         return queued;

@@ -190,11 +190,7 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
         return new Leaf(reader.GetInt64(0), caseId, version, HashOf(reader, 1));
     }
 
-    /// <summary>
-    /// For each open gap in the sequence: when this instance first saw it, and the transactions that were alive then
-    /// (backend pid and transaction start), the only ones that can still fill it.
-    /// </summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, (Instant Seen, HashSet<(int Pid, DateTime Started)> Holders)> gapsSeen = new();
+    private readonly SequenceGaps gaps = new(db, clock, options.GapSettle, logger);
 
     /// <summary>
     /// The leaves as stored, up to the high-water mark: no gap in the sequence behind them that a transaction still
@@ -217,7 +213,7 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
             // A gap: an append took these numbers and has not committed (it may yet) or rolled back. Stop before it
             // while any transaction that could fill it is alive.
             // A gap at or below the latest signed checkpoint's last event was settled when that tree was signed.
-            if (upToSequence is null && sequence != previous + 1 && sequence > settledThrough && !await GapSettledAsync(previous, sequence, exceptPid, ct)) break;
+            if (upToSequence is null && sequence != previous + 1 && sequence > settledThrough && !await gaps.SettledAsync(previous, sequence, exceptPid, ct)) break;
             previous = sequence;
             // Marten's tombstones (written to fill the number of an append that failed) keep the sequence whole; they
             // are not events of a case, so not leaves.
@@ -242,43 +238,6 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
         var leaves = new List<Leaf>();
         while (await reader.ReadAsync(ct)) leaves.Add(new Leaf(reader.GetInt64(0), reader.GetGuid(1), reader.GetInt64(2), HashOf(reader, 3)));
         return leaves;
-    }
-
-    /// <summary>
-    /// Whether the numbers between <paramref name="before"/> and <paramref name="after"/> can never be filled. Every
-    /// append takes its number inside a transaction (the group statement's implicit one, or Marten's), so a number
-    /// missing when first seen is held by a transaction alive at that moment, or by none. The gap is settled once all
-    /// of those have ended (the API's own role's transactions: the only ones that append) and the numbers are still
-    /// absent: exact, not a timeout, so a late commit can never land inside a signed tree.
-    /// </summary>
-    private async Task<bool> GapSettledAsync(long before, long after, int? exceptPid, CancellationToken ct)
-    {
-        var alive = new HashSet<(int Pid, DateTime Started)>();
-        await using (var activity = db.CreateCommand(
-            "select pid, xact_start from pg_stat_activity where datname = current_database() and usename = current_user " +
-            "and xact_start is not null and pid <> pg_backend_pid() and pid <> $1"))
-        {
-            activity.Parameters.AddWithValue(exceptPid ?? 0);
-            await using var rows = await activity.ExecuteReaderAsync(ct);
-            while (await rows.ReadAsync(ct)) alive.Add((rows.GetInt32(0), rows.GetDateTime(1)));
-        }
-        var now = clock.GetCurrentInstant();
-        var gap = gapsSeen.GetOrAdd(before + 1, _ => (now, alive));
-        gap.Holders.IntersectWith(alive);
-        if (gap.Holders.Count > 0)
-        {
-            if (now - gap.Seen > options.GapSettle)
-                logger.LogWarning("A gap in the event sequence has been held open by {Count} transaction(s) for {Seconds:F0} s; checkpoints stop before it",
-                    gap.Holders.Count, (now - gap.Seen).TotalSeconds);
-            return false;
-        }
-        await using var filled = db.CreateCommand($"select exists (select 1 from {MartenSetup.EventsTable} where seq_id > $1 and seq_id < $2)");
-        filled.Parameters.AddWithValue(before);
-        filled.Parameters.AddWithValue(after);
-        // Its holders ended between the read and now: if one committed, its events are there; read them next time.
-        if (await filled.ExecuteScalarAsync(ct) is true) return false;
-        gapsSeen.TryRemove(before + 1, out _);
-        return true;
     }
 
     /// <summary>
