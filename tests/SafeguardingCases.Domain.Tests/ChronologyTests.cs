@@ -35,6 +35,17 @@ public sealed class ChronologyTests
         return [.. events.Select((e, i) => ((long)i + 1, e))];
     }
 
+    [Theory]
+    [InlineData(2026, 7, 1, 15, 0, 5, "1 Jul 2026 16:00:05 BST")]
+    [InlineData(2026, 12, 1, 15, 0, 5, "1 Dec 2026 15:00:05 GMT")]
+    [InlineData(2026, 3, 29, 0, 59, 59, "29 Mar 2026 00:59:59 GMT")]
+    [InlineData(2026, 3, 29, 1, 0, 0, "29 Mar 2026 02:00:00 BST")]
+    [InlineData(2026, 10, 25, 0, 59, 59, "25 Oct 2026 01:59:59 BST")]
+    [InlineData(2026, 10, 25, 1, 0, 0, "25 Oct 2026 01:00:00 GMT")]
+    public void A_chronology_gives_instants_in_uk_time_with_the_zone_so_either_side_of_the_clocks_reads_apart(
+        int year, int month, int day, int hour, int minute, int second, string expected) =>
+        Chronology.UkTime(NodaTime.Instant.FromUtc(year, month, day, hour, minute, second)).ShouldBe(expected);
+
     [Fact]
     public void An_internal_chronology_has_every_event_in_words_with_staff_names_and_the_rule_ids_of_decisions()
     {
@@ -42,7 +53,7 @@ public sealed class ChronologyTests
         entries.Count.ShouldBe(9);
         entries[0].What.ShouldBe("Case opened from the chat channel for service user kestrel-77 (aged 15). Summary: Worried about home");
         entries[0].By.ShouldBe("Safeguarding officer (Officer One)");
-        entries[2].What.ShouldBe($"Disclosure made {NodaTime.Text.InstantPattern.General.Format(Start)} on the chat channel; concerns: physical (current) about the service user (kestrel-77). Summary: Gideon Thrale hits me");
+        entries[2].What.ShouldBe($"Disclosure made {Chronology.UkTime(Start)} on the chat channel; concerns: physical (current) about the service user (kestrel-77). Summary: Gideon Thrale hits me");
         entries[4].What.ShouldBe("Non emergency escalation to children's social care about the service user (kestrel-77). Shared: name, disclosure summary.");
         entries[4].RuleIds.ShouldBe([RuleIds.ChildSafeguarding]);
         entries[6].RuleIds.ShouldBe([RuleIds.TransparencyWithheld]);

@@ -268,7 +268,20 @@ public static class Chronology
 
     private static string YesNo(bool? answer) => answer switch { true => "yes", false => "no", null => "not known" };
 
-    private static string Instant(Instant at) => NodaTime.Text.InstantPattern.General.Format(at);
+    /// <summary>An instant in a chronology's words: UK time with GMT or BST beside it, as the people who read one keep it.</summary>
+    private static string Instant(Instant at) => UkTime(at);
+
+    private static readonly DateTimeZone Uk = DateTimeZoneProviders.Tzdb["Europe/London"];
+
+    /// <summary>
+    /// An instant as a reader in the UK reads it, to the second, with GMT or BST beside it ("1 Jul 2026 16:00:05 BST" for
+    /// 15:00:05Z): NodaTime's own time-zone database, so no host needs one. Instants as data stay UTC.
+    /// </summary>
+    public static string UkTime(Instant at)
+    {
+        var uk = at.InZone(Uk);
+        return $"{uk.ToString("d MMM uuuu HH:mm:ss", CultureInfo.InvariantCulture)} {uk.GetZoneInterval().Name}";
+    }
 
     /// <summary>A personal text as exported: "[destroyed]" once its key is gone.</summary>
     public static string Text(string? value) => value is null ? "" : PersonalAttribute.IsDestroyed(value) ? DestroyedText : value;

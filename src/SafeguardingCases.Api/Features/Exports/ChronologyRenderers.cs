@@ -54,20 +54,8 @@ public static class ChronologyPdf
     private static readonly double[] Widths = [42, 84, 224, 90, 75];
     private static readonly string[] Headings = ["Version", "When (UK time)", "What happened", "By", "Rule IDs"];
 
-    private static readonly NodaTime.DateTimeZone Uk = NodaTime.DateTimeZoneProviders.Tzdb["Europe/London"];
-
-    /// <summary>
-    /// An instant as a reader in the UK reads it, to the second, with GMT or BST beside it: a court or a service user
-    /// reads "16:00 BST" where the JSON holds 15:00Z (as hashed). NodaTime's own time-zone database, so no host needs one.
-    /// </summary>
-    public static string UkTime(NodaTime.Instant at)
-    {
-        var uk = at.InZone(Uk);
-        return $"{uk.ToString("d MMM uuuu HH:mm:ss", CultureInfo.InvariantCulture)} {uk.GetZoneInterval().Name}";
-    }
-
     private static string UkTime(string at) =>
-        NodaTime.Text.InstantPattern.ExtendedIso.Parse(at) is { Success: true } parsed ? UkTime(parsed.Value) : at;
+        NodaTime.Text.InstantPattern.ExtendedIso.Parse(at) is { Success: true } parsed ? Domain.Cases.Chronology.UkTime(parsed.Value) : at;
 
     private static readonly Lazy<bool> Fonts = new(() =>
     {
@@ -183,7 +171,7 @@ public static class ChronologyPdf
         yield return ("Audience", export.Audience.ToString() + (export.Agency is { } agency ? $" ({agency})" : ""));
         if (export.Recipient is { } recipient) yield return ("Recipient", recipient);
         if (export.Purpose is { } purpose) yield return ("Purpose", purpose);
-        yield return ("Generated", $"{UkTime(export.GeneratedAt)} ({ExportProof.AtText(export.GeneratedAt)})");
+        yield return ("Generated", $"{Domain.Cases.Chronology.UkTime(export.GeneratedAt)} ({ExportProof.AtText(export.GeneratedAt)})");
         yield return ("Export id", export.ExportId.ToString("D"));
         yield return ("Entries", export.Entries.Count.ToString(CultureInfo.InvariantCulture));
     }
