@@ -200,8 +200,14 @@ public sealed class WebhookTests(WebhookTests.HookedApi api) : IClassFixture<Web
         await Task.Delay(1000);
         receiver.Deliveries.ShouldNotContain(r => CaseOf(r) == late, "not committed yet");
 
+        api.Services.GetRequiredService<CaseEventFeed>().GapsRemembered.ShouldBeGreaterThan(0, "the feed waits at the uncommitted number");
+
         await transaction.CommitAsync();
         (await receiver.WaitForAsync(r => CaseOf(r) == late, 1, seconds: 20)).Single().Answered.ShouldBe(200);
+        // Past the gap the late commit filled, the feed forgets it (else every filled gap would stay in memory for good).
+        var feed = api.Services.GetRequiredService<CaseEventFeed>();
+        for (var i = 0; i < 50 && feed.GapsRemembered > 0; i++) await Task.Delay(100);
+        feed.GapsRemembered.ShouldBe(0);
         await Lead.DeleteAsync($"/api/v1/webhooks/{registered["webhookId"]!.GetValue<Guid>()}").ShouldBe(HttpStatusCode.OK);
     }
 

@@ -32,6 +32,9 @@ public sealed class CaseEventFeed(IDocumentStore store, Npgsql.NpgsqlDataSource 
 
     private readonly SequenceGaps gaps = new(db, clock, Duration.FromMinutes(1), logger);
 
+    /// <summary>How many gaps ahead of its position the feed is waiting on (for tests: none once it has moved past them).</summary>
+    public int GapsRemembered => gaps.Count;
+
     public async Task<int> QueueNewAsync(Instant now, CancellationToken ct)
     {
         await using var session = store.LightweightSession();

@@ -220,6 +220,8 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
             if (!IsCaseEvent(reader.GetString(5))) continue;
             yield return new Leaf(sequence, reader.GetGuid(1), reader.GetInt64(2), HashOf(reader, 3));
         }
+        // Every gap below where the read got to is settled or filled: no later read looks at it again.
+        if (upToSequence is null) gaps.ForgetThrough(previous);
     }
 
     /// <summary>A stored hash header as a leaf's 32 bytes (zeros when missing or malformed: no signed tree has such a leaf).</summary>

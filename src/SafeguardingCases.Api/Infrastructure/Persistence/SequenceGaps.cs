@@ -15,6 +15,19 @@ public sealed class SequenceGaps(NpgsqlDataSource db, IClock clock, Duration war
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<long, (Instant Seen, HashSet<(int Pid, DateTime Started)> Holders)> seen = new();
 
+    /// <summary>How many gaps are remembered (for tests: a reader that has moved past a gap forgets it).</summary>
+    public int Count => seen.Count;
+
+    /// <summary>
+    /// Forgets every gap at or below <paramref name="sequence"/>: the reader has moved past it (settled, or filled by a
+    /// commit that landed late, which no later read would look at again).
+    /// </summary>
+    public void ForgetThrough(long sequence)
+    {
+        foreach (var start in seen.Keys)
+            if (start <= sequence) seen.TryRemove(start, out _);
+    }
+
     /// <summary>
     /// Whether the numbers between <paramref name="before"/> and <paramref name="after"/> can never be filled.
     /// <paramref name="exceptPid"/> is a backend of the caller's own that holds a transaction open and appends nothing.
@@ -67,6 +80,7 @@ public sealed class SequenceGaps(NpgsqlDataSource db, IClock clock, Duration war
             if (sequence != previous + 1 && !await SettledAsync(previous, sequence, null, ct)) break;
             previous = sequence;
         }
+        ForgetThrough(previous);
         return previous;
     }
 }
