@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using SafeguardingCases.Api.Tests.Infrastructure;
 using SafeguardingCases.Domain.Cases;
@@ -10,6 +11,32 @@ namespace SafeguardingCases.Api.Tests.Foundation;
 /// </summary>
 public sealed class PrivacyAtRestTests(ApiFactory api) : IClassFixture<ApiFactory>
 {
+    [Fact]
+    public async Task An_instance_holds_a_bounded_number_of_data_keys_and_reads_back_one_it_let_go()
+    {
+        var cases = new List<CaseApi>();
+        for (var i = 0; i < 4; i++) cases.Add(await CaseApi.Open(api));
+        // A key ring of the API's own key-encryption key that holds two keys at most.
+        using var ring = new Api.Infrastructure.Privacy.CaseKeyRing(
+            Api.Infrastructure.Privacy.CaseKeyRing.LoadKeyEncryptionKey(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), new TestingHost()),
+            api.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), keysHeld: 2);
+        var first = ring.Find(cases[0].Id);
+        first.ShouldNotBeNull();
+        foreach (var c in cases) ring.Find(c.Id).ShouldNotBeNull($"case {c.Id}'s key");
+        ring.Held.ShouldBeLessThanOrEqualTo(2, "no more keys in memory than it may hold");
+        // One let go is read back from PostgreSQL when next needed: the same key.
+        ring.Find(cases[0].Id).ShouldBe(first);
+        ring.Held.ShouldBeLessThanOrEqualTo(2);
+    }
+
+    private sealed class TestingHost : Microsoft.Extensions.Hosting.IHostEnvironment
+    {
+        public string EnvironmentName { get; set; } = "Testing";
+        public string ApplicationName { get; set; } = "tests";
+        public string ContentRootPath { get; set; } = "";
+        public Microsoft.Extensions.FileProviders.IFileProvider ContentRootFileProvider { get; set; } = new Microsoft.Extensions.FileProviders.NullFileProvider();
+    }
+
     [Fact]
     public async Task PRIVACY_AT_REST_a_database_dump_holds_no_recorded_text_and_the_api_shows_it_to_those_allowed()
     {

@@ -1,9 +1,9 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.Caching.Memory;
 using Npgsql;
 using SafeguardingCases.Api.Infrastructure.Configuration;
 using SafeguardingCases.Domain.Cases;
@@ -29,26 +29,43 @@ public sealed class CaseKey
 /// PRIVACY-AT-REST: the case data keys. The key-encryption key is 32 bytes (base64) in the file at
 /// <c>Privacy__KeyPath</c>; in Development, the tests and the benchmarks a throwaway one in the machine's temp folder,
 /// made on first use and shared by every process on the machine; anywhere else a missing key stops start-up. Unwrapped data keys are
-/// kept in memory (32 bytes a case); a key not in memory is read from PostgreSQL on first use.
+/// kept in memory while they are used: at most <see cref="KeysHeld"/> of them (about 15 MB), each for
+/// <see cref="KeyIdle"/> after its last use, so neither memory nor the set of keys a memory dump would give grows with
+/// the cases an instance has ever read; a key not in memory is read from PostgreSQL on first use.
 /// </summary>
-public sealed class CaseKeyRing
+public sealed class CaseKeyRing : IDisposable
 {
     public const string ThrowawayFileName = "safeguarding-cases-throwaway-privacy.key";
     private readonly byte[] kek;
     private readonly byte[]? previousKek;
     private readonly NpgsqlDataSource db;
-    private readonly ConcurrentDictionary<Guid, KnownKey> keys = new();
+    private readonly MemoryCache keys;
+
+    /// <summary>How many unwrapped data keys an instance keeps at most (a case's commands and reads use one key).</summary>
+    public const int KeysHeld = 100_000;
+
+    /// <summary>How long a key unused is kept: a case being worked on keeps its key; one read once, a while ago, does not.</summary>
+    public static readonly TimeSpan KeyIdle = TimeSpan.FromMinutes(30);
+
+    private static readonly MemoryCacheEntryOptions HoldFor = new() { Size = 1, SlidingExpiration = KeyIdle };
 
     /// <param name="previousKeyEncryptionKey">
     /// While the key-encryption key is rotated (<c>Privacy__PreviousKeyPath</c>): the key before it, which still opens the
     /// data keys <c>rewrap-keys</c> has not re-wrapped yet. New data keys are always wrapped by the current one.
     /// </param>
-    public CaseKeyRing(byte[] keyEncryptionKey, NpgsqlDataSource db, byte[]? previousKeyEncryptionKey = null)
+    /// <param name="keysHeld">At most this many keys in memory (<see cref="KeysHeld"/>; the tests make it small).</param>
+    public CaseKeyRing(byte[] keyEncryptionKey, NpgsqlDataSource db, byte[]? previousKeyEncryptionKey = null, int keysHeld = KeysHeld)
     {
         kek = keyEncryptionKey;
         previousKek = previousKeyEncryptionKey;
         this.db = db;
+        keys = new MemoryCache(new MemoryCacheOptions { SizeLimit = keysHeld });
     }
+
+    /// <summary>How many data keys this instance holds in memory now.</summary>
+    public int Held => keys.Count;
+
+    public void Dispose() => keys.Dispose();
 
     /// <summary>Reads <c>Privacy__PreviousKeyPath</c> when set (during a rotation of the key-encryption key).</summary>
     public static byte[]? LoadPreviousKeyEncryptionKey(IConfiguration configuration) =>
@@ -121,7 +138,7 @@ public sealed class CaseKeyRing
     }
 
     /// <summary>The new case's first commit landed with this key: it opens what it sealed from now on.</summary>
-    public void Confirm(Guid caseId, byte[] key) => keys[caseId] = new KnownKey(key, Environment.TickCount64);
+    public void Confirm(Guid caseId, byte[] key) => keys.Set(caseId, new KnownKey(key, Environment.TickCount64), HoldFor);
 
     /// <summary>
     /// The case's data key, or null when it has none (never made, or destroyed). A key kept in memory is checked against
@@ -131,7 +148,7 @@ public sealed class CaseKeyRing
     public byte[]? Find(Guid caseId)
     {
         var now = Environment.TickCount64;
-        if (keys.TryGetValue(caseId, out var known) && now - known.CheckedAt < Recheck) return known.Key;
+        if (keys.TryGetValue(caseId, out KnownKey? known) && now - known!.CheckedAt < Recheck) return known.Key;
         using var command = db.CreateCommand($"select data ->> 'wrapped' from {Table} where id = $1");
         command.Parameters.AddWithValue(caseId);
         object? found;
@@ -146,13 +163,13 @@ public sealed class CaseKeyRing
         }
         if (found is not string wrapped)
         {
-            keys.TryRemove(caseId, out _);
+            keys.Remove(caseId);
             return null;
         }
         // The same key as before keeps its bytes (what was sealed under it is remembered by them).
         var key = known?.Key ?? Unwrap(kek, wrapped) ?? (previousKek is null ? null : Unwrap(previousKek, wrapped))
             ?? throw new CryptographicException("A case's data key is wrapped by neither Privacy__KeyPath nor Privacy__PreviousKeyPath.");
-        keys[caseId] = new KnownKey(key, now);
+        keys.Set(caseId, new KnownKey(key, now), HoldFor);
         return key;
     }
 
@@ -162,7 +179,7 @@ public sealed class CaseKeyRing
     private sealed record KnownKey(byte[] Key, long CheckedAt);
 
     /// <summary>DESTRUCTION-TWO-LEADS: this process keeps no copy of the case's key any more.</summary>
-    public void Forget(Guid caseId) => keys.TryRemove(caseId, out _);
+    public void Forget(Guid caseId) => keys.Remove(caseId);
 
     /// <summary>
     /// DESTRUCTION-TWO-LEADS, for a read that opens sealed values without loading their cases (the auditors' lists):
@@ -171,7 +188,7 @@ public sealed class CaseKeyRing
     /// </summary>
     public async Task<bool> ForgetDestroyedAsync(IEnumerable<Guid> caseIds, CancellationToken ct)
     {
-        var held = caseIds.Distinct().Where(keys.ContainsKey).ToArray();
+        var held = caseIds.Distinct().Where(id => keys.TryGetValue(id, out _)).ToArray();
         if (held.Length == 0) return false;
         await using var command = db.CreateCommand($"select id from {Table} where id = any($1)");
         command.Parameters.AddWithValue(held);
@@ -181,7 +198,11 @@ public sealed class CaseKeyRing
             while (await reader.ReadAsync(ct)) present.Add(reader.GetGuid(0));
         }
         var forgot = false;
-        foreach (var caseId in held.Where(id => !present.Contains(id))) forgot |= keys.TryRemove(caseId, out _);
+        foreach (var caseId in held.Where(id => !present.Contains(id)))
+        {
+            forgot |= keys.TryGetValue(caseId, out _);
+            keys.Remove(caseId);
+        }
         return forgot;
     }
 
