@@ -29,7 +29,7 @@ public sealed class CaseKey
 /// PRIVACY-AT-REST: the case data keys. The key-encryption key is 32 bytes (base64) in the file at
 /// <c>Privacy__KeyPath</c>; in Development, the tests and the benchmarks a throwaway one in the machine's temp folder,
 /// made on first use and shared by every process on the machine; anywhere else a missing key stops start-up. Unwrapped data keys are
-/// kept in memory while they are used: at most <see cref="KeysHeld"/> of them (about 15 MB), each for
+/// kept in memory while they are used: at most <see cref="KeysHeld"/> of them (26 MB), each for
 /// <see cref="KeyIdle"/> after its last use, so neither memory nor the set of keys a memory dump would give grows with
 /// the cases an instance has ever read; a key not in memory is read from PostgreSQL on first use.
 /// </summary>
