@@ -18,7 +18,7 @@ public sealed class PrivacyAtRestTests(ApiFactory api) : IClassFixture<ApiFactor
         for (var i = 0; i < 4; i++) cases.Add(await CaseApi.Open(api));
         // A key ring of the API's own key-encryption key that holds two keys at most.
         using var ring = new Api.Infrastructure.Privacy.CaseKeyRing(
-            Api.Infrastructure.Privacy.CaseKeyRing.LoadKeyEncryptionKey(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), new TestingHost()),
+            Api.Infrastructure.Privacy.CaseKeyRing.LoadKeyEncryptionKey(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), new SealedValues.TestingHost()),
             api.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), keysHeld: 2);
         var first = ring.Find(cases[0].Id);
         first.ShouldNotBeNull();
@@ -27,14 +27,6 @@ public sealed class PrivacyAtRestTests(ApiFactory api) : IClassFixture<ApiFactor
         // One let go is read back from PostgreSQL when next needed: the same key.
         ring.Find(cases[0].Id).ShouldBe(first);
         ring.Held.ShouldBeLessThanOrEqualTo(2);
-    }
-
-    private sealed class TestingHost : Microsoft.Extensions.Hosting.IHostEnvironment
-    {
-        public string EnvironmentName { get; set; } = "Testing";
-        public string ApplicationName { get; set; } = "tests";
-        public string ContentRootPath { get; set; } = "";
-        public Microsoft.Extensions.FileProviders.IFileProvider ContentRootFileProvider { get; set; } = new Microsoft.Extensions.FileProviders.NullFileProvider();
     }
 
     [Fact]

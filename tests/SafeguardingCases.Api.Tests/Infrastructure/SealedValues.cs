@@ -12,12 +12,13 @@ public static class SealedValues
 {
     public static Func<string, string> Opener(string connectionString)
     {
-        var ring = new CaseKeyRing(CaseKeyRing.LoadKeyEncryptionKey(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), new Testing()),
+        var ring = new CaseKeyRing(CaseKeyRing.LoadKeyEncryptionKey(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), new TestingHost()),
             NpgsqlDataSource.Create(connectionString));
         return value => CaseKeyRing.IsSealed(value) ? System.Text.Json.JsonSerializer.Deserialize<string>(ring.Unseal(value)!)! : value;
     }
 
-    private sealed class Testing : IHostEnvironment
+    /// <summary>The Testing environment, for what reads the throwaway key-encryption key outside an API.</summary>
+    public sealed class TestingHost : IHostEnvironment
     {
         public string EnvironmentName { get; set; } = "Testing";
         public string ApplicationName { get; set; } = "tests";
