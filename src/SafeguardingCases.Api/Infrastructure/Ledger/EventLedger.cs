@@ -105,8 +105,6 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
     /// <summary>The .NET type names of the events of a case (the ledger's leaves); anything else in mt_events is Marten's.</summary>
     public const string CaseEventTypePrefix = "SafeguardingCases.Domain.Cases.";
 
-    private static bool IsCaseEvent(string dotnetType) => dotnetType.StartsWith(CaseEventTypePrefix, StringComparison.Ordinal);
-
     /// <summary>The public key that verifies checkpoints, PEM.</summary>
     public string PublicKeyPem => key.ExportSubjectPublicKeyInfoPem();
 
@@ -202,7 +200,7 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
     {
         await MartenSetup.EnsureTablesForRawReadsAsync(store, ct);
         await using var command = db.CreateCommand(
-            $"select seq_id, stream_id, version, headers->>'{EventHashChain.Header}', timestamp, mt_dotnet_type from {MartenSetup.EventsTable} " +
+            $"select seq_id, stream_id, version, headers->>'{EventHashChain.Header}', mt_dotnet_type like '{CaseEventTypePrefix}%' from {MartenSetup.EventsTable} " +
             (upToSequence is null ? "" : "where seq_id <= $1 ") + "order by seq_id");
         if (upToSequence is { } up) command.Parameters.AddWithValue(up);
         await using var reader = await command.ExecuteReaderAsync(ct);
@@ -217,7 +215,7 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
             previous = sequence;
             // Marten's tombstones (written to fill the number of an append that failed) keep the sequence whole; they
             // are not events of a case, so not leaves.
-            if (!IsCaseEvent(reader.GetString(5))) continue;
+            if (!reader.GetBoolean(4)) continue;
             yield return new Leaf(sequence, reader.GetGuid(1), reader.GetInt64(2), HashOf(reader, 3));
         }
         // Every gap below where the read got to is settled or filled: no later read looks at it again.
