@@ -42,7 +42,7 @@ public sealed class CaseEventFeed(IDocumentStore store, Npgsql.NpgsqlDataSource 
         var endpoints = await session.Query<WebhookEndpoint>().ToListAsync(ct);
         if (position is null || endpoints.Count == 0)
         {
-            // Nothing subscribes: nothing to wait for. The end of the store is where the feed starts when one does.
+            // The first sweep, or nothing subscribes: nothing to wait for. The feed starts at the end of the store.
             var end = await session.Events.QueryAllRawEvents().OrderByDescending(e => e.Sequence).Select(e => e.Sequence).FirstOrDefaultAsync(ct);
             session.Store(new WebhookFeedPosition { LastSequence = Math.Max(end, position?.LastSequence ?? 0) });
             await session.SaveChangesAsync(ct);
