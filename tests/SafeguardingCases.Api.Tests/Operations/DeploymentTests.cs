@@ -21,7 +21,7 @@ public sealed partial class DeploymentTests
             .Where(f => f is not "kustomization.yaml" and not "secret.example.yaml").ToHashSet();
         listed.ShouldBe(files!, ignoreOrder: true);
         Resources().Select(r => Scalar(r["kind"])).ShouldBe(
-            ["Namespace", "Cluster", "ConfigMap", "ServiceAccount", "Job", "Deployment", "Service", "Service", "Ingress", "Ingress", "NetworkPolicy", "NetworkPolicy",
+            ["Namespace", "Cluster", "ConfigMap", "ServiceAccount", "Job", "Deployment", "Service", "Service", "Ingress", "Ingress", "Ingress", "NetworkPolicy", "NetworkPolicy",
                 "PodDisruptionBudget", "HorizontalPodAutoscaler", "PersistentVolumeClaim"],
             ignoreOrder: true);
     }
@@ -204,11 +204,28 @@ public sealed partial class DeploymentTests
     public void No_ingress_writes_an_access_log_since_paths_carry_case_ids()
     {
         var ingresses = Resources().Where(r => Scalar(r["kind"]) == "Ingress").ToList();
-        ingresses.Count.ShouldBe(2);
+        ingresses.Count.ShouldBe(3);
         foreach (var ingress in ingresses)
             Scalar(Map(Map(ingress, "metadata"), "annotations")["nginx.ingress.kubernetes.io/enable-access-log"])
                 .ShouldBe("false", Scalar(Map(ingress, "metadata")["name"]));
         File.ReadAllText(Path.Combine(Root, "deploy", "nginx", "route-by-case.conf")).ShouldContain("access_log off;");
+    }
+
+    [Fact]
+    public void A_full_ledger_verification_may_outlast_the_proxies_default_timeout_on_its_own_path_only()
+    {
+        // 7 µs an event: 74 s at ten million, past the 60 s every other path keeps.
+        var ingress = Named("Ingress", "safeguarding-api-verify");
+        int.Parse(Scalar(Map(Map(ingress, "metadata"), "annotations")["nginx.ingress.kubernetes.io/proxy-read-timeout"]), System.Globalization.CultureInfo.InvariantCulture)
+            .ShouldBeGreaterThanOrEqualTo(600);
+        var rule = (YamlMappingNode)Sequence(Map(ingress, "spec"), "rules").Single();
+        var path = (YamlMappingNode)Sequence(Map(rule, "http"), "paths").Single();
+        Scalar(path["path"]).ShouldBe("/api/v1/audit/ledger/verify");
+        Scalar(path["pathType"]).ShouldBe("Exact");
+        Map(Map(Named("Ingress", "safeguarding-api"), "metadata"), "annotations").Children.Keys.Select(Scalar)
+            .ShouldNotContain("nginx.ingress.kubernetes.io/proxy-read-timeout", "every other path keeps the default");
+        var conf = File.ReadAllText(Path.Combine(Root, "deploy", "nginx", "route-by-case.conf"));
+        Regex.Match(conf, @"location = /api/v1/audit/ledger/verify \{[^}]*proxy_read_timeout (\d+)s;").Groups[1].Value.ShouldBe("900");
     }
 
     [GeneratedRegex("\"~\\*(\\^/api/v1/cases/[^\"]+)\" \\$case_id;")]
