@@ -60,7 +60,10 @@ public sealed class CaseEventFeed(IDocumentStore store, Npgsql.NpgsqlDataSource 
         if (through == from) return 0;
         var events = await session.Events.QueryAllRawEvents()
             .Where(e => e.Sequence > from && e.Sequence <= through && (e.EventTypeName == "escalation_made" || e.EventTypeName == "case_closed"))
-            .OrderBy(e => e.Sequence).ToListAsync(ct);
+            .OrderBy(e => e.Sequence).Take(options.ReadSize).ToListAsync(ct);
+        // At most ReadSize events a sweep (a lead closing thousands of cases at once): the rest next sweep, from the last
+        // one taken (the store is whole up to it).
+        if (events.Count == options.ReadSize) through = events[^1].Sequence;
         // An endpoint takes what happened after it was registered.
         var wanted = events.SelectMany(e => endpoints.Where(w => w.Events.Contains(TypeOf(e)) && Instant.FromDateTimeOffset(e.Timestamp) >= w.CreatedAt)
             .Select(w => (Event: e, Endpoint: w, Id: WebhookDelivery.IdOf(What(e), w.Id)))).ToList();
