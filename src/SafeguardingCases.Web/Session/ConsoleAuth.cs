@@ -82,4 +82,7 @@ public static class ConsoleAuth
     public static string? Role(ClaimsPrincipal user) => Roles.FirstOrDefault(user.IsInRole);
 
     public static bool Has(ClaimsPrincipal user, params string[] roles) => roles.Any(user.IsInRole);
+
+    /// <summary>The signed-in person's subject (the token's <c>sub</c>): who a case is allocated to, who requested what.</summary>
+    public static string? Subject(ClaimsPrincipal user) => user.FindFirst("sub")?.Value;
 }
