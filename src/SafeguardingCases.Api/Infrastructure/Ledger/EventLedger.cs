@@ -385,10 +385,10 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
         }
         // Then the root of the recomputed hashes in sequence order: each stored hash where it agreed, the recomputed one
         // where it did not.
-        var tree = new LedgerTree.Builder();
+        var tree = new MerkleTree.Frontier();
         await foreach (var leaf in LeavesAsync(ct, checkpoint.LastSequence))
-            tree.Add(leaf.Sequence, differing.TryGetValue(leaf.Sequence, out var recomputed) ? recomputed : leaf.Hash);
-        var valid = walked == checkpoint.Id && tree.Count == walked && Convert.ToBase64String(tree.Fold()) == checkpoint.Checkpoint.RootHash
+            tree.Push(MerkleTree.LeafHash(differing.TryGetValue(leaf.Sequence, out var recomputed) ? recomputed : leaf.Hash));
+        var valid = walked == checkpoint.Id && tree.Count == walked && Convert.ToBase64String(tree.Root()) == checkpoint.Checkpoint.RootHash
                     && checkpoint.Checkpoint.Verify(key);
         return (valid, valid || firstBad is not { } bad ? null : (bad.CaseId, bad.Version));
     }

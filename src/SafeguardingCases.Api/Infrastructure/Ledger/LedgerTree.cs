@@ -53,17 +53,26 @@ public sealed class LedgerTree
     /// Can note the root of the first <c>prefixSize</c> leaves on the way (a checkpoint checks the log still extends
     /// the last signed tree).
     /// </summary>
-    public sealed class Builder(int chunk = DefaultChunk, long? prefixSize = null)
+    public sealed class Builder
     {
-        private readonly List<(byte[] Hash, long Size)> stack = [];
+        private readonly int chunk;
+        private readonly long? prefixSize;
+        private readonly MerkleTree.Frontier frontier;
         private readonly List<List<byte[]>> levels = [];
         private readonly List<long> chunkFirst = [];
         private readonly List<byte[]> tailHashes = [];
         private readonly List<long> tailSequences = [];
-        private readonly int chunkLevel = BitOperations.IsPow2(chunk) ? BitOperations.Log2((uint)chunk)
-            : throw new ArgumentOutOfRangeException(nameof(chunk), "A chunk is a power of two leaves.");
+        private readonly int chunkLevel;
 
-        public long Count { get; private set; }
+        public Builder(int chunk = DefaultChunk, long? prefixSize = null)
+        {
+            chunkLevel = BitOperations.IsPow2(chunk) ? BitOperations.Log2((uint)chunk)
+                : throw new ArgumentOutOfRangeException(nameof(chunk), "A chunk is a power of two leaves.");
+            (this.chunk, this.prefixSize) = (chunk, prefixSize);
+            frontier = new MerkleTree.Frontier(Keep);
+        }
+
+        public long Count => frontier.Count;
         public long LastSequence { get; private set; }
 
         /// <summary>The root of the first prefixSize leaves, once that many were added.</summary>
@@ -79,17 +88,7 @@ public sealed class LedgerTree
             }
             tailHashes.Add(hash);
             tailSequences.Add(sequence);
-            var size = 1L;
-            Keep(hash, size);
-            while (stack.Count > 0 && stack[^1].Size == size)
-            {
-                hash = MerkleTree.NodeHash(stack[^1].Hash, hash);
-                size *= 2;
-                stack.RemoveAt(stack.Count - 1);
-                Keep(hash, size);
-            }
-            stack.Add((hash, size));
-            Count++;
+            frontier.Push(hash);
             LastSequence = sequence;
             if (Count % chunk == 0) chunkFirst.Add(tailSequences[0]);
             if (Count == prefixSize) PrefixRoot = Fold();
@@ -104,13 +103,7 @@ public sealed class LedgerTree
             levels[level].Add(hash);
         }
 
-        public byte[] Fold()
-        {
-            if (stack.Count == 0) return MerkleTree.EmptyRoot;
-            var root = stack[^1].Hash;
-            for (var i = stack.Count - 2; i >= 0; i--) root = MerkleTree.NodeHash(stack[i].Hash, root);
-            return root;
-        }
+        public byte[] Fold() => frontier.Root();
 
         public LedgerTree Build(LeafReader read)
         {

@@ -36,23 +36,45 @@ public static class MerkleTree
     /// </summary>
     public static byte[] Root(IEnumerable<byte[]> leafHashes)
     {
-        var stack = new List<(byte[] Hash, long Size)>();
-        foreach (var leaf in leafHashes)
+        var frontier = new Frontier();
+        foreach (var leaf in leafHashes) frontier.Push(leaf);
+        return frontier.Root();
+    }
+
+    /// <summary>
+    /// The right edge of a tree being built leaf by leaf: the complete, aligned subtrees that cover the leaves so far
+    /// (at most one of each size, largest first), so the root of everything pushed is a fold of O(log n) hashes.
+    /// <paramref name="completed"/> hears of every complete aligned subtree as it is made (a leaf is one of size 1).
+    /// </summary>
+    public sealed class Frontier(Action<byte[], long>? completed = null)
+    {
+        private readonly List<(byte[] Hash, long Size)> stack = [];
+
+        public long Count { get; private set; }
+
+        public void Push(byte[] leafHash)
         {
-            var (hash, size) = (leaf, 1L);
+            var (hash, size) = (leafHash, 1L);
+            completed?.Invoke(hash, size);
             while (stack.Count > 0 && stack[^1].Size == size)
             {
                 hash = NodeHash(stack[^1].Hash, hash);
                 size *= 2;
                 stack.RemoveAt(stack.Count - 1);
+                completed?.Invoke(hash, size);
             }
             stack.Add((hash, size));
+            Count++;
         }
-        if (stack.Count == 0) return EmptyRoot;
-        // Fold the unequal subtrees from the right: the tree splits at the largest power of two.
-        var root = stack[^1].Hash;
-        for (var i = stack.Count - 2; i >= 0; i--) root = NodeHash(stack[i].Hash, root);
-        return root;
+
+        /// <summary>The root of every leaf pushed: the unequal subtrees folded from the right (RFC 9162 splits at the largest power of two).</summary>
+        public byte[] Root()
+        {
+            if (stack.Count == 0) return EmptyRoot;
+            var root = stack[^1].Hash;
+            for (var i = stack.Count - 2; i >= 0; i--) root = NodeHash(stack[i].Hash, root);
+            return root;
+        }
     }
 
     /// <summary>RFC 9162 2.1.3.1: the audit path of leaf <paramref name="index"/> in the tree of these leaf hashes.</summary>
