@@ -81,6 +81,16 @@ public sealed partial class Journeys
         await Assertions.Expect(Alert(lead)).ToHaveCountAsync(0);
         await Assertions.Expect(Section(lead, "Restriction")).ToContainTextAsync("Named staff: officer-named, lead-restrictor");
 
+        // A lead finds the restricted cases they are named in however many other cases changed since: the API filters,
+        // not the page (a page of the fifty newest cases, all unrestricted, once showed "no cases").
+        await OpenCasesThroughTheApiAsync(51);
+        await lead.GotoAsync("/cases");
+        await lead.GetByLabel("Restriction").SelectOptionAsync("true");
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        await Assertions.Expect(lead.GetByRole(AriaRole.Link, new() { Name = "post-staff-allegation" })).ToHaveCountAsync(1);
+        await Assertions.Expect(lead.GetByRole(AriaRole.Row).Filter(new() { HasText = "bulk-" })).ToHaveCountAsync(0);
+        await ConsoleFixture.ShouldBeAccessibleAsync(lead);
+
         var outsider = await console.NewPageAsync();
         await SignInAsync(outsider, "Officer Outside", "SafeguardingOfficer");
         await outsider.GotoAsync("/cases");
@@ -141,5 +151,23 @@ public sealed partial class Journeys
         await auditor.GetByLabel("Instant (UK time)").FillAsync(ukNow.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
         await auditor.GetByRole(AriaRole.Button, new() { Name = "Show the case as of that instant" }).ClickAsync();
         await Assertions.Expect(auditor.GetByText("1 note(s)")).ToBeVisibleAsync();
+    }
+
+    /// <summary>Opens unrestricted cases straight through the API, as an officer with a development token.</summary>
+    private async Task OpenCasesThroughTheApiAsync(int count)
+    {
+        var settings = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "appsettings.Development.json")))!;
+        var token = SafeguardingCases.Api.Infrastructure.Auth.DevTokens.Mint(settings["Auth"]!["DevSigningKey"]!.GetValue<string>(), "officer-bulk", "Officer Bulk",
+            ["SafeguardingOfficer"], TimeSpan.FromMinutes(10));
+        using var client = new HttpClient { BaseAddress = console.Address };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        for (var i = 0; i < count; i++)
+        {
+            using var opened = await client.PostAsync("/api/v1/cases", System.Net.Http.Json.JsonContent.Create(new
+            {
+                channel = "Boards", sourceReference = $"bulk-{i}", serviceUser = new { reference = $"handle-bulk-{i}", ageYears = 16 }, summary = "Another case",
+            }));
+            opened.StatusCode.ShouldBe(System.Net.HttpStatusCode.Created);
+        }
     }
 }

@@ -109,6 +109,48 @@ public sealed class NeedToKnowTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact]
+    public async Task NEED_TO_KNOW_the_restricted_filter_lists_only_the_restricted_cases_the_reader_is_named_in_page_by_page()
+    {
+        var first = await RestrictedCase();
+        var second = await RestrictedCase();
+        var open = await CaseApi.Open(api);
+        async Task<List<Guid>> AllPages(HttpClient client, string filter)
+        {
+            var ids = new List<Guid>();
+            string? cursor = null;
+            do
+            {
+                var page = await (await client.GetAsync($"/api/v1/cases?{filter}&limit=1" + (cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}"))
+                    .ShouldBe(HttpStatusCode.OK)).Json();
+                var items = page["items"]!.AsArray();
+                items.Count.ShouldBeLessThanOrEqualTo(1);
+                items.ShouldAllBe(i => i!["restricted"]!.GetValue<bool>() == filter.EndsWith("true", StringComparison.Ordinal));
+                ids.AddRange(items.Select(i => i!["id"]!.GetValue<Guid>()));
+                cursor = page["next"]?.GetValue<string>();
+            }
+            while (cursor is not null);
+            return ids;
+        }
+
+        // Every restricted case the officer is named in, one a page, and nothing else: a lead looking for them never
+        // pages through every other case first.
+        var restricted = await AllPages(first.Officer, "restricted=true");
+        restricted.ShouldContain(first.Id);
+        restricted.ShouldContain(second.Id);
+        restricted.ShouldNotContain(open.Id);
+        restricted.Count.ShouldBe(restricted.Distinct().Count());
+        (await AllPages(Outsider, "restricted=true")).ShouldNotContain(id => id == first.Id || id == second.Id);
+        (await AllPages(first.Lead2, "restricted=true")).ShouldNotContain(id => id == first.Id || id == second.Id);
+        var unrestricted = await first.Officer.GetAsync("/api/v1/cases?restricted=false&limit=200").ShouldBe(HttpStatusCode.OK);
+        var items = (await unrestricted.Json())["items"]!.AsArray().Select(i => i!["id"]!.GetValue<Guid>()).ToList();
+        items.ShouldNotContain(first.Id);
+        items.ShouldNotContain(second.Id);
+
+        var bad = await (await first.Officer.GetAsync("/api/v1/cases?restricted=sometimes").ShouldBe(HttpStatusCode.BadRequest)).Json();
+        bad["errors"]!.ToJsonString().ShouldContain("restricted", Case.Insensitive);
+    }
+
+    [Fact]
     public async Task NEED_TO_KNOW_only_a_named_lead_changes_or_lifts_a_restriction()
     {
         var c = await RestrictedCase();

@@ -44,6 +44,23 @@ public sealed class ListIndexTests(ApiFactory api) : IClassFixture<ApiFactory>
         (await Scalar(connection, "select indexdef from pg_indexes where indexname = 'mt_doc_casesummary_idx_restricted'")).ShouldEndWith("WHERE restricted");
     }
 
+    [Fact]
+    public async Task The_restricted_filter_walks_the_restricted_cases_by_last_change_and_stops_after_a_page()
+    {
+        await api.OpenCase();
+        await using var connection = new NpgsqlConnection(api.ConnectionString);
+        await connection.OpenAsync();
+        const string index = SafeguardingCases.Api.Infrastructure.Persistence.MartenSetup.RestrictedByLastChangeIndex;
+        (await Scalar(connection, $"select indexdef from pg_indexes where indexname = '{index}'")).ShouldEndWith("(last_changed_at_unix_ms) WHERE restricted");
+
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var off = new NpgsqlCommand("set local enable_seqscan = off; set local enable_sort = off", connection, transaction)) await off.ExecuteNonQueryAsync();
+        var plan = await Scalar(connection,
+            $"explain select d.data from {MartenSetupTable} d where (d.restricted = false or jsonb_exists(d.data -> 'allowedSubjects', 'x')) " +
+            "and d.restricted = true order by d.last_changed_at_unix_ms desc, d.id desc limit 51", transaction);
+        plan.ShouldContain(index);
+    }
+
     private const string MartenSetupTable = SafeguardingCases.Api.Infrastructure.Persistence.MartenSetup.CaseSummaryTable;
 
     private static async Task<string> Scalar(NpgsqlConnection connection, string sql, NpgsqlTransaction? transaction = null)

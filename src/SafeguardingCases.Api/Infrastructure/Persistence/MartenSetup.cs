@@ -90,6 +90,8 @@ public static class MartenSetup
 
     /// <summary>The case list rows, for the overdue-obligations gauge.</summary>
     public const string CaseSummaryTable = "public.mt_doc_casesummary";
+    /// <summary>The restricted case list rows by last change: the list filtered to restricted cases.</summary>
+    public const string RestrictedByLastChangeIndex = "mt_doc_casesummary_restricted_by_last_change";
 
     /// <summary>The case documents (<see cref="CaseStream"/>), for the raw reads.</summary>
     public const string CaseStreamTable = "public.mt_doc_casestream";
@@ -156,7 +158,9 @@ public static class MartenSetup
             .Duplicate(x => x.DueRiskAssessmentNeeded, configure: i => i.Predicate = "due_risk_assessment_needed is not null")
             .Duplicate(x => x.DueTransparencyNoticeDue, configure: i => i.Predicate = "due_transparency_notice_due is not null")
             .Duplicate(x => x.DueReportDue, configure: i => i.Predicate = "due_report_due is not null")
-            .Duplicate(x => x.DueNoEscalationDecisionDue, configure: i => i.Predicate = "due_no_escalation_decision_due is not null");
+            .Duplicate(x => x.DueNoEscalationDecisionDue, configure: i => i.Predicate = "due_no_escalation_decision_due is not null")
+            // The restricted cases by last change (the list's restricted=true): a lead's page of them stops after one page.
+            .Index(x => x.LastChangedAtUnixMs, i => { i.Name = RestrictedByLastChangeIndex; i.Predicate = "restricted"; });
         opts.Schema.For<Ledger.CheckpointRecord>().Identity(x => x.Id);
         opts.Schema.For<Privacy.CaseKey>().Identity(x => x.Id);
         // Alerts: the inbox pages by recipient and time; the outbox reads only what waits to be sent (a partial index).

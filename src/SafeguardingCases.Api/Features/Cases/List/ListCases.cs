@@ -25,6 +25,8 @@ public sealed class ListCasesRequest
     public ObligationType? Obligation { get; set; }
     /// <summary>Only the cases allocated to this member of staff (their token subject).</summary>
     public string? AllocatedTo { get; set; }
+    /// <summary>Only restricted cases (true) or only unrestricted ones (false); either way, only those the caller may see.</summary>
+    public bool? Restricted { get; set; }
     public int? Limit { get; set; }
     public string? Cursor { get; set; }
     public int? Page { get; set; }
@@ -63,14 +65,14 @@ public sealed class ListCasesEndpoint(ISender sender) : Endpoint<ListCasesReques
     {
         Get("/cases");
         Roles(R.SafeguardingOfficer, R.Clinician, R.SafeguardingLead);
-        Description(b => b.Read<CaseList>("Cases", "List cases (filters: status, obligation, allocatedTo; cursor paging with limit and cursor)", onCase: false), clearDefaults: true);
+        Description(b => b.Read<CaseList>("Cases", "List cases (filters: status, obligation, allocatedTo, restricted; cursor paging with limit and cursor)", onCase: false), clearDefaults: true);
     }
 
     public override async Task HandleAsync(ListCasesRequest req, CancellationToken ct)
     {
         var limit = req.Limit ?? req.PageSize ?? 50;
         var offset = req.Page is { } page ? (page - 1) * limit : 0;
-        var list = await sender.Send(new ListCasesQuery(User.ToActor(), req.Status, req.Obligation, req.AllocatedTo, limit,
+        var list = await sender.Send(new ListCasesQuery(User.ToActor(), req.Status, req.Obligation, req.AllocatedTo, req.Restricted, limit,
             req.Cursor is null ? null : Infrastructure.Http.Cursor.Decode(req.Cursor), offset, req.Page is not null), ct);
         CaseAccessFeature.Of(HttpContext)?.Shown.AddRange(list.Items.Select(i => i.Id));
         await EndpointResults.SendJsonAsync(HttpContext, list, StatusCodes.Status200OK);
@@ -85,7 +87,7 @@ public sealed record CaseListItem(
 /// <summary>One page of cases; <c>next</c> is the cursor of the following page, null on the last.</summary>
 public sealed record CaseList(IReadOnlyList<CaseListItem> Items, string? Next);
 
-public sealed record ListCasesQuery(Actor Reader, CaseStatus? Status, ObligationType? Obligation, string? AllocatedTo, int Limit, string? CursorKey, int Offset, bool Offsetting)
+public sealed record ListCasesQuery(Actor Reader, CaseStatus? Status, ObligationType? Obligation, string? AllocatedTo, bool? Restricted, int Limit, string? CursorKey, int Offset, bool Offsetting)
     : IRequest<CaseList>;
 
 /// <summary>
@@ -109,6 +111,12 @@ public sealed class ListCasesHandler(IQuerySession session) : IRequestHandler<Li
         {
             where.Append(" and d.allocated_to = ?");
             parameters.Add(allocatedTo);
+        }
+        if (request.Restricted is { } restricted)
+        {
+            // Restricted cases are few: the partial index on the flag, then a sort of those the caller may see.
+            where.Append(" and d.restricted = ?");
+            parameters.Add(restricted);
         }
         string sortColumn, order;
         if (request.Obligation is { } obligation)

@@ -35,7 +35,7 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Cases
         /// </summary>
         /// <param name="pathParameters">Path parameters for the request</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public CasesRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/cases{?allocatedTo*,cursor*,limit*,obligation*,page*,pageSize*,status*}", pathParameters)
+        public CasesRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/cases{?allocatedTo*,cursor*,limit*,obligation*,page*,pageSize*,restricted*,status*}", pathParameters)
         {
         }
         /// <summary>
@@ -43,11 +43,11 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Cases
         /// </summary>
         /// <param name="rawUrl">The raw URL to use for the request builder.</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public CasesRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/cases{?allocatedTo*,cursor*,limit*,obligation*,page*,pageSize*,status*}", rawUrl)
+        public CasesRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/cases{?allocatedTo*,cursor*,limit*,obligation*,page*,pageSize*,restricted*,status*}", rawUrl)
         {
         }
         /// <summary>
-        /// List cases (filters: status, obligation, allocatedTo; cursor paging with limit and cursor).
+        /// List cases (filters: status, obligation, allocatedTo, restricted; cursor paging with limit and cursor).
         /// </summary>
         /// <returns>A <see cref="global::SafeguardingCases.Web.Client.Generated.Models.CaseList"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
@@ -115,7 +115,7 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Cases
             return await RequestAdapter.SendAsync<global::SafeguardingCases.Web.Client.Generated.Models.OpenCaseResponse>(requestInfo, global::SafeguardingCases.Web.Client.Generated.Models.OpenCaseResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// List cases (filters: status, obligation, allocatedTo; cursor paging with limit and cursor).
+        /// List cases (filters: status, obligation, allocatedTo, restricted; cursor paging with limit and cursor).
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
@@ -165,7 +165,7 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Cases
             return new global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.CasesRequestBuilder(rawUrl, RequestAdapter);
         }
         /// <summary>
-        /// List cases (filters: status, obligation, allocatedTo; cursor paging with limit and cursor).
+        /// List cases (filters: status, obligation, allocatedTo, restricted; cursor paging with limit and cursor).
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class CasesRequestBuilderGetQueryParameters 
@@ -211,6 +211,10 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Cases
             #pragma warning disable CS1591
             [QueryParameter("pageSize")]
             public int? PageSize { get; set; }
+            #pragma warning restore CS1591
+            #pragma warning disable CS1591
+            [QueryParameter("restricted")]
+            public bool? Restricted { get; set; }
             #pragma warning restore CS1591
             #pragma warning disable CS1591
             [QueryParameter("status")]
