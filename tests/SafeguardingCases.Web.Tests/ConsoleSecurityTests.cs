@@ -79,7 +79,7 @@ public sealed partial class ConsoleSecurityTests(ConsoleFixture console)
     public async Task Every_page_but_sign_in_needs_a_session_and_sign_in_never_redirects_off_site()
     {
         using var anonymous = Client();
-        foreach (var path in new[] { "/", "/cases", "/cases/new", $"/cases/{Guid.NewGuid()}", "/audit" })
+        foreach (var path in new[] { "/", "/cases", "/cases/new", $"/cases/{Guid.NewGuid()}", "/audit", "/reports" })
         {
             var response = await anonymous.GetAsync(path);
             response.StatusCode.ShouldBe(HttpStatusCode.Found, path);
@@ -103,6 +103,10 @@ public sealed partial class ConsoleSecurityTests(ConsoleFixture console)
             response.StatusCode.ShouldBe(HttpStatusCode.OK, path);
             (await response.Content.ReadAsStringAsync()).ShouldContain("role=\"alert\"", customMessage: path);
         }
+        // Dates that are not dates are the default (the last 90 days), not an error.
+        var report = await client.GetAsync("/reports?from=2026-13-45&to=yesterday");
+        report.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await report.Content.ReadAsStringAsync()).ShouldNotContain("role=\"alert\"");
         using var auditor = Client();
         (await SignInAsync(auditor, "Auditor Probe", "Auditor")).StatusCode.ShouldBe(HttpStatusCode.Found);
         (await auditor.GetAsync("/audit?caseId=%ZZ")).StatusCode.ShouldBe(HttpStatusCode.OK, "a case id that is not one is ignored");

@@ -156,11 +156,7 @@ public sealed partial class Journeys
     /// <summary>Opens unrestricted cases straight through the API, as an officer with a development token.</summary>
     private async Task OpenCasesThroughTheApiAsync(int count)
     {
-        var settings = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "appsettings.Development.json")))!;
-        var token = SafeguardingCases.Api.Infrastructure.Auth.DevTokens.Mint(settings["Auth"]!["DevSigningKey"]!.GetValue<string>(), "officer-bulk", "Officer Bulk",
-            ["SafeguardingOfficer"], TimeSpan.FromMinutes(10));
-        using var client = new HttpClient { BaseAddress = console.Address };
-        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        using var client = ApiClient("officer-bulk", "SafeguardingOfficer");
         for (var i = 0; i < count; i++)
         {
             using var opened = await client.PostAsync("/api/v1/cases", System.Net.Http.Json.JsonContent.Create(new

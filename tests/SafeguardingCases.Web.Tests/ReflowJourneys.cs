@@ -38,6 +38,8 @@ public sealed partial class Journeys
         await ShouldReflowAsync(auditor);
         await auditor.GotoAsync($"/cases/{id}/as-of?version=1");
         await ShouldReflowAsync(auditor);
+        await auditor.GotoAsync("/reports");
+        await ShouldReflowAsync(auditor);
     }
 
     private async Task<IPage> NarrowPageAsync()

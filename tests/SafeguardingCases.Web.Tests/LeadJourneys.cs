@@ -1,0 +1,134 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+
+namespace SafeguardingCases.Web.Tests;
+
+public sealed partial class Journeys
+{
+    [Fact]
+    public async Task A_lead_finds_the_retention_reviews_due_among_the_work_queues_and_an_officer_does_not()
+    {
+        // An adult's closed case is due for review a second after closing in these tests (Retention__Schedule__Other).
+        var officer = await console.NewPageAsync();
+        await SignInAsync(officer, "Officer Review", "SafeguardingOfficer");
+        await OpenCaseAsync(officer, "post-review-due", 34, "Asked about tenancy rights");
+        await officer.GetByLabel("Reason for closing").FillAsync("Signposted; nothing more to do");
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Close case" }).ClickAsync();
+        await Assertions.Expect(officer.GetByRole(AriaRole.Button, new() { Name = "Reopen case" })).ToBeVisibleAsync();
+        await officer.GetByRole(AriaRole.Link, new() { Name = "Work queues" }).ClickAsync();
+        await Assertions.Expect(Section(officer, "Risk assessment needed")).ToBeVisibleAsync();
+        await Assertions.Expect(Section(officer, "Retention reviews due")).ToHaveCountAsync(0);
+        await Assertions.Expect(officer.GetByRole(AriaRole.Link, new() { Name = "Reports" })).ToHaveCountAsync(0);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+        var lead = await console.NewPageAsync();
+        await SignInAsync(lead, "Lead Review", "SafeguardingLead");
+        await lead.GetByRole(AriaRole.Link, new() { Name = "Work queues" }).ClickAsync();
+        var reviews = Section(lead, "Retention reviews due");
+        var row = reviews.GetByRole(AriaRole.Row).Filter(new() { HasText = "post-review-due" });
+        await Assertions.Expect(row).ToContainTextAsync("Other");
+        await Assertions.Expect(row).ToContainTextAsync("No");
+        await ConsoleFixture.ShouldBeAccessibleAsync(lead);
+        await row.GetByRole(AriaRole.Link, new() { Name = "post-review-due" }).ClickAsync();
+        await Assertions.Expect(lead.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("post-review-due");
+        await Assertions.Expect(lead.GetByRole(AriaRole.Button, new() { Name = "Request destruction" })).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task A_lead_reads_the_escalation_report_by_week_route_and_age_group_without_a_token_or_a_terminal()
+    {
+        var lead = await console.NewPageAsync();
+        await SignInAsync(lead, "Lead Reports", "SafeguardingLead");
+        await lead.GetByRole(AriaRole.Link, new() { Name = "Reports" }).ClickAsync();
+        await Assertions.Expect(lead.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Reports");
+        var before = await TotalsAsync(lead);
+
+        // A child's non-emergency escalation, made through the API, is counted in this week's row and in the totals.
+        await EscalateThroughTheApiAsync();
+        await lead.ReloadAsync();
+        var after = await TotalsAsync(lead);
+        after["Non-emergency"].ShouldBe(before.GetValueOrDefault("Non-emergency") + 1);
+        after["Child"].ShouldBe(before.GetValueOrDefault("Child") + 1);
+        after["Total"].ShouldBe(before.GetValueOrDefault("Total") + 1);
+        after["Emergency"].ShouldBe(before.GetValueOrDefault("Emergency"));
+        var week = System.Globalization.ISOWeek.GetWeekOfYear(DateTime.UtcNow);
+        await Assertions.Expect(lead.GetByRole(AriaRole.Rowheader, new() { Name = $"{System.Globalization.ISOWeek.GetYear(DateTime.UtcNow)}-W{week:D2}" })).ToHaveCountAsync(1);
+        await ConsoleFixture.ShouldBeAccessibleAsync(lead);
+        await ConsoleFixture.ScreenshotAsync(lead, "reports");
+
+        // Dates from before anything happened: no decisions. Dates the wrong way round: the API's refusal, in words.
+        await lead.GetByLabel("From (UK date)").FillAsync("2001-01-01");
+        await lead.GetByLabel("To (UK date, included)").FillAsync("2001-01-31");
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Show report" }).ClickAsync();
+        await Assertions.Expect(lead.GetByText("No decisions in these dates.")).ToBeVisibleAsync();
+        await lead.GetByLabel("From (UK date)").FillAsync("2001-02-01");
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Show report" }).ClickAsync();
+        await Assertions.Expect(Alert(lead)).ToContainTextAsync("from must be before to");
+        await ConsoleFixture.ShouldBeAccessibleAsync(lead);
+
+        // An officer has no report to read: the page sends them to their work queues.
+        var officer = await console.NewPageAsync();
+        await SignInAsync(officer, "Officer Reports", "SafeguardingOfficer");
+        await officer.GotoAsync("/reports");
+        await Assertions.Expect(officer.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Work queues");
+    }
+
+    /// <summary>The report's "All weeks" row: each column's number by its heading.</summary>
+    private static async Task<Dictionary<string, int>> TotalsAsync(IPage page)
+    {
+        var totals = new Dictionary<string, int>(StringComparer.Ordinal);
+        var table = page.GetByRole(AriaRole.Table);
+        if (await table.CountAsync() == 0) return totals;
+        var headings = await table.Locator("thead th").AllInnerTextsAsync();
+        var cells = await table.Locator("tfoot tr").Locator("th, td").AllInnerTextsAsync();
+        for (var i = 1; i < headings.Count; i++) totals[headings[i].Trim()] = int.Parse(cells[i].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        return totals;
+    }
+
+    /// <summary>A fifteen-year-old's case escalated on the non-emergency route, straight through the API.</summary>
+    private async Task EscalateThroughTheApiAsync()
+    {
+        using var officer = ApiClient("officer-report", "SafeguardingOfficer");
+        using var clinician = ApiClient("clinician-report", "Clinician");
+        async Task<JsonNode> Created(HttpClient client, string path, object body)
+        {
+            using var response = await client.PostAsync(path, JsonContent.Create(body));
+            response.StatusCode.ShouldBe(System.Net.HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+            return (await response.Content.ReadFromJsonAsync<JsonNode>())!;
+        }
+        var id = (await Created(officer, "/api/v1/cases", new
+        {
+            channel = "Chat", sourceReference = "chat-report-1", serviceUser = new { reference = "handle-report", ageYears = 15 }, summary = "Worried about home",
+        }))["id"]!.GetValue<Guid>();
+        var url = $"/api/v1/cases/{id}";
+        var disclosure = (await Created(officer, $"{url}/disclosures", new
+        {
+            disclosedAt = DateTime.UtcNow.AddMinutes(-5).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
+            channel = "Chat", sourceReference = "msg-1", summary = "Says they are hit at home",
+            concerns = new[] { new { category = "Physical", status = "Current", personId = "service-user" } },
+        }))["disclosureId"]!.GetValue<Guid>();
+        var assessment = (await Created(clinician, $"{url}/risk-assessments", new
+        {
+            assessments = new[] { new { personId = "service-user", threatToLife = "None", currentConcerns = new[] { "Physical" }, recommendedRoute = "NonEmergency" } },
+            rationale = "Clinical rationale",
+        }))["riskAssessmentId"]!.GetValue<Guid>();
+        await Created(officer, $"{url}/safety-plans", new { outcome = "NotPossible", reason = "Tried with the user" });
+        await Created(officer, $"{url}/escalations", new
+        {
+            route = "NonEmergency", agency = "Police101", personId = "service-user", riskAssessmentId = assessment, reliesOn = new[] { disclosure },
+            informationShared = new[] { "Name" },
+        });
+    }
+
+    /// <summary>A client of the console's API with a development token (the key in appsettings.Development.json).</summary>
+    private HttpClient ApiClient(string subject, string role)
+    {
+        var settings = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appsettings.Development.json")))!;
+        var token = SafeguardingCases.Api.Infrastructure.Auth.DevTokens.Mint(settings["Auth"]!["DevSigningKey"]!.GetValue<string>(), subject, subject,
+            [role], TimeSpan.FromMinutes(10));
+        var client = new HttpClient { BaseAddress = console.Address };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        return client;
+    }
+}
