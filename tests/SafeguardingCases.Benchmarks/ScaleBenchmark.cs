@@ -114,6 +114,8 @@ public static class ScaleBenchmark
             ("audit escalations, 21st page", $"/api/v1/audit/escalations?from={Iso(FirstCase)}&limit=50&cursor={auditDeep}"),
             ("audit overrides, page 1", "/api/v1/audit/overrides?limit=50"),
             ("audit overrides, approved, page 1", "/api/v1/audit/overrides?status=Approved&limit=50"),
+            // A lead's queue of overrides waiting for a second lead (each checked against its case's list row).
+            ("overrides awaiting approval, page 1 (lead)", "/api/v1/overrides/awaiting-approval?limit=50"),
             ("audit access log, page 1", "/api/v1/audit/access?limit=100"),
             ("audit access log, one case", $"/api/v1/audit/access?caseId={caseId}"),
             ("GET /cases/{id}", $"/api/v1/cases/{caseId}"),

@@ -74,6 +74,49 @@ public sealed partial class Journeys
         await Assertions.Expect(officer.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Work queues");
     }
 
+    [Fact]
+    public async Task A_second_lead_finds_an_override_waiting_on_them_and_approves_it_from_its_case()
+    {
+        var officer = await console.NewPageAsync();
+        await SignInAsync(officer, "Officer Override", "SafeguardingOfficer");
+        var id = await OpenCaseAsync(officer, "post-override-1", 28, "Worried about a partner");
+
+        // The first lead asks for an override on the case and approves it: one of the two approvals OVERRIDE needs.
+        var first = await console.NewPageAsync();
+        await SignInAsync(first, "Lead Asking", "SafeguardingLead");
+        await first.GotoAsync($"/cases/{id}");
+        await first.GetByLabel("Override route").SelectOptionAsync("NonEmergency");
+        await first.GetByLabel("Override for").SelectOptionAsync("service-user");
+        await first.GetByLabel("Justification", new() { Exact = true }).FillAsync("Partner is a serving police officer; refer to the LADO");
+        await first.GetByRole(AriaRole.Button, new() { Name = "Request override" }).ClickAsync();
+        await Assertions.Expect(Section(first, "Overrides")).ToContainTextAsync("0 of 2 approvals");
+        await first.GetByLabel("Your justification").FillAsync("I agree, as the lead who asked");
+        await first.GetByRole(AriaRole.Button, new() { Name = "Approve override" }).ClickAsync();
+        await Assertions.Expect(Section(first, "Overrides")).ToContainTextAsync("1 of 2 approvals");
+        await first.GetByRole(AriaRole.Link, new() { Name = "Work queues" }).ClickAsync();
+        await Assertions.Expect(Section(first, "Overrides awaiting a second lead").GetByRole(AriaRole.Row).Filter(new() { HasText = "Partner is a serving police officer" }))
+            .ToContainTextAsync("you have approved; another lead must");
+
+        // The second lead is told nothing out of band: the override is on their work queues, and its case one click away.
+        var second = await console.NewPageAsync();
+        await SignInAsync(second, "Lead Second", "SafeguardingLead");
+        await second.GetByRole(AriaRole.Link, new() { Name = "Work queues" }).ClickAsync();
+        var row = Section(second, "Overrides awaiting a second lead").GetByRole(AriaRole.Row).Filter(new() { HasText = "Partner is a serving police officer" });
+        await Assertions.Expect(row).ToContainTextAsync("1 of 2: Lead Asking");
+        await Assertions.Expect(row).ToContainTextAsync("Non-emergency for service-user");
+        await ConsoleFixture.ShouldBeAccessibleAsync(second);
+        await ConsoleFixture.ScreenshotAsync(second, "lead-work-queues");
+        await row.GetByRole(AriaRole.Link).ClickAsync();
+        await Assertions.Expect(second.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("post-override-1");
+        await second.GetByLabel("Your justification").FillAsync("Agreed: the LADO must hear of it");
+        await second.GetByRole(AriaRole.Button, new() { Name = "Approve override" }).ClickAsync();
+        await Assertions.Expect(Section(second, "Overrides")).ToContainTextAsync("Approved.");
+        await second.GetByRole(AriaRole.Link, new() { Name = "Work queues" }).ClickAsync();
+        await Assertions.Expect(Section(second, "Retention reviews due")).ToBeVisibleAsync();
+        await Assertions.Expect(Section(second, "Overrides awaiting a second lead").GetByRole(AriaRole.Row).Filter(new() { HasText = "Partner is a serving police officer" }))
+            .ToHaveCountAsync(0);
+    }
+
     /// <summary>The report's "All weeks" row: each column's number by its heading.</summary>
     private static async Task<Dictionary<string, int>> TotalsAsync(IPage page)
     {

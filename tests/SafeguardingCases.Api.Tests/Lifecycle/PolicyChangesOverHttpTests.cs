@@ -259,6 +259,57 @@ public sealed class PolicyChangesOverHttpTests(ApiFactory api) : IClassFixture<A
         await (await c.Auditor.GetAsync("/api/v1/audit/overrides?cursor=not-a-cursor")).ShouldBeProblem(HttpStatusCode.BadRequest);
     }
 
+    [Fact]
+    public async Task OVERRIDE_a_lead_finds_every_override_waiting_for_a_second_lead_on_open_cases_they_may_see()
+    {
+        var c = await Open(api, ageYears: 28);
+        async Task<Guid> Request(CaseApi on, string why) => (await (await on.Lead1.PostJson($"{on.Url}/overrides", new { route = "NonEmergency", personId = "service-user", justification = why })
+            .ShouldBe(HttpStatusCode.Created)).Json())["overrideId"]!.GetValue<Guid>();
+        var waiting = await Request(c, "Nobody has approved it");
+        var approved = await Request(c, "Two leads approved it");
+        var half = await Request(c, "One lead approved it");
+        await c.Lead1.PostJson($"{c.Url}/overrides/{approved}/approvals", new { justification = "Yes" }).ShouldBe(HttpStatusCode.Created);
+        await c.Lead2.PostJson($"{c.Url}/overrides/{approved}/approvals", new { justification = "Yes too" }).ShouldBe(HttpStatusCode.Created);
+        await c.Lead1.PostJson($"{c.Url}/overrides/{half}/approvals", new { justification = "Yes" }).ShouldBe(HttpStatusCode.Created);
+        // On a case restricted to lead-1 (NEED-TO-KNOW), and on a closed case: neither is waiting on lead-2.
+        var restricted = await Open(api, ageYears: 30);
+        await restricted.Lead1.PutJson($"{restricted.Url}/restriction", new { allowedSubjects = new[] { "lead-1" }, reason = "Allegation about a lead" })
+            .ShouldBe(HttpStatusCode.OK);
+        var hidden = await Request(restricted, "On a restricted case");
+        var closed = await Open(api, ageYears: 31);
+        var onClosed = await Request(closed, "On a case closed since");
+        await closed.Close().ShouldBe(HttpStatusCode.OK);
+
+        async Task<List<System.Text.Json.Nodes.JsonNode>> Awaiting(HttpClient lead) =>
+            [.. (await (await lead.GetAsync("/api/v1/overrides/awaiting-approval?limit=200").ShouldBe(HttpStatusCode.OK)).Json())["items"]!.AsArray().Select(i => i!)];
+        var forLead2 = await Awaiting(c.Lead2);
+        var ids = forLead2.Select(i => i["overrideId"]!.GetValue<Guid>()).ToList();
+        ids.ShouldContain(waiting);
+        ids.ShouldContain(half);
+        ids.ShouldNotContain(approved);
+        ids.ShouldNotContain(hidden);
+        ids.ShouldNotContain(onClosed);
+        ids.IndexOf(waiting).ShouldBeLessThan(ids.IndexOf(half), "longest waiting first");
+        var halfEntry = forLead2.Single(i => i["overrideId"]!.GetValue<Guid>() == half);
+        halfEntry["status"]!.GetValue<string>().ShouldBe("Requested");
+        halfEntry["approvals"]!.AsArray().Select(a => a!["by"]!["subject"]!.GetValue<string>()).ShouldBe(["lead-1"]);
+        halfEntry["justification"]!.GetValue<string>().ShouldBe("One lead approved it");
+        (await Awaiting(c.Lead1)).ShouldContain(i => i["overrideId"]!.GetValue<Guid>() == hidden, "lead-1 is named in the restriction");
+
+        // The second lead approves from the list: it leaves it.
+        await c.Lead2.PostJson($"{c.Url}/overrides/{half}/approvals", new { justification = "Agreed" }).ShouldBe(HttpStatusCode.Created);
+        (await Awaiting(c.Lead2)).ShouldNotContain(i => i["overrideId"]!.GetValue<Guid>() == half);
+
+        // Paging, the access log (every case shown), and a bad cursor.
+        await Request(c, "Another, so there are two pages");
+        var page1 = await (await c.Lead2.GetAsync("/api/v1/overrides/awaiting-approval?limit=1").ShouldBe(HttpStatusCode.OK)).Json();
+        var page2 = await (await c.Lead2.GetAsync($"/api/v1/overrides/awaiting-approval?limit=1&cursor={page1["next"]!.GetValue<string>()}").ShouldBe(HttpStatusCode.OK)).Json();
+        page2["items"]![0]!["overrideId"]!.GetValue<Guid>().ShouldNotBe(page1["items"]![0]!["overrideId"]!.GetValue<Guid>());
+        var log = await (await c.Auditor.GetAsync($"/api/v1/audit/access?caseId={c.Id}").ShouldBe(HttpStatusCode.OK)).Json();
+        log["items"]!.AsArray().ShouldContain(e => e!["subject"]!.GetValue<string>() == "lead-2" && e["route"]!.GetValue<string>() == "GET /api/v1/overrides/awaiting-approval");
+        await (await c.Lead2.GetAsync("/api/v1/overrides/awaiting-approval?cursor=not-a-cursor")).ShouldBeProblem(HttpStatusCode.BadRequest);
+    }
+
     private CaseApi CaseApiFor(Guid id) => CaseApi.For(api, id);
 
     [Fact]

@@ -68,6 +68,7 @@ public sealed class RoleMatrixTests(ApiFactory api) : IClassFixture<ApiFactory>
         ("GET", "/api/v1/audit/escalations", [A]),
         ("GET", "/api/v1/audit/access", [A]),
         ("GET", "/api/v1/audit/overrides", [A]),
+        ("GET", "/api/v1/overrides/awaiting-approval", [L]),
         ("GET", "/api/v1/audit/break-glass", [A]),
         ("POST", "/api/v1/audit/checkpoints", [A]),
         ("GET", "/api/v1/audit/checkpoints/latest", [A]),

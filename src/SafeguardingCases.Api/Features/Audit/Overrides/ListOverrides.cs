@@ -31,6 +31,8 @@ public sealed class OverrideAuditRow : IAuditRow
     public OverrideStatus Status { get; set; }
     public Guid? UsedByEscalation { get; set; }
 
+    public OverrideEntry ToEntry() => new(Id, CaseId, Route, PersonId, Justification, RequestedBy, RequestedAt, Approvals, Status, UsedByEscalation);
+
     /// <summary>Requested time then id, fixed-width, so rows sort and page by it (the cursor).</summary>
     public string SortKey { get; set; } = "";
 
@@ -83,8 +85,7 @@ public sealed class ListOverridesEndpoint(IQuerySession session, Infrastructure.
         var (rows, next) = req.Status is { } status
             ? await SortKeyPage.ReadAsync<OverrideAuditRow>(session, keys, req, ct, ("data ->> 'status' = ?", status.ToString()))
             : await SortKeyPage.ReadAsync<OverrideAuditRow>(session, keys, req, ct);
-        var page = rows.Select(r => new OverrideEntry(r.Id, r.CaseId, r.Route, r.PersonId, r.Justification, r.RequestedBy,
-            r.RequestedAt, r.Approvals, r.Status, r.UsedByEscalation)).ToList();
+        var page = rows.Select(r => r.ToEntry()).ToList();
         // Overrides carry each case's justifications: every case on the page is in the access log (ACCESS-LOG).
         CaseAccessFeature.Of(HttpContext)?.Shown.AddRange(page.Select(o => o.CaseId).Distinct());
         await EndpointResults.SendJsonAsync(HttpContext, new OverrideList(page, next), StatusCodes.Status200OK);

@@ -6,6 +6,7 @@ using SafeguardingCases.Web.Client.Generated.Api.V1.Audit;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Glossary;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Notifications;
+using SafeguardingCases.Web.Client.Generated.Api.V1.Overrides;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Policy;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Reports;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Retention;
@@ -41,6 +42,11 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1
         public global::SafeguardingCases.Web.Client.Generated.Api.V1.Notifications.NotificationsRequestBuilder Notifications
         {
             get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Notifications.NotificationsRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The overrides property</summary>
+        public global::SafeguardingCases.Web.Client.Generated.Api.V1.Overrides.OverridesRequestBuilder Overrides
+        {
+            get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Overrides.OverridesRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The policy property</summary>
         public global::SafeguardingCases.Web.Client.Generated.Api.V1.Policy.PolicyRequestBuilder Policy
