@@ -150,6 +150,43 @@ public sealed partial class ConsoleSecurityTests(ConsoleFixture console)
         }
     }
 
+    [Fact]
+    public async Task With_PostgreSQL_down_every_page_says_so_and_never_claims_an_empty_list()
+    {
+        using var cluster = await SafeguardingCases.Testing.LocalCluster.StartAsync();
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var (api, address) = await ConsoleFixture.StartApiAsync(
+            cluster.ConnectionString.Replace(";Include Error Detail=true", "", StringComparison.Ordinal) + ";Timeout=3;Command Timeout=10", output);
+        try
+        {
+            HttpClient Signed() => new(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() }) { BaseAddress = address };
+            using var lead = Signed();
+            using var auditor = Signed();
+            (await SignInAsync(lead, "Lead Outage", "SafeguardingLead")).StatusCode.ShouldBe(HttpStatusCode.Found);
+            (await SignInAsync(auditor, "Auditor Outage", "Auditor")).StatusCode.ShouldBe(HttpStatusCode.Found);
+            // Up, an empty store's pages say they are empty.
+            (await (await auditor.GetAsync("/audit")).Content.ReadAsStringAsync()).ShouldContain("Nobody has broken the glass.");
+            (await (await lead.GetAsync("/")).Content.ReadAsStringAsync()).ShouldContain("Nothing waiting.");
+
+            await cluster.CrashAsync();
+            var claims = new[] { "Nothing due.", "Nothing waiting.", "No cases match.", "No alerts.", "No decisions in these dates.", "No checkpoint has been signed yet.",
+                "No escalation has been made.", "Nobody has broken the glass.", "No export left the service", "No override has been requested." };
+            foreach (var (client, path) in new[] { (lead, "/"), (lead, "/cases"), (lead, "/alerts"), (lead, "/reports"), (auditor, "/audit") })
+            {
+                var response = await client.GetAsync(path);
+                response.StatusCode.ShouldBe(HttpStatusCode.OK, path);
+                var page = await response.Content.ReadAsStringAsync();
+                page.ShouldContain("role=\"alert\"", customMessage: path);
+                foreach (var claim in claims) page.ShouldNotContain(claim, customMessage: $"{path} says \"{claim}\" while it could read nothing");
+            }
+        }
+        finally
+        {
+            api.Kill(entireProcessTree: true);
+            api.Dispose();
+        }
+    }
+
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryToken();
 }

@@ -134,6 +134,9 @@ public sealed partial class Journeys
         await Assertions.Expect(auditor.GetByRole(AriaRole.Status)).ToContainTextAsync("Verified");
         await ConsoleFixture.ShouldBeAccessibleAsync(auditor);
         await ConsoleFixture.ScreenshotAsync(auditor, "audit");
+        await Section(auditor, "Escalation report").GetByRole(AriaRole.Link, new() { Name = "Reports" }).ClickAsync();
+        await Assertions.Expect(auditor.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Reports");
+        await Assertions.Expect(auditor.GetByRole(AriaRole.Heading, new() { Level = 2 })).ToContainTextAsync("Escalation report, ");
 
         await auditor.GotoAsync($"/cases/{id}");
         await ConsoleFixture.ShouldBeAccessibleAsync(auditor);
