@@ -50,6 +50,7 @@ public sealed class AlertJourneys(ConsoleFixture console)
         }
         // The risk assessment is owed from the disclosure: due soon or, already, overdue; the navigation counts it.
         await Assertions.Expect(row).ToContainTextAsync(new Regex("Due soon|Overdue"));
+        await Assertions.Expect(row.GetByRole(AriaRole.Cell).Nth(3)).ToHaveTextAsync("Yes");
         await Assertions.Expect(alertsLink).ToHaveCountAsync(1);
         await ConsoleFixture.ShouldBeAccessibleAsync(officer);
         await ConsoleFixture.ScreenshotAsync(officer, "alerts");
@@ -57,5 +58,21 @@ public sealed class AlertJourneys(ConsoleFixture console)
         await officer.WaitForURLAsync(new Regex("/alerts$"));
         await Assertions.Expect(officer.GetByRole(AriaRole.Row).Filter(new() { HasText = "Risk assessment needed" }).Filter(new() { HasText = caseId[..8] })
             .GetByRole(AriaRole.Button)).ToHaveCountAsync(0);
+
+        // A clinician assesses the risk: the alert about it now reads as no longer owed.
+        var clinician = await console.NewPageAsync();
+        await clinician.GotoAsync("/signin");
+        await clinician.GetByLabel("Name").FillAsync("Alert Clinician");
+        await clinician.GetByLabel("Role").SelectOptionAsync("Clinician");
+        await clinician.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await clinician.GotoAsync($"/cases/{caseId}");
+        await clinician.GetByLabel("Threat to life").SelectOptionAsync("None");
+        await clinician.GetByLabel("Recommended route").SelectOptionAsync("NonEmergency");
+        await clinician.GetByLabel("Current concerns accepted").SelectOptionAsync(["Physical"]);
+        await clinician.GetByLabel("Rationale").FillAsync("Assessed with the user");
+        await clinician.GetByRole(AriaRole.Button, new() { Name = "Record risk assessment" }).ClickAsync();
+        await Assertions.Expect(clinician.GetByRole(AriaRole.Alert)).ToHaveCountAsync(0);
+        await officer.ReloadAsync();
+        await Assertions.Expect(row.First.GetByRole(AriaRole.Cell).Nth(3)).ToHaveTextAsync("No: done, or its deadline moved");
     }
 }

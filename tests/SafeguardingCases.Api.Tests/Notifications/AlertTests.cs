@@ -89,6 +89,31 @@ public sealed class AlertTests(AlertTests.AlertingApi api) : IClassFixture<Alert
     }
 
     [Fact]
+    public async Task An_alert_says_whether_its_obligation_is_still_owed_once_the_work_is_done_and_stays_to_be_acknowledged()
+    {
+        var (done, escalation, dueBy) = await EscalatedAsync();
+        var (waiting, _, waitingDueBy) = await EscalatedAsync();
+        api.Clock.Reset(Instant.Max(dueBy, waitingDueBy) - Duration.FromMinutes(90));
+        await api.Smtp.WaitForAsync(About(done.Id, "due soon"), 1);
+        await api.Smtp.WaitForAsync(About(waiting.Id, "due soon"), 1);
+        var worker = api.ClientAs(Officer, Roles.SafeguardingOfficer);
+        async Task<JsonNode> DueSoon(Guid caseId) => (await (await worker.GetAsync("/api/v1/notifications?limit=200").ShouldBe(HttpStatusCode.OK)).Json())["items"]!
+            .AsArray().Single(i => i!["caseId"]!.GetValue<Guid>() == caseId && i["kind"]!.GetValue<string>() == "DueSoon")!;
+        (await DueSoon(done.Id))["stillOwed"]!.GetValue<bool>().ShouldBeTrue();
+
+        // The notice is sent: the alert about it reads as no longer owed, and is still there to be acknowledged.
+        await done.SendNotice(escalation).ShouldBe(HttpStatusCode.Created);
+        var met = await DueSoon(done.Id);
+        met["stillOwed"]!.GetValue<bool>().ShouldBeFalse();
+        met["acknowledgedAt"].ShouldBeNull();
+        (await DueSoon(waiting.Id))["stillOwed"]!.GetValue<bool>().ShouldBeTrue("another case's notice is still owed");
+        var acked = await (await worker.PostJson($"/api/v1/notifications/{met["notificationId"]!.GetValue<Guid>()}/acknowledgement", new { })
+            .ShouldBe(HttpStatusCode.OK)).Json();
+        acked["stillOwed"]!.GetValue<bool>().ShouldBeFalse();
+        acked["acknowledgedAt"].ShouldNotBeNull();
+    }
+
+    [Fact]
     public async Task Sending_the_notice_before_it_is_due_soon_raises_nothing_and_acknowledging_an_overdue_alert_stops_the_ladder()
     {
         var (sent, escalation, dueBy) = await EscalatedAsync();

@@ -3,6 +3,7 @@ using FluentValidation;
 using Marten;
 using Mediator;
 using NodaTime;
+using SafeguardingCases.Api.Features.Cases.List;
 using SafeguardingCases.Api.Infrastructure.Auth;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Api.Infrastructure.OpenApi;
@@ -13,11 +14,45 @@ using R = SafeguardingCases.Domain.Cases.Roles;
 
 namespace SafeguardingCases.Api.Features.Notifications.Inbox;
 
-/// <summary>One alert in a person's inbox: which case, which obligation, due when; nothing recorded about a person.</summary>
+/// <summary>
+/// One alert in a person's inbox: which case, which obligation, due when; nothing recorded about a person.
+/// <c>stillOwed</c>: whether the case still owes that obligation by that deadline now (false once it was met, the case
+/// closed, or the deadline moved, when a later alert speaks for the new one), so an alert about work already done reads
+/// as such; it stays in the inbox as it was raised, and is acknowledged as any other.
+/// </summary>
 public sealed record NotificationItem(Guid NotificationId, Guid CaseId, AlertKind Kind, ObligationType Obligation, Instant DueBy,
-    Instant RaisedAt, Instant? AcknowledgedAt)
+    Instant RaisedAt, Instant? AcknowledgedAt, bool StillOwed)
 {
-    public static NotificationItem From(Alert a) => new(a.NotificationId, a.CaseId, a.Kind, a.Obligation, a.DueBy, a.RaisedAt, a.AcknowledgedAt);
+    public static NotificationItem From(Alert a, OwedNow owed) => new(a.NotificationId, a.CaseId, a.Kind, a.Obligation, a.DueBy, a.RaisedAt, a.AcknowledgedAt,
+        owed.Owes(a.CaseId, a.Obligation, a.DueBy));
+}
+
+/// <summary>
+/// What some cases owe now, from their list rows (written with every change of a case, in the same transaction): each
+/// obligation's type and deadline, read as one indexed lookup by id, without opening anything personal.
+/// </summary>
+public sealed class OwedNow
+{
+    private readonly Dictionary<Guid, List<ObligationSummary>> byCase = [];
+
+    public static async Task<OwedNow> ReadAsync(Npgsql.NpgsqlDataSource db, IDocumentStore store, IEnumerable<Guid> caseIds, CancellationToken ct)
+    {
+        var owed = new OwedNow();
+        var ids = caseIds.Distinct().ToArray();
+        if (ids.Length == 0) return owed;
+        var serializer = store.Options.Serializer();
+        await using var command = db.CreateCommand(
+            $"select id, data -> 'obligations' from {Infrastructure.Persistence.MartenSetup.CaseSummaryTable} where id = any($1)");
+        command.Parameters.AddWithValue(ids);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            owed.byCase[reader.GetGuid(0)] = await reader.IsDBNullAsync(1, ct) ? [] : serializer.FromJson<List<ObligationSummary>>(reader, 1);
+        return owed;
+    }
+
+    /// <summary>Whether the case owes an obligation of this type due at this instant; a case with no list row is taken to.</summary>
+    public bool Owes(Guid caseId, ObligationType type, Instant dueBy) =>
+        !byCase.TryGetValue(caseId, out var obligations) || obligations.Any(o => o.Type == type && o.DueBy == dueBy);
 }
 
 /// <summary>
@@ -59,7 +94,7 @@ public sealed class ListNotificationsEndpoint(ISender sender) : Endpoint<Notific
 
 public sealed record ListNotificationsQuery(Actor Reader, int Limit, string? CursorKey) : IRequest<NotificationList>;
 
-public sealed class ListNotificationsHandler(IQuerySession session) : IRequestHandler<ListNotificationsQuery, NotificationList>
+public sealed class ListNotificationsHandler(IQuerySession session, Npgsql.NpgsqlDataSource db) : IRequestHandler<ListNotificationsQuery, NotificationList>
 {
     public async ValueTask<NotificationList> Handle(ListNotificationsQuery request, CancellationToken cancellationToken)
     {
@@ -82,12 +117,14 @@ public sealed class ListNotificationsHandler(IQuerySession session) : IRequestHa
             var last = rows[request.Limit - 1];
             next = Infrastructure.Http.Cursor.Encode(Infrastructure.Http.Cursor.Key(last.RaisedAt, last.NotificationId));
         }
-        return new NotificationList([.. rows.Take(request.Limit).Select(NotificationItem.From)], next, Math.Min(unacknowledged.Single(), VisibleAlerts.CountUpTo));
+        var page = rows.Take(request.Limit).ToList();
+        var owed = await OwedNow.ReadAsync(db, session.DocumentStore, page.Select(a => a.CaseId), cancellationToken);
+        return new NotificationList([.. page.Select(a => NotificationItem.From(a, owed))], next, Math.Min(unacknowledged.Single(), VisibleAlerts.CountUpTo));
     }
 }
 
 /// <summary>POST /notifications/{id}/acknowledgement: the alert is seen and being dealt with; an overdue one stops its ladder.</summary>
-public sealed class AcknowledgeNotificationEndpoint(IDocumentStore store, IClock clock, SafeguardingMetrics metrics) : EndpointWithoutRequest<NotificationItem>
+public sealed class AcknowledgeNotificationEndpoint(IDocumentStore store, Npgsql.NpgsqlDataSource db, IClock clock, SafeguardingMetrics metrics) : EndpointWithoutRequest<NotificationItem>
 {
     public override void Configure()
     {
@@ -119,7 +156,7 @@ public sealed class AcknowledgeNotificationEndpoint(IDocumentStore store, IClock
             await session.SaveChangesAsync(ct);
             metrics.AlertAcknowledged();
         }
-        await EndpointResults.SendJsonAsync(HttpContext, NotificationItem.From(alert), StatusCodes.Status200OK);
+        await EndpointResults.SendJsonAsync(HttpContext, NotificationItem.From(alert, await OwedNow.ReadAsync(db, store, [alert.CaseId], ct)), StatusCodes.Status200OK);
     }
 }
 

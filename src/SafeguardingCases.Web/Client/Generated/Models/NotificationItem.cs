@@ -26,6 +26,8 @@ namespace SafeguardingCases.Web.Client.Generated.Models
         public global::SafeguardingCases.Web.Client.Generated.Models.ObligationType? Obligation { get; set; }
         /// <summary>The raisedAt property</summary>
         public DateTimeOffset? RaisedAt { get; set; }
+        /// <summary>The stillOwed property</summary>
+        public bool? StillOwed { get; set; }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
         /// </summary>
@@ -51,6 +53,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
                 { "notificationId", n => { NotificationId = n.GetGuidValue(); } },
                 { "obligation", n => { Obligation = n.GetEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.ObligationType>(); } },
                 { "raisedAt", n => { RaisedAt = n.GetDateTimeOffsetValue(); } },
+                { "stillOwed", n => { StillOwed = n.GetBoolValue(); } },
             };
         }
         /// <summary>
@@ -67,6 +70,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             writer.WriteGuidValue("notificationId", NotificationId);
             writer.WriteEnumValue<global::SafeguardingCases.Web.Client.Generated.Models.ObligationType>("obligation", Obligation);
             writer.WriteDateTimeOffsetValue("raisedAt", RaisedAt);
+            writer.WriteBoolValue("stillOwed", StillOwed);
         }
     }
 }
