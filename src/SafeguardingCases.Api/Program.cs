@@ -63,6 +63,7 @@ static async Task RunApiAsync(string[] args)
         Expiry = Settings.ReadDuration(configuration, $"{IdempotencyKeyOptions.SectionName}:{nameof(IdempotencyKeyOptions.Expiry)}")
             ?? new IdempotencyKeyOptions().Expiry,
     }));
+    services.AddSingleton<OffCaseIdempotency>();
     var bodyLimit = Settings.ReadPositiveLong(configuration, $"{HttpLimitsOptions.SectionName}:{nameof(HttpLimitsOptions.MaxRequestBodyBytes)}")
         ?? new HttpLimitsOptions().MaxRequestBodyBytes;
     services.AddSingleton(Options.Create(new HttpLimitsOptions { MaxRequestBodyBytes = bodyLimit }));

@@ -90,8 +90,15 @@ public sealed class WebhookTests(WebhookTests.HookedApi api) : IClassFixture<Web
         var escalationDelivery = deliveries["items"]!.AsArray().Single(i => i!["webhookMessageId"]!.GetValue<string>() == first.Id)!;
         escalationDelivery["attempts"]!.GetValue<int>().ShouldBe(2);
         escalationDelivery["deliveredAt"].ShouldNotBeNull();
-        await Lead.PostJson($"/api/v1/webhooks/{webhookId}/deliveries/{escalationDelivery["deliveryId"]!.GetValue<Guid>()}/redelivery", new { }).ShouldBe(HttpStatusCode.OK);
+        var redelivery = $"/api/v1/webhooks/{webhookId}/deliveries/{escalationDelivery["deliveryId"]!.GetValue<Guid>()}/redelivery";
+        var asked = await (await Lead.PostJson(redelivery, new { }, idempotencyKey: "again-1").ShouldBe(HttpStatusCode.OK)).Json();
         (await receiver.WaitForAsync(r => r.Id == first.Id, 3)).Count.ShouldBe(3);
+        // Asked again with the same key (a retry after a lost answer): the first answer, and no third delivery.
+        var repeated = await Lead.PostJson(redelivery, new { }, idempotencyKey: "again-1").ShouldBe(HttpStatusCode.OK);
+        repeated.Headers.GetValues("Idempotent-Replayed").ShouldBe(["true"]);
+        (await repeated.Json()).ToJsonString().ShouldBe(asked.ToJsonString());
+        await Task.Delay(1000);
+        receiver.Deliveries.Count(r => r.Id == first.Id).ShouldBe(3);
     }
 
     [Fact]
@@ -109,6 +116,42 @@ public sealed class WebhookTests(WebhookTests.HookedApi api) : IClassFixture<Web
             .ShouldBe(HttpStatusCode.Created)).Json())["webhookId"]!.GetValue<Guid>();
         (await (await Lead.SendJson(HttpMethod.Delete, $"/api/v1/webhooks/{id}", "").ShouldBe(HttpStatusCode.OK)).Json())["webhookId"]!.GetValue<Guid>().ShouldBe(id);
         await (await Lead.DeleteAsync($"/api/v1/webhooks/{id}")).ShouldBeProblem(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task A_registration_or_a_rotation_sent_again_with_its_Idempotency_Key_is_the_first_one_never_a_second()
+    {
+        var url = $"https://example.org/hook-{Guid.NewGuid():N}";
+        var body = new { url, events = new[] { "CaseClosed" } };
+        var first = await Lead.PostJson("/api/v1/webhooks", body, idempotencyKey: "register-1").ShouldBe(HttpStatusCode.Created);
+        var again = await Lead.PostJson("/api/v1/webhooks", body, idempotencyKey: "register-1").ShouldBe(HttpStatusCode.Created);
+        again.Headers.GetValues("Idempotent-Replayed").ShouldBe(["true"]);
+        var (one, two) = (await first.Json(), await again.Json());
+        two["webhookId"]!.GetValue<Guid>().ShouldBe(one["webhookId"]!.GetValue<Guid>());
+        two["secret"]!.GetValue<string>().ShouldBe(one["secret"]!.GetValue<string>());
+        await (await Lead.PostJson("/api/v1/webhooks", new { url, events = new[] { "EscalationMade" } }, idempotencyKey: "register-1"))
+            .ShouldBeProblem((HttpStatusCode)422);
+        // Racing: five at once with one key make one endpoint, and all five answer it.
+        var raced = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => Lead.PostJson("/api/v1/webhooks", body, idempotencyKey: "register-2")));
+        raced.ShouldAllBe(r => r.StatusCode == HttpStatusCode.Created);
+        var racedIds = await Task.WhenAll(raced.Select(async r => (await r.Json())["webhookId"]!.GetValue<Guid>()));
+        racedIds.Distinct().Count().ShouldBe(1);
+        var listed = (await (await Lead.GetAsync("/api/v1/webhooks").ShouldBe(HttpStatusCode.OK)).Json())["items"]!.AsArray()
+            .Where(w => w!["url"]!.GetValue<string>() == url).ToList();
+        listed.Count.ShouldBe(2, "register-1 and register-2, once each");
+
+        // A rotation retried gives the secret the first one made; the endpoint then signs with it and the original only.
+        var id = one["webhookId"]!.GetValue<Guid>();
+        var rotated = await (await Lead.PostJson($"/api/v1/webhooks/{id}/secret", new { }, idempotencyKey: "rotate-1").ShouldBe(HttpStatusCode.OK)).Json();
+        var rotatedAgain = await (await Lead.PostJson($"/api/v1/webhooks/{id}/secret", new { }, idempotencyKey: "rotate-1").ShouldBe(HttpStatusCode.OK)).Json();
+        rotatedAgain["secret"]!.GetValue<string>().ShouldBe(rotated["secret"]!.GetValue<string>());
+        await using var session = api.Store.QuerySession();
+        var stored = await session.LoadAsync<WebhookEndpoint>(id);
+        stored!.Secrets.Select(x => x.Secret).ShouldBe([rotated["secret"]!.GetValue<string>(), one["secret"]!.GetValue<string>()], ignoreOrder: true);
+        (await (await Lead.PostJson($"/api/v1/webhooks/{id}/secret", new { }, idempotencyKey: "rotate-2").ShouldBe(HttpStatusCode.OK)).Json())["secret"]!
+            .GetValue<string>().ShouldNotBe(rotated["secret"]!.GetValue<string>(), "a new key is a new rotation");
+        var other = racedIds[0];
+        await (await Lead.PostJson($"/api/v1/webhooks/{other}/secret", new { }, idempotencyKey: "rotate-1")).ShouldBeProblem((HttpStatusCode)422);
     }
 
     [Theory]

@@ -31,7 +31,7 @@ public sealed class RegisterWebhookValidator : Validator<RegisterWebhookRequest>
 }
 
 /// <summary>POST /webhooks: a lead registers another system's endpoint for some events; deliveries are signed with its secret.</summary>
-public sealed class RegisterWebhookEndpoint(IDocumentSession session, IClock clock) : Endpoint<RegisterWebhookRequest, WebhookSecretResponse>
+public sealed class RegisterWebhookEndpoint(IDocumentSession session, IClock clock, OffCaseIdempotency idempotency) : Endpoint<RegisterWebhookRequest, WebhookSecretResponse>
 {
     public override void Configure()
     {
@@ -43,6 +43,8 @@ public sealed class RegisterWebhookEndpoint(IDocumentSession session, IClock clo
 
     public override async Task HandleAsync(RegisterWebhookRequest req, CancellationToken ct)
     {
+        // Idempotency-Key: a retried registration is the first one, never a second endpoint sent every event again.
+        if (await idempotency.ReplayedAsync(HttpContext, ct)) return;
         var now = clock.GetCurrentInstant();
         var endpoint = new WebhookEndpoint
         {
@@ -54,7 +56,9 @@ public sealed class RegisterWebhookEndpoint(IDocumentSession session, IClock clo
             CreatedAt = now,
         };
         session.Insert(endpoint);
-        await session.SaveChangesAsync(ct);
-        await EndpointResults.SendJsonAsync(HttpContext, new WebhookSecretResponse(endpoint.Id, endpoint.Secrets[0].Secret), StatusCodes.Status201Created);
+        var answer = new WebhookSecretResponse(endpoint.Id, endpoint.Secrets[0].Secret);
+        await idempotency.RememberAsync(HttpContext, session, StatusCodes.Status201Created, answer, ct);
+        if (!await idempotency.SaveAsync(HttpContext, session, ct)) return;
+        await EndpointResults.SendJsonAsync(HttpContext, answer, StatusCodes.Status201Created);
     }
 }

@@ -12,7 +12,8 @@ namespace SafeguardingCases.Api.Features.Webhooks;
 /// POST /webhooks/{id}/secret: a new signing secret (shown once). The old one keeps signing beside it for
 /// <c>Notifications__SecretOverlap</c> (default a day), so the receiver can switch without losing a delivery.
 /// </summary>
-public sealed class RotateWebhookSecretEndpoint(IDocumentSession session, IClock clock, NotificationOptions options) : EndpointWithoutRequest<WebhookSecretResponse>
+public sealed class RotateWebhookSecretEndpoint(IDocumentSession session, IClock clock, NotificationOptions options, OffCaseIdempotency idempotency)
+    : EndpointWithoutRequest<WebhookSecretResponse>
 {
     public override void Configure()
     {
@@ -20,18 +21,22 @@ public sealed class RotateWebhookSecretEndpoint(IDocumentSession session, IClock
         Roles(R.SafeguardingLead);
         Description(b => b.Read<WebhookSecretResponse>("Webhooks",
             "Rotate a webhook endpoint's signing secret; the old one still signs for Notifications__SecretOverlap", onCase: false)
-            .Produces<Problem>(404, Problems.ContentType), clearDefaults: true);
+            .Produces<Problem>(404, Problems.ContentType).Produces<Problem>(422, Problems.ContentType), clearDefaults: true);
     }
 
     public override async Task HandleAsync(CancellationToken ct)
     {
+        // Idempotency-Key: a retried rotation gives the secret the first one made, not a third that leaves it behind.
+        if (await idempotency.ReplayedAsync(HttpContext, ct)) return;
         if (await WebhookRoutes.FindAsync(session, HttpContext, ct) is not { } endpoint) return;
         var now = clock.GetCurrentInstant();
         var fresh = new WebhookSecret(WebhookEndpoint.NewSecret(), now, null);
         endpoint.Secrets = [fresh, .. endpoint.SigningSecrets(now).Select(s => endpoint.Secrets.First(x => x.Secret == s))
             .Select(s => s with { ExpiresAt = s.ExpiresAt is { } at && at < now + options.SecretOverlap ? at : now + options.SecretOverlap })];
         session.Update(endpoint);
-        await session.SaveChangesAsync(ct);
-        await EndpointResults.SendJsonAsync(HttpContext, new WebhookSecretResponse(endpoint.Id, fresh.Secret), StatusCodes.Status200OK);
+        var answer = new WebhookSecretResponse(endpoint.Id, fresh.Secret);
+        await idempotency.RememberAsync(HttpContext, session, StatusCodes.Status200OK, answer, ct);
+        if (!await idempotency.SaveAsync(HttpContext, session, ct)) return;
+        await EndpointResults.SendJsonAsync(HttpContext, answer, StatusCodes.Status200OK);
     }
 }

@@ -64,18 +64,19 @@ public sealed class ListWebhookDeliveriesEndpoint(IQuerySession session) : Endpo
 }
 
 /// <summary>POST /webhooks/{id}/deliveries/{deliveryId}/redelivery: send it again now, with the same webhook-id.</summary>
-public sealed class RedeliverWebhookEndpoint(IDocumentSession session, IClock clock) : EndpointWithoutRequest<WebhookDeliveryView>
+public sealed class RedeliverWebhookEndpoint(IDocumentSession session, IClock clock, OffCaseIdempotency idempotency) : EndpointWithoutRequest<WebhookDeliveryView>
 {
     public override void Configure()
     {
         Post("/webhooks/{id}/deliveries/{deliveryId}/redelivery");
         Roles(R.SafeguardingLead);
         Description(b => b.Read<WebhookDeliveryView>("Webhooks", "Deliver again now, with the same webhook-id (for three more days if it keeps failing)", onCase: false)
-            .Produces<Problem>(404, Problems.ContentType), clearDefaults: true);
+            .Produces<Problem>(404, Problems.ContentType).Produces<Problem>(422, Problems.ContentType), clearDefaults: true);
     }
 
     public override async Task HandleAsync(CancellationToken ct)
     {
+        if (await idempotency.ReplayedAsync(HttpContext, ct)) return;
         if (await WebhookRoutes.FindAsync(session, HttpContext, ct) is not { } endpoint) return;
         var delivery = Guid.TryParse(Route<string>("deliveryId"), out var id) ? await session.LoadAsync<WebhookDelivery>(id, ct) : null;
         if (delivery is null || delivery.WebhookId != endpoint.Id)
@@ -88,7 +89,9 @@ public sealed class RedeliverWebhookEndpoint(IDocumentSession session, IClock cl
         delivery.GiveUpAtUnixMs = (now + WebhookDelivery.GiveUpAfter).ToUnixTimeMilliseconds();
         delivery.GaveUp = false;
         session.Update(delivery);
-        await session.SaveChangesAsync(ct);
-        await EndpointResults.SendJsonAsync(HttpContext, WebhookDeliveryView.From(delivery), StatusCodes.Status200OK);
+        var answer = WebhookDeliveryView.From(delivery);
+        await idempotency.RememberAsync(HttpContext, session, StatusCodes.Status200OK, answer, ct);
+        if (!await idempotency.SaveAsync(HttpContext, session, ct)) return;
+        await EndpointResults.SendJsonAsync(HttpContext, answer, StatusCodes.Status200OK);
     }
 }

@@ -170,3 +170,53 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
     }
 }
 
+
+/// <summary>
+/// <c>Idempotency-Key</c> for a command that is not on a case (registering a webhook endpoint, rotating its secret): the
+/// same promise as a case command's. An unexpired answer under the key is given again (another request with the key:
+/// 422) before anything is done; a success's answer is staged in the command's own session, so it commits with the
+/// command's documents or not at all; a request that loses the race to store it gives the winner's answer. The answer
+/// is kept in <see cref="IdempotencyRecord.ClearBody"/>: it belongs to no case, so no case key seals it.
+/// </summary>
+public sealed class OffCaseIdempotency(IDocumentStore store, IClock clock, Microsoft.Extensions.Options.IOptions<IdempotencyKeyOptions> options)
+{
+    /// <summary>Answers from an earlier request with the request's key, if there is one; true when it did.</summary>
+    public async Task<bool> ReplayedAsync(HttpContext http, CancellationToken ct)
+    {
+        if (IdempotencyKey.Of(http) is not { } key) return false;
+        var (earlier, _) = await new Remembering(key, 0).FindEarlierAsync(store, clock.GetCurrentInstant(), ct);
+        if (earlier is null) return false;
+        await Remembering.ReplayAsync(http, earlier, key.RequestHash);
+        return true;
+    }
+
+    /// <summary>Stages the answer <paramref name="value"/> (with <paramref name="status"/>) under the request's key, if it has one.</summary>
+    public async Task RememberAsync(HttpContext http, IDocumentSession session, int status, object value, CancellationToken ct)
+    {
+        if (IdempotencyKey.Of(http) is not { } key) return;
+        var now = clock.GetCurrentInstant();
+        var record = new Remembering(key, status).AnswerFor(value, 0, now, options.Value.Expiry);
+        (record.ClearBody, record.Body, record.ETag) = (record.Body, "", null);
+        // An expired answer under the key gives way to this one; a live one stored meanwhile makes the insert fail.
+        if ((await new Remembering(key, status).FindEarlierAsync(store, now, ct)).Expired) session.Delete<IdempotencyRecord>(record.Id);
+        session.Insert(record);
+    }
+
+    /// <summary>
+    /// Commits the session; when another request with the same key committed first, gives its answer instead and returns
+    /// false (nothing of this request was stored).
+    /// </summary>
+    public async Task<bool> SaveAsync(HttpContext http, IDocumentSession session, CancellationToken ct)
+    {
+        try
+        {
+            await session.SaveChangesAsync(ct);
+            return true;
+        }
+        catch (Exception e) when (IdempotencyKey.Of(http) is not null && Persistence.DatabaseFailures.IsConflict(e))
+        {
+            if (!await ReplayedAsync(http, ct)) throw;
+            return false;
+        }
+    }
+}
