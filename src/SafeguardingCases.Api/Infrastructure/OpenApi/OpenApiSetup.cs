@@ -123,7 +123,7 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
                 operation.Parameters.Add(Header(IdempotencyKeyOptions.HeaderName,
                     "Repeat a POST safely: the same key and body return the first response and append nothing; another body with the same key gets 422."));
             }
-            if (path.Contains("{id}", StringComparison.Ordinal))
+            if (OnACase(path))
                 operation.Parameters.Add(Header("If-Match", "The case version you last saw, as its ETag (\"7\"). A stale version gets 412."));
         }
 
@@ -149,7 +149,7 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
     private static void DescribeResponseHeaders(OpenApiOperation operation, string method, string path)
     {
         if (operation.Responses is null) return;
-        var aboutCase = path.Contains("{id}", StringComparison.Ordinal) || (HttpMethods.IsPost(method) && path.EndsWith("cases", StringComparison.Ordinal));
+        var aboutCase = OnACase(path) || (HttpMethods.IsPost(method) && path.EndsWith("cases", StringComparison.Ordinal));
         var command = HttpMethods.IsPost(method) || HttpMethods.IsPut(method);
         foreach (var (status, response) in operation.Responses)
         {
@@ -165,6 +165,9 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
             if (status is "503" or "429") Add(r, "Retry-After", "Seconds to wait before trying again.");
         }
     }
+
+    /// <summary>A route on one case (its version is the ETag and If-Match), not one on a webhook endpoint or an alert by id.</summary>
+    private static bool OnACase(string path) => path.Contains("cases/{id}", StringComparison.Ordinal);
 
     private static void Add(OpenApiResponse response, string name, string description)
     {
