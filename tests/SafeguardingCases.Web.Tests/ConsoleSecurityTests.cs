@@ -103,6 +103,8 @@ public sealed partial class ConsoleSecurityTests(ConsoleFixture console)
             response.StatusCode.ShouldBe(HttpStatusCode.OK, path);
             (await response.Content.ReadAsStringAsync()).ShouldContain("role=\"alert\"", customMessage: path);
         }
+        // A queue the page does not know shows every queue.
+        (await (await client.GetAsync("/?queue=NoSuchQueue&cursor=x")).Content.ReadAsStringAsync()).ShouldContain("Risk assessment needed");
         // Dates that are not dates are the default (the last 90 days), not an error.
         var report = await client.GetAsync("/reports?from=2026-13-45&to=yesterday");
         report.StatusCode.ShouldBe(HttpStatusCode.OK);
