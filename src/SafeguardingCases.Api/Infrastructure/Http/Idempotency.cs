@@ -170,9 +170,8 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
     }
 }
 
-
 /// <summary>
-/// <c>Idempotency-Key</c> for a command that is not on a case (registering a webhook endpoint, rotating its secret): the
+/// <c>Idempotency-Key</c> for a command that is not on a case (a webhook endpoint's registration, secret, redelivery): the
 /// same promise as a case command's. An unexpired answer under the key is given again (another request with the key:
 /// 422) before anything is done; a success's answer is staged in the command's own session, so it commits with the
 /// command's documents or not at all; a request that loses the race to store it gives the winner's answer. The answer
