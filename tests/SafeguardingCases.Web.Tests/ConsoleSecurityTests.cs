@@ -79,7 +79,7 @@ public sealed partial class ConsoleSecurityTests(ConsoleFixture console)
     public async Task Every_page_but_sign_in_needs_a_session_and_sign_in_never_redirects_off_site()
     {
         using var anonymous = Client();
-        foreach (var path in new[] { "/", "/cases", "/cases/new", $"/cases/{Guid.NewGuid()}", "/audit", "/reports" })
+        foreach (var path in new[] { "/", "/cases", "/cases/new", $"/cases/{Guid.NewGuid()}", "/audit", "/reports", "/webhooks", $"/webhooks/{Guid.NewGuid()}" })
         {
             var response = await anonymous.GetAsync(path);
             response.StatusCode.ShouldBe(HttpStatusCode.Found, path);
@@ -172,8 +172,9 @@ public sealed partial class ConsoleSecurityTests(ConsoleFixture console)
 
             await cluster.CrashAsync();
             var claims = new[] { "Nothing due.", "Nothing waiting.", "No cases match.", "No alerts.", "No decisions in these dates.", "No checkpoint has been signed yet.",
-                "No escalation has been made.", "Nobody has broken the glass.", "No export left the service", "No override has been requested." };
-            foreach (var (client, path) in new[] { (lead, "/"), (lead, "/cases"), (lead, "/alerts"), (lead, "/reports"), (auditor, "/audit") })
+                "No escalation has been made.", "Nobody has broken the glass.", "No export left the service", "No override has been requested.",
+                "No endpoint is registered.", "Nothing has been sent to this endpoint yet." };
+            foreach (var (client, path) in new[] { (lead, "/"), (lead, "/cases"), (lead, "/alerts"), (lead, "/reports"), (lead, "/webhooks"), (lead, $"/webhooks/{Guid.NewGuid()}"), (auditor, "/audit") })
             {
                 var response = await client.GetAsync(path);
                 response.StatusCode.ShouldBe(HttpStatusCode.OK, path);

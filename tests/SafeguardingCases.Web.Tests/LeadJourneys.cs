@@ -117,6 +117,59 @@ public sealed partial class Journeys
             .ToHaveCountAsync(0);
     }
 
+    [Fact]
+    public async Task A_lead_registers_a_webhook_once_however_often_the_form_is_sent_and_sees_its_failing_deliveries()
+    {
+        var lead = await console.NewPageAsync();
+        await SignInAsync(lead, "Lead Hooks", "SafeguardingLead");
+        await lead.GetByRole(AriaRole.Link, new() { Name = "Webhooks" }).ClickAsync();
+        await Assertions.Expect(lead.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Webhooks");
+        await ConsoleFixture.ShouldBeAccessibleAsync(lead);
+
+        // A receiver that is down: nothing listens on this port.
+        var url = $"http://127.0.0.1:{SafeguardingCases.Testing.Loopback.FreePort()}/hook";
+        await lead.GetByLabel("Address (https://…)").FillAsync(url);
+        await lead.GetByLabel("An escalation made").CheckAsync();
+        var form = lead.Locator("form").Filter(new() { Has = lead.GetByRole(AriaRole.Button, new() { Name = "Register endpoint" }) });
+        var fields = await form.EvaluateAsync<Dictionary<string, string>>(
+            "f => Object.fromEntries(Array.from(new FormData(f).entries()).map(([k, v]) => [k, String(v)]))");
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Register endpoint" }).ClickAsync();
+        await Assertions.Expect(lead.GetByRole(AriaRole.Status)).ToContainTextAsync($"Signing secret for {url}");
+        await Assertions.Expect(lead.GetByRole(AriaRole.Status)).ToContainTextAsync("whsec_");
+        // The same form sent again (a double click, a refresh): the first registration, not a second endpoint.
+        var data = lead.Context.APIRequest.CreateFormData();
+        foreach (var (name, value) in fields) data.Append(name, value);
+        (await lead.Context.APIRequest.PostAsync("/webhooks", new() { Multipart = data, MaxRedirects = 0 })).Status.ShouldBe(200);
+        await lead.GotoAsync("/webhooks");
+        await Assertions.Expect(lead.GetByRole(AriaRole.Status)).ToHaveCountAsync(0);
+        await Assertions.Expect(lead.GetByRole(AriaRole.Link, new() { Name = $"Deliveries to {url}" })).ToHaveCountAsync(1);
+
+        // An escalation is delivered, fails, and the lead sees it failing, and asks for it again.
+        await Task.Delay(1500);
+        await EscalateThroughTheApiAsync();
+        await lead.GetByRole(AriaRole.Link, new() { Name = $"Deliveries to {url}" }).ClickAsync();
+        var row = lead.GetByRole(AriaRole.Row).Filter(new() { HasText = "Escalation made" });
+        for (var i = 0; i < 40 && !(await row.CountAsync() > 0 && (await row.First.InnerTextAsync()).Contains("Failing", StringComparison.Ordinal)); i++)
+        {
+            await Task.Delay(250);
+            await lead.ReloadAsync();
+        }
+        await Assertions.Expect(row).ToContainTextAsync("Failing: last attempt failed: the receiver could not be reached; next attempt");
+        await ConsoleFixture.ShouldBeAccessibleAsync(lead);
+        await ConsoleFixture.ScreenshotAsync(lead, "webhook-deliveries");
+        await row.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Deliver again") }).ClickAsync();
+        await Assertions.Expect(lead.GetByRole(AriaRole.Alert)).ToHaveCountAsync(0);
+        await Assertions.Expect(lead.GetByRole(AriaRole.Row).Filter(new() { HasText = "Escalation made" })).ToHaveCountAsync(1);
+
+        // A new secret, shown once; then the endpoint removed.
+        await lead.GetByRole(AriaRole.Link, new() { Name = "All webhook endpoints" }).ClickAsync();
+        await lead.GetByRole(AriaRole.Button, new() { Name = $"New signing secret for {url}" }).ClickAsync();
+        await Assertions.Expect(lead.GetByRole(AriaRole.Status)).ToContainTextAsync($"Signing secret for {url}");
+        await lead.GetByRole(AriaRole.Button, new() { Name = $"Remove {url}" }).ClickAsync();
+        await Assertions.Expect(lead.GetByRole(AriaRole.Link, new() { Name = $"Deliveries to {url}" })).ToHaveCountAsync(0);
+        await Assertions.Expect(lead.GetByRole(AriaRole.Alert)).ToHaveCountAsync(0);
+    }
+
     /// <summary>The report's "All weeks" row: each column's number by its heading.</summary>
     private static async Task<Dictionary<string, int>> TotalsAsync(IPage page)
     {

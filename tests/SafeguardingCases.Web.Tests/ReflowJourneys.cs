@@ -40,6 +40,15 @@ public sealed partial class Journeys
         await ShouldReflowAsync(auditor);
         await auditor.GotoAsync("/reports");
         await ShouldReflowAsync(auditor);
+
+        // A lead's own pages: their work queues (with the overrides and retention queues), webhooks and a case.
+        var lead = await NarrowPageAsync();
+        await SignInAsync(lead, "Lead Narrow", "SafeguardingLead");
+        foreach (var path in new[] { "/", "/webhooks", $"/cases/{id}" })
+        {
+            await lead.GotoAsync(path);
+            await ShouldReflowAsync(lead);
+        }
     }
 
     private async Task<IPage> NarrowPageAsync()

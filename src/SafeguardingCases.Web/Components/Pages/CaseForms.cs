@@ -127,3 +127,29 @@ public sealed class FlagDecisionForm : CommandForm
     public FlagDecision? Decision { get; set; }
     public string? Ground { get; set; }
 }
+
+/// <summary>A webhook endpoint to register: its address and, one box each, the events it takes.</summary>
+public sealed class RegisterWebhookForm : CommandForm
+{
+    public string? Url { get; set; }
+    public bool ObligationDueSoon { get; set; }
+    public bool ObligationOverdue { get; set; }
+    public bool ObligationEscalated { get; set; }
+    public bool EscalationMade { get; set; }
+    public bool CaseClosed { get; set; }
+
+    public List<WebhookEvent?> Events() =>
+    [
+        .. new (bool On, WebhookEvent Event)[]
+        {
+            (ObligationDueSoon, WebhookEvent.ObligationDueSoon), (ObligationOverdue, WebhookEvent.ObligationOverdue),
+            (ObligationEscalated, WebhookEvent.ObligationEscalated), (EscalationMade, WebhookEvent.EscalationMade), (CaseClosed, WebhookEvent.CaseClosed),
+        }.Where(e => e.On).Select(e => (WebhookEvent?)e.Event),
+    ];
+}
+
+/// <summary>An action on one webhook endpoint or one of its deliveries (rotate, remove, deliver again), with its own key.</summary>
+public sealed class WebhookActionForm : CommandForm
+{
+    public Guid? Target { get; set; }
+}
