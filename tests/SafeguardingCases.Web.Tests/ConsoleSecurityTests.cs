@@ -167,12 +167,12 @@ public sealed partial class ConsoleSecurityTests(ConsoleFixture console)
             (await SignInAsync(lead, "Lead Outage", "SafeguardingLead")).StatusCode.ShouldBe(HttpStatusCode.Found);
             (await SignInAsync(auditor, "Auditor Outage", "Auditor")).StatusCode.ShouldBe(HttpStatusCode.Found);
             // Up, an empty store's pages say they are empty.
-            (await (await auditor.GetAsync("/audit")).Content.ReadAsStringAsync()).ShouldContain("Nobody has broken the glass.");
+            (await (await auditor.GetAsync("/audit")).Content.ReadAsStringAsync()).ShouldContain("Nobody has broken the glass since then.");
             (await (await lead.GetAsync("/")).Content.ReadAsStringAsync()).ShouldContain("Nothing waiting.");
 
             await cluster.CrashAsync();
             var claims = new[] { "Nothing due.", "Nothing waiting.", "No cases match.", "No alerts.", "No decisions in these dates.", "No checkpoint has been signed yet.",
-                "No escalation has been made.", "Nobody has broken the glass.", "No export left the service", "No override has been requested.",
+                "No escalation since then.", "Nobody has broken the glass since then.", "No export left the service", "No override has been requested since then.",
                 "No endpoint is registered.", "Nothing has been sent to this endpoint yet." };
             foreach (var (client, path) in new[] { (lead, "/"), (lead, "/cases"), (lead, "/alerts"), (lead, "/reports"), (lead, "/webhooks"), (lead, $"/webhooks/{Guid.NewGuid()}"), (auditor, "/audit") })
             {

@@ -93,7 +93,7 @@ public sealed class ExportJourneys(ConsoleFixture console)
         // Auditors see every export: who, for whom and why.
         var auditor = await console.NewPageAsync();
         await SignInAsync(auditor, "Export Auditor", "Auditor");
-        var audited = auditor.Locator("section").Filter(new() { Has = auditor.GetByRole(AriaRole.Heading, new() { Name = "Exports (last 30 days)", Level = 2 }) });
+        var audited = auditor.Locator("section").Filter(new() { Has = auditor.GetByRole(AriaRole.Heading, new() { Name = "Exports", Exact = true, Level = 2 }) });
         await Assertions.Expect(audited).ToContainTextAsync("Export Officer exported");
         await Assertions.Expect(audited).ToContainTextAsync("for Court to Family Court, for Care proceedings");
         await Assertions.Expect(audited).ToContainTextAsync("Export Lead exported");

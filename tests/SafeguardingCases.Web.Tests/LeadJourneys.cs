@@ -183,7 +183,7 @@ public sealed partial class Journeys
     }
 
     /// <summary>A fifteen-year-old's case escalated on the non-emergency route, straight through the API.</summary>
-    private async Task EscalateThroughTheApiAsync()
+    private async Task<Guid> EscalateThroughTheApiAsync()
     {
         using var officer = ApiClient("officer-report", "SafeguardingOfficer");
         using var clinician = ApiClient("clinician-report", "Clinician");
@@ -215,6 +215,34 @@ public sealed partial class Journeys
             route = "NonEmergency", agency = "Police101", personId = "service-user", riskAssessmentId = assessment, reliesOn = new[] { disclosure },
             informationShared = new[] { "Name" },
         });
+        return id;
+    }
+
+    [Fact]
+    public async Task An_auditor_reaches_this_weeks_escalations_however_many_came_before_them()
+    {
+        // More escalations than a page: the auditor's page once showed the first 25 ever made and nothing after them.
+        Guid newest = default;
+        for (var i = 0; i < 26; i++) newest = await EscalateThroughTheApiAsync();
+        var auditor = await console.NewPageAsync();
+        await SignInAsync(auditor, "Auditor Pages", "Auditor");
+        await auditor.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/audit$"));
+        var recheck = Section(auditor, "Escalations re-checked against the policy of their time");
+        for (var page = 0; page < 20 && await recheck.GetByRole(AriaRole.Link, new() { Name = newest.ToString() }).CountAsync() == 0; page++)
+        {
+            // The next page, once it has replaced this one (a count taken before would read the old page).
+            var before = auditor.Url;
+            await recheck.GetByRole(AriaRole.Link, new() { Name = "More escalations" }).ClickAsync();
+            await auditor.WaitForURLAsync(url => url != before);
+        }
+        await Assertions.Expect(recheck.GetByRole(AriaRole.Link, new() { Name = newest.ToString() })).ToHaveCountAsync(1);
+        await Assertions.Expect(recheck.GetByRole(AriaRole.Row).Filter(new() { HasText = newest.ToString() })).ToContainTextAsync("Agrees");
+        await ConsoleFixture.ShouldBeAccessibleAsync(auditor);
+
+        // From a later date than anything: nothing since then, said so.
+        await auditor.GetByLabel("Lists below since (UK date)").FillAsync(DateTime.UtcNow.AddDays(2).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        await auditor.GetByRole(AriaRole.Button, new() { Name = "Show since then" }).ClickAsync();
+        await Assertions.Expect(auditor.GetByText("No escalation since then.")).ToBeVisibleAsync();
     }
 
     /// <summary>A client of the console's API with a development token (the key in appsettings.Development.json).</summary>
