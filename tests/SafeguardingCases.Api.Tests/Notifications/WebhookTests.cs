@@ -152,6 +152,16 @@ public sealed class WebhookTests(WebhookTests.HookedApi api) : IClassFixture<Web
             .GetValue<string>().ShouldNotBe(rotated["secret"]!.GetValue<string>(), "a new key is a new rotation");
         var other = racedIds[0];
         await (await Lead.PostJson($"/api/v1/webhooks/{other}/secret", new { }, idempotencyKey: "rotate-1")).ShouldBeProblem((HttpStatusCode)422);
+
+        // Past Idempotency__Expiry the key is free again: a new request with it is done and remembered in place of the old.
+        api.Clock.Advance(Duration.FromHours(25));
+        var later = await (await Lead.PostJson("/api/v1/webhooks", new { url, events = new[] { "EscalationMade" } }, idempotencyKey: "register-1")
+            .ShouldBe(HttpStatusCode.Created)).Json();
+        later["webhookId"]!.GetValue<Guid>().ShouldNotBe(one["webhookId"]!.GetValue<Guid>());
+        var laterAgain = await Lead.PostJson("/api/v1/webhooks", new { url, events = new[] { "EscalationMade" } }, idempotencyKey: "register-1")
+            .ShouldBe(HttpStatusCode.Created);
+        laterAgain.Headers.GetValues("Idempotent-Replayed").ShouldBe(["true"]);
+        (await laterAgain.Json())["webhookId"]!.GetValue<Guid>().ShouldBe(later["webhookId"]!.GetValue<Guid>());
     }
 
     [Theory]

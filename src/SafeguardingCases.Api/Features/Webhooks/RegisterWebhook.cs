@@ -44,7 +44,8 @@ public sealed class RegisterWebhookEndpoint(IDocumentSession session, IClock clo
     public override async Task HandleAsync(RegisterWebhookRequest req, CancellationToken ct)
     {
         // Idempotency-Key: a retried registration is the first one, never a second endpoint sent every event again.
-        if (await idempotency.ReplayedAsync(HttpContext, ct)) return;
+        var earlier = await idempotency.ReplayAsync(HttpContext, ct);
+        if (earlier.Answered) return;
         var now = clock.GetCurrentInstant();
         var endpoint = new WebhookEndpoint
         {
@@ -57,7 +58,7 @@ public sealed class RegisterWebhookEndpoint(IDocumentSession session, IClock clo
         };
         session.Insert(endpoint);
         var answer = new WebhookSecretResponse(endpoint.Id, endpoint.Secrets[0].Secret);
-        await idempotency.RememberAsync(HttpContext, session, StatusCodes.Status201Created, answer, ct);
+        idempotency.Remember(HttpContext, session, earlier, StatusCodes.Status201Created, answer);
         if (!await idempotency.SaveAsync(HttpContext, session, ct)) return;
         await EndpointResults.SendJsonAsync(HttpContext, answer, StatusCodes.Status201Created);
     }

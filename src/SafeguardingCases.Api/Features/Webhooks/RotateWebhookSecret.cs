@@ -27,7 +27,8 @@ public sealed class RotateWebhookSecretEndpoint(IDocumentSession session, IClock
     public override async Task HandleAsync(CancellationToken ct)
     {
         // Idempotency-Key: a retried rotation gives the secret the first one made, not a third that leaves it behind.
-        if (await idempotency.ReplayedAsync(HttpContext, ct)) return;
+        var earlier = await idempotency.ReplayAsync(HttpContext, ct);
+        if (earlier.Answered) return;
         if (await WebhookRoutes.FindAsync(session, HttpContext, ct) is not { } endpoint) return;
         var now = clock.GetCurrentInstant();
         var fresh = new WebhookSecret(WebhookEndpoint.NewSecret(), now, null);
@@ -35,7 +36,7 @@ public sealed class RotateWebhookSecretEndpoint(IDocumentSession session, IClock
             .Select(s => s with { ExpiresAt = s.ExpiresAt is { } at && at < now + options.SecretOverlap ? at : now + options.SecretOverlap })];
         session.Update(endpoint);
         var answer = new WebhookSecretResponse(endpoint.Id, fresh.Secret);
-        await idempotency.RememberAsync(HttpContext, session, StatusCodes.Status200OK, answer, ct);
+        idempotency.Remember(HttpContext, session, earlier, StatusCodes.Status200OK, answer);
         if (!await idempotency.SaveAsync(HttpContext, session, ct)) return;
         await EndpointResults.SendJsonAsync(HttpContext, answer, StatusCodes.Status200OK);
     }

@@ -76,7 +76,8 @@ public sealed class RedeliverWebhookEndpoint(IDocumentSession session, IClock cl
 
     public override async Task HandleAsync(CancellationToken ct)
     {
-        if (await idempotency.ReplayedAsync(HttpContext, ct)) return;
+        var earlier = await idempotency.ReplayAsync(HttpContext, ct);
+        if (earlier.Answered) return;
         if (await WebhookRoutes.FindAsync(session, HttpContext, ct) is not { } endpoint) return;
         var delivery = Guid.TryParse(Route<string>("deliveryId"), out var id) ? await session.LoadAsync<WebhookDelivery>(id, ct) : null;
         if (delivery is null || delivery.WebhookId != endpoint.Id)
@@ -90,7 +91,7 @@ public sealed class RedeliverWebhookEndpoint(IDocumentSession session, IClock cl
         delivery.GaveUp = false;
         session.Update(delivery);
         var answer = WebhookDeliveryView.From(delivery);
-        await idempotency.RememberAsync(HttpContext, session, StatusCodes.Status200OK, answer, ct);
+        idempotency.Remember(HttpContext, session, earlier, StatusCodes.Status200OK, answer);
         if (!await idempotency.SaveAsync(HttpContext, session, ct)) return;
         await EndpointResults.SendJsonAsync(HttpContext, answer, StatusCodes.Status200OK);
     }

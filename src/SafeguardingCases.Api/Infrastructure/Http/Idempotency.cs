@@ -172,33 +172,35 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
 
 /// <summary>
 /// <c>Idempotency-Key</c> for a command that is not on a case (a webhook endpoint's registration, secret, redelivery): the
-/// same promise as a case command's. An unexpired answer under the key is given again (another request with the key:
-/// 422) before anything is done; a success's answer is staged in the command's own session, so it commits with the
-/// command's documents or not at all; a request that loses the race to store it gives the winner's answer. The answer
-/// is kept in <see cref="IdempotencyRecord.ClearBody"/>: it belongs to no case, so no case key seals it.
+/// same promise as a case command's. The key is looked up once, before anything is done: an unexpired answer is given
+/// again (another request with the key: 422). A success's answer is staged in the command's own session, so it commits
+/// with the command's documents or not at all: inserted, so a request that loses the race to store it gives the
+/// winner's answer, or stored over the key's expired one (as the case runner does). The answer is kept in
+/// <see cref="IdempotencyRecord.ClearBody"/>: it belongs to no case, so no case key seals it.
 /// </summary>
 public sealed class OffCaseIdempotency(IDocumentStore store, IClock clock, Microsoft.Extensions.Options.IOptions<IdempotencyKeyOptions> options)
 {
-    /// <summary>Answers from an earlier request with the request's key, if there is one; true when it did.</summary>
-    public async Task<bool> ReplayedAsync(HttpContext http, CancellationToken ct)
+    /// <summary>What an earlier request with this request's key left: an answer, now given again, or an expired one to replace.</summary>
+    public readonly record struct Earlier(bool Answered, bool Expired);
+
+    /// <summary>Gives the answer of an earlier request with the request's key, if there is one (<see cref="Earlier.Answered"/>).</summary>
+    public async Task<Earlier> ReplayAsync(HttpContext http, CancellationToken ct)
     {
-        if (IdempotencyKey.Of(http) is not { } key) return false;
-        var (earlier, _) = await new Remembering(key, 0).FindEarlierAsync(store, clock.GetCurrentInstant(), ct);
-        if (earlier is null) return false;
+        if (IdempotencyKey.Of(http) is not { } key) return default;
+        var (earlier, expired) = await new Remembering(key, 0).FindEarlierAsync(store, clock.GetCurrentInstant(), ct);
+        if (earlier is null) return new Earlier(false, expired);
         await Remembering.ReplayAsync(http, earlier, key.RequestHash);
-        return true;
+        return new Earlier(true, false);
     }
 
     /// <summary>Stages the answer <paramref name="value"/> (with <paramref name="status"/>) under the request's key, if it has one.</summary>
-    public async Task RememberAsync(HttpContext http, IDocumentSession session, int status, object value, CancellationToken ct)
+    public void Remember(HttpContext http, IDocumentSession session, Earlier earlier, int status, object value)
     {
         if (IdempotencyKey.Of(http) is not { } key) return;
-        var now = clock.GetCurrentInstant();
-        var record = new Remembering(key, status).AnswerFor(value, 0, now, options.Value.Expiry);
+        var record = new Remembering(key, status).AnswerFor(value, 0, clock.GetCurrentInstant(), options.Value.Expiry);
         (record.ClearBody, record.Body, record.ETag) = (record.Body, "", null);
-        // An expired answer under the key gives way to this one; a live one stored meanwhile makes the insert fail.
-        if ((await new Remembering(key, status).FindEarlierAsync(store, now, ct)).Expired) session.Delete<IdempotencyRecord>(record.Id);
-        session.Insert(record);
+        if (earlier.Expired) session.Store(record);
+        else session.Insert(record);
     }
 
     /// <summary>
@@ -214,7 +216,7 @@ public sealed class OffCaseIdempotency(IDocumentStore store, IClock clock, Micro
         }
         catch (Exception e) when (IdempotencyKey.Of(http) is not null && Persistence.DatabaseFailures.IsConflict(e))
         {
-            if (!await ReplayedAsync(http, ct)) throw;
+            if (!(await ReplayAsync(http, ct)).Answered) throw;
             return false;
         }
     }
