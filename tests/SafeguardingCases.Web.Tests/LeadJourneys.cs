@@ -219,6 +219,40 @@ public sealed partial class Journeys
     }
 
     [Fact]
+    public async Task A_queue_longer_than_a_page_goes_on_on_a_page_of_its_own()
+    {
+        // 26 cases owing a risk assessment (a disclosure each), more than the queue's page of 25.
+        using var officer = ApiClient("officer-queue", "SafeguardingOfficer");
+        for (var i = 0; i < 26; i++)
+        {
+            using var opened = await officer.PostAsync("/api/v1/cases", JsonContent.Create(new
+            {
+                channel = "Chat", sourceReference = $"chat-queue-{i}", serviceUser = new { reference = $"handle-queue-{i}", ageYears = 15 }, summary = "Worried",
+            }));
+            var id = (await opened.Content.ReadFromJsonAsync<JsonNode>())!["id"]!.GetValue<Guid>();
+            using var disclosed = await officer.PostAsync($"/api/v1/cases/{id}/disclosures", JsonContent.Create(new
+            {
+                disclosedAt = DateTime.UtcNow.AddMinutes(-5).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
+                channel = "Chat", sourceReference = "msg-1", summary = "Says they are hit at home",
+                concerns = new[] { new { category = "Physical", status = "Current", personId = "service-user" } },
+            }));
+            disclosed.StatusCode.ShouldBe(System.Net.HttpStatusCode.Created);
+        }
+        var lead = await console.NewPageAsync();
+        await SignInAsync(lead, "Lead Queue", "SafeguardingLead");
+        await lead.GetByRole(AriaRole.Link, new() { Name = "Work queues" }).ClickAsync();
+        var firstPage = await Section(lead, "Risk assessment needed").GetByRole(AriaRole.Row).AllInnerTextsAsync();
+        await Section(lead, "Risk assessment needed").GetByRole(AriaRole.Link, new() { Name = "More: Risk assessment needed" }).ClickAsync();
+        await lead.WaitForURLAsync(new System.Text.RegularExpressions.Regex("[?]queue=RiskAssessmentNeeded&cursor="));
+        // The next page of that queue alone: no other queue, the leads' ones included.
+        await Assertions.Expect(lead.GetByRole(AriaRole.Heading, new() { Level = 2 })).ToHaveTextAsync(["Risk assessment needed"]);
+        var secondPage = await Section(lead, "Risk assessment needed").GetByRole(AriaRole.Row).AllInnerTextsAsync();
+        secondPage.Skip(1).ShouldNotBeEmpty();
+        secondPage.Skip(1).ShouldAllBe(row => !firstPage.Contains(row), "the page after the first, not the first again");
+        await ConsoleFixture.ShouldBeAccessibleAsync(lead);
+    }
+
+    [Fact]
     public async Task An_auditor_reaches_this_weeks_escalations_however_many_came_before_them()
     {
         // More escalations than a page: the auditor's page once showed the first 25 ever made and nothing after them.
