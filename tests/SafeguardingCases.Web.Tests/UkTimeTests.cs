@@ -32,4 +32,15 @@ public sealed class UkTimeTests
         // Whatever kind the form's binding gave it, the numbers are UK time.
         Format.FromUkTime(new DateTime(2026, 7, 1, 15, 0, 0, DateTimeKind.Utc)).ShouldBe(Utc(2026, 7, 1, 14, 0));
     }
+
+    [Fact]
+    public void A_date_picked_in_a_form_starts_at_UK_midnight_and_a_date_that_is_not_one_is_none()
+    {
+        Format.StartOfUkDay(new DateOnly(2026, 12, 7)).ShouldBe(Utc(2026, 12, 7, 0, 0));
+        Format.StartOfUkDay(new DateOnly(2026, 7, 1)).ShouldBe(Utc(2026, 6, 30, 23, 0), "a summer day begins at 23:00 UTC the day before");
+        Format.ReadDate("2026-07-01").ShouldBe(new DateOnly(2026, 7, 1));
+        Format.ReadDate("2026-13-45").ShouldBeNull();
+        Format.ReadDate(null).ShouldBeNull();
+        Format.DateField(new DateOnly(2026, 7, 1)).ShouldBe("2026-07-01");
+    }
 }

@@ -25,6 +25,19 @@ public static class Format
     public static DateTimeOffset FromUkTime(DateTime typed) =>
         NodaTime.LocalDateTime.FromDateTime(DateTime.SpecifyKind(typed, DateTimeKind.Unspecified)).InZoneLeniently(Uk).ToInstant().ToDateTimeOffset();
 
+    /// <summary>A UK date as a date field and a link carry it (<c>2026-12-07</c>).</summary>
+    public static string DateField(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>A date from a date field or a link, or null when the text is not one.</summary>
+    public static DateOnly? ReadDate(string? text) =>
+        DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day : null;
+
+    /// <summary>The instant a UK day begins (midnight, GMT or BST as the day has it).</summary>
+    public static DateTimeOffset StartOfUkDay(DateOnly day) => FromUkTime(day.ToDateTime(TimeOnly.MinValue));
+
+    /// <summary>Today's date in the UK.</summary>
+    public static DateOnly TodayInUk() => DateOnly.FromDateTime(NowInUk());
+
     /// <summary>Now in UK time, to the minute: what a form's time field starts at.</summary>
     public static DateTime NowInUk()
     {
