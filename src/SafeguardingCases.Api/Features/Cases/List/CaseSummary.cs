@@ -68,6 +68,12 @@ public sealed class CaseSummary
 
     /// <summary>NEED-TO-KNOW: the row shows only to the named staff while the case is restricted.</summary>
     public bool Restricted { get; set; }
+
+    /// <summary>
+    /// NEED-TO-KNOW as SQL: the list row <paramref name="alias"/> shows to the reader, whose subject is the one <c>?</c>
+    /// parameter: unrestricted, or restricted to staff that name them. Every list and queue read from the rows uses it.
+    /// </summary>
+    public static string ShownToReader(string alias) => $"({alias}.restricted = false or jsonb_exists({alias}.data -> 'allowedSubjects', ?))";
     public List<string> AllowedSubjects { get; set; } = [];
 
     /// <summary>The row for a case as it stands, with the obligations the policy computes under these options.</summary>

@@ -100,7 +100,7 @@ public sealed class ListCasesHandler(IQuerySession session) : IRequestHandler<Li
     public async ValueTask<CaseList> Handle(ListCasesQuery request, CancellationToken cancellationToken)
     {
         var parameters = new List<object>();
-        var where = new StringBuilder("where (d.restricted = false or jsonb_exists(d.data -> 'allowedSubjects', ?))");
+        var where = new StringBuilder("where " + CaseSummary.ShownToReader("d"));
         parameters.Add(request.Reader.Subject);
         if (request.Status is { } status)
         {

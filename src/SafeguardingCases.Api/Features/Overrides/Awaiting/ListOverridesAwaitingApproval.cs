@@ -25,9 +25,9 @@ public sealed class ListOverridesAwaitingApprovalEndpoint(IQuerySession session,
     : Endpoint<OverridesAwaitingRequest, OverrideList>, ILogsCaseAccess
 {
     /// <summary>The override's case is open and not hidden from the reader by a restriction (the list row's flag and names).</summary>
-    private const string OnAnOpenCaseTheReaderMaySee =
+    private static readonly string OnAnOpenCaseTheReaderMaySee =
         $"exists (select 1 from {MartenSetup.CaseSummaryTable} r where r.id = (d.data ->> 'caseId')::uuid and r.status = 'Open' " +
-        "and (r.restricted = false or jsonb_exists(r.data -> 'allowedSubjects', ?)))";
+        $"and {Cases.List.CaseSummary.ShownToReader("r")})";
 
     public override void Configure()
     {

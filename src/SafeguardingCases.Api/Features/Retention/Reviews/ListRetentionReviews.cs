@@ -64,7 +64,7 @@ public sealed class ListRetentionReviewsHandler(IQuerySession session) : IReques
 {
     public async ValueTask<RetentionReviewList> Handle(ListRetentionReviewsQuery request, CancellationToken cancellationToken)
     {
-        var where = "where d.retention_review_at_unix_ms <= ? and (d.restricted = false or jsonb_exists(d.data -> 'allowedSubjects', ?))";
+        var where = $"where d.retention_review_at_unix_ms <= ? and {CaseSummary.ShownToReader("d")}";
         var parameters = new List<object> { request.DueBefore.ToUnixTimeMilliseconds(), request.Reader.Subject };
         if (request.CursorKey is { } key && Cursor.Parse(key) is var (ms, id))
         {
