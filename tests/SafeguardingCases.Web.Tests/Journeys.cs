@@ -45,6 +45,24 @@ public sealed partial class Journeys(ConsoleFixture console)
 
     private static ILocator Alert(IPage page) => page.GetByRole(AriaRole.Alert);
 
+    /// <summary>
+    /// Whether a work queue lists a case, following the queue's More links: the queues are earliest due first and the
+    /// console's tests share one database, so another test's cases may fill the first page before this one's.
+    /// </summary>
+    private static async Task<bool> QueueListsAsync(IPage page, string queue, string sourceReference)
+    {
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Work queues", Level = 1 })).ToBeVisibleAsync();
+        for (var pages = 0; pages < 40; pages++)
+        {
+            var section = Section(page, queue);
+            if (await section.GetByRole(AriaRole.Link, new() { Name = sourceReference, Exact = true }).CountAsync() > 0) return true;
+            var more = section.GetByRole(AriaRole.Link, new() { Name = $"More: {queue}" });
+            if (await more.CountAsync() == 0) return false;
+            await page.GotoAsync(await more.GetAttributeAsync("href") ?? throw new InvalidOperationException("More link without href"));
+        }
+        return false;
+    }
+
     private static ILocator Section(IPage page, string heading) =>
         page.Locator("section").Filter(new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = heading, Exact = true, Level = 2 }) });
 
@@ -66,7 +84,7 @@ public sealed partial class Journeys(ConsoleFixture console)
         await Assertions.Expect(Section(officer, "Disclosures").GetByRole(AriaRole.Listitem)).ToContainTextAsync("My dad hits me when he drinks");
         await Assertions.Expect(Section(officer, "Obligations")).ToContainTextAsync("Risk assessment needed");
         await officer.GetByRole(AriaRole.Link, new() { Name = "Work queues" }).ClickAsync();
-        await Assertions.Expect(Section(officer, "Risk assessment needed").GetByRole(AriaRole.Link, new() { Name = "post-123" })).Not.ToHaveCountAsync(0);
+        (await QueueListsAsync(officer, "Risk assessment needed", "post-123")).ShouldBeTrue();
         await ConsoleFixture.ShouldBeAccessibleAsync(officer);
         await ConsoleFixture.ScreenshotAsync(officer, "work-queues");
         await SignOutAsync(officer);
