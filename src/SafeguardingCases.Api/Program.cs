@@ -107,6 +107,9 @@ static async Task RunApiAsync(string[] args)
         });
     services.AddSingleton<SafeguardingCases.Api.Features.Webhooks.WebhookSender>();
     services.AddHostedService(sp => sp.GetRequiredService<SafeguardingCases.Api.Features.Webhooks.WebhookSender>());
+    // The search by reference: rows written before its index existed get their values once, at start-up.
+    services.AddSingleton<SafeguardingCases.Api.Features.Cases.Search.ReferenceIndexBackfill>();
+    services.AddHostedService(sp => sp.GetRequiredService<SafeguardingCases.Api.Features.Cases.Search.ReferenceIndexBackfill>());
     services.AddSingleton<RetentionCleanup>();
     services.AddHostedService(sp => sp.GetRequiredService<RetentionCleanup>());
     var ledger = SafeguardingCases.Api.Infrastructure.Ledger.LedgerOptions.Bind(configuration);

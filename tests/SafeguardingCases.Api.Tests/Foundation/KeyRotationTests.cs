@@ -69,9 +69,9 @@ public sealed class KeyRotationTests
 
         var (rewrapped, already) = await RewrapKeysCommand.RewrapAsync(database, Convert.FromBase64String(File.ReadAllText(oldKey)),
             Convert.FromBase64String(File.ReadAllText(newKey)), CancellationToken.None);
-        (rewrapped, already).ShouldBe((1, 1));
+        (rewrapped, already).ShouldBe((2, 1), "the first case's data key and the reference index key; the second case's was made under the new key");
         (await RewrapKeysCommand.RewrapAsync(database, Convert.FromBase64String(File.ReadAllText(oldKey)), Convert.FromBase64String(File.ReadAllText(newKey)), CancellationToken.None))
-            .ShouldBe((0, 2), "run again, it changes nothing");
+            .ShouldBe((0, 3), "run again, it changes nothing");
         (await StoredEventsAsync(database, first)).ShouldBe(stored, "no event is rewritten");
 
         // After it: the new key alone opens everything; the old key opens nothing any more.
@@ -80,6 +80,10 @@ public sealed class KeyRotationTests
             await after.InitializeAsync();
             (await SummaryAsync(after, first)).ShouldBe("Rotavellion told us");
             (await SummaryAsync(after, second)).ShouldBe("Brandlewick told us");
+            // The reference index key was re-wrapped, not replaced: the values stored under it still match.
+            var found = await (await after.ClientAs("officer-1", Roles.SafeguardingOfficer).PostJson("/api/v1/cases/search", new { reference = "user-1" })
+                .ShouldBe(HttpStatusCode.OK)).Json();
+            found["items"]!.AsArray().Select(i => i!["id"]!.GetValue<Guid>()).ShouldBe([second, first], ignoreOrder: true);
             var integrity = await (await after.ClientAs("auditor-1", Roles.Auditor).GetAsync($"/api/v1/cases/{first}/integrity").ShouldBe(HttpStatusCode.OK)).Json();
             integrity["valid"]!.GetValue<bool>().ShouldBeTrue();
         }

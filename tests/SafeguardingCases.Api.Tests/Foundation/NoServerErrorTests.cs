@@ -54,6 +54,8 @@ public sealed class NoServerErrorTests(ApiFactory api) : IClassFixture<ApiFactor
         ("POST", "/cases/{id}/retention-decisions", """{"decision":"Destroy","reason":"@BAD@"}""", "reason"),
         ("POST", "/cases/{id}/subject-access-exports/6b1f0c1e-0000-4000-8000-000000000003/decisions", """{"flagId":"6b1f0c1e-0000-4000-8000-000000000004","decision":"Withhold","ground":"@BAD@"}""", "ground"),
         ("POST", "/webhooks", """{"url":"@BAD@","events":["CaseClosed"]}""", "url"),
+        ("POST", "/cases/search", """{"reference":"@BAD@"}""", "reference"),
+        ("POST", "/cases/search", """{"reference":"r","cursor":"@BAD@"}""", "cursor"),
     ];
 
     public static TheoryData<int, string> Cases()

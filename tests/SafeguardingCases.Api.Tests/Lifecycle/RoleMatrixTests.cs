@@ -19,6 +19,7 @@ public sealed class RoleMatrixTests(ApiFactory api) : IClassFixture<ApiFactory>
     [
         ("POST", "/api/v1/cases", [O]),
         ("GET", "/api/v1/cases", [O, C, L]),
+        ("POST", "/api/v1/cases/search", [O, C, L]),
         ("GET", "/api/v1/cases/{id}", [O, C, L, A]),
         ("POST", "/api/v1/cases/{id}/disclosures", [O, C]),
         ("POST", "/api/v1/cases/{id}/persons", [O, C]),

@@ -115,6 +115,9 @@ public sealed class RetentionTests(RetentionTests.ShortSchedule api) : IClassFix
         var counted = await (await Auditor.GetAsync(report).ShouldBe(HttpStatusCode.OK)).Json();
         counted["byRoute"]!["noneRecorded"]!.GetValue<int>().ShouldBeGreaterThan(0);
         var versionBefore = (await c.View())["version"]!.GetValue<long>();
+        var search = new { reference = $"user-{recorded[1]}" };
+        (await (await c.Lead1.PostJson("/api/v1/cases/search", search).ShouldBe(HttpStatusCode.OK)).Json())["items"]!.AsArray()
+            .Select(i => i!["id"]!.GetValue<Guid>()).ShouldBe([c.Id]);
 
         var asked = await (await c.Lead1.PostJson($"{c.Url}/retention-decisions", new { decision = "Destroy", reason = "Review due: nothing to keep it for" })
             .ShouldBe(HttpStatusCode.Created)).Json();
@@ -154,6 +157,11 @@ public sealed class RetentionTests(RetentionTests.ShortSchedule api) : IClassFix
         view["pendingDestruction"].ShouldBeNull();
         view["retention"].ShouldBeNull();
         (await DueAsync(c.Lead1)).ShouldNotContain(c.Id, "a destroyed record is not reviewed again");
+        // Its references left the search index with it: not even the key holder can confirm that this user had a case.
+        (await (await c.Lead1.PostJson("/api/v1/cases/search", search).ShouldBe(HttpStatusCode.OK)).Json())["items"]!.AsArray().ShouldBeEmpty();
+        await using (var db = Npgsql.NpgsqlDataSource.Create(api.ConnectionString))
+        await using (var row = db.CreateCommand($"select data -> 'referenceIndex' from {Api.Infrastructure.Persistence.MartenSetup.CaseSummaryTable} where id = '{c.Id}'"))
+            ((string)(await row.ExecuteScalarAsync())!).ShouldBe("[]");
         foreach (var read in new[] { c.Url, $"{c.Url}/history", $"{c.Url}/as-of?version=3", "/api/v1/cases?limit=200" })
         {
             var body = await (await (read.StartsWith("/api/v1/cases?", StringComparison.Ordinal) ? c.Lead1 : c.Auditor).GetAsync(read).ShouldBe(HttpStatusCode.OK)).Content.ReadAsStringAsync();

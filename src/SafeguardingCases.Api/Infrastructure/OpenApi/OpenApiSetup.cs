@@ -118,7 +118,7 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
         }
         else
         {
-            if (HttpMethods.IsPost(method))
+            if (HttpMethods.IsPost(method) && !IsSearch(path))
             {
                 operation.Parameters.Add(Header(IdempotencyKeyOptions.HeaderName,
                     "Repeat a POST safely: the same key and body return the first response and append nothing; another body with the same key gets 422."));
@@ -150,7 +150,7 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
     {
         if (operation.Responses is null) return;
         var aboutCase = OnACase(path) || (HttpMethods.IsPost(method) && path.EndsWith("cases", StringComparison.Ordinal));
-        var command = HttpMethods.IsPost(method) || HttpMethods.IsPut(method);
+        var command = (HttpMethods.IsPost(method) && !IsSearch(path)) || HttpMethods.IsPut(method);
         foreach (var (status, response) in operation.Responses)
         {
             if (response is not OpenApiResponse r) continue;
@@ -165,6 +165,9 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
             if (status is "503" or "429") Add(r, "Retry-After", "Seconds to wait before trying again.");
         }
     }
+
+    /// <summary>A read sent as a POST so what it looks for stays out of URLs (POST /cases/search): no Idempotency-Key, nothing replayed.</summary>
+    private static bool IsSearch(string path) => path.EndsWith("/search", StringComparison.Ordinal);
 
     /// <summary>A route on one case (its version is the ETag and If-Match), not one on a webhook endpoint or an alert by id.</summary>
     private static bool OnACase(string path) => path.Contains("cases/{id}", StringComparison.Ordinal);

@@ -50,8 +50,10 @@ public sealed class CaseStager(IDocumentStore store, IOptions<PolicyOptions> pol
             return new StagedEvent(Guid.CreateVersion7(), version + i + 1, e, json, walk.Next(caseId, version + i + 1, e.GetType().Name, json));
         }).ToList();
         var after = events.Aggregate(before, CaseState.Evolve)!;
+        var summary = CaseSummary.From(after, policy.Value);
+        summary.ReferenceIndex = Features.Cases.Search.ReferenceIndex.Of(after, keys.ReferenceIndexKey());
         return new StagedCommand(caseId, version, staged, new CaseStream { Id = caseId, State = after, ChainHead = walk.Head },
-            CaseSummary.From(after, policy.Value), AuditRows(caseId, after, events), NewKey: newKey?.Stored, NewKeyBytes: newKey?.Key);
+            summary, AuditRows(caseId, after, events), NewKey: newKey?.Stored, NewKeyBytes: newKey?.Key);
     }
 
     /// <summary>The auditors' rows across cases: each override changed (its latest state) and each break-glass grant.</summary>

@@ -160,7 +160,9 @@ public static class MartenSetup
             .Duplicate(x => x.DueReportDue, configure: i => i.Predicate = "due_report_due is not null")
             .Duplicate(x => x.DueNoEscalationDecisionDue, configure: i => i.Predicate = "due_no_escalation_decision_due is not null")
             // The restricted cases by last change (the list's restricted=true): a lead's page of them stops after one page.
-            .Index(x => x.LastChangedAtUnixMs, i => { i.Name = RestrictedByLastChangeIndex; i.Predicate = "restricted"; });
+            .Index(x => x.LastChangedAtUnixMs, i => { i.Name = RestrictedByLastChangeIndex; i.Predicate = "restricted"; })
+            // The search by reference: the rows whose blind index holds a value ((data -> 'referenceIndex') @> '["..."]').
+            .GinIndexJsonDataMember(x => x.ReferenceIndex!);
         opts.Schema.For<Ledger.CheckpointRecord>().Identity(x => x.Id);
         opts.Schema.For<Privacy.CaseKey>().Identity(x => x.Id);
         // Alerts: the inbox pages by recipient and time; the outbox reads only what waits to be sent (a partial index).

@@ -208,6 +208,43 @@ public sealed class CaseKeyRing : IDisposable
 
     public const string Table = "public.mt_doc_casekey";
 
+    /// <summary>
+    /// Where the reference index's key is kept: in the data keys' table under an id no case has, wrapped by the
+    /// key-encryption key like a case's, so rotating that key (<c>rewrap-keys</c>) re-wraps it with the others and leaves
+    /// every stored index value as it was. It is no case's key: destroying a case never touches it.
+    /// </summary>
+    public static readonly Guid ReferenceIndexKeyId = new("5afe9a2d-0000-4000-8000-00000000f1d0");
+
+    private byte[]? referenceIndexKey;
+    private readonly Lock referenceIndexKeyLock = new();
+
+    /// <summary>
+    /// The key of the reference index (<c>Features/Cases/Search</c>): made by the first instance that needs it, stored
+    /// wrapped, read once a process. Two instances making it at once keep whichever was stored first.
+    /// </summary>
+    public byte[] ReferenceIndexKey()
+    {
+        if (referenceIndexKey is { } known) return known;
+        lock (referenceIndexKeyLock)
+        {
+            if (referenceIndexKey is { } made) return made;
+            using (var insert = db.CreateCommand(
+                $"insert into {Table} (id, data, mt_version, mt_dotnet_type, mt_last_modified) " +
+                "values ($1, jsonb_build_object('id', $1, 'wrapped', $2::text), gen_random_uuid(), $3, transaction_timestamp()) on conflict (id) do nothing"))
+            {
+                insert.Parameters.AddWithValue(ReferenceIndexKeyId);
+                insert.Parameters.AddWithValue(Wrap(kek, RandomNumberGenerator.GetBytes(32)));
+                insert.Parameters.AddWithValue(typeof(CaseKey).FullName!);
+                insert.ExecuteNonQuery();
+            }
+            using var read = db.CreateCommand($"select data ->> 'wrapped' from {Table} where id = $1");
+            read.Parameters.AddWithValue(ReferenceIndexKeyId);
+            var wrapped = read.ExecuteScalar() as string ?? throw new InvalidOperationException("The reference index key was not stored.");
+            return referenceIndexKey = Unwrap(kek, wrapped) ?? (previousKek is null ? null : Unwrap(previousKek, wrapped))
+                ?? throw new CryptographicException("The reference index key is wrapped by neither Privacy__KeyPath nor Privacy__PreviousKeyPath.");
+        }
+    }
+
     /// <summary>The key that seals for the case now: the one the current attempt made for a new case, else the stored one.</summary>
     public byte[] KeyFor(Guid caseId) =>
         (CaseKeyScope.Case == caseId ? CaseKeyScope.NewKey : null) ?? Find(caseId) ?? throw new CaseKeyGoneException();

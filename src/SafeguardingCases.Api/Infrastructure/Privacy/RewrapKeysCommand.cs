@@ -6,7 +6,8 @@ namespace SafeguardingCases.Api.Infrastructure.Privacy;
 
 /// <summary>
 /// <c>dotnet SafeguardingCases.Api.dll rewrap-keys</c>: the last step of rotating the key-encryption key. Every case data
-/// key wrapped by <c>Privacy__PreviousKeyPath</c> is wrapped again by <c>Privacy__KeyPath</c>, in one transaction;
+/// key wrapped by <c>Privacy__PreviousKeyPath</c> (and the reference index's key, kept in the same table) is wrapped
+/// again by <c>Privacy__KeyPath</c>, in one transaction;
 /// no event or document other than the wrapped keys is touched, so every hash and proof is unchanged. Data keys
 /// already wrapped by the new key are left as they are, so it can be run again. Exit 0 done, 1 the database refused or
 /// a data key is wrapped by neither key, 2 the settings are wrong.
@@ -32,7 +33,7 @@ public static class RewrapKeysCommand
         {
             var (rewrapped, already) = await RewrapAsync(connectionString, CaseKeyRing.ReadKeyFile(previous, "Privacy__PreviousKeyPath"),
                 CaseKeyRing.ReadKeyFile(current, "Privacy__KeyPath"), CancellationToken.None);
-            Console.WriteLine($"rewrap-keys: {rewrapped} data keys wrapped by the new key; {already} already were.");
+            Console.WriteLine($"rewrap-keys: {rewrapped} keys wrapped by the new key; {already} already were.");
             return 0;
         }
         catch (StartupRefusedException e)

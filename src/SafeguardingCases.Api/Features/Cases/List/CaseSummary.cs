@@ -66,6 +66,13 @@ public sealed class CaseSummary
     /// <summary>The allocated worker's token subject (the <c>allocatedTo</c> filter), null when unallocated.</summary>
     public string? AllocatedTo { get; set; }
 
+    /// <summary>
+    /// The keyed blind index of the case's references (<see cref="Search.ReferenceIndex"/>), written by the stager (it
+    /// holds the key); null on a row written before the index existed, until its case next changes or the backfill
+    /// reaches it. Searched through a GIN index on this member.
+    /// </summary>
+    public List<string>? ReferenceIndex { get; set; }
+
     /// <summary>NEED-TO-KNOW: the row shows only to the named staff while the case is restricted.</summary>
     public bool Restricted { get; set; }
 

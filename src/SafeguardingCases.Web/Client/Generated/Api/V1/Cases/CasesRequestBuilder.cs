@@ -4,6 +4,7 @@ using Microsoft.Kiota.Abstractions.Extensions;
 using Microsoft.Kiota.Abstractions.Serialization;
 using Microsoft.Kiota.Abstractions;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item;
+using SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Search;
 using SafeguardingCases.Web.Client.Generated.Models;
 using System.Collections.Generic;
 using System.IO;
@@ -18,6 +19,11 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Cases
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class CasesRequestBuilder : BaseRequestBuilder
     {
+        /// <summary>The search property</summary>
+        public global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Search.SearchRequestBuilder Search
+        {
+            get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Search.SearchRequestBuilder(PathParameters, RequestAdapter);
+        }
         /// <summary>Gets an item from the SafeguardingCases.Web.Client.Generated.api.v1.cases.item collection</summary>
         /// <param name="position">Unique identifier of the item</param>
         /// <returns>A <see cref="global::SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.CasesItemRequestBuilder"/></returns>

@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using FastEndpoints;
+using FluentValidation;
+using Marten;
+using Mediator;
+using NodaTime;
+using SafeguardingCases.Api.Features.Cases.List;
+using SafeguardingCases.Api.Infrastructure.Auth;
+using SafeguardingCases.Api.Infrastructure.Http;
+using SafeguardingCases.Api.Infrastructure.OpenApi;
+using SafeguardingCases.Domain.Cases;
+using R = SafeguardingCases.Domain.Cases.Roles;
+
+namespace SafeguardingCases.Api.Features.Cases.Search;
+
+/// <summary>
+/// What to look for: a pseudonymous reference from a channel (a board handle, chat session id or text conversation
+/// id), in the request body so it never travels in a URL (proxies, access logs and browser history keep URLs).
+/// </summary>
+public sealed class SearchCasesRequest
+{
+    /// <summary>The reference, as the channel shows it; compared without regard to case, surrounding spaces or Unicode form.</summary>
+    public string Reference { get; set; } = "";
+    public int? Limit { get; set; }
+    public string? Cursor { get; set; }
+}
+
+public sealed class SearchCasesValidator : Validator<SearchCasesRequest>
+{
+    public SearchCasesValidator()
+    {
+        RuleFor(x => x.Reference).NotEmpty().MaximumLength(Shared.TextLimits.Reference)
+            .Must(r => ReferenceIndex.Normalise(r).Length > 0).WithMessage("reference must have a character that is not a space.");
+        RuleFor(x => x.Limit).InclusiveBetween(1, ListCasesValidator.MaxLimit);
+        RuleFor(x => x.Cursor).Must(c => c is null || Infrastructure.Http.Cursor.Decode(c) is not null).WithMessage("cursor is the next value of a previous page.");
+    }
+}
+
+/// <summary>
+/// POST /cases/search: the cases whose service user, or whose case or any disclosure came from the channel, has this
+/// reference; most recently changed first, cursor-paged like the case list. Finds whether a young person is already
+/// known before a second case is opened for them. Every reference is sealed under its case's key (PRIVACY-AT-REST),
+/// so PostgreSQL cannot compare them: each list row carries a keyed blind index of its references
+/// (<see cref="ReferenceIndex"/>), and the search looks up the index value of the reference it was given. A restricted
+/// case shows only to the staff it names (NEED-TO-KNOW); every case shown is in the access log.
+/// </summary>
+public sealed class SearchCasesEndpoint(ISender sender) : Endpoint<SearchCasesRequest, CaseList>, ILogsCaseAccess
+{
+    public override void Configure()
+    {
+        Post("/cases/search");
+        Roles(R.SafeguardingOfficer, R.Clinician, R.SafeguardingLead);
+        Description(b => b.Read<CaseList>("Cases", "Find the cases of a reference (a board handle, chat session id or text conversation id)", onCase: false)
+            .Accepts<SearchCasesRequest>("application/json").Produces<Problem>(413, Problems.ContentType), clearDefaults: true);
+    }
+
+    public override async Task HandleAsync(SearchCasesRequest req, CancellationToken ct)
+    {
+        var found = await sender.Send(new SearchCasesQuery(User.ToActor(), req.Reference, req.Limit ?? 50,
+            req.Cursor is null ? null : Infrastructure.Http.Cursor.Decode(req.Cursor)), ct);
+        CaseAccessFeature.Of(HttpContext)?.Shown.AddRange(found.Items.Select(i => i.Id));
+        await EndpointResults.SendJsonAsync(HttpContext, found, StatusCodes.Status200OK);
+    }
+}
+
+public sealed record SearchCasesQuery(Actor Reader, string Reference, int Limit, string? CursorKey) : IRequest<CaseList>;
+
+/// <summary>One query: the list rows whose blind index holds the reference's value (a GIN index), that the reader may see.</summary>
+public sealed class SearchCasesHandler(IQuerySession session, Infrastructure.Privacy.CaseKeyRing keys) : IRequestHandler<SearchCasesQuery, CaseList>
+{
+    public async ValueTask<CaseList> Handle(SearchCasesQuery request, CancellationToken cancellationToken)
+    {
+        var parameters = new List<object> { JsonSerializer.Serialize(new[] { ReferenceIndex.Of(request.Reference, keys.ReferenceIndexKey()) }), request.Reader.Subject };
+        var where = new StringBuilder($"where (d.data -> '{ReferenceIndex.Member}') @> ?::jsonb and {CaseSummary.ShownToReader("d")}");
+        if (request.CursorKey is { } key && Infrastructure.Http.Cursor.Parse(key) is var (ms, id))
+        {
+            where.Append(" and d.last_changed_at_unix_ms <= ? and (d.last_changed_at_unix_ms < ? or d.id < ?)");
+            parameters.AddRange([ms, ms, id]);
+        }
+        where.Append(CultureInfo.InvariantCulture, $" order by d.last_changed_at_unix_ms desc, d.id desc limit {request.Limit + 1}");
+        var rows = await session.QueryAsync<CaseSummary>(where.ToString(), cancellationToken, [.. parameters]);
+        var items = rows.Take(request.Limit).Select(c => new CaseListItem(c.Id, c.Version, c.Status, c.Channel, c.SourceReference, c.Summary, c.OpenedAt,
+            c.LastChangedAt, c.ServiceUserClassification, c.Obligations,
+            c.NextDueByUnixMs == long.MaxValue ? null : Instant.FromUnixTimeMilliseconds(c.NextDueByUnixMs), c.Restricted, c.AllocatedTo)).ToList();
+        var next = rows.Count > request.Limit && rows[request.Limit - 1] is var last
+            ? Infrastructure.Http.Cursor.Encode(Infrastructure.Http.Cursor.Key(Instant.FromUnixTimeMilliseconds(last.LastChangedAtUnixMs), last.Id))
+            : null;
+        return new CaseList(items, next);
+    }
+}
+
+/// <summary>
+/// The keyed blind index of a case's references (PRIVACY-AT-REST, with search). Each reference, normalised (Unicode
+/// NFKC, trimmed, lower case), is HMAC-SHA256'd under the reference index key (<c>CaseKeyRing.ReferenceIndexKey</c>,
+/// stored wrapped by the key-encryption key) and cut to 128 bits. Without that key the values tell a database reader
+/// only which cases share a reference, not what it is, and no one can test a guessed handle against them. A destroyed
+/// case's references read as destroyed, so its row keeps no index values (DESTRUCTION-TWO-LEADS).
+/// </summary>
+public static class ReferenceIndex
+{
+    /// <summary>The list row's member (and JSON name) holding the values.</summary>
+    public const string Member = "referenceIndex";
+
+    /// <summary>How references are compared: the same handle typed with other capitals or spaces around it is the same.</summary>
+    public static string Normalise(string reference) => reference.Normalize(NormalizationForm.FormKC).Trim().ToLowerInvariant();
+
+    /// <summary>The index value of one reference.</summary>
+    public static string Of(string reference, byte[] key) => Mac(Normalise(reference), key);
+
+    private static string Mac(string normalised, byte[] key)
+    {
+        var mac = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(normalised));
+        return Convert.ToBase64String(mac, 0, 16).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
+    /// <summary>
+    /// The values of a case: its service user's reference, the case's source reference and every disclosure's (the
+    /// channels the case was heard on). Not other persons' references: those describe people, not a channel's user.
+    /// </summary>
+    public static List<string> Of(CaseState state, byte[] key)
+    {
+        var references = new List<string> { state.SourceReference };
+        if (state.FindPerson(CaseState.ServiceUserId) is { } serviceUser) references.Add(serviceUser.Reference);
+        references.AddRange(state.Disclosures.Select(d => d.SourceReference));
+        // Most disclosures come through the channel the case did: each distinct reference is normalised and keyed once.
+        return [.. references.Distinct(StringComparer.Ordinal).Where(r => !PersonalAttribute.IsDestroyed(r)).Select(Normalise)
+            .Where(r => r.Length > 0).Distinct(StringComparer.Ordinal).Select(r => Mac(r, key))];
+    }
+}
