@@ -51,6 +51,9 @@ public sealed class LoggingTests(LoggingTests.CapturedLogs api) : IClassFixture<
         await officer.PostJson($"{url}/notes", new { text = Secret }, idempotencyKey: "k1").ShouldBe(HttpStatusCode.Created);
         await officer.PostJson($"{url}/notes", new { text = "other" }, idempotencyKey: "k1").ShouldBe(HttpStatusCode.UnprocessableEntity);
 
+        // A search by the user's handle: found, and the handle in no log line (it travels in the body, not the URL).
+        await officer.PostJson("/api/v1/cases/search", new { reference = "handle-secret" }).ShouldBe(HttpStatusCode.OK);
+
         var entries = api.Logs.ToArray();
         entries.Count(e => e.Level == LogLevel.Information && e.Message.Contains(": StaleVersion", StringComparison.Ordinal)).ShouldBe(1, "a 412 is one Information line");
         entries.Count(e => e.Level == LogLevel.Information && e.Message.Contains(": Refused (RECORD-NO-ESCALATION", StringComparison.Ordinal))
