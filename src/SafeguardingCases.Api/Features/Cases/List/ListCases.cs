@@ -82,7 +82,13 @@ public sealed class ListCasesEndpoint(ISender sender) : Endpoint<ListCasesReques
 public sealed record CaseListItem(
     Guid Id, long Version, CaseStatus Status, Channel Channel, [property: Domain.Cases.Personal] string SourceReference, [property: Domain.Cases.Personal] string Summary,
     Instant OpenedAt, Instant LastChangedAt, PersonClassification ServiceUserClassification,
-    IReadOnlyList<ObligationSummary> OutstandingObligations, Instant? NextDueBy, bool Restricted, string? AllocatedTo);
+    IReadOnlyList<ObligationSummary> OutstandingObligations, Instant? NextDueBy, bool Restricted, string? AllocatedTo)
+{
+    /// <summary>The list's item for a list row (the case list, its queues and the search by reference answer the same items).</summary>
+    public static CaseListItem From(CaseSummary c) => new(c.Id, c.Version, c.Status, c.Channel, c.SourceReference, c.Summary, c.OpenedAt,
+        c.LastChangedAt, c.ServiceUserClassification, c.Obligations,
+        c.NextDueByUnixMs == long.MaxValue ? null : Instant.FromUnixTimeMilliseconds(c.NextDueByUnixMs), c.Restricted, c.AllocatedTo);
+}
 
 /// <summary>One page of cases; <c>next</c> is the cursor of the following page, null on the last.</summary>
 public sealed record CaseList(IReadOnlyList<CaseListItem> Items, string? Next);
@@ -144,9 +150,7 @@ public sealed class ListCasesHandler(IQuerySession session) : IRequestHandler<Li
         if (request.Offset > 0) where.Append(CultureInfo.InvariantCulture, $" offset {request.Offset}");
 
         var rows = await session.QueryAsync<CaseSummary>(where.ToString(), cancellationToken, [.. parameters]);
-        var items = rows.Take(request.Limit).Select(c => new CaseListItem(c.Id, c.Version, c.Status, c.Channel, c.SourceReference, c.Summary, c.OpenedAt,
-            c.LastChangedAt, c.ServiceUserClassification, c.Obligations,
-            c.NextDueByUnixMs == long.MaxValue ? null : Instant.FromUnixTimeMilliseconds(c.NextDueByUnixMs), c.Restricted, c.AllocatedTo)).ToList();
+        var items = rows.Take(request.Limit).Select(CaseListItem.From).ToList();
         string? next = null;
         if (rows.Count > request.Limit && !request.Offsetting)
         {

@@ -82,9 +82,7 @@ public sealed class SearchCasesHandler(IQuerySession session, Infrastructure.Pri
         }
         where.Append(CultureInfo.InvariantCulture, $" order by d.last_changed_at_unix_ms desc, d.id desc limit {request.Limit + 1}");
         var rows = await session.QueryAsync<CaseSummary>(where.ToString(), cancellationToken, [.. parameters]);
-        var items = rows.Take(request.Limit).Select(c => new CaseListItem(c.Id, c.Version, c.Status, c.Channel, c.SourceReference, c.Summary, c.OpenedAt,
-            c.LastChangedAt, c.ServiceUserClassification, c.Obligations,
-            c.NextDueByUnixMs == long.MaxValue ? null : Instant.FromUnixTimeMilliseconds(c.NextDueByUnixMs), c.Restricted, c.AllocatedTo)).ToList();
+        var items = rows.Take(request.Limit).Select(CaseListItem.From).ToList();
         var next = rows.Count > request.Limit && rows[request.Limit - 1] is var last
             ? Infrastructure.Http.Cursor.Encode(Infrastructure.Http.Cursor.Key(Instant.FromUnixTimeMilliseconds(last.LastChangedAtUnixMs), last.Id))
             : null;
