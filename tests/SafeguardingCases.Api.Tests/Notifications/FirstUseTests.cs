@@ -19,11 +19,14 @@ namespace SafeguardingCases.Api.Tests.Notifications;
 public sealed class FirstUseTests(FirstUseTests.LateSchemaApi api) : IClassFixture<FirstUseTests.LateSchemaApi>
 {
     [Fact]
-    public async Task The_inbox_and_the_deadline_sweep_work_on_a_database_no_table_was_made_in_yet()
+    public async Task The_inbox_the_search_and_the_deadline_sweep_work_on_a_database_no_table_was_made_in_yet()
     {
         (await api.Services.GetRequiredService<DeadlineAlerts>().SweepAsync(CancellationToken.None)).ShouldBe(0);
         var officer = api.ClientAs("officer-1", Roles.SafeguardingOfficer);
         await officer.GetAsync("/api/v1/notifications").ShouldBe(HttpStatusCode.OK);
+
+        // The search by reference, before any case made the data keys' table (its key is kept there).
+        (await (await officer.PostJson("/api/v1/cases/search", new { reference = "handle-9" }).ShouldBe(HttpStatusCode.OK)).Json())["items"]!.AsArray().ShouldBeEmpty();
 
         var c = await Open(api, ageYears: 15);
         await c.Disclosure(Concern("Physical"));

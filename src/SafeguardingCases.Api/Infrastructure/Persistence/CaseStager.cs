@@ -51,7 +51,7 @@ public sealed class CaseStager(IDocumentStore store, IOptions<PolicyOptions> pol
         }).ToList();
         var after = events.Aggregate(before, CaseState.Evolve)!;
         var summary = CaseSummary.From(after, policy.Value);
-        summary.ReferenceIndex = Features.Cases.Search.ReferenceIndex.Of(after, keys.ReferenceIndexKey());
+        summary.ReferenceIndex = Features.Cases.Search.ReferenceIndex.Of(after, Features.Cases.Search.ReferenceIndex.Key(store, keys));
         return new StagedCommand(caseId, version, staged, new CaseStream { Id = caseId, State = after, ChainHead = walk.Head },
             summary, AuditRows(caseId, after, events), NewKey: newKey?.Stored, NewKeyBytes: newKey?.Key);
     }

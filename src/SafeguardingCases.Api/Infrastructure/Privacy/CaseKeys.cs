@@ -218,6 +218,9 @@ public sealed class CaseKeyRing : IDisposable
     private byte[]? referenceIndexKey;
     private readonly Lock referenceIndexKeyLock = new();
 
+    /// <summary>Whether this process has read the reference index key (until then its table may not exist yet).</summary>
+    public bool HasReferenceIndexKey => referenceIndexKey is not null;
+
     /// <summary>
     /// The key of the reference index (<c>Features/Cases/Search</c>): made by the first instance that needs it, stored
     /// wrapped, read once a process. Two instances making it at once keep whichever was stored first.

@@ -39,7 +39,7 @@ public sealed class ReferenceIndexBackfill(IDocumentStore store, NpgsqlDataSourc
     {
         await MartenSetup.EnsureTablesForRawReadsAsync(store, ct);
         var total = 0;
-        var key = keys.ReferenceIndexKey();
+        var key = ReferenceIndex.Key(store, keys);
         while (true)
         {
             var ids = new List<Guid>();

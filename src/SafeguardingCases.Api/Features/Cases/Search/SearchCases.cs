@@ -73,7 +73,7 @@ public sealed class SearchCasesHandler(IQuerySession session, Infrastructure.Pri
 {
     public async ValueTask<CaseList> Handle(SearchCasesQuery request, CancellationToken cancellationToken)
     {
-        var parameters = new List<object> { JsonSerializer.Serialize(new[] { ReferenceIndex.Of(request.Reference, keys.ReferenceIndexKey()) }), request.Reader.Subject };
+        var parameters = new List<object> { JsonSerializer.Serialize(new[] { ReferenceIndex.Of(request.Reference, ReferenceIndex.Key(session.DocumentStore, keys)) }), request.Reader.Subject };
         var where = new StringBuilder($"where (d.data -> '{ReferenceIndex.Member}') @> ?::jsonb and {CaseSummary.ShownToReader("d")}");
         if (request.CursorKey is { } key && Infrastructure.Http.Cursor.Parse(key) is var (ms, id))
         {
@@ -99,6 +99,16 @@ public sealed class SearchCasesHandler(IQuerySession session, Infrastructure.Pri
 /// </summary>
 public static class ReferenceIndex
 {
+    /// <summary>
+    /// The reference index key, once its table exists: on a database whose schema was not applied at start-up Marten
+    /// makes each table on first use, and the key is read and stored by hand. Checked once a process.
+    /// </summary>
+    public static byte[] Key(IDocumentStore store, Infrastructure.Privacy.CaseKeyRing keys)
+    {
+        if (!keys.HasReferenceIndexKey) store.Storage.Database.EnsureStorageExists(typeof(Infrastructure.Privacy.CaseKey));
+        return keys.ReferenceIndexKey();
+    }
+
     /// <summary>The list row's member (and JSON name) holding the values.</summary>
     public const string Member = "referenceIndex";
 
