@@ -66,6 +66,8 @@ public sealed class ReferenceIndexBackfill(IDocumentStore store, NpgsqlDataSourc
             }
             await batch.ExecuteNonQueryAsync(ct);
             total += ids.Count;
+            // Operators see it move on a large store (until it ends, a search may miss a case not changed since).
+            if (total % 10_000 == 0) logger.LogInformation("Reference index: {Rows} older case list rows indexed so far", total);
         }
     }
 }
