@@ -17,6 +17,14 @@ public sealed class NoteForm : CommandForm { public string? Text { get; set; } }
 
 public sealed class AllocateForm : CommandForm { public string? Email { get; set; } }
 
+/// <summary>A lead allocating the case to another member of staff: their token subject, name and email for alerts.</summary>
+public sealed class AllocateOtherForm : CommandForm
+{
+    public string? Subject { get; set; }
+    public string? Name { get; set; }
+    public string? Email { get; set; }
+}
+
 public sealed class DisclosureForm : CommandForm
 {
     /// <summary>When the user said it (UK time); shown as now, to the minute, for the officer to correct.</summary>
