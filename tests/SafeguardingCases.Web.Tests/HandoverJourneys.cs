@@ -35,6 +35,8 @@ public sealed partial class Journeys
         // The officer covering finds it among their own cases; the one leaving no longer does.
         var cover = await console.NewPageAsync();
         await SignInAsync(cover, "Officer Cover", "SafeguardingOfficer");
+        // Every page says whom it is signed in as, with the sign-in name a lead types.
+        await Assertions.Expect(cover.GetByRole(AriaRole.Banner)).ToContainTextAsync("sign-in name officer-cover");
         foreach (var (page, count) in new[] { (cover, 1), (leaving, 0) })
         {
             await page.GetByRole(AriaRole.Link, new() { Name = "Cases", Exact = true }).ClickAsync();
