@@ -79,7 +79,7 @@ public sealed partial class ConsoleSecurityTests(ConsoleFixture console)
     public async Task Every_page_but_sign_in_needs_a_session_and_sign_in_never_redirects_off_site()
     {
         using var anonymous = Client();
-        foreach (var path in new[] { "/", "/cases", "/cases/new", $"/cases/{Guid.NewGuid()}", "/audit", "/reports", "/webhooks", $"/webhooks/{Guid.NewGuid()}" })
+        foreach (var path in new[] { "/", "/cases", "/cases/new", $"/cases/{Guid.NewGuid()}", "/audit", "/reports", "/webhooks", $"/webhooks/{Guid.NewGuid()}", "/handover" })
         {
             var response = await anonymous.GetAsync(path);
             response.StatusCode.ShouldBe(HttpStatusCode.Found, path);

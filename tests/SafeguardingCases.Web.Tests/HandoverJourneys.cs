@@ -45,4 +45,50 @@ public sealed partial class Journeys
             await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = source })).ToHaveCountAsync(count);
         }
     }
+
+    [Fact]
+    public async Task A_lead_hands_every_case_of_an_officer_who_is_away_to_another_and_sending_the_form_again_changes_nothing()
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        var away = await console.NewPageAsync();
+        await SignInAsync(away, $"Officer Away {suffix}", "SafeguardingOfficer");
+        var sources = new[] { $"post-away-1-{suffix}", $"post-away-2-{suffix}" };
+        foreach (var source in sources)
+        {
+            await OpenCaseAsync(away, source, 15, "Worried about home");
+            await away.GetByLabel("Your email for alerts").FillAsync("away@example.org");
+            await away.GetByRole(AriaRole.Button, new() { Name = "Allocate to me" }).ClickAsync();
+            await Assertions.Expect(Section(away, "Allocation")).ToContainTextAsync("Allocated to Officer Away");
+        }
+
+        var lead = await console.NewPageAsync();
+        await SignInAsync(lead, "Lead Shares Out", "SafeguardingLead");
+        await lead.GetByRole(AriaRole.Link, new() { Name = "Cases", Exact = true }).ClickAsync();
+        await lead.GetByRole(AriaRole.Link, new() { Name = "Hand over someone's cases" }).ClickAsync();
+        await lead.GetByLabel("From (their sign-in name)").FillAsync($"officer-away-{suffix}");
+        await lead.GetByLabel("To (their sign-in name)").FillAsync($"officer-back-{suffix}");
+        await lead.GetByLabel("Their name", new() { Exact = true }).FillAsync("Officer Back");
+        await lead.GetByLabel("Their email for alerts", new() { Exact = true }).FillAsync("back@example.org");
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Hand over cases" }).ClickAsync();
+        await Assertions.Expect(lead.GetByRole(AriaRole.Status)).ToHaveTextAsync("Handed over 2 cases to Officer Back.");
+        foreach (var source in sources)
+            await Assertions.Expect(lead.GetByRole(AriaRole.Table).GetByRole(AriaRole.Link, new() { Name = source })).ToHaveCountAsync(1);
+        await ConsoleFixture.ShouldBeAccessibleAsync(lead);
+
+        // Sent again (a refresh): nothing is left to hand over.
+        await lead.ReloadAsync();
+        await Assertions.Expect(lead.GetByRole(AriaRole.Status)).ToHaveTextAsync("No case you may see is allocated to them.");
+
+        var back = await console.NewPageAsync();
+        await SignInAsync(back, $"Officer Back {suffix}", "SafeguardingOfficer");
+        await back.GetByRole(AriaRole.Link, new() { Name = "Cases", Exact = true }).ClickAsync();
+        await back.GetByLabel("Allocated to").SelectOptionAsync("me");
+        await back.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        foreach (var source in sources)
+            await Assertions.Expect(back.GetByRole(AriaRole.Link, new() { Name = source })).ToHaveCountAsync(1);
+
+        // Officers have no such page.
+        await away.GotoAsync("/handover");
+        await Assertions.Expect(away.GetByRole(AriaRole.Button, new() { Name = "Hand over cases" })).ToHaveCountAsync(0);
+    }
 }

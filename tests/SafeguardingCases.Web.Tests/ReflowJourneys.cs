@@ -44,7 +44,7 @@ public sealed partial class Journeys
         // A lead's own pages: their work queues (with the overrides and retention queues), webhooks and a case.
         var lead = await NarrowPageAsync();
         await SignInAsync(lead, "Lead Narrow", "SafeguardingLead");
-        foreach (var path in new[] { "/", "/webhooks", $"/cases/{id}" })
+        foreach (var path in new[] { "/", "/webhooks", "/handover", $"/cases/{id}" })
         {
             await lead.GotoAsync(path);
             await ShouldReflowAsync(lead);
