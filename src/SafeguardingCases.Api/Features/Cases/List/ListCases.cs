@@ -93,7 +93,9 @@ public sealed record CaseListItem(
 /// <summary>One page of cases; <c>next</c> is the cursor of the following page, null on the last.</summary>
 public sealed record CaseList(IReadOnlyList<CaseListItem> Items, string? Next);
 
-public sealed record ListCasesQuery(Actor Reader, CaseStatus? Status, ObligationType? Obligation, string? AllocatedTo, bool? Restricted, int Limit, string? CursorKey, int Offset, bool Offsetting)
+/// <param name="Reference">Only the cases of this reference (<c>POST /cases/search</c>; never from a query string).</param>
+public sealed record ListCasesQuery(Actor Reader, CaseStatus? Status, ObligationType? Obligation, string? AllocatedTo, bool? Restricted, int Limit, string? CursorKey, int Offset, bool Offsetting,
+    string? Reference = null)
     : IRequest<CaseList>;
 
 /// <summary>
@@ -101,7 +103,7 @@ public sealed record ListCasesQuery(Actor Reader, CaseStatus? Status, Obligation
 /// a page: the latest change first (the last-change index, backwards), or for a queue the earliest due first (that
 /// obligation's due column, where only cases owing it have a value). The cursor is the last row's sort key and id.
 /// </summary>
-public sealed class ListCasesHandler(IQuerySession session) : IRequestHandler<ListCasesQuery, CaseList>
+public sealed class ListCasesHandler(IQuerySession session, Infrastructure.Privacy.CaseKeyRing keys) : IRequestHandler<ListCasesQuery, CaseList>
 {
     public async ValueTask<CaseList> Handle(ListCasesQuery request, CancellationToken cancellationToken)
     {
@@ -117,6 +119,12 @@ public sealed class ListCasesHandler(IQuerySession session) : IRequestHandler<Li
         {
             where.Append(" and d.allocated_to = ?");
             parameters.Add(allocatedTo);
+        }
+        if (request.Reference is { } reference)
+        {
+            // The rows whose blind index holds the reference's value (a GIN index; Search/ReferenceIndex.cs).
+            where.Append($" and (d.data -> '{Search.ReferenceIndex.Member}') @> ?::jsonb");
+            parameters.Add(System.Text.Json.JsonSerializer.Serialize(new[] { Search.ReferenceIndex.Of(reference, Search.ReferenceIndex.Key(session.DocumentStore, keys)) }));
         }
         if (request.Restricted is { } restricted)
         {

@@ -1,16 +1,10 @@
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using FastEndpoints;
 using FluentValidation;
-using Marten;
 using Mediator;
-using NodaTime;
 using SafeguardingCases.Api.Features.Cases.List;
 using SafeguardingCases.Api.Infrastructure.Auth;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Api.Infrastructure.OpenApi;
-using SafeguardingCases.Domain.Cases;
 using R = SafeguardingCases.Domain.Cases.Roles;
 
 namespace SafeguardingCases.Api.Features.Cases.Search;
@@ -58,33 +52,10 @@ public sealed class SearchCasesEndpoint(ISender sender) : Endpoint<SearchCasesRe
 
     public override async Task HandleAsync(SearchCasesRequest req, CancellationToken ct)
     {
-        var found = await sender.Send(new SearchCasesQuery(User.ToActor(), req.Reference, req.Limit ?? 50,
-            req.Cursor is null ? null : Infrastructure.Http.Cursor.Decode(req.Cursor)), ct);
+        // The case list, by last change, with one more filter: paging and cursors are the list's own.
+        var found = await sender.Send(new ListCasesQuery(User.ToActor(), null, null, null, null, req.Limit ?? 50,
+            req.Cursor is null ? null : Infrastructure.Http.Cursor.Decode(req.Cursor), 0, false, req.Reference), ct);
         CaseAccessFeature.Of(HttpContext)?.Shown.AddRange(found.Items.Select(i => i.Id));
         await EndpointResults.SendJsonAsync(HttpContext, found, StatusCodes.Status200OK);
-    }
-}
-
-public sealed record SearchCasesQuery(Actor Reader, string Reference, int Limit, string? CursorKey) : IRequest<CaseList>;
-
-/// <summary>One query: the list rows whose blind index holds the reference's value (a GIN index), that the reader may see.</summary>
-public sealed class SearchCasesHandler(IQuerySession session, Infrastructure.Privacy.CaseKeyRing keys) : IRequestHandler<SearchCasesQuery, CaseList>
-{
-    public async ValueTask<CaseList> Handle(SearchCasesQuery request, CancellationToken cancellationToken)
-    {
-        var parameters = new List<object> { JsonSerializer.Serialize(new[] { ReferenceIndex.Of(request.Reference, ReferenceIndex.Key(session.DocumentStore, keys)) }), request.Reader.Subject };
-        var where = new StringBuilder($"where (d.data -> '{ReferenceIndex.Member}') @> ?::jsonb and {CaseSummary.ShownToReader("d")}");
-        if (request.CursorKey is { } key && Infrastructure.Http.Cursor.Parse(key) is var (ms, id))
-        {
-            where.Append(" and d.last_changed_at_unix_ms <= ? and (d.last_changed_at_unix_ms < ? or d.id < ?)");
-            parameters.AddRange([ms, ms, id]);
-        }
-        where.Append(CultureInfo.InvariantCulture, $" order by d.last_changed_at_unix_ms desc, d.id desc limit {request.Limit + 1}");
-        var rows = await session.QueryAsync<CaseSummary>(where.ToString(), cancellationToken, [.. parameters]);
-        var items = rows.Take(request.Limit).Select(CaseListItem.From).ToList();
-        var next = rows.Count > request.Limit && rows[request.Limit - 1] is var last
-            ? Infrastructure.Http.Cursor.Encode(Infrastructure.Http.Cursor.Key(Instant.FromUnixTimeMilliseconds(last.LastChangedAtUnixMs), last.Id))
-            : null;
-        return new CaseList(items, next);
     }
 }
