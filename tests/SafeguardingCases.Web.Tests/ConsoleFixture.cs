@@ -103,6 +103,17 @@ public sealed class ConsoleFixture : IAsyncLifetime
         bad.ShouldBeEmpty($"axe on {page.Url}");
     }
 
+    /// <summary>A client of an API (the console's own, or one a test started) with a development token (the key in appsettings.Development.json).</summary>
+    public static HttpClient ApiClient(Uri address, string subject, string role)
+    {
+        var settings = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appsettings.Development.json")))!;
+        var token = SafeguardingCases.Api.Infrastructure.Auth.DevTokens.Mint(settings["Auth"]!["DevSigningKey"]!.GetValue<string>(), subject, subject,
+            [role], TimeSpan.FromMinutes(10));
+        var client = new HttpClient { BaseAddress = address };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        return client;
+    }
+
     public static async Task ScreenshotAsync(IPage page, string name, bool fullPage = true) =>
         await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, $"{name}.png"), FullPage = fullPage });
 

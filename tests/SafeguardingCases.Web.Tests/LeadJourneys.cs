@@ -279,14 +279,5 @@ public sealed partial class Journeys
         await Assertions.Expect(auditor.GetByText("No escalation since then.")).ToBeVisibleAsync();
     }
 
-    /// <summary>A client of the console's API with a development token (the key in appsettings.Development.json).</summary>
-    private HttpClient ApiClient(string subject, string role)
-    {
-        var settings = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appsettings.Development.json")))!;
-        var token = SafeguardingCases.Api.Infrastructure.Auth.DevTokens.Mint(settings["Auth"]!["DevSigningKey"]!.GetValue<string>(), subject, subject,
-            [role], TimeSpan.FromMinutes(10));
-        var client = new HttpClient { BaseAddress = console.Address };
-        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
-        return client;
-    }
+    private HttpClient ApiClient(string subject, string role) => ConsoleFixture.ApiClient(console.Address, subject, role);
 }
