@@ -31,6 +31,7 @@ public sealed partial class Journeys
         await lead.GetByRole(AriaRole.Button, new() { Name = "Allocate to them" }).ClickAsync();
         await Assertions.Expect(Section(lead, "Allocation")).ToContainTextAsync("Allocated to Officer Cover (officer-cover, cover@example.org)");
         await ConsoleFixture.ShouldBeAccessibleAsync(lead);
+        await ContentsListEverySectionAsync(lead);
 
         // The officer covering finds it among their own cases; the one leaving no longer does.
         var cover = await console.NewPageAsync();

@@ -16,7 +16,8 @@ public sealed class HandoverOutageTests
     [Fact]
     public async Task A_handover_sent_while_PostgreSQL_is_down_moves_nothing_and_sent_again_once_it_is_back_moves_each_case_once()
     {
-        using var cluster = await SafeguardingCases.Testing.LocalCluster.StartAsync();
+        // Durable: what the API acknowledged before the crash (the two allocations) must still be there after it.
+        using var cluster = await SafeguardingCases.Testing.LocalCluster.StartAsync(durable: true);
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var (api, address) = await ConsoleFixture.StartApiAsync(
             cluster.ConnectionString.Replace(";Include Error Detail=true", "", StringComparison.Ordinal) + ";Timeout=3;Command Timeout=10", output);
@@ -70,7 +71,7 @@ public sealed class HandoverOutageTests
             await cluster.RestartAsync();
             await WaitUntilReadyAsync(address);
             var back = await SendAsync();
-            back.ShouldContain("Handed over 2 cases to Officer Back.");
+            back.ShouldContain("Handed over 2 cases to Officer Back.", customMessage: MainText(back));
             back.ShouldNotContain("role=\"alert\"");
             (await SendAsync()).ShouldContain("No case you may see is allocated to them.");
 
@@ -89,6 +90,10 @@ public sealed class HandoverOutageTests
             api.Dispose();
         }
     }
+
+    /// <summary>What the page says in its main content, without its markup (for a failure's message).</summary>
+    private static string MainText(string page) =>
+        Regex.Replace(page[Math.Max(0, page.IndexOf("<main", StringComparison.Ordinal))..], "<[^>]+>", " ");
 
     private static string Field(string page, string name) =>
         Regex.Match(page, $"name=\"{Regex.Escape(name)}\" value=\"([^\"]*)\"") is { Success: true } match

@@ -69,6 +69,21 @@ public sealed partial class Journeys(ConsoleFixture console)
         return false;
     }
 
+    /// <summary>
+    /// The contents at the top of a case's page name every section the page shows to this person, in its order, and
+    /// the last link (the timeline, with the Add note form) takes the reader to its heading.
+    /// </summary>
+    private static async Task ContentsListEverySectionAsync(IPage page)
+    {
+        var contents = page.GetByRole(AriaRole.Navigation, new() { Name = "On this page" });
+        var links = await contents.GetByRole(AriaRole.Link).EvaluateAllAsync<string[]>("links => links.map(l => l.getAttribute('href'))");
+        var sections = await page.Locator("main section > h2[id]").EvaluateAllAsync<string[]>("headings => headings.map(h => '#' + h.id)");
+        links.ShouldBe(sections);
+        await contents.GetByRole(AriaRole.Link, new() { Name = "Timeline" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("#timeline$"));
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Timeline", Level = 2 })).ToBeInViewportAsync();
+    }
+
     private static ILocator Section(IPage page, string heading) =>
         page.Locator("section").Filter(new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = heading, Exact = true, Level = 2 }) });
 
@@ -81,6 +96,7 @@ public sealed partial class Journeys(ConsoleFixture console)
         await ConsoleFixture.ShouldBeAccessibleAsync(officer);
         var id = await OpenCaseAsync(officer, "post-123", 16, "Says a parent hits them");
         await ConsoleFixture.ShouldBeAccessibleAsync(officer);
+        await ContentsListEverySectionAsync(officer);
 
         // The disclosure: a current physical concern about the service user.
         await officer.GetByLabel("What was disclosed").FillAsync("My dad hits me when he drinks");
@@ -101,6 +117,7 @@ public sealed partial class Journeys(ConsoleFixture console)
         await SignInAsync(clinician, "Doctor Rahman", "Clinician");
         await clinician.GotoAsync($"/cases/{id}");
         await ConsoleFixture.ShouldBeAccessibleAsync(clinician);
+        await ContentsListEverySectionAsync(clinician);
         await clinician.GetByLabel("Threat to life").SelectOptionAsync("None");
         await clinician.GetByLabel("Current concerns accepted").SelectOptionAsync(["Physical"]);
         await clinician.GetByLabel("Recommended route").SelectOptionAsync("NonEmergency");
