@@ -2,6 +2,7 @@ using FastEndpoints;
 using Mediator;
 using Microsoft.Extensions.Options;
 using NodaTime;
+using SafeguardingCases.Api.Features.Staff;
 using SafeguardingCases.Api.Infrastructure;
 using SafeguardingCases.Api.Infrastructure.Auth;
 using SafeguardingCases.Api.Infrastructure.Configuration;
@@ -110,6 +111,7 @@ static async Task RunApiAsync(string[] args)
     // The search by reference: rows written before its index existed get their values once, at start-up.
     services.AddSingleton<SafeguardingCases.Api.Features.Cases.Search.ReferenceIndexBackfill>();
     services.AddHostedService(sp => sp.GetRequiredService<SafeguardingCases.Api.Features.Cases.Search.ReferenceIndexBackfill>());
+    services.AddSingleton<SafeguardingCases.Api.Features.Staff.StaffDirectory>();
     services.AddSingleton<RetentionCleanup>();
     services.AddHostedService(sp => sp.GetRequiredService<RetentionCleanup>());
     var ledger = SafeguardingCases.Api.Infrastructure.Ledger.LedgerOptions.Bind(configuration);
@@ -161,6 +163,7 @@ static async Task RunApiAsync(string[] args)
     }
     app.UseCors(EdgePolicies.CorsPolicy);
     app.UseAuthentication();
+    app.UseStaffDirectory();
     app.UseRateLimiter();
     app.UseAuthorization();
     app.MapStaffConsole();

@@ -16,6 +16,12 @@ public sealed partial class Journeys
         await Assertions.Expect(Section(leaving, "Allocation")).ToContainTextAsync("Allocated to Officer Leaving");
         await Assertions.Expect(leaving.GetByRole(AriaRole.Button, new() { Name = "Allocate to them" })).ToHaveCountAsync(0, new() { Timeout = 1000 });
 
+        // The officer who will cover has signed in before (so the directory knows their sign-in name).
+        var cover = await console.NewPageAsync();
+        await SignInAsync(cover, "Officer Cover", "SafeguardingOfficer");
+        // Every page says whom it is signed in as, with the sign-in name a lead types.
+        await Assertions.Expect(cover.GetByRole(AriaRole.Banner)).ToContainTextAsync("sign-in name officer-cover");
+
         // The lead hands it over; without whom to, it is refused in words and changes nothing.
         var lead = await console.NewPageAsync();
         await SignInAsync(lead, "Lead Handover", "SafeguardingLead");
@@ -25,6 +31,15 @@ public sealed partial class Journeys
         await lead.GetByRole(AriaRole.Button, new() { Name = "Allocate to them" }).ClickAsync();
         await Assertions.Expect(Alert(lead)).ToContainTextAsync("subject", new() { IgnoreCase = true });
         await Assertions.Expect(Section(lead, "Allocation")).ToContainTextAsync("Allocated to Officer Leaving");
+        // A sign-in name typed wrong, that nobody has signed in as: refused before anything is sent, and said so.
+        await lead.GetByLabel("Their sign-in name", new() { Exact = true }).FillAsync("officer-covr");
+        await lead.GetByLabel("Their name", new() { Exact = true }).FillAsync("Officer Cover");
+        await lead.GetByLabel("Their email for alerts", new() { Exact = true }).FillAsync("cover@example.org");
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Allocate to them" }).ClickAsync();
+        await Assertions.Expect(Alert(lead)).ToContainTextAsync("Nobody has signed in as officer-covr");
+        await Assertions.Expect(Section(lead, "Allocation")).ToContainTextAsync("Allocated to Officer Leaving");
+        // The field offers the sign-in names of everyone who has signed in.
+        await Assertions.Expect(lead.Locator("datalist#staff-names option[value='officer-cover']")).ToHaveCountAsync(1);
         await lead.GetByLabel("Their sign-in name", new() { Exact = true }).FillAsync("officer-cover");
         await lead.GetByLabel("Their name", new() { Exact = true }).FillAsync("Officer Cover");
         await lead.GetByLabel("Their email for alerts", new() { Exact = true }).FillAsync("cover@example.org");
@@ -34,10 +49,6 @@ public sealed partial class Journeys
         await ContentsListEverySectionAsync(lead);
 
         // The officer covering finds it among their own cases; the one leaving no longer does.
-        var cover = await console.NewPageAsync();
-        await SignInAsync(cover, "Officer Cover", "SafeguardingOfficer");
-        // Every page says whom it is signed in as, with the sign-in name a lead types.
-        await Assertions.Expect(cover.GetByRole(AriaRole.Banner)).ToContainTextAsync("sign-in name officer-cover");
         foreach (var (page, count) in new[] { (cover, 1), (leaving, 0) })
         {
             await page.GetByRole(AriaRole.Link, new() { Name = "Cases", Exact = true }).ClickAsync();
@@ -70,6 +81,11 @@ public sealed partial class Journeys
         await lead.GetByLabel("To (their sign-in name)").FillAsync($"officer-back-{suffix}");
         await lead.GetByLabel("Their name", new() { Exact = true }).FillAsync("Officer Back");
         await lead.GetByLabel("Their email for alerts", new() { Exact = true }).FillAsync("back@example.org");
+        // Nobody has signed in as them yet: refused until the lead says they know.
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Hand over cases" }).ClickAsync();
+        await Assertions.Expect(Alert(lead)).ToContainTextAsync($"Nobody has signed in as officer-back-{suffix}");
+        await Assertions.Expect(lead.GetByRole(AriaRole.Status)).ToHaveCountAsync(0);
+        await lead.GetByLabel("They have not signed in yet").CheckAsync();
         await lead.GetByRole(AriaRole.Button, new() { Name = "Hand over cases" }).ClickAsync();
         await Assertions.Expect(lead.GetByRole(AriaRole.Status)).ToHaveTextAsync("Handed over 2 cases to Officer Back.");
         foreach (var source in sources)

@@ -54,6 +54,8 @@ public sealed class HandoverOutageTests
                 ["_handler"] = "handover", ["__RequestVerificationToken"] = Field(form, "__RequestVerificationToken"),
                 ["Form.Key"] = Field(form, "Form.Key"), ["Form.Version"] = "",
                 ["Form.From"] = "officer-away", ["Form.To"] = "officer-back", ["Form.Name"] = "Officer Back", ["Form.Email"] = "back@example.org",
+                // Nobody has signed in as officer-back: the lead says they know.
+                ["Form.NotSignedInYet"] = "true",
             };
             async Task<string> SendAsync()
             {

@@ -81,6 +81,7 @@ public sealed class RoleMatrixTests(ApiFactory api) : IClassFixture<ApiFactory>
         ("GET", "/api/v1/reports/escalations", [L, A]),
         ("GET", "/api/v1/glossary", []),
         ("GET", "/api/v1/policy/parameters", [O, C, L, A]),
+        ("GET", "/api/v1/staff", [L]),
     ];
 
     public static TheoryData<string, string> Rows => new(Matrix.Select(m => (m.Method, m.Route)));

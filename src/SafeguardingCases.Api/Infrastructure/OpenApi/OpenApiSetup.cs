@@ -326,6 +326,7 @@ public sealed class TagsAndServersDocumentFilter : IDocumentFilter
         ("Allocation", "Who a case is allocated to: the member of staff who receives its alerts."),
         ("Retention", "Retention reviews, decisions and legal holds (RETENTION-SCHEDULE, LEGAL-HOLD)."),
         ("Webhooks", "Other systems' endpoints for alerts and case events, signed as the Standard Webhooks specification says; their deliveries."),
+        ("Staff", "Who has signed in to the API: the sign-in names a lead allocates cases to and names in restrictions."),
         ("Alerts", "The signed-in person's alerts about deadlines (due soon, overdue, escalated), and acknowledging them."),
     ];
 

@@ -23,6 +23,8 @@ public sealed class AllocateOtherForm : CommandForm
     public string? Subject { get; set; }
     public string? Name { get; set; }
     public string? Email { get; set; }
+    /// <summary>The lead knows nobody has signed in as <see cref="Subject"/> yet (a new starter), so it is not checked.</summary>
+    public bool NotSignedInYet { get; set; }
 }
 
 public sealed class DisclosureForm : CommandForm

@@ -10,6 +10,7 @@ using SafeguardingCases.Web.Client.Generated.Api.V1.Overrides;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Policy;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Reports;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Retention;
+using SafeguardingCases.Web.Client.Generated.Api.V1.Staff;
 using SafeguardingCases.Web.Client.Generated.Api.V1.Webhooks;
 using System.Collections.Generic;
 using System.IO;
@@ -62,6 +63,11 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1
         public global::SafeguardingCases.Web.Client.Generated.Api.V1.Retention.RetentionRequestBuilder Retention
         {
             get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Retention.RetentionRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The staff property</summary>
+        public global::SafeguardingCases.Web.Client.Generated.Api.V1.Staff.StaffRequestBuilder Staff
+        {
+            get => new global::SafeguardingCases.Web.Client.Generated.Api.V1.Staff.StaffRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The webhooks property</summary>
         public global::SafeguardingCases.Web.Client.Generated.Api.V1.Webhooks.WebhooksRequestBuilder Webhooks
