@@ -60,24 +60,13 @@ public sealed class ListStaffEndpoint(IQuerySession session) : Endpoint<StaffReq
     }
 }
 
-/// <summary>The cursor of the staff list: the last sign-in name of a page in base64url, opaque to clients.</summary>
+/// <summary>The cursor of the staff list: the last sign-in name of a page, encoded as every cursor is (opaque to clients).</summary>
 public static class StaffCursor
 {
-    public static string Encode(string subject) =>
-        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(subject)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    public static string Encode(string subject) => Infrastructure.Http.Cursor.Encode(subject);
 
-    public static string? Decode(string cursor)
-    {
-        try
-        {
-            var padded = cursor.Replace('-', '+').Replace('_', '/');
-            padded += new string('=', (4 - padded.Length % 4) % 4);
-            var subject = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(Convert.FromBase64String(padded));
-            return subject.Length is > 0 and <= 200 && Infrastructure.Json.StorableStringConverter.IsStorable(subject) ? subject : null;
-        }
-        catch (Exception e) when (e is FormatException or ArgumentException)
-        {
-            return null;
-        }
-    }
+    public static string? Decode(string cursor) =>
+        Infrastructure.Http.Cursor.DecodeText(cursor) is { Length: > 0 and <= 200 } subject && Infrastructure.Json.StorableStringConverter.IsStorable(subject)
+            ? subject
+            : null;
 }

@@ -86,16 +86,21 @@ public static class Cursor
         Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(key)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     /// <summary>The key a cursor stands for, or null when it is not one this API issued.</summary>
-    public static string? Decode(string cursor)
+    public static string? Decode(string cursor) =>
+        DecodeText(cursor) is { } key && key.Length == 48 && key[15] == ':' && key[..15].All(char.IsAsciiDigit) && Guid.TryParseExact(key[16..], "N", out _)
+            ? key
+            : null;
+
+    /// <summary>The text a cursor encodes (<see cref="Encode"/>), or null when it is not base64url of UTF-8.</summary>
+    public static string? DecodeText(string cursor)
     {
         try
         {
             var padded = cursor.Replace('-', '+').Replace('_', '/');
             padded += new string('=', (4 - padded.Length % 4) % 4);
-            var key = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(padded));
-            return key.Length == 48 && key[15] == ':' && key[..15].All(char.IsAsciiDigit) && Guid.TryParseExact(key[16..], "N", out _) ? key : null;
+            return new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(Convert.FromBase64String(padded));
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or ArgumentException)
         {
             return null;
         }
