@@ -75,6 +75,12 @@ public sealed partial class Journeys
         var id = await OpenCaseAsync(named, "post-staff-allegation", 14, "Allegation about a moderator");
         await lead.GotoAsync($"/cases/{id}");
         await ConsoleFixture.ShouldBeAccessibleAsync(lead);
+        // A name typed wrong would keep out the person meant to see it: refused, saying which, and nothing restricted.
+        await lead.GetByLabel("Named staff (their sign-in names, separated by commas)").FillAsync("officer-named, officer-namd");
+        await lead.GetByLabel("Reason", new() { Exact = true }).FillAsync("Allegation about a moderator");
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Restrict case" }).ClickAsync();
+        await Assertions.Expect(Alert(lead)).ToContainTextAsync("Nobody has signed in as officer-namd");
+        await Assertions.Expect(Section(lead, "Restriction")).ToContainTextAsync("Not restricted");
         await lead.GetByLabel("Named staff (their sign-in names, separated by commas)").FillAsync("officer-named");
         await lead.GetByLabel("Reason", new() { Exact = true }).FillAsync("Allegation about a moderator");
         await lead.GetByRole(AriaRole.Button, new() { Name = "Restrict case" }).ClickAsync();

@@ -128,6 +128,8 @@ public sealed class RestrictForm : CommandForm
 {
     public string? AllowedSubjects { get; set; }
     public string? Reason { get; set; }
+    /// <summary>The lead knows some of the named staff have not signed in yet, so the names are not checked.</summary>
+    public bool NotSignedInYet { get; set; }
 }
 
 /// <summary>A lead's decision on one flag of a subject access export.</summary>
