@@ -36,7 +36,18 @@ public static class Describe
         return b;
     }
 
+    /// <summary>
+    /// A read sent as a POST, so what it looks for stays out of URLs and logs (POST /cases/search): described as a read,
+    /// with its JSON body; no Idempotency-Key, nothing replayed.
+    /// </summary>
+    public static RouteHandlerBuilder ReadByPost<TRequest, TResponse>(this RouteHandlerBuilder b, string tag, string summary)
+        where TRequest : notnull =>
+        b.Read<TResponse>(tag, summary, onCase: false).Accepts<TRequest>("application/json").WithMetadata(new ReadSentAsPost());
+
     private static string CommandDescription(string summary, bool onCase) =>
         summary + ". Send an Idempotency-Key to retry safely: the first answer is stored with the command's events." +
         (onCase ? " Send If-Match with the case's ETag to act only on the version you saw (412 otherwise); without it the command applies to the case as it is." : "");
 }
+
+/// <summary>Endpoint metadata: a read sent as a POST (<see cref="Describe.ReadByPost{TRequest,TResponse}"/>).</summary>
+public sealed record ReadSentAsPost;

@@ -80,6 +80,9 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
         operation.Parameters ??= [];
         var method = context.ApiDescription.HttpMethod ?? "GET";
         var path = context.ApiDescription.RelativePath ?? "";
+        // A read sent as a POST (Describe.ReadByPost) takes no Idempotency-Key and replays nothing.
+        var command = (HttpMethods.IsPost(method) && !context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<ReadSentAsPost>().Any())
+                      || HttpMethods.IsPut(method);
 
         foreach (Match m in RouteParameter().Matches(path))
         {
@@ -118,7 +121,7 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
         }
         else
         {
-            if (HttpMethods.IsPost(method) && !IsSearch(path))
+            if (command && HttpMethods.IsPost(method))
             {
                 operation.Parameters.Add(Header(IdempotencyKeyOptions.HeaderName,
                     "Repeat a POST safely: the same key and body return the first response and append nothing; another body with the same key gets 422."));
@@ -127,7 +130,7 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
                 operation.Parameters.Add(Header("If-Match", "The case version you last saw, as its ETag (\"7\"). A stale version gets 412."));
         }
 
-        DescribeResponseHeaders(operation, method, path);
+        DescribeResponseHeaders(operation, method, path, command);
         // Exports answer CSV or PDF as well as JSON, by Accept.
         if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<AlsoAnswersAs>().FirstOrDefault() is { } also
             && operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse answer)
@@ -146,11 +149,10 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
     }
 
     /// <summary>ETag on every answer about a case, Location on a new case, Retry-After on 503, Idempotent-Replayed on a repeat.</summary>
-    private static void DescribeResponseHeaders(OpenApiOperation operation, string method, string path)
+    private static void DescribeResponseHeaders(OpenApiOperation operation, string method, string path, bool command)
     {
         if (operation.Responses is null) return;
         var aboutCase = OnACase(path) || (HttpMethods.IsPost(method) && path.EndsWith("cases", StringComparison.Ordinal));
-        var command = (HttpMethods.IsPost(method) && !IsSearch(path)) || HttpMethods.IsPut(method);
         foreach (var (status, response) in operation.Responses)
         {
             if (response is not OpenApiResponse r) continue;
@@ -166,8 +168,6 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
         }
     }
 
-    /// <summary>A read sent as a POST so what it looks for stays out of URLs (POST /cases/search): no Idempotency-Key, nothing replayed.</summary>
-    private static bool IsSearch(string path) => path.EndsWith("/search", StringComparison.Ordinal);
 
     /// <summary>A route on one case (its version is the ETag and If-Match), not one on a webhook endpoint or an alert by id.</summary>
     private static bool OnACase(string path) => path.Contains("cases/{id}", StringComparison.Ordinal);

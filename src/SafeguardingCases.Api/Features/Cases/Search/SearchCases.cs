@@ -46,8 +46,8 @@ public sealed class SearchCasesEndpoint(ISender sender) : Endpoint<SearchCasesRe
     {
         Post("/cases/search");
         Roles(R.SafeguardingOfficer, R.Clinician, R.SafeguardingLead);
-        Description(b => b.Read<CaseList>("Cases", "Find the cases of a reference (a board handle, chat session id or text conversation id)", onCase: false)
-            .Accepts<SearchCasesRequest>("application/json").Produces<Problem>(413, Problems.ContentType), clearDefaults: true);
+        Description(b => b.ReadByPost<SearchCasesRequest, CaseList>("Cases", "Find the cases of a reference (a board handle, chat session id or text conversation id)")
+            .Produces<Problem>(413, Problems.ContentType), clearDefaults: true);
     }
 
     public override async Task HandleAsync(SearchCasesRequest req, CancellationToken ct)
