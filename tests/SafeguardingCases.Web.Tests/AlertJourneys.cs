@@ -22,7 +22,7 @@ public sealed class AlertJourneys(ConsoleFixture console)
         await officer.GetByLabel("Age", new() { Exact = true }).FillAsync("15");
         await officer.GetByLabel("Summary").FillAsync("Worried about home");
         await officer.GetByRole(AriaRole.Button, new() { Name = "Open case" }).ClickAsync();
-        await officer.WaitForURLAsync(new Regex("/cases/[0-9a-f-]{36}$"));
+        await Journeys.ArrivesAtAsync(officer, new Regex("/cases/[0-9a-f-]{36}$"));
         var caseId = officer.Url.Split('/').Last();
 
         // Allocated to the signed-in officer, with the address their alerts go to.

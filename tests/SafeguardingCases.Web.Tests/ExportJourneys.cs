@@ -36,7 +36,7 @@ public sealed class ExportJourneys(ConsoleFixture console)
         await officer.GetByLabel("Age", new() { Exact = true }).FillAsync("15");
         await officer.GetByLabel("Summary").FillAsync("Worried about home");
         await officer.GetByRole(AriaRole.Button, new() { Name = "Open case" }).ClickAsync();
-        await officer.WaitForURLAsync(new Regex("/cases/[0-9a-f-]{36}$"));
+        await Journeys.ArrivesAtAsync(officer, new Regex("/cases/[0-9a-f-]{36}$"));
         var url = new Uri(officer.Url).AbsolutePath;
         await officer.GetByLabel("What was disclosed").FillAsync("My stepdad hits me");
         await officer.GetByLabel("Concern category", new() { Exact = true }).SelectOptionAsync("Physical");

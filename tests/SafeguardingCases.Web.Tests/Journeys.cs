@@ -21,10 +21,38 @@ public sealed partial class Journeys(ConsoleFixture console)
 
     private static async Task SignOutAsync(IPage page)
     {
-        // A form's answer may still be redirecting to the page it shows; a click in that window is lost to the redirect.
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
-        await page.GetByRole(AriaRole.Link, new() { Name = "Sign out" }).ClickAsync();
-        await page.WaitForURLAsync(new Regex("/signin"));
+        // A form's answer may still be redirecting to the page it shows, and a click in that window is lost to the
+        // redirect: click again until the sign-in page is there. (Not by waiting for "network idle" first: Playwright
+        // advises against it, and here its wait once hung 30 s on a page idle long before.)
+        for (var attempt = 1; ; attempt++)
+        {
+            await page.GetByRole(AriaRole.Link, new() { Name = "Sign out" }).ClickAsync();
+            try
+            {
+                await page.WaitForURLAsync(new Regex("/signin"), new() { WaitUntil = WaitUntilState.Commit, Timeout = 5_000 });
+                return;
+            }
+            catch (TimeoutException) when (attempt < 3)
+            {
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits for a form's answer to take the page to <paramref name="url"/>; when it does not, fails with what the page
+    /// says instead (a refusal, a 503), not only "timeout".
+    /// </summary>
+    internal static async Task ArrivesAtAsync(IPage page, Regex url)
+    {
+        try
+        {
+            await page.WaitForURLAsync(url, new() { WaitUntil = WaitUntilState.Commit, Timeout = 30_000 });
+        }
+        catch (TimeoutException e)
+        {
+            var says = await page.Locator("main").InnerTextAsync(new() { Timeout = 2_000 }).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : "(unreadable)");
+            throw new TimeoutException($"Still at {page.Url}, which says: {says}", e);
+        }
     }
 
     /// <summary>Whether a journey has checked the case list and the open-case form with axe yet (the same pages every time).</summary>
@@ -44,7 +72,7 @@ public sealed partial class Journeys(ConsoleFixture console)
         await page.GetByLabel("Age", new() { Exact = true }).FillAsync(age.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await page.GetByLabel("Summary").FillAsync(summary);
         await page.GetByRole(AriaRole.Button, new() { Name = "Open case" }).ClickAsync();
-        await page.WaitForURLAsync(new Regex("/cases/[0-9a-f-]{36}$"));
+        await ArrivesAtAsync(page, new Regex("/cases/[0-9a-f-]{36}$"));
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync(sourceReference);
         return page.Url.Split('/').Last();
     }

@@ -61,7 +61,8 @@ public sealed partial class Journeys
     /// <summary>The page is no wider than the window (naming what sticks out when it is), and passes axe as it stands.</summary>
     private static async Task ShouldReflowAsync(IPage page)
     {
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        // Laid out once its stylesheet has loaded (the pages have no script, so nothing changes them after "load").
+        await page.WaitForLoadStateAsync(LoadState.Load);
         var wider = await page.EvaluateAsync<string[]>("""
             () => {
               const width = document.documentElement.clientWidth;

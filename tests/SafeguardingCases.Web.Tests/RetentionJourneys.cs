@@ -28,7 +28,7 @@ public sealed class RetentionJourneys(ConsoleFixture console)
         await officer.GetByLabel("Age", new() { Exact = true }).FillAsync("17");
         await officer.GetByLabel("Summary").FillAsync("Subject of a police investigation");
         await officer.GetByRole(AriaRole.Button, new() { Name = "Open case" }).ClickAsync();
-        await officer.WaitForURLAsync(new Regex("/cases/[0-9a-f-]{36}$"));
+        await Journeys.ArrivesAtAsync(officer, new Regex("/cases/[0-9a-f-]{36}$"));
         var url = new Uri(officer.Url).AbsolutePath;
 
         var lead = await console.NewPageAsync();
@@ -58,7 +58,7 @@ public sealed class RetentionJourneys(ConsoleFixture console)
         await officer.GetByLabel("Age", new() { Exact = true }).FillAsync("34");
         await officer.GetByLabel("Summary").FillAsync("Wendeline asked about her rights as a tenant");
         await officer.GetByRole(AriaRole.Button, new() { Name = "Open case" }).ClickAsync();
-        await officer.WaitForURLAsync(new Regex("/cases/[0-9a-f-]{36}$"));
+        await Journeys.ArrivesAtAsync(officer, new Regex("/cases/[0-9a-f-]{36}$"));
         var url = new Uri(officer.Url).AbsolutePath;
         await officer.GetByLabel("Reason for closing").FillAsync("Signposted; nothing more to do");
         await officer.GetByRole(AriaRole.Button, new() { Name = "Close case" }).ClickAsync();
