@@ -62,6 +62,10 @@ public sealed class OpenApiDocumentTests(ApiFactory api) : IClassFixture<ApiFact
             op["operationId"]!.GetValue<string>().ShouldMatch("^[a-z][A-Za-z]+$", path);
             op["description"]!.GetValue<string>().ShouldNotBeNullOrWhiteSpace(path);
             op["tags"]!.AsArray().Count.ShouldBe(1, path);
+            // Every parameter says what it does (a generated client's only help with a query value is this text).
+            foreach (var parameter in op["parameters"]?.AsArray() ?? [])
+                if (parameter!["in"]!.GetValue<string>() is "query" or "header")
+                    (parameter["description"]?.GetValue<string>()).ShouldNotBeNullOrWhiteSpace($"{path} {parameter["name"]}");
             var bodies = (op["requestBody"]?["content"]?.AsObject().Select(c => c.Value) ?? [])
                 .Concat(op["responses"]!.AsObject().Where(r => r.Key.StartsWith('2')).SelectMany(r => r.Value!["content"]?.AsObject().Select(c => c.Value) ?? []));
             bodies.ShouldContain(b => b!["example"] != null, $"{path} has no example");

@@ -18,7 +18,9 @@ namespace SafeguardingCases.Api.Features.AsOf;
 /// <summary>Either <c>version</c> (1..current) or <c>at</c> (an instant), not both.</summary>
 public sealed class AsOfRequest
 {
+    /// <summary>The case as it stood after this version (1 to the current one); or give <c>at</c>.</summary>
     public long? Version { get; set; }
+    /// <summary>The case as it stood at this instant; or give <c>version</c>.</summary>
     public Instant? At { get; set; }
 }
 

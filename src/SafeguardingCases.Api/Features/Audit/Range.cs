@@ -13,7 +13,9 @@ public sealed class RangeRequest
 {
     public static readonly Duration DefaultSpan = Duration.FromDays(90);
 
+    /// <summary>The range's start (inclusive); none: 90 days before <c>to</c>, or the start of the record when <c>to</c> is given.</summary>
     public Instant? From { get; set; }
+    /// <summary>The range's end (exclusive); none: now.</summary>
     public Instant? To { get; set; }
 
     public (Instant From, Instant To) Resolve(Instant now)
@@ -35,7 +37,9 @@ public abstract class AuditPageRequest
 {
     public const int MaxLimit = 200;
 
+    /// <summary>Only what happened at or after this instant; none: from the start.</summary>
     public Instant? From { get; set; }
+    /// <summary>Only what happened before this instant; none: until now.</summary>
     public Instant? To { get; set; }
     public int? Limit { get; set; }
     public string? Cursor { get; set; }

@@ -64,6 +64,23 @@ public static class OpenApiSetup
     }
 }
 
+/// <summary>The API's documentation comments (the XML file the build writes beside the assembly), for query parameters.</summary>
+public static class XmlDocumentation
+{
+    public static string Path { get; } = System.IO.Path.Combine(AppContext.BaseDirectory, "SafeguardingCases.Api.xml");
+
+    private static readonly Lazy<Dictionary<string, string>> Summaries = new(() =>
+        File.Exists(Path)
+            ? System.Xml.Linq.XDocument.Load(Path).Descendants("member")
+                .Where(m => m.Attribute("name")?.Value.StartsWith("P:", StringComparison.Ordinal) == true && m.Element("summary") is not null)
+                .ToDictionary(m => m.Attribute("name")!.Value, m => Regex.Replace(m.Element("summary")!.Value, @"\s+", " ").Trim())
+            : []);
+
+    /// <summary>A property's summary, or null when it has none.</summary>
+    public static string? Summary(PropertyInfo property) =>
+        Summaries.Value.GetValueOrDefault($"P:{property.DeclaringType!.FullName!.Replace('+', '.')}.{property.Name}");
+}
+
 /// <summary>Endpoint metadata: the 200 answer also comes in these content types (a string schema with this format, or none), by Accept.</summary>
 public sealed record AlsoAnswersAs(params (string ContentType, string? Format)[] Types);
 
@@ -113,6 +130,12 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
                     {
                         Name = name,
                         In = ParameterLocation.Query,
+                        Description = XmlDocumentation.Summary(property) ?? name switch
+                        {
+                            "limit" => "How many items a page holds, at most.",
+                            "cursor" => "The next value of the page before; none for the first page.",
+                            _ => null,
+                        },
                         Required = false,
                         Schema = context.SchemaGenerator.GenerateSchema(property.PropertyType, context.SchemaRepository),
                     });

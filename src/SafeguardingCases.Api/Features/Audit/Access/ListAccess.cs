@@ -13,6 +13,7 @@ namespace SafeguardingCases.Api.Features.Audit.Access;
 /// <summary><c>caseId</c> filters; cursor paging (<c>limit</c>, then <c>cursor</c> = the last page's <c>next</c>), newest first.</summary>
 public sealed class ListAccessRequest
 {
+    /// <summary>Only the accesses of this case; none: every case's.</summary>
     public Guid? CaseId { get; set; }
     public int? Limit { get; set; }
     public string? Cursor { get; set; }

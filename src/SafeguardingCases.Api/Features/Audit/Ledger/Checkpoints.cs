@@ -89,6 +89,7 @@ public sealed class PublicKeyEndpoint(EventLedger ledger) : EndpointWithoutReque
 /// <summary><c>treeSize</c>: the signed checkpoint to verify against.</summary>
 public sealed class VerifyLedgerRequest
 {
+    /// <summary>The signed checkpoint to verify against, by its tree size (required).</summary>
     public long? TreeSize { get; set; }
 }
 

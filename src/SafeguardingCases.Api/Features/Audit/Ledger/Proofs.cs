@@ -11,8 +11,11 @@ namespace SafeguardingCases.Api.Features.Audit.Ledger;
 /// <summary>Which event (<c>caseId</c>, <c>version</c>) in which signed tree (<c>treeSize</c>).</summary>
 public sealed class InclusionProofRequest
 {
+    /// <summary>The case whose event is proved (required).</summary>
     public Guid? CaseId { get; set; }
+    /// <summary>The event's version in its case (required).</summary>
     public long? Version { get; set; }
+    /// <summary>The size of the signed tree to prove it in (required): a checkpoint's <c>treeSize</c>.</summary>
     public long? TreeSize { get; set; }
 }
 
@@ -70,7 +73,9 @@ public sealed class InclusionProofEndpoint(EventLedger ledger, IQuerySession ses
 /// <summary>Two signed tree sizes, <c>from</c> &lt;= <c>to</c>.</summary>
 public sealed class ConsistencyProofRequest
 {
+    /// <summary>The older signed tree's size (required).</summary>
     public long? From { get; set; }
+    /// <summary>The newer signed tree's size (required, at least <c>from</c>).</summary>
     public long? To { get; set; }
 }
 

@@ -55,6 +55,7 @@ public sealed class OverrideAuditRow : IAuditRow
 /// <summary><c>from</c>/<c>to</c> bound the request time (optional, open-ended); <c>status</c> filters; cursor paging.</summary>
 public sealed class ListOverridesRequest : AuditPageRequest
 {
+    /// <summary>Only overrides in this state.</summary>
     public OverrideStatus? Status { get; set; }
 }
 

@@ -21,7 +21,9 @@ namespace SafeguardingCases.Api.Features.Cases.List;
 /// </summary>
 public sealed class ListCasesRequest
 {
+    /// <summary>Only open or only closed cases.</summary>
     public CaseStatus? Status { get; set; }
+    /// <summary>Only the cases that owe this obligation now: a work queue, earliest due first.</summary>
     public ObligationType? Obligation { get; set; }
     /// <summary>Only the cases allocated to this member of staff (their token subject).</summary>
     public string? AllocatedTo { get; set; }
@@ -29,7 +31,9 @@ public sealed class ListCasesRequest
     public bool? Restricted { get; set; }
     public int? Limit { get; set; }
     public string? Cursor { get; set; }
+    /// <summary>Offset paging for older clients (1 on), within the first 10,000 cases; use <c>cursor</c> instead.</summary>
     public int? Page { get; set; }
+    /// <summary>With <c>page</c>: how many cases a page holds.</summary>
     public int? PageSize { get; set; }
 }
 

@@ -23,11 +23,17 @@ public sealed class ChronologyRequest
 {
     public const int MaxText = 500;
 
+    /// <summary>Who the export is for, which decides what it leaves out; none: Internal.</summary>
     public ExportAudience? Audience { get; set; }
+    /// <summary>The agency receiving an Agency export (required for one, refused otherwise).</summary>
     public Agency? Agency { get; set; }
+    /// <summary>Only entries at or after this instant; none: from the case's opening.</summary>
     public Instant? From { get; set; }
+    /// <summary>Only entries before this instant; none: to now.</summary>
     public Instant? To { get; set; }
+    /// <summary>Who receives it (required for Agency and Court exports); in the export log.</summary>
     public string? Recipient { get; set; }
+    /// <summary>Why it is sent (required for Agency and Court exports); in the export log.</summary>
     public string? Purpose { get; set; }
 }
 

@@ -20,7 +20,9 @@ public sealed class HistoryRequest
 {
     public const int MaxLimit = 1000;
 
+    /// <summary>The first version the page holds; none: 1.</summary>
     public long? FromVersion { get; set; }
+    /// <summary>How many events the page holds, at most; none: every event from <c>fromVersion</c>.</summary>
     public int? Limit { get; set; }
 }
 

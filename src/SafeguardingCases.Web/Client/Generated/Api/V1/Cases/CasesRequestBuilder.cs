@@ -176,56 +176,44 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Cases
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class CasesRequestBuilderGetQueryParameters 
         {
+            /// <summary>Only the cases allocated to this member of staff (their token subject).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-            #pragma warning disable CS1591
             [QueryParameter("allocatedTo")]
             public string? AllocatedTo { get; set; }
-            #pragma warning restore CS1591
 #nullable restore
 #else
-            #pragma warning disable CS1591
             [QueryParameter("allocatedTo")]
             public string AllocatedTo { get; set; }
-            #pragma warning restore CS1591
 #endif
+            /// <summary>The next value of the page before; none for the first page.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-            #pragma warning disable CS1591
             [QueryParameter("cursor")]
             public string? Cursor { get; set; }
-            #pragma warning restore CS1591
 #nullable restore
 #else
-            #pragma warning disable CS1591
             [QueryParameter("cursor")]
             public string Cursor { get; set; }
-            #pragma warning restore CS1591
 #endif
-            #pragma warning disable CS1591
+            /// <summary>How many items a page holds, at most.</summary>
             [QueryParameter("limit")]
             public int? Limit { get; set; }
-            #pragma warning restore CS1591
-            #pragma warning disable CS1591
+            /// <summary>Only the cases that owe this obligation now: a work queue, earliest due first.</summary>
             [QueryParameter("obligation")]
             public global::SafeguardingCases.Web.Client.Generated.Models.ObligationType? Obligation { get; set; }
-            #pragma warning restore CS1591
-            #pragma warning disable CS1591
+            /// <summary>Offset paging for older clients (1 on), within the first 10,000 cases; use cursor instead.</summary>
             [QueryParameter("page")]
             public int? Page { get; set; }
-            #pragma warning restore CS1591
-            #pragma warning disable CS1591
+            /// <summary>With page: how many cases a page holds.</summary>
             [QueryParameter("pageSize")]
             public int? PageSize { get; set; }
-            #pragma warning restore CS1591
-            #pragma warning disable CS1591
+            /// <summary>Only restricted cases (true) or only unrestricted ones (false); either way, only those the caller may see.</summary>
             [QueryParameter("restricted")]
             public bool? Restricted { get; set; }
-            #pragma warning restore CS1591
-            #pragma warning disable CS1591
+            /// <summary>Only open or only closed cases.</summary>
             [QueryParameter("status")]
             public global::SafeguardingCases.Web.Client.Generated.Models.CaseStatus? Status { get; set; }
-            #pragma warning restore CS1591
         }
     }
 }

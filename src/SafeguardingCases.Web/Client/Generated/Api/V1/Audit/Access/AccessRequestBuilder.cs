@@ -98,27 +98,22 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Access
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class AccessRequestBuilderGetQueryParameters 
         {
-            #pragma warning disable CS1591
+            /// <summary>Only the accesses of this case; none: every case&apos;s.</summary>
             [QueryParameter("caseId")]
             public Guid? CaseId { get; set; }
-            #pragma warning restore CS1591
+            /// <summary>The next value of the page before; none for the first page.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-            #pragma warning disable CS1591
             [QueryParameter("cursor")]
             public string? Cursor { get; set; }
-            #pragma warning restore CS1591
 #nullable restore
 #else
-            #pragma warning disable CS1591
             [QueryParameter("cursor")]
             public string Cursor { get; set; }
-            #pragma warning restore CS1591
 #endif
-            #pragma warning disable CS1591
+            /// <summary>How many items a page holds, at most.</summary>
             [QueryParameter("limit")]
             public int? Limit { get; set; }
-            #pragma warning restore CS1591
         }
     }
 }

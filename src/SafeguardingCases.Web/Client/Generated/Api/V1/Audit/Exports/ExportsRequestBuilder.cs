@@ -98,31 +98,25 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Exports
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class ExportsRequestBuilderGetQueryParameters 
         {
+            /// <summary>The next value of the page before; none for the first page.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-            #pragma warning disable CS1591
             [QueryParameter("cursor")]
             public string? Cursor { get; set; }
-            #pragma warning restore CS1591
 #nullable restore
 #else
-            #pragma warning disable CS1591
             [QueryParameter("cursor")]
             public string Cursor { get; set; }
-            #pragma warning restore CS1591
 #endif
-            #pragma warning disable CS1591
+            /// <summary>Only what happened at or after this instant; none: from the start.</summary>
             [QueryParameter("from")]
             public DateTimeOffset? From { get; set; }
-            #pragma warning restore CS1591
-            #pragma warning disable CS1591
+            /// <summary>How many items a page holds, at most.</summary>
             [QueryParameter("limit")]
             public int? Limit { get; set; }
-            #pragma warning restore CS1591
-            #pragma warning disable CS1591
+            /// <summary>Only what happened before this instant; none: until now.</summary>
             [QueryParameter("to")]
             public DateTimeOffset? To { get; set; }
-            #pragma warning restore CS1591
         }
     }
 }

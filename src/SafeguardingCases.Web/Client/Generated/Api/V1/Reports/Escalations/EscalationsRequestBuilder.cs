@@ -98,14 +98,12 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Reports.Escalations
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class EscalationsRequestBuilderGetQueryParameters 
         {
-            #pragma warning disable CS1591
+            /// <summary>The range&apos;s start (inclusive); none: 90 days before to, or the start of the record when to is given.</summary>
             [QueryParameter("from")]
             public DateTimeOffset? From { get; set; }
-            #pragma warning restore CS1591
-            #pragma warning disable CS1591
+            /// <summary>The range&apos;s end (exclusive); none: now.</summary>
             [QueryParameter("to")]
             public DateTimeOffset? To { get; set; }
-            #pragma warning restore CS1591
         }
     }
 }

@@ -100,10 +100,9 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Ledger.Verify
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class VerifyRequestBuilderGetQueryParameters 
         {
-            #pragma warning disable CS1591
+            /// <summary>The signed checkpoint to verify against, by its tree size (required).</summary>
             [QueryParameter("treeSize")]
             public long? TreeSize { get; set; }
-            #pragma warning restore CS1591
         }
     }
 }

@@ -100,14 +100,12 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Proofs.Consistency
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class ConsistencyRequestBuilderGetQueryParameters 
         {
-            #pragma warning disable CS1591
+            /// <summary>The older signed tree&apos;s size (required).</summary>
             [QueryParameter("from")]
             public long? From { get; set; }
-            #pragma warning restore CS1591
-            #pragma warning disable CS1591
+            /// <summary>The newer signed tree&apos;s size (required, at least from).</summary>
             [QueryParameter("to")]
             public long? To { get; set; }
-            #pragma warning restore CS1591
         }
     }
 }

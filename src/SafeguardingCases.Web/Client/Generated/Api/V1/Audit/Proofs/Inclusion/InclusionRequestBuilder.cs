@@ -100,18 +100,15 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Proofs.Inclusion
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class InclusionRequestBuilderGetQueryParameters 
         {
-            #pragma warning disable CS1591
+            /// <summary>The case whose event is proved (required).</summary>
             [QueryParameter("caseId")]
             public Guid? CaseId { get; set; }
-            #pragma warning restore CS1591
-            #pragma warning disable CS1591
+            /// <summary>The size of the signed tree to prove it in (required): a checkpoint&apos;s treeSize.</summary>
             [QueryParameter("treeSize")]
             public long? TreeSize { get; set; }
-            #pragma warning restore CS1591
-            #pragma warning disable CS1591
+            /// <summary>The event&apos;s version in its case (required).</summary>
             [QueryParameter("version")]
             public long? Version { get; set; }
-            #pragma warning restore CS1591
         }
     }
 }

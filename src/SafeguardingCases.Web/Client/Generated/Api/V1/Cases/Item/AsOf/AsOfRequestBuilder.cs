@@ -100,14 +100,12 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.AsOf
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class AsOfRequestBuilderGetQueryParameters 
         {
-            #pragma warning disable CS1591
+            /// <summary>The case as it stood at this instant; or give version.</summary>
             [QueryParameter("at")]
             public DateTimeOffset? At { get; set; }
-            #pragma warning restore CS1591
-            #pragma warning disable CS1591
+            /// <summary>The case as it stood after this version (1 to the current one); or give at.</summary>
             [QueryParameter("version")]
             public long? Version { get; set; }
-            #pragma warning restore CS1591
         }
     }
 }

@@ -104,48 +104,38 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Chronology
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class ChronologyRequestBuilderGetQueryParameters 
         {
-            #pragma warning disable CS1591
+            /// <summary>The agency receiving an Agency export (required for one, refused otherwise).</summary>
             [QueryParameter("agency")]
             public global::SafeguardingCases.Web.Client.Generated.Models.Agency? Agency { get; set; }
-            #pragma warning restore CS1591
-            #pragma warning disable CS1591
+            /// <summary>Who the export is for, which decides what it leaves out; none: Internal.</summary>
             [QueryParameter("audience")]
             public global::SafeguardingCases.Web.Client.Generated.Models.ExportAudience? Audience { get; set; }
-            #pragma warning restore CS1591
-            #pragma warning disable CS1591
+            /// <summary>Only entries at or after this instant; none: from the case&apos;s opening.</summary>
             [QueryParameter("from")]
             public DateTimeOffset? From { get; set; }
-            #pragma warning restore CS1591
+            /// <summary>Why it is sent (required for Agency and Court exports); in the export log.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-            #pragma warning disable CS1591
             [QueryParameter("purpose")]
             public string? Purpose { get; set; }
-            #pragma warning restore CS1591
 #nullable restore
 #else
-            #pragma warning disable CS1591
             [QueryParameter("purpose")]
             public string Purpose { get; set; }
-            #pragma warning restore CS1591
 #endif
+            /// <summary>Who receives it (required for Agency and Court exports); in the export log.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-            #pragma warning disable CS1591
             [QueryParameter("recipient")]
             public string? Recipient { get; set; }
-            #pragma warning restore CS1591
 #nullable restore
 #else
-            #pragma warning disable CS1591
             [QueryParameter("recipient")]
             public string Recipient { get; set; }
-            #pragma warning restore CS1591
 #endif
-            #pragma warning disable CS1591
+            /// <summary>Only entries before this instant; none: to now.</summary>
             [QueryParameter("to")]
             public DateTimeOffset? To { get; set; }
-            #pragma warning restore CS1591
         }
     }
 }

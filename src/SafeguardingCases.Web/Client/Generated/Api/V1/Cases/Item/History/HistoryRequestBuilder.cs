@@ -100,14 +100,12 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.History
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class HistoryRequestBuilderGetQueryParameters 
         {
-            #pragma warning disable CS1591
+            /// <summary>The first version the page holds; none: 1.</summary>
             [QueryParameter("fromVersion")]
             public long? FromVersion { get; set; }
-            #pragma warning restore CS1591
-            #pragma warning disable CS1591
+            /// <summary>How many events the page holds, at most; none: every event from fromVersion.</summary>
             [QueryParameter("limit")]
             public int? Limit { get; set; }
-            #pragma warning restore CS1591
         }
     }
 }
