@@ -117,7 +117,8 @@ public sealed class ConsoleFixture : IAsyncLifetime
     public static async Task ScreenshotAsync(IPage page, string name, bool fullPage = true) =>
         await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, $"{name}.png"), FullPage = fullPage });
 
-    private static async Task WaitUntilReadyAsync(Process api, Uri address, System.Collections.Concurrent.ConcurrentQueue<string> output)
+    /// <summary>Until the API answers /health/ready with 200 (its database reachable), for at most a minute.</summary>
+    public static async Task WaitUntilReadyAsync(Process api, Uri address, System.Collections.Concurrent.ConcurrentQueue<string> output)
     {
         using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow.AddSeconds(60);

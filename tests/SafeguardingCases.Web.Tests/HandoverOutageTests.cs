@@ -71,7 +71,7 @@ public sealed class HandoverOutageTests
             down.ShouldNotContain("No case you may see is allocated to them.");
 
             await cluster.RestartAsync();
-            await WaitUntilReadyAsync(address);
+            await ConsoleFixture.WaitUntilReadyAsync(api, address, output);
             var back = await SendAsync();
             back.ShouldContain("Handed over 2 cases to Officer Back.", customMessage: MainText(back));
             back.ShouldNotContain("role=\"alert\"");
@@ -101,22 +101,4 @@ public sealed class HandoverOutageTests
         Regex.Match(page, $"name=\"{Regex.Escape(name)}\" value=\"([^\"]*)\"") is { Success: true } match
             ? match.Groups[1].Value
             : throw new InvalidOperationException($"The page has no field {name}");
-
-    private static async Task WaitUntilReadyAsync(Uri address)
-    {
-        using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) return;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-            }
-            await Task.Delay(200);
-        }
-        throw new TimeoutException("The API did not become ready again within 60 s of PostgreSQL's restart");
-    }
 }
