@@ -85,6 +85,8 @@ public sealed partial class Journeys
         await lead.GetByRole(AriaRole.Button, new() { Name = "Hand over cases" }).ClickAsync();
         await Assertions.Expect(Alert(lead)).ToContainTextAsync($"Nobody has signed in as officer-back-{suffix}");
         await Assertions.Expect(lead.GetByRole(AriaRole.Status)).ToHaveCountAsync(0);
+        await ConsoleFixture.ShouldBeAccessibleAsync(lead);
+        await ConsoleFixture.ScreenshotAsync(lead, "handover-unknown-name");
         await lead.GetByLabel("They have not signed in yet").CheckAsync();
         await lead.GetByRole(AriaRole.Button, new() { Name = "Hand over cases" }).ClickAsync();
         await Assertions.Expect(lead.GetByRole(AriaRole.Status)).ToHaveTextAsync("Handed over 2 cases to Officer Back.");
