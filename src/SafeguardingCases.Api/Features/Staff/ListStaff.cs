@@ -51,8 +51,8 @@ public sealed class ListStaffEndpoint(IQuerySession session) : Endpoint<StaffReq
     {
         var limit = req.Limit ?? 50;
         var after = req.Cursor is null ? null : StaffCursor.Decode(req.Cursor);
-        var rows = req.Subject is { } subject
-            ? await session.QueryAsync<StaffMember>("where d.id = ?", ct, subject)
+        IReadOnlyList<StaffMember> rows = req.Subject is { } subject
+            ? await session.LoadAsync<StaffMember>(subject, ct) is { } member ? [member] : []
             : await session.QueryAsync<StaffMember>($"where d.id collate \"C\" > ? order by d.id collate \"C\" limit {limit + 1}", ct, after ?? "");
         var next = rows.Count > limit ? StaffCursor.Encode(rows[limit - 1].Id) : null;
         await EndpointResults.SendJsonAsync(HttpContext,
