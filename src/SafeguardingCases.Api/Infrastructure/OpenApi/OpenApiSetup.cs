@@ -191,7 +191,6 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
         }
     }
 
-
     /// <summary>A route on one case (its version is the ETag and If-Match), not one on a webhook endpoint or an alert by id.</summary>
     private static bool OnACase(string path) => path.Contains("cases/{id}", StringComparison.Ordinal);
 
