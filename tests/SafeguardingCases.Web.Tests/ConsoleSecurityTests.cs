@@ -17,7 +17,8 @@ public sealed partial class ConsoleSecurityTests(ConsoleFixture console)
             BaseAddress = console.Address,
         };
 
-    private static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string name, string role, string returnUrl = "")
+    /// <summary>Signs in through the development sign-in form as a browser would (its antiforgery token included).</summary>
+    internal static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string name, string role, string returnUrl = "")
     {
         var page = await (await client.GetAsync("/signin" + returnUrl)).Content.ReadAsStringAsync();
         var token = AntiforgeryToken().Match(page).Groups[1].Value;

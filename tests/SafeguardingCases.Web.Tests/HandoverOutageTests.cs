@@ -41,12 +41,7 @@ public sealed class HandoverOutageTests
             }
 
             using var lead = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() }) { BaseAddress = address };
-            var signin = await (await lead.GetAsync("/signin")).Content.ReadAsStringAsync();
-            (await lead.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                ["_handler"] = "signin", ["__RequestVerificationToken"] = Field(signin, "__RequestVerificationToken"),
-                ["Form.Name"] = "Lead Outage", ["Form.Role"] = "SafeguardingLead",
-            }))).StatusCode.ShouldBe(HttpStatusCode.Found);
+            (await ConsoleSecurityTests.SignInAsync(lead, "Lead Outage", "SafeguardingLead")).StatusCode.ShouldBe(HttpStatusCode.Found);
             var form = await (await lead.GetAsync("/handover")).Content.ReadAsStringAsync();
             // The form as the browser sends it, with the key it was shown with each time: a refresh, a second click.
             var fields = new Dictionary<string, string>
