@@ -84,6 +84,14 @@ public sealed class OpenApiContract
         return errors;
     }
 
+    /// <summary>Every request body's example, by operation id, with the operation's method and path template.</summary>
+    public IReadOnlyDictionary<string, (HttpMethod Method, string Path, JsonNode Example)> RequestExamples() =>
+        document["paths"]!.AsObject()
+            .SelectMany(p => p.Value!.AsObject().Select(o => (Path: p.Key, Method: o.Key, Operation: o.Value!)))
+            .Where(o => o.Operation["requestBody"]?["content"]?["application/json"]?["example"] is not null)
+            .ToDictionary(o => o.Operation["operationId"]!.GetValue<string>(),
+                o => (new HttpMethod(o.Method.ToUpperInvariant()), o.Path, o.Operation["requestBody"]!["content"]!["application/json"]!["example"]!.DeepClone()));
+
     /// <summary>Every example the document gives (request bodies and answers), checked against its own schema.</summary>
     public IReadOnlyList<string> CheckExamples()
     {
