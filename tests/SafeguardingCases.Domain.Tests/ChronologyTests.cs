@@ -121,6 +121,18 @@ public sealed class ChronologyTests
     }
 
     [Fact]
+    public void Counts_read_as_english_one_entry_two_entries()
+    {
+        var state = CaseState.Replay(Events().Select(e => e.Event))!;
+        Chronology.Describe(state, new ChronologyExported(Guid.NewGuid(), ExportAudience.Internal, null, "", "", [4], "cm9vdA==", Officer, Start))
+            .ShouldBe("Chronology exported for internal, 1 entry.");
+        Chronology.Describe(state, new ChronologyExported(Guid.NewGuid(), ExportAudience.Court, null, "Coroner", "Inquest", [1, 2], "cm9vdA==", Officer, Start))
+            .ShouldBe("Chronology exported for court to Coroner, 2 entries. Purpose: Inquest");
+        Chronology.Describe(state, new SubjectAccessDrafted(Guid.NewGuid(), 9, [], Officer, Start))
+            .ShouldBe("Subject access export drafted up to version 9; 0 entries flagged for a decision.");
+    }
+
+    [Fact]
     public void A_destroyed_case_reads_destroyed_where_its_personal_data_was()
     {
         var events = Events();

@@ -195,7 +195,7 @@ public static class Chronology
         RequiredReportDelayed d => $"Mandatory report about {Person(before, d.PersonId)} delayed until {Instant(d.Until)}: {Text(d.Reason)}",
         CaseClosed c => $"Case closed: {Text(c.Reason)}",
         CaseReopened c => $"Case reopened: {Text(c.Reason)}",
-        CaseRestricted r => $"Case restricted to {r.AllowedSubjects.Count + 1} named members of staff: {Text(r.Reason)}",
+        CaseRestricted r => $"Case restricted to {Counted(r.AllowedSubjects.Count + 1, "named member", "named members")} of staff: {Text(r.Reason)}",
         CaseRestrictionLifted => "Restriction lifted: staff see the case through their roles again.",
         BreakGlassAccessGranted g => $"Emergency access to the restricted case until {Instant(g.Until)}: {Text(g.Reason)}",
         CaseAllocated a => $"Case allocated to {Text(a.Name)}.",
@@ -206,9 +206,9 @@ public static class Chronology
         DestructionRequested d => $"Destruction of the record requested: {Text(d.Reason)}",
         CaseDataDestroyed d => $"Personal data destroyed (requested {Instant(d.RequestedAt)} by {RoleOf(d.RequestedBy)}, approved by a different lead).",
         ChronologyExported x => $"Chronology exported for {W(x.Audience.ToString())}" + (x.Agency is { } ag ? $" ({AgencyName(ag)})" : "") +
-                                (x.Recipient.Length == 0 ? "" : $" to {Text(x.Recipient)}") + $", {x.Versions.Count} entries." +
+                                (x.Recipient.Length == 0 ? "" : $" to {Text(x.Recipient)}") + $", {Counted(x.Versions.Count, "entry", "entries")}." +
                                 (x.Purpose.Length == 0 ? "" : $" Purpose: {Text(x.Purpose)}"),
-        SubjectAccessDrafted s => $"Subject access export drafted up to version {s.UpToVersion}; {s.Flags.Count} entries flagged for a decision.",
+        SubjectAccessDrafted s => $"Subject access export drafted up to version {s.UpToVersion}; {Counted(s.Flags.Count, "entry", "entries")} flagged for a decision.",
         SubjectAccessFlagDecided f => $"Subject access flag decided: {W(f.Decision.ToString())}" + (f.Ground.Length == 0 ? "." : $" ({Text(f.Ground)})."),
         SubjectAccessReleased => "Subject access export released.",
         _ => Words(e.GetType().Name) + ".",
@@ -287,6 +287,9 @@ public static class Chronology
     public static string Text(string? value) => value is null ? "" : PersonalAttribute.IsDestroyed(value) ? DestroyedText : value;
 
     /// <summary>A name from the vocabulary in the middle of a sentence: "Chat" as "chat".</summary>
+    /// <summary>"1 entry", "2 entries".</summary>
+    private static string Counted(int n, string one, string many) => $"{n} {(n == 1 ? one : many)}";
+
     private static string W(string pascal) => Words(pascal).ToLowerInvariant();
 
     /// <summary>"ChildrensSocialCare" as "childrens social care", "SafeguardingLead" as "Safeguarding lead".</summary>
