@@ -362,6 +362,30 @@ public sealed class ChronologyExportTests(ApiFactory api) : IClassFixture<ApiFac
         }
     }
 
+    [Fact]
+    public async Task A_pdf_breaks_a_rule_id_only_at_its_hyphens_so_each_part_reads_whole()
+    {
+        string[] rules = ["CHILD-SAFEGUARDING", "CURRENT-INFO", "CLINICIAN-DECIDES", "LEGACY-POSITION-OF-TRUST", "HISTORICAL-NOT-EMERGENCY", "ADULT-NO-NON-EMERGENCY"];
+        var export = new ChronologyExport(Guid.NewGuid(), Guid.NewGuid(), ExportAudience.Internal, null, null, null, NodaTime.Instant.FromUtc(2026, 7, 1, 9, 30),
+            [new ExportEntry(1, "2026-07-01T15:00:05Z", "Non emergency escalation to children's social care", "Officer One (SafeguardingOfficer)", rules, new string('a', 64), 0, [])],
+            new ExportCheckpoint("note", "signature", "key", 1, "root"), null, ExportProof.HowToVerify);
+        var directory = Directory.CreateTempSubdirectory("export-");
+        try
+        {
+            var pdf = Path.Combine(directory.FullName, "rules.pdf");
+            await File.WriteAllBytesAsync(pdf, ChronologyPdf.Write(export, "Chronology"));
+            var (code, text) = await Run("pdftotext", "-layout", pdf, "-");
+            code.ShouldBe(0, text);
+            // Broken by characters, the column read "CHILD-SAFEGU" over "ARDING": neither found by a search for the rule.
+            foreach (var part in rules.SelectMany(r => r.Split('-')).Distinct())
+                text.ShouldMatch($@"(?<![A-Z]){part}(?![A-Z])", $"'{part}' is split across lines");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     internal static async Task<(int Code, string Output)> Run(string program, params string[] args)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };

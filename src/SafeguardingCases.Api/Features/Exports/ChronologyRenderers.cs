@@ -51,7 +51,7 @@ public static class ChronologyPdf
     private const double PageWidth = 595.28; // A4
     private const double PageHeight = 841.89;
     private const double Bottom = PageHeight - Margin - 24;
-    private static readonly double[] Widths = [42, 84, 224, 90, 75];
+    private static readonly double[] Widths = [42, 84, 214, 90, 85];
     private static readonly string[] Headings = ["Version", "When (UK time)", "What happened", "By", "Rule IDs"];
 
     private static string UkTime(string at) =>
@@ -99,7 +99,7 @@ public static class ChronologyPdf
             // The instant to the second in UK time for a reader (the JSON holds it exactly in UTC, as hashed).
             var at = UkTime(entry.At);
             string[] cells = [entry.Version.ToString(CultureInfo.InvariantCulture), at, entry.What, entry.By,
-                string.Join(", ", entry.RuleIds)];
+                string.Join('\n', entry.RuleIds)]; // one rule ID a line
             var wrapped = cells.Select((c, i) => Wrap(gfx, c, body, Widths[i] - 6)).ToList();
             var hashLine = $"hash {entry.Hash} · leaf {entry.LeafIndex}";
             var height = wrapped.Max(w => w.Count) * 10.5 + 14;
@@ -214,34 +214,43 @@ public static class ChronologyPdf
         return y;
     }
 
-    /// <summary>Lines of at most <paramref name="width"/> points: words kept whole where they fit, broken where they do not.</summary>
-    private static List<string> Wrap(XGraphics gfx, string text, XFont font, double width)
+    /// <summary>
+    /// Lines of at most <paramref name="width"/> points: words kept whole where they fit; one wider than a line broken
+    /// after a hyphen where one fits (a rule ID such as CHILD-SAFEGUARDING reads "CHILD-" then "SAFEGUARDING", each
+    /// part whole and searchable), else where the line ends.
+    /// </summary>
+    internal static List<string> Wrap(XGraphics gfx, string text, XFont font, double width)
     {
         var lines = new List<string>();
+        bool Fits(string s) => gfx.MeasureString(s, font).Width <= width;
         foreach (var paragraph in text.Replace("\r", "", StringComparison.Ordinal).Split('\n'))
         {
-            var line = new StringBuilder();
+            var line = "";
             foreach (var word in paragraph.Split(' '))
             {
                 var candidate = line.Length == 0 ? word : line + " " + word;
-                if (gfx.MeasureString(candidate, font).Width <= width)
+                if (Fits(candidate))
                 {
-                    line.Clear().Append(candidate);
+                    line = candidate;
                     continue;
                 }
-                if (line.Length > 0) lines.Add(line.ToString());
-                line.Clear();
-                foreach (var c in word)
+                if (line.Length > 0) lines.Add(line);
+                var rest = word;
+                while (!Fits(rest))
                 {
-                    if (line.Length > 0 && gfx.MeasureString(line.ToString() + c, font).Width > width)
+                    var cut = rest.Length - 1;
+                    while (cut > 0 && !(rest[cut - 1] == '-' && Fits(rest[..cut]))) cut--;
+                    if (cut == 0)
                     {
-                        lines.Add(line.ToString());
-                        line.Clear();
+                        cut = 1;
+                        while (cut < rest.Length && Fits(rest[..(cut + 1)])) cut++;
                     }
-                    line.Append(c);
+                    lines.Add(rest[..cut]);
+                    rest = rest[cut..];
                 }
+                line = rest;
             }
-            lines.Add(line.ToString());
+            lines.Add(line);
         }
         return lines;
     }
