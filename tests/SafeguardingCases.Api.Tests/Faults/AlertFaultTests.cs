@@ -73,11 +73,11 @@ public sealed class AlertFaultTests
     }
 
     private static List<MimeMessage> NoticeEmails(TestSmtpServer smtp, Guid caseId) =>
-        [.. smtp.Messages.Where(m => m.Subject is { } s && s.Contains(caseId.ToString(), StringComparison.Ordinal) && s.Contains("TransparencyNoticeDue", StringComparison.Ordinal))];
+        [.. smtp.Messages.Where(m => m.Subject is { } s && s.Contains(caseId.ToString(), StringComparison.Ordinal) && s.Contains("Transparency notice due (", StringComparison.Ordinal))];
 
     private static Func<MimeMessage, bool> Kind(Guid caseId, string kind) =>
-        m => m.Subject is { } s && s.Contains(caseId.ToString(), StringComparison.Ordinal) && s.Contains("TransparencyNoticeDue", StringComparison.Ordinal)
-             && s.Contains($" {kind} on case", StringComparison.Ordinal);
+        m => m.Subject is { } s && s.Contains(caseId.ToString(), StringComparison.Ordinal) && s.Contains("Transparency notice due (", StringComparison.Ordinal)
+             && s.Contains($"{kind}) on case", StringComparison.Ordinal);
 
     /// <summary>Exactly one message (by Message-ID) of each kind; a resend after a crash would repeat a Message-ID, never add one.</summary>
     private static void ShouldBeOneOfEach(TestSmtpServer smtp, Guid caseId, bool noResends)

@@ -32,11 +32,19 @@ public sealed class AlertTests(AlertTests.AlertingApi api) : IClassFixture<Alert
     }
 
     private static Func<MimeMessage, bool> About(Guid caseId, string kind) =>
-        m => m.Subject is { } s && s.Contains(caseId.ToString(), StringComparison.Ordinal) && s.Contains("TransparencyNoticeDue", StringComparison.Ordinal)
-             && s.Contains($" {kind} on case", StringComparison.Ordinal);
+        m => m.Subject is { } s && s.Contains(caseId.ToString(), StringComparison.Ordinal) && s.Contains("Transparency notice due (", StringComparison.Ordinal)
+             && s.Contains($"{kind}) on case", StringComparison.Ordinal);
 
     private static IEnumerable<MimeMessage> AllAbout(TestSmtpServer smtp, Guid caseId) =>
-        smtp.Messages.Where(m => m.Subject is { } s && s.Contains(caseId.ToString(), StringComparison.Ordinal) && s.Contains("TransparencyNoticeDue", StringComparison.Ordinal));
+        smtp.Messages.Where(m => m.Subject is { } s && s.Contains(caseId.ToString(), StringComparison.Ordinal) && s.Contains("Transparency notice due (", StringComparison.Ordinal));
+
+    [Fact]
+    public void An_email_names_every_obligation_in_the_consoles_words()
+    {
+        foreach (var obligation in Enum.GetValues<Domain.Policy.ObligationType>())
+            OutboxEmail.Named(obligation).ShouldNotBe(obligation.ToString(), "an obligation with no words of its own in the console and in emails");
+        OutboxEmail.Named(Domain.Policy.ObligationType.NoEscalationDecisionDue).ShouldBe("No-escalation decision due");
+    }
 
     [Fact]
     public async Task An_unsent_notice_alerts_the_worker_when_due_soon_and_overdue_then_the_leads_once_and_never_says_anything_about_a_person()
@@ -272,7 +280,7 @@ public sealed class AlertTests(AlertTests.AlertingApi api) : IClassFixture<Alert
         (await OverdueFor("officer-9")).Single()["acknowledgedAt"].ShouldNotBeNull();
 
         // Nothing is emailed again: the overdue email went to the worker it was raised for, once.
-        AllAbout(api.Smtp, c.Id).Where(m => m.Subject!.Contains(" overdue on case", StringComparison.Ordinal)).Select(m => m.To.Mailboxes.Single().Address)
+        AllAbout(api.Smtp, c.Id).Where(m => m.Subject!.Contains(" (overdue) on case", StringComparison.Ordinal)).Select(m => m.To.Mailboxes.Single().Address)
             .ShouldBe(["officer-1@example.org"]);
     }
 

@@ -136,6 +136,10 @@ public sealed class OutboxEmail
     /// <summary>The last failure's type (never its message, which could carry an address).</summary>
     public string? LastError { get; set; }
 
+    /// <summary>An obligation in the console's words (its work queue's heading), through its name on the wire.</summary>
+    internal static string Named(ObligationType obligation) =>
+        Web.Components.Pages.WorkQueues.QueueName(Enum.Parse<Web.Client.Generated.Models.ObligationType>(obligation.ToString()));
+
     /// <summary>
     /// The email of an alert: the case id, the obligation, its due instant and a link, nothing recorded about a person.
     /// </summary>
@@ -155,12 +159,13 @@ public sealed class OutboxEmail
             MessageId = $"{Alert.NotificationIdOf(alert.Id + ":email"):N}@safeguarding-cases",
             AlertId = alert.Id,
             SealedTo = sealedTo,
-            Subject = $"Safeguarding: {alert.Obligation} {what} on case {alert.CaseId}",
+            // The obligation in the console's words ("Transparency notice due (overdue)"), so a rota reads it at a glance.
+            Subject = $"Safeguarding: {Named(alert.Obligation)} ({what}) on case {alert.CaseId}",
             Body = $"""
                 An obligation on a safeguarding case is {what}.
 
                 Case: {alert.CaseId}
-                Obligation: {alert.Obligation}
+                Obligation: {Named(alert.Obligation)}
                 Due by: {due}
 
                 Open the case: {options.LinkTo(alert.CaseId)}
