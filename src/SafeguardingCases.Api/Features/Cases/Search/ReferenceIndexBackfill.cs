@@ -16,6 +16,9 @@ public sealed class ReferenceIndexBackfill(IDocumentStore store, NpgsqlDataSourc
 {
     public const int BatchSize = 500;
 
+    /// <summary>How long it waits after a failure before it runs again (a minute; the fault tests make it short).</summary>
+    public TimeSpan RetryAfter { get; init; } = TimeSpan.FromMinutes(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -28,8 +31,8 @@ public sealed class ReferenceIndexBackfill(IDocumentStore store, NpgsqlDataSourc
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogWarning("Could not index the references of older cases ({Error}); will try again in a minute", e.GetType().Name);
-                await Task.Delay(TimeSpan.FromMinutes(1), stoppingToken);
+                logger.LogWarning("Could not index the references of older cases ({Error}); will try again in {RetryAfter}", e.GetType().Name, RetryAfter);
+                await Task.Delay(RetryAfter, stoppingToken);
             }
         }
     }
