@@ -218,11 +218,6 @@ public sealed partial class FastEndpointsOperationFilter : IOperationFilter
 }
 
 /// <summary>
-/// Marks what is always on the wire as required. Answers: every property (System.Text.Json writes each one, null or
-/// not). Requests: what their validator requires (FluentValidation NotNull/NotEmpty without a condition), or what the
-/// DTO marks <c>[Required]</c> (nested inputs); a required request field is not nullable, since null is refused.
-/// </summary>
-/// <summary>
 /// DESTRUCTION-TWO-LEADS: a personal text in an answer (a property marked <see cref="Domain.Cases.PersonalAttribute"/>) is
 /// a <c>PersonalText</c>: the text, or <c>{ "destroyed": true }</c> once the case's key is destroyed.
 /// </summary>
@@ -266,6 +261,11 @@ public sealed class PersonalFieldsSchemaFilter : ISchemaFilter
     }
 }
 
+/// <summary>
+/// Marks what is always on the wire as required. Answers: every property (System.Text.Json writes each one, null or
+/// not). Requests: what their validator requires (FluentValidation NotNull/NotEmpty without a condition), or what the
+/// DTO marks <c>[Required]</c> (nested inputs); a required request field is not nullable, since null is refused.
+/// </summary>
 public sealed class RequiredFieldsSchemaFilter : ISchemaFilter
 {
     private static readonly Dictionary<Type, HashSet<string>> ValidatedRequired = FindValidatedRequired();
