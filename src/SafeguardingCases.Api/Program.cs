@@ -129,11 +129,12 @@ static async Task RunApiAsync(string[] args)
     services.AddFastEndpoints();
     services.AddSafeguardingOpenApi();
     services.AddExceptionHandler<ProblemExceptionHandler>();
-    // Problems the framework writes (401, 403, unknown routes) in the same type family and with the same trace id.
+    // Problems the framework writes (401, 403, unknown routes, 405, 415) in the same type family and with the same trace id.
     services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
     {
         var status = ctx.ProblemDetails.Status ?? ctx.HttpContext.Response.StatusCode;
         ctx.ProblemDetails.Type = Problems.TypeFor(Problems.SlugFor(status));
+        ctx.ProblemDetails.Detail ??= Problems.DetailFor(status, ctx.HttpContext.Response);
         ctx.ProblemDetails.Extensions["traceId"] = ctx.HttpContext.TraceIdentifier;
     });
     services.AddSafeguardingEdge(configuration);

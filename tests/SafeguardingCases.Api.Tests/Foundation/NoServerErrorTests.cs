@@ -186,6 +186,53 @@ public sealed class NoServerErrorTests(ApiFactory api) : IClassFixture<ApiFactor
         (await api.EventsOf(id)).Count.ShouldBe(1);
     }
 
+    [Fact]
+    public async Task What_the_http_stack_refuses_is_typed_for_the_client_to_put_right_never_as_internal()
+    {
+        var id = await api.OpenCase();
+        var before = await api.EventCountAll();
+
+        // 415: a body not sent as JSON (declared on every operation that takes a body: this client checks the contract).
+        var notJson = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/cases/{id}/notes")
+        {
+            Content = new StringContent("""{"text":"sent as text"}""", System.Text.Encoding.UTF8, "text/plain"),
+        };
+        var unsupported = await (await api.ClientFor(Roles.SafeguardingOfficer).SendAsync(notJson)).ShouldBeProblem(HttpStatusCode.UnsupportedMediaType);
+        unsupported["type"]!.GetValue<string>().ShouldBe("/problems/unsupported-media-type");
+        unsupported["detail"]!.GetValue<string>().ShouldContain("application/json");
+        unsupported.ShouldCarryNoInternals();
+        (await api.EventCountAll()).ShouldBe(before, "a body refused unread appends nothing");
+
+        // 406: an export asked for in a format it is not made in.
+        var html = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/cases/{id}/chronology");
+        html.Headers.Accept.ParseAdd("text/html");
+        var notAcceptable = await (await api.ClientFor(Roles.SafeguardingLead).SendAsync(html)).ShouldBeProblem(HttpStatusCode.NotAcceptable);
+        notAcceptable["type"]!.GetValue<string>().ShouldBe("/problems/not-acceptable");
+
+        // 405: a method the route does not take (no operation of the document, so a client without the contract check).
+        var raw = api.CreateClient();
+        raw.DefaultRequestHeaders.Authorization = new("Bearer",
+            Api.Infrastructure.Auth.DevTokens.Mint(ApiFactory.SigningKey, "officer-405", "Officer", [Roles.SafeguardingOfficer], TimeSpan.FromMinutes(5)));
+        var patch = await raw.SendAsync(new HttpRequestMessage(HttpMethod.Patch, "/api/v1/cases") { Content = JsonContent(new { summary = "x" }) });
+        var notAllowed = await patch.ShouldBeProblem(HttpStatusCode.MethodNotAllowed);
+        notAllowed["type"]!.GetValue<string>().ShouldBe("/problems/method-not-allowed");
+        notAllowed["detail"]!.GetValue<string>().ShouldBe("This route does not take PATCH; it takes GET, POST.");
+        patch.Content.Headers.Allow.ShouldBe(["GET", "POST"], ignoreOrder: true);
+        notAllowed.ShouldCarryNoInternals();
+    }
+
+    [Fact]
+    public void Every_problem_type_the_api_answers_is_in_the_readmes_table_and_only_5xx_is_internal()
+    {
+        var readme = File.ReadAllText(Path.Combine(SafeguardingCases.Testing.Repository.Root, "README.md"));
+        foreach (var status in Enumerable.Range(400, 200))
+        {
+            var type = Api.Infrastructure.Http.Problems.TypeFor(Api.Infrastructure.Http.Problems.SlugFor(status));
+            readme.ShouldContain($"| `{type}` |", Case.Sensitive, $"{status} answers {type}, which the README's table does not list");
+            (type == "/problems/internal").ShouldBe(status >= 500 && status != 503, $"{status}");
+        }
+    }
+
     private static StringContent JsonContent(object body) =>
         new(System.Text.Json.JsonSerializer.Serialize(body), System.Text.Encoding.UTF8, "application/json");
 }

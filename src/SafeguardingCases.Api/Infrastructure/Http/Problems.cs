@@ -27,13 +27,26 @@ public static class Problems
         401 => "unauthenticated",
         403 => "forbidden",
         404 => "not-found",
+        405 => "method-not-allowed",
+        406 => "not-acceptable",
         409 => "conflict",
         412 => "stale-version",
         413 => "body-too-large",
+        415 => "unsupported-media-type",
         422 => "policy-refusal",
         429 => "rate-limited",
         503 => "unavailable",
+        // "internal" says the API is at fault: never for a request the client can put right.
+        < 500 => "client-error",
         _ => "internal",
+    };
+
+    /// <summary>What the client can do about an answer the HTTP stack gives without saying (405, 415); null otherwise.</summary>
+    public static string? DetailFor(int status, HttpResponse response) => status switch
+    {
+        405 => $"This route does not take {response.HttpContext.Request.Method}; it takes {response.Headers.Allow}.",
+        415 => "Send the body as JSON, with Content-Type: application/json.",
+        _ => null,
     };
 
     public static ProblemDetails Create(int status, string title, string? detail = null, IReadOnlyList<string>? ruleIds = null, string? type = null)

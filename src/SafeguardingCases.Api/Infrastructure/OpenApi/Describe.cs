@@ -10,7 +10,7 @@ public static class Describe
     public static RouteHandlerBuilder Command<TRequest, TResponse>(this RouteHandlerBuilder b, string tag, string summary, int status = 201, bool onCase = true)
         where TRequest : notnull
     {
-        if (typeof(TRequest) != typeof(FastEndpoints.EmptyRequest)) b.Accepts<TRequest>("application/json");
+        if (typeof(TRequest) != typeof(FastEndpoints.EmptyRequest)) b.Accepts<TRequest>("application/json").Produces<Problem>(415, Http.Problems.ContentType);
         b.WithTags(tag).WithSummary(summary).WithDescription(CommandDescription(summary, onCase))
             .Produces<TResponse>(status)
             .Produces<ValidationProblem>(400, Http.Problems.ContentType).Produces<Problem>(401, Http.Problems.ContentType)
@@ -42,7 +42,8 @@ public static class Describe
     /// </summary>
     public static RouteHandlerBuilder ReadByPost<TRequest, TResponse>(this RouteHandlerBuilder b, string tag, string summary)
         where TRequest : notnull =>
-        b.Read<TResponse>(tag, summary, onCase: false).Accepts<TRequest>("application/json").WithMetadata(new ReadSentAsPost());
+        b.Read<TResponse>(tag, summary, onCase: false).Accepts<TRequest>("application/json").Produces<Problem>(415, Http.Problems.ContentType)
+            .WithMetadata(new ReadSentAsPost());
 
     private static string CommandDescription(string summary, bool onCase) =>
         summary + ". Send an Idempotency-Key to retry safely: the first answer is stored with the command's events." +

@@ -88,6 +88,7 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Webhooks
         /// <exception cref="global::SafeguardingCases.Web.Client.Generated.Models.Problem">When receiving a 401 status code</exception>
         /// <exception cref="global::SafeguardingCases.Web.Client.Generated.Models.RefusalProblem">When receiving a 403 status code</exception>
         /// <exception cref="global::SafeguardingCases.Web.Client.Generated.Models.Problem">When receiving a 413 status code</exception>
+        /// <exception cref="global::SafeguardingCases.Web.Client.Generated.Models.Problem">When receiving a 415 status code</exception>
         /// <exception cref="global::SafeguardingCases.Web.Client.Generated.Models.RefusalProblem">When receiving a 422 status code</exception>
         /// <exception cref="global::SafeguardingCases.Web.Client.Generated.Models.Problem">When receiving a 429 status code</exception>
         /// <exception cref="global::SafeguardingCases.Web.Client.Generated.Models.Problem">When receiving a 503 status code</exception>
@@ -108,6 +109,7 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Webhooks
                 { "401", global::SafeguardingCases.Web.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "403", global::SafeguardingCases.Web.Client.Generated.Models.RefusalProblem.CreateFromDiscriminatorValue },
                 { "413", global::SafeguardingCases.Web.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "415", global::SafeguardingCases.Web.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "422", global::SafeguardingCases.Web.Client.Generated.Models.RefusalProblem.CreateFromDiscriminatorValue },
                 { "429", global::SafeguardingCases.Web.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "503", global::SafeguardingCases.Web.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },

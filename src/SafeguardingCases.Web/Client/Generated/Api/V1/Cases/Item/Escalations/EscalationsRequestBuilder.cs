@@ -47,6 +47,7 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Escalations
         /// <exception cref="global::SafeguardingCases.Web.Client.Generated.Models.RefusalProblem">When receiving a 409 status code</exception>
         /// <exception cref="global::SafeguardingCases.Web.Client.Generated.Models.Problem">When receiving a 412 status code</exception>
         /// <exception cref="global::SafeguardingCases.Web.Client.Generated.Models.Problem">When receiving a 413 status code</exception>
+        /// <exception cref="global::SafeguardingCases.Web.Client.Generated.Models.Problem">When receiving a 415 status code</exception>
         /// <exception cref="global::SafeguardingCases.Web.Client.Generated.Models.RefusalProblem">When receiving a 422 status code</exception>
         /// <exception cref="global::SafeguardingCases.Web.Client.Generated.Models.Problem">When receiving a 429 status code</exception>
         /// <exception cref="global::SafeguardingCases.Web.Client.Generated.Models.Problem">When receiving a 503 status code</exception>
@@ -70,6 +71,7 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Cases.Item.Escalations
                 { "409", global::SafeguardingCases.Web.Client.Generated.Models.RefusalProblem.CreateFromDiscriminatorValue },
                 { "412", global::SafeguardingCases.Web.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "413", global::SafeguardingCases.Web.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "415", global::SafeguardingCases.Web.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "422", global::SafeguardingCases.Web.Client.Generated.Models.RefusalProblem.CreateFromDiscriminatorValue },
                 { "429", global::SafeguardingCases.Web.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "503", global::SafeguardingCases.Web.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
