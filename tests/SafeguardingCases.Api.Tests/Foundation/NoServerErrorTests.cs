@@ -186,6 +186,33 @@ public sealed class NoServerErrorTests(ApiFactory api) : IClassFixture<ApiFactor
         (await api.EventsOf(id)).Count.ShouldBe(1);
     }
 
+    [Theory]
+    [InlineData("""{"text":"a note","txet":"typed twice"}""", "txet", "is not a field this request takes")]
+    [InlineData("""{"text":"first","text":"second"}""", "text", "is sent more than once")]
+    public async Task A_body_that_says_two_things_is_400_naming_the_field_and_appends_nothing(string body, string field, string reason)
+    {
+        var id = await api.OpenCase();
+        var response = await api.ClientFor(Roles.SafeguardingOfficer).SendJson(HttpMethod.Post, $"/api/v1/cases/{id}/notes", body, idempotencyKey: Guid.NewGuid().ToString());
+
+        var problem = await response.ShouldBeProblem(HttpStatusCode.BadRequest);
+        problem["errors"]![0]!["name"]!.GetValue<string>().ShouldBe(field);
+        problem["errors"]![0]!["reason"]!.GetValue<string>().ShouldContain(reason);
+        problem.ShouldCarryNoInternals();
+        (await api.EventsOf(id)).Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task A_misspelt_adult_at_risk_answer_is_refused_not_dropped_so_the_classification_is_never_silently_unchanged()
+    {
+        var id = await api.OpenCase();
+        var response = await api.ClientFor(Roles.SafeguardingOfficer).SendJson(HttpMethod.Put, $"/api/v1/cases/{id}/persons/service-user",
+            """{"ageYears":22,"careAndSupportNeed":true}""");
+
+        var problem = await response.ShouldBeProblem(HttpStatusCode.BadRequest);
+        problem["errors"]![0]!["name"]!.GetValue<string>().ShouldBe("careAndSupportNeed");
+        (await api.EventsOf(id)).Count.ShouldBe(1);
+    }
+
     [Fact]
     public async Task What_the_http_stack_refuses_is_typed_for_the_client_to_put_right_never_as_internal()
     {

@@ -53,9 +53,12 @@ public static class BindingMessages
         // Our converters say what a field takes ("must be one of: ..."); anything else from the serializer names .NET types.
         var ours = e.Message.StartsWith("must be", StringComparison.Ordinal) || e.Message.StartsWith("contains", StringComparison.Ordinal)
                    || e.Message.StartsWith("Expected", StringComparison.Ordinal);
-        var reason = field == "serializerErrors"
-            ? "The body is not valid JSON for this request."
-            : ours ? $"{field} {e.Message}" : $"{field} does not have the type this request takes (see the OpenAPI document).";
+        var reason = field == "serializerErrors" ? "The body is not valid JSON for this request."
+            : ours ? $"{field} {e.Message}"
+            // System.Text.Json's own words for a member the type lacks and one sent twice (JsonSetup refuses both).
+            : e.Message.Contains("could not be mapped", StringComparison.Ordinal) ? $"{field} is not a field this request takes (see the OpenAPI document)."
+            : e.Message.Contains("uplicate", StringComparison.Ordinal) ? $"{field} is sent more than once."
+            : $"{field} does not have the type this request takes (see the OpenAPI document).";
         return new FluentValidation.Results.ValidationFailure(field, reason);
     }
 }

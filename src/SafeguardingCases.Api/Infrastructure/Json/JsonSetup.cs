@@ -24,6 +24,11 @@ public static class JsonSetup
         options.Converters.Add(new RfcInstantConverter());
         options.Converters.Add(new StorableStringConverter());
         options.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb);
+        // A body means one thing: a member the request does not take (a misspelt "careAndSupportNeed") is refused, not
+        // dropped, as the OpenAPI document's additionalProperties: false says; and a member sent twice, which one
+        // reader takes first and another last, is refused too.
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        options.AllowDuplicateProperties = false;
         return options;
     }
 
