@@ -57,10 +57,21 @@ public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact]
-    public async Task A_malformed_case_id_is_400_not_500()
+    public async Task A_malformed_case_id_is_400_not_500_naming_the_route_value_and_what_it_takes()
     {
-        await (await officer.GetAsync("/api/v1/cases/not-a-guid")).ShouldBeProblem(HttpStatusCode.BadRequest);
-        await (await officer.PostJson("/api/v1/cases/12345/notes", new { text = "x" })).ShouldBeProblem(HttpStatusCode.BadRequest);
+        var id = await api.OpenCase();
+        foreach (var (response, name) in new[]
+                 {
+                     (await officer.GetAsync("/api/v1/cases/not-a-guid"), "id"),
+                     (await officer.PostJson("/api/v1/cases/12345/notes", new { text = "x" }), "id"),
+                     (await api.ClientFor(Roles.SafeguardingLead).GetAsync($"/api/v1/cases/{id}/subject-access-exports/export-1"), "exportId"),
+                 })
+        {
+            var problem = await response.ShouldBeProblem(HttpStatusCode.BadRequest);
+            problem["errors"]![0]!["name"]!.GetValue<string>().ShouldBe(name);
+            // In the contract's words, as a query value's: not FastEndpoints' "Unable to read value of route parameter!".
+            problem["errors"]![0]!["reason"]!.GetValue<string>().ShouldBe($"{name} is an id (a UUID).");
+        }
     }
 
     [Fact]

@@ -45,7 +45,7 @@ public sealed class GetAsOfEndpoint(ISender sender) : Endpoint<AsOfRequest, Case
 
     public override async Task HandleAsync(AsOfRequest req, CancellationToken ct)
     {
-        var read = await sender.Send(new GetAsOfQuery(Route<Guid>("id"), User.ToActor(), req.Version, req.At), ct);
+        var read = await sender.Send(new GetAsOfQuery(this.RouteId("id"), User.ToActor(), req.Version, req.At), ct);
         await this.SendCaseReadAsync(read, view => view.Version);
     }
 }

@@ -23,7 +23,7 @@ public abstract class CaseCommandEndpoint<TRequest, TResponse>(ISender sender) :
     {
         var (ok, expected) = await this.ReadIfMatchAsync();
         if (!ok) return;
-        var command = ToCommand(req, Route<Guid>("id"), expected, User.ToActor()) with { Remembering = Remembering.For(HttpContext, SuccessStatus) };
+        var command = ToCommand(req, this.RouteId("id"), expected, User.ToActor()) with { Remembering = Remembering.For(HttpContext, SuccessStatus) };
         var result = await sender.Send(command, ct);
         await this.SendCaseResultAsync(result, SuccessStatus);
     }

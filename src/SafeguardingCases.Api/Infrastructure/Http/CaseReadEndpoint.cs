@@ -21,7 +21,7 @@ public abstract class CaseReadEndpoint<TView>(ISender sender) : EndpointWithoutR
 
     public override async Task HandleAsync(CancellationToken ct)
     {
-        var read = await sender.Send(Query(Route<Guid>("id"), User.ToActor()), ct);
+        var read = await sender.Send(Query(this.RouteId("id"), User.ToActor()), ct);
         await this.SendCaseReadAsync(read, VersionOf);
     }
 }

@@ -63,6 +63,23 @@ public static class BindingMessages
     }
 }
 
+/// <summary>Ids in a route (<c>/cases/{id}</c>), read in the contract's words.</summary>
+public static class RouteIds
+{
+    /// <summary>
+    /// The route value <paramref name="name"/> as an id, or a 400 naming it as a query value's would ("id is an id (a
+    /// UUID)."), where FastEndpoints' own <c>Route&lt;Guid&gt;</c> says "Unable to read value of route parameter!".
+    /// </summary>
+    public static Guid RouteId(this IEndpoint endpoint, string name)
+    {
+        var value = endpoint.HttpContext.Request.RouteValues[name]?.ToString();
+        if (Guid.TryParse(value, out var id)) return id;
+        // FastEndpoints answers the endpoint's own failures when this exception leaves the handler.
+        endpoint.ValidationFailures.Add(new FluentValidation.Results.ValidationFailure(name, BindingMessages.ForValue(typeof(Guid), name, value)));
+        throw new ValidationFailureException(endpoint.ValidationFailures, "A route id is not an id.");
+    }
+}
+
 /// <summary>Bounds for page-numbered lists, so an offset can never overflow or ask PostgreSQL to skip millions of rows.</summary>
 public static class Paging
 {

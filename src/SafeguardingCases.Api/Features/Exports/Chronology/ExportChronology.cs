@@ -82,7 +82,7 @@ public sealed class ExportChronologyEndpoint(ISender sender) : Endpoint<Chronolo
             await Exporting.NotAcceptableAsync(HttpContext);
             return;
         }
-        var result = await sender.Send(new ExportChronologyQuery(Route<Guid>("id"), User.ToActor(), req), ct);
+        var result = await sender.Send(new ExportChronologyQuery(this.RouteId("id"), User.ToActor(), req), ct);
         if (result.Status != CommandStatus.Done)
         {
             await Exporting.NotMadeAsync(this, result);

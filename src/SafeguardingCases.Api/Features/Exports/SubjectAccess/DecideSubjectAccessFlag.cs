@@ -39,7 +39,7 @@ public sealed class DecideSubjectAccessFlagEndpoint(ISender sender) : CaseComman
 
     protected override CaseCommand<SubjectAccessFlagDecision> ToCommand(DecideSubjectAccessFlagRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
         new DecideSubjectAccessFlagCommand(caseId, expectedVersion, actor,
-            new DecideSubjectAccessFlag(Route<Guid>("exportId"), req.FlagId!.Value, req.Decision!.Value, req.Ground?.Trim() ?? ""));
+            new DecideSubjectAccessFlag(this.RouteId("exportId"), req.FlagId!.Value, req.Decision!.Value, req.Ground?.Trim() ?? ""));
 }
 
 public sealed record DecideSubjectAccessFlagCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, DecideSubjectAccessFlag Command)

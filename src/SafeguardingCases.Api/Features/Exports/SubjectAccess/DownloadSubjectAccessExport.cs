@@ -37,7 +37,7 @@ public sealed class DownloadSubjectAccessExportEndpoint(ISender sender) : Endpoi
             await Exporting.NotAcceptableAsync(HttpContext, csvAllowed: false);
             return;
         }
-        var result = await sender.Send(new DownloadSubjectAccessExportQuery(Route<Guid>("id"), Route<Guid>("exportId"), User.ToActor()), ct);
+        var result = await sender.Send(new DownloadSubjectAccessExportQuery(this.RouteId("id"), this.RouteId("exportId"), User.ToActor()), ct);
         if (result.Status != CommandStatus.Done)
         {
             await Exporting.NotMadeAsync(this, result);

@@ -37,7 +37,7 @@ public sealed class GetSubjectAccessExportEndpoint(ISender sender) : EndpointWit
 
     public override async Task HandleAsync(CancellationToken ct)
     {
-        var read = await sender.Send(new GetSubjectAccessExportQuery(Route<Guid>("id"), Route<Guid>("exportId"), User.ToActor()), ct);
+        var read = await sender.Send(new GetSubjectAccessExportQuery(this.RouteId("id"), this.RouteId("exportId"), User.ToActor()), ct);
         if (read.View is null && read.Refusal is null && read.Basis is not null)
         {
             if (CaseAccessFeature.Of(HttpContext) is { } access) access.How = read.How;

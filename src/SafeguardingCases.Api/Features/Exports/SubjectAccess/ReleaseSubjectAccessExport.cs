@@ -28,7 +28,7 @@ public sealed class ReleaseSubjectAccessExportEndpoint(ISender sender) : CaseCom
     }
 
     protected override CaseCommand<SubjectAccessExportReleased> ToCommand(EmptyRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
-        new ReleaseSubjectAccessExportCommand(caseId, expectedVersion, actor, new ReleaseSubjectAccess(Route<Guid>("exportId")));
+        new ReleaseSubjectAccessExportCommand(caseId, expectedVersion, actor, new ReleaseSubjectAccess(this.RouteId("exportId")));
 }
 
 public sealed record ReleaseSubjectAccessExportCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, ReleaseSubjectAccess Command)

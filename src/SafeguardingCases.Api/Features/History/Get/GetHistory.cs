@@ -53,7 +53,7 @@ public sealed class GetHistoryEndpoint(ISender sender) : Endpoint<HistoryRequest
 
     public override async Task HandleAsync(HistoryRequest req, CancellationToken ct)
     {
-        var read = await sender.Send(new GetHistoryQuery(Route<Guid>("id"), User.ToActor(), req.FromVersion ?? 1, req.Limit), ct);
+        var read = await sender.Send(new GetHistoryQuery(this.RouteId("id"), User.ToActor(), req.FromVersion ?? 1, req.Limit), ct);
         await using var history = read.View;
         if (history is null)
         {

@@ -31,7 +31,7 @@ public sealed class ApproveOverrideEndpoint(ISender sender) : CaseCommandEndpoin
     }
 
     protected override CaseCommand<ApproveOverrideResponse> ToCommand(ApproveOverrideRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
-        new ApproveOverrideCommand(caseId, expectedVersion, actor, new ApproveOverride(Route<Guid>("overrideId"), req.Justification!));
+        new ApproveOverrideCommand(caseId, expectedVersion, actor, new ApproveOverride(this.RouteId("overrideId"), req.Justification!));
 }
 
 public sealed record ApproveOverrideCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, ApproveOverride Command) : CaseCommand<ApproveOverrideResponse>(CaseId, ExpectedVersion, Actor);

@@ -30,7 +30,7 @@ public sealed class ApproveDestructionEndpoint(ISender sender) : CaseCommandEndp
     }
 
     protected override CaseCommand<DestructionApprovalResponse> ToCommand(EmptyRequest req, Guid caseId, long? expectedVersion, Actor actor) =>
-        new ApproveDestructionCommand(caseId, expectedVersion, actor, new ApproveDestruction(Route<Guid>("decisionId")));
+        new ApproveDestructionCommand(caseId, expectedVersion, actor, new ApproveDestruction(this.RouteId("decisionId")));
 }
 
 public sealed record ApproveDestructionCommand(Guid CaseId, long? ExpectedVersion, Actor Actor, ApproveDestruction Command) : CaseCommand<DestructionApprovalResponse>(CaseId, ExpectedVersion, Actor);
