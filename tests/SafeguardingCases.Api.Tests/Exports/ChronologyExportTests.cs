@@ -339,27 +339,16 @@ public sealed class ChronologyExportTests(ApiFactory api) : IClassFixture<ApiFac
             NodaTime.Instant.FromUtc(2026, 7, 1, 9, 30), [Entry(1, "2026-07-01T15:00:05Z"), Entry(2, "2026-12-01T15:00:05.5Z"), Entry(3, "2026-03-29T00:59:59Z"),
                 Entry(4, "2026-03-29T01:00:00Z")],
             new ExportCheckpoint("note", "signature", "key", 4, "root"), null, ExportProof.HowToVerify);
-        var directory = Directory.CreateTempSubdirectory("export-");
-        try
-        {
-            var pdf = Path.Combine(directory.FullName, "times.pdf");
-            await File.WriteAllBytesAsync(pdf, ChronologyPdf.Write(export, "Chronology"));
-            var (code, text) = await Run("pdftotext", "-layout", pdf, "-");
-            code.ShouldBe(0, text);
-            text.ShouldContain("When (UK time)");
-            // The column wraps a time under its date: "1 Jul 2026" then "16:00:05 BST".
-            text.ShouldContain("16:00:05 BST", Case.Sensitive, "summer: an hour on from UTC");
-            text.ShouldContain("15:00:05 GMT", Case.Sensitive, "winter: UTC");
-            text.ShouldContain("00:59:59 GMT", Case.Sensitive, "the last second before the clocks went forward");
-            text.ShouldContain("02:00:00 BST", Case.Sensitive, "the first second after");
-            foreach (var date in new[] { "1 Jul 2026", "1 Dec 2026", "29 Mar 2026" }) text.ShouldContain(date);
-            text.ShouldNotContain("15:00:05Z");
-            text.ShouldContain("1 Jul 2026 10:30:00 BST (2026-07-01T09:30:00Z)", Case.Sensitive, "generated, with the UTC instant beside it");
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+        var text = await PdfTextAsync(export);
+        text.ShouldContain("When (UK time)");
+        // The column wraps a time under its date: "1 Jul 2026" then "16:00:05 BST".
+        text.ShouldContain("16:00:05 BST", Case.Sensitive, "summer: an hour on from UTC");
+        text.ShouldContain("15:00:05 GMT", Case.Sensitive, "winter: UTC");
+        text.ShouldContain("00:59:59 GMT", Case.Sensitive, "the last second before the clocks went forward");
+        text.ShouldContain("02:00:00 BST", Case.Sensitive, "the first second after");
+        foreach (var date in new[] { "1 Jul 2026", "1 Dec 2026", "29 Mar 2026" }) text.ShouldContain(date);
+        text.ShouldNotContain("15:00:05Z");
+        text.ShouldContain("1 Jul 2026 10:30:00 BST (2026-07-01T09:30:00Z)", Case.Sensitive, "generated, with the UTC instant beside it");
     }
 
     [Fact]
@@ -369,16 +358,23 @@ public sealed class ChronologyExportTests(ApiFactory api) : IClassFixture<ApiFac
         var export = new ChronologyExport(Guid.NewGuid(), Guid.NewGuid(), ExportAudience.Internal, null, null, null, NodaTime.Instant.FromUtc(2026, 7, 1, 9, 30),
             [new ExportEntry(1, "2026-07-01T15:00:05Z", "Non emergency escalation to children's social care", "Officer One (SafeguardingOfficer)", rules, new string('a', 64), 0, [])],
             new ExportCheckpoint("note", "signature", "key", 1, "root"), null, ExportProof.HowToVerify);
+        var text = await PdfTextAsync(export);
+        // Broken by characters, the column read "CHILD-SAFEGU" over "ARDING": neither found by a search for the rule.
+        foreach (var part in rules.SelectMany(r => r.Split('-')).Distinct())
+            text.ShouldMatch($@"(?<![A-Z]){part}(?![A-Z])", $"'{part}' is split across lines");
+    }
+
+    /// <summary>The export as a PDF, read back by Poppler's pdftotext keeping the layout.</summary>
+    private static async Task<string> PdfTextAsync(ChronologyExport export)
+    {
         var directory = Directory.CreateTempSubdirectory("export-");
         try
         {
-            var pdf = Path.Combine(directory.FullName, "rules.pdf");
+            var pdf = Path.Combine(directory.FullName, "export.pdf");
             await File.WriteAllBytesAsync(pdf, ChronologyPdf.Write(export, "Chronology"));
             var (code, text) = await Run("pdftotext", "-layout", pdf, "-");
             code.ShouldBe(0, text);
-            // Broken by characters, the column read "CHILD-SAFEGU" over "ARDING": neither found by a search for the rule.
-            foreach (var part in rules.SelectMany(r => r.Split('-')).Distinct())
-                text.ShouldMatch($@"(?<![A-Z]){part}(?![A-Z])", $"'{part}' is split across lines");
+            return text;
         }
         finally
         {
