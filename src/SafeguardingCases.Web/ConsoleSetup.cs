@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -21,6 +23,7 @@ public static class ConsoleSetup
     public static IServiceCollection AddStaffConsole(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
         var options = ConsoleOptions.Bind(configuration, environment);
+        services.Configure<RouteOptions>(o => o.SetParameterPolicy<ConsolePath>(ConsolePath.Name));
         services.AddSingleton(options);
         services.AddRazorComponents();
         services.AddHttpContextAccessor();
@@ -68,6 +71,13 @@ public static class ConsoleSetup
         }).AllowAnonymous().ExcludeFromDescription();
         app.MapExportDownloads();
         app.MapRazorComponents<Components.App>().ExcludeFromDescription();
+        // An address no page has, outside /api, /swagger and /health: the console's "Page not found" (404) to someone
+        // signed in, the sign-in page to anyone else; never the API's JSON 401.
+        app.MapFallback("{*path:" + ConsolePath.Name + "}", () => new RazorComponentResult<Components.App>(new { NotFound = true })
+            {
+                StatusCode = StatusCodes.Status404NotFound,
+            })
+            .RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = ConsoleAuth.Scheme }).ExcludeFromDescription();
     }
 
     /// <summary>
@@ -87,4 +97,13 @@ public static class ConsoleSetup
     public static bool IsDirectLocalCall(HttpContext http) =>
         http.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip)
         && !http.Request.Headers.ContainsKey("X-Forwarded-For") && !http.Request.Headers.ContainsKey("X-Forwarded-Proto");
+}
+
+/// <summary>A route value that is a path of the console's (<see cref="ConsoleSetup.IsConsolePath"/>), for its fallback.</summary>
+public sealed class ConsolePath : IRouteConstraint
+{
+    public const string Name = "consolepath";
+
+    public bool Match(HttpContext? httpContext, IRouter? route, string routeKey, RouteValueDictionary values, RouteDirection routeDirection) =>
+        ConsoleSetup.IsConsolePath("/" + values[routeKey]);
 }

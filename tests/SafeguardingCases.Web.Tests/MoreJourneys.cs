@@ -34,6 +34,31 @@ public sealed partial class Journeys
     }
 
     [Fact]
+    public async Task An_address_no_page_has_says_page_not_found_in_the_console_and_leads_back()
+    {
+        var page = await console.NewPageAsync();
+        // Signed out, it is the sign-in page (nothing said about what exists); signed in, the console's own 404.
+        await page.GotoAsync("/cases/not-a-case-id");
+        await Journeys.ArrivesAtAsync(page, new Regex("/signin"));
+        await SignInAsync(page, "Officer Lost", "SafeguardingOfficer");
+        foreach (var address in new[] { "/cases/not-a-case-id", "/case", "/cases/new/extra" })
+        {
+            var response = await page.GotoAsync(address);
+            response!.Status.ShouldBe(404, address);
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Page not found");
+            await Assertions.Expect(page).ToHaveTitleAsync("Page not found · Safeguarding cases");
+        }
+        await ConsoleFixture.ShouldBeAccessibleAsync(page);
+        // The console's frame, navigation included, and a way back.
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Console" }).GetByRole(AriaRole.Link, new() { Name = "Cases" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Cases");
+        // The API's addresses stay the API's: JSON, not the console's page.
+        var api = await page.Context.APIRequest.GetAsync("/api/v1/no-such-route");
+        api.Status.ShouldBe(401);
+        api.Headers["content-type"].ShouldStartWith("application/problem+json");
+    }
+
+    [Fact]
     public async Task A_form_sent_twice_is_recorded_once()
     {
         var page = await console.NewPageAsync();
