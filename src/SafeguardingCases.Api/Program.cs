@@ -163,6 +163,7 @@ static async Task RunApiAsync(string[] args)
         });
     }
     app.UseCors(EdgePolicies.CorsPolicy);
+    app.UseConsoleNotFound();
     app.UseAuthentication();
     app.UseStaffDirectory();
     app.UseRateLimiter();

@@ -23,7 +23,6 @@ public static class ConsoleSetup
     public static IServiceCollection AddStaffConsole(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
         var options = ConsoleOptions.Bind(configuration, environment);
-        services.Configure<RouteOptions>(o => o.SetParameterPolicy<ConsolePath>(ConsolePath.Name));
         services.AddSingleton(options);
         services.AddRazorComponents();
         services.AddHttpContextAccessor();
@@ -71,14 +70,26 @@ public static class ConsoleSetup
         }).AllowAnonymous().ExcludeFromDescription();
         app.MapExportDownloads();
         app.MapRazorComponents<Components.App>().ExcludeFromDescription();
-        // An address no page has, outside /api, /swagger and /health: the console's "Page not found" (404) to someone
-        // signed in, the sign-in page to anyone else; never the API's JSON 401.
-        app.MapFallback("{*path:" + ConsolePath.Name + "}", () => new RazorComponentResult<Components.App>(new { NotFound = true })
-            {
-                StatusCode = StatusCodes.Status404NotFound,
-            })
-            .RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = ConsoleAuth.Scheme }).ExcludeFromDescription();
     }
+
+    /// <summary>
+    /// An address no endpoint has, outside <c>/api</c>, <c>/swagger</c> and <c>/health</c>, read with GET: the console's
+    /// "Page not found" (404, in its layout) to someone signed in, the sign-in page to anyone else; never the API's JSON
+    /// 401. Set as the request's endpoint after routing found none (a fallback route would also stand in the routing
+    /// table for the API's paths, and take the 415 a body in the wrong content type gets there); call before
+    /// authorization, which then asks for the console's cookie.
+    /// </summary>
+    public static void UseConsoleNotFound(this WebApplication app) => app.Use((http, next) =>
+    {
+        if (http.GetEndpoint() is null && IsConsolePath(http.Request.Path) && (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)))
+            http.SetEndpoint(NotFound);
+        return next(http);
+    });
+
+    private static readonly Endpoint NotFound = new(
+        http => new RazorComponentResult<Components.App>(new { NotFound = true }) { StatusCode = StatusCodes.Status404NotFound }.ExecuteAsync(http),
+        new EndpointMetadataCollection(new AuthorizeAttribute { AuthenticationSchemes = ConsoleAuth.Scheme }),
+        "Console: page not found");
 
     /// <summary>
     /// The console's pages: a Content-Security-Policy that allows only this origin's style sheet and forms (no script
@@ -97,13 +108,4 @@ public static class ConsoleSetup
     public static bool IsDirectLocalCall(HttpContext http) =>
         http.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip)
         && !http.Request.Headers.ContainsKey("X-Forwarded-For") && !http.Request.Headers.ContainsKey("X-Forwarded-Proto");
-}
-
-/// <summary>A route value that is a path of the console's (<see cref="ConsoleSetup.IsConsolePath"/>), for its fallback.</summary>
-public sealed class ConsolePath : IRouteConstraint
-{
-    public const string Name = "consolepath";
-
-    public bool Match(HttpContext? httpContext, IRouter? route, string routeKey, RouteValueDictionary values, RouteDirection routeDirection) =>
-        ConsoleSetup.IsConsolePath("/" + values[routeKey]);
 }

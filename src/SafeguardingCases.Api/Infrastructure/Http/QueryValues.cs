@@ -57,7 +57,7 @@ public static class BindingMessages
             : ours ? $"{field} {e.Message}"
             // System.Text.Json's own words for a member the type lacks and one sent twice (JsonSetup refuses both).
             : e.Message.Contains("could not be mapped", StringComparison.Ordinal) ? $"{field} is not a field this request takes (see the OpenAPI document)."
-            : e.Message.Contains("uplicate", StringComparison.Ordinal) ? $"{field} is sent more than once."
+            : e.Message.Contains("duplicate", StringComparison.OrdinalIgnoreCase) ? $"{field} is sent more than once."
             : $"{field} does not have the type this request takes (see the OpenAPI document).";
         return new FluentValidation.Results.ValidationFailure(field, reason);
     }
