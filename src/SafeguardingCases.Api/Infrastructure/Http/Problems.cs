@@ -44,7 +44,8 @@ public static class Problems
     /// <summary>What the client can do about an answer the HTTP stack gives without saying (405, 415); null otherwise.</summary>
     public static string? DetailFor(int status, HttpResponse response) => status switch
     {
-        405 => $"This route does not take {response.HttpContext.Request.Method}; it takes {response.Headers.Allow}.",
+        405 => $"This route does not take {response.HttpContext.Request.Method}"
+               + (response.Headers.Allow.Count > 0 ? $"; it takes {response.Headers.Allow}." : "."),
         415 => "Send the body as JSON, with Content-Type: application/json.",
         _ => null,
     };
