@@ -179,7 +179,7 @@ static async Task RunApiAsync(string[] args)
             p.TypeTransformer = _ => Problems.TypeFor("validation");
             p.TitleTransformer = _ => "One or more validation errors occurred.";
         });
-        JsonSetup.Configure(c.Serializer.Options);
+        JsonSetup.ForRequestBodies(c.Serializer.Options);
         // Query-string instants (as-of, audit and report ranges) in the same ISO-8601 form as the JSON.
         c.Binding.FailureMessage = BindingMessages.ForValue;
         c.Binding.JsonExceptionTransformer = BindingMessages.ForJson;

@@ -296,6 +296,14 @@ public sealed class LedgerTests
             var (code, output) = await VerifyLedger(file, pem, api.ConnectionString);
             code.ShouldBe(0, output);
             output.ShouldStartWith("VALID");
+            // A published file carrying a member this version does not know (an older or newer writer's) still verifies:
+            // only request bodies refuse unknown members.
+            var annotated = Path.Combine(publish.FullName, "annotated.json");
+            var node = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(file))!;
+            node["publishedBy"] = "an operator's note";
+            await File.WriteAllTextAsync(annotated, node.ToJsonString());
+            (code, output) = await VerifyLedger(annotated, pem, api.ConnectionString);
+            code.ShouldBe(0, output);
 
             await using (var db = new NpgsqlConnection(api.ConnectionString))
             {

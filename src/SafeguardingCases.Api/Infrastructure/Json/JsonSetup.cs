@@ -24,9 +24,18 @@ public static class JsonSetup
         options.Converters.Add(new RfcInstantConverter());
         options.Converters.Add(new StorableStringConverter());
         options.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb);
-        // A body means one thing: a member the request does not take (a misspelt "careAndSupportNeed") is refused, not
-        // dropped, as the OpenAPI document's additionalProperties: false says; and a member sent twice, which one
-        // reader takes first and another last, is refused too.
+        return options;
+    }
+
+    /// <summary>
+    /// The options FastEndpoints reads request bodies with: <see cref="Configure"/>, and a body means one thing. A member
+    /// the request does not take (a misspelt "careAndSupportNeed") is refused, not dropped, as the OpenAPI document's
+    /// additionalProperties: false says; a member sent twice, which one reader takes first and another last, is refused
+    /// too. Only here: files and stored JSON the API reads back (a checkpoint file for verify-ledger) stay as lenient.
+    /// </summary>
+    public static JsonSerializerOptions ForRequestBodies(JsonSerializerOptions options)
+    {
+        Configure(options);
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         options.AllowDuplicateProperties = false;
         return options;
