@@ -164,6 +164,7 @@ static async Task RunApiAsync(string[] args)
     }
     app.UseCors(EdgePolicies.CorsPolicy);
     app.UseConsoleNotFound();
+    app.UseEndedSessionForms();
     app.UseAuthentication();
     app.UseStaffDirectory();
     app.UseRateLimiter();

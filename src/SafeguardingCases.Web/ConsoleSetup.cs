@@ -8,6 +8,8 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.Authentication;
 using SafeguardingCases.Web.Session;
 
 namespace SafeguardingCases.Web;
@@ -85,6 +87,43 @@ public static class ConsoleSetup
             http.SetEndpoint(NotFound);
         return next(http);
     });
+
+    /// <summary>
+    /// A console form sent after its sender's session ended (idle past <c>Console__IdleTimeout</c>, or this process
+    /// restarted and no longer knows the session): answered 401 in the console's frame with what was typed in it and
+    /// "nothing was recorded", where the sign-in redirect it got before dropped it (a note someone spent twenty minutes
+    /// writing). Only for a request carrying the console's session cookie, which the browser sends from this site alone
+    /// (SameSite=Strict): what is shown is what that browser has just sent, back to it (no-store, as every console page);
+    /// nothing of it is kept on the server or sent to the API. Call before authorization, which would redirect it.
+    /// </summary>
+    public static void UseEndedSessionForms(this WebApplication app) => app.Use(async (http, next) =>
+    {
+        if (!HttpMethods.IsPost(http.Request.Method) || !IsConsolePath(http.Request.Path) || http.Request.Path.StartsWithSegments("/signin")
+            || !http.Request.HasFormContentType || !HasSessionCookie(http) || (await http.AuthenticateAsync(ConsoleAuth.Scheme)).Succeeded)
+        {
+            await next(http);
+            return;
+        }
+        IFormCollection form;
+        try
+        {
+            form = await http.Request.ReadFormAsync(http.RequestAborted);
+        }
+        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException)
+        {
+            // A form that cannot be read goes on as before: to the sign-in page.
+            await next(http);
+            return;
+        }
+        await new RazorComponentResult<Components.App>(new { SessionEnded = EndedSessionForm.From(http.Request.Path, form) })
+        {
+            StatusCode = StatusCodes.Status401Unauthorized,
+        }.ExecuteAsync(http);
+    });
+
+    private static bool HasSessionCookie(HttpContext http) =>
+        http.RequestServices.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>().Get(ConsoleAuth.Scheme).Cookie.Name is { } name
+        && http.Request.Cookies.ContainsKey(name);
 
     private static readonly Endpoint NotFound = new(
         http => new RazorComponentResult<Components.App>(new { NotFound = true }) { StatusCode = StatusCodes.Status404NotFound }.ExecuteAsync(http),

@@ -154,6 +154,44 @@ public sealed partial class ConsoleSecurityTests(ConsoleFixture console)
     }
 
     [Fact]
+    public async Task A_form_sent_with_a_session_this_process_does_not_know_is_shown_back_and_one_from_elsewhere_is_not()
+    {
+        // A session cookie the process cannot open (it restarted, or the session ended and was forgotten): what the form
+        // held comes back to the browser that sent it, with 401, nothing recorded, never stored.
+        var cookies = new CookieContainer();
+        cookies.Add(console.Address, new Cookie("sg-console", "CfDJ8-a-session-this-process-never-made"));
+        using var ended = Client(cookies);
+        var answer = await ended.PostAsync("/cases/new", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "open-case", ["__RequestVerificationToken"] = "stale", ["Form.Key"] = "k-ended", ["Form.Version"] = "",
+            ["Form.Channel"] = "Boards", ["Form.SourceReference"] = "ended-session-post", ["Form.Summary"] = "Disclosed <b>abuse</b> at home",
+        }));
+        answer.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        answer.Headers.CacheControl!.NoStore.ShouldBeTrue();
+        var body = await answer.Content.ReadAsStringAsync();
+        body.ShouldContain("Nothing was recorded.");
+        body.ShouldContain("Disclosed &lt;b&gt;abuse&lt;/b&gt; at home", customMessage: "shown as text, encoded");
+        body.ShouldContain("ended-session-post");
+        body.ShouldNotContain("k-ended", customMessage: "the form's key and token are its own, not what was typed");
+        body.ShouldContain("href=\"/signin?ReturnUrl=%2Fcases%2Fnew\"");
+
+        // Without the console's cookie (a post from another site, which a SameSite=Strict cookie never goes with, or
+        // from someone never signed in): the sign-in page as before, and nothing sent is shown.
+        using var anonymous = Client();
+        var elsewhere = await anonymous.PostAsync("/cases/new", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "open-case", ["Form.Summary"] = "Shown to nobody",
+        }));
+        elsewhere.StatusCode.ShouldBe(HttpStatusCode.Found);
+        elsewhere.Headers.Location!.ToString().ShouldContain("/signin");
+        (await elsewhere.Content.ReadAsStringAsync()).ShouldNotContain("Shown to nobody");
+
+        using var lead = Client();
+        (await SignInAsync(lead, "Lead Ended", "SafeguardingLead")).StatusCode.ShouldBe(HttpStatusCode.Found);
+        (await (await lead.GetAsync("/cases")).Content.ReadAsStringAsync()).ShouldNotContain("ended-session-post");
+    }
+
+    [Fact]
     public async Task With_PostgreSQL_down_every_page_says_so_and_never_claims_an_empty_list()
     {
         using var cluster = await SafeguardingCases.Testing.LocalCluster.StartAsync();
