@@ -30,6 +30,32 @@ public sealed class PrivacyAtRestTests(ApiFactory api) : IClassFixture<ApiFactor
     }
 
     [Fact]
+    public async Task Keys_prepared_in_one_query_are_then_found_without_asking_PostgreSQL_again()
+    {
+        var cases = new List<CaseApi>();
+        for (var i = 0; i < 3; i++) cases.Add(await CaseApi.Open(api));
+        using var ring = new Api.Infrastructure.Privacy.CaseKeyRing(
+            Api.Infrastructure.Privacy.CaseKeyRing.LoadKeyEncryptionKey(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), new SealedValues.TestingHost()),
+            api.Services.GetRequiredService<Npgsql.NpgsqlDataSource>());
+        // Three cases' keys and one case that has none, in one query.
+        await ring.PrepareAsync([.. cases.Select(c => c.Id), Guid.NewGuid()], CancellationToken.None);
+        ring.Held.ShouldBe(3);
+        var db = api.Services.GetRequiredService<Npgsql.NpgsqlDataSource>();
+        await using (var away = db.CreateCommand("alter table public.mt_doc_casekey rename to mt_doc_casekey_away")) await away.ExecuteNonQueryAsync();
+        try
+        {
+            // With the keys' table gone, a key asked of PostgreSQL would be none: each is found in memory.
+            foreach (var c in cases) ring.Find(c.Id).ShouldNotBeNull($"case {c.Id}'s key, prepared");
+            ring.Find(Guid.NewGuid()).ShouldBeNull("one not prepared is asked for, and there is no table to answer");
+        }
+        finally
+        {
+            await using var back = db.CreateCommand("alter table public.mt_doc_casekey_away rename to mt_doc_casekey");
+            await back.ExecuteNonQueryAsync();
+        }
+    }
+
+    [Fact]
     public async Task PRIVACY_AT_REST_a_database_dump_holds_no_recorded_text_and_the_api_shows_it_to_those_allowed()
     {
         var officer = api.ClientAs("officer-1", Roles.SafeguardingOfficer);

@@ -189,10 +189,12 @@ public sealed class DeadlineAlerts(IDocumentStore store, IClock clock, Notificat
     }
 
     /// <summary>The cases, in one read; if that fails for something other than the database, one by one (null: unreadable).</summary>
-    private static async Task<List<(Guid Id, CaseState? State)>> LoadAsync(IQuerySession query, IReadOnlyList<Guid> ids, CancellationToken ct)
+    private async Task<List<(Guid Id, CaseState? State)>> LoadAsync(IQuerySession query, IReadOnlyList<Guid> ids, CancellationToken ct)
     {
         try
         {
+            // Their keys in one query first, not one each from inside the serializer (up to 500 after a restart).
+            await keys.PrepareAsync(ids, ct);
             var cases = (await query.LoadManyAsync<CaseStream>(ct, ids)).ToDictionary(c => c.Id);
             return [.. ids.Select(id => (id, cases.GetValueOrDefault(id)?.State))];
         }

@@ -101,6 +101,7 @@ public abstract class CaseCommandLoop<TCommand, TResponse>(CaseCommandRunner run
             }
         }
         if (decision.Refusal is { } refusal) return CaseCommandOutcome<TResponse>.Refused(refusal); // (opening only)
+        if (!slice.Opens) await runner.PrepareKeyAsync(command.CaseId, token);
         if (runner.Stage(command.CaseId, before, chainHead, decision.Events) is not { } staged) return CaseCommandOutcome<TResponse>.Conflict;
         var response = slice.Respond(command, staged.After.State, decision.Events, staged.VersionAfter);
         return await runner.CommitAsync(attempt, CaseCommandOutcome<TResponse>.Staged(response, staged));

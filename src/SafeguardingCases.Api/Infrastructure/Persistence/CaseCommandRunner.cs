@@ -134,6 +134,9 @@ public sealed class CaseCommandRunner(
         return CaseCommandOutcome<T>.OutOfStep;
     }
 
+    /// <summary>The case's key read now if this process does not hold it fresh, so staging seals without a query of its own.</summary>
+    internal Task PrepareKeyAsync(Guid caseId, CancellationToken ct) => keys.PrepareAsync([caseId], ct);
+
     /// <summary>An accepted decision's events staged (<see cref="CaseStager"/>); null when the case's key has gone.</summary>
     internal StagedCommand? Stage(Guid caseId, CaseState? before, string? chainHead, IReadOnlyList<ICaseEvent> events)
     {

@@ -161,7 +161,44 @@ public sealed class CaseKeyRing : IDisposable
             // No case has a key yet on a new database.
             return null;
         }
-        if (found is not string wrapped)
+        return Keep(caseId, found as string, known, now);
+    }
+
+    /// <summary>
+    /// Reads now, in one query and without holding a thread, the keys of these cases that this process does not hold
+    /// or has held past <see cref="Recheck"/>: what the write path and the batch readers call before Marten serializes
+    /// or reads the cases, so that <see cref="Find"/> (synchronous, since a System.Text.Json converter cannot await)
+    /// finds each key fresh instead of asking PostgreSQL case by case from inside the serializer.
+    /// </summary>
+    public async Task PrepareAsync(IReadOnlyCollection<Guid> caseIds, CancellationToken ct)
+    {
+        var now = Environment.TickCount64;
+        var due = caseIds.Distinct().Where(id => !(keys.TryGetValue(id, out KnownKey? held) && now - held!.CheckedAt < Recheck)).ToArray();
+        if (due.Length == 0) return;
+        await using var command = db.CreateCommand($"select id, data ->> 'wrapped' from {Table} where id = any($1)");
+        command.Parameters.AddWithValue(due);
+        var wrapped = new Dictionary<Guid, string>();
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) wrapped[reader.GetGuid(0)] = reader.GetString(1);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            // No case has a key yet on a new database.
+            return;
+        }
+        foreach (var id in due)
+        {
+            keys.TryGetValue(id, out KnownKey? known);
+            Keep(id, wrapped.GetValueOrDefault(id), known, now);
+        }
+    }
+
+    /// <summary>What PostgreSQL said of a case's key (its wrapped form, or null: none) kept in memory, or forgotten.</summary>
+    private byte[]? Keep(Guid caseId, string? wrapped, KnownKey? known, long now)
+    {
+        if (wrapped is null)
         {
             keys.Remove(caseId);
             return null;

@@ -54,6 +54,7 @@ public sealed class ReferenceIndexBackfill(IDocumentStore store, NpgsqlDataSourc
             }
             if (ids.Count == 0) return total;
             await using var session = store.QuerySession();
+            await keys.PrepareAsync(ids, ct);
             var cases = (await session.LoadManyAsync<CaseStream>(ct, ids)).ToDictionary(c => c.Id);
             await using var batch = db.CreateBatch();
             foreach (var id in ids)
