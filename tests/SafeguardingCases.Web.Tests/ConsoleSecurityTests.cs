@@ -132,7 +132,7 @@ public sealed partial class ConsoleSecurityTests(ConsoleFixture console)
     }
 
     [Fact]
-    public async Task A_session_idle_past_Console_IdleTimeout_is_signed_out()
+    public async Task A_session_idle_past_Console_IdleTimeout_is_signed_out_and_a_form_sent_then_is_shown_back()
     {
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var (api, address) = await ConsoleFixture.StartApiAsync(console.ConnectionString, output, new Dictionary<string, string> { ["Console__IdleTimeout"] = "PT3S" });
@@ -141,10 +141,21 @@ public sealed partial class ConsoleSecurityTests(ConsoleFixture console)
             using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() }) { BaseAddress = address };
             (await SignInAsync(client, "Officer Idle", "SafeguardingOfficer")).StatusCode.ShouldBe(HttpStatusCode.Found);
             (await client.GetAsync("/")).StatusCode.ShouldBe(HttpStatusCode.OK);
+            var form = await (await client.GetAsync("/cases/new")).Content.ReadAsStringAsync();
             await Task.Delay(TimeSpan.FromSeconds(4));
+            // A form sent now is shown back, not dropped on the way to sign-in (UseEndedSessionForms), and records nothing.
+            var sent = await client.PostAsync("/cases/new", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["_handler"] = "open-case", ["__RequestVerificationToken"] = AntiforgeryToken().Match(form).Groups[1].Value, ["Form.Key"] = "idle",
+                ["Form.Channel"] = "Boards", ["Form.SourceReference"] = "idle-post", ["Form.Summary"] = "Written while the session ran out",
+            }));
+            sent.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+            (await sent.Content.ReadAsStringAsync()).ShouldContain("Written while the session ran out");
             var idle = await client.GetAsync("/");
             idle.StatusCode.ShouldBe(HttpStatusCode.Found);
             idle.Headers.Location!.ToString().ShouldContain("/signin");
+            (await SignInAsync(client, "Officer Idle", "SafeguardingOfficer")).StatusCode.ShouldBe(HttpStatusCode.Found);
+            (await (await client.GetAsync("/cases")).Content.ReadAsStringAsync()).ShouldNotContain("idle-post");
         }
         finally
         {

@@ -36,45 +36,36 @@ public sealed partial class Journeys
     [Fact]
     public async Task A_note_sent_after_the_session_ended_is_shown_back_with_nothing_recorded_and_sent_once_after_signing_in_again()
     {
-        // Its own API, signing out after 8 s idle (the console's default is 15 minutes: a long note outlasts it).
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var (api, address) = await ConsoleFixture.StartApiAsync(console.ConnectionString, output, new Dictionary<string, string> { ["Console__IdleTimeout"] = "PT8S" });
-        try
-        {
-            var context = await console.Browser.NewContextAsync(new() { BaseURL = address.ToString(), Locale = "en-GB", ViewportSize = new() { Width = 1280, Height = 900 } });
-            var page = await context.NewPageAsync();
-            await SignInAsync(page, "Officer Away", "SafeguardingOfficer");
-            var id = await OpenCaseAsync(page, "chat-session-ended", 15, "Worried about home");
-            const string text = "Long call: she said her stepfather hit her again last night; she is at school now and safe until 3pm.";
-            await page.GetByLabel("Note", new() { Exact = true }).FillAsync(text);
-            await Task.Delay(TimeSpan.FromSeconds(9));
-            await page.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync();
+        var page = await console.NewPageAsync();
+        await SignInAsync(page, "Officer Away", "SafeguardingOfficer");
+        var id = await OpenCaseAsync(page, "chat-session-ended", 15, "Worried about home");
+        const string text = "Long call: she said her stepfather hit her again last night; she is at school now and safe until 3pm.";
+        await page.GetByLabel("Note", new() { Exact = true }).FillAsync(text);
+        // The session ends while the note is written: the browser's cookie names a session the process no longer has,
+        // as after a restart (ConsoleSecurityTests sends a form after Console__IdleTimeout, the other way it ends).
+        var session = (await page.Context.CookiesAsync()).Single(c => c.Name == "sg-console");
+        await page.Context.AddCookiesAsync([new() { Name = session.Name, Value = "CfDJ8-a-session-this-process-no-longer-has", Domain = session.Domain, Path = session.Path }]);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync();
 
-            // Not the sign-in page with the note gone: the note, and that nothing was recorded.
-            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Not sent: your session had ended");
-            await Assertions.Expect(page).ToHaveTitleAsync("Not sent: your session had ended · Safeguarding cases");
-            await Assertions.Expect(Alert(page)).ToContainTextAsync("Nothing was recorded");
-            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 2 })).ToHaveTextAsync("Add note");
-            await Assertions.Expect(page.GetByLabel("Text")).ToHaveValueAsync(text);
-            await ConsoleFixture.ShouldBeAccessibleAsync(page);
-            await ConsoleFixture.ScreenshotAsync(page, "session-ended");
+        // Not the sign-in page with the note gone: the note, and that nothing was recorded.
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Not sent: your session had ended");
+        await Assertions.Expect(page).ToHaveTitleAsync("Not sent: your session had ended · Safeguarding cases");
+        await Assertions.Expect(Alert(page)).ToContainTextAsync("Nothing was recorded");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 2 })).ToHaveTextAsync("Add note");
+        await Assertions.Expect(page.GetByLabel("Text")).ToHaveValueAsync(text);
+        await ConsoleFixture.ShouldBeAccessibleAsync(page);
+        await ConsoleFixture.ScreenshotAsync(page, "session-ended");
 
-            // Signing in again in a new tab leaves this page, and the note, where they are; the case has no such note.
-            var again = await context.RunAndWaitForPageAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "sign in again (opens in a new tab)" }).ClickAsync());
-            await again.GetByLabel("Name").FillAsync("Officer Away");
-            await again.GetByLabel("Role").SelectOptionAsync("SafeguardingOfficer");
-            await again.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-            await ArrivesAtAsync(again, new Regex($"/cases/{id}$"));
-            await Assertions.Expect(Timeline(again).Filter(new() { HasText = "stepfather" })).ToHaveCountAsync(0);
-            await again.GetByLabel("Note", new() { Exact = true }).FillAsync(await page.GetByLabel("Text").InputValueAsync());
-            await again.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync();
-            await Assertions.Expect(Timeline(again).Filter(new() { HasText = text })).ToHaveCountAsync(1);
-        }
-        finally
-        {
-            api.Kill(entireProcessTree: true);
-            api.Dispose();
-        }
+        // Signing in again in a new tab leaves this page, and the note, where they are; the case has no such note.
+        var again = await page.Context.RunAndWaitForPageAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "sign in again (opens in a new tab)" }).ClickAsync());
+        await again.GetByLabel("Name").FillAsync("Officer Away");
+        await again.GetByLabel("Role").SelectOptionAsync("SafeguardingOfficer");
+        await again.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await ArrivesAtAsync(again, new Regex($"/cases/{id}$"));
+        await Assertions.Expect(Timeline(again).Filter(new() { HasText = "stepfather" })).ToHaveCountAsync(0);
+        await again.GetByLabel("Note", new() { Exact = true }).FillAsync(await page.GetByLabel("Text").InputValueAsync());
+        await again.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync();
+        await Assertions.Expect(Timeline(again).Filter(new() { HasText = text })).ToHaveCountAsync(1);
     }
 
     [Fact]

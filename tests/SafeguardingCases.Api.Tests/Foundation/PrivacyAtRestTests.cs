@@ -11,15 +11,18 @@ namespace SafeguardingCases.Api.Tests.Foundation;
 /// </summary>
 public sealed class PrivacyAtRestTests(ApiFactory api) : IClassFixture<ApiFactory>
 {
+    /// <summary>A key ring of its own over the API's database, with the key-encryption key the API uses in the tests.</summary>
+    private Api.Infrastructure.Privacy.CaseKeyRing Ring(int keysHeld = Api.Infrastructure.Privacy.CaseKeyRing.KeysHeld) => new(
+        Api.Infrastructure.Privacy.CaseKeyRing.LoadKeyEncryptionKey(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), new SealedValues.TestingHost()),
+        api.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), keysHeld: keysHeld);
+
     [Fact]
     public async Task An_instance_holds_a_bounded_number_of_data_keys_and_reads_back_one_it_let_go()
     {
         var cases = new List<CaseApi>();
         for (var i = 0; i < 4; i++) cases.Add(await CaseApi.Open(api));
         // A key ring of the API's own key-encryption key that holds two keys at most.
-        using var ring = new Api.Infrastructure.Privacy.CaseKeyRing(
-            Api.Infrastructure.Privacy.CaseKeyRing.LoadKeyEncryptionKey(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), new SealedValues.TestingHost()),
-            api.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), keysHeld: 2);
+        using var ring = Ring(keysHeld: 2);
         var first = ring.Find(cases[0].Id);
         first.ShouldNotBeNull();
         foreach (var c in cases) ring.Find(c.Id).ShouldNotBeNull($"case {c.Id}'s key");
@@ -34,9 +37,7 @@ public sealed class PrivacyAtRestTests(ApiFactory api) : IClassFixture<ApiFactor
     {
         var cases = new List<CaseApi>();
         for (var i = 0; i < 3; i++) cases.Add(await CaseApi.Open(api));
-        using var ring = new Api.Infrastructure.Privacy.CaseKeyRing(
-            Api.Infrastructure.Privacy.CaseKeyRing.LoadKeyEncryptionKey(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), new SealedValues.TestingHost()),
-            api.Services.GetRequiredService<Npgsql.NpgsqlDataSource>());
+        using var ring = Ring();
         // Three cases' keys and one case that has none, in one query.
         await ring.PrepareAsync([.. cases.Select(c => c.Id), Guid.NewGuid()], CancellationToken.None);
         ring.Held.ShouldBe(3);
