@@ -164,8 +164,8 @@ static async Task RunApiAsync(string[] args)
     }
     app.UseCors(EdgePolicies.CorsPolicy);
     app.UseConsoleNotFound();
-    app.UseEndedSessionForms();
     app.UseAuthentication();
+    app.UseEndedSessionForms();
     app.UseStaffDirectory();
     app.UseRateLimiter();
     app.UseAuthorization();

@@ -94,7 +94,9 @@ public static class ConsoleSetup
     /// "nothing was recorded", where the sign-in redirect it got before dropped it (a note someone spent twenty minutes
     /// writing). Only for a request carrying the console's session cookie, which the browser sends from this site alone
     /// (SameSite=Strict): what is shown is what that browser has just sent, back to it (no-store, as every console page);
-    /// nothing of it is kept on the server or sent to the API. Call before authorization, which would redirect it.
+    /// nothing of it is kept on the server or sent to the API. Call after authentication (an identity provider's
+    /// form_post to the sign-in callback is answered there, whatever cookie comes with it) and before authorization,
+    /// which would redirect it.
     /// </summary>
     public static void UseEndedSessionForms(this WebApplication app) => app.Use(async (http, next) =>
     {
