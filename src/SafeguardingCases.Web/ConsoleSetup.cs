@@ -45,7 +45,10 @@ public static class ConsoleSetup
             o.Cookie.Name = options.SecureCookies ? "__Host-sg-console" : "sg-console";
             o.Cookie.HttpOnly = true;
             o.Cookie.SecurePolicy = options.SecureCookies ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
-            o.Cookie.SameSite = SameSiteMode.Strict;
+            // Lax, not Strict: coming back from the identity provider (another site) the browser would hold a Strict
+            // cookie back from the first page after sign-in, which then asks to sign in again, round and round. Lax is
+            // still never sent with a post from another site, and every form also carries its antiforgery token.
+            o.Cookie.SameSite = SameSiteMode.Lax;
             o.LoginPath = "/signin";
             o.LogoutPath = "/signout";
             o.AccessDeniedPath = "/";
@@ -55,7 +58,7 @@ public static class ConsoleSetup
         });
         services.AddOptions<CookieAuthenticationOptions>(ConsoleAuth.Scheme)
             .Configure<SessionStore>((o, store) => o.SessionStore = store);
-        if (options.OpenIdConnect is { } oidc) ConsoleAuth.AddOpenIdConnect(authentication, oidc);
+        if (options.OpenIdConnect is { } oidc) ConsoleAuth.AddOpenIdConnect(authentication, oidc, requireHttpsMetadata: !environment.IsDevelopment());
         return services;
     }
 
@@ -93,7 +96,7 @@ public static class ConsoleSetup
     /// restarted and no longer knows the session): answered 401 in the console's frame with what was typed in it and
     /// "nothing was recorded", where the sign-in redirect it got before dropped it (a note someone spent twenty minutes
     /// writing). Only for a request carrying the console's session cookie, which the browser sends from this site alone
-    /// (SameSite=Strict): what is shown is what that browser has just sent, back to it (no-store, as every console page);
+    /// (SameSite=Lax: never with a post from another site): what is shown is what that browser has just sent, back to it (no-store, as every console page);
     /// nothing of it is kept on the server or sent to the API. Call after authentication (an identity provider's
     /// form_post to the sign-in callback is answered there, whatever cookie comes with it) and before authorization,
     /// which would redirect it.
@@ -141,6 +144,16 @@ public static class ConsoleSetup
 
     public const string ContentSecurityPolicy =
         "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+    /// <summary>
+    /// <see cref="ContentSecurityPolicy"/> for these settings: with OpenID Connect the sign-in form's answer redirects to
+    /// the identity provider, and browsers hold a form's redirects to <c>form-action</c> too, so the provider's origin
+    /// (and no other) is added there; without it, the browser stops sign-in at the console's own page.
+    /// </summary>
+    public static string ContentSecurityPolicyFor(ConsoleOptions options) =>
+        options.OpenIdConnect is { } oidc && Uri.TryCreate(oidc.Authority, UriKind.Absolute, out var authority)
+            ? ContentSecurityPolicy.Replace("form-action 'self'", $"form-action 'self' {authority.GetLeftPart(UriPartial.Authority)}", StringComparison.Ordinal)
+            : ContentSecurityPolicy;
 
     /// <summary>
     /// Whether a request was made on this machine directly (the console's own calls to the API): from a loopback

@@ -60,9 +60,11 @@ public static class ConsoleAuth
     public static async Task SignOutAsync(HttpContext http) => await http.SignOutAsync(Scheme);
 
     /// <summary>Production sign-in: authorization code with PKCE; the tokens go into the server-side ticket, never the browser.</summary>
-    public static void AddOpenIdConnect(AuthenticationBuilder authentication, OpenIdConnectSettings settings) =>
+    /// <param name="requireHttpsMetadata">False in Development only: a provider on the developer's machine over plain HTTP.</param>
+    public static void AddOpenIdConnect(AuthenticationBuilder authentication, OpenIdConnectSettings settings, bool requireHttpsMetadata) =>
         authentication.AddOpenIdConnect(OidcScheme, o =>
         {
+            o.RequireHttpsMetadata = requireHttpsMetadata;
             o.SignInScheme = Scheme;
             o.Authority = settings.Authority;
             o.ClientId = settings.ClientId;

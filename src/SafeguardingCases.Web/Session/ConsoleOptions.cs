@@ -18,6 +18,11 @@ public sealed record ConsoleOptions(
 {
     public bool DevSignIn => DevSigningKey is not null;
 
+    private string? contentSecurityPolicy;
+
+    /// <summary>The console pages' Content-Security-Policy (<see cref="ConsoleSetup.ContentSecurityPolicyFor"/>).</summary>
+    public string ContentSecurityPolicy => contentSecurityPolicy ??= ConsoleSetup.ContentSecurityPolicyFor(this);
+
     public static ConsoleOptions Bind(IConfiguration configuration, IHostEnvironment environment)
     {
         var idle = configuration["Console:IdleTimeout"] is { Length: > 0 } raw ? Duration("Console__IdleTimeout", raw) : TimeSpan.FromMinutes(15);

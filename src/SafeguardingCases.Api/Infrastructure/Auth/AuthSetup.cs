@@ -55,6 +55,9 @@ public static class AuthSetup
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
         {
             o.MapInboundClaims = false;
+            // An authority's discovery document and keys come over HTTPS, except in Development (a provider run on
+            // the developer's machine over plain HTTP, as the tests' own provider is).
+            o.RequireHttpsMetadata = !environment.IsDevelopment();
             // Why a token failed stays in the server's log, never in WWW-Authenticate: it would coach a forger.
             o.IncludeErrorDetails = false;
             o.TokenValidationParameters = new TokenValidationParameters

@@ -128,7 +128,7 @@ public static class EdgePolicies
                 {
                     // The staff console's pages show case data: never cached, never framed, no script of any origin.
                     response.Headers.CacheControl = "no-store";
-                    response.Headers.ContentSecurityPolicy = Web.ConsoleSetup.ContentSecurityPolicy;
+                    response.Headers.ContentSecurityPolicy = response.HttpContext.RequestServices.GetRequiredService<Web.Session.ConsoleOptions>().ContentSecurityPolicy;
                     response.Headers.XFrameOptions = "DENY";
                     response.Headers["Referrer-Policy"] = "no-referrer";
                 }

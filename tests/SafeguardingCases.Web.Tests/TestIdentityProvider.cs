@@ -1,0 +1,135 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using SafeguardingCases.Testing;
+
+namespace SafeguardingCases.Web.Tests;
+
+/// <summary>
+/// An OpenID Connect provider for the tests, as small as the protocol allows: discovery, a JWKS, the authorization
+/// code flow with PKCE (S256 only) and a token endpoint issuing RS256 tokens (an access token for the API's audience,
+/// an ID token for the console). Its sign-in page has one button, "Continue as {name}", for the person the test chose.
+/// Over plain HTTP on loopback, which the API and the console accept from an authority in Development only.
+/// </summary>
+public sealed class TestIdentityProvider : IAsyncDisposable
+{
+    public const string ClientId = "staff-console";
+    public const string ClientSecret = "test-console-secret";
+    public const string Audience = "safeguarding-api";
+
+    private readonly WebApplication app;
+    private readonly RsaSecurityKey key = new(RSA.Create(2048)) { KeyId = "test-provider-key" };
+    private readonly ConcurrentDictionary<string, Grant> codes = new();
+
+    public string Issuer { get; }
+
+    /// <summary>Who signs in at the provider's page.</summary>
+    public (string Subject, string Name, string Role) Person { get; set; }
+
+    private sealed record Grant(string RedirectUri, string Challenge, string? Nonce, (string Subject, string Name, string Role) Person);
+
+    private TestIdentityProvider(WebApplication app, string issuer, (string, string, string) person) => (this.app, Issuer, Person) = (app, issuer, person);
+
+    public static async Task<TestIdentityProvider> StartAsync((string Subject, string Name, string Role) person)
+    {
+        // "localhost", not the console's 127.0.0.1: another site, as a real provider is (cookies that stay on one site do not
+        // follow the way back from it).
+        var issuer = $"http://localhost:{Loopback.FreePort()}";
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(issuer);
+        builder.Logging.ClearProviders();
+        var provider = new TestIdentityProvider(builder.Build(), issuer, person);
+        provider.Map();
+        await provider.app.StartAsync();
+        return provider;
+    }
+
+    /// <summary>An access token for the API, signed by this provider, as its token endpoint issues them.</summary>
+    public string AccessToken(string subject, string name, string role, string audience = Audience) =>
+        Token(audience, new Dictionary<string, object> { ["sub"] = subject, ["name"] = name, ["role"] = new[] { role } });
+
+    private string Token(string audience, Dictionary<string, object> claims) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+    {
+        Issuer = Issuer,
+        Audience = audience,
+        Claims = claims,
+        IssuedAt = DateTime.UtcNow,
+        NotBefore = DateTime.UtcNow.AddMinutes(-1),
+        Expires = DateTime.UtcNow.AddHours(1),
+        SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.RsaSha256),
+    });
+
+    private void Map()
+    {
+        app.MapGet("/.well-known/openid-configuration", () => Results.Json(new Dictionary<string, object>
+        {
+            ["issuer"] = Issuer,
+            ["authorization_endpoint"] = $"{Issuer}/authorize",
+            ["token_endpoint"] = $"{Issuer}/token",
+            ["jwks_uri"] = $"{Issuer}/jwks",
+            ["response_types_supported"] = new[] { "code" },
+            ["response_modes_supported"] = new[] { "query", "form_post" },
+            ["subject_types_supported"] = new[] { "public" },
+            ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
+            ["code_challenge_methods_supported"] = new[] { "S256" },
+            ["token_endpoint_auth_methods_supported"] = new[] { "client_secret_post", "client_secret_basic" },
+        }));
+        app.MapGet("/jwks", () =>
+        {
+            var p = key.Rsa.ExportParameters(false);
+            return Results.Json(new { keys = new[] { new { kty = "RSA", use = "sig", alg = "RS256", kid = key.KeyId, n = Base64UrlEncoder.Encode(p.Modulus), e = Base64UrlEncoder.Encode(p.Exponent) } } });
+        });
+        // The provider's sign-in page: the request checked, then one button for the chosen person.
+        app.MapGet("/authorize", (HttpRequest request) =>
+        {
+            var q = request.Query;
+            if (q["client_id"] != ClientId || q["response_type"] != "code" || q["code_challenge_method"] != "S256" || string.IsNullOrEmpty(q["code_challenge"]))
+                return Results.BadRequest("client_id, response_type=code and a S256 code_challenge are required");
+            var code = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+            codes[code] = new Grant(q["redirect_uri"].ToString(), q["code_challenge"].ToString(), q["nonce"], Person);
+            var mode = q["response_mode"].ToString();
+            var fields = $"<input type=\"hidden\" name=\"code\" value=\"{code}\"><input type=\"hidden\" name=\"state\" value=\"{WebUtility.HtmlEncode(q["state"])}\">";
+            var method = mode == "form_post" ? "post" : "get";
+            return Results.Content($"<!DOCTYPE html><html lang=\"en\"><head><title>Test provider</title></head><body><main><h1>Test provider</h1>" +
+                $"<form method=\"{method}\" action=\"{WebUtility.HtmlEncode(q["redirect_uri"])}\">{fields}<button>Continue as {WebUtility.HtmlEncode(Person.Name)}</button></form></main></body></html>", "text/html");
+        });
+        app.MapPost("/token", async (HttpRequest request) =>
+        {
+            var form = await request.ReadFormAsync();
+            var (clientId, secret) = (form["client_id"].ToString(), form["client_secret"].ToString());
+            if (request.Headers.Authorization.ToString() is { } basic && basic.StartsWith("Basic ", StringComparison.Ordinal))
+            {
+                var pair = Encoding.UTF8.GetString(Convert.FromBase64String(basic["Basic ".Length..])).Split(':', 2);
+                (clientId, secret) = (Uri.UnescapeDataString(pair[0]), Uri.UnescapeDataString(pair[1]));
+            }
+            if (clientId != ClientId || secret != ClientSecret) return Results.Json(new { error = "invalid_client" }, statusCode: 401);
+            if (form["grant_type"] != "authorization_code" || !codes.TryRemove(form["code"].ToString(), out var grant) || grant.RedirectUri != form["redirect_uri"]
+                || Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(form["code_verifier"].ToString()))) != grant.Challenge)
+                return Results.Json(new { error = "invalid_grant" }, statusCode: 400);
+            var (subject, name, role) = grant.Person;
+            var id = new Dictionary<string, object> { ["sub"] = subject, ["name"] = name, ["role"] = new[] { role } };
+            if (grant.Nonce is { Length: > 0 } nonce) id["nonce"] = nonce;
+            return Results.Json(new Dictionary<string, object>
+            {
+                ["access_token"] = AccessToken(subject, name, role),
+                ["id_token"] = Token(ClientId, id),
+                ["token_type"] = "Bearer",
+                ["expires_in"] = 3600,
+            });
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+        key.Rsa.Dispose();
+    }
+}
