@@ -68,8 +68,12 @@ public static class ConsoleSetup
         app.UseAntiforgery();
         app.MapGet("/console.css", () => Results.Stream(typeof(ConsoleSetup).Assembly.GetManifestResourceStream("console.css")!, "text/css"))
             .AllowAnonymous().ExcludeFromDescription();
-        app.MapGet("/signout", async (HttpContext http) =>
+        app.MapGet("/signout", async (HttpContext http, ConsoleOptions options) =>
         {
+            // Signed in at an identity provider: the session there ends too (RP-initiated logout), or on a shared
+            // computer the next person to press Sign in would be signed straight back in as this one.
+            if (options.OpenIdConnect is not null && (await http.AuthenticateAsync(ConsoleAuth.Scheme)).Succeeded)
+                return Results.SignOut(new AuthenticationProperties { RedirectUri = "/signin" }, [ConsoleAuth.Scheme, ConsoleAuth.OidcScheme]);
             await ConsoleAuth.SignOutAsync(http);
             return Results.Redirect("/signin");
         }).AllowAnonymous().ExcludeFromDescription();

@@ -46,6 +46,15 @@ public sealed partial class Journeys
             await page.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync();
             await Assertions.Expect(Timeline(page).Filter(new() { HasText = "Called back through the provider's sign-in" })).ToHaveCountAsync(1);
 
+            // Sign out ends the session at the provider too: on a shared computer the next person to press Sign in is
+            // asked who they are at the provider, not signed in again as the last one (single sign-on would do that).
+            await page.GetByRole(AriaRole.Link, new() { Name = "Sign out" }).ClickAsync();
+            await ArrivesAtAsync(page, new Regex("/signin$"));
+            provider.EndedSessions.ShouldBe(1);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Continue as Officer Oidc" })).ToBeVisibleAsync();
+            (await page.GotoAsync("/cases"))!.Url.ShouldContain("/signin", customMessage: "not signed in again until someone continues at the provider");
+
             // The API: the provider's token for its audience is taken, one for another audience and a development token are not.
             using var http = new HttpClient { BaseAddress = address };
             async Task<HttpStatusCode> Read(string token)

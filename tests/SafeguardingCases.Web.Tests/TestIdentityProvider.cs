@@ -15,7 +15,9 @@ namespace SafeguardingCases.Web.Tests;
 /// <summary>
 /// An OpenID Connect provider for the tests, as small as the protocol allows: discovery, a JWKS, the authorization
 /// code flow with PKCE (S256 only) and a token endpoint issuing RS256 tokens (an access token for the API's audience,
-/// an ID token for the console). Its sign-in page has one button, "Continue as {name}", for the person the test chose.
+/// an ID token for the console). Its sign-in page has one button, "Continue as {name}", for the person the test chose;
+/// once shown, the browser has a session at the provider (a cookie of its own), and the next sign-in goes straight
+/// back, as single sign-on does, until the provider's end-session endpoint ends it.
 /// Over plain HTTP on loopback, which the API and the console accept from an authority in Development only.
 /// </summary>
 public sealed class TestIdentityProvider : IAsyncDisposable
@@ -27,6 +29,11 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     private readonly WebApplication app;
     private readonly RsaSecurityKey key = new(RSA.Create(2048)) { KeyId = "test-provider-key" };
     private readonly ConcurrentDictionary<string, Grant> codes = new();
+    private readonly ConcurrentDictionary<string, (string, string, string)> sessions = new();
+    private const string SessionCookie = "test-provider-session";
+
+    /// <summary>How many times a browser's session at the provider was ended (its end-session endpoint).</summary>
+    public int EndedSessions { get; private set; }
 
     public string Issuer { get; }
 
@@ -74,6 +81,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
             ["authorization_endpoint"] = $"{Issuer}/authorize",
             ["token_endpoint"] = $"{Issuer}/token",
             ["jwks_uri"] = $"{Issuer}/jwks",
+            ["end_session_endpoint"] = $"{Issuer}/logout",
             ["response_types_supported"] = new[] { "code" },
             ["response_modes_supported"] = new[] { "query", "form_post" },
             ["subject_types_supported"] = new[] { "public" },
@@ -97,8 +105,26 @@ public sealed class TestIdentityProvider : IAsyncDisposable
             var mode = q["response_mode"].ToString();
             var fields = $"<input type=\"hidden\" name=\"code\" value=\"{code}\"><input type=\"hidden\" name=\"state\" value=\"{WebUtility.HtmlEncode(q["state"])}\">";
             var method = mode == "form_post" ? "post" : "get";
-            return Results.Content($"<!DOCTYPE html><html lang=\"en\"><head><title>Test provider</title></head><body><main><h1>Test provider</h1>" +
+            // Signed in here already (single sign-on): straight back, the form sent by the page itself.
+            var signedIn = request.Cookies.TryGetValue(SessionCookie, out var session) && sessions.ContainsKey(session);
+            if (!signedIn)
+            {
+                var id = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+                sessions[id] = Person;
+                request.HttpContext.Response.Cookies.Append(SessionCookie, id, new CookieOptions { HttpOnly = true, Path = "/" });
+            }
+            return Results.Content($"<!DOCTYPE html><html lang=\"en\"><head><title>Test provider</title></head><body{(signedIn ? " onload=\"document.forms[0].submit()\"" : "")}><main><h1>Test provider</h1>" +
                 $"<form method=\"{method}\" action=\"{WebUtility.HtmlEncode(q["redirect_uri"])}\">{fields}<button>Continue as {WebUtility.HtmlEncode(Person.Name)}</button></form></main></body></html>", "text/html");
+        });
+        // End session: the provider forgets the browser's session, then sends it back where the client asked.
+        app.MapGet("/logout", (HttpRequest request) =>
+        {
+            if (request.Cookies.TryGetValue(SessionCookie, out var session)) sessions.TryRemove(session, out _);
+            request.HttpContext.Response.Cookies.Delete(SessionCookie);
+            EndedSessions++;
+            var back = request.Query["post_logout_redirect_uri"].ToString();
+            return back.Length == 0 ? Results.Content("Signed out", "text/plain")
+                : Results.Redirect(request.Query["state"] is { Count: > 0 } state ? $"{back}?state={Uri.EscapeDataString(state.ToString())}" : back);
         });
         app.MapPost("/token", async (HttpRequest request) =>
         {
