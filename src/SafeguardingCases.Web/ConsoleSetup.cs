@@ -100,8 +100,8 @@ public static class ConsoleSetup
     /// restarted and no longer knows the session): answered 401 in the console's frame with what was typed in it and
     /// "nothing was recorded", where the sign-in redirect it got before dropped it (a note someone spent twenty minutes
     /// writing). Only for a request carrying the console's session cookie, which the browser sends from this site alone
-    /// (SameSite=Lax: never with a post from another site): what is shown is what that browser has just sent, back to it (no-store, as every console page);
-    /// nothing of it is kept on the server or sent to the API. Call after authentication (an identity provider's
+    /// (SameSite=Lax: never with a post from another site): what is shown is what that browser has just sent, back to
+    /// it (no-store, as every console page); nothing of it is kept on the server or sent to the API. Call after authentication (an identity provider's
     /// form_post to the sign-in callback is answered there, whatever cookie comes with it) and before authorization,
     /// which would redirect it.
     /// </summary>
@@ -150,12 +150,12 @@ public static class ConsoleSetup
         "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
     /// <summary>
-    /// <see cref="ContentSecurityPolicy"/> for these settings: with OpenID Connect the sign-in form's answer redirects to
+    /// <see cref="ContentSecurityPolicy"/> for a console signing in here or at a provider: with OpenID Connect the sign-in form's answer redirects to
     /// the identity provider, and browsers hold a form's redirects to <c>form-action</c> too, so the provider's origin
     /// (and no other) is added there; without it, the browser stops sign-in at the console's own page.
     /// </summary>
-    public static string ContentSecurityPolicyFor(ConsoleOptions options) =>
-        options.OpenIdConnect is { } oidc && Uri.TryCreate(oidc.Authority, UriKind.Absolute, out var authority)
+    public static string ContentSecurityPolicyFor(OpenIdConnectSettings? openIdConnect) =>
+        openIdConnect is { } oidc && Uri.TryCreate(oidc.Authority, UriKind.Absolute, out var authority)
             ? ContentSecurityPolicy.Replace("form-action 'self'", $"form-action 'self' {authority.GetLeftPart(UriPartial.Authority)}", StringComparison.Ordinal)
             : ContentSecurityPolicy;
 

@@ -18,10 +18,8 @@ public sealed record ConsoleOptions(
 {
     public bool DevSignIn => DevSigningKey is not null;
 
-    private string? contentSecurityPolicy;
-
     /// <summary>The console pages' Content-Security-Policy (<see cref="ConsoleSetup.ContentSecurityPolicyFor"/>).</summary>
-    public string ContentSecurityPolicy => contentSecurityPolicy ??= ConsoleSetup.ContentSecurityPolicyFor(this);
+    public string ContentSecurityPolicy { get; } = ConsoleSetup.ContentSecurityPolicyFor(OpenIdConnect);
 
     public static ConsoleOptions Bind(IConfiguration configuration, IHostEnvironment environment)
     {
