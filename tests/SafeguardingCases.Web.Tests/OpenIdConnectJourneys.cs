@@ -74,4 +74,94 @@ public sealed partial class Journeys
             api.Dispose();
         }
     }
+
+    /// <summary>
+    /// When signing in at the provider does not work: the provider down (the console's sign-in page says so with 503 and
+    /// Retry-After, and the API answers its tokens 503, not 401), then back (signing in works at once), the person
+    /// pressing Cancel there, and a callback sent by hand: each lands on the sign-in page saying it did not complete,
+    /// never on a 500 or a JSON error.
+    /// </summary>
+    [Fact]
+    public async Task When_the_provider_is_down_or_sign_in_there_is_cancelled_the_console_says_so_and_nothing_is_a_500()
+    {
+        await using var provider = await TestIdentityProvider.StartAsync(("officer-oidc-8", "Officer Eight", "SafeguardingOfficer"));
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var (api, address) = await ConsoleFixture.StartApiAsync(console.ConnectionString, output, new Dictionary<string, string>
+        {
+            ["Auth__DevSigningKey"] = "",
+            ["Auth__Authority"] = provider.Issuer,
+            ["Auth__Audience"] = TestIdentityProvider.Audience,
+            ["Console__ClientId"] = TestIdentityProvider.ClientId,
+            ["Console__ClientSecret"] = TestIdentityProvider.ClientSecret,
+            ["Console__Scopes"] = TestIdentityProvider.Audience,
+        });
+        try
+        {
+            using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = address };
+            async Task<HttpResponseMessage> Read(string token)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/cases");
+                request.Headers.Authorization = new("Bearer", token);
+                return await http.SendAsync(request);
+            }
+            var token = provider.AccessToken("officer-oidc-8", "Officer Eight", "SafeguardingOfficer");
+
+            // The provider is down before anyone has signed in: nothing has its keys or its sign-in address yet.
+            provider.Unavailable = true;
+            var context = await console.Browser.NewContextAsync(new() { BaseURL = address.ToString(), Locale = "en-GB", ViewportSize = new() { Width = 1280, Height = 900 } });
+            var page = await context.NewPageAsync();
+            await page.GotoAsync("/signin");
+            var answer = await page.RunAndWaitForResponseAsync(
+                () => page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync(), r => r.Request.Method == "POST");
+            answer.Status.ShouldBe(503);
+            (await answer.HeaderValueAsync("retry-after")).ShouldBe("30");
+            await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Your organisation's sign-in service is not answering");
+            await ConsoleFixture.ShouldBeAccessibleAsync(page);
+            await ConsoleFixture.ScreenshotAsync(page, "sign-in-provider-down");
+            // The API cannot check the provider's tokens without its keys: a 503 to try again, not a 401 that reads "sign in again".
+            using (var down = await Read(token))
+            {
+                down.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
+                down.Headers.RetryAfter.ShouldNotBeNull();
+                (await down.Content.ReadAsStringAsync()).ShouldContain("/problems/unavailable");
+            }
+
+            // Back up: both work again with no restart (the API asks again after a back-off of a second or two here;
+            // at most 30 s after a long outage).
+            provider.Unavailable = false;
+            var until = DateTime.UtcNow.AddSeconds(15);
+            HttpStatusCode status;
+            while ((status = (await Read(token)).StatusCode) == HttpStatusCode.ServiceUnavailable && DateTime.UtcNow < until) await Task.Delay(250);
+            status.ShouldBe(HttpStatusCode.OK);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+
+            // Cancel at the provider: back at the sign-in page, told it did not complete, not signed in.
+            await page.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+            await ArrivesAtAsync(page, new Regex("/signin\\?failed=1$"));
+            await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("You are not signed in");
+            await ConsoleFixture.ShouldBeAccessibleAsync(page);
+            (await page.GotoAsync("/cases"))!.Url.ShouldContain("/signin");
+
+            // And then signing in works (straight back: the provider's page was shown, so it has a session, as a
+            // provider keeps one when the person signed in there and then declined).
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await ArrivesAtAsync(page, new Regex("/cases$"));
+            await Assertions.Expect(page.GetByText("Signed in as Officer Eight")).ToBeVisibleAsync();
+
+            // A callback sent by hand (no sign-in began, or its state forged): the sign-in page, never a 500.
+            using (var forged = await http.PostAsync("/signin-oidc", new FormUrlEncodedContent(new Dictionary<string, string> { ["code"] = "x", ["state"] = "forged" })))
+            {
+                forged.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+                forged.Headers.Location!.ToString().ShouldBe("/signin?failed=1");
+            }
+            using (var bare = await http.GetAsync("/signin-oidc"))
+                bare.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+            output.ShouldNotContain(line => line.Contains("Unhandled exception", StringComparison.Ordinal));
+        }
+        finally
+        {
+            api.Kill(entireProcessTree: true);
+            api.Dispose();
+        }
+    }
 }

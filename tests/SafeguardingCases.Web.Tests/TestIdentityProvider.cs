@@ -37,6 +37,9 @@ public sealed class TestIdentityProvider : IAsyncDisposable
 
     public string Issuer { get; }
 
+    /// <summary>While set, the provider answers every request 503, as one that is down behind its load balancer.</summary>
+    public bool Unavailable { get; set; }
+
     /// <summary>Who signs in at the provider's page.</summary>
     public (string Subject, string Name, string Role) Person { get; set; }
 
@@ -53,6 +56,12 @@ public sealed class TestIdentityProvider : IAsyncDisposable
         builder.WebHost.UseUrls(issuer);
         builder.Logging.ClearProviders();
         var provider = new TestIdentityProvider(builder.Build(), issuer, person);
+        provider.app.Use((http, next) =>
+        {
+            if (!provider.Unavailable) return next(http);
+            http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return Task.CompletedTask;
+        });
         provider.Map();
         await provider.app.StartAsync();
         return provider;
@@ -94,7 +103,8 @@ public sealed class TestIdentityProvider : IAsyncDisposable
             var p = key.Rsa.ExportParameters(false);
             return Results.Json(new { keys = new[] { new { kty = "RSA", use = "sig", alg = "RS256", kid = key.KeyId, n = Base64UrlEncoder.Encode(p.Modulus), e = Base64UrlEncoder.Encode(p.Exponent) } } });
         });
-        // The provider's sign-in page: the request checked, then one button for the chosen person.
+        // The provider's sign-in page: the request checked, then one button for the chosen person and one to cancel
+        // (back to the client with error=access_denied, as providers answer a person who declines).
         app.MapGet("/authorize", (HttpRequest request) =>
         {
             var q = request.Query;
@@ -103,7 +113,8 @@ public sealed class TestIdentityProvider : IAsyncDisposable
             var code = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
             codes[code] = new Grant(q["redirect_uri"].ToString(), q["code_challenge"].ToString(), q["nonce"], Person);
             var mode = q["response_mode"].ToString();
-            var fields = $"<input type=\"hidden\" name=\"code\" value=\"{code}\"><input type=\"hidden\" name=\"state\" value=\"{WebUtility.HtmlEncode(q["state"])}\">";
+            var state = $"<input type=\"hidden\" name=\"state\" value=\"{WebUtility.HtmlEncode(q["state"])}\">";
+            var fields = $"<input type=\"hidden\" name=\"code\" value=\"{code}\">{state}";
             var method = mode == "form_post" ? "post" : "get";
             // Signed in here already (single sign-on): straight back, the form sent by the page itself.
             var signedIn = request.Cookies.TryGetValue(SessionCookie, out var session) && sessions.ContainsKey(session);
@@ -114,7 +125,8 @@ public sealed class TestIdentityProvider : IAsyncDisposable
                 request.HttpContext.Response.Cookies.Append(SessionCookie, id, new CookieOptions { HttpOnly = true, Path = "/" });
             }
             return Results.Content($"<!DOCTYPE html><html lang=\"en\"><head><title>Test provider</title></head><body{(signedIn ? " onload=\"document.forms[0].submit()\"" : "")}><main><h1>Test provider</h1>" +
-                $"<form method=\"{method}\" action=\"{WebUtility.HtmlEncode(q["redirect_uri"])}\">{fields}<button>Continue as {WebUtility.HtmlEncode(Person.Name)}</button></form></main></body></html>", "text/html");
+                $"<form method=\"{method}\" action=\"{WebUtility.HtmlEncode(q["redirect_uri"])}\">{fields}<button>Continue as {WebUtility.HtmlEncode(Person.Name)}</button></form>" +
+                $"<form method=\"{method}\" action=\"{WebUtility.HtmlEncode(q["redirect_uri"])}\"><input type=\"hidden\" name=\"error\" value=\"access_denied\">{state}<button>Cancel</button></form></main></body></html>", "text/html");
         });
         // End session: the provider forgets the browser's session, then sends it back where the client asked.
         app.MapGet("/logout", (HttpRequest request) =>

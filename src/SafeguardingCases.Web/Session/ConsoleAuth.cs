@@ -1,8 +1,11 @@
 using System.Security.Claims;
 using System.Text;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -75,9 +78,62 @@ public static class ConsoleAuth
             o.MapInboundClaims = false;
             o.TokenValidationParameters.NameClaimType = "name";
             o.TokenValidationParameters.RoleClaimType = "role";
+            // As the API's bearer tokens: a provider that does not answer holds Sign in 10 s at most, and one that was
+            // down is asked again after at most 30 s, not the default 5 minutes.
+            o.BackchannelTimeout = TimeSpan.FromSeconds(10);
+            o.RefreshInterval = TimeSpan.FromSeconds(30);
             o.Scope.Clear();
             foreach (var scope in BaseScopes.Concat(settings.Scopes)) o.Scope.Add(scope);
+            // The way back from the provider failed: the person cancelled there (access_denied), took longer than the
+            // correlation cookie lives, came back in another browser, or someone sent the callback by hand. The sign-in
+            // page says so and offers Sign in again, where the handler's default was an unhandled exception: a 500.
+            o.Events.OnAccessDenied = context =>
+            {
+                SignInFailed(context.HttpContext, "access_denied");
+                context.HandleResponse();
+                return Task.CompletedTask;
+            };
+            o.Events.OnRemoteFailure = context =>
+            {
+                // The provider's error code (OpenID Connect's error) or what failed here; never its free-text
+                // description, which a provider may fill with anything.
+                SignInFailed(context.HttpContext, context.Failure?.Data["error"] is string error && error.Length <= 40 && error.All(c => char.IsAsciiLetterLower(c) || c == '_')
+                    ? error : context.Failure?.GetType().Name ?? "unknown");
+                context.HandleResponse();
+                return Task.CompletedTask;
+            };
         });
+
+    /// <summary>Where the way back from a failed sign-in at the provider ends: the sign-in page, saying so.</summary>
+    public const string SignInDidNotComplete = "/signin?failed=1";
+
+    /// <summary>
+    /// Reads the identity provider's discovery document (kept once read, as the challenge would read it): false, logged,
+    /// when the provider cannot be reached or does not answer with one, so the sign-in page can say the service is
+    /// unavailable (503) where the challenge would have thrown.
+    /// </summary>
+    public static async Task<bool> ProviderAnswersAsync(HttpContext http)
+    {
+        var options = http.RequestServices.GetRequiredService<IOptionsMonitor<OpenIdConnectOptions>>().Get(OidcScheme);
+        try
+        {
+            if (options.ConfigurationManager is { } manager) await manager.GetConfigurationAsync(http.RequestAborted);
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Logger(http).LogWarning("The identity provider's discovery document could not be read ({Failure})", e.GetType().Name);
+            return false;
+        }
+    }
+
+    private static void SignInFailed(HttpContext http, string reason)
+    {
+        Logger(http).LogWarning("Sign-in at the identity provider did not complete ({Reason})", reason);
+        http.Response.Redirect(SignInDidNotComplete);
+    }
+
+    private static ILogger Logger(HttpContext http) => http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("SafeguardingCases.Web.SignIn");
 
     private static readonly string[] BaseScopes = ["openid", "profile"];
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using SafeguardingCases.Api.Infrastructure.Configuration;
+using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Domain.Cases;
 
 namespace SafeguardingCases.Api.Infrastructure.Auth;
@@ -92,6 +93,12 @@ public static class AuthSetup
                 o.Authority = auth.Authority;
                 o.Audience = auth.Audience;
                 o.TokenValidationParameters.ValidAudience = auth.Audience;
+                // A provider that does not answer holds a request 10 s at most, not the default minute; while its keys
+                // were never read, they are asked for again after a back-off of at most 30 s (the default 5 minutes
+                // kept every token refused for that long after the provider came back).
+                o.BackchannelTimeout = TimeSpan.FromSeconds(10);
+                o.RefreshInterval = TimeSpan.FromSeconds(30);
+                o.Events.OnChallenge = ProviderUnavailableAsync;
             }
         });
 
@@ -102,6 +109,29 @@ public static class AuthSetup
             o.FallbackPolicy = new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build();
         });
         return services;
+    }
+
+    /// <summary>
+    /// A token refused while the provider's discovery document and keys cannot be read (never read since start-up: the
+    /// provider was down then) was never checked: 503 with <c>Retry-After</c>, not a 401 that tells the client to sign
+    /// in again (the console would sign its user out). Once read, the keys are kept through an outage.
+    /// </summary>
+    private static async Task ProviderUnavailableAsync(JwtBearerChallengeContext context)
+    {
+        if (context.AuthenticateFailure is null || context.Options.ConfigurationManager is not { } provider) return;
+        try
+        {
+            await provider.GetConfigurationAsync(context.HttpContext.RequestAborted);
+            return;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AuthSetup))
+                .LogWarning("A token could not be checked: the identity provider's keys could not be read ({Failure})", e.GetType().Name);
+        }
+        context.HandleResponse();
+        await Problems.WriteAsync(context.HttpContext, Problems.Create(StatusCodes.Status503ServiceUnavailable, "Identity provider unavailable",
+            "The identity provider's signing keys could not be read, so the token could not be checked; try again shortly."));
     }
 
     /// <summary>
