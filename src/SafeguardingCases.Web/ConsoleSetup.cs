@@ -58,7 +58,13 @@ public static class ConsoleSetup
         });
         services.AddOptions<CookieAuthenticationOptions>(ConsoleAuth.Scheme)
             .Configure<SessionStore>((o, store) => o.SessionStore = store);
-        if (options.OpenIdConnect is { } oidc) ConsoleAuth.AddOpenIdConnect(authentication, oidc, requireHttpsMetadata: !environment.IsDevelopment());
+        if (options.OpenIdConnect is { } oidc)
+        {
+            ConsoleAuth.AddOpenIdConnect(authentication, oidc, requireHttpsMetadata: !environment.IsDevelopment());
+            services.AddSingleton<AccessTokenRefresh>();
+            services.AddOptions<CookieAuthenticationOptions>(ConsoleAuth.Scheme)
+                .Configure<AccessTokenRefresh>((o, refresh) => o.Events.OnValidatePrincipal = refresh.ValidatePrincipalAsync);
+        }
         return services;
     }
 

@@ -15,6 +15,9 @@ public sealed partial class Journeys
     public async Task Signing_in_at_an_OpenID_Connect_provider_reaches_the_console_and_the_API_takes_its_tokens_and_no_development_token()
     {
         await using var provider = await TestIdentityProvider.StartAsync(("officer-oidc-7", "Officer Oidc", "SafeguardingOfficer"));
+        // The token given at sign-in has lapsed by the time it is used, as an hour-long one has after an hour's work:
+        // the console renews it with the refresh token (offline_access) before any call, or the person is signed out.
+        provider.SignInTokenLifetime = TimeSpan.FromMinutes(-2);
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var (api, address) = await ConsoleFixture.StartApiAsync(console.ConnectionString, output, new Dictionary<string, string>
         {
@@ -23,7 +26,7 @@ public sealed partial class Journeys
             ["Auth__Audience"] = TestIdentityProvider.Audience,
             ["Console__ClientId"] = TestIdentityProvider.ClientId,
             ["Console__ClientSecret"] = TestIdentityProvider.ClientSecret,
-            ["Console__Scopes"] = TestIdentityProvider.Audience,
+            ["Console__Scopes"] = $"{TestIdentityProvider.Audience} offline_access",
         });
         try
         {
@@ -40,6 +43,7 @@ public sealed partial class Journeys
             await ArrivesAtAsync(page, new Regex("/cases$"));
             await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Cases");
             await Assertions.Expect(page.GetByText("Signed in as Officer Oidc (SafeguardingOfficer; sign-in name officer-oidc-7)")).ToBeVisibleAsync();
+            provider.RefreshGrants.ShouldBe(1, "the lapsed token renewed once, then kept for the hour the new one lasts");
             // Every read and command goes to the API with the provider's access token: a case opened, a note added.
             var id = await OpenCaseAsync(page, "chat-oidc", 15, "Worried about home");
             await page.GetByLabel("Note", new() { Exact = true }).FillAsync("Called back through the provider's sign-in");
@@ -54,6 +58,15 @@ public sealed partial class Journeys
             await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
             await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Continue as Officer Oidc" })).ToBeVisibleAsync();
             (await page.GotoAsync("/cases"))!.Url.ShouldContain("/signin", customMessage: "not signed in again until someone continues at the provider");
+
+            // A refresh token the provider refuses (expired, revoked): the console session ends at once, not at the
+            // first call the API refuses.
+            // (The provider's page was shown a moment ago, so it signs straight back.)
+            provider.RefuseRefreshGrants = true;
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await ArrivesAtAsync(page, new Regex("/signin"));
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Sign in");
+            provider.RefreshGrants.ShouldBe(2);
 
             // The API: the provider's token for its audience is taken, one for another audience and a development token are not.
             using var http = new HttpClient { BaseAddress = address };

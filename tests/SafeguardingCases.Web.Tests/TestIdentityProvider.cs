@@ -40,10 +40,26 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     /// <summary>While set, the provider answers every request 503, as one that is down behind its load balancer.</summary>
     public bool Unavailable { get; set; }
 
+    /// <summary>
+    /// How long the access tokens issued at sign-in (the code grant) last; negative: already lapsed when issued, as a
+    /// provider's hour-long token is by the time an officer has worked that hour (the API allows a minute's skew).
+    /// Those issued for a refresh token last an hour.
+    /// </summary>
+    public TimeSpan SignInTokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How many times a refresh token was exchanged (or its exchange refused).</summary>
+    public int RefreshGrants => refreshGrants;
+
+    /// <summary>While set, every refresh token is refused (invalid_grant), as one expired or revoked is.</summary>
+    public bool RefuseRefreshGrants { get; set; }
+
+    private int refreshGrants;
+    private readonly ConcurrentDictionary<string, (string, string, string)> refreshTokens = new();
+
     /// <summary>Who signs in at the provider's page.</summary>
     public (string Subject, string Name, string Role) Person { get; set; }
 
-    private sealed record Grant(string RedirectUri, string Challenge, string? Nonce, (string Subject, string Name, string Role) Person);
+    private sealed record Grant(string RedirectUri, string Challenge, string? Nonce, bool Offline, (string Subject, string Name, string Role) Person);
 
     private TestIdentityProvider(WebApplication app, string issuer, (string, string, string) person) => (this.app, Issuer, Person) = (app, issuer, person);
 
@@ -68,19 +84,24 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     }
 
     /// <summary>An access token for the API, signed by this provider, as its token endpoint issues them.</summary>
-    public string AccessToken(string subject, string name, string role, string audience = Audience) =>
-        Token(audience, new Dictionary<string, object> { ["sub"] = subject, ["name"] = name, ["role"] = new[] { role } });
+    public string AccessToken(string subject, string name, string role, string audience = Audience, TimeSpan? lifetime = null) =>
+        Token(audience, new Dictionary<string, object> { ["sub"] = subject, ["name"] = name, ["role"] = new[] { role } }, lifetime ?? TimeSpan.FromHours(1));
 
-    private string Token(string audience, Dictionary<string, object> claims) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+    private string Token(string audience, Dictionary<string, object> claims, TimeSpan lifetime)
     {
-        Issuer = Issuer,
-        Audience = audience,
-        Claims = claims,
-        IssuedAt = DateTime.UtcNow,
-        NotBefore = DateTime.UtcNow.AddMinutes(-1),
-        Expires = DateTime.UtcNow.AddHours(1),
-        SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.RsaSha256),
-    });
+        var expires = DateTime.UtcNow.Add(lifetime);
+        var issued = expires.AddHours(-1) < DateTime.UtcNow ? expires.AddHours(-1) : DateTime.UtcNow;
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = Issuer,
+            Audience = audience,
+            Claims = claims,
+            IssuedAt = issued,
+            NotBefore = issued.AddMinutes(-1),
+            Expires = expires,
+            SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.RsaSha256),
+        });
+    }
 
     private void Map()
     {
@@ -111,7 +132,8 @@ public sealed class TestIdentityProvider : IAsyncDisposable
             if (q["client_id"] != ClientId || q["response_type"] != "code" || q["code_challenge_method"] != "S256" || string.IsNullOrEmpty(q["code_challenge"]))
                 return Results.BadRequest("client_id, response_type=code and a S256 code_challenge are required");
             var code = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
-            codes[code] = new Grant(q["redirect_uri"].ToString(), q["code_challenge"].ToString(), q["nonce"], Person);
+            var offline = q["scope"].ToString().Split(' ').Contains("offline_access");
+            codes[code] = new Grant(q["redirect_uri"].ToString(), q["code_challenge"].ToString(), q["nonce"], offline, Person);
             var mode = q["response_mode"].ToString();
             var state = $"<input type=\"hidden\" name=\"state\" value=\"{WebUtility.HtmlEncode(q["state"])}\">";
             var fields = $"<input type=\"hidden\" name=\"code\" value=\"{code}\">{state}";
@@ -148,20 +170,41 @@ public sealed class TestIdentityProvider : IAsyncDisposable
                 (clientId, secret) = (Uri.UnescapeDataString(pair[0]), Uri.UnescapeDataString(pair[1]));
             }
             if (clientId != ClientId || secret != ClientSecret) return Results.Json(new { error = "invalid_client" }, statusCode: 401);
+            if (form["grant_type"] == "refresh_token")
+            {
+                Interlocked.Increment(ref refreshGrants);
+                // Rotated: a refresh token is spent when used.
+                if (RefuseRefreshGrants || !refreshTokens.TryRemove(form["refresh_token"].ToString(), out var holder))
+                    return Results.Json(new { error = "invalid_grant" }, statusCode: 400);
+                return Results.Json(Tokens(holder, nonce: null, offline: true, TimeSpan.FromHours(1)));
+            }
             if (form["grant_type"] != "authorization_code" || !codes.TryRemove(form["code"].ToString(), out var grant) || grant.RedirectUri != form["redirect_uri"]
                 || Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(form["code_verifier"].ToString()))) != grant.Challenge)
                 return Results.Json(new { error = "invalid_grant" }, statusCode: 400);
-            var (subject, name, role) = grant.Person;
-            var id = new Dictionary<string, object> { ["sub"] = subject, ["name"] = name, ["role"] = new[] { role } };
-            if (grant.Nonce is { Length: > 0 } nonce) id["nonce"] = nonce;
-            return Results.Json(new Dictionary<string, object>
-            {
-                ["access_token"] = AccessToken(subject, name, role),
-                ["id_token"] = Token(ClientId, id),
-                ["token_type"] = "Bearer",
-                ["expires_in"] = 3600,
-            });
+            return Results.Json(Tokens(grant.Person, grant.Nonce, grant.Offline, SignInTokenLifetime));
         });
+    }
+
+    /// <summary>A token endpoint's answer: access and ID tokens, and a refresh token when offline_access was asked for.</summary>
+    private Dictionary<string, object> Tokens((string Subject, string Name, string Role) person, string? nonce, bool offline, TimeSpan lifetime)
+    {
+        var (subject, name, role) = person;
+        var id = new Dictionary<string, object> { ["sub"] = subject, ["name"] = name, ["role"] = new[] { role } };
+        if (nonce is { Length: > 0 }) id["nonce"] = nonce;
+        var answer = new Dictionary<string, object>
+        {
+            ["access_token"] = AccessToken(subject, name, role, lifetime: lifetime),
+            ["id_token"] = Token(ClientId, id, TimeSpan.FromHours(1)),
+            ["token_type"] = "Bearer",
+            ["expires_in"] = (int)lifetime.TotalSeconds,
+        };
+        if (offline)
+        {
+            var refresh = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+            refreshTokens[refresh] = person;
+            answer["refresh_token"] = refresh;
+        }
+        return answer;
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace SafeguardingCases.Web.Session;
+
+/// <summary>
+/// Keeps a session signed in at an identity provider working as long as the console session lasts: an access token
+/// within <see cref="Before"/> of its expiry is exchanged for a new one with the refresh token the provider gave at
+/// sign-in (when it gives one: most do for the <c>offline_access</c> scope, in <c>Console__Scopes</c>), before the
+/// request reaches a page. Without it an officer working all day was signed out whenever the provider's token lapsed
+/// (typically every hour), whatever they were doing. A refresh token the provider refuses (expired, revoked) ends the
+/// console session at once; a provider that does not answer leaves the token as it is, to be tried again next request.
+/// Requests of one session at the same time (two tabs) share one exchange: a provider that rotates refresh tokens
+/// would take a second use of the old one as theft and revoke them all.
+/// </summary>
+public sealed partial class AccessTokenRefresh(IOptionsMonitor<OpenIdConnectOptions> oidc, ILogger<AccessTokenRefresh> logger) : IDisposable
+{
+    /// <summary>How long before its expiry an access token is replaced.</summary>
+    public static readonly TimeSpan Before = TimeSpan.FromMinutes(2);
+
+    private const string RefreshToken = "refresh_token";
+    private const string ExpiresAt = "expires_at";
+
+    // The exchange under way or just made for a refresh token (by its hash), so a request that read the session just
+    // before another replaced its tokens takes the same answer instead of spending the old refresh token again.
+    private readonly MemoryCache exchanges = new(new MemoryCacheOptions());
+
+    /// <summary>The cookie handler's <c>OnValidatePrincipal</c>: runs once a request, before anything calls the API.</summary>
+    public async Task ValidatePrincipalAsync(CookieValidatePrincipalContext context)
+    {
+        var properties = context.Properties;
+        if (properties.GetTokenValue(RefreshToken) is not { Length: > 0 } refreshToken
+            || !DateTimeOffset.TryParse(properties.GetTokenValue(ExpiresAt), CultureInfo.InvariantCulture, DateTimeStyles.None, out var expires)
+            || expires - DateTimeOffset.UtcNow > Before)
+            return;
+        var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(refreshToken)));
+        Task<object?>? exchange;
+        lock (exchanges)
+        {
+            if (!exchanges.TryGetValue(key, out exchange) || exchange is null)
+                exchange = exchanges.Set(key, ExchangeAsync(refreshToken), TimeSpan.FromMinutes(1));
+        }
+        var result = await exchange;
+        // A provider that did not answer is asked again at the next request, not a minute later.
+        if (result is null) exchanges.Remove(key);
+        switch (result)
+        {
+            case Tokens tokens:
+                properties.UpdateTokenValue(ConsoleAuth.AccessToken, tokens.AccessToken);
+                if (tokens.RefreshToken is { Length: > 0 } rotated) properties.UpdateTokenValue(RefreshToken, rotated);
+                // A provider that does not say how long the token lasts: renewed again five minutes on.
+                var lifetime = tokens.ExpiresIn > 0 ? tokens.ExpiresIn : 300;
+                properties.UpdateTokenValue(ExpiresAt, DateTimeOffset.UtcNow.AddSeconds(lifetime).ToString("o", CultureInfo.InvariantCulture));
+                context.ShouldRenew = true;
+                break;
+            case Refused:
+                context.RejectPrincipal();
+                await context.HttpContext.SignOutAsync(ConsoleAuth.Scheme);
+                break;
+        }
+    }
+
+    private async Task<object?> ExchangeAsync(string refreshToken)
+    {
+        var options = oidc.Get(ConsoleAuth.OidcScheme);
+        try
+        {
+            var configuration = await options.ConfigurationManager!.GetConfigurationAsync(CancellationToken.None);
+            using var request = new HttpRequestMessage(HttpMethod.Post, configuration.TokenEndpoint)
+            {
+                Content = new FormUrlEncodedContent(new Dictionary<string, string>
+                {
+                    ["grant_type"] = "refresh_token",
+                    ["refresh_token"] = refreshToken,
+                    ["client_id"] = options.ClientId!,
+                    ["client_secret"] = options.ClientSecret ?? "",
+                }),
+            };
+            using var response = await options.Backchannel.SendAsync(request, CancellationToken.None);
+            if ((int)response.StatusCode is 400 or 401)
+            {
+                // invalid_grant: the refresh token expired or was revoked; the person signs in again.
+                LogRefused(logger, (int)response.StatusCode);
+                return new Refused();
+            }
+            response.EnsureSuccessStatusCode();
+            if (await response.Content.ReadFromJsonAsync<Tokens>() is { AccessToken.Length: > 0 } tokens) return tokens;
+            LogUnavailable(logger, "NoAccessToken");
+        }
+        catch (Exception e) when (e is HttpRequestException or InvalidOperationException or System.Text.Json.JsonException or TaskCanceledException)
+        {
+            LogUnavailable(logger, e.GetType().Name);
+        }
+        return null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The identity provider refused to renew a console session's access token ({Status}); the session ends")]
+    private static partial void LogRefused(ILogger logger, int status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A console session's access token could not be renewed now ({Failure}); it is tried again at the next request")]
+    private static partial void LogUnavailable(ILogger logger, string failure);
+
+    private sealed record Tokens(
+        [property: JsonPropertyName("access_token")] string AccessToken,
+        [property: JsonPropertyName("refresh_token")] string? RefreshToken,
+        [property: JsonPropertyName("expires_in")] int ExpiresIn);
+
+    private sealed record Refused;
+
+    public void Dispose() => exchanges.Dispose();
+}
