@@ -56,6 +56,45 @@ public sealed class PrivacyAtRestTests(ApiFactory api) : IClassFixture<ApiFactor
         }
     }
 
+    /// <summary>
+    /// A list learns its cases from its rows, a case read from its route: either reads the keys it does not hold fresh
+    /// (after a restart, or a minute on) in one awaited query before opening anything, not one blocking query per row
+    /// from inside the serializer (a page of 50 rows was 50 round trips, each holding a thread).
+    /// </summary>
+    [Fact]
+    public async Task The_list_and_a_case_read_their_keys_before_the_rows_and_never_one_by_one_from_the_serializer()
+    {
+        var officer = api.ClientFor(Roles.SafeguardingOfficer);
+        var ids = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            var opened = await (await officer.PostJson("/api/v1/cases", new
+            {
+                channel = "Chat", sourceReference = $"chat-Keyprep-{i}", serviceUser = new { reference = $"user-Keyprep-{i}", ageYears = 15 },
+                summary = $"Keyprep summary {i}",
+            }).ShouldBe(HttpStatusCode.Created)).Json();
+            ids.Add(opened["id"]!.GetValue<Guid>());
+        }
+        var ring = api.Services.GetRequiredService<Api.Infrastructure.Privacy.CaseKeyRing>();
+        // As after a restart: the API holds none of their keys.
+        foreach (var id in ids) ring.Forget(id);
+        var blocking = ring.BlockingReads;
+
+        var list = await (await officer.GetAsync("/api/v1/cases?limit=50").ShouldBe(HttpStatusCode.OK)).Json();
+        var rows = list["items"]!.AsArray().Where(r => ids.Contains(r!["id"]!.GetValue<Guid>())).ToList();
+        rows.Count.ShouldBe(3);
+        foreach (var row in rows)
+        {
+            var i = ids.IndexOf(row!["id"]!.GetValue<Guid>());
+            row["sourceReference"]!.GetValue<string>().ShouldBe($"chat-Keyprep-{i}");
+            row["summary"]!.GetValue<string>().ShouldBe($"Keyprep summary {i}");
+        }
+        foreach (var id in ids) ring.Forget(id);
+        foreach (var id in ids)
+            (await (await officer.GetAsync($"/api/v1/cases/{id}").ShouldBe(HttpStatusCode.OK)).Json())["summary"]!.GetValue<string>().ShouldStartWith("Keyprep summary");
+        ring.BlockingReads.ShouldBe(blocking, "no key read one by one from inside the serializer");
+    }
+
     [Fact]
     public async Task PRIVACY_AT_REST_a_database_dump_holds_no_recorded_text_and_the_api_shows_it_to_those_allowed()
     {

@@ -62,7 +62,7 @@ public sealed class GetAsOfHandler(IQuerySession session, IOptions<PolicyOptions
     public async ValueTask<CaseRead<CaseView>> Handle(GetAsOfQuery request, CancellationToken cancellationToken)
     {
         // The restriction in force now decides, whatever the case looked like then.
-        var (current, basis, refusal) = await CaseReadAccess.LoadAsync(session, request.CaseId, request.Reader, clock.GetCurrentInstant(), cancellationToken, keys);
+        var (current, basis, refusal) = await CaseReadAccess.LoadAsync(session, keys, request.CaseId, request.Reader, clock.GetCurrentInstant(), cancellationToken);
         if (refusal is not null) return CaseReadAccess.Refused<CaseView>(refusal);
         var view = await ViewAsync(request, current, cancellationToken);
         return view is null ? CaseRead<CaseView>.NotFound : new(view, basis, null);

@@ -21,13 +21,17 @@ public sealed record CaseRead<TView>(TView? View, AccessBasis? Basis, Refusal? R
 /// <summary>NEED-TO-KNOW for reads: loads the case and decides whether the reader may see it, before anything is read.</summary>
 public static class CaseReadAccess
 {
-    /// <param name="keys">For a read that opens stored events: a destroyed case's key, if this process still held it, is forgotten first.</param>
+    /// <param name="keys">
+    /// The case's key, when not held fresh, is read before the case (awaited), not from inside the serializer (blocking);
+    /// a destroyed case's key, if this process still held it, is forgotten, for a read that then opens stored events.
+    /// </param>
     public static async Task<(CaseState? State, AccessBasis? Basis, Refusal? Refusal)> LoadAsync(
-        IQuerySession session, Guid caseId, Actor reader, Instant now, CancellationToken ct, Privacy.CaseKeyRing? keys = null)
+        IQuerySession session, Privacy.CaseKeyRing keys, Guid caseId, Actor reader, Instant now, CancellationToken ct)
     {
+        await keys.PrepareAsync([caseId], ct);
         var state = (await session.LoadAsync<CaseStream>(caseId, ct))?.State;
         if (state is null) return (null, null, null);
-        if (state.DataDestroyed is not null) keys?.Forget(caseId);
+        if (state.DataDestroyed is not null) keys.Forget(caseId);
         var (basis, refusal) = Rules.NeedToKnow(state, reader, now);
         return (state, basis, refusal);
     }

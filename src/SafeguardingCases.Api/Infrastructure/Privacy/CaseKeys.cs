@@ -65,6 +65,15 @@ public sealed class CaseKeyRing : IDisposable
     /// <summary>How many data keys this instance holds in memory now.</summary>
     public int Held => keys.Count;
 
+    private long blockingReads;
+
+    /// <summary>
+    /// How many keys <see cref="Find"/> has read from PostgreSQL on the caller's thread (one round trip each, blocking):
+    /// the readers that know their cases <see cref="PrepareAsync"/> them in one awaited query instead, so this grows
+    /// only with cases no reader prepared.
+    /// </summary>
+    public long BlockingReads => Interlocked.Read(ref blockingReads);
+
     public void Dispose() => keys.Dispose();
 
     /// <summary>Reads <c>Privacy__PreviousKeyPath</c> when set (during a rotation of the key-encryption key).</summary>
@@ -149,6 +158,7 @@ public sealed class CaseKeyRing : IDisposable
     {
         var now = Environment.TickCount64;
         if (keys.TryGetValue(caseId, out KnownKey? known) && now - known!.CheckedAt < Recheck) return known.Key;
+        Interlocked.Increment(ref blockingReads);
         using var command = db.CreateCommand($"select data ->> 'wrapped' from {Table} where id = $1");
         command.Parameters.AddWithValue(caseId);
         object? found;
@@ -316,6 +326,18 @@ public sealed class CaseKeyRing : IDisposable
 
     public const string Prefix = "enc:v1:";
 
+    /// <summary>
+    /// A text read with its opening deferred (<see cref="PersonalDataJson.DeferOpening"/>) as the serializer would have
+    /// read it: opened, or <see cref="PersonalAttribute.Destroyed"/> when the case's key is gone.
+    /// </summary>
+    public string OpenText(string value)
+    {
+        if (!IsSealed(value)) return value;
+        var plain = Unseal(value);
+        if (plain is null) return PersonalAttribute.Destroyed;
+        return ReferenceEquals(plain, value) ? value : JsonSerializer.Deserialize<string>(plain) ?? "";
+    }
+
     public static bool IsSealed(string? value) => value is not null && value.StartsWith(Prefix, StringComparison.Ordinal);
 
     private static byte[] Seal(byte[] key, byte[] plain, byte[] nonce)
@@ -426,6 +448,25 @@ public static class PersonalDataJson
     /// <summary>What a string was sealed to, under which key (by reference: an attempt's new key is a key of its own).</summary>
     private sealed record SealedText(byte[] Key, string Text);
 
+    private static readonly AsyncLocal<bool> Deferring = new();
+
+    /// <summary>
+    /// Until disposed, sealed text read into a string property stays as stored, for a reader that learns its cases
+    /// from the rows themselves (a list): it prepares their keys in one query (<see cref="CaseKeyRing.PrepareAsync"/>),
+    /// then opens each value (<see cref="CaseKeyRing.OpenText"/>), where the serializer would have read each key from
+    /// PostgreSQL one by one, blocking. Only for documents that are read, never written back.
+    /// </summary>
+    public static IDisposable DeferOpening()
+    {
+        Deferring.Value = true;
+        return new EndDeferring();
+    }
+
+    private sealed class EndDeferring : IDisposable
+    {
+        public void Dispose() => Deferring.Value = false;
+    }
+
     private sealed class Sealed<T>(CaseKeyRing ring) : JsonConverter<T>
     {
         public override bool HandleNull => false;
@@ -457,6 +498,7 @@ public static class PersonalDataJson
         {
             if (reader.TokenType == JsonTokenType.String && reader.GetString() is { } text && CaseKeyRing.IsSealed(text))
             {
+                if (Deferring.Value && typeof(T) == typeof(string)) return (T)(object)text;
                 var plain = ring.Unseal(text);
                 // DESTRUCTION-TWO-LEADS: a text whose key is destroyed reads as destroyed; a date of birth as unknown.
                 if (plain is null) return typeof(T) == typeof(string) ? (T)(object)PersonalAttribute.Destroyed : default;

@@ -27,12 +27,12 @@ public sealed class GetCaseEndpoint(ISender sender) : CaseReadEndpoint<CaseView>
 public sealed record GetCaseQuery(Guid CaseId, Domain.Cases.Actor Reader) : IRequest<CaseRead<CaseView>>;
 
 /// <summary>Reads the inline case projection, written in the same transaction as the case's events.</summary>
-public sealed class GetCaseHandler(IQuerySession session, IOptions<PolicyOptions> policy, NodaTime.IClock clock) : IRequestHandler<GetCaseQuery, CaseRead<CaseView>>
+public sealed class GetCaseHandler(IQuerySession session, Infrastructure.Privacy.CaseKeyRing keys, IOptions<PolicyOptions> policy, NodaTime.IClock clock) : IRequestHandler<GetCaseQuery, CaseRead<CaseView>>
 {
     public async ValueTask<CaseRead<CaseView>> Handle(GetCaseQuery request, CancellationToken cancellationToken)
     {
         var now = clock.GetCurrentInstant();
-        var (state, basis, refusal) = await CaseReadAccess.LoadAsync(session, request.CaseId, request.Reader, now, cancellationToken);
+        var (state, basis, refusal) = await CaseReadAccess.LoadAsync(session, keys, request.CaseId, request.Reader, now, cancellationToken);
         if (refusal is not null) return CaseReadAccess.Refused<CaseView>(refusal);
         return state is null ? CaseRead<CaseView>.NotFound : new(CaseView.From(state, policy.Value, now), basis, null);
     }

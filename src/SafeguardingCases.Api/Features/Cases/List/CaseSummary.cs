@@ -36,6 +36,24 @@ public sealed class CaseSummary
     public long? DueReportDue { get; set; }
     public long? DueNoEscalationDecisionDue { get; set; }
 
+    /// <summary>
+    /// A page of list rows (Marten's <c>where ... order by ... limit</c> SQL), their personal values opened after one
+    /// awaited read of the page's keys not held fresh, not one blocking read per row from inside the serializer.
+    /// </summary>
+    public static async Task<IReadOnlyList<CaseSummary>> QueryAsync(Marten.IQuerySession session, Infrastructure.Privacy.CaseKeyRing keys, string sql,
+        object[] parameters, CancellationToken ct)
+    {
+        IReadOnlyList<CaseSummary> rows;
+        using (Infrastructure.Privacy.PersonalDataJson.DeferOpening()) rows = await session.QueryAsync<CaseSummary>(sql, ct, parameters);
+        await keys.PrepareAsync([.. rows.Select(r => r.Id)], ct);
+        foreach (var row in rows)
+        {
+            row.SourceReference = keys.OpenText(row.SourceReference);
+            row.Summary = keys.OpenText(row.Summary);
+        }
+        return rows;
+    }
+
     /// <summary>The earliest due time (Unix ms) of an obligation type this case owes, or null: the queue's sort key.</summary>
     public long? DueOf(ObligationType type) => type switch
     {

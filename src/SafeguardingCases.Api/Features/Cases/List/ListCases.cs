@@ -161,7 +161,7 @@ public sealed class ListCasesHandler(IQuerySession session, Infrastructure.Priva
         where.Append(CultureInfo.InvariantCulture, $" order by {order} limit {request.Limit + 1}");
         if (request.Offset > 0) where.Append(CultureInfo.InvariantCulture, $" offset {request.Offset}");
 
-        var rows = await session.QueryAsync<CaseSummary>(where.ToString(), cancellationToken, [.. parameters]);
+        var rows = await CaseSummary.QueryAsync(session, keys, where.ToString(), [.. parameters], cancellationToken);
         var items = rows.Take(request.Limit).Select(CaseListItem.From).ToList();
         string? next = null;
         if (rows.Count > request.Limit && !request.Offsetting)

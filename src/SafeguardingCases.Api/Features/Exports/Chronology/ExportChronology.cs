@@ -99,7 +99,7 @@ public sealed record ExportChronologyQuery(Guid CaseId, Actor Actor, ChronologyR
 /// Builds the chronology from the events as stored, proves and signs it, then records the export through the command
 /// runner (NEED-TO-KNOW and BREAK-GLASS decided there, on the case as it stands). Nothing leaves unrecorded.
 /// </summary>
-public sealed class ExportChronologyHandler(IQuerySession session, CaseCommandRunner runner, EventLedger ledger, IClock clock)
+public sealed class ExportChronologyHandler(IQuerySession session, Infrastructure.Privacy.CaseKeyRing keys, CaseCommandRunner runner, EventLedger ledger, IClock clock)
     : IRequestHandler<ExportChronologyQuery, CaseCommandResult<ChronologyExport>>
 {
     public async ValueTask<CaseCommandResult<ChronologyExport>> Handle(ExportChronologyQuery request, CancellationToken cancellationToken)
@@ -107,7 +107,7 @@ public sealed class ExportChronologyHandler(IQuerySession session, CaseCommandRu
         var (query, ct) = (request, cancellationToken);
         var req = query.Request;
         var audience = req.Audience ?? ExportAudience.Internal;
-        var (state, _, refusal) = await CaseReadAccess.LoadAsync(session, query.CaseId, query.Actor, clock.GetCurrentInstant(), ct);
+        var (state, _, refusal) = await CaseReadAccess.LoadAsync(session, keys, query.CaseId, query.Actor, clock.GetCurrentInstant(), ct);
         if (refusal is not null) return CaseCommandResult.Fail<ChronologyExport>(CommandStatus.Refused, refusal);
         if (state is null) return CaseCommandResult.Fail<ChronologyExport>(CommandStatus.CaseNotFound);
 

@@ -49,14 +49,14 @@ public sealed class DownloadSubjectAccessExportEndpoint(ISender sender) : Endpoi
 
 public sealed record DownloadSubjectAccessExportQuery(Guid CaseId, Guid ExportId, Actor Actor) : IRequest<CaseCommandResult<ChronologyExport>>;
 
-public sealed class DownloadSubjectAccessExportHandler(IQuerySession session, CaseCommandRunner runner, EventLedger ledger, IClock clock)
+public sealed class DownloadSubjectAccessExportHandler(IQuerySession session, Infrastructure.Privacy.CaseKeyRing keys, CaseCommandRunner runner, EventLedger ledger, IClock clock)
     : IRequestHandler<DownloadSubjectAccessExportQuery, CaseCommandResult<ChronologyExport>>
 {
     public const string Recipient = "The service user (subject access request)";
 
     public async ValueTask<CaseCommandResult<ChronologyExport>> Handle(DownloadSubjectAccessExportQuery request, CancellationToken cancellationToken)
     {
-        var (state, _, refusal) = await CaseReadAccess.LoadAsync(session, request.CaseId, request.Actor, clock.GetCurrentInstant(), cancellationToken);
+        var (state, _, refusal) = await CaseReadAccess.LoadAsync(session, keys, request.CaseId, request.Actor, clock.GetCurrentInstant(), cancellationToken);
         if (refusal is not null) return CaseCommandResult.Fail<ChronologyExport>(CommandStatus.Refused, refusal);
         if (state is null) return CaseCommandResult.Fail<ChronologyExport>(CommandStatus.CaseNotFound);
         if (state.FindSubjectAccessExport(request.ExportId) is not { } export)

@@ -50,11 +50,11 @@ public sealed class GetSubjectAccessExportEndpoint(ISender sender) : EndpointWit
 
 public sealed record GetSubjectAccessExportQuery(Guid CaseId, Guid ExportId, Actor Reader) : IRequest<CaseRead<SubjectAccessExportView>>;
 
-public sealed class GetSubjectAccessExportHandler(IQuerySession session, IClock clock) : IRequestHandler<GetSubjectAccessExportQuery, CaseRead<SubjectAccessExportView>>
+public sealed class GetSubjectAccessExportHandler(IQuerySession session, Infrastructure.Privacy.CaseKeyRing keys, IClock clock) : IRequestHandler<GetSubjectAccessExportQuery, CaseRead<SubjectAccessExportView>>
 {
     public async ValueTask<CaseRead<SubjectAccessExportView>> Handle(GetSubjectAccessExportQuery request, CancellationToken cancellationToken)
     {
-        var (state, basis, refusal) = await CaseReadAccess.LoadAsync(session, request.CaseId, request.Reader, clock.GetCurrentInstant(), cancellationToken);
+        var (state, basis, refusal) = await CaseReadAccess.LoadAsync(session, keys, request.CaseId, request.Reader, clock.GetCurrentInstant(), cancellationToken);
         if (refusal is not null) return CaseReadAccess.Refused<SubjectAccessExportView>(refusal);
         if (state is null) return CaseRead<SubjectAccessExportView>.NotFound;
         // The case exists and may be read, but has no such export: no view, with the basis (the endpoint answers 404).

@@ -89,7 +89,7 @@ public sealed class GetHistoryHandler(NpgsqlDataSource db, Marten.IDocumentStore
     public async ValueTask<CaseRead<HistoryReader>> Handle(GetHistoryQuery request, CancellationToken cancellationToken)
     {
         await MartenSetup.EnsureTablesForRawReadsAsync(store, cancellationToken);
-        var (state, basis, refusal) = await CaseReadAccess.LoadAsync(session, request.CaseId, request.Reader, clock.GetCurrentInstant(), cancellationToken, keys);
+        var (state, basis, refusal) = await CaseReadAccess.LoadAsync(session, keys, request.CaseId, request.Reader, clock.GetCurrentInstant(), cancellationToken);
         if (refusal is not null) return CaseReadAccess.Refused<HistoryReader>(refusal);
         // NEED-TO-KNOW is decided on the case document: without one there is nothing to decide on, so nothing is shown.
         if (state is null) return CaseRead<HistoryReader>.NotFound;

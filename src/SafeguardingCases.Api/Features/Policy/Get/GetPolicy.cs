@@ -36,12 +36,12 @@ public sealed record CasePolicyView(
 
 public sealed record GetPolicyQuery(Guid CaseId, Domain.Cases.Actor Reader) : IRequest<CaseRead<CasePolicyView>>;
 
-public sealed class GetPolicyHandler(IQuerySession session, IOptions<PolicyOptions> policy, IClock clock) : IRequestHandler<GetPolicyQuery, CaseRead<CasePolicyView>>
+public sealed class GetPolicyHandler(IQuerySession session, Infrastructure.Privacy.CaseKeyRing keys, IOptions<PolicyOptions> policy, IClock clock) : IRequestHandler<GetPolicyQuery, CaseRead<CasePolicyView>>
 {
     public async ValueTask<CaseRead<CasePolicyView>> Handle(GetPolicyQuery request, CancellationToken cancellationToken)
     {
         var now = clock.GetCurrentInstant();
-        var (state, basis, refusal) = await CaseReadAccess.LoadAsync(session, request.CaseId, request.Reader, now, cancellationToken);
+        var (state, basis, refusal) = await CaseReadAccess.LoadAsync(session, keys, request.CaseId, request.Reader, now, cancellationToken);
         if (refusal is not null) return CaseReadAccess.Refused<CasePolicyView>(refusal);
         if (state is null) return CaseRead<CasePolicyView>.NotFound;
         var decision = PolicyEngine.Evaluate(state, policy.Value, now);

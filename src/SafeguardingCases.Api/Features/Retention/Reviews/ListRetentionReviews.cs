@@ -60,7 +60,7 @@ public sealed class ListRetentionReviewsEndpoint(ISender sender, IClock clock) :
 
 public sealed record ListRetentionReviewsQuery(Actor Reader, Instant DueBefore, int Limit, string? CursorKey) : IRequest<RetentionReviewList>;
 
-public sealed class ListRetentionReviewsHandler(IQuerySession session) : IRequestHandler<ListRetentionReviewsQuery, RetentionReviewList>
+public sealed class ListRetentionReviewsHandler(IQuerySession session, Infrastructure.Privacy.CaseKeyRing keys) : IRequestHandler<ListRetentionReviewsQuery, RetentionReviewList>
 {
     public async ValueTask<RetentionReviewList> Handle(ListRetentionReviewsQuery request, CancellationToken cancellationToken)
     {
@@ -71,8 +71,8 @@ public sealed class ListRetentionReviewsHandler(IQuerySession session) : IReques
             where += " and (d.retention_review_at_unix_ms > ? or (d.retention_review_at_unix_ms = ? and d.id > ?))";
             parameters.AddRange([ms, ms, id]);
         }
-        var rows = await session.QueryAsync<CaseSummary>($"{where} order by d.retention_review_at_unix_ms, d.id limit {request.Limit + 1}",
-            cancellationToken, [.. parameters]);
+        var rows = await CaseSummary.QueryAsync(session, keys, $"{where} order by d.retention_review_at_unix_ms, d.id limit {request.Limit + 1}",
+            [.. parameters], cancellationToken);
         string? next = null;
         if (rows.Count > request.Limit)
         {
