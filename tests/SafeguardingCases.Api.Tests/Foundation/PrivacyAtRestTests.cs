@@ -95,6 +95,23 @@ public sealed class PrivacyAtRestTests(ApiFactory api) : IClassFixture<ApiFactor
         ring.BlockingReads.ShouldBe(blocking, "no key read one by one from inside the serializer");
     }
 
+    /// <summary>
+    /// The auditors' lists read their rows with personal texts left sealed and open them row by row: a row type with a
+    /// personal text (nested ones too) that does not open it would show ciphertext. Every such type opens its own.
+    /// </summary>
+    [Fact]
+    public void Every_auditors_row_with_personal_texts_opens_them()
+    {
+        static bool Personal(Type type, int depth = 0) => depth < 3 && type.GetProperties().Any(p =>
+            p.IsDefined(typeof(PersonalAttribute), true)
+            || (p.PropertyType.IsGenericType && p.PropertyType.GetGenericArguments().Any(a => a.Assembly == typeof(Api.Features.Audit.IAuditRow).Assembly && Personal(a, depth + 1))));
+        var rows = typeof(Api.Features.Audit.IAuditRow).Assembly.GetTypes()
+            .Where(t => t.IsClass && typeof(Api.Features.Audit.IAuditRow).IsAssignableFrom(t)).ToList();
+        rows.Count.ShouldBeGreaterThanOrEqualTo(3);
+        foreach (var row in rows.Where(t => Personal(t)))
+            row.GetMethod(nameof(Api.Features.Audit.IAuditRow.Open)).ShouldNotBeNull($"{row.Name} has personal texts and must open them");
+    }
+
     [Fact]
     public async Task PRIVACY_AT_REST_a_database_dump_holds_no_recorded_text_and_the_api_shows_it_to_those_allowed()
     {

@@ -61,6 +61,16 @@ public interface IAuditRow
 {
     Guid CaseId { get; }
     string SortKey { get; }
+
+    /// <summary>
+    /// Opens the row's personal texts (every <c>[Personal]</c> string in it, nested ones too), read sealed
+    /// (<see cref="SortKeyPage.ReadAsync{TRow}"/>), with the page's keys prepared and <paramref name="missing"/> those
+    /// gone; none by default. A row type with personal texts that does not open them shows them sealed (the tests of
+    /// each list compare the texts).
+    /// </summary>
+    void Open(Infrastructure.Privacy.CaseKeyRing keys, IReadOnlySet<Guid> missing)
+    {
+    }
 }
 
 /// <summary>
@@ -80,10 +90,15 @@ public static class SortKeyPage
     {
         var limit = req.Limit ?? 50;
         var (where, parameters) = Where(req.Cursor is null ? null : Infrastructure.Http.Cursor.Decode(req.Cursor), req.From, req.To, limit, filters);
-        var rows = await session.QueryAsync<TRow>(where, ct, parameters);
-        // DESTRUCTION-TWO-LEADS: the rows' sealed texts were opened with the keys this process holds, without loading
-        // their cases (which would show one destroyed); a key another instance destroyed since must open nothing.
-        if (await keys.ForgetDestroyedAsync(rows.Select(r => r.CaseId), ct)) rows = await session.QueryAsync<TRow>(where, ct, parameters);
+        IReadOnlyList<TRow> rows;
+        using (Infrastructure.Privacy.PersonalDataJson.DeferOpening()) rows = await session.QueryAsync<TRow>(where, ct, parameters);
+        // DESTRUCTION-TWO-LEADS: the rows' sealed texts are opened without loading their cases (which would show one
+        // destroyed): a key another instance destroyed since is forgotten first, so it opens nothing; the keys not held
+        // fresh are read in one query, not one by one from inside the serializer.
+        var cases = rows.Select(r => r.CaseId).ToArray();
+        await keys.ForgetDestroyedAsync(cases, ct);
+        var missing = await keys.PrepareAsync(cases, ct);
+        foreach (var row in rows) row.Open(keys, missing);
         return ([.. rows.Take(limit)], rows.Count > limit ? Infrastructure.Http.Cursor.Encode(rows[limit - 1].SortKey) : null);
     }
 

@@ -180,11 +180,12 @@ public sealed class CaseKeyRing : IDisposable
     /// or reads the cases, so that <see cref="Find"/> (synchronous, since a System.Text.Json converter cannot await)
     /// finds each key fresh instead of asking PostgreSQL case by case from inside the serializer.
     /// </summary>
-    public async Task PrepareAsync(IReadOnlyCollection<Guid> caseIds, CancellationToken ct)
+    /// <returns>The cases among them that have no key (destroyed, or never made): nothing of theirs opens.</returns>
+    public async Task<IReadOnlySet<Guid>> PrepareAsync(IReadOnlyCollection<Guid> caseIds, CancellationToken ct)
     {
         var now = Environment.TickCount64;
         var due = caseIds.Distinct().Where(id => !(keys.TryGetValue(id, out KnownKey? held) && now - held!.CheckedAt < Recheck)).ToArray();
-        if (due.Length == 0) return;
+        if (due.Length == 0) return NoneMissing;
         await using var command = db.CreateCommand($"select id, data ->> 'wrapped' from {Table} where id = any($1)");
         command.Parameters.AddWithValue(due);
         var wrapped = new Dictionary<Guid, string>();
@@ -196,14 +197,18 @@ public sealed class CaseKeyRing : IDisposable
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
         {
             // No case has a key yet on a new database.
-            return;
+            return due.ToHashSet();
         }
+        var missing = new HashSet<Guid>();
         foreach (var id in due)
         {
             keys.TryGetValue(id, out KnownKey? known);
-            Keep(id, wrapped.GetValueOrDefault(id), known, now);
+            if (Keep(id, wrapped.GetValueOrDefault(id), known, now) is null) missing.Add(id);
         }
+        return missing;
     }
+
+    private static readonly IReadOnlySet<Guid> NoneMissing = new HashSet<Guid>();
 
     /// <summary>What PostgreSQL said of a case's key (its wrapped form, or null: none) kept in memory, or forgotten.</summary>
     private byte[]? Keep(Guid caseId, string? wrapped, KnownKey? known, long now)
@@ -328,11 +333,14 @@ public sealed class CaseKeyRing : IDisposable
 
     /// <summary>
     /// A text read with its opening deferred (<see cref="PersonalDataJson.DeferOpening"/>) as the serializer would have
-    /// read it: opened, or <see cref="PersonalAttribute.Destroyed"/> when the case's key is gone.
+    /// read it: opened, or <see cref="PersonalAttribute.Destroyed"/> when the case's key is gone (among
+    /// <paramref name="missing"/>, what <see cref="PrepareAsync"/> found keyless: not asked of PostgreSQL again).
     /// </summary>
-    public string OpenText(string value)
+    public string OpenText(string value, IReadOnlySet<Guid> missing)
     {
         if (!IsSealed(value)) return value;
+        var rest = value.AsSpan(Prefix.Length);
+        if (rest.Length >= 32 && Guid.TryParseExact(rest[..32], "N", out var caseId) && missing.Contains(caseId)) return PersonalAttribute.Destroyed;
         var plain = Unseal(value);
         if (plain is null) return PersonalAttribute.Destroyed;
         return ReferenceEquals(plain, value) ? value : JsonSerializer.Deserialize<string>(plain) ?? "";

@@ -24,6 +24,8 @@ public sealed class BreakGlassAuditRow : IAuditRow
     /// <summary>Grant time then id, fixed-width, so rows sort and page by it (the cursor).</summary>
     public string SortKey { get; set; } = "";
 
+    public void Open(Infrastructure.Privacy.CaseKeyRing keys, IReadOnlySet<Guid> missing) => Reason = keys.OpenText(Reason, missing);
+
     public static BreakGlassAuditRow From(Guid caseId, BreakGlassAccessGranted g) => new()
     {
         Id = g.BreakGlassId,

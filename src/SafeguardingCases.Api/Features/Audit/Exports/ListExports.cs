@@ -28,6 +28,9 @@ public sealed class ExportAuditRow : IAuditRow
     /// <summary>Export time then id, fixed-width, so rows sort and page by it (the cursor).</summary>
     public string SortKey { get; set; } = "";
 
+    public void Open(Infrastructure.Privacy.CaseKeyRing keys, IReadOnlySet<Guid> missing) =>
+        (Recipient, Purpose) = (keys.OpenText(Recipient, missing), keys.OpenText(Purpose, missing));
+
     public static ExportAuditRow From(Guid caseId, ChronologyExported e) => new()
     {
         Id = e.ExportId,

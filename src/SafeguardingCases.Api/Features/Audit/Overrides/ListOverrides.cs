@@ -36,6 +36,12 @@ public sealed class OverrideAuditRow : IAuditRow
     /// <summary>Requested time then id, fixed-width, so rows sort and page by it (the cursor).</summary>
     public string SortKey { get; set; } = "";
 
+    public void Open(Infrastructure.Privacy.CaseKeyRing keys, IReadOnlySet<Guid> missing)
+    {
+        Justification = keys.OpenText(Justification, missing);
+        Approvals = [.. Approvals.Select(a => a with { Justification = keys.OpenText(a.Justification, missing) })];
+    }
+
     public static OverrideAuditRow From(Guid caseId, OverrideRecord o) => new()
     {
         Id = o.Request.OverrideId,

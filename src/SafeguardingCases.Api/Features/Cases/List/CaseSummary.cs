@@ -45,11 +45,11 @@ public sealed class CaseSummary
     {
         IReadOnlyList<CaseSummary> rows;
         using (Infrastructure.Privacy.PersonalDataJson.DeferOpening()) rows = await session.QueryAsync<CaseSummary>(sql, ct, parameters);
-        await keys.PrepareAsync([.. rows.Select(r => r.Id)], ct);
+        var missing = await keys.PrepareAsync([.. rows.Select(r => r.Id)], ct);
         foreach (var row in rows)
         {
-            row.SourceReference = keys.OpenText(row.SourceReference);
-            row.Summary = keys.OpenText(row.Summary);
+            row.SourceReference = keys.OpenText(row.SourceReference, missing);
+            row.Summary = keys.OpenText(row.Summary, missing);
         }
         return rows;
     }
