@@ -97,6 +97,8 @@ public sealed partial class ConsoleSecurityTests(ConsoleFixture console)
     public async Task Query_values_that_are_not_what_a_page_takes_are_answered_on_the_page_never_500()
     {
         using var client = Client();
+        foreach (var path in new[] { "/signin?failed=abc", "/signin?failed=99999999999999" })
+            (await client.GetAsync(path)).StatusCode.ShouldBe(HttpStatusCode.OK, path);
         (await SignInAsync(client, "Lead Probe", "SafeguardingLead")).StatusCode.ShouldBe(HttpStatusCode.Found);
         var id = Guid.NewGuid();
         foreach (var path in new[] { $"/cases/{id}/as-of?version=abc", $"/cases/{id}/as-of?at=x", $"/cases/{id}?before=abc",
