@@ -18,16 +18,7 @@ public sealed partial class Journeys
         // The token given at sign-in has lapsed by the time it is used, as an hour-long one has after an hour's work:
         // the console renews it with the refresh token (offline_access) before any call, or the person is signed out.
         provider.SignInTokenLifetime = TimeSpan.FromMinutes(-2);
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var (api, address) = await ConsoleFixture.StartApiAsync(console.ConnectionString, output, new Dictionary<string, string>
-        {
-            ["Auth__DevSigningKey"] = "",
-            ["Auth__Authority"] = provider.Issuer,
-            ["Auth__Audience"] = TestIdentityProvider.Audience,
-            ["Console__ClientId"] = TestIdentityProvider.ClientId,
-            ["Console__ClientSecret"] = TestIdentityProvider.ClientSecret,
-            ["Console__Scopes"] = $"{TestIdentityProvider.Audience} offline_access",
-        });
+        var (api, address) = await StartWithProviderAsync(provider, "offline_access");
         try
         {
             var context = await console.Browser.NewContextAsync(new() { BaseURL = address.ToString(), Locale = "en-GB", ViewportSize = new() { Width = 1280, Height = 900 } });
@@ -99,15 +90,7 @@ public sealed partial class Journeys
     {
         await using var provider = await TestIdentityProvider.StartAsync(("officer-oidc-8", "Officer Eight", "SafeguardingOfficer"));
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var (api, address) = await ConsoleFixture.StartApiAsync(console.ConnectionString, output, new Dictionary<string, string>
-        {
-            ["Auth__DevSigningKey"] = "",
-            ["Auth__Authority"] = provider.Issuer,
-            ["Auth__Audience"] = TestIdentityProvider.Audience,
-            ["Console__ClientId"] = TestIdentityProvider.ClientId,
-            ["Console__ClientSecret"] = TestIdentityProvider.ClientSecret,
-            ["Console__Scopes"] = TestIdentityProvider.Audience,
-        });
+        var (api, address) = await StartWithProviderAsync(provider, output: output);
         try
         {
             using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = address };
@@ -177,4 +160,17 @@ public sealed partial class Journeys
             api.Dispose();
         }
     }
+
+    /// <summary>The API with no development key, trusting <paramref name="provider"/>, its console a client there.</summary>
+    private async Task<(System.Diagnostics.Process Api, Uri Address)> StartWithProviderAsync(TestIdentityProvider provider, string extraScopes = "",
+        System.Collections.Concurrent.ConcurrentQueue<string>? output = null) =>
+        await ConsoleFixture.StartApiAsync(console.ConnectionString, output ?? new(), new Dictionary<string, string>
+        {
+            ["Auth__DevSigningKey"] = "",
+            ["Auth__Authority"] = provider.Issuer,
+            ["Auth__Audience"] = TestIdentityProvider.Audience,
+            ["Console__ClientId"] = TestIdentityProvider.ClientId,
+            ["Console__ClientSecret"] = TestIdentityProvider.ClientSecret,
+            ["Console__Scopes"] = $"{TestIdentityProvider.Audience} {extraScopes}".Trim(),
+        });
 }
