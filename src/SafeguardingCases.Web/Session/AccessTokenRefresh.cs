@@ -88,8 +88,10 @@ public sealed partial class AccessTokenRefresh(IOptionsMonitor<OpenIdConnectOpti
             using var response = await options.Backchannel.SendAsync(request, CancellationToken.None);
             if ((int)response.StatusCode is 400 or 401)
             {
-                // invalid_grant: the refresh token expired or was revoked; the person signs in again.
-                LogRefused(logger, (int)response.StatusCode);
+                // 400 (invalid_grant): the refresh token expired or was revoked, as they do after the provider's maximum
+                // session: expected, the person signs in again. 401: the provider refused the console's own credentials.
+                if (response.StatusCode == System.Net.HttpStatusCode.BadRequest) LogEnded(logger);
+                else LogClientRefused(logger);
                 return new Refused();
             }
             response.EnsureSuccessStatusCode();
@@ -103,8 +105,11 @@ public sealed partial class AccessTokenRefresh(IOptionsMonitor<OpenIdConnectOpti
         return null;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The identity provider refused to renew a console session's access token ({Status}); the session ends")]
-    private static partial void LogRefused(ILogger logger, int status);
+    [LoggerMessage(Level = LogLevel.Information, Message = "The identity provider no longer renews a console session's access token; the session ends")]
+    private static partial void LogEnded(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The identity provider refused the console's client credentials when renewing an access token (check Console__ClientId and Console__ClientSecret); the session ends")]
+    private static partial void LogClientRefused(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A console session's access token could not be renewed now ({Failure}); it is tried again at the next request")]
     private static partial void LogUnavailable(ILogger logger, string failure);

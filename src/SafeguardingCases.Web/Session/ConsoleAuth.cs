@@ -129,7 +129,8 @@ public static class ConsoleAuth
 
     private static void SignInFailed(HttpContext http, string reason)
     {
-        Logger(http).LogWarning("Sign-in at the identity provider did not complete ({Reason})", reason);
+        // Someone declining at the provider is an expected outcome, not a fault: information, not a warning.
+        Logger(http).Log(reason == "access_denied" ? LogLevel.Information : LogLevel.Warning, "Sign-in at the identity provider did not complete ({Reason})", reason);
         http.Response.Redirect(SignInDidNotComplete);
     }
 
