@@ -55,6 +55,14 @@ public static class ConsoleSetup
             // Idle sign-out: the session lasts Console__IdleTimeout from the last request (renewed while in use).
             o.ExpireTimeSpan = options.IdleTimeout;
             o.SlidingExpiration = true;
+            // A page asked for with a session that has ended (idle, this process restarted, or the provider stopped
+            // renewing its token): the sign-in page says so, instead of appearing as if nobody had been signed in.
+            o.Events.OnRedirectToLogin = context =>
+            {
+                var redirect = HasSessionCookie(context.HttpContext) ? $"{context.RedirectUri}&ended=1" : context.RedirectUri;
+                context.Response.Redirect(redirect);
+                return Task.CompletedTask;
+            };
         });
         services.AddOptions<CookieAuthenticationOptions>(ConsoleAuth.Scheme)
             .Configure<SessionStore>((o, store) => o.SessionStore = store);

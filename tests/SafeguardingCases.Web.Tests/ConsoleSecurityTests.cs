@@ -158,6 +158,11 @@ public sealed partial class ConsoleSecurityTests(ConsoleFixture console)
             var idle = await client.GetAsync("/");
             idle.StatusCode.ShouldBe(HttpStatusCode.Found);
             idle.Headers.Location!.ToString().ShouldContain("/signin");
+            // The sign-in page says why they are there, which a browser that was never signed in is not told.
+            idle.Headers.Location!.ToString().ShouldContain("ended=1");
+            (await (await client.GetAsync(idle.Headers.Location)).Content.ReadAsStringAsync()).ShouldContain("Your session ended. Sessions end after 3 seconds without use and when the service restarts.");
+            using (var stranger = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = address })
+                (await stranger.GetAsync("/")).Headers.Location!.ToString().ShouldNotContain("ended");
             (await SignInAsync(client, "Officer Idle", "SafeguardingOfficer")).StatusCode.ShouldBe(HttpStatusCode.Found);
             (await (await client.GetAsync("/cases")).Content.ReadAsStringAsync()).ShouldNotContain("idle-post");
         }

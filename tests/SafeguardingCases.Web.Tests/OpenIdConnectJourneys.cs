@@ -57,6 +57,7 @@ public sealed partial class Journeys
             await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
             await ArrivesAtAsync(page, new Regex("/signin"));
             await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Sign in");
+            await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("when your organisation's account asks you to sign in again");
             provider.RefreshGrants.ShouldBe(2);
 
             // The API: the provider's token for its audience is taken, one for another audience and a development token are not.
