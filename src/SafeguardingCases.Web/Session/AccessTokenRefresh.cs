@@ -98,8 +98,10 @@ public sealed partial class AccessTokenRefresh(IOptionsMonitor<OpenIdConnectOpti
             if (await response.Content.ReadFromJsonAsync<Tokens>() is { AccessToken.Length: > 0 } tokens) return tokens;
             LogUnavailable(logger, "NoAccessToken");
         }
-        catch (Exception e) when (e is HttpRequestException or InvalidOperationException or System.Text.Json.JsonException or TaskCanceledException)
+        catch (Exception e)
         {
+            // Whatever the provider did (unreachable, timed out, an answer that is not a token response, a discovery
+            // document naming a token endpoint that is not an address): the token stays, and so does the session.
             LogUnavailable(logger, e.GetType().Name);
         }
         return null;
