@@ -93,6 +93,18 @@ public sealed class PrivacyAtRestTests(ApiFactory api) : IClassFixture<ApiFactor
         foreach (var id in ids)
             (await (await officer.GetAsync($"/api/v1/cases/{id}").ShouldBe(HttpStatusCode.OK)).Json())["summary"]!.GetValue<string>().ShouldStartWith("Keyprep summary");
         ring.BlockingReads.ShouldBe(blocking, "no key read one by one from inside the serializer");
+        // And operators see the same count as a metric, from this instance's meter.
+        var factory = api.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        long? observed = null;
+        using var meters = new System.Diagnostics.Metrics.MeterListener();
+        meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Scope == factory && instrument.Name == "safeguarding.privacy.blocking_key_reads") listener.EnableMeasurementEvents(instrument);
+        };
+        meters.SetMeasurementEventCallback<long>((_, value, _, _) => observed = value);
+        meters.Start();
+        meters.RecordObservableInstruments();
+        observed.ShouldBe(ring.BlockingReads);
     }
 
     /// <summary>

@@ -76,9 +76,11 @@ public sealed class SafeguardingMetrics
     private double oldestUndeliveredSeconds;
     private volatile IReadOnlyDictionary<ObligationType, long> overdue = Enum.GetValues<ObligationType>().ToDictionary(t => t, _ => 0L);
 
-    public SafeguardingMetrics(IMeterFactory meters)
+    public SafeguardingMetrics(IMeterFactory meters, Privacy.CaseKeyRing keys)
     {
         var meter = meters.Create(MeterName);
+        meter.CreateObservableCounter("safeguarding.privacy.blocking_key_reads", () => keys.BlockingReads, "{read}",
+            "Case keys read from PostgreSQL one at a time, blocking a thread inside the serializer: every read prepares its cases' keys in one query instead, so this grows only with the cases being opened (each checks that its new id has no key).");
         commands = meter.CreateCounter<long>("safeguarding.commands", "{command}", "Commands handled, by command and outcome (Done, Refused, CaseNotFound, StaleVersion, AnsweredBefore).");
         refusals = meter.CreateCounter<long>("safeguarding.refusals", "{refusal}", "Refusals by the policy rule ID that refused them.");
         escalations = meter.CreateCounter<long>("safeguarding.escalations", "{escalation}", "Escalations made, by route and agency.");
