@@ -53,6 +53,8 @@ public sealed class EmailOutbox(IDocumentStore store, IClock clock, Notification
         metrics.SetOldestUndelivered(await OldestUndeliveredAsync(session, now, ct));
         if (due.Count == 0) return 0;
 
+        // The addresses' keys in one query, not one blocking read an email; those found keyless were destroyed.
+        var missing = await keys.PrepareAsync([.. due.Select(e => CaseKeyRing.CaseOf(e.SealedTo)).OfType<Guid>()], ct);
         using var smtp = new SmtpClient();
         Exception? unreachable = null;
         try
@@ -70,7 +72,8 @@ public sealed class EmailOutbox(IDocumentStore store, IClock clock, Notification
             {
                 if (unreachable is not null) throw unreachable;
                 // DESTRUCTION-TWO-LEADS: with the case's key gone, so is the address: the email is dropped, never sent.
-                if ((CaseKeyRing.IsSealed(email.SealedTo) ? keys.Unseal(email.SealedTo) : null) is not { } to)
+                if ((CaseKeyRing.IsSealed(email.SealedTo) && !(CaseKeyRing.CaseOf(email.SealedTo) is { } owner && missing.Contains(owner))
+                        ? keys.Unseal(email.SealedTo) : null) is not { } to)
                 {
                     email.NextAttemptAtUnixMs = null;
                     email.LastError = "CaseDataDestroyed";

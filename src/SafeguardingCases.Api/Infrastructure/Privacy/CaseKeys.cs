@@ -323,10 +323,17 @@ public sealed class CaseKeyRing : IDisposable
     /// <summary>The value a sealed string holds; null when the case's key is gone.</summary>
     public string? Unseal(string sealedValue)
     {
-        var rest = sealedValue.AsSpan(Prefix.Length);
         // Text that only looks sealed (recorded before encryption, or by hand) is what it says.
-        if (rest.Length < 34 || rest[32] != ':' || !Guid.TryParseExact(rest[..32], "N", out var caseId)) return sealedValue;
-        return Find(caseId) is { } key ? Encoding.UTF8.GetString(Open(key, Convert.FromBase64String(rest[33..].ToString()))) : null;
+        if (CaseOf(sealedValue) is not { } caseId) return sealedValue;
+        return Find(caseId) is { } key ? Encoding.UTF8.GetString(Open(key, Convert.FromBase64String(sealedValue[(Prefix.Length + 33)..]))) : null;
+    }
+
+    /// <summary>The case whose key sealed a value (<c>enc:v1:{case id}:...</c>); null for text that is not sealed.</summary>
+    public static Guid? CaseOf(string value)
+    {
+        if (!IsSealed(value)) return null;
+        var rest = value.AsSpan(Prefix.Length);
+        return rest.Length >= 34 && rest[32] == ':' && Guid.TryParseExact(rest[..32], "N", out var caseId) ? caseId : null;
     }
 
     public const string Prefix = "enc:v1:";
@@ -339,8 +346,7 @@ public sealed class CaseKeyRing : IDisposable
     public string OpenText(string value, IReadOnlySet<Guid> missing)
     {
         if (!IsSealed(value)) return value;
-        var rest = value.AsSpan(Prefix.Length);
-        if (rest.Length >= 32 && Guid.TryParseExact(rest[..32], "N", out var caseId) && missing.Contains(caseId)) return PersonalAttribute.Destroyed;
+        if (CaseOf(value) is { } caseId && missing.Contains(caseId)) return PersonalAttribute.Destroyed;
         var plain = Unseal(value);
         if (plain is null) return PersonalAttribute.Destroyed;
         return ReferenceEquals(plain, value) ? value : JsonSerializer.Deserialize<string>(plain) ?? "";
