@@ -93,11 +93,9 @@ public static class SortKeyPage
         IReadOnlyList<TRow> rows;
         using (Infrastructure.Privacy.PersonalDataJson.DeferOpening()) rows = await session.QueryAsync<TRow>(where, ct, parameters);
         // DESTRUCTION-TWO-LEADS: the rows' sealed texts are opened without loading their cases (which would show one
-        // destroyed): a key another instance destroyed since is forgotten first, so it opens nothing; the keys not held
-        // fresh are read in one query, not one by one from inside the serializer.
-        var cases = rows.Select(r => r.CaseId).ToArray();
-        await keys.ForgetDestroyedAsync(cases, ct);
-        var missing = await keys.PrepareAsync(cases, ct);
+        // destroyed): every key of the page is asked about in one query, so one another instance destroyed since is
+        // forgotten and opens nothing, and none is read one by one from inside the serializer.
+        var missing = await keys.PrepareAsync([.. rows.Select(r => r.CaseId)], recheckHeld: true, ct);
         foreach (var row in rows) row.Open(keys, missing);
         return ([.. rows.Take(limit)], rows.Count > limit ? Infrastructure.Http.Cursor.Encode(rows[limit - 1].SortKey) : null);
     }

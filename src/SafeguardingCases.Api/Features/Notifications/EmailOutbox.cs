@@ -72,8 +72,7 @@ public sealed class EmailOutbox(IDocumentStore store, IClock clock, Notification
             {
                 if (unreachable is not null) throw unreachable;
                 // DESTRUCTION-TWO-LEADS: with the case's key gone, so is the address: the email is dropped, never sent.
-                if ((CaseKeyRing.IsSealed(email.SealedTo) && !(CaseKeyRing.CaseOf(email.SealedTo) is { } owner && missing.Contains(owner))
-                        ? keys.Unseal(email.SealedTo) : null) is not { } to)
+                if ((CaseKeyRing.IsSealed(email.SealedTo) ? keys.Unseal(email.SealedTo, missing) : null) is not { } to)
                 {
                     email.NextAttemptAtUnixMs = null;
                     email.LastError = "CaseDataDestroyed";

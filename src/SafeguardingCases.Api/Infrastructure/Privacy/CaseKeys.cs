@@ -69,7 +69,7 @@ public sealed class CaseKeyRing : IDisposable
 
     /// <summary>
     /// How many keys <see cref="Find"/> has read from PostgreSQL on the caller's thread (one round trip each, blocking):
-    /// the readers that know their cases <see cref="PrepareAsync"/> them in one awaited query instead, so this grows
+    /// the readers that know their cases <see cref="PrepareAsync(IReadOnlyCollection{Guid}, CancellationToken)"/> them in one awaited query instead, so this grows
     /// only with cases no reader prepared.
     /// </summary>
     public long BlockingReads => Interlocked.Read(ref blockingReads);
@@ -181,10 +181,16 @@ public sealed class CaseKeyRing : IDisposable
     /// finds each key fresh instead of asking PostgreSQL case by case from inside the serializer.
     /// </summary>
     /// <returns>The cases among them that have no key (destroyed, or never made): nothing of theirs opens.</returns>
-    public async Task<IReadOnlySet<Guid>> PrepareAsync(IReadOnlyCollection<Guid> caseIds, CancellationToken ct)
+    public Task<IReadOnlySet<Guid>> PrepareAsync(IReadOnlyCollection<Guid> caseIds, CancellationToken ct) => PrepareAsync(caseIds, recheckHeld: false, ct);
+
+    /// <param name="recheckHeld">
+    /// DESTRUCTION-TWO-LEADS, for a read that opens sealed values without loading their cases (the auditors' lists): the
+    /// keys held fresh are asked about too, so one another instance destroyed since is forgotten now and opens nothing.
+    /// </param>
+    public async Task<IReadOnlySet<Guid>> PrepareAsync(IReadOnlyCollection<Guid> caseIds, bool recheckHeld, CancellationToken ct)
     {
         var now = Environment.TickCount64;
-        var due = caseIds.Distinct().Where(id => !(keys.TryGetValue(id, out KnownKey? held) && now - held!.CheckedAt < Recheck)).ToArray();
+        var due = caseIds.Distinct().Where(id => recheckHeld || !(keys.TryGetValue(id, out KnownKey? held) && now - held!.CheckedAt < Recheck)).ToArray();
         if (due.Length == 0) return NoneMissing;
         await using var command = db.CreateCommand($"select id, data ->> 'wrapped' from {Table} where id = any($1)");
         command.Parameters.AddWithValue(due);
@@ -232,31 +238,6 @@ public sealed class CaseKeyRing : IDisposable
 
     /// <summary>DESTRUCTION-TWO-LEADS: this process keeps no copy of the case's key any more.</summary>
     public void Forget(Guid caseId) => keys.Remove(caseId);
-
-    /// <summary>
-    /// DESTRUCTION-TWO-LEADS, for a read that opens sealed values without loading their cases (the auditors' lists):
-    /// asks PostgreSQL now, in one query, whether the keys this process holds for these cases still exist, and forgets
-    /// those destroyed since (by any instance). True when it forgot one: what was opened with it must be read again.
-    /// </summary>
-    public async Task<bool> ForgetDestroyedAsync(IEnumerable<Guid> caseIds, CancellationToken ct)
-    {
-        var held = caseIds.Distinct().Where(id => keys.TryGetValue(id, out _)).ToArray();
-        if (held.Length == 0) return false;
-        await using var command = db.CreateCommand($"select id from {Table} where id = any($1)");
-        command.Parameters.AddWithValue(held);
-        var present = new HashSet<Guid>();
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-        {
-            while (await reader.ReadAsync(ct)) present.Add(reader.GetGuid(0));
-        }
-        var forgot = false;
-        foreach (var caseId in held.Where(id => !present.Contains(id)))
-        {
-            forgot |= keys.TryGetValue(caseId, out _);
-            keys.Remove(caseId);
-        }
-        return forgot;
-    }
 
     public const string Table = "public.mt_doc_casekey";
 
@@ -328,6 +309,13 @@ public sealed class CaseKeyRing : IDisposable
         return Find(caseId) is { } key ? Encoding.UTF8.GetString(Open(key, Convert.FromBase64String(sealedValue[(Prefix.Length + 33)..]))) : null;
     }
 
+    /// <summary>
+    /// As <see cref="Unseal(string)"/>, with the keys just prepared: null at once for a case among <paramref name="missing"/>
+    /// (what <see cref="PrepareAsync(IReadOnlyCollection{Guid}, CancellationToken)"/> found keyless), not asked of PostgreSQL again.
+    /// </summary>
+    public string? Unseal(string sealedValue, IReadOnlySet<Guid> missing) =>
+        CaseOf(sealedValue) is { } caseId && missing.Contains(caseId) ? null : Unseal(sealedValue);
+
     /// <summary>The case whose key sealed a value (<c>enc:v1:{case id}:...</c>); null for text that is not sealed.</summary>
     public static Guid? CaseOf(string value)
     {
@@ -340,14 +328,12 @@ public sealed class CaseKeyRing : IDisposable
 
     /// <summary>
     /// A text read with its opening deferred (<see cref="PersonalDataJson.DeferOpening"/>) as the serializer would have
-    /// read it: opened, or <see cref="PersonalAttribute.Destroyed"/> when the case's key is gone (among
-    /// <paramref name="missing"/>, what <see cref="PrepareAsync"/> found keyless: not asked of PostgreSQL again).
+    /// read it: opened, or <see cref="PersonalAttribute.Destroyed"/> when the case's key is gone (<see cref="Unseal(string, IReadOnlySet{Guid})"/>).
     /// </summary>
     public string OpenText(string value, IReadOnlySet<Guid> missing)
     {
         if (!IsSealed(value)) return value;
-        if (CaseOf(value) is { } caseId && missing.Contains(caseId)) return PersonalAttribute.Destroyed;
-        var plain = Unseal(value);
+        var plain = Unseal(value, missing);
         if (plain is null) return PersonalAttribute.Destroyed;
         return ReferenceEquals(plain, value) ? value : JsonSerializer.Deserialize<string>(plain) ?? "";
     }
@@ -466,7 +452,7 @@ public static class PersonalDataJson
 
     /// <summary>
     /// Until disposed, sealed text read into a string property stays as stored, for a reader that learns its cases
-    /// from the rows themselves (a list): it prepares their keys in one query (<see cref="CaseKeyRing.PrepareAsync"/>),
+    /// from the rows themselves (a list): it prepares their keys in one query (<see cref="CaseKeyRing.PrepareAsync(IReadOnlyCollection{Guid}, CancellationToken)"/>),
     /// then opens each value (<see cref="CaseKeyRing.OpenText"/>), where the serializer would have read each key from
     /// PostgreSQL one by one, blocking. Only for documents that are read, never written back.
     /// </summary>
