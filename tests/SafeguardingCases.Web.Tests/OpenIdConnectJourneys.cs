@@ -18,7 +18,10 @@ public sealed partial class Journeys
         // The token given at sign-in has lapsed by the time it is used, as an hour-long one has after an hour's work:
         // the console renews it with the refresh token (offline_access) before any call, or the person is signed out.
         provider.SignInTokenLifetime = TimeSpan.FromMinutes(-2);
-        var (api, address) = await StartWithProviderAsync(provider, "offline_access");
+        // Roles in a "roles" claim, as Microsoft Entra ID puts its app roles, and the API and console told so
+        // (Auth__RoleClaim); the other journey keeps the default "role".
+        provider.RoleClaim = "roles";
+        var (api, address) = await StartWithProviderAsync(provider, "offline_access", roleClaim: "roles");
         try
         {
             var context = await console.Browser.NewContextAsync(new() { BaseURL = address.ToString(), Locale = "en-GB", ViewportSize = new() { Width = 1280, Height = 900 } });
@@ -70,6 +73,8 @@ public sealed partial class Journeys
             }
             (await Read(provider.AccessToken("officer-oidc-7", "Officer Oidc", "SafeguardingOfficer"))).ShouldBe(HttpStatusCode.OK);
             (await Read(provider.AccessToken("officer-oidc-7", "Officer Oidc", "SafeguardingOfficer", audience: "another-api"))).ShouldBe(HttpStatusCode.Unauthorized);
+            // Roles in a claim the API was not told of are not roles: signed in, but no staff role.
+            (await Read(provider.AccessToken("officer-oidc-7", "Officer Oidc", "SafeguardingOfficer", roleClaim: "role"))).ShouldBe(HttpStatusCode.Forbidden);
             (await Read(SafeguardingCases.Api.Infrastructure.Auth.DevTokens.Mint(SafeguardingCases.Api.Infrastructure.Auth.AuthOptions.CommittedDevelopmentKey,
                 "officer-oidc-7", "Officer Oidc", ["SafeguardingOfficer"], TimeSpan.FromMinutes(5)))).ShouldBe(HttpStatusCode.Unauthorized);
         }
@@ -164,7 +169,7 @@ public sealed partial class Journeys
 
     /// <summary>The API with no development key, trusting <paramref name="provider"/>, its console a client there.</summary>
     private async Task<(System.Diagnostics.Process Api, Uri Address)> StartWithProviderAsync(TestIdentityProvider provider, string extraScopes = "",
-        System.Collections.Concurrent.ConcurrentQueue<string>? output = null) =>
+        System.Collections.Concurrent.ConcurrentQueue<string>? output = null, string roleClaim = "") =>
         await ConsoleFixture.StartApiAsync(console.ConnectionString, output ?? new(), new Dictionary<string, string>
         {
             ["Auth__DevSigningKey"] = "",
@@ -173,5 +178,6 @@ public sealed partial class Journeys
             ["Console__ClientId"] = TestIdentityProvider.ClientId,
             ["Console__ClientSecret"] = TestIdentityProvider.ClientSecret,
             ["Console__Scopes"] = $"{TestIdentityProvider.Audience} {extraScopes}".Trim(),
+            ["Auth__RoleClaim"] = roleClaim,
         });
 }

@@ -56,6 +56,9 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     private int refreshGrants;
     private readonly ConcurrentDictionary<string, (string, string, string)> refreshTokens = new();
 
+    /// <summary>The claim the provider puts roles in: <c>role</c>, or <c>roles</c> as Microsoft Entra ID does.</summary>
+    public string RoleClaim { get; set; } = "role";
+
     /// <summary>Who signs in at the provider's page.</summary>
     public (string Subject, string Name, string Role) Person { get; set; }
 
@@ -84,8 +87,8 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     }
 
     /// <summary>An access token for the API, signed by this provider, as its token endpoint issues them.</summary>
-    public string AccessToken(string subject, string name, string role, string audience = Audience, TimeSpan? lifetime = null) =>
-        Token(audience, new Dictionary<string, object> { ["sub"] = subject, ["name"] = name, ["role"] = new[] { role } }, lifetime ?? TimeSpan.FromHours(1));
+    public string AccessToken(string subject, string name, string role, string audience = Audience, TimeSpan? lifetime = null, string? roleClaim = null) =>
+        Token(audience, new Dictionary<string, object> { ["sub"] = subject, ["name"] = name, [roleClaim ?? RoleClaim] = new[] { role } }, lifetime ?? TimeSpan.FromHours(1));
 
     private string Token(string audience, Dictionary<string, object> claims, TimeSpan lifetime)
     {
@@ -189,7 +192,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     private Dictionary<string, object> Tokens((string Subject, string Name, string Role) person, string? nonce, bool offline, TimeSpan lifetime)
     {
         var (subject, name, role) = person;
-        var id = new Dictionary<string, object> { ["sub"] = subject, ["name"] = name, ["role"] = new[] { role } };
+        var id = new Dictionary<string, object> { ["sub"] = subject, ["name"] = name, [RoleClaim] = new[] { role } };
         if (nonce is { Length: > 0 }) id["nonce"] = nonce;
         var answer = new Dictionary<string, object>
         {

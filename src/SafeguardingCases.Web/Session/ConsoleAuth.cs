@@ -77,7 +77,7 @@ public static class ConsoleAuth
             o.SaveTokens = true;
             o.MapInboundClaims = false;
             o.TokenValidationParameters.NameClaimType = "name";
-            o.TokenValidationParameters.RoleClaimType = "role";
+            o.TokenValidationParameters.RoleClaimType = settings.RoleClaim;
             // As the API's bearer tokens: a provider that does not answer holds Sign in 10 s at most, and one that was
             // down is asked again after at most 30 s, not the default 5 minutes.
             o.BackchannelTimeout = TimeSpan.FromSeconds(10);

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Hosting;
 namespace SafeguardingCases.Web.Session;
 
 /// <summary>OpenID Connect sign-in against the issuer the API trusts (<c>Auth__Authority</c>).</summary>
-public sealed record OpenIdConnectSettings(string Authority, string ClientId, string? ClientSecret, IReadOnlyList<string> Scopes);
+/// <param name="RoleClaim">The claim the provider puts roles in (<c>Auth__RoleClaim</c>, default <c>role</c>), as the API reads them.</param>
+public sealed record OpenIdConnectSettings(string Authority, string ClientId, string? ClientSecret, IReadOnlyList<string> Scopes, string RoleClaim = "role");
 
 /// <summary>
 /// The console's settings: <c>Console__IdleTimeout</c> (default <c>PT15M</c>); development sign-in when in Development
@@ -30,7 +31,8 @@ public sealed record ConsoleOptions(
         if (configuration["Auth:Authority"] is { Length: > 0 } authority && configuration["Console:ClientId"] is { Length: > 0 } clientId)
         {
             var scopes = (configuration["Console:Scopes"] ?? "").Split([' ', ','], StringSplitOptions.RemoveEmptyEntries);
-            oidc = new OpenIdConnectSettings(authority, clientId, configuration["Console:ClientSecret"], scopes);
+            oidc = new OpenIdConnectSettings(authority, clientId, configuration["Console:ClientSecret"], scopes,
+                configuration["Auth:RoleClaim"] is { Length: > 0 } roleClaim ? roleClaim : "role");
         }
         var api = configuration["Console:ApiBaseAddress"] is { Length: > 0 } address
             ? Uri.TryCreate(address, UriKind.Absolute, out var uri) ? uri : throw new InvalidOperationException($"Console__ApiBaseAddress is '{address}'; expected an absolute URL.")

@@ -76,6 +76,22 @@ public sealed class HostingTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Theory]
+    [InlineData("role name")]
+    [InlineData("roles\n")]
+    [InlineData("\"roles\"")]
+    public void A_role_claim_that_is_not_a_claim_name_stops_start_up(string claim) =>
+        Should.Throw<StartupRefusedException>(() => AuthSetup.Validate(
+            new AuthOptions { Authority = "https://login.example", Audience = "api", RoleClaim = claim }, new Env("Production"))).Message.ShouldStartWith("Auth__RoleClaim");
+
+    [Fact]
+    public void A_role_claim_other_than_role_is_for_the_identity_provider_not_development_tokens()
+    {
+        AuthSetup.Validate(new AuthOptions { Authority = "https://login.example", Audience = "api", RoleClaim = "roles" }, new Env("Production"));
+        Should.Throw<StartupRefusedException>(() => AuthSetup.Validate(
+            new AuthOptions { DevSigningKey = AuthOptions.CommittedDevelopmentKey, RoleClaim = "roles" }, new Env("Development"))).Message.ShouldContain("development tokens always carry 'role'");
+    }
+
+    [Theory]
     [InlineData("Production", null, null, "a-development-signing-key-of-32-bytes!", true)]
     [InlineData("Production", "https://login.example", "safeguarding-api", null, false)]
     [InlineData("Development", null, null, AuthOptions.CommittedDevelopmentKey, false)]

@@ -23,6 +23,14 @@ public sealed class AuthOptions
     /// <summary>Outside Development, <see cref="DevSigningKey"/> is accepted only when this is set to true explicitly.</summary>
     public bool AllowDevTokens { get; set; }
 
+    /// <summary>
+    /// The claim the identity provider puts roles in: <c>role</c> (the default, and always for development tokens), or,
+    /// say, <c>roles</c>, where Microsoft Entra ID puts app roles. One name at the top level of the token.
+    /// </summary>
+    public string RoleClaim { get; set; } = DefaultRoleClaim;
+
+    public const string DefaultRoleClaim = "role";
+
     /// <summary>Reads the section; a value that cannot be read stops start-up with one line naming the key.</summary>
     public static AuthOptions Bind(IConfiguration configuration) => new()
     {
@@ -30,6 +38,7 @@ public sealed class AuthOptions
         Audience = configuration[$"{SectionName}:{nameof(Audience)}"],
         DevSigningKey = configuration[$"{SectionName}:{nameof(DevSigningKey)}"],
         AllowDevTokens = Settings.ReadBool(configuration, $"{SectionName}:{nameof(AllowDevTokens)}") ?? false,
+        RoleClaim = configuration[$"{SectionName}:{nameof(RoleClaim)}"] is { Length: > 0 } claim ? claim : DefaultRoleClaim,
     };
 
     /// <summary>The signature algorithms accepted from an OpenID Connect provider: asymmetric ones only.</summary>
@@ -64,7 +73,7 @@ public static class AuthSetup
             o.TokenValidationParameters = new TokenValidationParameters
             {
                 NameClaimType = "name",
-                RoleClaimType = "role",
+                RoleClaimType = auth.RoleClaim,
                 ValidateLifetime = true,
                 ClockSkew = TimeSpan.FromMinutes(1),
                 // Only the algorithm the keys are for: HS256 for development tokens, the provider's asymmetric ones
@@ -148,6 +157,10 @@ public static class AuthSetup
             throw new StartupRefusedException("Auth__DevSigningKey must be at least 32 bytes.");
         if (oidc && (string.IsNullOrWhiteSpace(auth.Authority) || string.IsNullOrWhiteSpace(auth.Audience)))
             throw new StartupRefusedException("Auth__Authority and Auth__Audience go together: set both.");
+        if (auth.RoleClaim.Length > 100 || !auth.RoleClaim.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or ':' or '/'))
+            throw new StartupRefusedException("Auth__RoleClaim is not a claim name: one name of letters, digits and _ - . : /, as the token carries it (e.g. roles).");
+        if (dev && auth.RoleClaim != AuthOptions.DefaultRoleClaim)
+            throw new StartupRefusedException("Auth__RoleClaim names the identity provider's claim; development tokens always carry 'role': unset it with Auth__DevSigningKey.");
         if (!dev && !oidc && !environment.IsDevelopment())
             throw new StartupRefusedException("No authentication configured: set Auth__Authority and Auth__Audience (production) or Auth__DevSigningKey (development and tests).");
         // Outside Development, development tokens are an explicit choice, and never with the key everyone can read.
@@ -160,12 +173,13 @@ public static class AuthSetup
         }
     }
 
-    /// <summary>The acting user from a validated token: <c>sub</c>, <c>name</c> and every <c>role</c>.</summary>
+    /// <summary>The acting user from a validated token: <c>sub</c>, <c>name</c> and every role (in <c>Auth__RoleClaim</c>).</summary>
     public static Actor ToActor(this ClaimsPrincipal user)
     {
         var sub = user.FindFirst("sub")?.Value ?? throw new InvalidOperationException("The token has no 'sub' claim.");
         var name = user.FindFirst("name")?.Value ?? sub;
-        var roles = user.FindAll("role").Select(c => c.Value).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var roles = user.Identities.SelectMany(i => i.FindAll(i.RoleClaimType)).Select(c => c.Value)
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         return new Actor(sub, name, roles);
     }
 }
