@@ -158,6 +158,20 @@ public sealed partial class Journeys
             }
             using (var bare = await http.GetAsync("/signin-oidc"))
                 bare.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+
+            // Someone the provider knows but who has no role in this service (never given one, or given it in a claim
+            // the service was not told of): not signed in, and told why, rather than a console of empty pages and 403s.
+            provider.Person = ("volunteer-oidc-9", "Volunteer Nine", "Volunteer");
+            var other = await (await console.Browser.NewContextAsync(new() { BaseURL = address.ToString(), Locale = "en-GB" })).NewPageAsync();
+            await other.GotoAsync("/signin");
+            await other.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await other.GetByRole(AriaRole.Button, new() { Name = "Continue as Volunteer Nine" }).ClickAsync();
+            await ArrivesAtAsync(other, new Regex("/signin\\?failed=no-role$"));
+            await Assertions.Expect(other.GetByRole(AriaRole.Alert)).ToContainTextAsync("Your account has no role in this service");
+            await ConsoleFixture.ShouldBeAccessibleAsync(other);
+            (await other.GotoAsync("/cases"))!.Url.ShouldContain("/signin", customMessage: "no console session for someone with no role");
+            output.ShouldContain(line => line.Contains("no role in this service", StringComparison.Ordinal) && line.Contains("sub, name, role", StringComparison.Ordinal));
+            output.ShouldNotContain(line => line.Contains("Volunteer", StringComparison.Ordinal), "who it was stays out of the log");
             output.ShouldNotContain(line => line.Contains("Unhandled exception", StringComparison.Ordinal));
         }
         finally

@@ -93,6 +93,20 @@ public static class ConsoleAuth
                 context.HandleResponse();
                 return Task.CompletedTask;
             };
+            // Someone the provider knows but who has none of this service's roles (not given one, or given it in a claim
+            // other than Auth__RoleClaim): no console session, and the sign-in page says why. The log names the claims
+            // the token carried (their types, never their values), which is what an operator needs to fix the claim: a
+            // warning, as it is the provider's set-up or someone's access that needs seeing to.
+            o.Events.OnTokenValidated = context =>
+            {
+                if (context.Principal is not { } principal || Role(principal) is not null) return Task.CompletedTask;
+                Logger(context.HttpContext).LogWarning(
+                    "Signed in at the identity provider with no role in this service: roles are read from the '{RoleClaim}' claim, and the ID token carried {Claims}",
+                    settings.RoleClaim, string.Join(", ", principal.Claims.Select(c => c.Type).Distinct(StringComparer.Ordinal).Where(IsClaimName)));
+                context.HandleResponse();
+                context.Response.Redirect(SignedInWithNoRole);
+                return Task.CompletedTask;
+            };
             o.Events.OnRemoteFailure = context =>
             {
                 // The provider's error code (OpenID Connect's error) or what failed here; never its free-text
@@ -106,6 +120,13 @@ public static class ConsoleAuth
 
     /// <summary>Where the way back from a failed sign-in at the provider ends: the sign-in page, saying so.</summary>
     public const string SignInDidNotComplete = "/signin?failed=1";
+
+    /// <summary>Where someone signed in at the provider with none of this service's roles ends: the sign-in page, saying so.</summary>
+    public const string SignedInWithNoRole = "/signin?failed=no-role";
+
+    /// <summary>Claim types as providers name them (letters, digits, _ - . : /), so a log line cannot be forged through one.</summary>
+    private static bool IsClaimName(string type) =>
+        type.Length is > 0 and <= 100 && type.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or ':' or '/');
 
     /// <summary>
     /// Reads the identity provider's discovery document (kept once read, as the challenge would read it): false, logged,
