@@ -63,6 +63,21 @@ public sealed partial class Journeys
             await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("when your organisation's account asks you to sign in again");
             provider.RefreshGrants.ShouldBe(2);
 
+            // The provider down when a token still good for a minute and a half is due for renewal: the page works on the
+            // token it has, the session is kept, and the next request asks again, once the provider is back.
+            (provider.RefuseRefreshGrants, provider.RefreshGrantsUnavailable, provider.SignInTokenLifetime) = (false, true, TimeSpan.FromSeconds(90));
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await ArrivesAtAsync(page, new Regex("/cases$"));
+            await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "chat-oidc" })).ToBeVisibleAsync();
+            var tried = provider.RefreshGrants;
+            tried.ShouldBeGreaterThan(2, "a renewal was asked for, and not answered");
+            provider.RefreshGrantsUnavailable = false;
+            await page.ReloadAsync();
+            await Assertions.Expect(page.GetByText("Signed in as Officer Oidc")).ToBeVisibleAsync();
+            provider.RefreshGrants.ShouldBe(tried + 1);
+            await page.ReloadAsync();
+            provider.RefreshGrants.ShouldBe(tried + 1, "renewed once the provider was back, for the hour the new token lasts");
+
             // The API: the provider's token for its audience is taken, one for another audience and a development token are not.
             using var http = new HttpClient { BaseAddress = address };
             async Task<HttpStatusCode> Read(string token)

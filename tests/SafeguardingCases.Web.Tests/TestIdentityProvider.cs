@@ -53,6 +53,9 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     /// <summary>While set, every refresh token is refused (invalid_grant), as one expired or revoked is.</summary>
     public bool RefuseRefreshGrants { get; set; }
 
+    /// <summary>While set, refresh grants are answered 503 (counted all the same), as by a provider down between a sign-in and its renewal.</summary>
+    public bool RefreshGrantsUnavailable { get; set; }
+
     private int refreshGrants;
     private readonly ConcurrentDictionary<string, (string, string, string)> refreshTokens = new();
 
@@ -176,6 +179,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
             if (form["grant_type"] == "refresh_token")
             {
                 Interlocked.Increment(ref refreshGrants);
+                if (RefreshGrantsUnavailable) return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
                 // Rotated: a refresh token is spent when used.
                 if (RefuseRefreshGrants || !refreshTokens.TryRemove(form["refresh_token"].ToString(), out var holder))
                     return Results.Json(new { error = "invalid_grant" }, statusCode: 400);
