@@ -21,7 +21,10 @@ public sealed partial class Journeys
         // Roles in a "roles" claim, as Microsoft Entra ID puts its app roles, and the API and console told so
         // (Auth__RoleClaim); the other journey keeps the default "role".
         provider.RoleClaim = "roles";
-        var (api, address) = await StartWithProviderAsync(provider, "offline_access", roleClaim: "roles");
+        // And, as Entra ID's, a "sub" for each application (the console's ID token and the API's access token would name
+        // the officer twice) and an "oid" naming the person: the service told to read that (Auth__SubjectClaim).
+        provider.PairwiseSubjects = true;
+        var (api, address) = await StartWithProviderAsync(provider, "offline_access", roleClaim: "roles", subjectClaim: "oid");
         try
         {
             var context = await console.Browser.NewContextAsync(new() { BaseURL = address.ToString(), Locale = "en-GB", ViewportSize = new() { Width = 1280, Height = 900 } });
@@ -87,6 +90,15 @@ public sealed partial class Journeys
                 return (await http.SendAsync(request)).StatusCode;
             }
             (await Read(provider.AccessToken("officer-oidc-7", "Officer Oidc", "SafeguardingOfficer"))).ShouldBe(HttpStatusCode.OK);
+            // One person, one name: the note the console added with the API's access token is recorded as the officer
+            // the console shows signed in (their oid), not as the access token's own "sub".
+            using (var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/cases/{id}/history"))
+            {
+                request.Headers.Authorization = new("Bearer", provider.AccessToken("officer-oidc-7", "Officer Oidc", "SafeguardingOfficer"));
+                var history = await (await http.SendAsync(request)).Content.ReadAsStringAsync();
+                history.ShouldContain("\"officer-oidc-7\"");
+                history.ShouldNotContain("pairwise-");
+            }
             (await Read(provider.AccessToken("officer-oidc-7", "Officer Oidc", "SafeguardingOfficer", audience: "another-api"))).ShouldBe(HttpStatusCode.Unauthorized);
             // Roles in a claim the API was not told of are not roles: signed in, but no staff role.
             (await Read(provider.AccessToken("officer-oidc-7", "Officer Oidc", "SafeguardingOfficer", roleClaim: "role"))).ShouldBe(HttpStatusCode.Forbidden);
@@ -198,7 +210,7 @@ public sealed partial class Journeys
 
     /// <summary>The API with no development key, trusting <paramref name="provider"/>, its console a client there.</summary>
     private async Task<(System.Diagnostics.Process Api, Uri Address)> StartWithProviderAsync(TestIdentityProvider provider, string extraScopes = "",
-        System.Collections.Concurrent.ConcurrentQueue<string>? output = null, string roleClaim = "") =>
+        System.Collections.Concurrent.ConcurrentQueue<string>? output = null, string roleClaim = "", string subjectClaim = "") =>
         await ConsoleFixture.StartApiAsync(console.ConnectionString, output ?? new(), new Dictionary<string, string>
         {
             ["Auth__DevSigningKey"] = "",
@@ -208,5 +220,6 @@ public sealed partial class Journeys
             ["Console__ClientSecret"] = TestIdentityProvider.ClientSecret,
             ["Console__Scopes"] = $"{TestIdentityProvider.Audience} {extraScopes}".Trim(),
             ["Auth__RoleClaim"] = roleClaim,
+            ["Auth__SubjectClaim"] = subjectClaim,
         });
 }

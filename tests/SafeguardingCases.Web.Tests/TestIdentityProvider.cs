@@ -62,6 +62,12 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     /// <summary>The claim the provider puts roles in: <c>role</c>, or <c>roles</c> as Microsoft Entra ID does.</summary>
     public string RoleClaim { get; set; } = "role";
 
+    /// <summary>
+    /// While set, <c>sub</c> differs for each audience (the console's ID token, the API's access token) and <c>oid</c>
+    /// names the person, as Microsoft Entra ID's tokens do.
+    /// </summary>
+    public bool PairwiseSubjects { get; set; }
+
     /// <summary>Who signs in at the provider's page.</summary>
     public (string Subject, string Name, string Role) Person { get; set; }
 
@@ -91,7 +97,16 @@ public sealed class TestIdentityProvider : IAsyncDisposable
 
     /// <summary>An access token for the API, signed by this provider, as its token endpoint issues them.</summary>
     public string AccessToken(string subject, string name, string role, string audience = Audience, TimeSpan? lifetime = null, string? roleClaim = null) =>
-        Token(audience, new Dictionary<string, object> { ["sub"] = subject, ["name"] = name, [roleClaim ?? RoleClaim] = new[] { role } }, lifetime ?? TimeSpan.FromHours(1));
+        Token(audience, Claims(audience, subject, name, role, roleClaim), lifetime ?? TimeSpan.FromHours(1));
+
+    /// <summary>The claims saying who someone is, for one audience.</summary>
+    private Dictionary<string, object> Claims(string audience, string subject, string name, string role, string? roleClaim = null)
+    {
+        var claims = new Dictionary<string, object> { ["sub"] = subject, ["name"] = name, [roleClaim ?? RoleClaim] = new[] { role } };
+        if (PairwiseSubjects)
+            (claims["sub"], claims["oid"]) = ($"pairwise-{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{audience}|{subject}")))[..16].ToLowerInvariant()}", subject);
+        return claims;
+    }
 
     private string Token(string audience, Dictionary<string, object> claims, TimeSpan lifetime)
     {
@@ -196,7 +211,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     private Dictionary<string, object> Tokens((string Subject, string Name, string Role) person, string? nonce, bool offline, TimeSpan lifetime)
     {
         var (subject, name, role) = person;
-        var id = new Dictionary<string, object> { ["sub"] = subject, ["name"] = name, [RoleClaim] = new[] { role } };
+        var id = Claims(ClientId, subject, name, role);
         if (nonce is { Length: > 0 }) id["nonce"] = nonce;
         var answer = new Dictionary<string, object>
         {

@@ -93,18 +93,32 @@ public static class ConsoleAuth
                 context.HandleResponse();
                 return Task.CompletedTask;
             };
-            // Someone the provider knows but who has none of this service's roles (not given one, or given it in a claim
-            // other than Auth__RoleClaim): no console session, and the sign-in page says why. The log names the claims
-            // the token carried (their types, never their values), which is what an operator needs to fix the claim: a
-            // warning, as it is the provider's set-up or someone's access that needs seeing to.
+            // Someone the provider signs in without the claim that names them (Auth__SubjectClaim: nothing they did could
+            // be recorded as theirs), or with none of this service's roles (not given one, or given it in a claim other
+            // than Auth__RoleClaim): no console session, and the sign-in page says so. The log names the claims the token
+            // carried (their types, never their values), which is what an operator needs to fix the set-up: a warning, as
+            // it is the provider's set-up or someone's access that needs seeing to.
             o.Events.OnTokenValidated = context =>
             {
-                if (context.Principal is not { } principal || Role(principal) is not null) return Task.CompletedTask;
-                Logger(context.HttpContext).LogWarning(
-                    "Signed in at the identity provider with no role in this service: roles are read from the '{RoleClaim}' claim, and the ID token carried {Claims}",
-                    settings.RoleClaim, string.Join(", ", principal.Claims.Select(c => c.Type).Distinct(StringComparer.Ordinal).Where(IsClaimName)));
+                if (context.Principal is not { Identity: ClaimsIdentity identity } principal) return Task.CompletedTask;
+                ProviderClaims.UseAsSubject(identity, settings.SubjectClaim);
+                var carried = string.Join(", ", principal.Claims.Select(c => c.Type).Distinct(StringComparer.Ordinal).Where(ProviderClaims.IsClaimName));
+                string to;
+                if (Subject(principal) is null)
+                {
+                    Logger(context.HttpContext).LogWarning("Signed in at the identity provider without the '{Claim}' claim that names someone (Auth__SubjectClaim); the ID token carried {Claims}",
+                        settings.SubjectClaim, carried);
+                    to = SignInDidNotComplete;
+                }
+                else if (Role(principal) is null)
+                {
+                    Logger(context.HttpContext).LogWarning("Signed in at the identity provider with no role in this service: roles are read from the '{Claim}' claim (Auth__RoleClaim); the ID token carried {Claims}",
+                        settings.RoleClaim, carried);
+                    to = SignedInWithNoRole;
+                }
+                else return Task.CompletedTask;
                 context.HandleResponse();
-                context.Response.Redirect(SignedInWithNoRole);
+                context.Response.Redirect(to);
                 return Task.CompletedTask;
             };
             o.Events.OnRemoteFailure = context =>
@@ -123,10 +137,6 @@ public static class ConsoleAuth
 
     /// <summary>Where someone signed in at the provider with none of this service's roles ends: the sign-in page, saying so.</summary>
     public const string SignedInWithNoRole = "/signin?failed=no-role";
-
-    /// <summary>Claim types as providers name them (letters, digits, _ - . : /), so a log line cannot be forged through one.</summary>
-    private static bool IsClaimName(string type) =>
-        type.Length is > 0 and <= 100 && type.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or ':' or '/');
 
     /// <summary>
     /// Reads the identity provider's discovery document (kept once read, as the challenge would read it): false, logged,

@@ -6,7 +6,9 @@ namespace SafeguardingCases.Web.Session;
 
 /// <summary>OpenID Connect sign-in against the issuer the API trusts (<c>Auth__Authority</c>).</summary>
 /// <param name="RoleClaim">The claim the provider puts roles in (<c>Auth__RoleClaim</c>, default <c>role</c>), as the API reads them.</param>
-public sealed record OpenIdConnectSettings(string Authority, string ClientId, string? ClientSecret, IReadOnlyList<string> Scopes, string RoleClaim = "role");
+/// <param name="SubjectClaim">The claim that names someone (<c>Auth__SubjectClaim</c>, default <c>sub</c>), as the API reads it.</param>
+public sealed record OpenIdConnectSettings(string Authority, string ClientId, string? ClientSecret, IReadOnlyList<string> Scopes,
+    string RoleClaim = ProviderClaims.Role, string SubjectClaim = ProviderClaims.Subject);
 
 /// <summary>
 /// The console's settings: <c>Console__IdleTimeout</c> (default <c>PT15M</c>); development sign-in when in Development
@@ -32,7 +34,8 @@ public sealed record ConsoleOptions(
         {
             var scopes = (configuration["Console:Scopes"] ?? "").Split([' ', ','], StringSplitOptions.RemoveEmptyEntries);
             oidc = new OpenIdConnectSettings(authority, clientId, configuration["Console:ClientSecret"], scopes,
-                configuration["Auth:RoleClaim"] is { Length: > 0 } roleClaim ? roleClaim : "role");
+                configuration["Auth:RoleClaim"] is { Length: > 0 } roleClaim ? roleClaim : ProviderClaims.Role,
+                configuration["Auth:SubjectClaim"] is { Length: > 0 } subjectClaim ? subjectClaim : ProviderClaims.Subject);
         }
         var api = configuration["Console:ApiBaseAddress"] is { Length: > 0 } address
             ? Uri.TryCreate(address, UriKind.Absolute, out var uri) ? uri : throw new InvalidOperationException($"Console__ApiBaseAddress is '{address}'; expected an absolute URL.")

@@ -76,19 +76,29 @@ public sealed class HostingTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Theory]
-    [InlineData("role name")]
-    [InlineData("roles\n")]
-    [InlineData("\"roles\"")]
-    public void A_role_claim_that_is_not_a_claim_name_stops_start_up(string claim) =>
-        Should.Throw<StartupRefusedException>(() => AuthSetup.Validate(
-            new AuthOptions { Authority = "https://login.example", Audience = "api", RoleClaim = claim }, new Env("Production"))).Message.ShouldStartWith("Auth__RoleClaim");
+    [InlineData("Auth__RoleClaim", "role name")]
+    [InlineData("Auth__RoleClaim", "roles\n")]
+    [InlineData("Auth__SubjectClaim", "\"oid\"")]
+    [InlineData("Auth__SubjectClaim", "")]
+    public void A_role_or_subject_claim_that_is_not_a_claim_name_stops_start_up(string key, string claim) =>
+        Should.Throw<StartupRefusedException>(() => AuthSetup.Validate(Claims(key, claim, new AuthOptions { Authority = "https://login.example", Audience = "api" }),
+            new Env("Production"))).Message.ShouldStartWith(key);
 
-    [Fact]
-    public void A_role_claim_other_than_role_is_for_the_identity_provider_not_development_tokens()
+    [Theory]
+    [InlineData("Auth__RoleClaim", "roles", "'role'")]
+    [InlineData("Auth__SubjectClaim", "oid", "'sub'")]
+    public void Another_role_or_subject_claim_is_for_the_identity_provider_not_development_tokens(string key, string claim, string standard)
     {
-        AuthSetup.Validate(new AuthOptions { Authority = "https://login.example", Audience = "api", RoleClaim = "roles" }, new Env("Production"));
-        Should.Throw<StartupRefusedException>(() => AuthSetup.Validate(
-            new AuthOptions { DevSigningKey = AuthOptions.CommittedDevelopmentKey, RoleClaim = "roles" }, new Env("Development"))).Message.ShouldContain("development tokens always carry 'role'");
+        AuthSetup.Validate(Claims(key, claim, new AuthOptions { Authority = "https://login.example", Audience = "api" }), new Env("Production"));
+        Should.Throw<StartupRefusedException>(() => AuthSetup.Validate(Claims(key, claim, new AuthOptions { DevSigningKey = AuthOptions.CommittedDevelopmentKey }),
+            new Env("Development"))).Message.ShouldContain($"development tokens always carry {standard}");
+    }
+
+    private static AuthOptions Claims(string key, string claim, AuthOptions auth)
+    {
+        if (key == "Auth__RoleClaim") auth.RoleClaim = claim;
+        else auth.SubjectClaim = claim;
+        return auth;
     }
 
     [Theory]

@@ -6,6 +6,7 @@ using Microsoft.IdentityModel.Tokens;
 using SafeguardingCases.Api.Infrastructure.Configuration;
 using SafeguardingCases.Api.Infrastructure.Http;
 using SafeguardingCases.Domain.Cases;
+using SafeguardingCases.Web.Session;
 
 namespace SafeguardingCases.Api.Infrastructure.Auth;
 
@@ -27,9 +28,13 @@ public sealed class AuthOptions
     /// The claim the identity provider puts roles in: <c>role</c> (the default, and always for development tokens), or,
     /// say, <c>roles</c>, where Microsoft Entra ID puts app roles. One name at the top level of the token.
     /// </summary>
-    public string RoleClaim { get; set; } = DefaultRoleClaim;
+    public string RoleClaim { get; set; } = ProviderClaims.Role;
 
-    public const string DefaultRoleClaim = "role";
+    /// <summary>
+    /// The claim that names someone: <c>sub</c> (the default, and always for development tokens), or <c>oid</c> for
+    /// Microsoft Entra ID, whose <c>sub</c> differs between the console's ID token and the API's access token.
+    /// </summary>
+    public string SubjectClaim { get; set; } = ProviderClaims.Subject;
 
     /// <summary>Reads the section; a value that cannot be read stops start-up with one line naming the key.</summary>
     public static AuthOptions Bind(IConfiguration configuration) => new()
@@ -38,7 +43,8 @@ public sealed class AuthOptions
         Audience = configuration[$"{SectionName}:{nameof(Audience)}"],
         DevSigningKey = configuration[$"{SectionName}:{nameof(DevSigningKey)}"],
         AllowDevTokens = Settings.ReadBool(configuration, $"{SectionName}:{nameof(AllowDevTokens)}") ?? false,
-        RoleClaim = configuration[$"{SectionName}:{nameof(RoleClaim)}"] is { Length: > 0 } claim ? claim : DefaultRoleClaim,
+        RoleClaim = configuration[$"{SectionName}:{nameof(RoleClaim)}"] is { Length: > 0 } role ? role : ProviderClaims.Role,
+        SubjectClaim = configuration[$"{SectionName}:{nameof(SubjectClaim)}"] is { Length: > 0 } subject ? subject : ProviderClaims.Subject,
     };
 
     /// <summary>The signature algorithms accepted from an OpenID Connect provider: asymmetric ones only.</summary>
@@ -85,7 +91,8 @@ public static class AuthSetup
                 // Every event records who acted: a token that does not say who its bearer is gets 401.
                 OnTokenValidated = context =>
                 {
-                    if (string.IsNullOrWhiteSpace(context.Principal?.FindFirst("sub")?.Value)) context.Fail("The token has no 'sub' claim.");
+                    if (context.Principal?.Identity is ClaimsIdentity identity) ProviderClaims.UseAsSubject(identity, auth.SubjectClaim);
+                    if (string.IsNullOrWhiteSpace(context.Principal?.FindFirst("sub")?.Value)) context.Fail($"The token has no '{auth.SubjectClaim}' claim.");
                     else if (devTokens && !DevTokens.LifetimeAllowed(context.SecurityToken))
                         context.Fail($"A development token lives at most {DevTokens.MaxLifetime.TotalHours} hours.");
                     return Task.CompletedTask;
@@ -157,10 +164,13 @@ public static class AuthSetup
             throw new StartupRefusedException("Auth__DevSigningKey must be at least 32 bytes.");
         if (oidc && (string.IsNullOrWhiteSpace(auth.Authority) || string.IsNullOrWhiteSpace(auth.Audience)))
             throw new StartupRefusedException("Auth__Authority and Auth__Audience go together: set both.");
-        if (auth.RoleClaim.Length > 100 || !auth.RoleClaim.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or ':' or '/'))
-            throw new StartupRefusedException("Auth__RoleClaim is not a claim name: one name of letters, digits and _ - . : /, as the token carries it (e.g. roles).");
-        if (dev && auth.RoleClaim != AuthOptions.DefaultRoleClaim)
-            throw new StartupRefusedException("Auth__RoleClaim names the identity provider's claim; development tokens always carry 'role': unset it with Auth__DevSigningKey.");
+        foreach (var (key, claim, standard) in new[] { ("Auth__RoleClaim", auth.RoleClaim, ProviderClaims.Role), ("Auth__SubjectClaim", auth.SubjectClaim, ProviderClaims.Subject) })
+        {
+            if (!ProviderClaims.IsClaimName(claim))
+                throw new StartupRefusedException($"{key} is not a claim name: one name of letters, digits and _ - . : /, as the token carries it.");
+            if (dev && claim != standard)
+                throw new StartupRefusedException($"{key} names the identity provider's claim; development tokens always carry '{standard}': unset it with Auth__DevSigningKey.");
+        }
         if (!dev && !oidc && !environment.IsDevelopment())
             throw new StartupRefusedException("No authentication configured: set Auth__Authority and Auth__Audience (production) or Auth__DevSigningKey (development and tests).");
         // Outside Development, development tokens are an explicit choice, and never with the key everyone can read.
