@@ -75,10 +75,18 @@ public sealed partial class Journeys
             var tried = provider.RefreshGrants;
             tried.ShouldBeGreaterThan(2, "a renewal was asked for, and not answered");
             provider.RefreshGrantsUnavailable = false;
-            await page.ReloadAsync();
-            await Assertions.Expect(page.GetByText("Signed in as Officer Oidc")).ToBeVisibleAsync();
+            // Back, and several pages asked for at once (tabs opened together): one renewal between them. A second use of
+            // the refresh token the provider has just rotated would be refused as theft, and sign the person out.
+            var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => page.Context.APIRequest.GetAsync("/cases")));
+            foreach (var answer in answers)
+            {
+                answer.Status.ShouldBe(200);
+                answer.Url.ShouldEndWith("/cases", customMessage: "not sent to sign in");
+                (await answer.TextAsync()).ShouldContain("chat-oidc");
+            }
             provider.RefreshGrants.ShouldBe(tried + 1);
             await page.ReloadAsync();
+            await Assertions.Expect(page.GetByText("Signed in as Officer Oidc")).ToBeVisibleAsync();
             provider.RefreshGrants.ShouldBe(tried + 1, "renewed once the provider was back, for the hour the new token lasts");
 
             // The API: the provider's token for its audience is taken, one for another audience and a development token are not.
