@@ -204,6 +204,7 @@ public sealed partial class Journeys
             await ArrivesAtAsync(other, new Regex("/signin\\?failed=no-role$"));
             await Assertions.Expect(other.GetByRole(AriaRole.Alert)).ToContainTextAsync("Your account has no role in this service");
             await ConsoleFixture.ShouldBeAccessibleAsync(other);
+            await ConsoleFixture.ScreenshotAsync(other, "sign-in-no-role");
             (await other.GotoAsync("/cases"))!.Url.ShouldContain("/signin", customMessage: "no console session for someone with no role");
             output.ShouldContain(line => line.Contains("no role in this service", StringComparison.Ordinal) && line.Contains("sub, name, role", StringComparison.Ordinal));
             output.ShouldNotContain(line => line.Contains("Volunteer", StringComparison.Ordinal), "who it was stays out of the log");
