@@ -206,6 +206,18 @@ public sealed partial class Journeys
             await ConsoleFixture.ShouldBeAccessibleAsync(other);
             await ConsoleFixture.ScreenshotAsync(other, "sign-in-no-role");
             (await other.GotoAsync("/cases"))!.Url.ShouldContain("/signin", customMessage: "no console session for someone with no role");
+            await other.GotoAsync("/signin?failed=no-role");
+            // Pressing Sign in there would sign them straight back in at the provider as the same account (a shared
+            // computer, or the wrong one of their accounts): the page offers to end that session first.
+            var ended = provider.EndedSessions;
+            await other.GetByRole(AriaRole.Button, new() { Name = "Use another account" }).ClickAsync();
+            await ArrivesAtAsync(other, new Regex("/signin$"));
+            provider.EndedSessions.ShouldBe(ended + 1);
+            provider.Person = ("officer-oidc-8", "Officer Eight", "SafeguardingOfficer");
+            await other.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await other.GetByRole(AriaRole.Button, new() { Name = "Continue as Officer Eight" }).ClickAsync();
+            await ArrivesAtAsync(other, new Regex("/$"));
+            await Assertions.Expect(other.GetByText("Signed in as Officer Eight")).ToBeVisibleAsync();
             output.ShouldContain(line => line.Contains("no role in this service", StringComparison.Ordinal) && line.Contains("sub, name, role", StringComparison.Ordinal));
             output.ShouldNotContain(line => line.Contains("Volunteer", StringComparison.Ordinal), "who it was stays out of the log");
             output.ShouldNotContain(line => line.Contains("Unhandled exception", StringComparison.Ordinal));

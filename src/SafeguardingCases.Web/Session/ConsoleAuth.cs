@@ -158,6 +158,15 @@ public static class ConsoleAuth
         }
     }
 
+    /// <summary>Whether the identity provider answers with a discovery document naming where it ends sessions.</summary>
+    public static async Task<bool> ProviderEndsSessionsAsync(HttpContext http)
+    {
+        if (!await ProviderAnswersAsync(http)) return false;
+        var options = http.RequestServices.GetRequiredService<IOptionsMonitor<OpenIdConnectOptions>>().Get(OidcScheme);
+        return options.ConfigurationManager is { } manager
+            && !string.IsNullOrEmpty((await manager.GetConfigurationAsync(http.RequestAborted)).EndSessionEndpoint);
+    }
+
     private static void SignInFailed(HttpContext http, string reason)
     {
         // Someone declining at the provider is an expected outcome, not a fault: information, not a warning.
