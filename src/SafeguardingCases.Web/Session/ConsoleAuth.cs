@@ -158,10 +158,9 @@ public static class ConsoleAuth
         }
     }
 
-    /// <summary>Whether the identity provider answers with a discovery document naming where it ends sessions.</summary>
+    /// <summary>Whether the identity provider's discovery document (read, see <see cref="ProviderAnswersAsync"/>) names where it ends sessions.</summary>
     public static async Task<bool> ProviderEndsSessionsAsync(HttpContext http)
     {
-        if (!await ProviderAnswersAsync(http)) return false;
         var options = http.RequestServices.GetRequiredService<IOptionsMonitor<OpenIdConnectOptions>>().Get(OidcScheme);
         return options.ConfigurationManager is { } manager
             && !string.IsNullOrEmpty((await manager.GetConfigurationAsync(http.RequestAborted)).EndSessionEndpoint);
