@@ -88,7 +88,9 @@ public sealed class CaseSkeletonTests(ApiFactory api) : IClassFixture<ApiFactory
         foreach (var role in new[] { Roles.Clinician, Roles.SafeguardingLead, Roles.Auditor })
         {
             var response = await api.ClientFor(role).PostJson("/api/v1/cases", Scenario.OpenCaseBody());
-            await response.ShouldBeProblem(HttpStatusCode.Forbidden);
+            var problem = await response.ShouldBeProblem(HttpStatusCode.Forbidden);
+            // Which role the route needs and which the token carries: what an integrator or operator needs to put it right.
+            problem["detail"]!.GetValue<string>().ShouldBe($"This needs the role {Roles.SafeguardingOfficer}; the token's roles are {role}.");
         }
     }
 
@@ -117,7 +119,9 @@ public sealed class CaseSkeletonTests(ApiFactory api) : IClassFixture<ApiFactory
         var id = await api.OpenCase();
         foreach (var role in Roles.All)
             await api.ClientFor(role).GetAsync($"/api/v1/cases/{id}/history").ShouldBe(HttpStatusCode.OK);
-        await (await api.ClientAs("volunteer-1", "Volunteer").GetAsync($"/api/v1/cases/{id}/history")).ShouldBeProblem(HttpStatusCode.Forbidden);
+        var problem = await (await api.ClientAs("volunteer-1", "Volunteer").GetAsync($"/api/v1/cases/{id}/history")).ShouldBeProblem(HttpStatusCode.Forbidden);
+        problem["detail"]!.GetValue<string>().ShouldBe(
+            $"This needs one of the roles {string.Join(", ", Roles.All)}; the token carries none of this service's roles (read from its 'role' claim).");
     }
 
     [Fact]

@@ -47,8 +47,26 @@ public static class Problems
         405 => $"This route does not take {response.HttpContext.Request.Method}"
                + (response.Headers.Allow.Count > 0 ? $"; it takes {response.Headers.Allow}." : "."),
         415 => "Send the body as JSON, with Content-Type: application/json.",
+        403 => ForbiddenDetail(response.HttpContext),
         _ => null,
     };
+
+    /// <summary>
+    /// A route refused for the caller's roles: which it needs, and which of this service's the token carries (none, when
+    /// the identity provider puts them in a claim other than <c>Auth__RoleClaim</c>), so that whoever set up the client or
+    /// the provider can put it right. Only role names, all public in the contract; nothing of any case.
+    /// </summary>
+    private static string? ForbiddenDetail(HttpContext http)
+    {
+        if (http.GetEndpoint()?.Metadata.GetMetadata<EndpointDefinition>()?.AllowedRoles is not { Count: > 0 } allowed) return null;
+        var needed = Roles.All.Where(allowed.Contains).ToList();
+        if (needed.Count == 0) return null;
+        var held = http.User.Identities.SelectMany(i => i.FindAll(i.RoleClaimType)).Select(c => c.Value).Where(Roles.All.Contains).Distinct().ToList();
+        var needs = needed.Count == 1 ? $"the role {needed[0]}" : $"one of the roles {string.Join(", ", needed)}";
+        return held.Count > 0
+            ? $"This needs {needs}; the token's roles are {string.Join(", ", held)}."
+            : $"This needs {needs}; the token carries none of this service's roles (read from its '{(http.User.Identity as System.Security.Claims.ClaimsIdentity)?.RoleClaimType}' claim).";
+    }
 
     public static ProblemDetails Create(int status, string title, string? detail = null, IReadOnlyList<string>? ruleIds = null, string? type = null)
     {
