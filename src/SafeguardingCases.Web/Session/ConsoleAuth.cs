@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 
 namespace SafeguardingCases.Web.Session;
@@ -102,18 +103,19 @@ public static class ConsoleAuth
             {
                 if (context.Principal is not { Identity: ClaimsIdentity identity } principal) return Task.CompletedTask;
                 ProviderClaims.UseAsSubject(identity, settings.SubjectClaim);
-                var carried = string.Join(", ", principal.Claims.Select(c => c.Type).Distinct(StringComparer.Ordinal).Where(ProviderClaims.IsClaimName));
+                // The claim types the token carried, for the warnings below only.
+                string Carried() => string.Join(", ", principal.Claims.Select(c => c.Type).Distinct(StringComparer.Ordinal).Where(ProviderClaims.IsClaimName));
                 string to;
                 if (Subject(principal) is null)
                 {
                     Logger(context.HttpContext).LogWarning("Signed in at the identity provider without the '{Claim}' claim that names someone (Auth__SubjectClaim); the ID token carried {Claims}",
-                        settings.SubjectClaim, carried);
+                        settings.SubjectClaim, Carried());
                     to = SignInDidNotComplete;
                 }
                 else if (Role(principal) is null)
                 {
                     Logger(context.HttpContext).LogWarning("Signed in at the identity provider with no role in this service: roles are read from the '{Claim}' claim (Auth__RoleClaim); the ID token carried {Claims}",
-                        settings.RoleClaim, carried);
+                        settings.RoleClaim, Carried());
                     to = SignedInWithNoRole;
                 }
                 else return Task.CompletedTask;
@@ -139,31 +141,22 @@ public static class ConsoleAuth
     public const string SignedInWithNoRole = "/signin?failed=no-role";
 
     /// <summary>
-    /// Reads the identity provider's discovery document (kept once read, as the challenge would read it): false, logged,
+    /// Reads the identity provider's discovery document (kept once read, as the challenge would read it): null, logged,
     /// when the provider cannot be reached or does not answer with one, so the sign-in page can say the service is
-    /// unavailable (503) where the challenge would have thrown.
+    /// unavailable (503) where the challenge, or the sign-out at the provider, would have thrown.
     /// </summary>
-    public static async Task<bool> ProviderAnswersAsync(HttpContext http)
+    public static async Task<OpenIdConnectConfiguration?> ProviderConfigurationAsync(HttpContext http)
     {
         var options = http.RequestServices.GetRequiredService<IOptionsMonitor<OpenIdConnectOptions>>().Get(OidcScheme);
         try
         {
-            if (options.ConfigurationManager is { } manager) await manager.GetConfigurationAsync(http.RequestAborted);
-            return true;
+            return options.ConfigurationManager is { } manager ? await manager.GetConfigurationAsync(http.RequestAborted) : options.Configuration ?? new();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             Logger(http).LogWarning("The identity provider's discovery document could not be read ({Failure})", e.GetType().Name);
-            return false;
+            return null;
         }
-    }
-
-    /// <summary>Whether the identity provider's discovery document (read, see <see cref="ProviderAnswersAsync"/>) names where it ends sessions.</summary>
-    public static async Task<bool> ProviderEndsSessionsAsync(HttpContext http)
-    {
-        var options = http.RequestServices.GetRequiredService<IOptionsMonitor<OpenIdConnectOptions>>().Get(OidcScheme);
-        return options.ConfigurationManager is { } manager
-            && !string.IsNullOrEmpty((await manager.GetConfigurationAsync(http.RequestAborted)).EndSessionEndpoint);
     }
 
     private static void SignInFailed(HttpContext http, string reason)

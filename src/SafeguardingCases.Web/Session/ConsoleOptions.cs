@@ -34,8 +34,7 @@ public sealed record ConsoleOptions(
         {
             var scopes = (configuration["Console:Scopes"] ?? "").Split([' ', ','], StringSplitOptions.RemoveEmptyEntries);
             oidc = new OpenIdConnectSettings(authority, clientId, configuration["Console:ClientSecret"], scopes,
-                configuration["Auth:RoleClaim"] is { Length: > 0 } roleClaim ? roleClaim : ProviderClaims.Role,
-                configuration["Auth:SubjectClaim"] is { Length: > 0 } subjectClaim ? subjectClaim : ProviderClaims.Subject);
+                ProviderClaims.RoleClaimIn(configuration), ProviderClaims.SubjectClaimIn(configuration));
         }
         var api = configuration["Console:ApiBaseAddress"] is { Length: > 0 } address
             ? Uri.TryCreate(address, UriKind.Absolute, out var uri) ? uri : throw new InvalidOperationException($"Console__ApiBaseAddress is '{address}'; expected an absolute URL.")

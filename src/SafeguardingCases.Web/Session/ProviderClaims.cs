@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Microsoft.Extensions.Configuration;
 
 namespace SafeguardingCases.Web.Session;
 
@@ -10,6 +11,12 @@ public static class ProviderClaims
 {
     public const string Subject = "sub";
     public const string Role = "role";
+
+    /// <summary><c>Auth__RoleClaim</c>, or <c>role</c> when unset.</summary>
+    public static string RoleClaimIn(IConfiguration configuration) => configuration["Auth:RoleClaim"] is { Length: > 0 } claim ? claim : Role;
+
+    /// <summary><c>Auth__SubjectClaim</c>, or <c>sub</c> when unset.</summary>
+    public static string SubjectClaimIn(IConfiguration configuration) => configuration["Auth:SubjectClaim"] is { Length: > 0 } claim ? claim : Subject;
 
     /// <summary>Whether <paramref name="type"/> is a claim name as providers write them: letters, digits and _ - . : /.</summary>
     public static bool IsClaimName(string type) =>

@@ -90,12 +90,10 @@ public static class SortKeyPage
     {
         var limit = req.Limit ?? 50;
         var (where, parameters) = Where(req.Cursor is null ? null : Infrastructure.Http.Cursor.Decode(req.Cursor), req.From, req.To, limit, filters);
-        IReadOnlyList<TRow> rows;
-        using (Infrastructure.Privacy.PersonalDataJson.DeferOpening()) rows = await session.QueryAsync<TRow>(where, ct, parameters);
         // DESTRUCTION-TWO-LEADS: the rows' sealed texts are opened without loading their cases (which would show one
         // destroyed): every key of the page is asked about in one query, so one another instance destroyed since is
         // forgotten and opens nothing, and none is read one by one from inside the serializer.
-        var missing = await keys.PrepareAsync([.. rows.Select(r => r.CaseId)], recheckHeld: true, ct);
+        var (rows, missing) = await keys.QuerySealedAsync<TRow>(session, where, parameters, r => r.CaseId, recheckHeld: true, ct);
         foreach (var row in rows) row.Open(keys, missing);
         return ([.. rows.Take(limit)], rows.Count > limit ? Infrastructure.Http.Cursor.Encode(rows[limit - 1].SortKey) : null);
     }

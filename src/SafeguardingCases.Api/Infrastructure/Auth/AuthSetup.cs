@@ -43,8 +43,8 @@ public sealed class AuthOptions
         Audience = configuration[$"{SectionName}:{nameof(Audience)}"],
         DevSigningKey = configuration[$"{SectionName}:{nameof(DevSigningKey)}"],
         AllowDevTokens = Settings.ReadBool(configuration, $"{SectionName}:{nameof(AllowDevTokens)}") ?? false,
-        RoleClaim = configuration[$"{SectionName}:{nameof(RoleClaim)}"] is { Length: > 0 } role ? role : ProviderClaims.Role,
-        SubjectClaim = configuration[$"{SectionName}:{nameof(SubjectClaim)}"] is { Length: > 0 } subject ? subject : ProviderClaims.Subject,
+        RoleClaim = ProviderClaims.RoleClaimIn(configuration),
+        SubjectClaim = ProviderClaims.SubjectClaimIn(configuration),
     };
 
     /// <summary>The signature algorithms accepted from an OpenID Connect provider: asymmetric ones only.</summary>
@@ -188,10 +188,12 @@ public static class AuthSetup
     {
         var sub = user.FindFirst("sub")?.Value ?? throw new InvalidOperationException("The token has no 'sub' claim.");
         var name = user.FindFirst("name")?.Value ?? sub;
-        var roles = user.Identities.SelectMany(i => i.FindAll(i.RoleClaimType)).Select(c => c.Value)
-            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        return new Actor(sub, name, roles);
+        return new Actor(sub, name, [.. RolesOf(user).Order(StringComparer.Ordinal)]);
     }
+
+    /// <summary>Every role a validated token carries, from the claim its identity reads roles from (<c>Auth__RoleClaim</c>).</summary>
+    public static IEnumerable<string> RolesOf(ClaimsPrincipal user) =>
+        user.Identities.SelectMany(i => i.FindAll(i.RoleClaimType)).Select(c => c.Value).Distinct(StringComparer.Ordinal);
 }
 
 /// <summary>Mints development tokens (HS256, issuer <c>safeguarding-dev</c>, audience <c>safeguarding-api</c>).</summary>

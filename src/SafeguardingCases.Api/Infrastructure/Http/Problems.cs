@@ -61,7 +61,7 @@ public static class Problems
         if (http.GetEndpoint()?.Metadata.GetMetadata<EndpointDefinition>()?.AllowedRoles is not { Count: > 0 } allowed) return null;
         var needed = Roles.All.Where(allowed.Contains).ToList();
         if (needed.Count == 0) return null;
-        var held = http.User.Identities.SelectMany(i => i.FindAll(i.RoleClaimType)).Select(c => c.Value).Where(Roles.All.Contains).Distinct().ToList();
+        var held = Auth.AuthSetup.RolesOf(http.User).Where(Roles.All.Contains).ToList();
         var needs = needed.Count == 1 ? $"the role {needed[0]}" : $"one of the roles {string.Join(", ", needed)}";
         return held.Count > 0
             ? $"This needs {needs}; the token's roles are {string.Join(", ", held)}."

@@ -327,6 +327,19 @@ public sealed class CaseKeyRing : IDisposable
     public const string Prefix = "enc:v1:";
 
     /// <summary>
+    /// Rows read by SQL with their personal texts left sealed (<see cref="PersonalDataJson.DeferOpening"/>), then their
+    /// cases' keys prepared in one awaited query: the caller opens each row's texts with <see cref="OpenText"/> and the
+    /// returned <c>Missing</c> (cases whose keys are gone). Only for rows that are read, never written back.
+    /// </summary>
+    public async Task<(IReadOnlyList<T> Rows, IReadOnlySet<Guid> Missing)> QuerySealedAsync<T>(Marten.IQuerySession session, string sql,
+        object[] parameters, Func<T, Guid> caseOf, bool recheckHeld, CancellationToken ct)
+    {
+        IReadOnlyList<T> rows;
+        using (PersonalDataJson.DeferOpening()) rows = await session.QueryAsync<T>(sql, ct, parameters);
+        return (rows, await PrepareAsync([.. rows.Select(caseOf)], recheckHeld, ct));
+    }
+
+    /// <summary>
     /// A text read with its opening deferred (<see cref="PersonalDataJson.DeferOpening"/>) as the serializer would have
     /// read it: opened, or <see cref="PersonalAttribute.Destroyed"/> when the case's key is gone (<see cref="Unseal(string, IReadOnlySet{Guid})"/>).
     /// </summary>

@@ -43,9 +43,7 @@ public sealed class CaseSummary
     public static async Task<IReadOnlyList<CaseSummary>> QueryAsync(Marten.IQuerySession session, Infrastructure.Privacy.CaseKeyRing keys, string sql,
         object[] parameters, CancellationToken ct)
     {
-        IReadOnlyList<CaseSummary> rows;
-        using (Infrastructure.Privacy.PersonalDataJson.DeferOpening()) rows = await session.QueryAsync<CaseSummary>(sql, ct, parameters);
-        var missing = await keys.PrepareAsync([.. rows.Select(r => r.Id)], ct);
+        var (rows, missing) = await keys.QuerySealedAsync<CaseSummary>(session, sql, parameters, r => r.Id, recheckHeld: false, ct);
         foreach (var row in rows)
         {
             row.SourceReference = keys.OpenText(row.SourceReference, missing);
