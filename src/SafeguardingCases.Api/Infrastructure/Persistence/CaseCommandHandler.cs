@@ -77,6 +77,10 @@ public abstract class CaseCommandLoop<TCommand, TResponse>(CaseCommandRunner run
         if (attempt.Unconfirmed is { } previous && await runner.LandedAsync(previous.Commit!.Events[0].Id, token)) return previous;
         attempt.Unconfirmed = null;
 
+        // The case's key first (awaited, unless held fresh), so neither reading the case's sealed texts nor staging asks
+        // PostgreSQL for it on a blocked thread. A new case gets its data key at staging, unless its id has one already
+        // (opened before, by an earlier request with the same Idempotency-Key: it keeps the key it has).
+        var hasKey = await runner.PrepareKeyAsync(command.CaseId, token);
         var (before, chainHead) = ((CaseState?)null, (string?)null);
         Decision decision;
         if (slice.Opens) decision = slice.Decide(new CaseState(), command, runner.Context(command.Actor));
@@ -101,8 +105,8 @@ public abstract class CaseCommandLoop<TCommand, TResponse>(CaseCommandRunner run
             }
         }
         if (decision.Refusal is { } refusal) return CaseCommandOutcome<TResponse>.Refused(refusal); // (opening only)
-        if (!slice.Opens) await runner.PrepareKeyAsync(command.CaseId, token);
-        if (runner.Stage(command.CaseId, before, chainHead, decision.Events) is not { } staged) return CaseCommandOutcome<TResponse>.Conflict;
+        if (runner.Stage(command.CaseId, before, chainHead, decision.Events, makesKey: slice.Opens && !hasKey) is not { } staged)
+            return CaseCommandOutcome<TResponse>.Conflict;
         var response = slice.Respond(command, staged.After.State, decision.Events, staged.VersionAfter);
         return await runner.CommitAsync(attempt, CaseCommandOutcome<TResponse>.Staged(response, staged));
     }

@@ -134,15 +134,18 @@ public sealed class CaseCommandRunner(
         return CaseCommandOutcome<T>.OutOfStep;
     }
 
-    /// <summary>The case's key read now if this process does not hold it fresh, so staging seals without a query of its own.</summary>
-    internal Task PrepareKeyAsync(Guid caseId, CancellationToken ct) => keys.PrepareAsync([caseId], ct);
+    /// <summary>
+    /// The case's key read now (awaited) if this process does not hold it fresh, so staging seals without a query of its
+    /// own; false when the case has none (a new case's id, or a destroyed case's).
+    /// </summary>
+    internal async Task<bool> PrepareKeyAsync(Guid caseId, CancellationToken ct) => !(await keys.PrepareAsync([caseId], ct)).Contains(caseId);
 
     /// <summary>An accepted decision's events staged (<see cref="CaseStager"/>); null when the case's key has gone.</summary>
-    internal StagedCommand? Stage(Guid caseId, CaseState? before, string? chainHead, IReadOnlyList<ICaseEvent> events)
+    internal StagedCommand? Stage(Guid caseId, CaseState? before, string? chainHead, IReadOnlyList<ICaseEvent> events, bool makesKey)
     {
         try
         {
-            return stager.Stage(caseId, before, chainHead, events);
+            return stager.Stage(caseId, before, chainHead, events, makesKey);
         }
         catch (Privacy.CaseKeyGoneException)
         {

@@ -34,11 +34,11 @@ public sealed record StagedCommand(Guid CaseId, long VersionBefore, IReadOnlyLis
 /// </summary>
 public sealed class CaseStager(IDocumentStore store, IOptions<PolicyOptions> policy, Privacy.CaseKeyRing keys)
 {
-    public StagedCommand Stage(Guid caseId, CaseState? before, string? chainHead, IReadOnlyList<ICaseEvent> events)
+    /// <param name="makesKey">A new case whose id has no key yet: its data key is made here, stored with its first events.</param>
+    public StagedCommand Stage(Guid caseId, CaseState? before, string? chainHead, IReadOnlyList<ICaseEvent> events, bool makesKey = false)
     {
-        // A new case gets its data key here, stored with its first events; every event is hashed as stored (sealed).
-        // (A case id opened before, by an earlier request with the same Idempotency-Key, keeps the key it has.)
-        (byte[] Key, Privacy.CaseKey Stored)? newKey = before is null && keys.Find(caseId) is null ? keys.Create(caseId) : null;
+        // Every event is hashed as stored (sealed).
+        (byte[] Key, Privacy.CaseKey Stored)? newKey = makesKey ? keys.Create(caseId) : null;
         using var scope = Privacy.CaseKeyScope.Enter(caseId, newKey?.Key);
         var serializer = store.Options.Serializer();
         var version = before?.Version ?? 0;
