@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
@@ -162,6 +163,10 @@ public sealed class RetentionTests(RetentionTests.ShortSchedule api) : IClassFix
         await using (var db = Npgsql.NpgsqlDataSource.Create(api.ConnectionString))
         await using (var row = db.CreateCommand($"select data -> 'referenceIndex' from {Api.Infrastructure.Persistence.MartenSetup.CaseSummaryTable} where id = '{c.Id}'"))
             ((string)(await row.ExecuteScalarAsync())!).ShouldBe("[]");
+        // Reading a destroyed case's stored events asks PostgreSQL for its key no more: not once per sealed value, on a
+        // blocked thread (a destroyed key is gone for good, so this process remembers that it is).
+        var ring = api.Services.GetRequiredService<Api.Infrastructure.Privacy.CaseKeyRing>();
+        var blocking = ring.BlockingReads;
         foreach (var read in new[] { c.Url, $"{c.Url}/history", $"{c.Url}/as-of?version=3", "/api/v1/cases?limit=200" })
         {
             var body = await (await (read.StartsWith("/api/v1/cases?", StringComparison.Ordinal) ? c.Lead1 : c.Auditor).GetAsync(read).ShouldBe(HttpStatusCode.OK)).Content.ReadAsStringAsync();
@@ -171,6 +176,7 @@ public sealed class RetentionTests(RetentionTests.ShortSchedule api) : IClassFix
         history["events"]!.AsArray().Select(e => e!["type"]!.GetValue<string>()).ShouldContain("CaseDataDestroyed");
         history.ToJsonString().ShouldContain(Destroyed);
         (await (await c.Auditor.GetAsync($"{c.Url}/as-of?version=3").ShouldBe(HttpStatusCode.OK)).Json())["summary"]!.ToJsonString().ShouldBe(Destroyed);
+        ring.BlockingReads.ShouldBe(blocking, "no key read the blocking way");
 
         // Integrity, verify and the proofs hold: they are over what is stored, which destruction did not touch.
         (await (await c.Auditor.GetAsync($"{c.Url}/integrity").ShouldBe(HttpStatusCode.OK)).Json())["valid"]!.GetValue<bool>().ShouldBeTrue();

@@ -23,7 +23,8 @@ public static class CaseReadAccess
 {
     /// <param name="keys">
     /// The case's key, when not held fresh, is read before the case (awaited), not from inside the serializer (blocking);
-    /// a destroyed case's key, if this process still held it, is forgotten, for a read that then opens stored events.
+    /// a destroyed case's key, if this process still held it, is forgotten, and remembered as destroyed, for a read that
+    /// then opens stored events (each sealed value reads as destroyed without a query of its own).
     /// </param>
     public static async Task<(CaseState? State, AccessBasis? Basis, Refusal? Refusal)> LoadAsync(
         IQuerySession session, Privacy.CaseKeyRing keys, Guid caseId, Actor reader, Instant now, CancellationToken ct)
@@ -31,7 +32,7 @@ public static class CaseReadAccess
         await keys.PrepareAsync([caseId], ct);
         var state = (await session.LoadAsync<CaseStream>(caseId, ct))?.State;
         if (state is null) return (null, null, null);
-        if (state.DataDestroyed is not null) keys.Forget(caseId);
+        if (state.DataDestroyed is not null) keys.Destroyed(caseId);
         var (basis, refusal) = Rules.NeedToKnow(state, reader, now);
         return (state, basis, refusal);
     }

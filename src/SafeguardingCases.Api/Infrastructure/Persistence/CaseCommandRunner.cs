@@ -169,7 +169,7 @@ public sealed class CaseCommandRunner(
         var committed = await CommitAsync(staged, attempt.Decisions);
         // A new case's key is its key once it landed with the case's first events, and never otherwise.
         if (committed && staged.NewKeyBytes is { } newKey) keys.Confirm(staged.CaseId, newKey);
-        if (committed && staged.DestroysKey) keys.Forget(staged.CaseId);
+        if (committed && staged.DestroysKey) keys.Destroyed(staged.CaseId);
         attempt.Unconfirmed = null;
         return committed ? outcome : outcome with { Kind = CaseCommandOutcome.Conflict };
     }

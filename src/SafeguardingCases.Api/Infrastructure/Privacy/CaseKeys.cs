@@ -62,7 +62,7 @@ public sealed class CaseKeyRing : IDisposable
         keys = new MemoryCache(new MemoryCacheOptions { SizeLimit = keysHeld });
     }
 
-    /// <summary>How many data keys this instance holds in memory now.</summary>
+    /// <summary>How many data keys this instance holds in memory now (with the destroyed ones it remembers as such).</summary>
     public int Held => keys.Count;
 
     private long blockingReads;
@@ -157,7 +157,7 @@ public sealed class CaseKeyRing : IDisposable
     public byte[]? Find(Guid caseId)
     {
         var now = Environment.TickCount64;
-        if (keys.TryGetValue(caseId, out KnownKey? known) && now - known!.CheckedAt < Recheck) return known.Key;
+        if (keys.TryGetValue(caseId, out KnownKey? known) && known!.Fresh(now)) return known.Key;
         Interlocked.Increment(ref blockingReads);
         using var command = db.CreateCommand($"select data ->> 'wrapped' from {Table} where id = $1");
         command.Parameters.AddWithValue(caseId);
@@ -190,8 +190,14 @@ public sealed class CaseKeyRing : IDisposable
     public async Task<IReadOnlySet<Guid>> PrepareAsync(IReadOnlyCollection<Guid> caseIds, bool recheckHeld, CancellationToken ct)
     {
         var now = Environment.TickCount64;
-        var due = caseIds.Distinct().Where(id => recheckHeld || !(keys.TryGetValue(id, out KnownKey? held) && now - held!.CheckedAt < Recheck)).ToArray();
-        if (due.Length == 0) return NoneMissing;
+        var (due, destroyed) = (new List<Guid>(), new HashSet<Guid>());
+        foreach (var id in caseIds.Distinct())
+        {
+            if (!keys.TryGetValue(id, out KnownKey? held)) due.Add(id);
+            else if (held!.Destroyed) destroyed.Add(id);
+            else if (recheckHeld || !held.Fresh(now)) due.Add(id);
+        }
+        if (due.Count == 0) return destroyed.Count == 0 ? NoneMissing : destroyed;
         await using var command = db.CreateCommand($"select id, data ->> 'wrapped' from {Table} where id = any($1)");
         command.Parameters.AddWithValue(due);
         var wrapped = new Dictionary<Guid, string>();
@@ -205,7 +211,7 @@ public sealed class CaseKeyRing : IDisposable
             // No case has a key yet on a new database.
             return due.ToHashSet();
         }
-        var missing = new HashSet<Guid>();
+        var missing = destroyed;
         foreach (var id in due)
         {
             keys.TryGetValue(id, out KnownKey? known);
@@ -234,10 +240,25 @@ public sealed class CaseKeyRing : IDisposable
     /// <summary>How long a key kept in memory is trusted before PostgreSQL is asked again whether it still exists (ms).</summary>
     public const long Recheck = 60_000;
 
-    private sealed record KnownKey(byte[] Key, long CheckedAt);
+    /// <summary>A case's key as last read (or made), or with a null key: destroyed, which is for good.</summary>
+    private sealed record KnownKey(byte[]? Key, long CheckedAt)
+    {
+        public bool Destroyed => Key is null;
 
-    /// <summary>DESTRUCTION-TWO-LEADS: this process keeps no copy of the case's key any more.</summary>
+        /// <summary>Trusted without asking PostgreSQL: read within <see cref="Recheck"/>, or destroyed (no key ever comes back).</summary>
+        public bool Fresh(long now) => Destroyed || now - CheckedAt < Recheck;
+    }
+
+    /// <summary>This process keeps no copy of the case's key (as after a restart): it is read again when next needed.</summary>
     public void Forget(Guid caseId) => keys.Remove(caseId);
+
+    /// <summary>
+    /// DESTRUCTION-TWO-LEADS: the case's key was destroyed (its destruction committed, or the case was read destroyed).
+    /// This process keeps no copy, and remembers that there is none, so reading the case's sealed values (its history,
+    /// an as-of view, an export) reads each as destroyed without asking PostgreSQL for the key value by value. Only
+    /// for a destruction seen: a case found keyless otherwise may be one being opened, whose key is still to land.
+    /// </summary>
+    public void Destroyed(Guid caseId) => keys.Set(caseId, new KnownKey(null, Environment.TickCount64), HoldFor);
 
     public const string Table = "public.mt_doc_casekey";
 
