@@ -24,7 +24,8 @@ public sealed partial class Journeys
         // And, as Entra ID's, a "sub" for each application (the console's ID token and the API's access token would name
         // the officer twice) and an "oid" naming the person: the service told to read that (Auth__SubjectClaim).
         provider.PairwiseSubjects = true;
-        var (api, address) = await StartWithProviderAsync(provider, "offline_access", roleClaim: "roles", subjectClaim: "oid");
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var (api, address) = await StartWithProviderAsync(provider, "offline_access", output, roleClaim: "roles", subjectClaim: "oid");
         try
         {
             var context = await console.Browser.NewContextAsync(new() { BaseURL = address.ToString(), Locale = "en-GB", ViewportSize = new() { Width = 1280, Height = 900 } });
@@ -88,6 +89,28 @@ public sealed partial class Journeys
             await page.ReloadAsync();
             await Assertions.Expect(page.GetByText("Signed in as Officer Oidc")).ToBeVisibleAsync();
             provider.RefreshGrants.ShouldBe(tried + 1, "renewed once the provider was back, for the hour the new token lasts");
+
+            // Roles changed at the provider during a session (someone made a lead; someone's role taken away): the console
+            // takes them from the ID token each renewal brings, as the API takes them from the access token, instead of
+            // showing the sign-in's role (its forms, its queues) until the session ends.
+            provider.RenewedTokenLifetime = TimeSpan.FromSeconds(90);
+            await page.GetByRole(AriaRole.Link, new() { Name = "Sign out" }).ClickAsync();
+            await ArrivesAtAsync(page, new Regex("/signin$"));
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Continue as Officer Oidc" }).ClickAsync();
+            await Assertions.Expect(page.GetByText("Signed in as Officer Oidc (SafeguardingOfficer; sign-in name officer-oidc-7)")).ToBeVisibleAsync();
+            provider.RolesNow["officer-oidc-7"] = "SafeguardingLead";
+            await page.GotoAsync("/");
+            await Assertions.Expect(page.GetByText("Signed in as Officer Oidc (SafeguardingLead; sign-in name officer-oidc-7)")).ToBeVisibleAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overrides awaiting a second lead" })).ToBeVisibleAsync();
+            provider.RolesNow["officer-oidc-7"] = "";
+            await page.GotoAsync("/cases");
+            await ArrivesAtAsync(page, new Regex("/signin"));
+            await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("when your organisation's account asks you to sign in again");
+            (await page.GotoAsync("/cases"))!.Url.ShouldContain("/signin", customMessage: "no session with no role");
+            output.ShouldContain(line => line.Contains("role was changed at the identity provider", StringComparison.Ordinal));
+            output.ShouldContain(line => line.Contains("no longer has a role in this service", StringComparison.Ordinal) && line.Contains("'roles' claim", StringComparison.Ordinal));
+            output.ShouldNotContain(line => line.Contains("Officer Oidc", StringComparison.Ordinal) || line.Contains("officer-oidc-7", StringComparison.Ordinal), "who it was stays out of the log");
 
             // The API: the provider's token for its audience is taken, one for another audience and a development token are not.
             using var http = new HttpClient { BaseAddress = address };
@@ -242,5 +265,7 @@ public sealed partial class Journeys
             ["Console__Scopes"] = $"{TestIdentityProvider.Audience} {extraScopes}".Trim(),
             ["Auth__RoleClaim"] = roleClaim,
             ["Auth__SubjectClaim"] = subjectClaim,
+            // What the console's sign-in and renewals log as information (a role changed, a session ended), to be read.
+            ["Logging__LogLevel__SafeguardingCases.Web.Session"] = "Information",
         });
 }

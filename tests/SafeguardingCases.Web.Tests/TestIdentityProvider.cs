@@ -43,9 +43,18 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     /// <summary>
     /// How long the access tokens issued at sign-in (the code grant) last; negative: already lapsed when issued, as a
     /// provider's hour-long token is by the time an officer has worked that hour (the API allows a minute's skew).
-    /// Those issued for a refresh token last an hour.
+    /// Those issued for a refresh token last <see cref="RenewedTokenLifetime"/>.
     /// </summary>
     public TimeSpan SignInTokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long the access tokens issued for a refresh token last: an hour, unless a test needs renewals one after another.</summary>
+    public TimeSpan RenewedTokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Roles given or taken away at the provider since someone signed in, by subject ("" for none): what the tokens a
+    /// renewal issues carry from then on, as a provider's do once an administrator changes someone's role.
+    /// </summary>
+    public ConcurrentDictionary<string, string> RolesNow { get; } = new();
 
     /// <summary>How many times a refresh token was exchanged (or its exchange refused).</summary>
     public int RefreshGrants => refreshGrants;
@@ -102,7 +111,8 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     /// <summary>The claims saying who someone is, for one audience.</summary>
     private Dictionary<string, object> Claims(string audience, string subject, string name, string role, string? roleClaim = null)
     {
-        var claims = new Dictionary<string, object> { ["sub"] = subject, ["name"] = name, [roleClaim ?? RoleClaim] = new[] { role } };
+        var claims = new Dictionary<string, object> { ["sub"] = subject, ["name"] = name };
+        if (role.Length > 0) claims[roleClaim ?? RoleClaim] = new[] { role };
         if (PairwiseSubjects)
             (claims["sub"], claims["oid"]) = ($"pairwise-{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{audience}|{subject}")))[..16].ToLowerInvariant()}", subject);
         return claims;
@@ -198,7 +208,8 @@ public sealed class TestIdentityProvider : IAsyncDisposable
                 // Rotated: a refresh token is spent when used.
                 if (RefuseRefreshGrants || !refreshTokens.TryRemove(form["refresh_token"].ToString(), out var holder))
                     return Results.Json(new { error = "invalid_grant" }, statusCode: 400);
-                return Results.Json(Tokens(holder, nonce: null, offline: true, TimeSpan.FromHours(1)));
+                if (RolesNow.TryGetValue(holder.Item1, out var roleNow)) holder = (holder.Item1, holder.Item2, roleNow);
+                return Results.Json(Tokens(holder, nonce: null, offline: true, RenewedTokenLifetime));
             }
             if (form["grant_type"] != "authorization_code" || !codes.TryRemove(form["code"].ToString(), out var grant) || grant.RedirectUri != form["redirect_uri"]
                 || Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(form["code_verifier"].ToString()))) != grant.Challenge)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Json;
+using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Serialization;
@@ -20,9 +21,12 @@ namespace SafeguardingCases.Web.Session;
 /// (typically every hour), whatever they were doing. A refresh token the provider refuses (expired, revoked) ends the
 /// console session at once; a provider that does not answer leaves the token as it is, to be tried again next request.
 /// Requests of one session at the same time (two tabs) share one exchange: a provider that rotates refresh tokens
-/// would take a second use of the old one as theft and revoke them all.
+/// would take a second use of the old one as theft and revoke them all. The ID token a renewal brings (validated as
+/// the sign-in's was) gives the session the person's roles as the provider has them now: someone made a lead sees a
+/// lead's console within the hour, someone whose role was taken away is signed out, as the API, reading the renewed
+/// access token, already treats them.
 /// </summary>
-public sealed partial class AccessTokenRefresh(IOptionsMonitor<OpenIdConnectOptions> oidc, ILogger<AccessTokenRefresh> logger) : IDisposable
+public sealed partial class AccessTokenRefresh(IOptionsMonitor<OpenIdConnectOptions> oidc, ConsoleOptions console, ILogger<AccessTokenRefresh> logger) : IDisposable
 {
     /// <summary>How long before its expiry an access token is replaced.</summary>
     public static readonly TimeSpan Before = TimeSpan.FromMinutes(2);
@@ -55,6 +59,15 @@ public sealed partial class AccessTokenRefresh(IOptionsMonitor<OpenIdConnectOpti
         switch (result)
         {
             case Tokens tokens:
+                if (tokens.Identity is { } now)
+                {
+                    if (Reconciled(context.Principal!, now) is not { } principal)
+                    {
+                        await EndAsync(context);
+                        return;
+                    }
+                    if (!ReferenceEquals(principal, context.Principal)) context.ReplacePrincipal(principal);
+                }
                 properties.UpdateTokenValue(ConsoleAuth.AccessToken, tokens.AccessToken);
                 if (tokens.RefreshToken is { Length: > 0 } rotated) properties.UpdateTokenValue(RefreshToken, rotated);
                 // A provider that does not say how long the token lasts: renewed again five minutes on.
@@ -63,10 +76,39 @@ public sealed partial class AccessTokenRefresh(IOptionsMonitor<OpenIdConnectOpti
                 context.ShouldRenew = true;
                 break;
             case Refused:
-                context.RejectPrincipal();
-                await context.HttpContext.SignOutAsync(ConsoleAuth.Scheme);
+                await EndAsync(context);
                 break;
         }
+    }
+
+    private static async Task EndAsync(CookieValidatePrincipalContext context)
+    {
+        context.RejectPrincipal();
+        await context.HttpContext.SignOutAsync(ConsoleAuth.Scheme);
+    }
+
+    /// <summary>
+    /// The session's principal with the roles the renewal's ID token gives; null when that token names someone else, or
+    /// gives none of this service's roles (the session ends: signing in again says why).
+    /// </summary>
+    private ClaimsPrincipal? Reconciled(ClaimsPrincipal session, ClaimsIdentity now)
+    {
+        var renewed = new ClaimsPrincipal(now);
+        if (ConsoleAuth.Subject(renewed) != ConsoleAuth.Subject(session))
+        {
+            LogSomeoneElse(logger);
+            return null;
+        }
+        var role = ConsoleAuth.Role(renewed);
+        if (role is null)
+        {
+            LogNoRole(logger, console.OpenIdConnect!.RoleClaim);
+            return null;
+        }
+        if (session.Identity is not ClaimsIdentity identity || ConsoleAuth.Role(session) == role) return session;
+        LogRoleChanged(logger);
+        var claims = identity.Claims.Where(c => c.Type != identity.RoleClaimType).Append(new Claim(identity.RoleClaimType, role));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, identity.AuthenticationType, identity.NameClaimType, identity.RoleClaimType));
     }
 
     private async Task<object?> ExchangeAsync(string refreshToken)
@@ -95,8 +137,23 @@ public sealed partial class AccessTokenRefresh(IOptionsMonitor<OpenIdConnectOpti
                 return new Refused();
             }
             response.EnsureSuccessStatusCode();
-            if (await response.Content.ReadFromJsonAsync<Tokens>() is { AccessToken.Length: > 0 } tokens) return tokens;
-            LogUnavailable(logger, "NoAccessToken");
+            if (await response.Content.ReadFromJsonAsync<Tokens>() is not { AccessToken.Length: > 0 } tokens)
+            {
+                LogUnavailable(logger, "NoAccessToken");
+                return null;
+            }
+            if (tokens.IdToken is not { Length: > 0 } idToken) return tokens;
+            // Validated as the handler validated the sign-in's: this provider's keys, its issuer, the console as audience.
+            var parameters = options.TokenValidationParameters.Clone();
+            (parameters.ValidIssuer, parameters.ValidAudience, parameters.IssuerSigningKeys) = (configuration.Issuer, options.ClientId, configuration.SigningKeys);
+            var validated = await options.TokenHandler.ValidateTokenAsync(idToken, parameters);
+            if (!validated.IsValid)
+            {
+                LogIdTokenRefused(logger, validated.Exception?.GetType().Name ?? "unknown");
+                return new Refused();
+            }
+            ProviderClaims.UseAsSubject(validated.ClaimsIdentity, console.OpenIdConnect!.SubjectClaim);
+            return tokens with { Identity = validated.ClaimsIdentity };
         }
         catch (Exception e)
         {
@@ -116,10 +173,27 @@ public sealed partial class AccessTokenRefresh(IOptionsMonitor<OpenIdConnectOpti
     [LoggerMessage(Level = LogLevel.Warning, Message = "A console session's access token could not be renewed now ({Failure}); it is tried again at the next request")]
     private static partial void LogUnavailable(ILogger logger, string failure);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The ID token the identity provider gave with a renewed access token did not validate ({Failure}); the session ends")]
+    private static partial void LogIdTokenRefused(ILogger logger, string failure);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The ID token the identity provider gave with a renewed access token names someone other than the session's; the session ends")]
+    private static partial void LogSomeoneElse(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "A console session's account no longer has a role in this service at the identity provider (read from the '{Claim}' claim); the session ends")]
+    private static partial void LogNoRole(ILogger logger, string claim);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "A console session's role was changed at the identity provider; the console now shows what the new role allows")]
+    private static partial void LogRoleChanged(ILogger logger);
+
     private sealed record Tokens(
         [property: JsonPropertyName("access_token")] string AccessToken,
         [property: JsonPropertyName("refresh_token")] string? RefreshToken,
-        [property: JsonPropertyName("expires_in")] int ExpiresIn);
+        [property: JsonPropertyName("expires_in")] int ExpiresIn,
+        [property: JsonPropertyName("id_token")] string? IdToken)
+    {
+        /// <summary>Who the validated ID token says the person is now (with their roles); null when the provider sent none.</summary>
+        [JsonIgnore] public ClaimsIdentity? Identity { get; init; }
+    }
 
     private sealed record Refused;
 
