@@ -103,6 +103,21 @@ public sealed partial class Journeys
             await page.GotoAsync("/");
             await Assertions.Expect(page.GetByText("Signed in as Officer Oidc (SafeguardingLead; sign-in name officer-oidc-7)")).ToBeVisibleAsync();
             await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overrides awaiting a second lead" })).ToBeVisibleAsync();
+            // The provider rotates its signing key: the next renewal's ID token, and the access token the API is then sent,
+            // are signed with a key neither the console nor the API has read. Both read the provider's keys again; the
+            // person carries on, signed in, their case read through the API.
+            provider.RotateKey();
+            using (var rotated = new HttpRequestMessage(HttpMethod.Get, new Uri(address, $"/api/v1/cases/{id}")))
+            {
+                // The API first, with a token signed with the new key: taken on its first use, not refused (401) until
+                // a read of the keys in the background lands.
+                rotated.Headers.Authorization = new("Bearer", provider.AccessToken("officer-oidc-7", "Officer Oidc", "SafeguardingLead"));
+                using var direct = new HttpClient();
+                (await direct.SendAsync(rotated)).StatusCode.ShouldBe(HttpStatusCode.OK);
+            }
+            await page.GotoAsync($"/cases/{id}");
+            await Assertions.Expect(page.GetByText("Signed in as Officer Oidc (SafeguardingLead; sign-in name officer-oidc-7)")).ToBeVisibleAsync();
+            await Assertions.Expect(Timeline(page).Filter(new() { HasText = "Called back through the provider's sign-in" })).ToHaveCountAsync(1);
             provider.RolesNow["officer-oidc-7"] = "";
             await page.GotoAsync("/cases");
             await ArrivesAtAsync(page, new Regex("/signin"));

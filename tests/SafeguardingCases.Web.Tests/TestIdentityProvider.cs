@@ -27,7 +27,18 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     public const string Audience = "safeguarding-api";
 
     private readonly WebApplication app;
-    private readonly RsaSecurityKey key = new(RSA.Create(2048)) { KeyId = "test-provider-key" };
+    private RsaSecurityKey key = new(RSA.Create(2048)) { KeyId = "test-provider-key" };
+    private readonly List<RsaSecurityKey> retired = [];
+
+    /// <summary>
+    /// Signs from now on with a new key, published beside the old one (as a provider rotating its keys does), which
+    /// anyone who read the provider's keys before has not seen yet.
+    /// </summary>
+    public void RotateKey()
+    {
+        retired.Add(key);
+        key = new RsaSecurityKey(RSA.Create(2048)) { KeyId = $"test-provider-key-{retired.Count + 1}" };
+    }
     private readonly ConcurrentDictionary<string, Grant> codes = new();
     private readonly ConcurrentDictionary<string, (string, string, string)> sessions = new();
     private const string SessionCookie = "test-provider-session";
@@ -152,8 +163,13 @@ public sealed class TestIdentityProvider : IAsyncDisposable
         }));
         app.MapGet("/jwks", () =>
         {
-            var p = key.Rsa.ExportParameters(false);
-            return Results.Json(new { keys = new[] { new { kty = "RSA", use = "sig", alg = "RS256", kid = key.KeyId, n = Base64UrlEncoder.Encode(p.Modulus), e = Base64UrlEncoder.Encode(p.Exponent) } } });
+            return Results.Json(new
+            {
+                keys = retired.Append(key).Select(k => (Key: k, Public: k.Rsa.ExportParameters(false))).Select(k => new
+                {
+                    kty = "RSA", use = "sig", alg = "RS256", kid = k.Key.KeyId, n = Base64UrlEncoder.Encode(k.Public.Modulus), e = Base64UrlEncoder.Encode(k.Public.Exponent),
+                }).ToArray(),
+            });
         });
         // The provider's sign-in page: the request checked, then one button for the chosen person and one to cancel
         // (back to the client with error=access_denied, as providers answer a person who declines).
@@ -244,6 +260,6 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     {
         await app.StopAsync();
         await app.DisposeAsync();
-        key.Rsa.Dispose();
+        foreach (var k in retired.Append(key)) k.Rsa.Dispose();
     }
 }

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
 
 namespace SafeguardingCases.Web.Session;
 
@@ -147,6 +148,15 @@ public sealed partial class AccessTokenRefresh(IOptionsMonitor<OpenIdConnectOpti
             var parameters = options.TokenValidationParameters.Clone();
             (parameters.ValidIssuer, parameters.ValidAudience, parameters.IssuerSigningKeys) = (configuration.Issuer, options.ClientId, configuration.SigningKeys);
             var validated = await options.TokenHandler.ValidateTokenAsync(idToken, parameters);
+            if (validated.Exception is SecurityTokenSignatureKeyNotFoundException)
+            {
+                // Signed with a key the provider published since its keys were read (it rotated them): read again now,
+                // not in the background after this check (UpdateConfigAsBlocking, in the API's project file: this
+                // renewal's refresh token is spent, so a refusal here would end the session), and checked once more.
+                options.ConfigurationManager!.RequestRefresh();
+                parameters.IssuerSigningKeys = (await options.ConfigurationManager.GetConfigurationAsync(CancellationToken.None)).SigningKeys;
+                validated = await options.TokenHandler.ValidateTokenAsync(idToken, parameters);
+            }
             if (!validated.IsValid)
             {
                 LogIdTokenRefused(logger, validated.Exception?.GetType().Name ?? "unknown");
