@@ -116,6 +116,7 @@ static async Task RunApiAsync(string[] args)
     services.AddHostedService(sp => sp.GetRequiredService<RetentionCleanup>());
     var ledger = SafeguardingCases.Api.Infrastructure.Ledger.LedgerOptions.Bind(configuration);
     var signingKey = ledger.LoadKey(builder.Environment);
+    ledger.PreviousKeys = ledger.LoadPreviousKeys();
     services.AddSingleton(ledger);
     services.AddSingleton(signingKey);
     services.AddSingleton<SafeguardingCases.Api.Infrastructure.Ledger.EventLedger>();

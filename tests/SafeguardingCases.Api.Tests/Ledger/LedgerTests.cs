@@ -304,6 +304,15 @@ public sealed class LedgerTests
             await File.WriteAllTextAsync(annotated, node.ToJsonString());
             (code, output) = await VerifyLedger(annotated, pem, api.ConnectionString);
             code.ShouldBe(0, output);
+            // Another key than the one it was signed with (one the ledger used before, say): it cannot tell, and says so,
+            // rather than calling the log INVALID.
+            var another = Path.Combine(publish.FullName, "another.pem");
+            using (var otherKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256))
+                await File.WriteAllTextAsync(another, otherKey.ExportSubjectPublicKeyInfoPem());
+            (code, output) = await VerifyLedger(file, another, api.ConnectionString);
+            code.ShouldBe(2, output);
+            output.ShouldContain($"signed with key {checkpoint.KeyId}");
+            output.ShouldNotContain("INVALID");
 
             await using (var db = new NpgsqlConnection(api.ConnectionString))
             {

@@ -14,6 +14,15 @@ public sealed class LedgerOptions
     public const string Origin = "safeguarding-cases/events";
 
     public string? SigningKeyPath { get; set; }
+
+    /// <summary>
+    /// <c>Ledger__PreviousPublicKeysPath</c>: a PEM file of the public keys of the signing keys used before the current
+    /// one (one or more <c>PUBLIC KEY</c> blocks), so that checkpoints signed before a key was replaced still verify.
+    /// </summary>
+    public string? PreviousPublicKeysPath { get; set; }
+
+    /// <summary>The keys read from <see cref="PreviousPublicKeysPath"/> at start-up (<see cref="LoadPreviousKeys"/>).</summary>
+    public IReadOnlyList<ECDsa> PreviousKeys { get; set; } = [];
     public Duration CheckpointInterval { get; set; } = Duration.FromMinutes(5);
     public string? PublishDirectory { get; set; }
 
@@ -41,6 +50,7 @@ public sealed class LedgerOptions
                 "a power of two up to 1048576"),
         },
         SigningKeyPath = configuration[$"{SectionName}:{nameof(SigningKeyPath)}"],
+        PreviousPublicKeysPath = configuration[$"{SectionName}:{nameof(PreviousPublicKeysPath)}"],
         PublishDirectory = configuration[$"{SectionName}:{nameof(PublishDirectory)}"],
         CheckpointInterval = Settings.ReadDuration(configuration, $"{SectionName}:{nameof(CheckpointInterval)}") ?? Duration.FromMinutes(5),
         GapSettle = Settings.ReadDuration(configuration, $"{SectionName}:{nameof(GapSettle)}") ?? Duration.FromSeconds(5),
@@ -68,6 +78,33 @@ public sealed class LedgerOptions
         {
             throw new StartupRefusedException($"Ledger__SigningKeyPath '{SigningKeyPath}' could not be read as an ECDSA P-256 private key (PEM).");
         }
+    }
+
+    /// <summary>The public keys at <see cref="PreviousPublicKeysPath"/> (none when unset), or start-up refused in one line.</summary>
+    public IReadOnlyList<ECDsa> LoadPreviousKeys()
+    {
+        if (string.IsNullOrWhiteSpace(PreviousPublicKeysPath)) return [];
+        var keys = new List<ECDsa>();
+        try
+        {
+            var text = File.ReadAllText(PreviousPublicKeysPath).AsSpan();
+            while (PemEncoding.TryFind(text, out var found))
+            {
+                if (text[found.Label].SequenceEqual("PUBLIC KEY"))
+                {
+                    var key = ECDsa.Create();
+                    key.ImportFromPem(text[found.Location]);
+                    keys.Add(key.KeySize == 256 ? key : throw new CryptographicException());
+                }
+                text = text[found.Location.End..];
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or CryptographicException)
+        {
+            keys.Clear();
+        }
+        return keys.Count > 0 ? keys
+            : throw new StartupRefusedException($"Ledger__PreviousPublicKeysPath '{PreviousPublicKeysPath}' could not be read as ECDSA P-256 public keys (PEM, one or more PUBLIC KEY blocks).");
     }
 }
 
@@ -109,6 +146,12 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
     public string PublicKeyPem => key.ExportSubjectPublicKeyInfoPem();
 
     public string KeyId => Checkpoint.KeyIdOf(key);
+
+    /// <summary>
+    /// The key that verifies checkpoints signed with key <paramref name="keyId"/>: the current one, or one of the keys
+    /// used before it (<c>Ledger__PreviousPublicKeysPath</c>); null when this instance holds neither.
+    /// </summary>
+    public ECDsa? VerifierFor(string keyId) => keyId == KeyId ? key : options.PreviousKeys.FirstOrDefault(k => Checkpoint.KeyIdOf(k) == keyId);
 
     /// <summary>Signs a checkpoint of another tree with the ledger's key (an export's tree of entries, under its own origin).</summary>
     public Checkpoint Sign(string origin, long treeSize, byte[] rootHash) => Checkpoint.Sign(origin, treeSize, rootHash, key, clock.GetCurrentInstant());
@@ -389,7 +432,7 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
         await foreach (var leaf in LeavesAsync(ct, checkpoint.LastSequence))
             tree.Push(MerkleTree.LeafHash(differing.TryGetValue(leaf.Sequence, out var recomputed) ? recomputed : leaf.Hash));
         var valid = walked == checkpoint.Id && tree.Count == walked && Convert.ToBase64String(tree.Root()) == checkpoint.Checkpoint.RootHash
-                    && checkpoint.Checkpoint.Verify(key);
+                    && VerifierFor(checkpoint.Checkpoint.KeyId) is { } verifier && checkpoint.Checkpoint.Verify(verifier);
         return (valid, valid || firstBad is not { } bad ? null : (bad.CaseId, bad.Version));
     }
 }

@@ -33,6 +33,12 @@ public static class VerifyLedgerCommand
                          ?? throw new InvalidDataException("The checkpoint file is empty.");
             using var publicKey = ECDsa.Create();
             publicKey.ImportFromPem(await File.ReadAllTextAsync(keyFile));
+            if (record.Checkpoint.KeyId != Checkpoint.KeyIdOf(publicKey))
+            {
+                // Not a sign of change: the checkpoint was signed with another key (one the ledger used before, say).
+                await Console.Error.WriteLineAsync($"verify-ledger could not run: the checkpoint was signed with key {record.Checkpoint.KeyId}, and {keyFile} is key {Checkpoint.KeyIdOf(publicKey)}: give the public key it was signed with.");
+                return 2;
+            }
             if (!record.Checkpoint.Verify(publicKey))
             {
                 Console.WriteLine($"INVALID: the checkpoint's signature does not verify with {keyFile}.");

@@ -113,7 +113,7 @@ public sealed class VerifyLedgerEndpoint(EventLedger ledger, IQuerySession sessi
         Get("/audit/ledger/verify");
         Roles(R.Auditor);
         Description(b => b.Read<LedgerVerification>("Audit", "Re-verify the whole event log against a signed checkpoint", onCase: false)
-            .Produces<Problem>(404, Problems.ContentType).Produces<Problem>(429, Problems.ContentType), clearDefaults: true);
+            .Produces<Problem>(404, Problems.ContentType).Produces<Problem>(409, Problems.ContentType).Produces<Problem>(429, Problems.ContentType), clearDefaults: true);
     }
 
     public override async Task HandleAsync(VerifyLedgerRequest req, CancellationToken ct)
@@ -121,6 +121,17 @@ public sealed class VerifyLedgerEndpoint(EventLedger ledger, IQuerySession sessi
         if (await session.LoadAsync<CheckpointRecord>(req.TreeSize!.Value, ct) is not { } checkpoint)
         {
             await CheckpointAnswers.NoSuchCheckpointAsync(HttpContext);
+            return;
+        }
+        if (ledger.VerifierFor(checkpoint.Checkpoint.KeyId) is null)
+        {
+            // Signed before the ledger's key was replaced, and the earlier key's public key not given: whether the log
+            // changed cannot be told here, and "invalid" would send auditors after tampering that never happened.
+            await Problems.WriteAsync(HttpContext, Problems.Create(409, "Signed with a key this service does not hold",
+                $"The checkpoint of {checkpoint.Id} events was signed with key {checkpoint.Checkpoint.KeyId}; this service signs with key " +
+                $"{ledger.KeyId} and holds no other. If that key was this service's before, add its public key to Ledger__PreviousPublicKeysPath " +
+                "and ask again (or verify offline with verify-ledger and that key); if it never was, the checkpoint is not one this service signed.",
+                type: "unknown-signing-key"));
             return;
         }
         using var turn = ledger.TryBeginVerification();

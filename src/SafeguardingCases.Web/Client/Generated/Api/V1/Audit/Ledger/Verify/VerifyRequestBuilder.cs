@@ -43,6 +43,7 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Ledger.Verify
         /// <exception cref="global::SafeguardingCases.Web.Client.Generated.Models.Problem">When receiving a 401 status code</exception>
         /// <exception cref="global::SafeguardingCases.Web.Client.Generated.Models.RefusalProblem">When receiving a 403 status code</exception>
         /// <exception cref="global::SafeguardingCases.Web.Client.Generated.Models.Problem">When receiving a 404 status code</exception>
+        /// <exception cref="global::SafeguardingCases.Web.Client.Generated.Models.Problem">When receiving a 409 status code</exception>
         /// <exception cref="global::SafeguardingCases.Web.Client.Generated.Models.Problem">When receiving a 429 status code</exception>
         /// <exception cref="global::SafeguardingCases.Web.Client.Generated.Models.Problem">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -61,6 +62,7 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Ledger.Verify
                 { "401", global::SafeguardingCases.Web.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "403", global::SafeguardingCases.Web.Client.Generated.Models.RefusalProblem.CreateFromDiscriminatorValue },
                 { "404", global::SafeguardingCases.Web.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "409", global::SafeguardingCases.Web.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "429", global::SafeguardingCases.Web.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "503", global::SafeguardingCases.Web.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };
