@@ -62,7 +62,7 @@ public sealed partial class Journeys
     private static async Task ShouldReflowAsync(IPage page)
     {
         // Laid out once its stylesheet has loaded (the pages have no script, so nothing changes them after "load").
-        await page.WaitForLoadStateAsync(LoadState.Load);
+        await ConsoleFixture.LoadedAsync(page);
         var wider = await page.EvaluateAsync<string[]>("""
             () => {
               const width = document.documentElement.clientWidth;

@@ -23,6 +23,7 @@ public sealed class LedgerOptions
 
     /// <summary>The keys read from <see cref="PreviousPublicKeysPath"/> at start-up (<see cref="LoadPreviousKeys"/>).</summary>
     public IReadOnlyList<ECDsa> PreviousKeys { get; set; } = [];
+
     public Duration CheckpointInterval { get; set; } = Duration.FromMinutes(5);
     public string? PublishDirectory { get; set; }
 
