@@ -106,7 +106,8 @@ public sealed class AlertTests(AlertTests.AlertingApi api) : IClassFixture<Alert
         await api.Smtp.WaitForAsync(About(waiting.Id, "due soon"), 1);
         var worker = api.ClientAs(Officer, Roles.SafeguardingOfficer);
         async Task<JsonNode> DueSoon(Guid caseId) => (await (await worker.GetAsync("/api/v1/notifications?limit=200").ShouldBe(HttpStatusCode.OK)).Json())["items"]!
-            .AsArray().Single(i => i!["caseId"]!.GetValue<Guid>() == caseId && i["kind"]!.GetValue<string>() == "DueSoon")!;
+            .AsArray().Single(i => i!["caseId"]!.GetValue<Guid>() == caseId && i["kind"]!.GetValue<string>() == "DueSoon"
+                && i["obligation"]!.GetValue<string>() == "TransparencyNoticeDue")!;
         (await DueSoon(done.Id))["stillOwed"]!.GetValue<bool>().ShouldBeTrue();
 
         // The notice is sent: the alert about it reads as no longer owed, and is still there to be acknowledged.
