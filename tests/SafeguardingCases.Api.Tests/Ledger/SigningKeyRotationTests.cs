@@ -65,6 +65,17 @@ public sealed class SigningKeyRotationTests
         });
         var verified = await (await told.ClientAs("auditor-k", Roles.Auditor).GetAsync($"/api/v1/audit/ledger/verify?treeSize={signedFirst}").ShouldBe(HttpStatusCode.OK)).Json();
         verified["valid"]!.GetValue<bool>().ShouldBeTrue();
+        // An auditor who did not keep the earlier key finds it beside the current one, by the id the checkpoint names,
+        // and checks the earlier checkpoint's signature with it themselves.
+        var published = await (await told.ClientAs("auditor-k", Roles.Auditor).GetAsync("/api/v1/audit/checkpoints/public-key").ShouldBe(HttpStatusCode.OK)).Json();
+        published["keyId"]!.GetValue<string>().ShouldBe(Api.Infrastructure.Ledger.Checkpoint.KeyIdOf(second));
+        var earlier = await (await told.ClientAs("auditor-k", Roles.Auditor).GetAsync($"/api/v1/audit/checkpoints/{signedFirst}").ShouldBe(HttpStatusCode.OK)).Json();
+        var named = published["previousKeys"]!.AsArray().Single(k => k!["keyId"]!.GetValue<string>() == earlier["keyId"]!.GetValue<string>())!;
+        using var earlierKey = ECDsa.Create();
+        earlierKey.ImportFromPem(named["publicKeyPem"]!.GetValue<string>());
+        earlierKey.VerifyData(System.Text.Encoding.UTF8.GetBytes(earlier["note"]!.GetValue<string>()), Convert.FromBase64String(earlier["signature"]!.GetValue<string>()),
+            HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence).ShouldBeTrue();
+        published["previousKeys"]!.AsArray().Count.ShouldBe(2, "every key in the file, the unrelated one too");
     }
 
     [Fact]

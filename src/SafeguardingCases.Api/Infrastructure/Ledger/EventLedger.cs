@@ -148,6 +148,9 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
 
     public string KeyId => Checkpoint.KeyIdOf(key);
 
+    /// <summary>The public keys of the signing keys used before the current one (<c>Ledger__PreviousPublicKeysPath</c>).</summary>
+    public IReadOnlyList<ECDsa> PreviousKeys => options.PreviousKeys;
+
     /// <summary>
     /// The key that verifies checkpoints signed with key <paramref name="keyId"/>: the current one, or one of the keys
     /// used before it (<c>Ledger__PreviousPublicKeysPath</c>); null when this instance holds neither.

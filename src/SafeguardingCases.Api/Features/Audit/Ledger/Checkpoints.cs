@@ -8,8 +8,14 @@ using R = SafeguardingCases.Domain.Cases.Roles;
 
 namespace SafeguardingCases.Api.Features.Audit.Ledger;
 
-/// <summary>The key that verifies checkpoints: its id and the PEM (SubjectPublicKeyInfo) for openssl.</summary>
-public sealed record PublicKeyResponse(string KeyId, string PublicKeyPem);
+/// <summary>
+/// The key that verifies checkpoints: its id and the PEM (SubjectPublicKeyInfo) for openssl; and the keys that signed
+/// checkpoints before it was replaced (<c>Ledger__PreviousPublicKeysPath</c>), each by the <c>keyId</c> a checkpoint names.
+/// </summary>
+public sealed record PublicKeyResponse(string KeyId, string PublicKeyPem, IReadOnlyList<SigningPublicKey> PreviousKeys);
+
+/// <summary>A key that signed checkpoints before the current one: its id and its PEM.</summary>
+public sealed record SigningPublicKey(string KeyId, string PublicKeyPem);
 
 /// <summary>POST /audit/checkpoints: sign a checkpoint of every event so far now (the latest, when nothing is new).</summary>
 public sealed class MakeCheckpointEndpoint(EventLedger ledger) : EndpointWithoutRequest<Checkpoint>
@@ -79,11 +85,12 @@ public sealed class PublicKeyEndpoint(EventLedger ledger) : EndpointWithoutReque
     {
         Get("/audit/checkpoints/public-key");
         Roles(R.Auditor);
-        Description(b => b.Read<PublicKeyResponse>("Audit", "The public key that verifies checkpoints (PEM)", onCase: false), clearDefaults: true);
+        Description(b => b.Read<PublicKeyResponse>("Audit", "The public key that verifies checkpoints (PEM), and the keys that signed before it", onCase: false), clearDefaults: true);
     }
 
     public override Task HandleAsync(CancellationToken ct) =>
-        EndpointResults.SendJsonAsync(HttpContext, new PublicKeyResponse(ledger.KeyId, ledger.PublicKeyPem), StatusCodes.Status200OK);
+        EndpointResults.SendJsonAsync(HttpContext, new PublicKeyResponse(ledger.KeyId, ledger.PublicKeyPem,
+            [.. ledger.PreviousKeys.Select(k => new SigningPublicKey(Checkpoint.KeyIdOf(k), k.ExportSubjectPublicKeyInfoPem()))]), StatusCodes.Status200OK);
 }
 
 /// <summary><c>treeSize</c>: the signed checkpoint to verify against.</summary>

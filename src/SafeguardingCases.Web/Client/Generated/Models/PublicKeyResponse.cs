@@ -20,6 +20,14 @@ namespace SafeguardingCases.Web.Client.Generated.Models
 #else
         public string KeyId { get; set; }
 #endif
+        /// <summary>The previousKeys property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public List<global::SafeguardingCases.Web.Client.Generated.Models.SigningPublicKey>? PreviousKeys { get; set; }
+#nullable restore
+#else
+        public List<global::SafeguardingCases.Web.Client.Generated.Models.SigningPublicKey> PreviousKeys { get; set; }
+#endif
         /// <summary>The publicKeyPem property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -47,6 +55,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
             return new Dictionary<string, Action<IParseNode>>
             {
                 { "keyId", n => { KeyId = n.GetStringValue(); } },
+                { "previousKeys", n => { PreviousKeys = n.GetCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.SigningPublicKey>(global::SafeguardingCases.Web.Client.Generated.Models.SigningPublicKey.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "publicKeyPem", n => { PublicKeyPem = n.GetStringValue(); } },
             };
         }
@@ -58,6 +67,7 @@ namespace SafeguardingCases.Web.Client.Generated.Models
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteStringValue("keyId", KeyId);
+            writer.WriteCollectionOfObjectValues<global::SafeguardingCases.Web.Client.Generated.Models.SigningPublicKey>("previousKeys", PreviousKeys);
             writer.WriteStringValue("publicKeyPem", PublicKeyPem);
         }
     }

@@ -34,7 +34,7 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Checkpoints.Public
         {
         }
         /// <summary>
-        /// The public key that verifies checkpoints (PEM).
+        /// The public key that verifies checkpoints (PEM), and the keys that signed before it.
         /// </summary>
         /// <returns>A <see cref="global::SafeguardingCases.Web.Client.Generated.Models.PublicKeyResponse"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
@@ -65,7 +65,7 @@ namespace SafeguardingCases.Web.Client.Generated.Api.V1.Audit.Checkpoints.Public
             return await RequestAdapter.SendAsync<global::SafeguardingCases.Web.Client.Generated.Models.PublicKeyResponse>(requestInfo, global::SafeguardingCases.Web.Client.Generated.Models.PublicKeyResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// The public key that verifies checkpoints (PEM).
+        /// The public key that verifies checkpoints (PEM), and the keys that signed before it.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
