@@ -50,6 +50,7 @@ public sealed class SigningKeyRotationTests
             unknown["type"]!.GetValue<string>().ShouldEndWith("/problems/unknown-signing-key");
             unknown["detail"]!.GetValue<string>().ShouldContain(Api.Infrastructure.Ledger.Checkpoint.KeyIdOf(first));
             unknown["detail"]!.GetValue<string>().ShouldContain("Ledger__PreviousPublicKeysPath");
+            unknown["detail"]!.GetValue<string>().ShouldContain("holds no other");
             // Signing goes on with the new key, extending the tree the earlier key signed.
             await after.ClientAs("officer-k", Roles.SafeguardingOfficer).PostJson("/api/v1/cases", Scenario.OpenCaseBody()).ShouldBe(HttpStatusCode.Created);
             var signedSecond = (await (await auditor.PostAsync("/api/v1/audit/checkpoints", null).ShouldBe(HttpStatusCode.OK)).Json())["treeSize"]!.GetValue<long>();

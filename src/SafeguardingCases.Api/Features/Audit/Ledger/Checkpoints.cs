@@ -136,7 +136,7 @@ public sealed class VerifyLedgerEndpoint(EventLedger ledger, IQuerySession sessi
             // changed cannot be told here, and "invalid" would send auditors after tampering that never happened.
             await Problems.WriteAsync(HttpContext, Problems.Create(409, "Signed with a key this service does not hold",
                 $"The checkpoint of {checkpoint.Id} events was signed with key {checkpoint.Checkpoint.KeyId}; this service signs with key " +
-                $"{ledger.KeyId} and holds no other. If that key was this service's before, add its public key to Ledger__PreviousPublicKeysPath " +
+                $"{ledger.KeyId} and holds {(ledger.PreviousKeys.Count == 0 ? "no other" : $"{ledger.PreviousKeys.Count} earlier ones, none of them that key")}. If that key was this service's before, add its public key to Ledger__PreviousPublicKeysPath " +
                 "and ask again (or verify offline with verify-ledger and that key); if it never was, the checkpoint is not one this service signed.",
                 type: "unknown-signing-key"));
             return;
