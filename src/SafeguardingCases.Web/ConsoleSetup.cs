@@ -85,9 +85,16 @@ public static class ConsoleSetup
         app.MapGet("/signout", async (HttpContext http, ConsoleOptions options) =>
         {
             // Signed in at an identity provider: the session there ends too (RP-initiated logout), or on a shared
-            // computer the next person to press Sign in would be signed straight back in as this one.
+            // computer the next person to press Sign in would be signed straight back in as this one. A provider that
+            // offers no end-session endpoint (the handler would throw: a 500) ends the console's session only, and
+            // the sign-in page says the account there is still signed in.
             if (options.OpenIdConnect is not null && (await http.AuthenticateAsync(ConsoleAuth.Scheme)).Succeeded)
-                return Results.SignOut(new AuthenticationProperties { RedirectUri = "/signin" }, [ConsoleAuth.Scheme, ConsoleAuth.OidcScheme]);
+            {
+                if (await ConsoleAuth.ProviderConfigurationAsync(http) is { EndSessionEndpoint.Length: > 0 })
+                    return Results.SignOut(new AuthenticationProperties { RedirectUri = "/signin" }, [ConsoleAuth.Scheme, ConsoleAuth.OidcScheme]);
+                await ConsoleAuth.SignOutAsync(http);
+                return Results.Redirect(ConsoleAuth.SignedOutHereOnly);
+            }
             await ConsoleAuth.SignOutAsync(http);
             return Results.Redirect("/signin");
         }).AllowAnonymous().ExcludeFromDescription();

@@ -267,6 +267,50 @@ public sealed partial class Journeys
         }
     }
 
+    /// <summary>
+    /// Sign out where the provider offers no end-session endpoint (no RP-initiated logout, as Google's discovery
+    /// document has none): the console session ends all the same, and the sign-in page says the account at the provider
+    /// is still signed in on this browser and what to do about it on a shared computer; never a 500 with the session kept.
+    /// </summary>
+    [Fact]
+    public async Task Signing_out_where_the_provider_cannot_end_its_session_ends_the_console_session_and_says_what_is_left()
+    {
+        await using var provider = await TestIdentityProvider.StartAsync(("officer-oidc-10", "Officer Ten", "SafeguardingOfficer"));
+        provider.OffersEndSession = false;
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var (api, address) = await StartWithProviderAsync(provider, output: output);
+        try
+        {
+            var context = await console.Browser.NewContextAsync(new() { BaseURL = address.ToString(), Locale = "en-GB", ViewportSize = new() { Width = 1280, Height = 900 } });
+            var page = await context.NewPageAsync();
+            await page.GotoAsync("/signin");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Continue as Officer Ten" }).ClickAsync();
+            await ArrivesAtAsync(page, new Regex("/$"));
+            await Assertions.Expect(page.GetByText("Signed in as Officer Ten")).ToBeVisibleAsync();
+
+            var answer = await page.RunAndWaitForResponseAsync(
+                () => page.GetByRole(AriaRole.Link, new() { Name = "Sign out" }).ClickAsync(), r => r.Url.EndsWith("/signout", StringComparison.Ordinal));
+            answer.Status.ShouldBe(302);
+            await ArrivesAtAsync(page, new Regex("/signin\\?signedout=console-only$"));
+            await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("still signed in to your organisation's account");
+            await ConsoleFixture.ShouldBeAccessibleAsync(page);
+            await ConsoleFixture.ScreenshotAsync(page, "signed-out-console-only");
+            (await page.GotoAsync("/cases"))!.Url.ShouldContain("/signin", customMessage: "the console session ended");
+            provider.EndedSessions.ShouldBe(0);
+            // What the page warns of: Sign in here signs straight back in at the provider as the same account.
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await ArrivesAtAsync(page, new Regex("/cases$"));
+            await Assertions.Expect(page.GetByText("Signed in as Officer Ten")).ToBeVisibleAsync();
+            output.ShouldNotContain(line => line.Contains("Unhandled exception", StringComparison.Ordinal));
+        }
+        finally
+        {
+            api.Kill(entireProcessTree: true);
+            api.Dispose();
+        }
+    }
+
     /// <summary>The API with no development key, trusting <paramref name="provider"/>, its console a client there.</summary>
     private async Task<(System.Diagnostics.Process Api, Uri Address)> StartWithProviderAsync(TestIdentityProvider provider, string extraScopes = "",
         System.Collections.Concurrent.ConcurrentQueue<string>? output = null, string roleClaim = "", string subjectClaim = "") =>

@@ -88,6 +88,12 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     /// </summary>
     public bool PairwiseSubjects { get; set; }
 
+    /// <summary>
+    /// While cleared, the discovery document names no end-session endpoint, as providers that do not offer
+    /// RP-initiated logout publish theirs (Google's, for one): a client cannot end the browser's session here.
+    /// </summary>
+    public bool OffersEndSession { get; set; } = true;
+
     /// <summary>Who signs in at the provider's page.</summary>
     public (string Subject, string Name, string Role) Person { get; set; }
 
@@ -145,9 +151,10 @@ public sealed class TestIdentityProvider : IAsyncDisposable
         });
     }
 
-    private void Map()
+    /// <summary>The discovery document: where each endpoint is, and what the provider supports.</summary>
+    private Dictionary<string, object> Discovery()
     {
-        app.MapGet("/.well-known/openid-configuration", () => Results.Json(new Dictionary<string, object>
+        var document = new Dictionary<string, object>
         {
             ["issuer"] = Issuer,
             ["authorization_endpoint"] = $"{Issuer}/authorize",
@@ -160,7 +167,14 @@ public sealed class TestIdentityProvider : IAsyncDisposable
             ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
             ["code_challenge_methods_supported"] = new[] { "S256" },
             ["token_endpoint_auth_methods_supported"] = new[] { "client_secret_post", "client_secret_basic" },
-        }));
+        };
+        if (!OffersEndSession) document.Remove("end_session_endpoint");
+        return document;
+    }
+
+    private void Map()
+    {
+        app.MapGet("/.well-known/openid-configuration", () => Results.Json(Discovery()));
         app.MapGet("/jwks", () =>
         {
             return Results.Json(new

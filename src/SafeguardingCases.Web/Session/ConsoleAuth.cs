@@ -137,6 +137,12 @@ public static class ConsoleAuth
     /// <summary>Where the way back from a failed sign-in at the provider ends: the sign-in page, saying so.</summary>
     public const string SignInDidNotComplete = "/signin?failed=1";
 
+    /// <summary>
+    /// Where Sign out ends when the console could not end the session at the provider too (it offers no end-session
+    /// endpoint, or could not be reached): the sign-in page, saying the account there is still signed in on this browser.
+    /// </summary>
+    public const string SignedOutHereOnly = "/signin?signedout=console-only";
+
     /// <summary>Where someone signed in at the provider with none of this service's roles ends: the sign-in page, saying so.</summary>
     public const string SignedInWithNoRole = "/signin?failed=no-role";
 
