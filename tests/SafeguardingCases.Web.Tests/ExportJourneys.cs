@@ -48,6 +48,14 @@ public sealed class ExportJourneys(ConsoleFixture console)
         await officer.GetByLabel("Audience").SelectOptionAsync("Court");
         await officer.GetByRole(AriaRole.Button, new() { Name = "Download chronology" }).ClickAsync();
         await Assertions.Expect(officer.GetByRole(AriaRole.Alert)).ToContainTextAsync("recipient is required");
+        // The refusal comes back to the page sealed in its address (the download cannot answer a page): the address
+        // carries none of its words, and a link made by someone else, with words of their choosing in the same place
+        // ("call this number about this case"), shows nothing in the console's own alert.
+        new Uri(officer.Url).Query.ShouldNotContain("recipient");
+        await officer.GotoAsync($"{url}?problem=Urgent%3A+this+case+was+reassigned&detail=Call+0800+000+000+now&rules=ESCALATE");
+        await Assertions.Expect(officer.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToBeVisibleAsync();
+        (await officer.Locator("main").InnerTextAsync()).ShouldNotContain("0800 000 000");
+        await Assertions.Expect(officer.GetByRole(AriaRole.Alert)).ToHaveCountAsync(0);
         await officer.GetByLabel("Audience").SelectOptionAsync("Court");
         await officer.GetByLabel("Recipient").FillAsync("Family Court");
         await officer.GetByLabel("Purpose").FillAsync("Care proceedings");

@@ -2,14 +2,18 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace SafeguardingCases.Web.Session;
 
 /// <summary>
 /// The console's downloads of exports (a page cannot answer a file): each asks the API with the signed-in person's own
-/// token, as every page does, and hands the file on as an attachment; a problem goes back to the page it came from.
+/// token, as every page does, and hands the file on as an attachment; a problem goes back to the page it came from,
+/// sealed in its address with ASP.NET's data protection (for a few minutes): the page shows only what this console put
+/// there, never words someone else wrote into a link ("call this number about this case") in the console's own alert.
 /// </summary>
 public static class ExportDownloads
 {
@@ -48,16 +52,27 @@ public static class ExportDownloads
                            ?? $"export.{(format is "csv" or "json" ? format : "pdf")}";
                 return Results.File(body, response.Content.Headers.ContentType?.ToString() ?? accept, name);
             }
-            return Results.Redirect(back + Problem(body, (int)response.StatusCode) + "#" + anchor);
+            return Results.Redirect(back + Sealed(http, Problem(body, (int)response.StatusCode)) + "#" + anchor);
         }
         catch (HttpRequestException)
         {
-            return Results.Redirect(back + Query([("problem", "The service is unavailable"), ("detail", "Try again in a moment.")]) + "#" + anchor);
+            return Results.Redirect(back + Sealed(http, new ProblemView(503, "The service is unavailable", "Try again in a moment.", [], [])) + "#" + anchor);
         }
     }
 
+    private const string ProblemPurpose = "SafeguardingCases.Web.ExportProblem";
+
+    /// <summary>How long the page it goes back to can read a problem: long enough for the redirect, not for a link kept.</summary>
+    private static readonly TimeSpan ProblemLifetime = TimeSpan.FromMinutes(5);
+
+    private static ITimeLimitedDataProtector Protector(HttpContext http) =>
+        http.RequestServices.GetRequiredService<IDataProtectionProvider>().CreateProtector(ProblemPurpose).ToTimeLimitedDataProtector();
+
+    private static QueryString Sealed(HttpContext http, ProblemView problem) =>
+        QueryString.Create("problem", Protector(http).Protect(JsonSerializer.Serialize(problem), ProblemLifetime));
+
     /// <summary>The problem's title, detail and rule IDs for the page to show (a problem carries nothing recorded about a person).</summary>
-    private static QueryString Problem(byte[] body, int status)
+    private static ProblemView Problem(byte[] body, int status)
     {
         string title = $"The export was not made ({status})", detail = "", rules = "";
         try
@@ -74,11 +89,23 @@ public static class ExportDownloads
         {
             // Not a problem document: the status says enough.
         }
-        return Query([("problem", title), ("detail", detail.Trim()), ("rules", rules)]);
+        return new ProblemView(status, title, detail.Trim(), [.. rules.Split(',', StringSplitOptions.RemoveEmptyEntries)], []);
     }
 
-    /// <summary>The problem a download sent back to the page, from its query; null when there is none.</summary>
-    public static ProblemView? FromQuery(string? title, string? detail, string? rules) => string.IsNullOrEmpty(title)
-        ? null
-        : new ProblemView(400, title, detail ?? "", [.. (rules ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)], []);
+    /// <summary>
+    /// The problem a download sent back to the page, from its query; null when there is none, or when it is not one
+    /// this console sealed in the last few minutes (made up, altered, expired, or sealed before a restart).
+    /// </summary>
+    public static ProblemView? FromQuery(HttpContext http, string? problem)
+    {
+        if (string.IsNullOrEmpty(problem)) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<ProblemView>(Protector(http).Unprotect(problem, out _));
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or FormatException or JsonException)
+        {
+            return null;
+        }
+    }
 }
