@@ -123,7 +123,7 @@ public static class ConsoleSetup
     /// writing). Only for a request carrying the console's session cookie, which the browser sends from this site alone
     /// (SameSite=Lax: never with a post from another site): what is shown is what that browser has just sent, back to
     /// it (no-store, as every console page); nothing of it is kept on the server or sent to the API. Call after authentication (an identity provider's
-    /// form_post to the sign-in callback is answered there, whatever cookie comes with it) and before authorization,
+    /// answer to the sign-in callback is taken there, whatever cookie comes with it) and before authorization,
     /// which would redirect it.
     /// </summary>
     public static void UseEndedSessionForms(this WebApplication app) => app.Use(async (http, next) =>

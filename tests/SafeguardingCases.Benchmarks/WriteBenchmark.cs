@@ -249,7 +249,7 @@ public static class WriteBenchmark
 
     private static HttpClient LoadClient(string token)
     {
-        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Connections, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+        var client = new HttpClient(new SocketsHttpHandler { UseCookies = false, MaxConnectionsPerServer = Connections, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
         {
             Timeout = TimeSpan.FromSeconds(30),
         };

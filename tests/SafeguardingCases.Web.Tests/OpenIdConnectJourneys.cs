@@ -311,10 +311,57 @@ public sealed partial class Journeys
         }
     }
 
+    /// <summary>
+    /// Two instances behind <c>deploy/nginx/route-by-case.conf</c> (Debian's nginx), as behind the ingress: each
+    /// browser signs in at the identity provider and works. The console keeps a session in the instance that signed the
+    /// person in, so the way back from the provider must reach the instance that began the sign-in, and every page after
+    /// it the one holding the session: the route cookie is SameSite=Lax and the provider answers with a GET
+    /// (response_mode=query), which that cookie goes with; a cross-site POST (form_post) would go without it.
+    /// </summary>
+    [Fact]
+    public async Task Behind_a_proxy_in_front_of_two_instances_each_browser_signs_in_at_the_provider_and_works_on_one()
+    {
+        await using var provider = await TestIdentityProvider.StartAsync(("officer-oidc-11", "Officer Eleven", "SafeguardingOfficer"));
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        // Each with a data protection key ring of its own, as pods with no shared key store have: neither can read what
+        // the other sealed in a cookie (the sign-in's correlation cookie, the session's).
+        var (first, firstAddress) = await StartWithProviderAsync(provider, output: output, home: Directory.CreateTempSubdirectory("instance-home-").FullName);
+        var (second, secondAddress) = await StartWithProviderAsync(provider, output: output, home: Directory.CreateTempSubdirectory("instance-home-").FullName);
+        try
+        {
+            await using var proxy = await SafeguardingCases.Testing.CaseRouter.StartAsync([firstAddress, secondAddress]);
+            // Several browsers, so that sign-ins begin on both instances.
+            for (var i = 0; i < 4; i++)
+            {
+                var context = await console.Browser.NewContextAsync(new() { BaseURL = proxy.Address.ToString(), Locale = "en-GB", ViewportSize = new() { Width = 1280, Height = 900 } });
+                var page = await context.NewPageAsync();
+                await page.GotoAsync("/signin");
+                await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+                await page.GetByRole(AriaRole.Button, new() { Name = "Continue as Officer Eleven" }).ClickAsync();
+                await ArrivesAtAsync(page, new Regex("/$"));
+                await Assertions.Expect(page.GetByText("Signed in as Officer Eleven")).ToBeVisibleAsync();
+                await OpenCaseAsync(page, $"chat-proxy-{i}", 15, "Opened behind the proxy");
+                await page.GetByLabel("Note", new() { Exact = true }).FillAsync($"Note {i} behind the proxy");
+                await page.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync();
+                await Assertions.Expect(Timeline(page).Filter(new() { HasText = $"Note {i} behind the proxy" })).ToHaveCountAsync(1);
+                await context.CloseAsync();
+            }
+            proxy.UpstreamErrors().ShouldBe(0);
+        }
+        finally
+        {
+            foreach (var api in new[] { first, second })
+            {
+                api.Kill(entireProcessTree: true);
+                api.Dispose();
+            }
+        }
+    }
+
     /// <summary>The API with no development key, trusting <paramref name="provider"/>, its console a client there.</summary>
     private async Task<(System.Diagnostics.Process Api, Uri Address)> StartWithProviderAsync(TestIdentityProvider provider, string extraScopes = "",
-        System.Collections.Concurrent.ConcurrentQueue<string>? output = null, string roleClaim = "", string subjectClaim = "") =>
-        await ConsoleFixture.StartApiAsync(console.ConnectionString, output ?? new(), new Dictionary<string, string>
+        System.Collections.Concurrent.ConcurrentQueue<string>? output = null, string roleClaim = "", string subjectClaim = "", string? home = null) =>
+        await ConsoleFixture.StartApiAsync(console.ConnectionString, output ?? new(), new Dictionary<string, string>(home is null ? [] : [new("HOME", home)])
         {
             ["Auth__DevSigningKey"] = "",
             ["Auth__Authority"] = provider.Issuer,

@@ -17,7 +17,8 @@ public sealed class CaseRoutingTests : IAsyncLifetime
 {
     private Echo first = null!, second = null!;
     private CaseRouter router = null!;
-    private readonly HttpClient client = new() { Timeout = TimeSpan.FromSeconds(10) };
+    // As most API clients: no cookies kept (a browser's requests are in the test below).
+    private readonly HttpClient client = new(new HttpClientHandler { UseCookies = false }) { Timeout = TimeSpan.FromSeconds(10) };
 
     public async ValueTask InitializeAsync()
     {
@@ -72,6 +73,47 @@ public sealed class CaseRoutingTests : IAsyncLifetime
             answered.Add((await SendAsync(HttpMethod.Get, $"/api/v1/cases/{Guid.NewGuid()}x/notes")).Instance);
         }
         answered.Order().ShouldBe(["first", "second"]);
+    }
+
+    /// <summary>
+    /// A browser (it keeps cookies): its first answer sets the route cookie, and every request it sends off the case
+    /// routes from then on reaches that one instance, the staff console's session there included; the way back from
+    /// the identity provider too, which Lax lets the cookie go with. Different browsers spread over both instances.
+    /// </summary>
+    [Fact]
+    public async Task A_browser_stays_with_one_instance_off_the_case_routes_and_browsers_spread_over_both()
+    {
+        var byInstance = new Dictionary<string, int>();
+        for (var i = 0; i < 30; i++)
+        {
+            var cookies = new CookieContainer();
+            using var browser = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(10) };
+            using var first = await browser.GetAsync(new Uri(router.Address, "/signin"));
+            var setCookie = first.Headers.GetValues("Set-Cookie").Single();
+            setCookie.ShouldMatch("^sg_route=[0-9a-f]{32}; Path=/; HttpOnly; SameSite=Lax$");
+            var answered = new HashSet<string> { (await first.Content.ReadAsStringAsync()).Split(' ')[0] };
+            foreach (var (method, path) in new[]
+            {
+                (HttpMethod.Post, "/signin"), (HttpMethod.Get, "/signin-oidc?code=x&state=y"), (HttpMethod.Get, "/cases"),
+                (HttpMethod.Get, $"/cases/{Guid.NewGuid()}"), (HttpMethod.Post, $"/cases/{Guid.NewGuid()}"), (HttpMethod.Get, "/api/v1/cases?status=Open"),
+            })
+            {
+                using var request = new HttpRequestMessage(method, new Uri(router.Address, path));
+                if (method == HttpMethod.Post) request.Content = new StringContent("a=b", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded");
+                using var response = await browser.SendAsync(request);
+                response.Headers.Contains("Set-Cookie").ShouldBeFalse("the cookie is set once");
+                answered.Add((await response.Content.ReadAsStringAsync()).Split(' ')[0]);
+            }
+            answered.Count.ShouldBe(1, $"browser {i}'s requests reached {string.Join(" and ", answered)}");
+            byInstance[answered.Single()] = byInstance.GetValueOrDefault(answered.Single()) + 1;
+        }
+        byInstance.Keys.Order().ShouldBe(["first", "second"]);
+
+        // A cookie that is not one nginx set (forged, or from an older form) is replaced, not hashed.
+        using var forged = new HttpRequestMessage(HttpMethod.Get, new Uri(router.Address, "/cases"));
+        forged.Headers.Add("Cookie", "sg_route=../../etc");
+        using var answer = await client.SendAsync(forged);
+        answer.Headers.GetValues("Set-Cookie").Single().ShouldStartWith("sg_route=");
     }
 
     [Fact]

@@ -228,6 +228,23 @@ public sealed partial class DeploymentTests
         Regex.Match(conf, @"location = /api/v1/audit/ledger/verify \{[^}]*proxy_read_timeout (\d+)s;").Groups[1].Value.ShouldBe("900");
     }
 
+    /// <summary>
+    /// The console's session lives in one replica, so a browser is kept with it by a cookie: one that goes with the way
+    /// back from the identity provider (a cross-site GET) and the first page after it, as SameSite=Lax does and Strict
+    /// does not (a journey runs the same rule in nginx, two instances and a browser). route-by-case.conf agrees.
+    /// </summary>
+    [Fact]
+    public void The_consoles_affinity_cookie_goes_with_the_way_back_from_the_identity_provider()
+    {
+        var annotations = Map(Map(Named("Ingress", "safeguarding-api"), "metadata"), "annotations");
+        Scalar(annotations["nginx.ingress.kubernetes.io/affinity"]).ShouldBe("cookie");
+        Scalar(annotations["nginx.ingress.kubernetes.io/session-cookie-samesite"]).ShouldBe("Lax");
+        Scalar(annotations["nginx.ingress.kubernetes.io/session-cookie-secure"]).ShouldBe("true");
+        var conf = File.ReadAllText(Path.Combine(Root, "deploy", "nginx", "route-by-case.conf"));
+        conf.ShouldContain("SameSite=Lax");
+        conf.ShouldNotContain("SameSite=Strict");
+    }
+
     [GeneratedRegex("\"~\\*(\\^/api/v1/cases/[^\"]+)\" \\$case_id;")]
     private static partial Regex NginxCaseRoute();
 
