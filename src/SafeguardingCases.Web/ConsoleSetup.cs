@@ -38,7 +38,11 @@ public static class ConsoleSetup
         {
             o.Cookie.Name = options.SecureCookies ? "__Host-sg-console-af" : "sg-console-af";
             o.Cookie.SecurePolicy = options.SecureCookies ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
-            o.Cookie.SameSite = SameSiteMode.Strict;
+            // Lax, as the session cookie: a Strict one is held back on a page opened from another site (an alert's link
+            // in webmail, the way back from the identity provider), which then set a new one, and every form already
+            // open in another tab was refused (400) with what was typed in it. A post from another site still goes
+            // without either cookie, and every form carries its token.
+            o.Cookie.SameSite = SameSiteMode.Lax;
         });
         var authentication = services.AddAuthentication().AddCookie(ConsoleAuth.Scheme, o =>
         {

@@ -75,4 +75,40 @@ public sealed class AlertJourneys(ConsoleFixture console)
         await officer.ReloadAsync();
         await Assertions.Expect(row.First.GetByRole(AriaRole.Cell).Nth(3)).ToHaveTextAsync("No: done, or its deadline moved");
     }
+
+    /// <summary>
+    /// An officer half way through a note in one tab follows an alert's link from their email (another site) into a new
+    /// tab: the note in the first tab is still recorded when sent. The console's antiforgery cookie was SameSite=Strict,
+    /// which the browser holds back on a navigation from another site, so that page set a new one and every form already
+    /// open in other tabs was refused with a bare 400, the note typed in it lost.
+    /// </summary>
+    [Fact]
+    public async Task A_note_being_written_in_one_tab_is_recorded_after_an_alerts_link_from_email_opens_the_case_in_another()
+    {
+        var officer = await console.NewPageAsync();
+        await officer.GotoAsync("/signin");
+        await officer.GetByLabel("Name").FillAsync("Tabs Officer");
+        await officer.GetByLabel("Role").SelectOptionAsync("SafeguardingOfficer");
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await officer.GotoAsync("/cases/new");
+        await officer.GetByLabel("Channel").SelectOptionAsync("Text");
+        await officer.GetByLabel("Source reference").FillAsync("text-tabs-1");
+        await officer.GetByLabel("Age", new() { Exact = true }).FillAsync("14");
+        await officer.GetByLabel("Summary").FillAsync("Texted about school");
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Open case" }).ClickAsync();
+        await Journeys.ArrivesAtAsync(officer, new Regex("/cases/[0-9a-f-]{36}$"));
+        await officer.GetByLabel("Note", new() { Exact = true }).FillAsync("Twenty minutes of careful notes from the call");
+
+        // The alert's email, read in webmail on another site: its link opens the case in a new tab.
+        var mail = await officer.Context.NewPageAsync();
+        await mail.SetContentAsync($"<!DOCTYPE html><html lang=\"en\"><title>Webmail</title><main><a href=\"{officer.Url}\">Open the case</a></main></html>");
+        await mail.GetByRole(AriaRole.Link, new() { Name = "Open the case" }).ClickAsync();
+        await Journeys.ArrivesAtAsync(mail, new Regex("/cases/[0-9a-f-]{36}$"));
+        await Assertions.Expect(mail.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("text-tabs-1");
+
+        // Back in the first tab, the note is sent, and recorded.
+        await officer.BringToFrontAsync();
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync();
+        await Assertions.Expect(officer.GetByRole(AriaRole.Listitem).Filter(new() { HasText = "Twenty minutes of careful notes from the call" })).ToHaveCountAsync(1);
+    }
 }
