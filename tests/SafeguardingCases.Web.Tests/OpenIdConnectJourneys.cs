@@ -339,7 +339,12 @@ public sealed partial class Journeys
                 var context = await console.Browser.NewContextAsync(new() { BaseURL = proxy.Address.ToString(), Locale = "en-GB", ViewportSize = new() { Width = 1280, Height = 900 } });
                 var page = await context.NewPageAsync();
                 await page.GotoAsync("/signin");
-                await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+                var authorize = await page.RunAndWaitForRequestAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync(),
+                    r => r.Url.StartsWith(provider.Issuer + "/authorize", StringComparison.Ordinal));
+                // Asked to come back with a GET (query, the code flow's default, so no response_mode at all), which the Lax
+                // route cookie goes with: checked every run, where the browsers find a form_post only by chance.
+                authorize.Url.ShouldContain("response_type=code");
+                authorize.Url.ShouldNotContain("response_mode");
                 await page.GetByRole(AriaRole.Button, new() { Name = "Continue as Officer Eleven" }).ClickAsync();
                 await ArrivesAtAsync(page, new Regex("/$"));
                 await Assertions.Expect(page.GetByText("Signed in as Officer Eleven")).ToBeVisibleAsync();
