@@ -27,8 +27,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var server = await PostgresServer.GetAsync();
-        ConnectionString = await server.CreateDatabaseAsync("console");
+        ConnectionString = await DatabaseAsync("console");
         // Any obligation due within two days counts as due soon, and deadlines are looked at every half second, so a
         // journey sees an alert as soon as it creates an obligation (AlertJourneys).
         (api, Address) = await StartApiAsync(ConnectionString, Output, new Dictionary<string, string>
@@ -43,8 +42,14 @@ public sealed class ConsoleFixture : IAsyncLifetime
         // process, PostgreSQL, Chromium and the sweeps, and a journey that failed once in a while timed out here. A page
         // that is right still passes as soon as it shows; one that is wrong still fails.
         Assertions.SetDefaultExpectTimeout(15_000);
-        playwright = await Playwright.CreateAsync();
-        Browser = await playwright.Chromium.LaunchAsync(new()
+        (playwright, Browser) = await LaunchChromiumAsync();
+    }
+
+    /// <summary>Debian's Chromium, driven by Playwright (which never downloads a browser here).</summary>
+    public static async Task<(IPlaywright, IBrowser)> LaunchChromiumAsync()
+    {
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new()
         {
             ExecutablePath = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium",
             Headless = true,
@@ -52,6 +57,23 @@ public sealed class ConsoleFixture : IAsyncLifetime
             Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync"],
         });
+        return (playwright, browser);
+    }
+
+    // The run's PostgreSQL (a throwaway cluster when it started one) is shared by both collections and stopped with
+    // the last of their fixtures.
+    private static int postgresUsers;
+
+    /// <summary>A database of its own on the run's PostgreSQL, which stays up until <see cref="ReleasePostgresAsync"/> is called as often.</summary>
+    public static async Task<string> DatabaseAsync(string prefix)
+    {
+        Interlocked.Increment(ref postgresUsers);
+        return await (await PostgresServer.GetAsync()).CreateDatabaseAsync(prefix);
+    }
+
+    public static async Task ReleasePostgresAsync()
+    {
+        if (Interlocked.Decrement(ref postgresUsers) == 0) await PostgresServer.StopAsync();
     }
 
     /// <summary>Starts the built API (with its console) as a process in Development on a free loopback port.</summary>
@@ -163,9 +185,41 @@ public sealed class ConsoleFixture : IAsyncLifetime
         playwright?.Dispose();
         if (api is { HasExited: false }) api.Kill(entireProcessTree: true);
         api?.Dispose();
-        // The run's PostgreSQL (a throwaway cluster when it started one) goes with the last journey.
-        await PostgresServer.StopAsync();
+        await ReleasePostgresAsync();
     }
+}
+
+/// <summary>
+/// Chromium and a database for the journeys that start API processes of their own (another identity provider, two
+/// instances behind a proxy, PostgreSQL stopped under one): they run beside the console collection's journeys, which
+/// mostly wait on the browser, instead of after them.
+/// </summary>
+public sealed class OwnApiFixture : IAsyncLifetime
+{
+    private IPlaywright? playwright;
+
+    public IBrowser Browser { get; private set; } = default!;
+    public string ConnectionString { get; private set; } = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        ConnectionString = await ConsoleFixture.DatabaseAsync("ownapi");
+        Assertions.SetDefaultExpectTimeout(15_000);
+        (playwright, Browser) = await ConsoleFixture.LaunchChromiumAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Browser is not null) await Browser.DisposeAsync();
+        playwright?.Dispose();
+        await ConsoleFixture.ReleasePostgresAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class OwnApiCollection : ICollectionFixture<OwnApiFixture>
+{
+    public const string Name = "Console journeys with API processes of their own";
 }
 
 [CollectionDefinition(Name)]

@@ -10,7 +10,7 @@ namespace SafeguardingCases.Web.Tests;
 /// the database is back hands each case over once, and a third time finds nothing left. Its own API on its own
 /// PostgreSQL cluster (crashed with <c>pg_ctl -m immediate</c>), so the other journeys never see the outage.
 /// </summary>
-[Collection(ConsoleCollection.Name)]
+[Collection(OwnApiCollection.Name)]
 public sealed class HandoverOutageTests
 {
     [Fact]

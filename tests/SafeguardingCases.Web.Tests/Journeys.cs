@@ -58,7 +58,7 @@ public sealed partial class Journeys(ConsoleFixture console)
     /// <summary>Whether a journey has checked the case list and the open-case form with axe yet (the same pages every time).</summary>
     private static int openCasePagesChecked;
 
-    private static async Task<string> OpenCaseAsync(IPage page, string sourceReference, int age, string summary)
+    internal static async Task<string> OpenCaseAsync(IPage page, string sourceReference, int age, string summary)
     {
         // axe on the case list and the form the first time only: nearly every journey opens cases, and rescanning the
         // same two pages in each added about a second a case to the suite.
@@ -112,7 +112,7 @@ public sealed partial class Journeys(ConsoleFixture console)
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Timeline", Level = 2 })).ToBeInViewportAsync();
     }
 
-    private static ILocator Section(IPage page, string heading) =>
+    internal static ILocator Section(IPage page, string heading) =>
         page.Locator("section").Filter(new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = heading, Exact = true, Level = 2 }) });
 
     [Fact]

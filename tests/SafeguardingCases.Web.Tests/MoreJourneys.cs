@@ -5,7 +5,7 @@ namespace SafeguardingCases.Web.Tests;
 
 public sealed partial class Journeys
 {
-    private static ILocator Timeline(IPage page) => Section(page, "Timeline").GetByRole(AriaRole.Listitem);
+    internal static ILocator Timeline(IPage page) => Section(page, "Timeline").GetByRole(AriaRole.Listitem);
 
     [Fact]
     public async Task A_page_left_open_while_someone_else_records_says_the_case_changed_and_shows_it_again()

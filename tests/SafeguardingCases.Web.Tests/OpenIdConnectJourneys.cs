@@ -4,7 +4,12 @@ using Microsoft.Playwright;
 
 namespace SafeguardingCases.Web.Tests;
 
-public sealed partial class Journeys
+/// <summary>
+/// The console signing in at an OpenID Connect provider (the test's own), each journey with API processes of its own
+/// configured for it; in their own collection, beside the console collection's journeys.
+/// </summary>
+[Collection(OwnApiCollection.Name)]
+public sealed class OpenIdConnectJourneys(OwnApiFixture console)
 {
     /// <summary>
     /// Production sign-in, end to end: the console's OpenID Connect sign-in (authorization code with PKCE) at an identity
@@ -31,27 +36,27 @@ public sealed partial class Journeys
             var context = await console.Browser.NewContextAsync(new() { BaseURL = address.ToString(), Locale = "en-GB", ViewportSize = new() { Width = 1280, Height = 900 } });
             var page = await context.NewPageAsync();
             await page.GotoAsync("/cases");
-            await ArrivesAtAsync(page, new Regex("/signin"));
+            await Journeys.ArrivesAtAsync(page, new Regex("/signin"));
             await Assertions.Expect(page.GetByText("Sign in with your organisation's account.")).ToBeVisibleAsync();
             await ConsoleFixture.ShouldBeAccessibleAsync(page);
             await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
             await page.GetByRole(AriaRole.Button, new() { Name = "Continue as Officer Oidc" }).ClickAsync();
 
             // Back at the console, signed in as the provider says, on the page asked for.
-            await ArrivesAtAsync(page, new Regex("/cases$"));
+            await Journeys.ArrivesAtAsync(page, new Regex("/cases$"));
             await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Cases");
             await Assertions.Expect(page.GetByText("Signed in as Officer Oidc (SafeguardingOfficer; sign-in name officer-oidc-7)")).ToBeVisibleAsync();
             provider.RefreshGrants.ShouldBe(1, "the lapsed token renewed once, then kept for the hour the new one lasts");
             // Every read and command goes to the API with the provider's access token: a case opened, a note added.
-            var id = await OpenCaseAsync(page, "chat-oidc", 15, "Worried about home");
+            var id = await Journeys.OpenCaseAsync(page, "chat-oidc", 15, "Worried about home");
             await page.GetByLabel("Note", new() { Exact = true }).FillAsync("Called back through the provider's sign-in");
             await page.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync();
-            await Assertions.Expect(Timeline(page).Filter(new() { HasText = "Called back through the provider's sign-in" })).ToHaveCountAsync(1);
+            await Assertions.Expect(Journeys.Timeline(page).Filter(new() { HasText = "Called back through the provider's sign-in" })).ToHaveCountAsync(1);
 
             // Sign out ends the session at the provider too: on a shared computer the next person to press Sign in is
             // asked who they are at the provider, not signed in again as the last one (single sign-on would do that).
             await page.GetByRole(AriaRole.Link, new() { Name = "Sign out" }).ClickAsync();
-            await ArrivesAtAsync(page, new Regex("/signin$"));
+            await Journeys.ArrivesAtAsync(page, new Regex("/signin$"));
             provider.EndedSessions.ShouldBe(1);
             await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
             await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Continue as Officer Oidc" })).ToBeVisibleAsync();
@@ -62,7 +67,7 @@ public sealed partial class Journeys
             // (The provider's page was shown a moment ago, so it signs straight back.)
             provider.RefuseRefreshGrants = true;
             await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-            await ArrivesAtAsync(page, new Regex("/signin"));
+            await Journeys.ArrivesAtAsync(page, new Regex("/signin"));
             await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Sign in");
             await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("when your organisation's account asks you to sign in again");
             provider.RefreshGrants.ShouldBe(2);
@@ -71,7 +76,7 @@ public sealed partial class Journeys
             // token it has, the session is kept, and the next request asks again, once the provider is back.
             (provider.RefuseRefreshGrants, provider.RefreshGrantsUnavailable, provider.SignInTokenLifetime) = (false, true, TimeSpan.FromSeconds(90));
             await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-            await ArrivesAtAsync(page, new Regex("/cases$"));
+            await Journeys.ArrivesAtAsync(page, new Regex("/cases$"));
             await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "chat-oidc" })).ToBeVisibleAsync();
             var tried = provider.RefreshGrants;
             tried.ShouldBeGreaterThan(2, "a renewal was asked for, and not answered");
@@ -95,7 +100,7 @@ public sealed partial class Journeys
             // showing the sign-in's role (its forms, its queues) until the session ends.
             provider.RenewedTokenLifetime = TimeSpan.FromSeconds(90);
             await page.GetByRole(AriaRole.Link, new() { Name = "Sign out" }).ClickAsync();
-            await ArrivesAtAsync(page, new Regex("/signin$"));
+            await Journeys.ArrivesAtAsync(page, new Regex("/signin$"));
             await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
             await page.GetByRole(AriaRole.Button, new() { Name = "Continue as Officer Oidc" }).ClickAsync();
             await Assertions.Expect(page.GetByText("Signed in as Officer Oidc (SafeguardingOfficer; sign-in name officer-oidc-7)")).ToBeVisibleAsync();
@@ -117,10 +122,10 @@ public sealed partial class Journeys
             }
             await page.GotoAsync($"/cases/{id}");
             await Assertions.Expect(page.GetByText("Signed in as Officer Oidc (SafeguardingLead; sign-in name officer-oidc-7)")).ToBeVisibleAsync();
-            await Assertions.Expect(Timeline(page).Filter(new() { HasText = "Called back through the provider's sign-in" })).ToHaveCountAsync(1);
+            await Assertions.Expect(Journeys.Timeline(page).Filter(new() { HasText = "Called back through the provider's sign-in" })).ToHaveCountAsync(1);
             provider.RolesNow["officer-oidc-7"] = "";
             await page.GotoAsync("/cases");
-            await ArrivesAtAsync(page, new Regex("/signin"));
+            await Journeys.ArrivesAtAsync(page, new Regex("/signin"));
             await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("when your organisation's account asks you to sign in again");
             (await page.GotoAsync("/cases"))!.Url.ShouldContain("/signin", customMessage: "no session with no role");
             output.ShouldContain(line => line.Contains("role was changed at the identity provider", StringComparison.Ordinal));
@@ -212,7 +217,7 @@ public sealed partial class Journeys
 
             // Cancel at the provider: back at the sign-in page, told it did not complete, not signed in.
             await page.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
-            await ArrivesAtAsync(page, new Regex("/signin\\?failed=1$"));
+            await Journeys.ArrivesAtAsync(page, new Regex("/signin\\?failed=1$"));
             await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("You are not signed in");
             await ConsoleFixture.ShouldBeAccessibleAsync(page);
             (await page.GotoAsync("/cases"))!.Url.ShouldContain("/signin");
@@ -220,7 +225,7 @@ public sealed partial class Journeys
             // And then signing in works (straight back: the provider's page was shown, so it has a session, as a
             // provider keeps one when the person signed in there and then declined).
             await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-            await ArrivesAtAsync(page, new Regex("/cases$"));
+            await Journeys.ArrivesAtAsync(page, new Regex("/cases$"));
             await Assertions.Expect(page.GetByText("Signed in as Officer Eight")).ToBeVisibleAsync();
 
             // A callback sent by hand (no sign-in began, or its state forged): the sign-in page, never a 500.
@@ -239,7 +244,7 @@ public sealed partial class Journeys
             await other.GotoAsync("/signin");
             await other.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
             await other.GetByRole(AriaRole.Button, new() { Name = "Continue as Volunteer Nine" }).ClickAsync();
-            await ArrivesAtAsync(other, new Regex("/signin\\?failed=no-role$"));
+            await Journeys.ArrivesAtAsync(other, new Regex("/signin\\?failed=no-role$"));
             await Assertions.Expect(other.GetByRole(AriaRole.Alert)).ToContainTextAsync("Your account has no role in this service");
             await ConsoleFixture.ShouldBeAccessibleAsync(other);
             await ConsoleFixture.ScreenshotAsync(other, "sign-in-no-role");
@@ -249,12 +254,12 @@ public sealed partial class Journeys
             // computer, or the wrong one of their accounts): the page offers to end that session first.
             var ended = provider.EndedSessions;
             await other.GetByRole(AriaRole.Button, new() { Name = "Use another account" }).ClickAsync();
-            await ArrivesAtAsync(other, new Regex("/signin$"));
+            await Journeys.ArrivesAtAsync(other, new Regex("/signin$"));
             provider.EndedSessions.ShouldBe(ended + 1);
             provider.Person = ("officer-oidc-8", "Officer Eight", "SafeguardingOfficer");
             await other.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
             await other.GetByRole(AriaRole.Button, new() { Name = "Continue as Officer Eight" }).ClickAsync();
-            await ArrivesAtAsync(other, new Regex("/$"));
+            await Journeys.ArrivesAtAsync(other, new Regex("/$"));
             await Assertions.Expect(other.GetByText("Signed in as Officer Eight")).ToBeVisibleAsync();
             output.ShouldContain(line => line.Contains("no role in this service", StringComparison.Ordinal) && line.Contains("sub, name, role", StringComparison.Ordinal));
             output.ShouldNotContain(line => line.Contains("Volunteer", StringComparison.Ordinal), "who it was stays out of the log");
@@ -286,13 +291,13 @@ public sealed partial class Journeys
             await page.GotoAsync("/signin");
             await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
             await page.GetByRole(AriaRole.Button, new() { Name = "Continue as Officer Ten" }).ClickAsync();
-            await ArrivesAtAsync(page, new Regex("/$"));
+            await Journeys.ArrivesAtAsync(page, new Regex("/$"));
             await Assertions.Expect(page.GetByText("Signed in as Officer Ten")).ToBeVisibleAsync();
 
             var answer = await page.RunAndWaitForResponseAsync(
                 () => page.GetByRole(AriaRole.Link, new() { Name = "Sign out" }).ClickAsync(), r => r.Url.EndsWith("/signout", StringComparison.Ordinal));
             answer.Status.ShouldBe(302);
-            await ArrivesAtAsync(page, new Regex("/signin\\?signedout=console-only$"));
+            await Journeys.ArrivesAtAsync(page, new Regex("/signin\\?signedout=console-only$"));
             await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("still signed in to your organisation's account");
             await ConsoleFixture.ShouldBeAccessibleAsync(page);
             await ConsoleFixture.ScreenshotAsync(page, "signed-out-console-only");
@@ -300,7 +305,7 @@ public sealed partial class Journeys
             provider.EndedSessions.ShouldBe(0);
             // What the page warns of: Sign in here signs straight back in at the provider as the same account.
             await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-            await ArrivesAtAsync(page, new Regex("/cases$"));
+            await Journeys.ArrivesAtAsync(page, new Regex("/cases$"));
             await Assertions.Expect(page.GetByText("Signed in as Officer Ten")).ToBeVisibleAsync();
             output.ShouldNotContain(line => line.Contains("Unhandled exception", StringComparison.Ordinal));
         }
@@ -346,12 +351,12 @@ public sealed partial class Journeys
                 authorize.Url.ShouldContain("response_type=code");
                 authorize.Url.ShouldNotContain("response_mode");
                 await page.GetByRole(AriaRole.Button, new() { Name = "Continue as Officer Eleven" }).ClickAsync();
-                await ArrivesAtAsync(page, new Regex("/$"));
+                await Journeys.ArrivesAtAsync(page, new Regex("/$"));
                 await Assertions.Expect(page.GetByText("Signed in as Officer Eleven")).ToBeVisibleAsync();
-                await OpenCaseAsync(page, $"chat-proxy-{i}", 15, "Opened behind the proxy");
+                await Journeys.OpenCaseAsync(page, $"chat-proxy-{i}", 15, "Opened behind the proxy");
                 await page.GetByLabel("Note", new() { Exact = true }).FillAsync($"Note {i} behind the proxy");
                 await page.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync();
-                await Assertions.Expect(Timeline(page).Filter(new() { HasText = $"Note {i} behind the proxy" })).ToHaveCountAsync(1);
+                await Assertions.Expect(Journeys.Timeline(page).Filter(new() { HasText = $"Note {i} behind the proxy" })).ToHaveCountAsync(1);
                 await context.CloseAsync();
             }
             proxy.UpstreamErrors().ShouldBe(0);
