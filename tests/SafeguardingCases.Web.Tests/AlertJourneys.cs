@@ -86,17 +86,8 @@ public sealed class AlertJourneys(ConsoleFixture console)
     public async Task A_note_being_written_in_one_tab_is_recorded_after_an_alerts_link_from_email_opens_the_case_in_another()
     {
         var officer = await console.NewPageAsync();
-        await officer.GotoAsync("/signin");
-        await officer.GetByLabel("Name").FillAsync("Tabs Officer");
-        await officer.GetByLabel("Role").SelectOptionAsync("SafeguardingOfficer");
-        await officer.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await officer.GotoAsync("/cases/new");
-        await officer.GetByLabel("Channel").SelectOptionAsync("Text");
-        await officer.GetByLabel("Source reference").FillAsync("text-tabs-1");
-        await officer.GetByLabel("Age", new() { Exact = true }).FillAsync("14");
-        await officer.GetByLabel("Summary").FillAsync("Texted about school");
-        await officer.GetByRole(AriaRole.Button, new() { Name = "Open case" }).ClickAsync();
-        await Journeys.ArrivesAtAsync(officer, new Regex("/cases/[0-9a-f-]{36}$"));
+        await Journeys.SignInAsync(officer, "Tabs Officer", "SafeguardingOfficer");
+        await Journeys.OpenCaseAsync(officer, "text-tabs-1", 14, "Texted about school");
         await officer.GetByLabel("Note", new() { Exact = true }).FillAsync("Twenty minutes of careful notes from the call");
 
         // The alert's email, read in webmail on another site: its link opens the case in a new tab.

@@ -10,7 +10,7 @@ namespace SafeguardingCases.Web.Tests;
 [Collection(ConsoleCollection.Name)]
 public sealed partial class Journeys(ConsoleFixture console)
 {
-    private static async Task SignInAsync(IPage page, string name, string role)
+    internal static async Task SignInAsync(IPage page, string name, string role)
     {
         await page.GotoAsync("/signin");
         await ConsoleFixture.ShouldBeAccessibleAsync(page);
