@@ -77,8 +77,8 @@ public static class ConsoleAuth
             // The provider sends the person back with a GET (the code in the query), not the handler's default form_post:
             // a cross-site POST goes without SameSite=Lax cookies, the load balancer's affinity cookie among them, so
             // behind several instances the way back reached any of them, and one that had not begun the sign-in could
-            // not read its correlation cookie ("did not complete"; the journey behind nginx in OpenIdConnectJourneys). With PKCE the code is of
-            // no use to anyone who reads it from the address.
+            // not read its correlation cookie ("did not complete"; the journey behind nginx in OpenIdConnectJourneys).
+            // With PKCE the code is of no use to anyone who reads it from the address.
             o.ResponseMode = Microsoft.IdentityModel.Protocols.OpenIdConnect.OpenIdConnectResponseMode.Query;
             o.UsePkce = true;
             o.SaveTokens = true;
