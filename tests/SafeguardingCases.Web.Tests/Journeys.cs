@@ -45,8 +45,9 @@ public sealed partial class Journeys(ConsoleFixture console)
     /// <remarks>
     /// It watches the page's address (which changes when a navigation commits) rather than calling
     /// <c>WaitForURLAsync</c> with <c>WaitUntilState.Commit</c>. When the navigation had already committed before that
-    /// call began (a loaded machine), the call waited for a "commit" load state the page never reports, and ran out its
-    /// 30 s on a page that was already there (CI at f5e9d10: worked example 1, "Still at /cases/{id}").
+    /// call began (a loaded machine), Playwright's client finds the address already matching and waits for the page's
+    /// "load" state instead (it has no "commit" state to wait for), and its record of that event can miss it (633bc4f):
+    /// the call ran out its 30 s on a page that was already there (CI at f5e9d10: worked example 1, "Still at /cases/{id}").
     /// </remarks>
     internal static async Task ArrivesAtAsync(IPage page, Regex url)
     {
