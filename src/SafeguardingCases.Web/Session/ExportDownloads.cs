@@ -74,14 +74,16 @@ public static class ExportDownloads
     /// <summary>The problem's title, detail and rule IDs for the page to show (a problem carries nothing recorded about a person).</summary>
     private static ProblemView Problem(byte[] body, int status)
     {
-        string title = $"The export was not made ({status})", detail = "", rules = "";
+        string title = $"The export was not made ({status})", detail = "";
+        string[] rules = [];
         try
         {
             using var json = JsonDocument.Parse(body);
             var root = json.RootElement;
             if (root.TryGetProperty("title", out var t)) title = t.GetString() ?? title;
             if (root.TryGetProperty("detail", out var d)) detail = d.GetString() ?? "";
-            if (root.TryGetProperty("ruleIds", out var r) && r.ValueKind == JsonValueKind.Array) rules = string.Join(',', r.EnumerateArray().Select(x => x.GetString()));
+            if (root.TryGetProperty("ruleIds", out var r) && r.ValueKind == JsonValueKind.Array)
+                rules = [.. r.EnumerateArray().Select(x => x.GetString()).OfType<string>().Where(x => x.Length > 0)];
             if (root.TryGetProperty("errors", out var e) && e.ValueKind == JsonValueKind.Array)
                 detail = string.Join(" ", e.EnumerateArray().Select(x => x.TryGetProperty("reason", out var reason) ? reason.GetString() : null).Where(x => x is not null).Prepend(detail));
         }
@@ -89,7 +91,7 @@ public static class ExportDownloads
         {
             // Not a problem document: the status says enough.
         }
-        return new ProblemView(status, title, detail.Trim(), [.. rules.Split(',', StringSplitOptions.RemoveEmptyEntries)], []);
+        return new ProblemView(status, title, detail.Trim(), rules, []);
     }
 
     /// <summary>

@@ -21,8 +21,8 @@ public sealed class LedgerOptions
     /// </summary>
     public string? PreviousPublicKeysPath { get; set; }
 
-    /// <summary>The keys read from <see cref="PreviousPublicKeysPath"/> at start-up (<see cref="LoadPreviousKeys"/>).</summary>
-    public IReadOnlyList<ECDsa> PreviousKeys { get; set; } = [];
+    /// <summary>The keys read from <see cref="PreviousPublicKeysPath"/> at start-up (<see cref="LoadPreviousKeys"/>), each with its id.</summary>
+    public IReadOnlyList<PreviousKey> PreviousKeys { get; set; } = [];
 
     public Duration CheckpointInterval { get; set; } = Duration.FromMinutes(5);
     public string? PublishDirectory { get; set; }
@@ -81,11 +81,14 @@ public sealed class LedgerOptions
         }
     }
 
-    /// <summary>The public keys at <see cref="PreviousPublicKeysPath"/> (none when unset), or start-up refused in one line.</summary>
-    public IReadOnlyList<ECDsa> LoadPreviousKeys()
+    /// <summary>
+    /// The public keys at <see cref="PreviousPublicKeysPath"/> (none when unset), each with the id a checkpoint names it
+    /// by (worked out once here, not at every verification), or start-up refused in one line.
+    /// </summary>
+    public IReadOnlyList<PreviousKey> LoadPreviousKeys()
     {
         if (string.IsNullOrWhiteSpace(PreviousPublicKeysPath)) return [];
-        var keys = new List<ECDsa>();
+        var keys = new List<PreviousKey>();
         try
         {
             var text = File.ReadAllText(PreviousPublicKeysPath).AsSpan();
@@ -95,7 +98,7 @@ public sealed class LedgerOptions
                 {
                     var key = ECDsa.Create();
                     key.ImportFromPem(text[found.Location]);
-                    keys.Add(key.KeySize == 256 ? key : throw new CryptographicException());
+                    keys.Add(key.KeySize == 256 ? new PreviousKey(Checkpoint.KeyIdOf(key), key) : throw new CryptographicException());
                 }
                 text = text[found.Location.End..];
             }
@@ -108,6 +111,9 @@ public sealed class LedgerOptions
             : throw new StartupRefusedException($"Ledger__PreviousPublicKeysPath '{PreviousPublicKeysPath}' could not be read as ECDSA P-256 public keys (PEM, one or more PUBLIC KEY blocks).");
     }
 }
+
+/// <summary>A key that signed checkpoints before the current one: its id (<see cref="Checkpoint.KeyIdOf"/>) and its public key.</summary>
+public sealed record PreviousKey(string KeyId, ECDsa Key);
 
 /// <summary>The event log no longer extends a signed checkpoint: it was altered, and no new checkpoint is signed.</summary>
 public sealed class LedgerForkedException(long treeSize) : Exception($"The event log no longer extends checkpoint {treeSize}.")
@@ -149,13 +155,13 @@ public sealed class EventLedger(NpgsqlDataSource db, IDocumentStore store, ECDsa
     public string KeyId => Checkpoint.KeyIdOf(key);
 
     /// <summary>The public keys of the signing keys used before the current one (<c>Ledger__PreviousPublicKeysPath</c>).</summary>
-    public IReadOnlyList<ECDsa> PreviousKeys => options.PreviousKeys;
+    public IReadOnlyList<PreviousKey> PreviousKeys => options.PreviousKeys;
 
     /// <summary>
     /// The key that verifies checkpoints signed with key <paramref name="keyId"/>: the current one, or one of the keys
     /// used before it (<c>Ledger__PreviousPublicKeysPath</c>); null when this instance holds neither.
     /// </summary>
-    public ECDsa? VerifierFor(string keyId) => keyId == KeyId ? key : options.PreviousKeys.FirstOrDefault(k => Checkpoint.KeyIdOf(k) == keyId);
+    public ECDsa? VerifierFor(string keyId) => keyId == KeyId ? key : options.PreviousKeys.FirstOrDefault(k => k.KeyId == keyId)?.Key;
 
     /// <summary>Signs a checkpoint of another tree with the ledger's key (an export's tree of entries, under its own origin).</summary>
     public Checkpoint Sign(string origin, long treeSize, byte[] rootHash) => Checkpoint.Sign(origin, treeSize, rootHash, key, clock.GetCurrentInstant());

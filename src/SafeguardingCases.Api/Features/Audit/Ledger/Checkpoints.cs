@@ -90,7 +90,7 @@ public sealed class PublicKeyEndpoint(EventLedger ledger) : EndpointWithoutReque
 
     public override Task HandleAsync(CancellationToken ct) =>
         EndpointResults.SendJsonAsync(HttpContext, new PublicKeyResponse(ledger.KeyId, ledger.PublicKeyPem,
-            [.. ledger.PreviousKeys.Select(k => new SigningPublicKey(Checkpoint.KeyIdOf(k), k.ExportSubjectPublicKeyInfoPem()))]), StatusCodes.Status200OK);
+            [.. ledger.PreviousKeys.Select(k => new SigningPublicKey(k.KeyId, k.Key.ExportSubjectPublicKeyInfoPem()))]), StatusCodes.Status200OK);
 }
 
 /// <summary><c>treeSize</c>: the signed checkpoint to verify against.</summary>
