@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -84,6 +85,7 @@ public static class ConsoleSetup
     public static void MapStaffConsole(this WebApplication app)
     {
         app.UseAntiforgery();
+        app.UseExpiredForms();
         app.MapGet("/console.css", () => Results.Stream(typeof(ConsoleSetup).Assembly.GetManifestResourceStream("console.css")!, "text/css"))
             .AllowAnonymous().ExcludeFromDescription();
         app.MapGet("/signout", async (HttpContext http, ConsoleOptions options) =>
@@ -138,6 +140,46 @@ public static class ConsoleSetup
             await next(http);
             return;
         }
+        await ShowBackAsync(http, KeptForm.Why.SessionEnded, StatusCodes.Status401Unauthorized, next);
+    });
+
+    /// <summary>
+    /// A console form whose antiforgery token this browser's session cannot send, refused by the framework with a bare
+    /// 400 in its own words ("A valid antiforgery token was not provided...") and what was typed in it lost. It happens
+    /// when someone signed in or out on the browser since the page was opened (another tab, a shared computer: the token
+    /// was made for the session then), or when the service restarted or another of its instances answers, whose keys
+    /// cannot read the browser's antiforgery cookie. The sign-in form goes on to where it was going when this browser is
+    /// signed in by now (a second tab's Sign in), or comes back saying the page had expired; any other is shown back as
+    /// an ended session's is, 400, nothing sent. Call after <c>UseAntiforgery</c>, which only records the outcome.
+    /// </summary>
+    private static void UseExpiredForms(this WebApplication app) => app.Use(async (http, next) =>
+    {
+        // The outcome is set only for a form (whose content type the middleware checked first).
+        if (http.Features.Get<IAntiforgeryValidationFeature>() is not { IsValid: false } refused || !IsConsolePath(http.Request.Path))
+        {
+            await next(http);
+            return;
+        }
+        // Looked at here: the form can be read (the framework throws on reading a form whose refusal nobody looked at).
+        http.Features.Set<IAntiforgeryValidationFeature>(null);
+        if (http.Request.Path.StartsWithSegments("/signin"))
+        {
+            var returnUrl = ConsoleAuth.LocalReturn(http.Request.Query["ReturnUrl"]);
+            http.Response.Redirect((await http.AuthenticateAsync(ConsoleAuth.Scheme)).Succeeded
+                ? returnUrl ?? "/"
+                : returnUrl is null ? ConsoleAuth.SignInPageExpired : $"{ConsoleAuth.SignInPageExpired}&ReturnUrl={Uri.EscapeDataString(returnUrl)}");
+            return;
+        }
+        await ShowBackAsync(http, KeptForm.Why.PageExpired, StatusCodes.Status400BadRequest, h =>
+        {
+            h.Features.Set(refused);
+            return next(h);
+        });
+    });
+
+    /// <summary>The form shown back in the console's frame (no-store, as every console page), nothing of it kept or sent to the API.</summary>
+    private static async Task ShowBackAsync(HttpContext http, KeptForm.Why reason, int status, RequestDelegate next)
+    {
         IFormCollection form;
         try
         {
@@ -145,15 +187,12 @@ public static class ConsoleSetup
         }
         catch (Exception e) when (e is InvalidDataException or BadHttpRequestException)
         {
-            // A form that cannot be read goes on as before: to the sign-in page.
+            // A form that cannot be read goes on as before.
             await next(http);
             return;
         }
-        await new RazorComponentResult<Components.App>(new { SessionEnded = EndedSessionForm.From(http.Request.Path, form) })
-        {
-            StatusCode = StatusCodes.Status401Unauthorized,
-        }.ExecuteAsync(http);
-    });
+        await new RazorComponentResult<Components.App>(new { Kept = KeptForm.From(reason, http.Request, form) }) { StatusCode = status }.ExecuteAsync(http);
+    }
 
     private static bool HasSessionCookie(HttpContext http) =>
         http.RequestServices.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>().Get(ConsoleAuth.Scheme).Cookie.Name is { } name

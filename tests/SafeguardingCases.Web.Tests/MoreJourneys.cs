@@ -69,6 +69,76 @@ public sealed partial class Journeys
     }
 
     [Fact]
+    public async Task A_note_sent_from_a_page_opened_before_someone_else_signed_in_on_this_browser_is_shown_back_with_nothing_recorded()
+    {
+        var page = await console.NewPageAsync();
+        await SignInAsync(page, "Officer Earlier", "SafeguardingOfficer");
+        var id = await OpenCaseAsync(page, "chat-form-expired", 15, "Worried about home");
+        const string text = "She rang back from a friend's phone: her mum's partner took her phone away again.";
+        await page.GetByLabel("Note", new() { Exact = true }).FillAsync(text);
+        // Meanwhile, in another tab of the same browser (a shared computer), the first officer signs out and another
+        // signs in. The note's form was made for the first officer's session; the framework refused it with a bare
+        // 400 in its own words ("A valid antiforgery token was not provided..."), and the note was gone.
+        var other = await page.Context.NewPageAsync();
+        await other.GotoAsync("/");
+        await SignOutAsync(other);
+        await SignInAsync(other, "Officer Later", "SafeguardingOfficer");
+        await ArrivesAtAsync(other, new Regex("/$"));
+
+        var answer = await page.RunAndWaitForResponseAsync(
+            () => page.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync(),
+            r => r.Request.Method == "POST" && r.Url.EndsWith($"/cases/{id}", StringComparison.Ordinal));
+        answer.Status.ShouldBe(400);
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Not sent: this page had expired");
+        await Assertions.Expect(page).ToHaveTitleAsync("Not sent: this page had expired · Safeguarding cases");
+        await Assertions.Expect(Alert(page)).ToContainTextAsync("Nothing was recorded");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 2 })).ToHaveTextAsync("Add note");
+        await Assertions.Expect(page.GetByLabel("Text")).ToHaveValueAsync(text);
+        await ConsoleFixture.ShouldBeAccessibleAsync(page);
+        await ConsoleFixture.ScreenshotAsync(page, "form-expired");
+
+        // The link opens the case again in a new tab, as whoever is signed in now; nothing was recorded on it.
+        await SignOutAsync(other);
+        await SignInAsync(other, "Officer Earlier", "SafeguardingOfficer");
+        var again = await page.Context.RunAndWaitForPageAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "open the page again (opens in a new tab)" }).ClickAsync());
+        await ArrivesAtAsync(again, new Regex($"/cases/{id}$"));
+        await Assertions.Expect(Section(again, "Timeline")).ToBeVisibleAsync();
+        await Assertions.Expect(Timeline(again).Filter(new() { HasText = "friend's phone" })).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task Sign_in_pressed_on_a_page_left_open_goes_on_signed_in_or_asks_again_instead_of_a_bare_400()
+    {
+        // Two tabs on the sign-in page (a morning's bookmarks, each sent to sign in): signed in from one, Sign in on
+        // the other was refused with the framework's 400, its form made for someone not yet signed in. It goes on to
+        // where that tab was going: this browser is signed in.
+        var first = await console.NewPageAsync();
+        var second = await first.Context.NewPageAsync();
+        await second.GotoAsync("/signin?ReturnUrl=%2Fcases");
+        await SignInAsync(first, "Officer Two Tabs", "SafeguardingOfficer");
+        await ArrivesAtAsync(first, new Regex("/$"));
+        await second.GetByLabel("Name").FillAsync("Officer Two Tabs");
+        await second.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await ArrivesAtAsync(second, new Regex("/cases$"));
+        await Assertions.Expect(second.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Cases");
+
+        // A sign-in page from before the service restarted (or answered by another of its instances, whose keys cannot
+        // read this browser's antiforgery cookie): the page again, saying why, and Sign in then works.
+        var page = await console.NewPageAsync();
+        await page.GotoAsync("/signin?ReturnUrl=%2Fcases");
+        var antiforgery = (await page.Context.CookiesAsync()).Single(c => c.Name == "sg-console-af");
+        await page.Context.AddCookiesAsync([new() { Name = antiforgery.Name, Value = "CfDJ8-made-with-keys-this-process-does-not-have", Domain = antiforgery.Domain, Path = antiforgery.Path }]);
+        await page.GetByLabel("Name").FillAsync("Officer Restarted");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await ArrivesAtAsync(page, new Regex(@"/signin\?.*expired=1"));
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("This page had expired, so you are not signed in yet");
+        await ConsoleFixture.ShouldBeAccessibleAsync(page);
+        await page.GetByLabel("Name").FillAsync("Officer Restarted");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await ArrivesAtAsync(page, new Regex("/cases$"));
+    }
+
+    [Fact]
     public async Task An_address_no_page_has_says_page_not_found_in_the_console_and_leads_back()
     {
         var page = await console.NewPageAsync();

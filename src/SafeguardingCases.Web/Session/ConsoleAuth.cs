@@ -152,6 +152,13 @@ public static class ConsoleAuth
     /// <summary>Where someone signed in at the provider with none of this service's roles ends: the sign-in page, saying so.</summary>
     public const string SignedInWithNoRole = "/signin?failed=no-role";
 
+    /// <summary>Where a sign-in form this process cannot accept goes (ConsoleSetup.UseExpiredForms): the page again, saying why.</summary>
+    public const string SignInPageExpired = "/signin?expired=1";
+
+    /// <summary>A sign-in's <c>ReturnUrl</c> if it is a path on this site: never an open redirect.</summary>
+    public static string? LocalReturn(string? url) =>
+        url is { Length: > 1 } && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal) ? url : null;
+
     /// <summary>
     /// Reads the identity provider's discovery document (kept once read, as the challenge would read it): null, logged,
     /// when the provider cannot be reached or does not answer with one, so the sign-in page can say the service is
