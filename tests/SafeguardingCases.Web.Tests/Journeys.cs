@@ -82,7 +82,11 @@ public sealed partial class Journeys(ConsoleFixture console)
         await page.GetByRole(AriaRole.Button, new() { Name = "Open case" }).ClickAsync();
         await ArrivesAtAsync(page, new Regex("/cases/[0-9a-f-]{36}$"));
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync(sourceReference);
-        return page.Url.Split('/').Last();
+        var id = page.Url.Split('/').Last();
+        // The page's title (the tab, the task bar, the browser's history on disk and synced to its maker's servers)
+        // names the case by its id, never by the reference, which identifies the young person.
+        await Assertions.Expect(page).ToHaveTitleAsync($"Case {id[..8]} · Safeguarding cases");
+        return id;
     }
 
     private static ILocator Alert(IPage page) => page.GetByRole(AriaRole.Alert);
