@@ -55,7 +55,7 @@ public sealed class AlertJourneys(ConsoleFixture console)
         await ConsoleFixture.ShouldBeAccessibleAsync(officer);
         await ConsoleFixture.ScreenshotAsync(officer, "alerts");
         await row.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^Acknowledge") }).ClickAsync();
-        await officer.WaitForURLAsync(new Regex("/alerts$"));
+        await Journeys.ArrivesAtAsync(officer, new Regex("/alerts$"));
         await Assertions.Expect(officer.GetByRole(AriaRole.Row).Filter(new() { HasText = "Risk assessment needed" }).Filter(new() { HasText = caseId[..8] })
             .GetByRole(AriaRole.Button)).ToHaveCountAsync(0);
 

@@ -14,7 +14,7 @@ public sealed class ExportJourneys(ConsoleFixture console)
         await page.GetByLabel("Role").SelectOptionAsync(role);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         // Auditors land on Audit, everyone else on their work queues.
-        await page.WaitForURLAsync(new Regex(role == "Auditor" ? "/audit$" : "/$"));
+        await Journeys.ArrivesAtAsync(page, new Regex(role == "Auditor" ? "/audit$" : "/$"));
     }
 
     private static async Task<byte[]> DownloadAsync(IPage page, Func<Task> click)
@@ -68,7 +68,7 @@ public sealed class ExportJourneys(ConsoleFixture console)
 
         await officer.GotoAsync(url);
         await exports.GetByRole(AriaRole.Button, new() { Name = "Draft subject access export" }).ClickAsync();
-        await officer.WaitForURLAsync(new Regex("/subject-access/[0-9a-f-]{36}$"));
+        await Journeys.ArrivesAtAsync(officer, new Regex("/subject-access/[0-9a-f-]{36}$"));
         var sar = new Uri(officer.Url).AbsolutePath;
         await Assertions.Expect(officer.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Subject access export");
         await Assertions.Expect(officer.Locator("main")).ToContainTextAsync("Version 2: Child abuse");

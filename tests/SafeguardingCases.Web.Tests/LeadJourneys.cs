@@ -243,7 +243,7 @@ public sealed partial class Journeys
         await lead.GetByRole(AriaRole.Link, new() { Name = "Work queues" }).ClickAsync();
         var firstPage = await Section(lead, "Risk assessment needed").GetByRole(AriaRole.Row).AllInnerTextsAsync();
         await Section(lead, "Risk assessment needed").GetByRole(AriaRole.Link, new() { Name = "More: Risk assessment needed" }).ClickAsync();
-        await lead.WaitForURLAsync(new System.Text.RegularExpressions.Regex("[?]queue=RiskAssessmentNeeded&cursor="));
+        await Journeys.ArrivesAtAsync(lead, new System.Text.RegularExpressions.Regex("[?]queue=RiskAssessmentNeeded&cursor="));
         // The next page of that queue alone: no other queue, the leads' ones included.
         await Assertions.Expect(lead.GetByRole(AriaRole.Heading, new() { Level = 2 })).ToHaveTextAsync(["Risk assessment needed"]);
         var secondPage = await Section(lead, "Risk assessment needed").GetByRole(AriaRole.Row).AllInnerTextsAsync();
@@ -260,7 +260,7 @@ public sealed partial class Journeys
         for (var i = 0; i < 26; i++) newest = await EscalateThroughTheApiAsync();
         var auditor = await console.NewPageAsync();
         await SignInAsync(auditor, "Auditor Pages", "Auditor");
-        await auditor.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/audit$"));
+        await Journeys.ArrivesAtAsync(auditor, new System.Text.RegularExpressions.Regex("/audit$"));
         var recheck = Section(auditor, "Escalations re-checked against the policy of their time");
         for (var page = 0; page < 20 && await recheck.GetByRole(AriaRole.Link, new() { Name = newest.ToString() }).CountAsync() == 0; page++)
         {

@@ -144,7 +144,7 @@ public sealed partial class Journeys
         var page = await console.NewPageAsync();
         // Signed out, it is the sign-in page (nothing said about what exists); signed in, the console's own 404.
         await page.GotoAsync("/cases/not-a-case-id");
-        await Journeys.ArrivesAtAsync(page, new Regex("/signin"));
+        await ArrivesAtAsync(page, new Regex("/signin"));
         await SignInAsync(page, "Officer Lost", "SafeguardingOfficer");
         foreach (var address in new[] { "/cases/not-a-case-id", "/case", "/cases/new/extra" })
         {
@@ -242,7 +242,7 @@ public sealed partial class Journeys
 
         var auditor = await console.NewPageAsync();
         await SignInAsync(auditor, "Auditor Ames", "Auditor");
-        await auditor.WaitForURLAsync(new Regex("/audit$"));
+        await ArrivesAtAsync(auditor, new Regex("/audit$"));
         await auditor.GetByLabel("Case id").FillAsync(id);
         await auditor.GetByRole(AriaRole.Button, new() { Name = "Verify integrity and show its access log" }).ClickAsync();
         var log = Section(auditor, "Access log of this case").GetByRole(AriaRole.Row);
