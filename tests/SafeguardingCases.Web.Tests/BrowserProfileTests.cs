@@ -19,9 +19,9 @@ public sealed class BrowserProfileTests(ConsoleFixture console)
             using var playwright = await Playwright.CreateAsync();
             var context = await playwright.Chromium.LaunchPersistentContextAsync(profile.FullName, new()
             {
-                ExecutablePath = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium",
+                ExecutablePath = ConsoleFixture.ChromiumPath,
                 Headless = true,
-                Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+                Args = ConsoleFixture.ChromiumArgs,
                 BaseURL = console.Address.ToString(),
                 Locale = "en-GB",
             });

@@ -49,16 +49,15 @@ public sealed class ConsoleFixture : IAsyncLifetime
     public static async Task<(IPlaywright, IBrowser)> LaunchChromiumAsync()
     {
         var playwright = await Playwright.CreateAsync();
-        var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium",
-            Headless = true,
-            // As the machine's probe found: no sandbox as root, and no background networking on a closed network.
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"],
-        });
+        var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = ChromiumPath, Headless = true, Args = ChromiumArgs });
         return (playwright, browser);
     }
+
+    public static string ChromiumPath => Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+
+    /// <summary>As the machine's probe found: no sandbox as root, and no background networking on a closed network.</summary>
+    public static readonly string[] ChromiumArgs = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
     // The run's PostgreSQL (a throwaway cluster when it started one) is shared by both collections and stopped with
     // the last of their fixtures.

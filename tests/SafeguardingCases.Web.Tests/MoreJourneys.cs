@@ -48,13 +48,7 @@ public sealed partial class Journeys
         await page.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync();
 
         // Not the sign-in page with the note gone: the note, and that nothing was recorded.
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Not sent: your session had ended");
-        await Assertions.Expect(page).ToHaveTitleAsync("Not sent: your session had ended · Safeguarding cases");
-        await Assertions.Expect(Alert(page)).ToContainTextAsync("Nothing was recorded");
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 2 })).ToHaveTextAsync("Add note");
-        await Assertions.Expect(page.GetByLabel("Text")).ToHaveValueAsync(text);
-        await ConsoleFixture.ShouldBeAccessibleAsync(page);
-        await ConsoleFixture.ScreenshotAsync(page, "session-ended");
+        await NoteShownBackAsync(page, "Not sent: your session had ended", text, "session-ended");
 
         // Signing in again in a new tab leaves this page, and the note, where they are; the case has no such note.
         var again = await page.Context.RunAndWaitForPageAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "sign in again (opens in a new tab)" }).ClickAsync());
@@ -66,6 +60,18 @@ public sealed partial class Journeys
         await again.GetByLabel("Note", new() { Exact = true }).FillAsync(await page.GetByLabel("Text").InputValueAsync());
         await again.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync();
         await Assertions.Expect(Timeline(again).Filter(new() { HasText = text })).ToHaveCountAsync(1);
+    }
+
+    /// <summary>A note the console could not send, shown back: why, that nothing was recorded, and the note itself.</summary>
+    private static async Task NoteShownBackAsync(IPage page, string heading, string text, string screenshot)
+    {
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync(heading);
+        await Assertions.Expect(page).ToHaveTitleAsync($"{heading} · Safeguarding cases");
+        await Assertions.Expect(Alert(page)).ToContainTextAsync("Nothing was recorded");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 2 })).ToHaveTextAsync("Add note");
+        await Assertions.Expect(page.GetByLabel("Text")).ToHaveValueAsync(text);
+        await ConsoleFixture.ShouldBeAccessibleAsync(page);
+        await ConsoleFixture.ScreenshotAsync(page, screenshot);
     }
 
     [Fact]
@@ -89,13 +95,7 @@ public sealed partial class Journeys
             () => page.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync(),
             r => r.Request.Method == "POST" && r.Url.EndsWith($"/cases/{id}", StringComparison.Ordinal));
         answer.Status.ShouldBe(400);
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Not sent: this page had expired");
-        await Assertions.Expect(page).ToHaveTitleAsync("Not sent: this page had expired · Safeguarding cases");
-        await Assertions.Expect(Alert(page)).ToContainTextAsync("Nothing was recorded");
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 2 })).ToHaveTextAsync("Add note");
-        await Assertions.Expect(page.GetByLabel("Text")).ToHaveValueAsync(text);
-        await ConsoleFixture.ShouldBeAccessibleAsync(page);
-        await ConsoleFixture.ScreenshotAsync(page, "form-expired");
+        await NoteShownBackAsync(page, "Not sent: this page had expired", text, "form-expired");
 
         // The link opens the case again in a new tab, as whoever is signed in now; nothing was recorded on it.
         await SignOutAsync(other);
