@@ -165,9 +165,12 @@ public static class ConsoleSetup
         if (http.Request.Path.StartsWithSegments("/signin"))
         {
             var returnUrl = ConsoleAuth.LocalReturn(http.Request.Query["ReturnUrl"]);
+            // No antiforgery cookie at all (rather than one this process cannot read): the browser did not keep the
+            // cookie the page set, as one refusing this site's cookies does, and the page says that instead.
+            var expired = http.Request.Cookies.ContainsKey(AntiforgeryCookie(http)) ? ConsoleAuth.SignInPageExpired : ConsoleAuth.SignInCookiesRefused;
             http.Response.Redirect((await http.AuthenticateAsync(ConsoleAuth.Scheme)).Succeeded
                 ? returnUrl ?? "/"
-                : returnUrl is null ? ConsoleAuth.SignInPageExpired : $"{ConsoleAuth.SignInPageExpired}&ReturnUrl={Uri.EscapeDataString(returnUrl)}");
+                : returnUrl is null ? expired : $"{expired}&ReturnUrl={Uri.EscapeDataString(returnUrl)}");
             return;
         }
         await ShowBackAsync(http, KeptForm.Why.PageExpired, StatusCodes.Status400BadRequest, h =>
@@ -193,6 +196,9 @@ public static class ConsoleSetup
         }
         await new RazorComponentResult<Components.App>(new { Kept = KeptForm.From(reason, http.Request, form) }) { StatusCode = status }.ExecuteAsync(http);
     }
+
+    private static string AntiforgeryCookie(HttpContext http) =>
+        http.RequestServices.GetRequiredService<IOptions<AntiforgeryOptions>>().Value.Cookie.Name!;
 
     private static bool HasSessionCookie(HttpContext http) =>
         http.RequestServices.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>().Get(ConsoleAuth.Scheme).Cookie.Name is { } name

@@ -136,6 +136,17 @@ public sealed partial class Journeys
         await page.GetByLabel("Name").FillAsync("Officer Restarted");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await ArrivesAtAsync(page, new Regex("/cases$"));
+
+        // A browser that did not keep the page's cookie at all (one refusing this site's cookies, or cleared meanwhile):
+        // the page says so, and what to do when it comes back.
+        var noCookies = await console.NewPageAsync();
+        await noCookies.GotoAsync("/signin");
+        await noCookies.Context.ClearCookiesAsync();
+        await noCookies.GetByLabel("Name").FillAsync("Officer No Cookies");
+        await noCookies.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await ArrivesAtAsync(noCookies, new Regex(@"/signin\?expired=cookies$"));
+        await Assertions.Expect(noCookies.GetByRole(AriaRole.Status)).ToContainTextAsync("your browser is refusing this site's cookies");
+        await ConsoleFixture.ShouldBeAccessibleAsync(noCookies);
     }
 
     [Fact]

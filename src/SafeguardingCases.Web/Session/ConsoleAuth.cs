@@ -155,6 +155,9 @@ public static class ConsoleAuth
     /// <summary>Where a sign-in form this process cannot accept goes (ConsoleSetup.UseExpiredForms): the page again, saying why.</summary>
     public const string SignInPageExpired = "/signin?expired=1";
 
+    /// <summary>Where a sign-in form sent without the antiforgery cookie its page set goes: the page again, saying the browser did not keep it.</summary>
+    public const string SignInCookiesRefused = "/signin?expired=cookies";
+
     /// <summary>A sign-in's <c>ReturnUrl</c> if it is a path on this site: never an open redirect.</summary>
     public static string? LocalReturn(string? url) =>
         url is { Length: > 1 } && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal) ? url : null;
