@@ -12,6 +12,7 @@ using SafeguardingCases.Api.Infrastructure.Json;
 using SafeguardingCases.Api.Infrastructure.Messaging;
 using SafeguardingCases.Api.Infrastructure.OpenApi;
 using SafeguardingCases.Api.Infrastructure.Persistence;
+using SafeguardingCases.Api.Infrastructure.Sessions;
 using SafeguardingCases.Api.Infrastructure.Telemetry;
 
 if (args is ["dev-token", ..]) return DevTokenCommand.Run(args[1..]);
@@ -78,6 +79,9 @@ static async Task RunApiAsync(string[] args)
     var keyEncryptionKey = SafeguardingCases.Api.Infrastructure.Privacy.CaseKeyRing.LoadKeyEncryptionKey(configuration, builder.Environment);
     var previousKeyEncryptionKey = SafeguardingCases.Api.Infrastructure.Privacy.CaseKeyRing.LoadPreviousKeyEncryptionKey(configuration);
     services.AddSingleton(sp => new SafeguardingCases.Api.Infrastructure.Privacy.CaseKeyRing(keyEncryptionKey, sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), previousKeyEncryptionKey));
+    // The console's sessions and the data protection key ring in PostgreSQL, shared by every instance (its keys sealed
+    // under a key derived from the key-encryption key): a session outlives a restart and any instance serves it.
+    services.AddSharedConsoleSessions(keyEncryptionKey, previousKeyEncryptionKey);
     var applySchema = MartenSetup.ApplySchemaOnStartup(configuration, builder.Environment);
     services.AddSafeguardingMarten(configuration, applySchema);
     // After Marten: hosted services start in order, so the schema step is done before anything else reads tables.

@@ -29,7 +29,6 @@ public static class ConsoleSetup
         services.AddSingleton(options);
         services.AddRazorComponents();
         services.AddHttpContextAccessor();
-        services.AddSingleton<SessionStore>();
         services.AddSingleton<ApiAddress>();
         services.AddSingleton<GlossaryCache>();
         services.AddTransient<AccessTokenHandler>();
@@ -60,7 +59,7 @@ public static class ConsoleSetup
             // Idle sign-out: the session lasts Console__IdleTimeout from the last request (renewed while in use).
             o.ExpireTimeSpan = options.IdleTimeout;
             o.SlidingExpiration = true;
-            // A page asked for with a session that has ended (idle, this process restarted, or the provider stopped
+            // A page asked for with a session that has ended (idle, signed out in another tab, or the provider stopped
             // renewing its token): the sign-in page says so, instead of appearing as if nobody had been signed in.
             o.Events.OnRedirectToLogin = context =>
             {
@@ -69,8 +68,9 @@ public static class ConsoleSetup
                 return Task.CompletedTask;
             };
         });
+        // The host provides where sessions are kept (the API: PostgreSQL, shared by its instances).
         services.AddOptions<CookieAuthenticationOptions>(ConsoleAuth.Scheme)
-            .Configure<SessionStore>((o, store) => o.SessionStore = store);
+            .Configure<ITicketStore>((o, store) => o.SessionStore = store);
         if (options.OpenIdConnect is { } oidc)
         {
             ConsoleAuth.AddOpenIdConnect(authentication, oidc, requireHttpsMetadata: !environment.IsDevelopment());
@@ -123,8 +123,8 @@ public static class ConsoleSetup
     });
 
     /// <summary>
-    /// A console form sent after its sender's session ended (idle past <c>Console__IdleTimeout</c>, or this process
-    /// restarted and no longer knows the session): answered 401 in the console's frame with what was typed in it and
+    /// A console form sent after its sender's session ended (idle past <c>Console__IdleTimeout</c>, or signed out in
+    /// another tab): answered 401 in the console's frame with what was typed in it and
     /// "nothing was recorded", where the sign-in redirect it got before dropped it (a note someone spent twenty minutes
     /// writing). Only for a request carrying the console's session cookie, which the browser sends from this site alone
     /// (SameSite=Lax: never with a post from another site): what is shown is what that browser has just sent, back to
@@ -147,8 +147,8 @@ public static class ConsoleSetup
     /// A console form whose antiforgery token this browser's session cannot send, refused by the framework with a bare
     /// 400 in its own words ("A valid antiforgery token was not provided...") and what was typed in it lost. It happens
     /// when someone signed in or out on the browser since the page was opened (another tab, a shared computer: the token
-    /// was made for the session then), or when the service restarted or another of its instances answers, whose keys
-    /// cannot read the browser's antiforgery cookie. The sign-in form goes on to where it was going when this browser is
+    /// was made for the session then), or when the key that protected the browser's antiforgery cookie is gone (retired
+    /// with a key-encryption key). The sign-in form goes on to where it was going when this browser is
     /// signed in by now (a second tab's Sign in), or comes back saying the page had expired; any other is shown back as
     /// an ended session's is, 400, nothing sent. Call after <c>UseAntiforgery</c>, which only records the outcome.
     /// </summary>
@@ -208,6 +208,36 @@ public static class ConsoleSetup
         http => new RazorComponentResult<Components.App>(new { NotFound = true }) { StatusCode = StatusCodes.Status404NotFound }.ExecuteAsync(http),
         new EndpointMetadataCollection(new AuthorizeAttribute { AuthenticationSchemes = ConsoleAuth.Scheme }),
         "Console: page not found");
+
+    /// <summary>
+    /// What a person's browser is shown, as a page rather than the API's JSON, when a console page could not be served
+    /// because the service cannot reach its database for the console's own needs (its sessions and the key ring that
+    /// protects cookies and forms, both kept there): 503 with <c>Retry-After</c>. Plain HTML, none of the layout, whose
+    /// navigation would need the same database.
+    /// </summary>
+    public static async Task WriteUnavailablePageAsync(HttpContext http, int retryAfterSeconds)
+    {
+        http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        http.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        http.Response.Headers.CacheControl = "no-store";
+        http.Response.ContentType = "text/html; charset=utf-8";
+        await http.Response.WriteAsync(UnavailablePage, http.RequestAborted);
+    }
+
+    public const string UnavailableHeading = "The service is unavailable";
+
+    private const string UnavailablePage = $$"""
+        <!DOCTYPE html>
+        <html lang="en-GB">
+        <head><meta charset="utf-8" /><meta name="viewport" content="width=device-width, initial-scale=1" /><link rel="stylesheet" href="/console.css" />
+        <title>{{UnavailableHeading}} · Safeguarding cases</title></head>
+        <body><main id="main">
+        <h1>{{UnavailableHeading}}</h1>
+        <div role="alert" class="alert"><p>The service cannot reach its database just now, so this page could not be shown. Nothing was recorded.</p></div>
+        <p>Try again in a minute: <a href="/">Work queues</a>. If it goes on, tell whoever runs the service.</p>
+        </main></body>
+        </html>
+        """;
 
     /// <summary>
     /// The console's pages: a Content-Security-Policy that allows only this origin's style sheet and forms (no script

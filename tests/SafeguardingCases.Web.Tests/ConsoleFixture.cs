@@ -77,7 +77,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
 
     /// <summary>Starts the built API (with its console) as a process in Development on a free loopback port.</summary>
     public static async Task<(Process Process, Uri Address)> StartApiAsync(string connectionString,
-        System.Collections.Concurrent.ConcurrentQueue<string> output, IDictionary<string, string>? settings = null)
+        System.Collections.Concurrent.ConcurrentQueue<string> output, IDictionary<string, string>? settings = null, string readyPath = "/health/ready")
     {
         var port = Loopback.FreePort();
         var start = new ProcessStartInfo("dotnet")
@@ -100,7 +100,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var address = new Uri($"http://127.0.0.1:{port}");
-        await WaitUntilReadyAsync(process, address, output);
+        await WaitUntilReadyAsync(process, address, output, readyPath);
         return (process, address);
     }
 
@@ -157,8 +157,8 @@ public sealed class ConsoleFixture : IAsyncLifetime
     public static async Task ScreenshotAsync(IPage page, string name, bool fullPage = true) =>
         await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, $"{name}.png"), FullPage = fullPage });
 
-    /// <summary>Until the API answers /health/ready with 200 (its database reachable), for at most a minute.</summary>
-    public static async Task WaitUntilReadyAsync(Process api, Uri address, System.Collections.Concurrent.ConcurrentQueue<string> output)
+    /// <summary>Until the API answers /health/ready with 200 (its database reachable; or another path), for at most a minute.</summary>
+    public static async Task WaitUntilReadyAsync(Process api, Uri address, System.Collections.Concurrent.ConcurrentQueue<string> output, string readyPath = "/health/ready")
     {
         using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -167,7 +167,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
             if (api.HasExited) throw new InvalidOperationException($"The API exited with {api.ExitCode}: {string.Join('\n', output)}");
             try
             {
-                if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) return;
+                if ((await client.GetAsync(readyPath)).StatusCode == HttpStatusCode.OK) return;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {

@@ -136,9 +136,9 @@ public sealed partial class ConsoleSecurityTests(ConsoleFixture console)
     }
 
     [Fact]
-    public async Task A_form_sent_with_a_session_this_process_does_not_know_is_shown_back_and_one_from_elsewhere_is_not()
+    public async Task A_form_sent_with_a_session_the_service_does_not_know_is_shown_back_and_one_from_elsewhere_is_not()
     {
-        // A session cookie the process cannot open (it restarted, or the session ended and was forgotten): what the form
+        // A session cookie the service cannot open (made up, or the session ended and was deleted): what the form
         // held comes back to the browser that sent it, with 401, nothing recorded, never stored.
         var cookies = new CookieContainer();
         cookies.Add(console.Address, new Cookie("sg-console", "CfDJ8-a-session-this-process-never-made"));

@@ -122,8 +122,8 @@ public sealed partial class Journeys
         await ArrivesAtAsync(second, new Regex("/cases$"));
         await Assertions.Expect(second.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Cases");
 
-        // A sign-in page from before the service restarted (or answered by another of its instances, whose keys cannot
-        // read this browser's antiforgery cookie): the page again, saying why, and Sign in then works.
+        // A sign-in page whose antiforgery cookie no key of the service's can read (its key retired with a key-encryption
+        // key, or a cookie made up): the page again, saying why, and Sign in then works.
         var page = await console.NewPageAsync();
         await page.GotoAsync("/signin?ReturnUrl=%2Fcases");
         var antiforgery = (await page.Context.CookiesAsync()).Single(c => c.Name == "sg-console-af");

@@ -39,7 +39,7 @@ public sealed class SessionAndOutageTests(OwnApiFixture console)
             idle.Headers.Location!.ToString().ShouldContain("/signin");
             // The sign-in page says why they are there, which a browser that was never signed in is not told.
             idle.Headers.Location!.ToString().ShouldContain("ended=1");
-            (await (await client.GetAsync(idle.Headers.Location)).Content.ReadAsStringAsync()).ShouldContain("Your session ended. Sessions end after 3 seconds without use and when the service restarts.");
+            (await (await client.GetAsync(idle.Headers.Location)).Content.ReadAsStringAsync()).ShouldContain("Your session ended. Sessions end after 3 seconds without use and when you sign out in another tab.");
             using (var stranger = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = address })
                 (await stranger.GetAsync("/")).Headers.Location!.ToString().ShouldNotContain("ended");
             (await SignInAsync(client, "Officer Idle", "SafeguardingOfficer")).StatusCode.ShouldBe(HttpStatusCode.Found);
@@ -53,16 +53,95 @@ public sealed class SessionAndOutageTests(OwnApiFixture console)
     }
 
     [Fact]
+    public async Task A_session_lives_through_a_restart_any_instance_serves_it_and_signing_out_ends_it_on_every_one()
+    {
+        // Two instances as two pods have them: each with a home folder of its own, where data protection kept its keys
+        // before they were in PostgreSQL (so each pod had a key ring, and a session, of its own).
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        Task<(System.Diagnostics.Process Process, Uri Address)> Instance() => ConsoleFixture.StartApiAsync(console.ConnectionString, output,
+            new Dictionary<string, string> { ["HOME"] = Directory.CreateTempSubdirectory("instance-home-").FullName });
+        var first = await Instance();
+        var second = await Instance();
+        var restarted = first;
+        try
+        {
+            // Cookies belong to the host, not the port: one browser's cookies go to both instances, as behind one address.
+            var cookies = new CookieContainer();
+            HttpClient On(Uri address) => new(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = cookies }) { BaseAddress = address };
+            using var one = On(first.Address);
+            using var two = On(second.Address);
+            (await SignInAsync(one, "Officer Anywhere", "SafeguardingOfficer")).StatusCode.ShouldBe(HttpStatusCode.Found);
+            var form = await (await one.GetAsync("/cases/new")).Content.ReadAsStringAsync();
+
+            // The other instance knows the session, and takes the form the first one made.
+            var page = await two.GetAsync("/");
+            page.StatusCode.ShouldBe(HttpStatusCode.OK);
+            (await page.Content.ReadAsStringAsync()).ShouldContain("officer-anywhere");
+            var opened = await two.PostAsync("/cases/new", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["_handler"] = "open-case", ["__RequestVerificationToken"] = AntiforgeryToken().Match(form).Groups[1].Value, ["Form.Key"] = "anywhere",
+                ["Form.Channel"] = "Boards", ["Form.SourceReference"] = "opened-on-the-other-instance", ["Form.Summary"] = "Sent to an instance that did not make the page",
+            }));
+            opened.StatusCode.ShouldBe(HttpStatusCode.Found, await opened.Content.ReadAsStringAsync());
+            opened.Headers.Location!.ToString().ShouldContain("/cases/");
+
+            // The first instance killed and started again (a deploy, a pod rescheduled): still signed in there.
+            first.Process.Kill(entireProcessTree: true);
+            await first.Process.WaitForExitAsync();
+            restarted = await ConsoleFixture.StartApiAsync(console.ConnectionString, output,
+                new Dictionary<string, string> { ["HOME"] = Directory.CreateTempSubdirectory("instance-home-").FullName });
+            using var again = On(restarted.Address);
+            var after = await again.GetAsync("/cases");
+            after.StatusCode.ShouldBe(HttpStatusCode.OK);
+            (await after.Content.ReadAsStringAsync()).ShouldContain("opened-on-the-other-instance");
+
+            // What PostgreSQL holds opens nothing by itself: the session's access token is sealed, the keys' secrets too.
+            await using (var db = new Npgsql.NpgsqlConnection(console.ConnectionString))
+            {
+                await db.OpenAsync();
+                await using var rows = new Npgsql.NpgsqlCommand("select (select string_agg(data::text, '') from mt_doc_consolesession), (select string_agg(data::text, '') from mt_doc_dataprotectionkey)", db);
+                await using var reader = await rows.ExecuteReaderAsync();
+                await reader.ReadAsync();
+                var (sessions, keys) = (reader.GetString(0), reader.GetString(1));
+                sessions.ShouldNotContain("eyJhbGci", customMessage: "no JSON Web Token in the clear");
+                sessions.ShouldNotContain("officer-anywhere");
+                keys.ShouldContain("<key id=");
+                keys.ShouldNotContain("<masterKey", customMessage: "each key's secret sealed under the key-encryption key");
+            }
+
+            // Signed out on one instance: the same cookie, sent again to another, is signed out there too.
+            var kept = cookies.GetCookieHeader(second.Address);
+            (await two.GetAsync("/signout")).StatusCode.ShouldBe(HttpStatusCode.Found);
+            using var replay = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = restarted.Address };
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/cases");
+            request.Headers.Add("Cookie", kept);
+            var replayed = await replay.SendAsync(request);
+            replayed.StatusCode.ShouldBe(HttpStatusCode.Found);
+            replayed.Headers.Location!.ToString().ShouldContain("/signin");
+        }
+        finally
+        {
+            foreach (var instance in new[] { first, second, restarted }.Distinct())
+            {
+                if (!instance.Process.HasExited) instance.Process.Kill(entireProcessTree: true);
+                instance.Process.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task With_PostgreSQL_down_every_page_says_so_and_never_claims_an_empty_list()
     {
         using var cluster = await SafeguardingCases.Testing.LocalCluster.StartAsync();
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var (api, address) = await ConsoleFixture.StartApiAsync(
-            cluster.ConnectionString.Replace(";Include Error Detail=true", "", StringComparison.Ordinal) + ";Timeout=3;Command Timeout=10", output);
+        var connectionString = cluster.ConnectionString.Replace(";Include Error Detail=true", "", StringComparison.Ordinal) + ";Timeout=3;Command Timeout=10";
+        var (api, address) = await ConsoleFixture.StartApiAsync(connectionString, output);
         try
         {
-            HttpClient Signed() => new(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() }) { BaseAddress = address };
-            using var lead = Signed();
+            var leadCookies = new CookieContainer();
+            HttpClient Signed(CookieContainer? cookies = null, Uri? at = null) =>
+                new(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = cookies ?? new CookieContainer() }) { BaseAddress = at ?? address };
+            using var lead = Signed(leadCookies);
             using var auditor = Signed();
             (await SignInAsync(lead, "Lead Outage", "SafeguardingLead")).StatusCode.ShouldBe(HttpStatusCode.Found);
             (await SignInAsync(auditor, "Auditor Outage", "Auditor")).StatusCode.ShouldBe(HttpStatusCode.Found);
@@ -81,6 +160,33 @@ public sealed class SessionAndOutageTests(OwnApiFixture console)
                 var page = await response.Content.ReadAsStringAsync();
                 page.ShouldContain("role=\"alert\"", customMessage: path);
                 foreach (var claim in claims) page.ShouldNotContain(claim, customMessage: $"{path} says \"{claim}\" while it could read nothing");
+            }
+
+            // An instance started during the outage (a pod rescheduled) has no key ring yet: it reads it from PostgreSQL.
+            // Its pages say the service is unavailable, as a page (503, Retry-After), not the API's JSON and not a page
+            // that never comes; with PostgreSQL back it serves the session the other instance made.
+            var (late, lateAddress) = await ConsoleFixture.StartApiAsync(connectionString, output, readyPath: "/health/live");
+            try
+            {
+                using var stranger = Signed(at: lateAddress);
+                var signIn = await stranger.GetAsync("/signin");
+                signIn.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
+                signIn.Content.Headers.ContentType!.MediaType.ShouldBe("text/html");
+                signIn.Headers.RetryAfter.ShouldNotBeNull();
+                var page = await signIn.Content.ReadAsStringAsync();
+                page.ShouldContain("<h1>The service is unavailable</h1>");
+                page.ShouldContain("role=\"alert\"");
+                await cluster.RestartAsync();
+                await ConsoleFixture.WaitUntilReadyAsync(late, lateAddress, output);
+                using var leadThere = Signed(leadCookies, lateAddress);
+                var home = await leadThere.GetAsync("/");
+                home.StatusCode.ShouldBe(HttpStatusCode.OK);
+                (await home.Content.ReadAsStringAsync()).ShouldContain("lead-outage");
+            }
+            finally
+            {
+                late.Kill(entireProcessTree: true);
+                late.Dispose();
             }
         }
         finally

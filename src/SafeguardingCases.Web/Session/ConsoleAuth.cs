@@ -14,7 +14,7 @@ namespace SafeguardingCases.Web.Session;
 
 /// <summary>
 /// Signing in to the console: a cookie of the console's own (<see cref="Scheme"/>) whose ticket, with the person's
-/// access token, is kept on the server (<see cref="SessionStore"/>); the browser holds only the session's key.
+/// access token, is kept on the server (the host's <see cref="Microsoft.AspNetCore.Authentication.Cookies.ITicketStore"/>: the API keeps it in PostgreSQL); the browser holds only the session's key.
 /// </summary>
 public static class ConsoleAuth
 {

@@ -167,7 +167,11 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
 
         if (http.Response.HasStarted) return false;
         http.Response.Clear();
-        await Problems.WriteAsync(http, problem);
+        // A console page (its session or key ring unreadable): a page a person can read, not JSON.
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable && Web.ConsoleSetup.IsConsolePath(http.Request.Path))
+            await Web.ConsoleSetup.WriteUnavailablePageAsync(http, Problems.RetryAfterSeconds);
+        else
+            await Problems.WriteAsync(http, problem);
         return true;
     }
 

@@ -189,6 +189,8 @@ public static class MartenSetup
         opts.Schema.For<Features.Audit.BreakGlass.BreakGlassAuditRow>().Index(x => x.SortKey);
         opts.Schema.For<Features.Audit.Exports.ExportAuditRow>().Index(x => x.SortKey);
         opts.Schema.For<Features.Staff.StaffMember>().Identity(x => x.Id);
+        opts.Schema.For<Sessions.ConsoleSession>().Identity(x => x.Id);
+        opts.Schema.For<Sessions.DataProtectionKey>().Identity(x => x.Id);
         opts.Schema.For<Messaging.CaseAccessRecord>().Index(x => x.CaseId).Index(x => x.AtUnixMs);
         return opts;
     }
