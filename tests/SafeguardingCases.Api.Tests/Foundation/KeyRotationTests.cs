@@ -1,5 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using SafeguardingCases.Api.Infrastructure.Privacy;
 using SafeguardingCases.Api.Tests.Infrastructure;
@@ -10,7 +12,7 @@ namespace SafeguardingCases.Api.Tests.Foundation;
 /// <summary>
 /// PRIVACY-AT-REST: rotating the key-encryption key. The new key becomes <c>Privacy__KeyPath</c> with the old one as
 /// <c>Privacy__PreviousKeyPath</c>, <c>rewrap-keys</c> wraps every data key again, then the old key goes: no event is
-/// rewritten and everything still reads.
+/// rewritten and everything still reads, the console's sessions included (their data protection keys are sealed again).
 /// </summary>
 public sealed class KeyRotationTests
 {
@@ -44,17 +46,22 @@ public sealed class KeyRotationTests
         return (string)(await command.ExecuteScalarAsync())!;
     }
 
+    private static IDataProtector Protector(ConfiguredApi api) =>
+        api.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("rotation test");
+
     [Fact]
     public async Task PRIVACY_AT_REST_rotating_the_key_encryption_key_rewraps_the_data_keys_and_rewrites_no_event()
     {
         var (oldKey, newKey) = (KeyFile(), KeyFile());
-        string database;
+        string database, signedIn;
         Guid first;
         await using (var before = KeyedApi(oldKey))
         {
             await before.InitializeAsync();
             database = before.ConnectionString;
             first = await OpenAsync(before, "Rotavellion");
+            // What the console protects (its session cookie, forms): under a data protection key sealed by the old key.
+            signedIn = Protector(before).Protect("a console session made before the rotation");
         }
         var stored = await StoredEventsAsync(database, first);
 
@@ -69,9 +76,9 @@ public sealed class KeyRotationTests
 
         var (rewrapped, already) = await RewrapKeysCommand.RewrapAsync(database, Convert.FromBase64String(File.ReadAllText(oldKey)),
             Convert.FromBase64String(File.ReadAllText(newKey)), CancellationToken.None);
-        (rewrapped, already).ShouldBe((2, 1), "the first case's data key and the reference index key; the second case's was made under the new key");
+        (rewrapped, already).ShouldBe((3, 1), "the first case's data key, the reference index key and the data protection key; the second case's was made under the new key");
         (await RewrapKeysCommand.RewrapAsync(database, Convert.FromBase64String(File.ReadAllText(oldKey)), Convert.FromBase64String(File.ReadAllText(newKey)), CancellationToken.None))
-            .ShouldBe((0, 3), "run again, it changes nothing");
+            .ShouldBe((0, 4), "run again, it changes nothing");
         (await StoredEventsAsync(database, first)).ShouldBe(stored, "no event is rewritten");
 
         // After it: the new key alone opens everything; the old key opens nothing any more.
@@ -80,6 +87,8 @@ public sealed class KeyRotationTests
             await after.InitializeAsync();
             (await SummaryAsync(after, first)).ShouldBe("Rotavellion told us");
             (await SummaryAsync(after, second)).ShouldBe("Brandlewick told us");
+            // The console's sessions outlive the rotation: its data protection key was sealed again, not lost.
+            Protector(after).Unprotect(signedIn).ShouldBe("a console session made before the rotation");
             // The reference index key was re-wrapped, not replaced: the values stored under it still match.
             var found = await (await after.ClientAs("officer-1", Roles.SafeguardingOfficer).PostJson("/api/v1/cases/search", new { reference = "user-1" })
                 .ShouldBe(HttpStatusCode.OK)).Json();

@@ -7,7 +7,8 @@ namespace SafeguardingCases.Api.Infrastructure.Privacy;
 /// <summary>
 /// <c>dotnet SafeguardingCases.Api.dll rewrap-keys</c>: the last step of rotating the key-encryption key. Every case data
 /// key wrapped by <c>Privacy__PreviousKeyPath</c> (and the reference index's key, kept in the same table) is wrapped
-/// again by <c>Privacy__KeyPath</c>, in one transaction;
+/// again by <c>Privacy__KeyPath</c>, and so is every data protection key's secret (the console's sessions, cookies and
+/// forms: they outlive the rotation), in one transaction;
 /// no event or document other than the wrapped keys is touched, so every hash and proof is unchanged. Data keys
 /// already wrapped by the new key are left as they are, so it can be run again. Exit 0 done, 1 the database refused or
 /// a data key is wrapped by neither key, 2 the settings are wrong.
@@ -48,7 +49,7 @@ public static class RewrapKeysCommand
         }
     }
 
-    /// <summary>Re-wraps every data key the old key wrapped; throws, changing nothing, if one is wrapped by neither.</summary>
+    /// <summary>Re-wraps every data key (and data protection key) the old key wrapped; throws, changing nothing, if one is wrapped by neither.</summary>
     public static async Task<(int Rewrapped, int Already)> RewrapAsync(string connectionString, byte[] oldKek, byte[] newKek, CancellationToken ct)
     {
         await using var db = NpgsqlDataSource.Create(connectionString);
@@ -72,6 +73,25 @@ public static class RewrapKeysCommand
             await using var update = new NpgsqlCommand($"update {CaseKeyRing.Table} set data = jsonb_set(data, '{{wrapped}}', to_jsonb($2::text)) where id = $1", connection, transaction);
             update.Parameters.AddWithValue(id);
             update.Parameters.AddWithValue(CaseKeyRing.Wrap(newKek, key));
+            await update.ExecuteNonQueryAsync(ct);
+            rewrapped++;
+        }
+        var protectionKeys = new List<(string Id, string Xml)>();
+        await using (var read = new NpgsqlCommand($"select id, data ->> 'xml' from {Sessions.ConsoleSessions.KeysTable} for update", connection, transaction))
+        await using (var reader = await read.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct)) protectionKeys.Add((reader.GetString(0), reader.GetString(1)));
+        }
+        foreach (var (id, xml) in protectionKeys)
+        {
+            if (Sessions.ConsoleSessions.Rewrapped(xml, oldKek, newKek) is not { } again)
+            {
+                already++;
+                continue;
+            }
+            await using var update = new NpgsqlCommand($"update {Sessions.ConsoleSessions.KeysTable} set data = jsonb_set(data, '{{xml}}', to_jsonb($2::text)) where id = $1", connection, transaction);
+            update.Parameters.AddWithValue(id);
+            update.Parameters.AddWithValue(again);
             await update.ExecuteNonQueryAsync(ct);
             rewrapped++;
         }

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.DataProtection.XmlEncryption;
 using Microsoft.Extensions.Caching.Memory;
 using Npgsql;
+using SafeguardingCases.Api.Infrastructure.Configuration;
 using SafeguardingCases.Api.Infrastructure.Persistence;
 using SafeguardingCases.Api.Infrastructure.Privacy;
 
@@ -75,11 +76,37 @@ public static partial class ConsoleSessions
         private static byte[] Derive(byte[] kek) => HKDF.DeriveKey(HashAlgorithmName.SHA256, kek, 32, info: Purpose);
     }
 
+    /// <summary>The table of <see cref="DataProtectionKey"/> documents (also read by <c>rewrap-keys</c>, which has no store).</summary>
+    public const string KeysTable = "public.mt_doc_dataprotectionkey";
+
     /// <summary>The tables Marten's schema tooling made for these documents (db-apply, or at start-up in Development).</summary>
-    public sealed class Tables(IDocumentStore store)
+    public sealed class Tables
     {
-        public string Sessions { get; } = store.Options.FindOrResolveDocumentType(typeof(ConsoleSession)).TableName.QualifiedName;
-        public string Keys { get; } = store.Options.FindOrResolveDocumentType(typeof(DataProtectionKey)).TableName.QualifiedName;
+        public Tables(IDocumentStore store)
+        {
+            Sessions = store.Options.FindOrResolveDocumentType(typeof(ConsoleSession)).TableName.QualifiedName;
+            Keys = store.Options.FindOrResolveDocumentType(typeof(DataProtectionKey)).TableName.QualifiedName;
+            if (Keys != KeysTable) throw new StartupRefusedException($"Marten keeps data protection keys in {Keys}, not {KeysTable}: change ConsoleSessions.KeysTable.");
+        }
+
+        public string Sessions { get; }
+        public string Keys { get; }
+    }
+
+    /// <summary>
+    /// For <c>rewrap-keys</c>: a data protection key's XML with its secret sealed again under the new key-encryption
+    /// key, or null when the new key already opens it; throws when neither key does.
+    /// </summary>
+    public static string? Rewrapped(string xml, byte[] oldKek, byte[] newKek)
+    {
+        var (older, newer) = (new KeySealing(oldKek, null).Current, new KeySealing(newKek, null).Current);
+        var key = XElement.Parse(xml);
+        var sealedSecret = key.Descendants(Sealed).Single();
+        if (CaseKeyRing.Unwrap(newer, sealedSecret.Value) is not null) return null;
+        var secret = CaseKeyRing.Unwrap(older, sealedSecret.Value)
+            ?? throw new InvalidOperationException($"data protection key {key.Attribute("id")?.Value} is sealed by neither key.");
+        sealedSecret.Value = CaseKeyRing.Wrap(newer, secret);
+        return key.ToString(SaveOptions.DisableFormatting);
     }
 
     /// <summary>
