@@ -79,11 +79,12 @@ static async Task RunApiAsync(string[] args)
     var keyEncryptionKey = SafeguardingCases.Api.Infrastructure.Privacy.CaseKeyRing.LoadKeyEncryptionKey(configuration, builder.Environment);
     var previousKeyEncryptionKey = SafeguardingCases.Api.Infrastructure.Privacy.CaseKeyRing.LoadPreviousKeyEncryptionKey(configuration);
     services.AddSingleton(sp => new SafeguardingCases.Api.Infrastructure.Privacy.CaseKeyRing(keyEncryptionKey, sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), previousKeyEncryptionKey));
-    // The console's sessions and the data protection key ring in PostgreSQL, shared by every instance (its keys sealed
-    // under a key derived from the key-encryption key): a session outlives a restart and any instance serves it.
-    services.AddSharedConsoleSessions(keyEncryptionKey, previousKeyEncryptionKey);
     var applySchema = MartenSetup.ApplySchemaOnStartup(configuration, builder.Environment);
     services.AddSafeguardingMarten(configuration, applySchema);
+    // The console's sessions and the data protection key ring in PostgreSQL, shared by every instance (its keys sealed
+    // under a key derived from the key-encryption key): a session outlives a restart and any instance serves it. After
+    // Marten, so its schema step runs before data protection's own start-up read of the key ring.
+    services.AddSharedConsoleSessions(keyEncryptionKey, previousKeyEncryptionKey);
     // After Marten: hosted services start in order, so the schema step is done before anything else reads tables.
     services.AddSafeguardingTelemetry(configuration);
     services.AddSingleton(Options.Create(new CommandOptions

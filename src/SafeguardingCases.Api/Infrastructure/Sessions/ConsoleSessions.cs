@@ -62,6 +62,14 @@ public static partial class ConsoleSessions
             o.XmlEncryptor = new SealedXmlEncryptor(sealing);
         });
         services.AddSingleton<ITicketStore, SharedTicketStore>();
+        // Data protection reads its key ring as the host starts (a hosted service of its own, registered with the
+        // console's antiforgery, ahead of Marten's schema step): moved behind it, or on a new database it reads a table
+        // not made yet and logs an error.
+        foreach (var warmUp in services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.Name == "DataProtectionHostedService").ToList())
+        {
+            services.Remove(warmUp);
+            services.Add(warmUp);
+        }
         return services;
     }
 
