@@ -58,13 +58,16 @@ public sealed class SessionAndOutageTests(OwnApiFixture console)
         // Two instances as two pods have them: each with a home folder of its own, where data protection kept its keys
         // before they were in PostgreSQL (so each pod had a key ring, and a session, of its own).
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        Task<(System.Diagnostics.Process Process, Uri Address)> Instance() => ConsoleFixture.StartApiAsync(console.ConnectionString, output,
+        // A new database: the first instance makes its tables and the key ring's first key, and logs no error doing so.
+        var database = await ConsoleFixture.DatabaseAsync("sessions");
+        Task<(System.Diagnostics.Process Process, Uri Address)> Instance() => ConsoleFixture.StartApiAsync(database, output,
             new Dictionary<string, string> { ["HOME"] = Directory.CreateTempSubdirectory("instance-home-").FullName });
         var first = await Instance();
         var second = await Instance();
         var restarted = first;
         try
         {
+            output.Where(line => line.StartsWith("fail:", StringComparison.Ordinal)).ShouldBeEmpty(string.Join('\n', output));
             // Cookies belong to the host, not the port: one browser's cookies go to both instances, as behind one address.
             var cookies = new CookieContainer();
             HttpClient On(Uri address) => new(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = cookies }) { BaseAddress = address };
@@ -88,7 +91,7 @@ public sealed class SessionAndOutageTests(OwnApiFixture console)
             // The first instance killed and started again (a deploy, a pod rescheduled): still signed in there.
             first.Process.Kill(entireProcessTree: true);
             await first.Process.WaitForExitAsync();
-            restarted = await ConsoleFixture.StartApiAsync(console.ConnectionString, output,
+            restarted = await ConsoleFixture.StartApiAsync(database, output,
                 new Dictionary<string, string> { ["HOME"] = Directory.CreateTempSubdirectory("instance-home-").FullName });
             using var again = On(restarted.Address);
             var after = await again.GetAsync("/cases");
@@ -96,7 +99,7 @@ public sealed class SessionAndOutageTests(OwnApiFixture console)
             (await after.Content.ReadAsStringAsync()).ShouldContain("opened-on-the-other-instance");
 
             // What PostgreSQL holds opens nothing by itself: the session's access token is sealed, the keys' secrets too.
-            await using (var db = new Npgsql.NpgsqlConnection(console.ConnectionString))
+            await using (var db = new Npgsql.NpgsqlConnection(database))
             {
                 await db.OpenAsync();
                 await using var rows = new Npgsql.NpgsqlCommand("select (select string_agg(data::text, '') from mt_doc_consolesession), (select string_agg(data::text, '') from mt_doc_dataprotectionkey)", db);
@@ -126,6 +129,7 @@ public sealed class SessionAndOutageTests(OwnApiFixture console)
                 if (!instance.Process.HasExited) instance.Process.Kill(entireProcessTree: true);
                 instance.Process.Dispose();
             }
+            await ConsoleFixture.ReleasePostgresAsync();
         }
     }
 
