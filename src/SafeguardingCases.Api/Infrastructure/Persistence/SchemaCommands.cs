@@ -110,15 +110,35 @@ public static class SchemaCommands
     /// <c>Database__ApplySchemaOnStartup=true</c>: Marten's schema tooling brings every table, index and function up
     /// to date at start-up rather than piecemeal on first use. Not Marten's <c>ApplyAllDatabaseChangesOnStartup</c>,
     /// which stops the host when PostgreSQL is not up yet: here an unreachable database is logged and left to
-    /// readiness, and Marten still creates what is missing on first use once it is back.
+    /// readiness, and Marten still creates what is missing on first use once it is back. One instance at a time (a
+    /// PostgreSQL advisory lock): two started together on a new database both created Marten's functions, and one
+    /// failed to start on the catalogue's unique key (one time in two, seen by hand).
     /// </summary>
-    public sealed class ApplyOnStartup(IDocumentStore store, ILogger<ApplyOnStartup> logger) : IHostedService
+    public sealed class ApplyOnStartup(IDocumentStore store, NpgsqlDataSource db, ILogger<ApplyOnStartup> logger) : IHostedService
     {
+        /// <summary>The advisory lock key of the schema step ("SGCSCHEM").</summary>
+        public const long LockKey = 0x534743534348454D;
+
         public async Task StartAsync(CancellationToken cancellationToken)
         {
             try
             {
-                await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+                await using var connection = await db.OpenConnectionAsync(cancellationToken);
+                await using (var take = new NpgsqlCommand("select pg_advisory_lock($1)", connection))
+                {
+                    take.Parameters.AddWithValue(LockKey);
+                    await take.ExecuteNonQueryAsync(cancellationToken);
+                }
+                try
+                {
+                    await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+                }
+                finally
+                {
+                    await using var release = new NpgsqlCommand("select pg_advisory_unlock($1)", connection);
+                    release.Parameters.AddWithValue(LockKey);
+                    await release.ExecuteNonQueryAsync(CancellationToken.None);
+                }
             }
             catch (Exception e) when (DatabaseFailures.IsTransient(e))
             {
