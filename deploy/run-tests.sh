@@ -15,8 +15,11 @@ fi
 # The case-routing tests run deploy/nginx/route-by-case.conf in Debian's nginx.
 "$ROOT/deploy/ensure-nginx.sh"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-# Every project (the benchmarks too) builds with zero warnings; then every test project runs.
-dotnet build SafeguardingCases.sln -c Release -nologo -v quiet
+# Every project (the benchmarks too) builds with zero warnings; then every test project runs. With the compiler server
+# (machines that set UseSharedCompilation=false in the environment start a cold compiler for each of the nine
+# projects): 59-73 s against 93-100 s for a clean build here. Shut down after, so it holds no memory during the tests.
+dotnet build SafeguardingCases.sln -c Release -nologo -v quiet -p:UseSharedCompilation=true
+dotnet build-server shutdown > /dev/null 2>&1 || true
 # One test project at a time where they load this 2-core machine: the API's fault and race tests, then the domain's.
 # The console's journeys mostly wait on a browser, so the contract checks run beside them: the contract checked by
 # tools nobody on this project wrote (Redocly lint, the Kiota client not drifting), and the README walk-through

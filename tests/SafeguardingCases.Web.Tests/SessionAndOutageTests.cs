@@ -72,6 +72,8 @@ public sealed class SessionAndOutageTests(OwnApiFixture console)
         catch
         {
             foreach (var started in starting.Where(s => s.IsCompletedSuccessfully)) (await started).Process.Kill(entireProcessTree: true);
+            // Or the run's PostgreSQL is never stopped (a failed run left a cluster behind).
+            await ConsoleFixture.ReleasePostgresAsync();
             throw;
         }
         var (first, second) = (await starting[0], await starting[1]);
@@ -191,6 +193,14 @@ public sealed class SessionAndOutageTests(OwnApiFixture console)
                 var page = await signIn.Content.ReadAsStringAsync();
                 page.ShouldContain("<h1>The service is unavailable</h1>");
                 page.ShouldContain("role=\"alert\"");
+                // As a person sees it, in Chromium: laid out with the console's style sheet, and accessible.
+                var context = await console.Browser.NewContextAsync(new() { BaseURL = lateAddress.ToString(), Locale = "en-GB", ViewportSize = new() { Width = 1280, Height = 900 } });
+                var browserPage = await context.NewPageAsync();
+                (await browserPage.GotoAsync("/cases"))!.Status.ShouldBe(503);
+                await Microsoft.Playwright.Assertions.Expect(browserPage.GetByRole(Microsoft.Playwright.AriaRole.Alert)).ToContainTextAsync("cannot reach its database");
+                await ConsoleFixture.ShouldBeAccessibleAsync(browserPage);
+                await ConsoleFixture.ScreenshotAsync(browserPage, "service-unavailable", fullPage: false);
+                await context.DisposeAsync();
                 await cluster.RestartAsync();
                 await ConsoleFixture.WaitUntilReadyAsync(late, lateAddress, output);
                 using var leadThere = Signed(leadCookies, lateAddress);
