@@ -224,7 +224,7 @@ public static class ConsoleSetup
         await http.Response.WriteAsync(UnavailablePage, http.RequestAborted);
     }
 
-    public const string UnavailableHeading = "The service is unavailable";
+    private const string UnavailableHeading = "The service is unavailable";
 
     private const string UnavailablePage = $$"""
         <!DOCTYPE html>

@@ -55,47 +55,43 @@ public static class RewrapKeysCommand
         await using var db = NpgsqlDataSource.Create(connectionString);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var rows = new List<(Guid Id, string Wrapped)>();
-        await using (var read = new NpgsqlCommand($"select id, data ->> 'wrapped' from {CaseKeyRing.Table} for update", connection, transaction))
+        // A case data key (and the reference index key): the new key-encryption key's wrapping, or null when it is already.
+        var cases = await RewrapRowsAsync(connection, transaction, CaseKeyRing.Table, "wrapped", (id, wrapped) =>
+            CaseKeyRing.Unwrap(newKek, wrapped) is not null ? null
+                : CaseKeyRing.Wrap(newKek, CaseKeyRing.Unwrap(oldKek, wrapped) ?? throw new InvalidOperationException($"the data key of case {id} is wrapped by neither key.")), ct);
+        var protection = await RewrapRowsAsync(connection, transaction, Sessions.ConsoleSessions.KeysTable, "xml",
+            (_, xml) => Sessions.ConsoleSessions.Rewrapped(xml, oldKek, newKek), ct);
+        await transaction.CommitAsync(ct);
+        return (cases.Rewrapped + protection.Rewrapped, cases.Already + protection.Already);
+    }
+
+    /// <summary>
+    /// Every row of a key table, locked: its field wrapped again where <paramref name="rewrap"/> gives a new value
+    /// (null: the new key already wraps it).
+    /// </summary>
+    private static async Task<(int Rewrapped, int Already)> RewrapRowsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        string table, string field, Func<object, string, string?> rewrap, CancellationToken ct)
+    {
+        var rows = new List<(object Id, string Value)>();
+        await using (var read = new NpgsqlCommand($"select id, data ->> '{field}' from {table} for update", connection, transaction))
         await using (var reader = await read.ExecuteReaderAsync(ct))
         {
-            while (await reader.ReadAsync(ct)) rows.Add((reader.GetGuid(0), reader.GetString(1)));
+            while (await reader.ReadAsync(ct)) rows.Add((reader.GetValue(0), reader.GetString(1)));
         }
         var (rewrapped, already) = (0, 0);
-        foreach (var (id, wrapped) in rows)
+        foreach (var (id, value) in rows)
         {
-            if (CaseKeyRing.Unwrap(newKek, wrapped) is not null)
+            if (rewrap(id, value) is not { } again)
             {
                 already++;
                 continue;
             }
-            var key = CaseKeyRing.Unwrap(oldKek, wrapped) ?? throw new InvalidOperationException($"the data key of case {id} is wrapped by neither key.");
-            await using var update = new NpgsqlCommand($"update {CaseKeyRing.Table} set data = jsonb_set(data, '{{wrapped}}', to_jsonb($2::text)) where id = $1", connection, transaction);
-            update.Parameters.AddWithValue(id);
-            update.Parameters.AddWithValue(CaseKeyRing.Wrap(newKek, key));
-            await update.ExecuteNonQueryAsync(ct);
-            rewrapped++;
-        }
-        var protectionKeys = new List<(string Id, string Xml)>();
-        await using (var read = new NpgsqlCommand($"select id, data ->> 'xml' from {Sessions.ConsoleSessions.KeysTable} for update", connection, transaction))
-        await using (var reader = await read.ExecuteReaderAsync(ct))
-        {
-            while (await reader.ReadAsync(ct)) protectionKeys.Add((reader.GetString(0), reader.GetString(1)));
-        }
-        foreach (var (id, xml) in protectionKeys)
-        {
-            if (Sessions.ConsoleSessions.Rewrapped(xml, oldKek, newKek) is not { } again)
-            {
-                already++;
-                continue;
-            }
-            await using var update = new NpgsqlCommand($"update {Sessions.ConsoleSessions.KeysTable} set data = jsonb_set(data, '{{xml}}', to_jsonb($2::text)) where id = $1", connection, transaction);
+            await using var update = new NpgsqlCommand($"update {table} set data = jsonb_set(data, '{{{field}}}', to_jsonb($2::text)) where id = $1", connection, transaction);
             update.Parameters.AddWithValue(id);
             update.Parameters.AddWithValue(again);
             await update.ExecuteNonQueryAsync(ct);
             rewrapped++;
         }
-        await transaction.CommitAsync(ct);
         return (rewrapped, already);
     }
 }

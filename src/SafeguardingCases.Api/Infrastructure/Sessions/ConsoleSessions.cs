@@ -93,12 +93,14 @@ public static partial class ConsoleSessions
         public Tables(IDocumentStore store)
         {
             Sessions = store.Options.FindOrResolveDocumentType(typeof(ConsoleSession)).TableName.QualifiedName;
-            Keys = store.Options.FindOrResolveDocumentType(typeof(DataProtectionKey)).TableName.QualifiedName;
-            if (Keys != KeysTable) throw new StartupRefusedException($"Marten keeps data protection keys in {Keys}, not {KeysTable}: change ConsoleSessions.KeysTable.");
+            var keys = store.Options.FindOrResolveDocumentType(typeof(DataProtectionKey)).TableName.QualifiedName;
+            if (keys != KeysTable) throw new StartupRefusedException($"Marten keeps data protection keys in {keys}, not {KeysTable}: change ConsoleSessions.KeysTable.");
         }
 
         public string Sessions { get; }
-        public string Keys { get; }
+
+        /// <summary><see cref="KeysTable"/>, which the constructor checked against Marten's mapping.</summary>
+        public string Keys => KeysTable;
     }
 
     /// <summary>
